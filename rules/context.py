@@ -1,0 +1,249 @@
+"""What a rule sees while the walker is at a node: names, enclosing definitions, and `report`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from .edits import FixSpec
+from .names import Scopes, dotted_name
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .rule import Rule
+
+# Prefixes under which Keras 2 code reaches the Keras API. `tf_keras` is left alone on purpose:
+# code that imports it has chosen to stay on Keras 2.
+KERAS_PREFIXES = (
+    ("tensorflow.keras.", "tf.keras"),
+    ("tensorflow.compat.v2.keras.", "tf.keras"),
+    ("tensorflow.compat.v1.keras.", "tf.keras"),
+    ("tensorflow.python.keras.", "tf.python.keras"),
+    ("keras_core.", "keras_core"),
+    ("keras.", "keras"),
+)
+
+
+def keras_api(qualified: str | None) -> tuple[str, str] | None:
+    """("layers.Dense", "tf.keras") for `tensorflow.keras.layers.Dense`; None if not Keras."""
+    if not qualified:
+        return None
+    for prefix, origin in KERAS_PREFIXES:
+        if qualified.startswith(prefix):
+            return qualified[len(prefix):], origin
+    if qualified in ("tensorflow.keras", "keras", "keras_core", "tensorflow.compat.v2.keras"):
+        return "", "keras" if qualified == "keras" else "tf.keras"
+    return None
+
+
+@dataclass
+class Pending:
+    rule: Rule
+    node: cst.CSTNode
+    chain: tuple[cst.CSTNode, ...]
+    message: str
+    fix: FixSpec | None
+    note: str | None
+    end: cst.CSTNode | None = None
+
+
+KERAS_BASE_CLASSES = frozenset(
+    {
+        "layers.Layer",
+        "Layer",
+        "engine.base_layer.Layer",
+        "Model",
+        "models.Model",
+        "Sequential",
+        "models.Sequential",
+        "engine.training.Model",
+        "layers.AbstractRNNCell",
+        "layers.Wrapper",
+        "layers.RNN",
+    }
+)
+
+
+class Context:
+    """One lint run's state, shared by every rule it runs."""
+
+    def __init__(self, module: cst.Module, settings: Settings, path: str | None) -> None:
+        self.module = module
+        self.settings = settings
+        self.path = path
+        self.scopes = Scopes(module)
+        # Ancestors of the node being visited, the Module first.
+        self.parents: list[cst.CSTNode] = []
+        self.functions: list[cst.FunctionDef] = []
+        self.classes: list[cst.ClassDef] = []
+        self.pending: list[Pending] = []
+        self.errors: list[tuple[str, BaseException]] = []
+        self._current_rule: Rule | None = None
+        self._module_classes: dict[str, cst.ClassDef] | None = None
+        self._layer_cache: dict[int, bool] = {}
+        self._names: dict[int, str | None] = {}
+
+    # ----- names ---------------------------------------------------------------------------
+
+    def qualname(self, expr: cst.BaseExpression) -> str | None:
+        """The qualified name of a Name/Attribute chain through imports, or None.
+
+        Cached per node: several rules ask about the same callee."""
+        key = id(expr)
+        cache = self._names
+        if key in cache:
+            return cache[key]
+        found = cache[key] = self.scopes.qualified_name(expr)
+        return found
+
+    def keras_api(self, expr: cst.BaseExpression) -> tuple[str, str] | None:
+        return keras_api(self.qualname(expr))
+
+    def reference(self, qualified: str) -> tuple[str, tuple[str, ...]] | None:
+        """Code that names `qualified` here, and the imports it needs.
+
+        Reuses a module-level binding of the name or of a parent module (`from keras import ops`
+        gives `ops.sum`); otherwise imports the top-level package if its name is free.
+        """
+        parts = qualified.split(".")
+        for cut in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:cut])
+            local = self.scopes.local_name_for(prefix)
+            if local is not None:
+                return ".".join([local, *parts[cut:]]), ()
+        top = parts[0]
+        if not self.scopes.is_bound(top):
+            return qualified, (f"import {top}",)
+        if len(parts) > 2:
+            holder, leaf = ".".join(parts[:-2]), parts[-2]
+            if not self.scopes.is_bound(leaf):
+                return f"{leaf}.{parts[-1]}", (f"from {holder} import {leaf}",)
+        return None
+
+    # ----- enclosing definitions -----------------------------------------------------------
+
+    @property
+    def function(self) -> cst.FunctionDef | None:
+        return self.functions[-1] if self.functions else None
+
+    @property
+    def klass(self) -> cst.ClassDef | None:
+        return self.classes[-1] if self.classes else None
+
+    def method(self) -> tuple[cst.ClassDef, cst.FunctionDef] | None:
+        """The (class, method) we are directly inside, if the innermost function is a method."""
+        if not self.functions or not self.classes:
+            return None
+        function = self.functions[-1]
+        klass = self.classes[-1]
+        body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
+        if any(stmt is function for stmt in body):
+            return klass, function
+        return None
+
+    def in_method(self, *names: str) -> cst.ClassDef | None:
+        """The class, if we are inside one of its methods named `names` (nested defs count)."""
+        if not self.classes:
+            return None
+        klass = self.classes[-1]
+        body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
+        for function in self.functions:
+            if function.name.value in names and any(stmt is function for stmt in body):
+                return klass
+        return None
+
+    def module_classes(self) -> dict[str, cst.ClassDef]:
+        if self._module_classes is None:
+            found: dict[str, cst.ClassDef] = {}
+            for stmt in self.module.body:
+                if isinstance(stmt, cst.ClassDef):
+                    found[stmt.name.value] = stmt
+            self._module_classes = found
+        return self._module_classes
+
+    def is_keras_class(self, klass: cst.ClassDef, _depth: int = 0) -> bool:
+        """Whether a class derives from a Keras Layer or Model (through classes of this module
+        too). Names that cannot be resolved count as not Keras."""
+        key = id(klass)
+        if key in self._layer_cache:
+            return self._layer_cache[key]
+        result = False
+        for base in klass.bases:
+            if base.keyword is not None:
+                continue
+            api = self.keras_api(base.value)
+            if api is not None and (api[0] in KERAS_BASE_CLASSES or api[0].startswith("layers.")):
+                result = True
+                break
+            name = dotted_name(base.value)
+            local = self.module_classes().get(name) if name else None
+            if local is not None and local is not klass and _depth < 20:
+                if self.is_keras_class(local, _depth + 1):
+                    result = True
+                    break
+        self._layer_cache[key] = result
+        return result
+
+    # ----- reporting -----------------------------------------------------------------------
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str | None = None,
+        *,
+        fix: FixSpec | None = None,
+        note: str | None = None,
+        end: cst.CSTNode | None = None,
+        rule: Rule | None = None,
+    ) -> None:
+        """Report a finding whose range is `node`'s text, or from `node` to the end of `end`.
+
+        The nodes must be the one being visited or its descendants; edits in `fix` may also
+        touch other nodes of the same statement.
+        """
+        owner = rule or self._current_rule
+        assert owner is not None
+        self.pending.append(
+            Pending(owner, node, tuple(self.parents), message or owner.message, fix, note, end)
+        )
+
+    def report_arg(self, arg: cst.Arg, message: str | None = None, **kwargs) -> None:
+        """Report an argument without its trailing comma: `lr=1e-3`, not `lr=1e-3, `."""
+        self.report(arg.keyword or arg.value, message, end=arg.value, **kwargs)
+
+
+def call_keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def positional_args(call: cst.Call) -> list[cst.Arg]:
+    return [a for a in call.args if a.keyword is None and not a.star]
+
+
+def string_value(expr: cst.BaseExpression) -> str | None:
+    """The value of a plain string literal (no f-string, no concatenation of non-literals)."""
+    if isinstance(expr, cst.SimpleString):
+        try:
+            value = expr.evaluated_value
+        except Exception:  # noqa: BLE001 - any odd literal simply is not a known string
+            return None
+        return value if isinstance(value, str) else None
+    if isinstance(expr, cst.ConcatenatedString):
+        left = string_value(expr.left)
+        right = string_value(expr.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
+
+
+def has_star_args(call: cst.Call) -> bool:
+    return any(a.star for a in call.args)
+
+
+Chain = Sequence[cst.CSTNode]

@@ -1,0 +1,442 @@
+"""`lint` and `fix`: the whole engine as the CLI and the language server call it."""
+
+from __future__ import annotations
+
+import ast
+import gc
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterator
+
+import libcst as cst
+
+from .context import Context, Pending
+from .edits import FixSpec, Insert, Replace
+from .model import (
+    SYNTAX_ERROR_CODE,
+    Applicability,
+    Edit,
+    Finding,
+    Fix,
+    Severity,
+    Span,
+)
+from .names import import_bindings
+from .noqa import suppressed
+from .positions import LineIndex, locate
+from .registry import all_rules
+from .rule import Rule
+from .settings import Settings, parse_version
+from .walker import build_dispatch, walk
+
+# A file none of whose words is one of these cannot hold a finding: skip it without parsing.
+_RELEVANT = re.compile(r"keras|tensorflow|\btf\b|flax|jax|orbax")
+
+# Deep nesting (hundreds of brackets) needs more than Python's default 1,000 frames.
+_RECURSION_LIMIT = 20_000
+
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class FixResult:
+    source: str
+    applied: int
+    remaining: list[Finding]
+    # Findings whose fix was dropped because it did not leave valid Python.
+    rejected: int = 0
+
+
+def enabled_rules(settings: Settings) -> tuple[Rule, ...]:
+    return _enabled_rules(settings.select, settings.extend_select, settings.ignore,
+                          settings.target_backends, settings.keras_version)
+
+
+@lru_cache(maxsize=64)
+def _enabled_rules(select, extend_select, ignore, backends, keras_version) -> tuple[Rule, ...]:
+    probe = Settings(select=select, extend_select=extend_select, ignore=ignore)
+    chosen = []
+    for rule in all_rules():
+        if rule.code == SYNTAX_ERROR_CODE or not probe.enabled(rule.code):
+            continue
+        if not rule.backends & backends:
+            continue
+        if rule.fixed_in and keras_version >= parse_version(rule.fixed_in):
+            continue
+        chosen.append(rule)
+    return tuple(chosen)
+
+
+@lru_cache(maxsize=64)
+def _dispatch(rules: tuple[Rule, ...]):
+    return build_dispatch(rules)
+
+
+@contextmanager
+def _engine_conditions() -> Iterator[None]:
+    """No garbage collection during a lint (it only finds young trees to walk again), and room
+    for deeply nested code."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    limit = sys.getrecursionlimit()
+    if limit < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+    try:
+        yield
+    finally:
+        if limit < _RECURSION_LIMIT:
+            sys.setrecursionlimit(limit)
+        if was_enabled:
+            gc.enable()
+
+
+def lint(source: str, path: str | None = None, settings: Settings | None = None) -> list[Finding]:
+    """Every finding in `source`, sorted by position. Never raises for bad input: a file that
+    does not parse gives one syntax-error finding."""
+    settings = settings or Settings()
+    if not _RELEVANT.search(source):
+        return []
+    shift = 1 if source.startswith(BOM) else 0
+    text = source[shift:]
+    with _engine_conditions():
+        try:
+            module = cst.parse_module(text)
+        except cst.ParserSyntaxError as error:
+            return [_syntax_finding(source, text, shift, error)]
+        except (RecursionError, MemoryError) as error:
+            return [_unparsable(source, f"too deeply nested to check ({type(error).__name__})")]
+        rules = enabled_rules(settings)
+        ctx = Context(module, settings, path)
+        try:
+            walk(module, ctx, _dispatch(rules))
+        except RecursionError:
+            return [_unparsable(source, "too deeply nested to check")]
+        if not ctx.pending:
+            return []
+        return _finish(module, source, text, shift, ctx.pending, settings, path)
+
+
+def _finish(
+    module: cst.Module,
+    source: str,
+    text: str,
+    shift: int,
+    pending: list[Pending],
+    settings: Settings,
+    path: str | None,
+) -> list[Finding]:
+    pending = [p for p in pending if not settings.ignored_for_path(p.rule.code, path)]
+    if not pending:
+        return []
+    import_anchor = _import_anchor(module) if any(p.fix and p.fix.imports for p in pending) else None
+    requests: list[tuple[cst.CSTNode, Sequence[cst.CSTNode]]] = []
+    for item in pending:
+        requests.append((item.node, item.chain))
+        if item.end is not None:
+            requests.append((item.end, item.chain))
+        if item.fix is not None:
+            for edit in item.fix.edits:
+                requests.append((edit.node, item.chain))
+                if isinstance(edit, Replace) and edit.end is not None:
+                    requests.append((edit.end, item.chain))
+    if import_anchor is not None:
+        requests.append((import_anchor[0], (module,)))
+    offsets = locate(module, text, requests)
+    lines = LineIndex(source)
+    existing_imports = _existing_imports(module)
+    findings: list[Finding] = []
+    seen: set[tuple[str, int, int]] = set()
+    for item in pending:
+        where = offsets.get(id(item.node))
+        if where is None:
+            continue
+        if item.end is not None:
+            end_where = offsets.get(id(item.end))
+            if end_where is None:
+                continue
+            where = (where[0], end_where[1])
+        start, end = where[0] + shift, where[1] + shift
+        start_pos = lines.position(start)
+        if suppressed(lines.line_text(start_pos.line), item.rule.code):
+            continue
+        key = (item.rule.code, start, end)
+        if key in seen:
+            continue
+        seen.add(key)
+        fix = None
+        if item.fix is not None:
+            fix = _render_fix(module, item.fix, offsets, shift, lines, import_anchor, existing_imports)
+        findings.append(
+            Finding(
+                code=item.rule.code,
+                name=item.rule.name,
+                message=item.message,
+                span=Span(start, end, start_pos, lines.position(end)),
+                severity=settings.severity_for(item.rule.code, item.rule.severity),
+                fix=fix,
+                deprecated=item.rule.deprecated,
+                note=item.note,
+            )
+        )
+    findings.sort(key=lambda f: (f.span.start, f.code))
+    return findings
+
+
+def _render_fix(
+    module: cst.Module,
+    spec: FixSpec,
+    offsets: dict[int, tuple[int, int]],
+    shift: int,
+    lines: LineIndex,
+    import_anchor: tuple[cst.CSTNode, bool] | None,
+    existing_imports: set[tuple[str, str]],
+) -> Fix | None:
+    newline = module.default_newline
+    edits: list[Edit] = []
+    for edit in spec.edits:
+        where = offsets.get(id(edit.node))
+        if where is None:
+            return None
+        if isinstance(edit, Replace):
+            start, end = where
+            if edit.end is not None:
+                end_where = offsets.get(id(edit.end))
+                if end_where is None:
+                    return None
+                end = end_where[1]
+            content = edit.content
+            if isinstance(content, cst.CSTNode):
+                content = module.code_for_node(content)
+            else:
+                content = _newlines(content, newline)
+        else:
+            start = end = where[1] if edit.after else where[0]
+            content = _newlines(edit.text, newline)
+        edits.append(Edit(start + shift, end + shift, content))
+    missing = [line for line in spec.imports if _import_key(line) - existing_imports]
+    if missing:
+        if import_anchor is None:
+            return None
+        anchor, after = import_anchor
+        where = offsets.get(id(anchor))
+        if where is None:
+            return None
+        at = (where[1] if after else where[0]) + shift
+        edits.append(Edit(at, at, "".join(line + newline for line in missing)))
+    edits.sort(key=lambda e: (e.start, e.end))
+    positioned = tuple(
+        Edit(e.start, e.end, e.content, lines.position(e.start), lines.position(e.end)) for e in edits
+    )
+    return Fix(spec.title, spec.applicability, positioned)
+
+
+def _newlines(text: str, newline: str) -> str:
+    if newline == "\n" or "\n" not in text:
+        return text
+    return re.sub(r"\r?\n", newline, text)
+
+
+def _import_key(line: str) -> set[tuple[str, str]]:
+    try:
+        statement = cst.parse_statement(line)
+    except cst.ParserSyntaxError:
+        return set()
+    keys: set[tuple[str, str]] = set()
+    for small in getattr(statement, "body", ()):
+        if isinstance(small, (cst.Import, cst.ImportFrom)):
+            keys.update(import_bindings(small))
+    return keys
+
+
+def _existing_imports(module: cst.Module) -> set[tuple[str, str]]:
+    keys: set[tuple[str, str]] = set()
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    keys.update(import_bindings(small))
+    return keys
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _import_anchor(module: cst.Module) -> tuple[cst.CSTNode, bool] | None:
+    """Where new imports go: after the module's leading imports (or its docstring), else before
+    the first statement. The bool says "after the node"."""
+    body = list(module.body)
+    if not body:
+        return None
+    index = 1 if _is_docstring(body[0]) else 0
+    last: cst.CSTNode | None = body[0] if index == 1 else None
+    while index < len(body):
+        stmt = body[index]
+        if isinstance(stmt, cst.SimpleStatementLine) and all(
+            isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
+        ):
+            last = stmt
+            index += 1
+        else:
+            break
+    if last is not None:
+        return last, True
+    first = body[0]
+    if isinstance(first, cst.SimpleStatementLine):
+        return first.body[0], False
+    return first, False
+
+
+def _syntax_finding(source: str, text: str, shift: int, error: cst.ParserSyntaxError) -> Finding:
+    """A finding at the place Python's own parser names (it is more precise than LibCST's)."""
+    line, column, message = error.raw_line, error.raw_column, error.message
+    try:
+        ast.parse(text)
+    except SyntaxError as python_error:
+        if python_error.lineno:
+            line = python_error.lineno
+            column = max((python_error.offset or 1) - 1, 0)
+            message = python_error.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    lines = LineIndex(source)
+    line_index = min(max(line - 1, 0), len(lines.starts) - 1)
+    line_text = lines.line_text(line_index).rstrip("\r\n")
+    column = min(column, len(line_text))
+    start = lines.starts[line_index] + column + (shift if line_index == 0 else 0)
+    end = start + 1 if column < len(line_text) else start
+    return _make_syntax(lines, start, end, f"SyntaxError: {message}")
+
+
+def _unparsable(source: str, why: str) -> Finding:
+    lines = LineIndex(source)
+    return _make_syntax(lines, 0, 0, f"File not checked: {why}")
+
+
+def _make_syntax(lines: LineIndex, start: int, end: int, message: str) -> Finding:
+    return Finding(
+        code=SYNTAX_ERROR_CODE,
+        name="syntax-error",
+        message=message,
+        span=Span(start, end, lines.position(start), lines.position(end)),
+        severity=Severity.ERROR,
+    )
+
+
+# ----- fixing --------------------------------------------------------------------------------
+
+
+def apply_fixes(source: str, fixes: Iterable[Fix]) -> tuple[str, int]:
+    """Apply the fixes whose edits do not overlap an already chosen fix; identical insertions
+    (the same import added by two fixes) are applied once. Returns the text and the count."""
+    chosen: list[Edit] = []
+    taken: list[tuple[int, int]] = []
+    inserted: set[tuple[int, str]] = set()
+    applied = 0
+    for fix in sorted(fixes, key=lambda f: (f.edits[0].start, f.edits[0].end) if f.edits else (0, 0)):
+        new_edits = []
+        clash = False
+        for edit in fix.edits:
+            if edit.start == edit.end and (edit.start, edit.content) in inserted:
+                continue
+            for start, end in taken:
+                if edit.start < end and start < edit.end:
+                    clash = True
+                elif edit.start == edit.end and start < edit.start < end:
+                    clash = True
+                elif start == end and edit.start < start < edit.end:
+                    clash = True
+                elif edit.start == edit.end == start == end:
+                    clash = True
+                if clash:
+                    break
+            if clash:
+                break
+            new_edits.append(edit)
+        if clash:
+            continue
+        for edit in new_edits:
+            taken.append((edit.start, edit.end))
+            if edit.start == edit.end:
+                inserted.add((edit.start, edit.content))
+            chosen.append(edit)
+        applied += 1
+    if not chosen:
+        return source, 0
+    pieces: list[str] = []
+    cursor = 0
+    for edit in sorted(chosen, key=lambda e: (e.start, e.end)):
+        pieces.append(source[cursor : edit.start])
+        pieces.append(edit.content)
+        cursor = edit.end
+    pieces.append(source[cursor:])
+    return "".join(pieces), applied
+
+
+def _parses(source: str) -> bool:
+    try:
+        with _engine_conditions():
+            cst.parse_module(source[1:] if source.startswith(BOM) else source)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def fix(
+    source: str,
+    path: str | None = None,
+    settings: Settings | None = None,
+    *,
+    unsafe: bool | None = None,
+    max_passes: int = 10,
+) -> FixResult:
+    """Apply every applicable fix, re-linting between passes until nothing changes (fixes that
+    overlap go in later passes). The result always parses if the input did."""
+    settings = settings or Settings()
+    allow_unsafe = settings.unsafe_fixes if unsafe is None else unsafe
+    applied = rejected = 0
+    findings = lint(source, path, settings)
+    if any(f.code == SYNTAX_ERROR_CODE for f in findings):
+        return FixResult(source, 0, findings)
+    for _ in range(max_passes):
+        usable = [
+            f.fix
+            for f in findings
+            if f.fix is not None and (f.fix.applicability is Applicability.SAFE or allow_unsafe)
+        ]
+        if not usable:
+            break
+        candidate, count = apply_fixes(source, usable)
+        if candidate == source:
+            break
+        if not _parses(candidate):
+            candidate, count, dropped = _apply_one_by_one(source, usable)
+            rejected += dropped
+            if candidate == source:
+                break
+        source = candidate
+        applied += count
+        findings = lint(source, path, settings)
+    return FixResult(source, applied, findings, rejected)
+
+
+def _apply_one_by_one(source: str, fixes: list[Fix]) -> tuple[str, int, int]:
+    """Keep each fix only if the text still parses with it and the fixes kept before it (all
+    applied to the original text, so offsets stay valid)."""
+    kept: list[Fix] = []
+    current, count = source, 0
+    for fix_ in fixes:
+        candidate, n = apply_fixes(source, [*kept, fix_])
+        if n > count and _parses(candidate):
+            kept.append(fix_)
+            current, count = candidate, n
+    return current, count, len(fixes) - len(kept)

@@ -1,0 +1,96 @@
+"""The values the engine hands to its front ends: findings, fixes and text edits.
+
+Everything here is plain data with offsets into the linted text (Python `str` indices, so code
+points) and 0-based line/character positions. Front ends convert: the CLI prints 1-based rows and
+columns, the language server converts characters to the client's position encoding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+DOCS_URL = "https://kerasfix.readthedocs.io/en/latest/rules/"
+
+
+class Applicability(str, Enum):
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    HINT = "hint"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A 0-based line and a 0-based column counted in code points."""
+
+    line: int
+    character: int
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    start_pos: Position
+    end_pos: Position
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``text[start:end]`` with ``content``."""
+
+    start: int
+    end: int
+    content: str
+    start_pos: Position | None = None
+    end_pos: Position | None = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+
+    @property
+    def is_safe(self) -> bool:
+        return self.applicability is Applicability.SAFE
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    message: str
+    span: Span
+    severity: Severity = Severity.WARNING
+    fix: Fix | None = None
+    deprecated: bool = False
+    # Extra explanation that is not part of the one-line message (shown on hover).
+    note: str | None = None
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def url(self) -> str:
+        return rule_url(self.code, self.name)
+
+    @property
+    def start(self) -> Position:
+        return self.span.start_pos
+
+    @property
+    def end(self) -> Position:
+        return self.span.end_pos
+
+
+def rule_url(code: str, name: str) -> str:
+    return f"{DOCS_URL}{code.lower()}-{name}/"
+
+
+SYNTAX_ERROR_CODE = "KER001"

@@ -1,0 +1,251 @@
+"""Name resolution through imports and aliases, without LibCST's scope analysis.
+
+A module's imports are read once from its top-level statements (including those inside `if`,
+`try` and `with` blocks); a function's own imports, parameters and assignments are read lazily,
+the first time a name is looked up inside it. A name assigned or passed as a parameter inside a
+function shadows the module's import of the same name; at module level an import wins over a
+plain assignment, because `try: import tensorflow as tf` / `except ImportError: tf = None` is the
+usual way to make an import optional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+import libcst as cst
+
+# The value a scope stores for a name bound by something other than an import.
+LOCAL = ""
+
+
+def dotted_name(expr: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if isinstance(expr, cst.Name):
+        parts.append(expr.value)
+        parts.reverse()
+        return ".".join(parts)
+    return None
+
+
+def _module_path(node: cst.BaseExpression | None) -> str | None:
+    if node is None:
+        return None
+    return dotted_name(node)
+
+
+def import_bindings(stmt: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, str]]:
+    """(local name, qualified name) for each name an import statement binds.
+
+    Relative imports bind names of the user's own package: they map to LOCAL.
+    """
+    if isinstance(stmt, cst.Import):
+        for alias in stmt.names:
+            full = dotted_name(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                yield alias.asname.name.value, full
+            else:
+                yield full.split(".", 1)[0], full.split(".", 1)[0]
+        return
+    if isinstance(stmt.names, cst.ImportStar):
+        return
+    relative = bool(stmt.relative)
+    base = _module_path(stmt.module)
+    for alias in stmt.names:
+        name = dotted_name(alias.name)
+        if name is None:
+            continue
+        local = (
+            alias.asname.name.value
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+            else name
+        )
+        if relative or base is None:
+            yield local, LOCAL
+        else:
+            yield local, f"{base}.{name}"
+
+
+def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _target_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value)
+
+
+class Bindings(dict):
+    """Maps a local name to the qualified name it was imported as, or LOCAL."""
+
+    def bind_import(self, local: str, qualified: str) -> None:
+        self[local] = qualified
+
+    def bind_local(self, local: str) -> None:
+        # An import of the same name in the same scope wins (see the module docstring).
+        if local not in self:
+            self[local] = LOCAL
+
+
+def _collect(body: Sequence[cst.CSTNode], bindings: Bindings, declared_global: set[str]) -> None:
+    """Bindings made by statements of one scope, not descending into nested scopes' bodies."""
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                _collect_small(small, bindings, declared_global)
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            bindings.bind_local(stmt.name.value)
+        elif isinstance(stmt, cst.BaseCompoundStatement):
+            if isinstance(stmt, cst.For):
+                for name in _target_names(stmt.target):
+                    bindings.bind_local(name)
+            elif isinstance(stmt, cst.With):
+                for item in stmt.items:
+                    if item.asname is not None:
+                        for name in _target_names(item.asname.name):
+                            bindings.bind_local(name)
+            elif isinstance(stmt, (cst.Try, cst.TryStar)):
+                for handler in stmt.handlers:
+                    if handler.name is not None and isinstance(handler.name.name, cst.Name):
+                        bindings.bind_local(handler.name.name.value)
+            for block in child_blocks(stmt):
+                _collect(block, bindings, declared_global)
+        elif isinstance(stmt, cst.BaseSmallStatement):
+            # The body of `if x: import y` (a SimpleStatementSuite) holds small statements.
+            _collect_small(stmt, bindings, declared_global)
+
+
+def _collect_small(small: cst.BaseSmallStatement, bindings: Bindings, declared_global: set[str]) -> None:
+    if isinstance(small, (cst.Import, cst.ImportFrom)):
+        for local, qualified in import_bindings(small):
+            if qualified:
+                bindings.bind_import(local, qualified)
+            else:
+                bindings.bind_local(local)
+    elif isinstance(small, cst.Assign):
+        for target in small.targets:
+            for name in _target_names(target.target):
+                bindings.bind_local(name)
+    elif isinstance(small, (cst.AugAssign, cst.AnnAssign)):
+        for name in _target_names(small.target):
+            bindings.bind_local(name)
+    elif isinstance(small, (cst.Global, cst.Nonlocal)):
+        for item in small.names:
+            declared_global.add(item.name.value)
+
+
+def child_blocks(stmt: cst.BaseCompoundStatement) -> Iterator[Sequence[cst.CSTNode]]:
+    """The statement lists nested directly in a compound statement."""
+    body = getattr(stmt, "body", None)
+    if isinstance(body, cst.BaseSuite):
+        yield body.body
+    if isinstance(stmt, (cst.Try, cst.TryStar)):
+        for handler in stmt.handlers:
+            yield handler.body.body
+        if stmt.finalbody is not None:
+            yield stmt.finalbody.body.body
+    if isinstance(stmt, cst.Match):
+        for case in stmt.cases:
+            yield case.body.body
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(orelse, cst.If):
+        yield (orelse,)
+    elif orelse is not None:
+        yield orelse.body.body
+
+
+def module_bindings(module: cst.Module) -> Bindings:
+    bindings = Bindings()
+    _collect(module.body, bindings, set())
+    return bindings
+
+
+def _param_names(params: cst.Parameters) -> Iterable[str]:
+    for group in (params.posonly_params, params.params, params.kwonly_params):
+        for param in group:
+            yield param.name.value
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            yield star.name.value
+
+
+def function_bindings(node: cst.FunctionDef | cst.Lambda) -> Bindings:
+    bindings = Bindings()
+    for name in _param_names(node.params):
+        bindings[name] = LOCAL
+    if isinstance(node, cst.FunctionDef):
+        declared_global: set[str] = set()
+        _collect(node.body.body, bindings, declared_global)
+        for name in declared_global:
+            bindings.pop(name, None)
+    return bindings
+
+
+class Scopes:
+    """The chain of scopes at the walker's current position: module first, innermost last."""
+
+    __slots__ = ("module", "_functions", "_cache")
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module_bindings(module)
+        self._functions: list[cst.FunctionDef | cst.Lambda] = []
+        self._cache: dict[int, Bindings] = {}
+
+    def push(self, node: cst.FunctionDef | cst.Lambda) -> None:
+        self._functions.append(node)
+
+    def pop(self) -> None:
+        self._functions.pop()
+
+    def _bindings(self, node: cst.FunctionDef | cst.Lambda) -> Bindings:
+        key = id(node)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = function_bindings(node)
+        return found
+
+    def lookup(self, name: str) -> str | None:
+        """Qualified name an identifier refers to here; None if it is not an import."""
+        for function in reversed(self._functions):
+            bound = self._bindings(function).get(name)
+            if bound is not None:
+                return bound or None
+        return self.module.get(name) or None
+
+    def is_bound(self, name: str) -> bool:
+        """Whether the name means anything here (a builtin does not count)."""
+        if name in self.module:
+            return True
+        return any(name in self._bindings(f) for f in self._functions)
+
+    def qualified_name(self, expr: cst.BaseExpression) -> str | None:
+        """`tf.keras.layers.Dense` -> `tensorflow.keras.layers.Dense`, or None."""
+        parts: list[str] = []
+        while isinstance(expr, cst.Attribute):
+            parts.append(expr.attr.value)
+            expr = expr.value
+        if not isinstance(expr, cst.Name):
+            return None
+        base = self.lookup(expr.value)
+        if base is None:
+            return None
+        if not parts:
+            return base
+        parts.append(base)
+        parts.reverse()
+        return ".".join(parts)
+
+    def local_name_for(self, qualified: str) -> str | None:
+        """A module-level name already bound to exactly this qualified name, if any."""
+        for local, bound in self.module.items():
+            if bound == qualified and not any(
+                local in self._bindings(f) for f in self._functions
+            ):
+                return local
+        return None

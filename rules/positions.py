@@ -1,0 +1,247 @@
+"""Source offsets for the few nodes that carry a finding or an edit.
+
+LibCST's PositionProvider regenerates the whole module and records a range for every node, which
+costs more than the parse itself. Here only the innermost statement that holds a wanted node is
+regenerated, stopping as soon as the last wanted node in it has been written. The statement's
+first line comes from Python's own `ast` (a fraction of the LibCST parse), matched to the CST
+statement by its place among its siblings; the generated text is compared with the source at
+that place, and any statement that does not match is located by regenerating the whole module
+instead, so a mismatch can only cost time, never a wrong position.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from collections.abc import Iterable, Sequence
+from itertools import accumulate
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+from .model import Position
+from .names import child_blocks
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+STATEMENT_TYPES = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+
+
+class _Done(Exception):
+    """Raised inside code generation once every wanted node has been written."""
+
+
+class _RecordingState(CodegenState):
+    def __init__(self, module: cst.Module, wanted: set[int], indent: list[str]) -> None:
+        super().__init__(
+            default_indent=module.default_indent,
+            default_newline=module.default_newline,
+            indent_tokens=list(indent),
+        )
+        self.wanted = wanted
+        self.remaining = len(wanted)
+        self.starts: dict[int, int] = {}
+        self.ends: dict[int, int] = {}
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        key = id(node)
+        if key in self.wanted and key not in self.starts:
+            self.starts[key] = len(self.tokens)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        key = id(node)
+        if key in self.wanted and key not in self.ends:
+            self.ends[key] = len(self.tokens)
+            self.remaining -= 1
+            if self.remaining == 0:
+                raise _Done
+
+
+class LineIndex:
+    """Offsets <-> (line, column) for one text, lines split as Python splits them."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+
+    def position(self, offset: int) -> Position:
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return Position(line, offset - self.starts[line])
+
+    def offset(self, position: Position) -> int:
+        line = min(max(position.line, 0), len(self.starts) - 1)
+        return min(self.starts[line] + position.character, len(self.text))
+
+    def line_text(self, line: int) -> str:
+        start = self.starts[line]
+        end = self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
+        return self.text[start:end]
+
+
+# ----- matching a CST statement to its `ast` counterpart -------------------------------------
+
+
+def _flat(block: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
+    out: list[cst.CSTNode] = []
+    for stmt in block:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            out.extend(stmt.body)
+        else:
+            out.append(stmt)
+    return out
+
+
+def _cst_blocks(node: cst.CSTNode) -> Iterable[Sequence[cst.CSTNode]]:
+    if isinstance(node, cst.Module):
+        return (node.body,)
+    return child_blocks(node)  # type: ignore[arg-type]
+
+
+def _ast_blocks(node: ast.AST) -> list[list[ast.stmt]]:
+    # The same order as names.child_blocks: body, handlers, finalbody, cases, orelse.
+    blocks: list[list[ast.stmt]] = []
+    if hasattr(node, "body") and isinstance(node.body, list):
+        blocks.append(node.body)
+    for handler in getattr(node, "handlers", ()):
+        blocks.append(handler.body)
+    if getattr(node, "finalbody", None):
+        blocks.append(node.finalbody)
+    for case in getattr(node, "cases", ()):
+        blocks.append(case.body)
+    if getattr(node, "orelse", None):
+        blocks.append(node.orelse)
+    return blocks
+
+
+def _first_line(tree: ast.Module, path: Sequence[cst.CSTNode]) -> int | None:
+    """1-based line of the first token of `path[-1]` (after its leading blank/comment lines)."""
+    cst_container: cst.CSTNode = path[0]
+    ast_container: ast.AST = tree
+    found: ast.AST | None = None
+    for stmt in path[1:]:
+        target = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else stmt
+        found = None
+        for cst_block, ast_block in zip(_cst_blocks(cst_container), _ast_blocks(ast_container)):
+            flat = _flat(cst_block)
+            if len(flat) != len(ast_block):
+                return None
+            for index, item in enumerate(flat):
+                if item is target:
+                    found = ast_block[index]
+                    break
+            if found is not None:
+                break
+        if found is None:
+            return None
+        cst_container, ast_container = stmt, found
+    if found is None:
+        return None
+    decorators = getattr(found, "decorator_list", None)
+    if decorators:
+        return decorators[0].lineno
+    return found.lineno  # type: ignore[attr-defined]
+
+
+# ----- the public entry point ----------------------------------------------------------------
+
+
+def locate(
+    module: cst.Module,
+    source: str,
+    requests: Iterable[tuple[cst.CSTNode, Sequence[cst.CSTNode]]],
+) -> dict[int, tuple[int, int]]:
+    """Offsets `(start, end)` by `id(node)` for each requested node.
+
+    Each request is a node and the chain of its ancestors from the Module down (the node itself
+    may be last). Nodes that cannot be located are absent from the result.
+    """
+    groups: dict[int, tuple[list[cst.CSTNode], set[int]]] = {}
+    for node, chain in requests:
+        path, indent = _statement_path(module, chain, node)
+        root = path[-1]
+        entry = groups.get(id(root))
+        if entry is None:
+            groups[id(root)] = (path, {id(node)}, indent)  # type: ignore[assignment]
+        else:
+            entry[1].add(id(node))
+
+    result: dict[int, tuple[int, int]] = {}
+    missing: set[int] = set()
+    tree: ast.Module | None = None
+    tree_failed = False
+    lines: list[int] | None = None
+    for path, wanted, indent in groups.values():  # type: ignore[misc]
+        root = path[-1]
+        if len(path) == 1:  # the Module itself
+            missing |= wanted
+            continue
+        if tree is None and not tree_failed:
+            try:
+                tree = ast.parse(source)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                tree_failed = True
+        first = _first_line(tree, path) if tree is not None else None
+        if first is None:
+            missing |= wanted
+            continue
+        if lines is None:
+            lines = [0] + [m.end() for m in _NEWLINE.finditer(source)]
+        leading = len(root.leading_lines)
+        decorators = getattr(root, "decorators", ())
+        if decorators:
+            leading += len(decorators[0].leading_lines)
+        line_index = first - 1 - leading
+        if not 0 <= line_index < len(lines):
+            missing |= wanted
+            continue
+        base = lines[line_index]
+        state = _RecordingState(module, wanted, indent)
+        try:
+            root._codegen(state)
+        except _Done:
+            pass
+        if not source.startswith("".join(state.tokens), base):
+            missing |= wanted
+            continue
+        offsets = list(accumulate(map(len, state.tokens), initial=0))
+        for key in wanted:
+            if key in state.starts and key in state.ends:
+                result[key] = (base + offsets[state.starts[key]], base + offsets[state.ends[key]])
+            else:
+                missing.add(key)
+
+    if missing:
+        state = _RecordingState(module, missing, [])
+        try:
+            module._codegen(state)
+        except _Done:
+            pass
+        offsets = list(accumulate(map(len, state.tokens), initial=0))
+        for key in missing:
+            if key in state.starts and key in state.ends:
+                end = min(offsets[state.ends[key]], len(source))
+                result[key] = (offsets[state.starts[key]], end)
+    return result
+
+
+def _statement_path(
+    module: cst.Module, chain: Sequence[cst.CSTNode], node: cst.CSTNode
+) -> tuple[list[cst.CSTNode], list[str]]:
+    """The statements from the module down to the innermost one holding `node`, and the
+    indentation that the enclosing blocks put in front of that statement."""
+    path: list[cst.CSTNode] = [module]
+    indents: list[str] = []
+    pending_indent: list[str] = []
+    full = list(chain)
+    if not full or full[-1] is not node:
+        full.append(node)
+    for item in full:
+        if isinstance(item, cst.IndentedBlock):
+            pending_indent.append(module.default_indent if item.indent is None else item.indent)
+        elif isinstance(item, STATEMENT_TYPES):
+            path.append(item)
+            indents = list(pending_indent)
+            if isinstance(item, cst.SimpleStatementLine):
+                break
+    return path, indents

@@ -1,0 +1,107 @@
+"""The base class every rule derives from, and the examples a rule carries beside its code."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+
+from .model import Severity, rule_url
+
+if TYPE_CHECKING:
+    from .context import Context
+
+BACKENDS = frozenset({"jax", "tensorflow", "torch"})
+
+_MARKERS = re.compile("[«»]")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A "before" snippet, with each expected finding's exact range between « and », and the text
+    the rule's fix must turn it into (None when the rule offers no fix for it).
+
+    `unsafe` says the expected text needs unsafe fixes. `keras` / `backends` describe how the
+    snippet fails under real Keras 3 (used by the tests that run the examples for real).
+    """
+
+    before: str
+    after: str | None = None
+    unsafe: bool = False
+
+    @property
+    def source(self) -> str:
+        return _MARKERS.sub("", self.before)
+
+    def expected_ranges(self) -> list[tuple[int, int]]:
+        ranges: list[tuple[int, int]] = []
+        stack: list[int] = []
+        removed = 0
+        for match in _MARKERS.finditer(self.before):
+            offset = match.start() - removed
+            removed += 1
+            if match.group() == "«":
+                stack.append(offset)
+            else:
+                ranges.append((stack.pop(), offset))
+        return sorted(ranges)
+
+
+class Rule:
+    """A rule: subclass it, set the class attributes, implement `visit` and write the docstring.
+
+    The docstring is Markdown with the sections *Why*, *Example*, *Use instead*, *Backends*,
+    *Fix safety* and *References*; `kerasfix rule`, hover and the docs all show it.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    # Node types this rule is shown; the walker calls `visit` for each.
+    nodes: ClassVar[tuple[type[cst.CSTNode], ...]] = ()
+    severity: ClassVar[Severity] = Severity.WARNING
+    # Backends on which the problem shows; a project that targets none of them does not see it.
+    backends: ClassVar[frozenset[str]] = BACKENDS
+    # The Keras release that stopped having the problem; the rule is quiet for projects whose
+    # oldest supported Keras is this or newer.
+    fixed_in: ClassVar[str | None] = None
+    # The rule is about an API that was removed (editors show such code struck through).
+    deprecated: ClassVar[bool] = False
+    # "safe", "unsafe", "mixed" or "none": what kind of fix the rule offers, for the docs.
+    fix: ClassVar[str] = "none"
+    examples: ClassVar[tuple[Example, ...]] = ()
+    # Code the rule must stay quiet on.
+    valid: ClassVar[tuple[str, ...]] = ()
+
+    def visit(self, node: cst.CSTNode, ctx: Context) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def docs(cls) -> str:
+        body = inspect.cleandoc(cls.__doc__ or "")
+        header = f"# {cls.code} {cls.name}\n\n{cls.message}\n"
+        facts = [
+            f"- Fix: {_FIX_WORDS[cls.fix]}",
+            f"- Backends: {', '.join(sorted(cls.backends))}",
+        ]
+        if cls.fixed_in:
+            facts.append(
+                f"- Fixed in Keras {cls.fixed_in}: reported only when `keras-version` is older"
+            )
+        from .provenance import checked_on
+
+        checked = checked_on(cls.code)
+        if checked:
+            facts.append(f"- Checked on {checked}")
+        return f"{header}\n" + "\n".join(facts) + f"\n\n{body}\n\nDocs: {rule_url(cls.code, cls.name)}\n"
+
+
+_FIX_WORDS = {
+    "safe": "safe (applied by `--fix`)",
+    "unsafe": "unsafe (applied with `--unsafe-fixes`)",
+    "mixed": "safe for some forms, unsafe for others",
+    "none": "none: the message says what to do",
+}

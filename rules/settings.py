@@ -1,0 +1,293 @@
+"""Settings: `[tool.kerasfix]` in pyproject.toml, command-line flags and editor settings.
+
+Every source produces the same `Settings`; a bad key or value becomes a `SettingsError` that names
+it, and `Settings.from_mapping(..., errors=list)` collects those errors and keeps the defaults for
+what was wrong, so a front end can report them and go on.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePath
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .model import Severity
+from .rule import BACKENDS
+
+# The newest Keras release the rules know about. "latest" means this.
+LATEST_KERAS = (3, 15, 1)
+
+_CODE = re.compile(r"^(ALL|KER\d{0,3})$")
+_VERSION = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
+
+
+class SettingsError(ValueError):
+    def __init__(self, key: str, problem: str, source: str | None = None) -> None:
+        where = f" in {source}" if source else ""
+        super().__init__(f"invalid setting `{key}`{where}: {problem}")
+        self.key = key
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    match = _VERSION.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a version like 3.0.5")
+    major, minor, patch = (int(g) if g else 0 for g in match.groups())
+    return (major, minor, patch)
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("KER",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = ()
+    extend_exclude: tuple[str, ...] = ()
+    unsafe_fixes: bool = False
+    target_backends: frozenset[str] = BACKENDS
+    keras_version: tuple[int, int, int] = LATEST_KERAS
+    severity: tuple[tuple[str, Severity], ...] = ()
+    # Where the settings came from (a pyproject.toml path), for messages.
+    origin: str | None = field(default=None, compare=False)
+    # The folder that relative `exclude` and `per-file-ignores` patterns start from.
+    root: str | None = field(default=None, compare=False)
+
+    # ----- rule selection ------------------------------------------------------------------
+
+    def enabled(self, code: str) -> bool:
+        selected = _longest_match(code, self.select + self.extend_select)
+        ignored = _longest_match(code, self.ignore)
+        if selected < 0:
+            return False
+        return ignored < selected or ignored < 0
+
+    def ignored_for_path(self, code: str, path: str | None) -> bool:
+        if not path or not self.per_file_ignores:
+            return False
+        for pattern, codes in self.per_file_ignores:
+            if self._path_matches(path, pattern) and _longest_match(code, codes) >= 0:
+                return True
+        return False
+
+    def is_excluded(self, path: str | Path) -> bool:
+        return any(self._path_matches(str(path), p) for p in self.exclude + self.extend_exclude)
+
+    def _path_matches(self, path: str, pattern: str) -> bool:
+        pure = PurePath(path)
+        candidates = {str(pure), pure.name, pure.as_posix()}
+        if self.root:
+            try:
+                candidates.add(PurePath(path).resolve().relative_to(Path(self.root).resolve()).as_posix())
+            except (ValueError, OSError):
+                pass
+        for candidate in candidates:
+            if fnmatch.fnmatch(candidate, pattern) or fnmatch.fnmatch(candidate, pattern.rstrip("/") + "/*"):
+                return True
+            # A bare folder name excludes everything below it, as in Ruff.
+            if "/" not in pattern and pattern in PurePath(candidate).parts:
+                return True
+        return False
+
+    def severity_for(self, code: str, default: Severity) -> Severity:
+        best, level = -1, default
+        for prefix, value in self.severity:
+            if code.startswith(prefix) and len(prefix) > best:
+                best, level = len(prefix), value
+        return level
+
+    # ----- building ------------------------------------------------------------------------
+
+    @classmethod
+    def from_mapping(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        base: Settings | None = None,
+        source: str | None = None,
+        errors: list[SettingsError] | None = None,
+    ) -> Settings:
+        """Settings from `[tool.kerasfix]`-shaped data (kebab-case or camelCase keys).
+
+        With `errors` given, bad entries are collected there and skipped; without it the first
+        one raises.
+        """
+        settings = base or cls()
+        changes: dict[str, Any] = {}
+        for raw_key, value in data.items():
+            key = _KEY_ALIASES.get(raw_key, raw_key)
+            try:
+                parser = _PARSERS.get(key)
+                if parser is None:
+                    known = ", ".join(sorted(_PARSERS))
+                    raise SettingsError(raw_key, f"unknown key (known keys: {known})", source)
+                changes[key.replace("-", "_")] = parser(raw_key, value, source)
+            except SettingsError as error:
+                if errors is None:
+                    raise
+                errors.append(error)
+        if source is not None:
+            changes.setdefault("origin", source)
+        return replace(settings, **changes)
+
+
+def _longest_match(code: str, prefixes: Iterable[str]) -> int:
+    best = -1
+    for prefix in prefixes:
+        if prefix == "ALL":
+            best = max(best, 0)
+        elif code.startswith(prefix):
+            best = max(best, len(prefix))
+    return best
+
+
+def _codes(key: str, value: Any, source: str | None) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[,\s]+", value) if v]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(key, "expected a list of rule codes such as [\"KER2\", \"KER101\"]", source)
+    bad = [v for v in value if not _CODE.match(v.strip().upper())]
+    if bad:
+        raise SettingsError(key, f"unknown rule code(s) {', '.join(map(repr, bad))}: codes look like KER201 or a prefix like KER2", source)
+    _check_known(key, [v.strip().upper() for v in value], source)
+    return tuple(v.strip().upper() for v in value)
+
+
+def _check_known(key: str, codes: list[str], source: str | None) -> None:
+    from .registry import all_rules
+
+    known = [rule.code for rule in all_rules()]
+    unknown = [c for c in codes if c != "ALL" and not any(k.startswith(c) for k in known)]
+    if unknown:
+        raise SettingsError(key, f"no rule has the code(s) {', '.join(unknown)}", source)
+
+
+def _globs(key: str, value: Any, source: str | None) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(key, "expected a list of glob patterns", source)
+    return tuple(value)
+
+
+def _per_file(key: str, value: Any, source: str | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, Mapping):
+        raise SettingsError(key, 'expected a table of glob = ["KER..."]', source)
+    return tuple((pattern, _codes(f"{key}.{pattern}", codes, source)) for pattern, codes in value.items())
+
+
+def _bool(key: str, value: Any, source: str | None) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(key, f"expected true or false, got {value!r}", source)
+    return value
+
+
+def _backends(key: str, value: Any, source: str | None) -> frozenset[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise SettingsError(key, f"expected a non-empty list drawn from {sorted(BACKENDS)}", source)
+    names = [str(v).strip().lower() for v in value]
+    names = ["tensorflow" if n == "tf" else "torch" if n == "pytorch" else n for n in names]
+    bad = [n for n in names if n not in BACKENDS]
+    if bad:
+        raise SettingsError(key, f"unknown backend(s) {', '.join(map(repr, bad))}; use {sorted(BACKENDS)}", source)
+    return frozenset(names)
+
+
+def _keras_version(key: str, value: Any, source: str | None) -> tuple[int, int, int]:
+    if value == "latest":
+        return LATEST_KERAS
+    try:
+        version = parse_version(str(value))
+    except ValueError as error:
+        raise SettingsError(key, f"{error} (or \"latest\")", source) from None
+    if version[0] != 3:
+        raise SettingsError(key, f"{value!r}: kerasfix targets Keras 3 (3.0.0 or newer)", source)
+    return version
+
+
+def _severities(key: str, value: Any, source: str | None) -> tuple[tuple[str, Severity], ...]:
+    if not isinstance(value, Mapping):
+        raise SettingsError(key, 'expected a table such as { KER2 = "error" }', source)
+    out = []
+    for code, level in value.items():
+        _codes(f"{key}.{code}", [code], source)
+        try:
+            out.append((code.upper(), Severity(str(level).lower())))
+        except ValueError:
+            raise SettingsError(f"{key}.{code}", f"{level!r} is not one of error, warning, info, hint", source) from None
+    return tuple(out)
+
+
+_PARSERS = {
+    "select": _codes,
+    "ignore": _codes,
+    "extend-select": _codes,
+    "per-file-ignores": _per_file,
+    "exclude": _globs,
+    "extend-exclude": _globs,
+    "unsafe-fixes": _bool,
+    "target-backends": _backends,
+    "keras-version": _keras_version,
+    "severity": _severities,
+}
+
+# Editors send camelCase (unsafeFixes); pyproject uses kebab-case; snake_case is accepted too.
+_KEY_ALIASES = {
+    **{k.replace("-", "_"): k for k in _PARSERS},
+    **{re.sub(r"-(\w)", lambda m: m.group(1).upper(), k): k for k in _PARSERS},
+}
+
+
+# ----- pyproject.toml -----------------------------------------------------------------------
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.kerasfix] table, from `start` upwards."""
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        try:
+            if path.is_file() and "[tool.kerasfix" in path.read_text(encoding="utf-8", errors="replace"):
+                return path
+        except OSError:
+            continue
+    return None
+
+
+def load_pyproject(path: Path, errors: list[SettingsError] | None = None, base: Settings | None = None) -> Settings:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        problem = SettingsError("tool.kerasfix", f"cannot read {path}: {error}")
+        if errors is None:
+            raise problem from error
+        errors.append(problem)
+        return base or Settings(root=str(path.parent))
+    table = data.get("tool", {}).get("kerasfix", {})
+    if not isinstance(table, Mapping):
+        problem = SettingsError("tool.kerasfix", "expected a table", str(path))
+        if errors is None:
+            raise problem
+        errors.append(problem)
+        table = {}
+    settings = Settings.from_mapping(table, base=base, source=str(path), errors=errors)
+    return replace(settings, root=str(path.parent))
+
+
+def settings_for(path: Path, errors: list[SettingsError] | None = None) -> Settings:
+    found = find_pyproject(path)
+    if found is None:
+        return Settings()
+    return load_pyproject(found, errors)

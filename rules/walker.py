@@ -1,0 +1,141 @@
+"""One traversal of the tree in which each node type dispatches to the rules that asked for it.
+
+The walk reads node fields directly instead of using `CSTVisitor`, which rebuilds every node it
+passes even when it only reads. Whitespace, comments and punctuation are not descended into: no
+rule looks at them (`# noqa` comments are read from the text).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+import libcst as cst
+
+from .context import Context
+from .rule import Rule
+
+_SKIPPED_FIELDS = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "comma",
+        "semicolon",
+        "colon",
+        "dot",
+        "equal",
+        "header",
+        "footer",
+        "leading_lines",
+        "lines_after_decorators",
+        "newline",
+        "trailing_whitespace",
+        "operator",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "asynchronous",
+        "star_tok",
+        "arrow",
+        "lambda_",
+        "import_alias",
+    }
+)
+_LEAVES = (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis)
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(kind: type) -> tuple[str, ...]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        if issubclass(kind, _LEAVES):
+            names = ()
+        else:
+            names = tuple(
+                f.name
+                for f in dataclasses.fields(kind)
+                if f.name not in _SKIPPED_FIELDS and "whitespace" not in f.name
+            )
+        _FIELDS[kind] = names
+    return names
+
+
+def _concrete_node_types() -> list[type[cst.CSTNode]]:
+    found: list[type[cst.CSTNode]] = []
+    seen: set[type] = set()
+    todo: list[type] = [cst.CSTNode]
+    while todo:
+        kind = todo.pop()
+        for sub in kind.__subclasses__():
+            if sub in seen:
+                continue
+            seen.add(sub)
+            todo.append(sub)
+            if not getattr(sub, "__abstractmethods__", None) and dataclasses.is_dataclass(sub):
+                found.append(sub)
+    return found
+
+
+def build_dispatch(rules: Iterable[Rule]) -> dict[type, tuple[Rule, ...]]:
+    """Node type -> the rules to call on it; a rule asking for a base class gets every subclass."""
+    concrete = _concrete_node_types()
+    table: dict[type, list[Rule]] = {}
+    for rule in rules:
+        for wanted in rule.nodes:
+            for kind in concrete:
+                if issubclass(kind, wanted):
+                    table.setdefault(kind, []).append(rule)
+    return {kind: tuple(found) for kind, found in table.items()}
+
+
+def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]]) -> None:
+    parents = ctx.parents
+    scopes = ctx.scopes
+    functions = ctx.functions
+    classes = ctx.classes
+    errors = ctx.errors
+
+    def visit(node: cst.CSTNode) -> None:
+        kind = type(node)
+        rules = dispatch.get(kind)
+        if rules:
+            for rule in rules:
+                ctx._current_rule = rule
+                try:
+                    rule.visit(node, ctx)
+                except RecursionError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - one broken rule must not stop the rest
+                    errors.append((rule.code, error))
+        names = _FIELDS.get(kind)
+        if names is None:
+            names = _fields(kind)
+        if not names:
+            return
+        scoped = kind is cst.FunctionDef or kind is cst.Lambda
+        if scoped:
+            scopes.push(node)  # type: ignore[arg-type]
+            if kind is cst.FunctionDef:
+                functions.append(node)  # type: ignore[arg-type]
+        elif kind is cst.ClassDef:
+            classes.append(node)  # type: ignore[arg-type]
+        parents.append(node)
+        for name in names:
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                visit(value)
+            elif type(value) is tuple or type(value) is list:
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        visit(item)
+        parents.pop()
+        if scoped:
+            scopes.pop()
+            if kind is cst.FunctionDef:
+                functions.pop()
+        elif kind is cst.ClassDef:
+            classes.pop()
+
+    visit(module)

@@ -1,0 +1,1 @@
+"""kerasfix front ends: the command line and the language server."""

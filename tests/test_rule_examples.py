@@ -1,0 +1,66 @@
+"""Every rule's own examples: exact ranges, exact fixed text, the result parses, is clean for the
+rule, and fixing twice equals fixing once. Every `valid` snippet gives no finding."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from kerasfix.rules import Settings, all_rules, fix, lint
+from kerasfix.rules.model import SYNTAX_ERROR_CODE
+
+RULES = [r for r in all_rules() if r.code != SYNTAX_ERROR_CODE]
+EXAMPLES = [
+    pytest.param(rule, i, example, id=f"{rule.code}-{i}")
+    for rule in RULES
+    for i, example in enumerate(rule.examples)
+]
+VALID = [
+    pytest.param(rule, snippet, id=f"{rule.code}-valid-{i}")
+    for rule in RULES
+    for i, snippet in enumerate(rule.valid)
+]
+
+
+def only(rule) -> Settings:
+    # Every backend and the oldest Keras 3, so version- and backend-gated rules run too.
+    return Settings(select=(rule.code,), keras_version=(3, 0, 0))
+
+
+def test_every_rule_has_examples_and_docs():
+    for rule in RULES:
+        assert rule.examples, f"{rule.code} has no examples"
+        docs = rule.docs()
+        for section in ("## Why", "## Fix safety"):
+            assert section in docs, f"{rule.code} docs lack {section}"
+
+
+@pytest.mark.parametrize("rule, index, example", EXAMPLES)
+def test_example(rule, index, example):
+    settings = only(rule)
+    source = example.source
+    findings = [f for f in lint(source, "example.py", settings) if f.code == rule.code]
+    got = sorted((f.span.start, f.span.end) for f in findings)
+    expected = example.expected_ranges()
+    assert [source[a:b] for a, b in got] == [source[a:b] for a, b in expected]
+    assert got == expected
+    result = fix(source, "example.py", settings, unsafe=example.unsafe).source
+    if example.after is None:
+        assert all(f.fix is None or (f.fix.applicability.value == "unsafe" and not example.unsafe) for f in findings)
+        assert result == source
+        return
+    assert result == example.after
+    cst.parse_module(result)
+    again = fix(result, "example.py", settings, unsafe=example.unsafe).source
+    assert again == result
+    left = [f for f in lint(result, "example.py", settings) if f.code == rule.code and f.fix is not None]
+    assert left == [], "the fixed text still has fixable findings of the rule"
+    if not example.unsafe:
+        # A safe example must not need unsafe fixes, and its unsafe run gives the same text.
+        assert fix(source, "example.py", settings, unsafe=True).source == example.after
+
+
+@pytest.mark.parametrize("rule, snippet", VALID)
+def test_valid(rule, snippet):
+    found = [f for f in lint(snippet, "valid.py", only(rule)) if f.code == rule.code]
+    assert found == []
