@@ -150,6 +150,7 @@ def locate(
     module: cst.Module,
     source: str,
     requests: Iterable[tuple[cst.CSTNode, Sequence[cst.CSTNode]]],
+    stats: dict[str, int] | None = None,
 ) -> dict[int, tuple[int, int]]:
     """Offsets `(start, end)` by `id(node)` for each requested node.
 
@@ -197,8 +198,14 @@ def locate(
             continue
         base = lines[line_index]
         state = _RecordingState(module, wanted, indent)
+        parent = path[-2]
+        # An `elif` is an If inside its parent's orelse; it writes "elif", not "if".
+        is_elif = isinstance(root, cst.If) and isinstance(parent, cst.If) and parent.orelse is root
         try:
-            root._codegen(state)
+            if is_elif:
+                root._codegen(state, is_elif=True)
+            else:
+                root._codegen(state)
         except _Done:
             pass
         if not source.startswith("".join(state.tokens), base):
@@ -211,6 +218,8 @@ def locate(
             else:
                 missing.add(key)
 
+    if stats is not None:
+        stats["whole_module"] = stats.get("whole_module", 0) + len(missing)
     if missing:
         state = _RecordingState(module, missing, [])
         try:
@@ -237,11 +246,12 @@ def _statement_path(
     if not full or full[-1] is not node:
         full.append(node)
     for item in full:
-        if isinstance(item, cst.IndentedBlock):
-            pending_indent.append(module.default_indent if item.indent is None else item.indent)
-        elif isinstance(item, STATEMENT_TYPES):
+        if isinstance(item, STATEMENT_TYPES):
             path.append(item)
             indents = list(pending_indent)
             if isinstance(item, cst.SimpleStatementLine):
                 break
+        if isinstance(item, (cst.IndentedBlock, cst.Match)):
+            # A match statement indents its cases itself, as a block indents its body.
+            pending_indent.append(module.default_indent if item.indent is None else item.indent)
     return path, indents

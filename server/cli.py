@@ -1,0 +1,381 @@
+"""The `kerasfix` command: `check`, `rule`, `server` (Ruff's conventions)."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from kerasfix.rules import Finding, Settings, SettingsError, all_rules, fix, lint, rule_by_code
+from kerasfix.rules.model import SYNTAX_ERROR_CODE
+from kerasfix.rules.settings import find_pyproject, load_pyproject
+
+from . import output
+from .files import SourceError, decode, discover, read_source, write_source
+
+VERSION = "0.1.0"
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+# Below this many files a process pool costs more than it saves.
+_PARALLEL_THRESHOLD = 8
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: str
+    findings: list[Finding]
+    text: str | None = None  # the text the findings' positions refer to
+    new_text: str | None = None
+    fixed: int = 0
+    error: str | None = None
+    original: str | None = None
+
+
+def _process(path: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
+    """Check (and in `fix`/`diff` mode fix) one file; runs in worker processes too."""
+    try:
+        source = read_source(Path(path))
+    except SourceError as error:
+        return Outcome(path, [], error=str(error))
+    return _process_text(path, source.text, settings, mode, unsafe)
+
+
+def _process_text(path: str, text: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
+    if mode == "check":
+        return Outcome(path, lint(text, path, settings), text)
+    result = fix(text, path, settings, unsafe=unsafe)
+    return Outcome(path, result.remaining, result.source, result.source, result.applied, original=text)
+
+
+def _process_many(batch: list[tuple[str, Settings]], mode: str, unsafe: bool) -> list[Outcome]:
+    return [_process(path, settings, mode, unsafe) for path, settings in batch]
+
+
+# ----- settings ------------------------------------------------------------------------------
+
+
+class SettingsCache:
+    """The settings of each folder's nearest pyproject.toml, read once, with flags on top."""
+
+    def __init__(self, overrides: dict, base_config: Path | None) -> None:
+        self.overrides = overrides
+        self.base_config = base_config
+        self._by_file: dict[Path, Settings] = {}
+        self.errors: list[SettingsError] = []
+
+    def for_path(self, path: Path) -> Settings:
+        config = self.base_config or find_pyproject(path if path.is_dir() else path.parent)
+        key = config or Path()
+        settings = self._by_file.get(key)
+        if settings is None:
+            errors: list[SettingsError] = []
+            settings = load_pyproject(config, errors) if config else Settings()
+            settings = replace(settings, **self.overrides)
+            self._by_file[key] = settings
+            for error in errors:
+                if str(error) not in {str(e) for e in self.errors}:
+                    self.errors.append(error)
+                    print(f"kerasfix: warning: {error} (using the default for it)", file=sys.stderr)
+        return settings
+
+
+def _code_list(text: str) -> tuple[str, ...]:
+    return tuple(c.strip().upper() for c in text.split(",") if c.strip())
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    mapping: dict = {}
+    if args.select:
+        mapping["select"] = list(_code_list(args.select))
+    if args.extend_select:
+        mapping["extend-select"] = list(_code_list(args.extend_select))
+    if args.ignore:
+        mapping["ignore"] = list(_code_list(args.ignore))
+    if args.target_backends:
+        mapping["target-backends"] = [b for b in args.target_backends.split(",") if b]
+    if args.keras_version:
+        mapping["keras-version"] = args.keras_version
+    if args.unsafe_fixes:
+        mapping["unsafe-fixes"] = True
+    parsed = Settings.from_mapping(mapping, source="the command line")
+    changed = {}
+    for key in mapping:
+        field = key.replace("-", "_")
+        changed[field] = getattr(parsed, field)
+    return changed
+
+
+# ----- progress ------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar on stderr, shown only on a terminal and for many files."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = total
+        self.done = 0
+        self.enabled = enabled and total >= 20 and sys.stderr.isatty()
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        if self.enabled:
+            width = 30
+            filled = width * self.done // max(self.total, 1)
+            sys.stderr.write(f"\r[{'=' * filled}{' ' * (width - filled)}] {self.done}/{self.total} files")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+
+
+# ----- commands ------------------------------------------------------------------------------
+
+
+def _run_files(
+    files: list[tuple[Path, Settings]], mode: str, unsafe_flag: bool, jobs: int, show_progress: bool
+) -> list[Outcome]:
+    progress = Progress(len(files), show_progress)
+    outcomes: list[Outcome] = []
+    tasks = [(str(path), settings) for path, settings in files]
+    if jobs > 1 and len(tasks) >= _PARALLEL_THRESHOLD:
+        size = max(1, min(32, len(tasks) // (jobs * 4)))
+        batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [
+                pool.submit(_process_many, batch, mode, unsafe_flag or batch[0][1].unsafe_fixes)
+                for batch in batches
+            ]
+            for future in futures:
+                batch_outcomes = future.result()
+                outcomes.extend(batch_outcomes)
+                progress.advance(len(batch_outcomes))
+    else:
+        for path, settings in tasks:
+            outcomes.append(_process(path, settings, mode, unsafe_flag or settings.unsafe_fixes))
+            progress.advance()
+    progress.close()
+    return outcomes
+
+
+def check(args: argparse.Namespace) -> int:
+    try:
+        overrides = _overrides(args)
+    except SettingsError as error:
+        print(f"kerasfix: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    config = Path(args.config) if args.config else None
+    if config is not None and not config.is_file():
+        print(f"kerasfix: error: --config {config}: no such file", file=sys.stderr)
+        return EXIT_ERROR
+    cache = SettingsCache(overrides, config)
+    mode = "diff" if args.diff else "fix" if args.fix else "check"
+    paths = args.paths or ["."]
+    errors: list[tuple[str, str]] = []
+    outcomes: list[Outcome] = []
+
+    if paths == ["-"]:
+        name = args.stdin_filename or "-"
+        settings = cache.for_path(Path(name).absolute() if args.stdin_filename else Path.cwd())
+        try:
+            text = decode(sys.stdin.buffer.read()).text
+        except SourceError as error:
+            print(f"kerasfix: error: {name}: {error}", file=sys.stderr)
+            return EXIT_ERROR
+        outcome = _process_text(name, text, settings, mode, args.unsafe_fixes or settings.unsafe_fixes)
+        outcomes.append(outcome)
+        if mode == "fix":
+            sys.stdout.write(outcome.new_text or text)
+            sys.stdout.flush()
+            stream = sys.stderr
+        else:
+            stream = sys.stdout
+    else:
+        stream = sys.stdout
+        files: list[tuple[Path, Settings]] = []
+        for raw in paths:
+            root = Path(raw)
+            root_settings = cache.for_path(root.absolute())
+            for path, problem in discover([root], root_settings.is_excluded):
+                if problem is not None:
+                    errors.append((str(path), problem))
+                    continue
+                settings = cache.for_path(path.absolute())
+                if path != root and settings.is_excluded(path):
+                    continue
+                files.append((path, settings))
+        jobs = args.jobs or os.cpu_count() or 1
+        outcomes = _run_files(files, mode, args.unsafe_fixes, jobs, not args.quiet)
+
+    reports: list[output.FileReport] = []
+    fixed_total = 0
+    diffs: list[str] = []
+    for outcome in outcomes:
+        if outcome.error is not None:
+            errors.append((outcome.path, outcome.error))
+            continue
+        reports.append(output.FileReport(outcome.path, outcome.findings, outcome.text))
+        if mode in ("fix", "diff") and outcome.fixed and outcome.new_text is not None:
+            fixed_total += outcome.fixed
+            if mode == "diff":
+                diffs.append(_diff(outcome.path, outcome.original or "", outcome.new_text))
+            elif paths != ["-"]:
+                try:
+                    source = read_source(Path(outcome.path))
+                    if source.text != outcome.original:
+                        raise SourceError("the file changed while it was being fixed; run again")
+                    write_source(Path(outcome.path), source, outcome.new_text)
+                except (SourceError, OSError) as error:
+                    errors.append((outcome.path, f"cannot write the fix: {error}"))
+
+    for path, problem in errors:
+        print(f"kerasfix: error: {path}: {problem}", file=sys.stderr)
+
+    remaining = sum(len(r.findings) for r in reports)
+    if mode == "diff":
+        stream.write("".join(diffs))
+        print(
+            f"Would fix {fixed_total} error{'s' if fixed_total != 1 else ''}"
+            f" in {len(diffs)} file{'s' if len(diffs) != 1 else ''}.",
+            file=sys.stderr,
+        )
+        if errors:
+            return EXIT_ERROR
+        return EXIT_FINDINGS if (diffs and not args.exit_zero) else EXIT_CLEAN
+
+    if args.statistics:
+        stream.write(output.statistics(reports))
+    elif not (args.quiet and args.output_format in ("full", "concise")):
+        stream.write(output.render([r for r in reports if r.findings], args.output_format, VERSION))
+    if args.output_format in ("full", "concise") and not args.quiet:
+        _summary(remaining, fixed_total, reports, mode, stream)
+    stream.flush()
+    if errors:
+        return EXIT_ERROR
+    if remaining and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _summary(remaining: int, fixed: int, reports, mode: str, stream) -> None:
+    if remaining == 0 and fixed == 0:
+        stream.write("All checks passed!\n")
+        return
+    plural = "s" if remaining + fixed != 1 else ""
+    if mode == "fix":
+        stream.write(f"Found {remaining + fixed} error{plural} ({fixed} fixed, {remaining} remaining).\n")
+    else:
+        stream.write(f"Found {remaining} error{plural}.\n")
+    safe = sum(1 for r in reports for f in r.findings if f.fix is not None and f.fix.is_safe)
+    unsafe = sum(1 for r in reports for f in r.findings if f.fix is not None and not f.fix.is_safe)
+    if mode == "check" and safe:
+        stream.write(f"[*] {safe} fixable with the `--fix` option")
+        stream.write(f" ({unsafe} hidden fixes can be enabled with the `--unsafe-fixes` option).\n" if unsafe else ".\n")
+    elif mode == "check" and unsafe:
+        stream.write(f"No fixes available ({unsafe} hidden fixes can be enabled with the `--unsafe-fixes` option).\n")
+    syntax = sum(1 for r in reports for f in r.findings if f.code == SYNTAX_ERROR_CODE)
+    if syntax:
+        stream.write(f"{syntax} file{'s' if syntax != 1 else ''} could not be parsed and were left unchanged.\n")
+
+
+def _diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+    )
+    text = "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
+    return text
+
+
+def rule(args: argparse.Namespace) -> int:
+    if args.all:
+        for item in all_rules():
+            sys.stdout.write(item.docs() + "\n")
+        return EXIT_CLEAN
+    if not args.code:
+        print("kerasfix: error: give a rule code (e.g. KER201) or --all", file=sys.stderr)
+        return EXIT_ERROR
+    found = rule_by_code(args.code)
+    if found is None:
+        print(f"kerasfix: error: no rule {args.code!r}; `kerasfix rule --all` lists them", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(found.docs())
+    return EXIT_CLEAN
+
+
+def server(rest: Sequence[str]) -> int:
+    from . import lsp
+
+    return lsp.main(list(rest))
+
+
+# ----- argument parsing ----------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kerasfix",
+        description="Find and fix Keras 2 -> Keras 3 migration problems and multi-backend pitfalls.",
+    )
+    parser.add_argument("--version", action="version", version=f"kerasfix {VERSION}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = commands.add_parser("check", help="check files and folders (the default command)")
+    c.add_argument("paths", nargs="*", metavar="PATH", help="files or folders; `-` reads standard input")
+    c.add_argument("--fix", action="store_true", help="apply safe fixes, writing the files")
+    c.add_argument("--unsafe-fixes", action="store_true", help="apply unsafe fixes too")
+    c.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    c.add_argument("--select", help="comma-separated codes or prefixes to enable (e.g. KER2,KER601)")
+    c.add_argument("--extend-select", help="codes to enable on top of the configuration")
+    c.add_argument("--ignore", help="comma-separated codes or prefixes to disable")
+    c.add_argument("--target-backends", help="comma-separated subset of jax,tensorflow,torch")
+    c.add_argument("--keras-version", help="the oldest Keras 3 the code must run on (e.g. 3.0.5)")
+    c.add_argument("--output-format", choices=output.FORMATS, default="full")
+    c.add_argument("--statistics", action="store_true", help="count findings per rule")
+    c.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
+    c.add_argument("--stdin-filename", help="the file name to use for standard input")
+    c.add_argument("--config", help="a pyproject.toml to use instead of the nearest one")
+    c.add_argument("--jobs", "-j", type=int, default=0, help="processes to use (default: all cores)")
+    c.add_argument("--quiet", "-q", action="store_true", help="print findings only: no progress, no summary")
+
+    r = commands.add_parser("rule", help="explain a rule")
+    r.add_argument("code", nargs="?", help="a rule code such as KER201, or its name")
+    r.add_argument("--all", action="store_true", help="print every rule's docs")
+
+    s = commands.add_parser("server", help="run the language server on stdio", add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "server":
+        return server(argv[1:])
+    parser = build_parser()
+    if not argv or (argv[0] not in ("check", "rule", "server", "-h", "--help", "--version")):
+        argv = ["check", *argv]
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return EXIT_ERROR if exit_.code not in (0, None) else EXIT_CLEAN
+    if args.command == "rule":
+        return rule(args)
+    if args.jobs is not None and args.jobs < 0:
+        print("kerasfix: error: --jobs must be 0 (all cores) or more", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        return check(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_CLEAN
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""Printing findings in Ruff's output formats: full, concise, json, sarif, github."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kerasfix.rules import Finding, all_rules
+from kerasfix.rules.model import Position, rule_url
+
+FORMATS = ("full", "concise", "json", "sarif", "github")
+
+
+@dataclass(frozen=True)
+class FileReport:
+    path: str
+    findings: Sequence[Finding]
+    text: str | None = None  # the checked text, for code frames
+
+
+def _row_col(position: Position) -> tuple[int, int]:
+    return position.line + 1, position.character + 1
+
+
+def _marker(finding: Finding) -> str:
+    return " [*]" if finding.fix is not None and finding.fix.is_safe else (" [-]" if finding.fix else "")
+
+
+def concise(reports: Sequence[FileReport]) -> str:
+    lines = []
+    for report in reports:
+        for f in report.findings:
+            row, col = _row_col(f.start)
+            lines.append(f"{report.path}:{row}:{col}: {f.code}{_marker(f)} {f.message}")
+    return "".join(line + "\n" for line in lines)
+
+
+def full(reports: Sequence[FileReport]) -> str:
+    out: list[str] = []
+    for report in reports:
+        lines = (report.text or "").splitlines()
+        for f in report.findings:
+            row, col = _row_col(f.start)
+            out.append(f"{report.path}:{row}:{col}: {f.code}{_marker(f)} {f.message}")
+            if lines:
+                out.extend(_frame(lines, f))
+            if f.fix is not None:
+                kind = "" if f.fix.is_safe else " (unsafe: use --unsafe-fixes)"
+                out.append(f"  = help: {f.fix.title}{kind}")
+            out.append("")
+    return "".join(line + "\n" for line in out)
+
+
+def _frame(lines: list[str], f: Finding) -> list[str]:
+    first, last = f.start.line, max(f.end.line, f.start.line)
+    if f.end.line > f.start.line and f.end.character == 0:
+        last -= 1
+    last = min(last, first + 4, len(lines) - 1)
+    if first >= len(lines):
+        return []
+    width = len(str(last + 1))
+    pad = " " * width
+    frame = [f"{pad} |"]
+    for index in range(first, last + 1):
+        text = lines[index].replace("\t", " ")
+        frame.append(f"{index + 1:>{width}} | {text}")
+        start = f.start.character if index == first else len(text) - len(text.lstrip())
+        end = f.end.character if index == f.end.line else len(text)
+        frame.append(f"{pad} | {' ' * start}{'^' * max(end - start, 1)}" + (f" {f.code}" if index == last else ""))
+    frame.append(f"{pad} |")
+    return frame
+
+
+def _location(position: Position) -> dict:
+    row, col = _row_col(position)
+    return {"row": row, "column": col}
+
+
+def as_json(reports: Sequence[FileReport]) -> str:
+    items = []
+    for report in reports:
+        for f in report.findings:
+            fix = None
+            if f.fix is not None:
+                fix = {
+                    "applicability": f.fix.applicability.value,
+                    "message": f.fix.title,
+                    "edits": [
+                        {
+                            "content": e.content,
+                            "location": _location(e.start_pos),
+                            "end_location": _location(e.end_pos),
+                        }
+                        for e in f.fix.edits
+                    ],
+                }
+            items.append(
+                {
+                    "cell": None,
+                    "code": f.code,
+                    "name": f.name,
+                    "message": f.message,
+                    "severity": f.severity.value,
+                    "filename": report.path,
+                    "location": _location(f.start),
+                    "end_location": _location(f.end),
+                    "fix": fix,
+                    "noqa_row": f.start.line + 1,
+                    "url": f.url,
+                }
+            )
+    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+
+
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note", "hint": "note"}
+
+
+def sarif(reports: Sequence[FileReport], version: str) -> str:
+    rules = [
+        {
+            "id": rule.code,
+            "name": rule.name,
+            "shortDescription": {"text": rule.message},
+            "fullDescription": {"text": rule.docs()},
+            "helpUri": rule_url(rule.code, rule.name),
+        }
+        for rule in all_rules()
+    ]
+    results = []
+    for report in reports:
+        for f in report.findings:
+            row, col = _row_col(f.start)
+            end_row, end_col = _row_col(f.end)
+            results.append(
+                {
+                    "ruleId": f.code,
+                    "level": _SARIF_LEVEL[f.severity.value],
+                    "message": {"text": f.message},
+                    "locations": [
+                        {
+                            "physicalLocation": {
+                                "artifactLocation": {"uri": report.path},
+                                "region": {
+                                    "startLine": row,
+                                    "startColumn": col,
+                                    "endLine": end_row,
+                                    "endColumn": end_col,
+                                },
+                            }
+                        }
+                    ],
+                }
+            )
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "kerasfix",
+                        "version": version,
+                        "informationUri": "https://kerasfix.readthedocs.io/",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _github_escape(text: str, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def github(reports: Sequence[FileReport]) -> str:
+    lines = []
+    for report in reports:
+        for f in report.findings:
+            row, col = _row_col(f.start)
+            end_row, end_col = _row_col(f.end)
+            level = "error" if f.severity.value == "error" else "warning"
+            props = (
+                f"title={_github_escape(f'kerasfix ({f.code})', True)},"
+                f"file={_github_escape(report.path, True)},line={row},col={col},"
+                f"endLine={end_row},endColumn={end_col}"
+            )
+            lines.append(f"::{level} {props}::{_github_escape(f'{report.path}:{row}:{col}: {f.code} {f.message}')}")
+    return "".join(line + "\n" for line in lines)
+
+
+def render(reports: Sequence[FileReport], fmt: str, version: str) -> str:
+    if fmt == "concise":
+        return concise(reports)
+    if fmt == "json":
+        return as_json(reports)
+    if fmt == "sarif":
+        return sarif(reports, version)
+    if fmt == "github":
+        return github(reports)
+    return full(reports)
+
+
+def statistics(reports: Sequence[FileReport]) -> str:
+    counts: Counter[tuple[str, str, bool]] = Counter()
+    for report in reports:
+        for f in report.findings:
+            counts[(f.code, f.name, f.fix is not None and f.fix.is_safe)] += 1
+    if not counts:
+        return ""
+    width = len(str(max(counts.values())))
+    lines = [
+        f"{count:>{width}}\t{code}\t{'[*] ' if fixable else '    '}{name}"
+        for (code, name, fixable), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return "".join(line + "\n" for line in lines)

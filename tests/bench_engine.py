@@ -1,0 +1,83 @@
+"""Engine speed on a corpus, as ratios to a bare `libcst.parse_module` of the same files.
+
+    python tests/bench_engine.py PATH [PATH ...] [--repeat 3]
+
+Prints, per step, the best of `--repeat` runs: the bare parse, `lint` with every rule, and the
+share of files the prefilter skipped. Not a test: machines here are noisy, so it prints figures
+for a person to read instead of asserting a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from pathlib import Path
+
+import libcst as cst
+
+from kerasfix.rules import Settings, lint
+
+sys.setrecursionlimit(20_000)
+
+
+def load(paths: list[str]) -> list[tuple[str, str]]:
+    files = []
+    for root in paths:
+        for path in sorted(Path(root).rglob("*.py")) if Path(root).is_dir() else [Path(root)]:
+            try:
+                files.append((str(path), path.read_text(encoding="utf-8")))
+            except (UnicodeDecodeError, OSError):
+                continue
+    return files
+
+
+def best(repeat: int, step) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    files = load(args.paths)
+    lines = sum(text.count("\n") for _, text in files)
+    parsable = []
+    for path, text in files:
+        try:
+            cst.parse_module(text)
+            parsable.append((path, text))
+        except Exception:  # noqa: BLE001 - files LibCST cannot parse are left out of both sides
+            continue
+    settings = Settings()
+
+    def parse_all():
+        for _, text in parsable:
+            cst.parse_module(text)
+
+    findings = 0
+
+    def lint_all():
+        nonlocal findings
+        findings = 0
+        for path, text in parsable:
+            findings += len(lint(text, path, settings))
+
+    lint_all()  # warm-up: rule tables load once per process
+    parse = best(args.repeat, parse_all)
+    engine = best(args.repeat, lint_all)
+    print(f"files: {len(parsable)} ({lines} lines), findings: {findings}")
+    print(f"bare libcst parse: {parse:.2f}s  ({lines / parse:,.0f} lines/s)")
+    print(f"kerasfix lint:     {engine:.2f}s  = {engine / parse:.2f}x the bare parse")
+
+
+if __name__ == "__main__":
+    main()
