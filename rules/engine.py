@@ -94,9 +94,17 @@ def _engine_conditions() -> Iterator[None]:
             gc.enable()
 
 
-def lint(source: str, path: str | None = None, settings: Settings | None = None) -> list[Finding]:
+def lint(
+    source: str,
+    path: str | None = None,
+    settings: Settings | None = None,
+    *,
+    rules: Sequence[Rule] | None = None,
+) -> list[Finding]:
     """Every finding in `source`, sorted by position. Never raises for bad input: a file that
-    does not parse gives one syntax-error finding."""
+    does not parse gives one syntax-error finding.
+
+    `rules` replaces the registered rule set (for testing a rule or the engine alone)."""
     settings = settings or Settings()
     if not _RELEVANT.search(source):
         return []
@@ -109,10 +117,10 @@ def lint(source: str, path: str | None = None, settings: Settings | None = None)
             return [_syntax_finding(source, text, shift, error)]
         except (RecursionError, MemoryError) as error:
             return [_unparsable(source, f"too deeply nested to check ({type(error).__name__})")]
-        rules = enabled_rules(settings)
+        chosen = enabled_rules(settings) if rules is None else tuple(rules)
         ctx = Context(module, settings, path)
         try:
-            walk(module, ctx, _dispatch(rules))
+            walk(module, ctx, _dispatch(chosen))
         except RecursionError:
             return [_unparsable(source, "too deeply nested to check")]
         if not ctx.pending:
@@ -398,13 +406,14 @@ def fix(
     *,
     unsafe: bool | None = None,
     max_passes: int = 10,
+    rules: Sequence[Rule] | None = None,
 ) -> FixResult:
     """Apply every applicable fix, re-linting between passes until nothing changes (fixes that
     overlap go in later passes). The result always parses if the input did."""
     settings = settings or Settings()
     allow_unsafe = settings.unsafe_fixes if unsafe is None else unsafe
     applied = rejected = 0
-    findings = lint(source, path, settings)
+    findings = lint(source, path, settings, rules=rules)
     if any(f.code == SYNTAX_ERROR_CODE for f in findings):
         return FixResult(source, 0, findings)
     for _ in range(max_passes):
@@ -425,7 +434,7 @@ def fix(
                 break
         source = candidate
         applied += count
-        findings = lint(source, path, settings)
+        findings = lint(source, path, settings, rules=rules)
     return FixResult(source, applied, findings, rejected)
 
 

@@ -1,0 +1,210 @@
+"""The engine alone, with small rules defined here: names, fixes, imports, noqa, bad input."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from kerasfix.rules import Settings, fix, lint
+from kerasfix.rules.context import Context
+from kerasfix.rules.edits import FixSpec, Replace, append_arg, remove_arg
+from kerasfix.rules.rule import Rule
+
+
+class ReduceSumToOps(Rule):
+    """## Why\ntest\n## Fix safety\nsafe"""
+
+    code = "KER990"
+    name = "test-reduce-sum"
+    message = "tf.reduce_sum"
+    nodes = (cst.Call,)
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        if ctx.qualname(node.func) != "tensorflow.reduce_sum":
+            return
+        ref = ctx.reference("keras.ops.sum")
+        fix_ = None
+        if ref is not None:
+            fix_ = FixSpec.safe("use keras.ops.sum", Replace(node.func, ref[0]), imports=ref[1])
+        ctx.report(node, fix=fix_)
+
+
+class DropVerbose(Rule):
+    """## Why\ntest\n## Fix safety\nsafe"""
+
+    code = "KER991"
+    name = "test-drop-verbose"
+    message = "verbose="
+    nodes = (cst.Call,)
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "verbose":
+                ctx.report_arg(arg, fix=FixSpec.safe("drop", remove_arg(node, arg)))
+
+
+class AddAxis(Rule):
+    """## Why\ntest\n## Fix safety\nsafe"""
+
+    code = "KER992"
+    name = "test-add-axis"
+    message = "take without axis"
+    nodes = (cst.Call,)
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        if ctx.qualname(node.func) == "keras.ops.take" and not any(
+            a.keyword and a.keyword.value == "axis" for a in node.args
+        ):
+            ctx.report(node, fix=FixSpec.safe("axis", append_arg(node, "axis=0")))
+
+
+RULES = (ReduceSumToOps(), DropVerbose(), AddAxis())
+
+
+def run(source: str, **kwargs):
+    return lint(source, "t.py", Settings(), rules=RULES, **kwargs)
+
+
+def fixed(source: str) -> str:
+    result = fix(source, "t.py", Settings(), rules=RULES).source
+    assert fix(result, "t.py", Settings(), rules=RULES).source == result
+    cst.parse_module(result.lstrip("\ufeff"))
+    return result
+
+
+# ----- names ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import tensorflow as tf\ny = tf.reduce_sum(x)\n",
+        "import tensorflow\ny = tensorflow.reduce_sum(x)\n",
+        "from tensorflow import reduce_sum as rs\ny = rs(x)\n",
+        "try:\n    import tensorflow as tf\nexcept ImportError:\n    tf = None\ny = tf.reduce_sum(x)\n",
+        "def f(x):\n    import tensorflow as T\n    return T.reduce_sum(x)\n",
+        "import tensorflow as tf\nclass A:\n    def f(self, x):\n        return [tf.reduce_sum(v) for v in x]\n",
+        "if True:\n    import tensorflow as tf\nz = lambda x: tf.reduce_sum(x)\n",
+    ],
+)
+def test_resolves_through_imports(source):
+    assert [f.code for f in run(source)] == ["KER990"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import tensorflow as tf\ndef f(tf):\n    return tf.reduce_sum(x)\n",
+        "import tensorflow as tf\ndef f():\n    tf = other()\n    return tf.reduce_sum(x)\n",
+        "import tensorflow as tf\ndef f():\n    for tf in things:\n        tf.reduce_sum(x)\n",
+        "import tensorflow as tf\nz = lambda tf: tf.reduce_sum(x)\n",
+        "import numpy as tf\ny = tf.reduce_sum(x)\n",
+        "from . import tensorflow\ny = tensorflow.reduce_sum(x)\n",
+        "y = tf.reduce_sum(x)  # tf never imported\n",
+        "import tensorflow as tf\ny = tf.reduce_sum(x)  # noqa: KER990\n",
+        "import tensorflow as tf\ny = tf.reduce_sum(x)  # noqa\n",
+    ],
+)
+def test_shadowed_unknown_or_suppressed_names_are_quiet(source):
+    assert run(source) == []
+
+
+def test_noqa_for_another_code_does_not_suppress():
+    assert [f.code for f in run("import tensorflow as tf\ny = tf.reduce_sum(x)  # noqa: KER100\n")] == ["KER990"]
+
+
+def test_global_declaration_uses_module_import():
+    source = "import tensorflow as tf\ndef f():\n    global tf\n    tf = 1\n    return tf.reduce_sum(x)\n"
+    assert len(run(source)) == 1
+
+
+# ----- fixes and imports ---------------------------------------------------------------------
+
+
+def test_fix_adds_import_once_after_existing_imports():
+    source = '"""Doc."""\nimport numpy as np\nimport tensorflow as tf\n\na = tf.reduce_sum(x)\nb = tf.reduce_sum(tf.reduce_sum(y))\n'
+    assert fixed(source) == (
+        '"""Doc."""\nimport numpy as np\nimport tensorflow as tf\nimport keras\n\n'
+        "a = keras.ops.sum(x)\nb = keras.ops.sum(keras.ops.sum(y))\n"
+    )
+
+
+def test_fix_reuses_existing_binding():
+    source = "import tensorflow as tf\nfrom keras import ops\na = tf.reduce_sum(x)\n"
+    assert fixed(source) == "import tensorflow as tf\nfrom keras import ops\na = ops.sum(x)\n"
+
+
+def test_fix_when_keras_name_is_taken_imports_ops():
+    source = "import tensorflow as tf\nfrom tensorflow import keras\na = tf.reduce_sum(x)\n"
+    assert fixed(source) == (
+        "import tensorflow as tf\nfrom tensorflow import keras\nfrom keras import ops\na = ops.sum(x)\n"
+    )
+
+
+def test_fix_in_file_without_imports_inserts_before_first_statement():
+    source = "# header comment\n\ndef f():\n    import tensorflow as tf\n    return tf.reduce_sum(x)\n"
+    result = fixed(source)
+    assert result == "# header comment\n\nimport keras\ndef f():\n    import tensorflow as tf\n    return keras.ops.sum(x)\n"
+
+
+def test_remove_arg_variants():
+    assert fixed("import tensorflow\nf(a, verbose=1)\n") == "import tensorflow\nf(a)\n"
+    assert fixed("import tensorflow\nf(verbose=1, a=2)\n") == "import tensorflow\nf(a=2)\n"
+    assert fixed("import tensorflow\nf(verbose=1)\n") == "import tensorflow\nf()\n"
+    assert fixed("import tensorflow\nf(\n    a,\n    verbose=1,\n)\n") == "import tensorflow\nf(\n    a,\n    )\n"
+
+
+def test_append_arg_keeps_trailing_comma():
+    source = "from keras import ops\nops.take(x, i,)\nops.take(x, i)\n"
+    assert fixed(source) == "from keras import ops\nops.take(x, i, axis=0,)\nops.take(x, i, axis=0)\n"
+
+
+def test_crlf_bom_and_comments_are_kept():
+    source = "\ufeffimport tensorflow as tf\r\n# keep me\r\na = tf.reduce_sum(x)  # and me\r\n"
+    assert fixed(source) == (
+        "\ufeffimport tensorflow as tf\r\nimport keras\r\n# keep me\r\na = keras.ops.sum(x)  # and me\r\n"
+    )
+
+
+def test_positions_count_code_points_after_cjk_and_emoji():
+    source = "import tensorflow as tf\ns = '日本🙂'; a = tf.reduce_sum(x)\n"
+    (finding,) = run(source)
+    assert source[finding.span.start : finding.span.end] == "tf.reduce_sum(x)"
+    assert finding.start.line == 1
+    assert finding.start.character == len("s = '日本🙂'; a = ")
+
+
+def test_syntax_error_gives_one_finding_at_python_position():
+    (finding,) = run("import tensorflow as tf\ndef f(:\n    pass\n")
+    assert finding.code == "KER001"
+    assert (finding.start.line, finding.start.character) == (1, 6)
+    assert fix("import tensorflow as tf\ndef f(:\n", rules=RULES).source == "import tensorflow as tf\ndef f(:\n"
+
+
+def test_irrelevant_file_is_not_parsed():
+    assert run("def f(:\n") == []  # no keras/tf word: skipped, even though it does not parse
+
+
+def test_deep_nesting_does_not_crash():
+    source = "import tensorflow as tf\nx = " + "(" * 300 + "tf.reduce_sum(y)" + ")" * 300 + "\n"
+    findings = run(source)
+    assert [f.code for f in findings] in (["KER990"], ["KER001"])
+
+
+def test_broken_rule_does_not_stop_others():
+    class Broken(Rule):
+        code = "KER993"
+        name = "broken"
+        message = "x"
+        nodes = (cst.Call,)
+
+        def visit(self, node, ctx):
+            raise ValueError("boom")
+
+    findings = lint("import tensorflow as tf\ntf.reduce_sum(x)\n", rules=(Broken(), ReduceSumToOps()))
+    assert [f.code for f in findings] == ["KER990"]
+
+
+def test_overlapping_fixes_converge_over_passes():
+    source = "import tensorflow as tf\nfrom keras import ops\nops.take(tf.reduce_sum(x), i)\n"
+    assert fixed(source) == "import tensorflow as tf\nfrom keras import ops\nops.take(ops.sum(x), i, axis=0)\n"
