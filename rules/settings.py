@@ -87,7 +87,7 @@ class Settings:
         candidates = {str(pure), pure.name, pure.as_posix()}
         if self.root:
             try:
-                candidates.add(PurePath(path).resolve().relative_to(Path(self.root).resolve()).as_posix())
+                candidates.add(Path(path).resolve().relative_to(Path(self.root).resolve()).as_posix())
             except (ValueError, OSError):
                 pass
         for candidate in candidates:

@@ -46,7 +46,10 @@ def decode(data: bytes) -> SourceFile:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise SourceError(f"unknown source encoding: {error}") from None
+        if "unknown encoding" in str(error):
+            raise SourceError(str(error)) from None
+        # No usable cookie and the first lines are not UTF-8: say which byte is wrong.
+        encoding = "utf-8"
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
     try:
         text = data.decode(codec)
@@ -89,7 +92,7 @@ def _gitignore(folder: Path) -> pathspec.PathSpec | None:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def discover(

@@ -1,0 +1,197 @@
+"""The `kerasfix` command, run as users run it (a subprocess) and in-process for speed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kerasfix.server.cli import main
+
+KERAS2 = "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
+FIXED = "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(learning_rate=1e-3)\n"
+ONLY = ["--select", "KER601"]
+
+
+def run(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kerasfix.server", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_console_script_check_and_exit_codes(tmp_path):
+    (tmp_path / "a.py").write_text(KERAS2)
+    (tmp_path / "clean.py").write_text("import keras\n")
+    result = run("check", ".", *ONLY, cwd=tmp_path)
+    assert result.returncode == 1
+    out = result.stdout.decode()
+    assert "a.py:2:32: KER601 [*]" in out
+    assert "^^^^^^^ KER601" in out
+    assert run("check", "clean.py", cwd=tmp_path).returncode == 0
+    assert run("check", "a.py", "--exit-zero", *ONLY, cwd=tmp_path).returncode == 0
+
+
+def test_fix_writes_and_second_run_is_clean(tmp_path, capsys):
+    path = tmp_path / "a.py"
+    path.write_text(KERAS2)
+    assert main(["check", str(path), "--fix", *ONLY]) == 0
+    assert path.read_text() == FIXED
+    assert "1 fixed, 0 remaining" in capsys.readouterr().out
+    assert main(["check", str(path), "--fix", *ONLY]) == 0
+    assert path.read_text() == FIXED
+
+
+def test_diff_writes_nothing(tmp_path, capsys):
+    path = tmp_path / "a.py"
+    path.write_text(KERAS2)
+    assert main(["check", str(path), "--diff", *ONLY]) == 1
+    out = capsys.readouterr().out
+    assert "-opt = tf.keras.optimizers.Adam(lr=1e-3)\n+opt = tf.keras.optimizers.Adam(learning_rate=1e-3)" in out
+    assert path.read_text() == KERAS2
+
+
+def test_json_uses_ruff_fields(tmp_path, capsys):
+    path = tmp_path / "a.py"
+    path.write_text(KERAS2)
+    main(["check", str(path), "--output-format", "json", *ONLY])
+    (item,) = json.loads(capsys.readouterr().out)
+    assert item["code"] == "KER601"
+    assert item["filename"] == str(path)
+    assert item["location"] == {"row": 2, "column": 32}
+    assert item["end_location"] == {"row": 2, "column": 39}
+    assert item["fix"]["applicability"] == "safe"
+    assert item["fix"]["edits"] == [
+        {"content": "learning_rate", "location": {"row": 2, "column": 32}, "end_location": {"row": 2, "column": 34}}
+    ]
+    assert item["url"].startswith("https://")
+
+
+@pytest.mark.parametrize("fmt, needle", [
+    ("concise", ":2:32: KER601 [*] "),
+    ("github", "::warning title=kerasfix (KER601),file="),
+    ("sarif", '"ruleId": "KER601"'),
+])
+def test_other_formats(tmp_path, capsys, fmt, needle):
+    path = tmp_path / "a.py"
+    path.write_text(KERAS2)
+    assert main(["check", str(path), "--output-format", fmt, *ONLY]) == 1
+    out = capsys.readouterr().out
+    assert needle in out
+    if fmt == "sarif":
+        assert json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
+
+
+def test_statistics(tmp_path, capsys):
+    path = tmp_path / "a.py"
+    path.write_text(KERAS2 + "opt2 = tf.keras.optimizers.SGD(lr=1)\n")
+    main(["check", str(path), "--statistics", *ONLY])
+    assert "2\tKER601\t[*] optimizer-lr-argument" in capsys.readouterr().out
+
+
+def test_stdin_with_fix_prints_the_fixed_code(tmp_path):
+    result = run("check", "-", "--fix", "--stdin-filename", "model.py", *ONLY, cwd=tmp_path, stdin=KERAS2.encode())
+    assert result.stdout.decode() == FIXED
+    assert result.returncode == 0
+
+
+def test_unreadable_file_is_named_and_others_still_checked(tmp_path, capsys):
+    (tmp_path / "bad.py").write_bytes(b"x = '\xff\xfe'\nimport tensorflow\n")
+    (tmp_path / "a.py").write_text(KERAS2)
+    assert main(["check", str(tmp_path), *ONLY, "--jobs", "1"]) == 2
+    captured = capsys.readouterr()
+    assert "bad.py: not valid UTF-8" in captured.err
+    assert "a.py:2:32: KER601" in captured.out
+
+
+def test_syntax_error_file_is_reported_and_never_written(tmp_path, capsys):
+    path = tmp_path / "broken.py"
+    path.write_text("import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3\n")
+    before = path.read_bytes()
+    assert main(["check", str(path), "--fix"]) == 1
+    assert path.read_bytes() == before
+    assert "KER001" in capsys.readouterr().out
+
+
+def test_crlf_and_bom_survive_fix(tmp_path):
+    path = tmp_path / "a.py"
+    data = ("\ufeff" + KERAS2.replace("\n", "\r\n")).encode("utf-8")
+    path.write_bytes(data)
+    assert main(["check", str(path), "--fix", *ONLY]) == 0
+    assert path.read_bytes() == ("\ufeff" + FIXED.replace("\n", "\r\n")).encode("utf-8")
+
+
+def test_latin1_declared_encoding_round_trips(tmp_path):
+    path = tmp_path / "a.py"
+    source = "# -*- coding: latin-1 -*-\n# café\n" + KERAS2
+    path.write_bytes(source.encode("latin-1"))
+    assert main(["check", str(path), "--fix", *ONLY]) == 0
+    assert path.read_bytes() == ("# -*- coding: latin-1 -*-\n# café\n" + FIXED).encode("latin-1")
+
+
+def test_pyproject_settings_and_bad_keys(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.kerasfix]\nignore = ["KER601"]\nbogus = 1\nexclude = ["skipped"]\n'
+    )
+    (tmp_path / "a.py").write_text(KERAS2)
+    (tmp_path / "skipped").mkdir()
+    (tmp_path / "skipped" / "b.py").write_text(KERAS2)
+    assert main(["check", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "invalid setting `bogus`" in err and "unknown key" in err
+
+
+def test_gitignore_and_default_excludes(tmp_path, capsys):
+    (tmp_path / ".gitignore").write_text("generated/\n")
+    for folder in ("generated", ".venv", "src"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "m.py").write_text(KERAS2)
+    main(["check", str(tmp_path), "--output-format", "concise", *ONLY])
+    out = capsys.readouterr().out
+    assert "src" in out and "generated" not in out and ".venv" not in out
+
+
+def test_symlink_loop_terminates(tmp_path, capsys):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "m.py").write_text(KERAS2)
+    os.symlink(tmp_path / "pkg", tmp_path / "pkg" / "loop")
+    assert main(["check", str(tmp_path), "--output-format", "concise", *ONLY]) == 1
+    assert capsys.readouterr().out.count("KER601") == 1
+
+
+def test_parallel_jobs_give_the_same_findings(tmp_path, capsys):
+    for i in range(12):
+        (tmp_path / f"m{i}.py").write_text(KERAS2)
+    main(["check", str(tmp_path), "--output-format", "json", "--jobs", "2", *ONLY])
+    parallel = json.loads(capsys.readouterr().out)
+    main(["check", str(tmp_path), "--output-format", "json", "--jobs", "1", *ONLY])
+    serial = json.loads(capsys.readouterr().out)
+    assert parallel == serial and len(serial) == 12
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main(["check", "--select", "NOPE1"]) == 2
+    assert "unknown rule code" in capsys.readouterr().err
+    assert main(["check", "--output-format", "xml"]) == 2
+    assert main(["rule", "KER999"]) == 2
+
+
+def test_rule_command_prints_docs(capsys):
+    assert main(["rule", "KER601"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# KER601 optimizer-lr-argument")
+    assert "## Why" in out and "## Fix safety" in out
+    assert main(["rule", "--all"]) == 0
+    assert "# KER001 syntax-error" in capsys.readouterr().out
+
+
+def test_missing_path_exits_2(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nope.py")]) == 2
+    assert "no such file" in capsys.readouterr().err
