@@ -1,0 +1,308 @@
+"""What the training, randomness and JAX rules need to know about the code around a node: the
+statements of one method, what a receiver is known to be, and how to add code to a class.
+
+Facts about a class or function are gathered from its own statements once per lint run (the
+store is keyed by the run's `Context`) and only for the few nodes whose shape already matched.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import libcst as cst
+
+from ..context import Context
+from ..edits import Insert, Replace
+from ..names import child_blocks
+
+_RUN_STORE: weakref.WeakKeyDictionary[Context, dict[Any, Any]] = weakref.WeakKeyDictionary()
+
+# Step methods Keras calls inside a compiled function.
+STEP_METHODS = frozenset({"train_step", "test_step", "predict_step"})
+COMPUTE_METHODS = STEP_METHODS | {"call", "compute_loss"}
+
+
+def run_cached(ctx: Context, key: Any, compute: Callable[[], Any]) -> Any:
+    """`compute()` once per lint run and key (nodes cannot be weakly referenced, the run can)."""
+    store = _RUN_STORE.get(ctx)
+    if store is None:
+        store = _RUN_STORE[ctx] = {}
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+# ----- statements ------------------------------------------------------------------------------
+
+
+def statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """Every statement of a block and of the blocks nested in it, not entering nested `def`s
+    and classes (their statements belong to another scope)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(stmt, cst.BaseCompoundStatement):
+            for block in child_blocks(stmt):
+                yield from statements(block)
+
+
+def small_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.BaseSmallStatement]:
+    for stmt in statements(body):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+        elif isinstance(stmt, cst.BaseSmallStatement):
+            yield stmt
+
+
+def body_of(node: cst.FunctionDef | cst.ClassDef) -> Sequence[cst.CSTNode]:
+    body = node.body
+    return body.body if isinstance(body, cst.IndentedBlock) else ()
+
+
+def methods(klass: cst.ClassDef) -> dict[str, cst.FunctionDef]:
+    return {stmt.name.value: stmt for stmt in body_of(klass) if isinstance(stmt, cst.FunctionDef)}
+
+
+def positional_params(function: cst.FunctionDef) -> list[cst.Param]:
+    params = function.params
+    return [*params.posonly_params, *params.params]
+
+
+def is_self_attribute(expr: cst.BaseExpression, name: str | None = None) -> bool:
+    return (
+        isinstance(expr, cst.Attribute)
+        and isinstance(expr.value, cst.Name)
+        and expr.value.value == "self"
+        and (name is None or expr.attr.value == name)
+    )
+
+
+# ----- what a name or attribute was built from -----------------------------------------------
+
+
+def _constructions(body: Sequence[cst.CSTNode], self_attributes: bool) -> dict[str, cst.BaseExpression]:
+    """`name -> value` (or `self.attr -> value` as "self.attr") for single-target assignments."""
+    found: dict[str, cst.BaseExpression] = {}
+    for small in small_statements(body):
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target, value = small.targets[0].target, small.value
+        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            target, value = small.target, small.value
+        else:
+            continue
+        if isinstance(target, cst.Name):
+            found.setdefault(target.value, value)
+        elif self_attributes and is_self_attribute(target):
+            found.setdefault(f"self.{target.attr.value}", value)  # type: ignore[union-attr]
+    return found
+
+
+def class_attributes(ctx: Context, klass: cst.ClassDef) -> dict[str, cst.BaseExpression]:
+    """`self.x = value` assignments made in any method of the class, first one wins."""
+
+    def compute() -> dict[str, cst.BaseExpression]:
+        found: dict[str, cst.BaseExpression] = {}
+        for method in methods(klass).values():
+            for key, value in _constructions(body_of(method), True).items():
+                if key.startswith("self."):
+                    found.setdefault(key[5:], value)
+        return found
+
+    return run_cached(ctx, ("attributes", id(klass)), compute)
+
+
+def local_values(ctx: Context, function: cst.FunctionDef | None) -> dict[str, cst.BaseExpression]:
+    """`name = value` in a function (or at module level when `function` is None)."""
+    if function is None:
+        return run_cached(ctx, ("locals", None), lambda: _constructions(ctx.module.body, False))
+    return run_cached(ctx, ("locals", id(function)), lambda: _constructions(body_of(function), False))
+
+
+def constructed_api(ctx: Context, value: cst.BaseExpression | None) -> str | None:
+    """`metrics.Mean` when `value` is `keras.metrics.Mean(...)` (any Keras spelling)."""
+    if not isinstance(value, cst.Call):
+        return None
+    api = ctx.keras_api(value.func)
+    return api[0] if api else None
+
+
+def _value_of(ctx: Context, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The expression a receiver was assigned from: `self.x` in its class, a name in the
+    enclosing function or the module."""
+    if is_self_attribute(expr):
+        klass = ctx.klass
+        return class_attributes(ctx, klass).get(expr.attr.value) if klass else None  # type: ignore[union-attr]
+    if isinstance(expr, cst.Name):
+        for function in reversed(ctx.functions):
+            value = local_values(ctx, function).get(expr.value)
+            if value is not None:
+                return value
+        if not ctx.functions or not any(
+            expr.value in (p.name.value for p in positional_params(f)) for f in ctx.functions
+        ):
+            return local_values(ctx, None).get(expr.value)
+    return None
+
+
+def _iterated_over(ctx: Context, name: cst.Name) -> cst.BaseExpression | None:
+    """The iterable of an enclosing `for name in ...` loop, if any."""
+    for parent in reversed(ctx.parents):
+        if isinstance(parent, cst.For) and isinstance(parent.target, cst.Name):
+            if parent.target.value == name.value:
+                return parent.iter
+        if isinstance(parent, (cst.FunctionDef, cst.ClassDef)):
+            break
+    return None
+
+
+def is_metric(ctx: Context, expr: cst.BaseExpression) -> bool:
+    """Evidence in the code that `expr` is a Keras metric: it was built by `keras.metrics.X(...)`
+    here, or it is the variable of a loop over some `.metrics`."""
+    api = constructed_api(ctx, _value_of(ctx, expr))
+    if api is not None:
+        return api.startswith("metrics.") and api[8:9].isupper()
+    if isinstance(expr, cst.Name):
+        iterable = _iterated_over(ctx, expr)
+        return isinstance(iterable, cst.Attribute) and iterable.attr.value == "metrics"
+    return False
+
+
+def is_optimizer(ctx: Context, expr: cst.BaseExpression) -> bool:
+    """Evidence that `expr` is a Keras optimizer: `self.optimizer`, `model.optimizer`, or a value
+    built by `keras.optimizers.X(...)` here."""
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "optimizer":
+        return True
+    api = constructed_api(ctx, _value_of(ctx, expr))
+    return api is not None and api.startswith("optimizers.") and api.rsplit(".", 1)[-1][:1].isupper()
+
+
+# ----- adding code to a class ------------------------------------------------------------------
+
+
+def block_indent(ctx: Context, block: cst.BaseSuite) -> str:
+    """The absolute indentation of the statements of `block` (an IndentedBlock among the
+    current node's ancestors)."""
+    default = ctx.module.default_indent
+    indent = ""
+    for parent in ctx.parents:
+        body = getattr(parent, "body", None)
+        if isinstance(body, cst.IndentedBlock) and not isinstance(parent, cst.Module):
+            indent += body.indent if body.indent is not None else default
+        if body is block:
+            return indent
+    return indent
+
+
+def inner_indent(ctx: Context, block: cst.IndentedBlock) -> str:
+    return block.indent if block.indent is not None else ctx.module.default_indent
+
+
+def insert_before_statement(stmt: cst.CSTNode, text: str, indent: str) -> Insert:
+    """Insert the line `text` just before `stmt`, at the same indentation."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        # A simple line's text starts with its leading comments and indentation: insert at
+        # its first small statement instead, where the indentation is already written.
+        return Insert(stmt.body[0], f"{text}\n{indent}")
+    return Insert(stmt, f"{indent}{text}\n")
+
+
+def insert_after_statement(stmt: cst.CSTNode, text: str, indent: str) -> Insert:
+    return Insert(stmt, f"{indent}{text}\n", after=True)
+
+
+def is_docstring(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def super_init_call(init: cst.FunctionDef) -> cst.SimpleStatementLine | None:
+    """The top-level statement of `__init__` that calls the parent's `__init__`."""
+    for stmt in body_of(init):
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            call = small.value if isinstance(small, cst.Expr) else None
+            if (
+                isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value == "__init__"
+            ):
+                return stmt
+    return None
+
+
+def last_param(params: cst.Parameters) -> cst.Param | None:
+    if isinstance(params.star_kwarg, cst.Param):
+        return params.star_kwarg
+    for group in (params.kwonly_params, (params.star_arg,), params.params, params.posonly_params):
+        for param in reversed(tuple(group)):
+            if isinstance(param, cst.Param):
+                return param
+    return None
+
+
+def add_kwargs_param(init: cst.FunctionDef) -> tuple[str, Insert | None] | None:
+    """The name of `__init__`'s `**kwargs`, and the edit that adds it when it is missing; None
+    for an `__init__` without parameters."""
+    params = init.params
+    if isinstance(params.star_kwarg, cst.Param):
+        return params.star_kwarg.name.value, None
+    last = last_param(params)
+    if last is None:
+        return None
+    end = last.default or last.annotation or last.name
+    if isinstance(end, cst.Annotation):
+        end = end.annotation
+    return "kwargs", Insert(end, ", **kwargs", after=True)
+
+
+def class_body_anchor(klass: cst.ClassDef) -> cst.CSTNode | None:
+    """The statement a new method goes before: the first one after the docstring."""
+    body = body_of(klass)
+    for stmt in body:
+        if not is_docstring(stmt) and not (
+            isinstance(stmt, cst.SimpleStatementLine)
+            and all(isinstance(s, cst.Pass) for s in stmt.body)
+        ):
+            return stmt
+    return None
+
+
+def add_to_init(
+    ctx: Context, klass: cst.ClassDef, line: str
+) -> tuple[Insert | Replace, ...] | None:
+    """Edits that put `line` (e.g. `self.seed_generator = ...`) into the class's `__init__`,
+    right after its `super().__init__(...)` call; a new `__init__` is written when the class has
+    none. None when there is no clean place (a one-line class or `__init__`)."""
+    if not isinstance(klass.body, cst.IndentedBlock):
+        return None
+    class_indent = block_indent(ctx, klass.body)
+    init = methods(klass).get("__init__")
+    if init is None:
+        anchor = class_body_anchor(klass)
+        if anchor is None:
+            return None
+        step = inner_indent(ctx, klass.body)
+        text = (
+            f"def __init__(self, **kwargs):\n"
+            f"{class_indent}{step}super().__init__(**kwargs)\n"
+            f"{class_indent}{step}{line}\n"
+        )
+        if isinstance(anchor, cst.SimpleStatementLine):
+            return (Insert(anchor.body[0], f"{text}\n{class_indent}"),)
+        return (Insert(anchor, f"{class_indent}{text}\n"),)
+    if not isinstance(init.body, cst.IndentedBlock):
+        return None
+    indent = class_indent + inner_indent(ctx, init.body)
+    parent_call = super_init_call(init)
+    if parent_call is not None:
+        return (insert_after_statement(parent_call, line, indent),)
+    first = body_of(init)[0]
+    return (insert_before_statement(first, line, indent),)

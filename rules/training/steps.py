@@ -1,0 +1,626 @@
+"""KER501, KER502, KER503, KER505, KER506: custom `train_step` / `test_step` methods."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Context, string_value
+from ..edits import FixSpec, Insert, Replace
+from ..rule import Example, Rule
+from ._common import (
+    body_of,
+    is_optimizer,
+    local_values,
+    methods,
+    positional_params,
+    statements,
+)
+
+_LOG_STEPS = frozenset({"train_step", "test_step"})
+_JAX_TEMPLATE = """\
+def train_step(self, state, data):
+    trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables = state
+    x, y = data
+    grad_fn = jax.value_and_grad(self.compute_loss_and_updates, has_aux=True)
+    (loss, (y_pred, non_trainable_variables)), grads = grad_fn(
+        trainable_variables, non_trainable_variables, x, y, training=True
+    )
+    trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+        optimizer_variables, grads, trainable_variables
+    )
+    # ... metric.stateless_update_state(...) / metric.stateless_result(...) into `logs`
+    return logs, (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)"""
+
+
+def step_method(ctx: Context, names: frozenset[str]) -> cst.FunctionDef | None:
+    """The enclosing method named in `names` of a Keras Layer/Model class (nested defs count)."""
+    klass = ctx.klass
+    if klass is None:
+        return None
+    body = body_of(klass)
+    for function in ctx.functions:
+        if function.name.value in names and any(stmt is function for stmt in body):
+            return function if ctx.is_keras_class(klass) else None
+    return None
+
+
+def is_stateless_step(function: cst.FunctionDef) -> bool:
+    """`train_step(self, state, data)`: the JAX signature."""
+    return len(positional_params(function)) >= 3
+
+
+def _backend_guarded(ctx: Context, backend: str) -> bool:
+    """Whether an enclosing `if` compares something with the string `backend`
+    (`if keras.backend.backend() == "tensorflow":`)."""
+    for parent in ctx.parents:
+        if isinstance(parent, cst.If) and isinstance(parent.test, cst.Comparison):
+            test = parent.test
+            for side in (test.left, *(c.comparator for c in test.comparisons)):
+                if string_value(side) == backend:
+                    return True
+    return False
+
+
+class StepSignatureUnderJax(Rule):
+    """
+    ## Why
+    With the JAX backend, Keras calls `train_step(state, data)` / `test_step(state, data)` /
+    `predict_step(state, data)`: JAX steps are pure functions that receive the model's variables
+    and return the new ones. A Keras 2 style `def train_step(self, data):` fails at the first
+    batch with `TypeError: MyModel.train_step() takes 2 positional arguments but 3 were given`.
+
+    ## Example
+    ```python
+    class MyModel(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            ...
+    ```
+
+    ## Use instead
+    A stateless step (trainable, non-trainable, optimizer and metric variables in and out):
+    ```python
+    def train_step(self, state, data):
+        trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables = state
+        x, y = data
+        (loss, (y_pred, non_trainable_variables)), grads = jax.value_and_grad(
+            self.compute_loss_and_updates, has_aux=True
+        )(trainable_variables, non_trainable_variables, x, y, training=True)
+        trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+            optimizer_variables, grads, trainable_variables
+        )
+        ...
+        return logs, (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)
+    ```
+    where `compute_loss_and_updates` calls `self.stateless_call(...)`. Often simpler and
+    portable: override only `compute_loss()`, or dispatch on `keras.backend.backend()`.
+
+    ## Backends
+    JAX only: TensorFlow and PyTorch call `train_step(data)`.
+
+    ## Fix safety
+    No fix: the body must be rewritten in the stateless style.
+
+    ## References
+    - Catalogue K3-TRN-001; keras.io guide "Customizing what happens in fit() with JAX".
+    """
+
+    code = "KER501"
+    name = "train-step-signature-jax"
+    message = "On JAX, Keras calls `{name}(self, state, data)`: this Keras 2 signature fails with a TypeError"
+    nodes = (cst.FunctionDef,)
+    backends = frozenset({"jax"})
+    examples = (
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def «train_step»(self, data):\n"
+            "        x, y = data\n"
+            "        return {}\n"
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def «test_step»(self, data):\n"
+            "        return {}\n"
+        ),
+        Example(
+            "from tensorflow import keras\n"
+            "class Base(keras.Model):\n"
+            "    pass\n"
+            "class M(Base):\n"
+            "    def «predict_step»(self, batch):\n"
+            "        return self(batch)\n"
+        ),
+    )
+    valid = (
+        "import keras\nclass M(keras.Model):\n    def train_step(self, state, data):\n        return {}, state\n",
+        "import keras\nclass Trainer:\n    def train_step(self, data):\n        return {}\n",
+        "import keras\nclass M(keras.Model):\n    def train_step(self, *args):\n        return {}\n",
+        "import keras\ndef train_step(self, data):\n    return {}\n",
+    )
+
+    def visit(self, node: cst.FunctionDef, ctx: Context) -> None:
+        name = node.name.value
+        if name not in ("train_step", "test_step", "predict_step"):
+            return
+        params = node.params
+        if len(positional_params(node)) != 2 or isinstance(params.star_arg, cst.Param):
+            return
+        klass = ctx.klass
+        if klass is None or not any(stmt is node for stmt in body_of(klass)):
+            return
+        if not ctx.is_keras_class(klass):
+            return
+        ctx.report(
+            node.name,
+            self.message.format(name=name),
+            note=f"A JAX step is stateless:\n```python\n{_JAX_TEMPLATE}\n```",
+        )
+
+
+class GradientTapeInTrainStep(Rule):
+    """
+    ## Why
+    `tf.GradientTape` records TensorFlow operations only. With the JAX or PyTorch backend the
+    tensors are not TensorFlow tensors, the tape records nothing and the step fails (on JAX the
+    step is also called with `(state, data)`, see KER501).
+
+    ## Example
+    ```python
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+        grads = tape.gradient(loss, self.trainable_variables)
+    ```
+
+    ## Use instead
+    Keep the TensorFlow step under `if keras.backend.backend() == "tensorflow":` and add a JAX
+    (`jax.value_and_grad` + `stateless_apply`) and a PyTorch (`loss.backward()`,
+    `self.zero_grad()`) variant, or move the custom logic into `compute_loss()` and keep the
+    built-in step.
+
+    ## Backends
+    JAX and PyTorch.
+
+    ## Fix safety
+    No fix: each backend needs its own step.
+
+    ## References
+    - Catalogue K3-TRN-002; keras.io examples converted as "TF backend only".
+    """
+
+    code = "KER502"
+    name = "gradient-tape-in-train-step"
+    message = "`tf.GradientTape` in a custom step works only with the TensorFlow backend"
+    nodes = (cst.Call,)
+    backends = frozenset({"jax", "torch"})
+    examples = (
+        Example(
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        with «tf.GradientTape()» as tape:\n"
+            "            loss = self.compute_loss()\n"
+            "        return {}\n"
+        ),
+        Example(
+            "import keras\nfrom tensorflow import GradientTape as Tape\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, data):\n"
+            "        with «Tape(persistent=True)» as tape:\n"
+            "            pass\n"
+            "        return {}\n"
+        ),
+    )
+    valid = (
+        "import keras\nimport tensorflow as tf\n"
+        "class M(keras.Model):\n"
+        "    def train_step(self, data):\n"
+        "        if keras.backend.backend() == \"tensorflow\":\n"
+        "            with tf.GradientTape() as tape:\n"
+        "                pass\n"
+        "        return {}\n",
+        "import tensorflow as tf\n"
+        "def train(model, x):\n"
+        "    with tf.GradientTape() as tape:\n"
+        "        pass\n",
+        "import keras\n"
+        "class M(keras.Model):\n"
+        "    def train_step(self, data, tf):\n"
+        "        with tf.GradientTape() as tape:\n"
+        "            pass\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        leaf = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+        if leaf is None or not ctx.functions:
+            return
+        if ctx.qualname(func) != "tensorflow.GradientTape":
+            return
+        if step_method(ctx, _LOG_STEPS) is None or _backend_guarded(ctx, "tensorflow"):
+            return
+        ctx.report(node)
+
+
+# ----- KER503: the logs a step returns -------------------------------------------------------
+
+_TENSOR_METHODS = frozenset({"compute_loss", "result", "stateless_result", "reduce_mean", "mean", "sum"})
+_TENSOR_MODULES = ("tensorflow.", "jax.", "numpy.")
+
+
+def _is_tensor(ctx: Context, expr: cst.BaseExpression, function: cst.FunctionDef, depth: int = 0) -> bool:
+    """Whether `expr` is, by its shape, a tensor or number rather than a dict."""
+    if isinstance(expr, (cst.BinaryOperation, cst.UnaryOperation, cst.Integer, cst.Float)):
+        return True
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _TENSOR_METHODS:
+            return True
+        qualified = ctx.qualname(func)
+        if qualified and qualified.startswith(_TENSOR_MODULES):
+            return True
+        api = ctx.keras_api(func)
+        return api is not None and api[0].startswith(("ops.", "losses."))
+    if isinstance(expr, cst.Name) and depth < 2:
+        value = local_values(ctx, function).get(expr.value)
+        return value is not None and _is_tensor(ctx, value, function, depth + 1)
+    return False
+
+
+def _has_return(function: cst.FunctionDef) -> bool:
+    for stmt in statements(body_of(function)):
+        if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in stmt.body):
+            return True
+    return False
+
+
+class StepMustReturnDict(Rule):
+    """
+    ## Why
+    Keras 3 reads the logs a custom `train_step` / `test_step` returns with `logs.items()`.
+    A bare tensor, a list or nothing fails after the step:
+    `AttributeError: 'EagerTensor' object has no attribute 'items'` (TensorFlow),
+    `'ArrayImpl' object has no attribute 'items'` (JAX, where the logs are the first item of
+    the returned `(logs, state)` pair), `'NoneType' object has no attribute 'items'` when
+    nothing is returned.
+
+    ## Example
+    ```python
+    def test_step(self, state, data):
+        ...
+        loss = self.compute_loss(x, y, y_pred)
+        return loss, state
+    ```
+
+    ## Use instead
+    ```python
+    def test_step(self, state, data):
+        ...
+        return {"loss": loss}, state
+    ```
+    or `{m.name: m.result() for m in self.metrics}`.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Unsafe: wrapping a tensor into `{"loss": ...}` changes what the progress bar and `History`
+    show, and a `loss` key is replaced by the (possibly never updated) loss tracker, see KER505.
+    A list of several values or a missing `return` has no fix.
+
+    ## References
+    - Catalogue K3-TRN-003; keras-team/keras#20104, #20848.
+    """
+
+    code = "KER503"
+    name = "step-returns-non-dict"
+    message = "`{name}` must return a dict of logs: Keras 3 calls `.items()` on what it returns"
+    nodes = (cst.Return, cst.FunctionDef)
+    fix = "unsafe"
+    examples = (
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        loss = self.compute_loss(x, y, self(x))\n"
+            "        return «loss», state\n",
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        loss = self.compute_loss(x, y, self(x))\n"
+            '        return {"loss": loss}, state\n',
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        return «tf.reduce_mean(data)»\n",
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def train_step(self, data):\n"
+            '        return {"loss": tf.reduce_mean(data)}\n',
+            unsafe=True,
+        ),
+        Example(
+            "from keras import Model, ops\n"
+            "class M(Model):\n"
+            "    def train_step(self, data):\n"
+            "        loss = ops.mean(data)\n"
+            "        return «[loss]»\n",
+            "from keras import Model, ops\n"
+            "class M(Model):\n"
+            "    def train_step(self, data):\n"
+            "        loss = ops.mean(data)\n"
+            '        return {"loss": loss}\n',
+            unsafe=True,
+        ),
+        Example(
+            "from tensorflow import keras\n"
+            "class M(keras.Model):\n"
+            "    def «test_step»(self, data):\n"
+            "        self.compiled_metrics.update_state(data, data)\n"
+        ),
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        a = self.loss_a.result()\n"
+            "        return «[a, a * 2]»\n"
+        ),
+    )
+    valid = (
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
+        "        return {m.name: m.result() for m in self.metrics}\n",
+        "import keras\nclass M(keras.Model):\n    def test_step(self, state, data):\n"
+        "        logs = {}\n        return logs, state\n",
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
+        "        return self.compute_metrics(data, data, data)\n",
+        "import keras\nclass M(keras.Model):\n    def predict_step(self, data):\n        return self(data)\n",
+        "import keras\nclass Loop:\n    def train_step(self, data):\n        return data * 2\n",
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
+        "        def inner():\n            return 1\n        return {\"loss\": inner()}\n",
+    )
+
+    def visit(self, node: cst.Return | cst.FunctionDef, ctx: Context) -> None:
+        if isinstance(node, cst.FunctionDef):
+            self._visit_function(node, ctx)
+            return
+        function = ctx.function
+        if function is None or function.name.value not in _LOG_STEPS:
+            return
+        if step_method(ctx, _LOG_STEPS) is not function:
+            return
+        logs = node.value
+        if is_stateless_step(function):
+            if not isinstance(logs, cst.Tuple) or len(logs.elements) != 2:
+                return
+            logs = logs.elements[0].value
+        message = self.message.format(name=function.name.value)
+        if logs is None:
+            ctx.report(node, message)
+            return
+        if isinstance(logs, (cst.List, cst.Tuple)):
+            elements = logs.elements
+            if isinstance(logs, cst.List) and len(elements) == 1 and isinstance(elements[0], cst.Element):
+                edits = [Replace(logs.lbracket, '{"loss": '), Replace(logs.rbracket, "}")]
+                if isinstance(elements[0].comma, cst.Comma):
+                    edits.append(Replace(elements[0].comma, ""))
+                ctx.report(logs, message, fix=FixSpec.unsafe('Return `{"loss": ...}`', *edits))
+                return
+            ctx.report(logs, message)
+            return
+        if _is_tensor(ctx, logs, function):
+            fix = FixSpec.unsafe(
+                'Return `{"loss": ...}`',
+                Insert(logs, '{"loss": '),
+                Insert(logs, "}", after=True),
+            )
+            ctx.report(logs, message, fix=fix)
+
+    def _visit_function(self, node: cst.FunctionDef, ctx: Context) -> None:
+        if node.name.value not in _LOG_STEPS:
+            return
+        klass = ctx.klass
+        if klass is None or not any(stmt is node for stmt in body_of(klass)):
+            return
+        if not ctx.is_keras_class(klass) or _has_return(node):
+            return
+        ctx.report(node.name, self.message.format(name=node.name.value) + " (it returns nothing)")
+
+
+class LossLogOverwritten(Rule):
+    """
+    ## Why
+    When the logs a custom step returns have exactly the keys of `self.metrics`, Keras 3
+    replaces them with the metrics' own results (`Trainer._get_metrics_result_or_logs`), and the
+    epoch logs always come from `self.metrics`. `compile()` always creates a `loss` tracker that
+    only the built-in step updates: a custom step that returns `{"loss": loss}` without updating
+    a tracker shows `loss: 0.0000` in the progress bar and `History`, silently, on every backend.
+
+    ## Example
+    ```python
+    def train_step(self, data):
+        ...
+        return {"loss": loss}
+    ```
+
+    ## Use instead
+    ```python
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def train_step(self, data):
+        ...
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    No fix: the trackers, the `metrics` property and their updates depend on which metrics the
+    model reports; the message says what to add.
+
+    ## References
+    - Catalogue K3-TRN-005; keras-team/keras-core#485.
+    """
+
+    code = "KER505"
+    name = "loss-log-overwritten"
+    message = (
+        "This `loss` is replaced by the never-updated `loss` tracker (History shows 0.0): "
+        "update a `keras.metrics.Mean(name=\"loss\")` tracker and return its `result()`"
+    )
+    nodes = (cst.Dict,)
+    examples = (
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        loss = self.compute_loss(y=data, y_pred=self(data))\n"
+            '        return {«"loss": loss»}\n'
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        loss = tf.reduce_mean(data)\n"
+            '        return {«"loss": loss»}, state\n'
+        ),
+    )
+    valid = (
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
+        '        self.loss_tracker.update_state(1.0)\n        return {"loss": self.loss_tracker.result()}\n',
+        "import keras\nclass M(keras.Model):\n    @property\n    def metrics(self):\n        return [self.t]\n"
+        '    def train_step(self, data):\n        return {"loss": 1.0}\n',
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
+        '        return {"my_loss": 1.0}\n',
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
+        '        return {"loss": 1.0, "acc": 0.5}\n',
+        'import keras\ndef train_step(data):\n    return {"loss": 1.0}\n',
+    )
+
+    def visit(self, node: cst.Dict, ctx: Context) -> None:
+        elements = node.elements
+        if len(elements) != 1 or not isinstance(elements[0], cst.DictElement):
+            return
+        element = elements[0]
+        if string_value(element.key) != "loss":
+            return
+        parent = ctx.parents[-1] if ctx.parents else None
+        if isinstance(parent, cst.Element):
+            parent = ctx.parents[-2]
+            if not isinstance(parent, cst.Tuple):
+                return
+            parent = ctx.parents[-3]
+        if not isinstance(parent, cst.Return):
+            return
+        function = step_method(ctx, _LOG_STEPS)
+        if function is None or ctx.function is not function:
+            return
+        value = element.value
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            if value.func.attr.value in ("result", "stateless_result"):
+                return
+        if "metrics" in methods(ctx.klass):  # type: ignore[arg-type]
+            return
+        ctx.report(element.key, end=element.value)
+
+
+class StatefulUpdateInJaxStep(Rule):
+    """
+    ## Why
+    A JAX step (`train_step(self, state, data)`) is traced as a pure function: the variables come
+    in through `state` and go out in the returned state. `self.optimizer.apply_gradients(...)`
+    and `metric.update_state(...)` change variables in place, which a traced JAX function cannot
+    do: the updates are lost or fail (`TypeError: 'NoneType' object is not callable` inside a
+    layer's `call`).
+
+    ## Example
+    ```python
+    def train_step(self, state, data):
+        ...
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+    ```
+
+    ## Use instead
+    ```python
+    trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+        optimizer_variables, grads, trainable_variables
+    )
+    metric_variables = metric.stateless_update_state(metric_variables, y, y_pred)
+    ```
+    Mind the argument order of `stateless_apply`: optimizer variables, gradients, trainable
+    variables.
+
+    ## Backends
+    JAX.
+
+    ## Fix safety
+    No fix: the variables must be threaded through the returned state.
+
+    ## References
+    - Catalogue K3-TRN-006; keras.io guide "Customizing what happens in fit() with JAX".
+    """
+
+    code = "KER506"
+    name = "stateful-update-in-jax-step"
+    message = "A JAX step must be stateless: use `{replacement}` and return the new variables"
+    nodes = (cst.Call,)
+    backends = frozenset({"jax"})
+    examples = (
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def train_step(self, state, data):\n"
+            "        «self.optimizer.apply_gradients»(zip(data, self.trainable_variables))\n"
+            "        return {}, state\n"
+        ),
+        Example(
+            "from keras import Model\n"
+            "class M(Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        for metric in self.metrics:\n"
+            "            «metric.update_state»(data, data)\n"
+            "        return {}, state\n"
+        ),
+    )
+    valid = (
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
+        "        self.optimizer.apply_gradients(zip(data, self.trainable_variables))\n        return {}\n",
+        "import keras\nclass M(keras.Model):\n    def train_step(self, state, data):\n"
+        "        tv, ov = self.optimizer.stateless_apply(state[2], data, state[0])\n        return {}, state\n",
+        "import keras\nclass Agent:\n    def train_step(self, state, data):\n"
+        "        self.optimizer.apply_gradients(data)\n",
+    )
+
+    _REPLACEMENTS = {
+        "apply_gradients": "optimizer.stateless_apply(optimizer_variables, grads, trainable_variables)",
+        "apply": "optimizer.stateless_apply(optimizer_variables, grads, trainable_variables)",
+        "update_state": "metric.stateless_update_state(metric_variables, ...)",
+    }
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return
+        replacement = self._REPLACEMENTS.get(func.attr.value)
+        if replacement is None or not ctx.functions:
+            return
+        if func.attr.value != "update_state" and not is_optimizer(ctx, func.value):
+            return
+        function = step_method(ctx, _LOG_STEPS)
+        if function is None or not is_stateless_step(function):
+            return
+        ctx.report(func, self.message.format(replacement=replacement))
