@@ -1,0 +1,123 @@
+"""What the saving rules share: file-path literals and the calls that save or load models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import libcst as cst
+
+from ..context import Context, call_keyword, positional_args
+from ..edits import Replace
+from ..tables import load_toml
+
+LEGACY_H5 = (".h5", ".hdf5")
+WHOLE_MODEL = (".keras", *LEGACY_H5)
+WEIGHTS = ".weights.h5"
+
+
+@lru_cache(maxsize=1)
+def _model_words() -> tuple[str, ...]:
+    return tuple(load_toml("saving_receivers.toml")["model_words"])
+
+
+def path_tail(expr: cst.BaseExpression) -> tuple[str, cst.CSTNode] | None:
+    """The literal text at the end of a path expression and the node that holds it.
+
+    `"out/model"` and `f"{root}/model"` both end in literal text (`out/model`, `/model`); the
+    node is the string or the f-string's last text part, which a fix can rewrite on its own.
+    """
+    if isinstance(expr, cst.ConcatenatedString):
+        return path_tail(expr.right)
+    if isinstance(expr, cst.SimpleString):
+        if "b" in expr.prefix.lower():
+            return None
+        return expr.raw_value, expr
+    if isinstance(expr, cst.FormattedString) and expr.parts:
+        last = expr.parts[-1]
+        if isinstance(last, cst.FormattedStringText):
+            return last.value, last
+    return None
+
+
+def rewrite_tail(node: cst.CSTNode, change: Callable[[str], str]) -> Replace:
+    """Replace the literal text of `node` (from `path_tail`) by `change(text)`, keeping quotes
+    and prefixes."""
+    if isinstance(node, cst.SimpleString):
+        start = len(node.prefix) + len(node.quote)
+        return Replace(node, node.value[:start] + change(node.raw_value) + node.quote)
+    assert isinstance(node, cst.FormattedStringText)
+    return Replace(node, change(node.value))
+
+
+def last_component(text: str) -> str:
+    return text.rstrip("/").rsplit("/", 1)[-1]
+
+
+def has_extension(text: str) -> bool:
+    """Whether the file name at the end of a path has an extension (`model.keras`: yes;
+    `exports/model`, `ckpt/`: no). A trailing format field (`{epoch}`) is unknown: yes."""
+    name = last_component(text)
+    if name.endswith("}"):
+        return True
+    return "." in name.strip(".")
+
+
+def without_suffix(text: str, suffixes: tuple[str, ...]) -> str:
+    lowered = text.lower()
+    for suffix in suffixes:
+        if lowered.endswith(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+def path_argument(call: cst.Call, keyword: str, index: int) -> cst.Arg | None:
+    """The argument giving the file path: keyword `keyword` or the `index`-th positional."""
+    found = call_keyword(call, keyword)
+    if found is not None:
+        return found
+    positional = positional_args(call)
+    return positional[index] if len(positional) > index else None
+
+
+def _looks_like_model(expr: cst.BaseExpression) -> bool:
+    while isinstance(expr, (cst.Subscript, cst.Call)):
+        expr = expr.value if isinstance(expr, cst.Subscript) else expr.func
+    if isinstance(expr, cst.Attribute):
+        word = expr.attr.value
+    elif isinstance(expr, cst.Name):
+        word = expr.value
+    else:
+        return False
+    word = word.lower()
+    return word == "self" or any(part in word for part in _model_words())
+
+
+def model_save_path(call: cst.Call, ctx: Context) -> cst.Arg | None:
+    """The path argument of `model.save(path)` or `keras.models.save_model(model, path)`.
+
+    `.save` is a common method name (images, checkpoints, tokenizers), so the receiver must be
+    named like a model (`model`, `self`, `autoencoder`, `net`...) and must not be an import
+    (`np.save`, `torch.save`, `tf.saved_model.save`).
+    """
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "save":
+        receiver = func.value
+        if not _looks_like_model(receiver):
+            return None
+        if isinstance(receiver, (cst.Name, cst.Attribute)) and ctx.qualname(receiver) is not None:
+            return None
+        return path_argument(call, "filepath", 0)
+    if isinstance(func, (cst.Name, cst.Attribute)) and (
+        (func.value if isinstance(func, cst.Name) else func.attr.value) == "save_model"
+    ):
+        api = ctx.keras_api(func)
+        if api is not None and api[0] in ("models.save_model", "saving.save_model"):
+            return path_argument(call, "filepath", 1)
+    return None
+
+
+def method_call(call: cst.Call, method: str) -> bool:
+    """`<something>.save_weights(...)`: the name is Keras's own, whatever the receiver."""
+    func = call.func
+    return isinstance(func, cst.Attribute) and func.attr.value == method

@@ -1,0 +1,147 @@
+"""KER305: `ModelCheckpoint` paths and the arguments Keras 3 removed from it."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Context, call_keyword
+from ..edits import FixSpec, Replace, remove_arg
+from ..rule import Example, Rule
+from ._common import LEGACY_H5, WEIGHTS, path_argument, path_tail, rewrite_tail, without_suffix
+
+_CHECKPOINT_SUFFIXES = (".ckpt", ".tf")
+
+
+class ModelCheckpointArguments(Rule):
+    """
+    ## Why
+    Keras 3 `ModelCheckpoint` writes the Keras 3 formats only, and dropped two arguments:
+    - with `save_weights_only=True` the path must end in `.weights.h5`: "When using
+      `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must end in
+      `.weights.h5` (Keras weights format)";
+    - otherwise it must end in `.keras` (or legacy `.h5`): "The filepath provided must end in
+      `.keras`";
+    - `options=` (TensorFlow `CheckpointOptions`) and `period=` raise `TypeError … unexpected
+      keyword argument`.
+
+    ## Example
+    ```python
+    ModelCheckpoint("best.h5", save_weights_only=True, period=5)
+    ModelCheckpoint("ckpt", options=tf.train.CheckpointOptions())
+    ```
+
+    ## Use instead
+    ```python
+    ModelCheckpoint("best.weights.h5", save_weights_only=True, save_freq="epoch")
+    ModelCheckpoint("ckpt.keras")
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    - Removing `options=`: safe, Keras 3 has no such setting.
+    - Renaming the path: unsafe, whatever reads the checkpoint must use the new name.
+    - `period=N` -> `save_freq="epoch"`: unsafe. `period` counted epochs; `save_freq` counts
+      batches unless it is `"epoch"`, so `"epoch"` saves after every epoch, not every N-th
+      (use `save_freq=N * steps_per_epoch` for that).
+
+    ## References
+    - Catalogue K3-SAV-005.
+    """
+
+    code = "KER305"
+    name = "model-checkpoint-arguments"
+    message = "`ModelCheckpoint` in Keras 3 needs a `.keras` / `.weights.h5` path and has no `options` or `period`"
+    nodes = (cst.Call,)
+    fix = "mixed"
+    deprecated = True
+    examples = (
+        Example(
+            "import keras\n"
+            'cb = keras.callbacks.ModelCheckpoint(«"best.h5"», save_weights_only=True)\n',
+            "import keras\n"
+            'cb = keras.callbacks.ModelCheckpoint("best.weights.h5", save_weights_only=True)\n',
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "cb = tf.keras.callbacks.ModelCheckpoint('ckpt/model.keras', «options=tf.train.CheckpointOptions()»)\n",
+            "import tensorflow as tf\n"
+            "cb = tf.keras.callbacks.ModelCheckpoint('ckpt/model.keras')\n",
+        ),
+        Example(
+            "from tensorflow.keras.callbacks import ModelCheckpoint\n"
+            'cb = ModelCheckpoint(filepath=«f"{out}/w-{{epoch:02d}}"», monitor="val_loss",\n'
+            "                     save_weights_only=True, «period=5»)\n",
+            "from tensorflow.keras.callbacks import ModelCheckpoint\n"
+            'cb = ModelCheckpoint(filepath=f"{out}/w-{{epoch:02d}}.weights.h5", monitor="val_loss",\n'
+            '                     save_weights_only=True, save_freq="epoch")\n',
+            unsafe=True,
+        ),
+        Example(
+            "from keras import callbacks\n"
+            'cb = callbacks.ModelCheckpoint(«"runs/{epoch:02d}.ckpt"»)\n',
+            "from keras import callbacks\n"
+            'cb = callbacks.ModelCheckpoint("runs/{epoch:02d}.keras")\n',
+            unsafe=True,
+        ),
+    )
+    valid = (
+        'import keras\ncb = keras.callbacks.ModelCheckpoint("best.keras", save_best_only=True)\n',
+        'import keras\ncb = keras.callbacks.ModelCheckpoint("w.weights.h5", save_weights_only=True)\n',
+        'import keras\ncb = keras.callbacks.ModelCheckpoint("legacy.h5")\ncb = keras.callbacks.ModelCheckpoint(path)\n',
+        'import keras\nclass ModelCheckpoint:\n    pass\ncb = ModelCheckpoint("ckpt", period=2)\n',
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        leaf = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+        if leaf != "ModelCheckpoint":
+            return
+        api = ctx.keras_api(func)
+        if api is None or api[0] != "callbacks.ModelCheckpoint":
+            return
+        self._check_path(node, ctx)
+        options = call_keyword(node, "options")
+        if options is not None:
+            ctx.report_arg(
+                options,
+                "`ModelCheckpoint(options=)` does not exist in Keras 3: remove it",
+                fix=FixSpec.safe("Remove `options`", remove_arg(node, options)),
+            )
+        period = call_keyword(node, "period")
+        if period is not None:
+            fix = None
+            if call_keyword(node, "save_freq") is None:
+                fix = FixSpec.unsafe('Save every epoch: `save_freq="epoch"`', Replace(period, 'save_freq="epoch"'))
+            ctx.report_arg(
+                period,
+                '`ModelCheckpoint(period=)` does not exist in Keras 3: use `save_freq` ("epoch" or a number of batches)',
+                fix=fix,
+            )
+
+    def _check_path(self, node: cst.Call, ctx: Context) -> None:
+        path = path_argument(node, "filepath", 0)
+        tail = path_tail(path.value) if path is not None else None
+        if tail is None:
+            return
+        weights_only = call_keyword(node, "save_weights_only")
+        if weights_only is not None and isinstance(weights_only.value, cst.Name) and weights_only.value.value == "True":
+            required, accepted = WEIGHTS, (WEIGHTS,)
+            old = (*LEGACY_H5, *_CHECKPOINT_SUFFIXES, ".keras")
+        else:
+            required, accepted = ".keras", (".keras", *LEGACY_H5)
+            old = _CHECKPOINT_SUFFIXES
+        text = tail[0]
+        if text.lower().endswith(accepted):
+            return
+        fix = FixSpec.unsafe(
+            f"Use a `{required}` path",
+            rewrite_tail(tail[1], lambda value: without_suffix(value.rstrip("/"), old) + required),
+        )
+        ctx.report(
+            path.value,
+            f"Keras 3 `ModelCheckpoint` needs a path ending in `{required}` here",
+            fix=fix,
+        )

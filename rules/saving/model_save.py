@@ -1,0 +1,284 @@
+"""KER301, KER302, KER315: where `model.save()` writes, and in which format."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Context, call_keyword, string_value
+from ..edits import FixSpec, remove_arg
+from ..model import Severity
+from ..rule import Example, Rule
+from ._common import (
+    LEGACY_H5,
+    WEIGHTS,
+    WHOLE_MODEL,
+    has_extension,
+    method_call,
+    model_save_path,
+    path_argument,
+    path_tail,
+    rewrite_tail,
+    without_suffix,
+)
+
+
+class SaveToDirectory(Rule):
+    """
+    ## Why
+    Keras 2 wrote a TensorFlow SavedModel directory when the path had no `.h5` extension. Keras 3
+    saves only to `.keras` (or legacy `.h5`) files and refuses anything else:
+    `ValueError: Invalid filepath extension for saving. Please add either a .keras extension for
+    the native Keras format (recommended) or a .h5 extension. Use model.export(filepath) if you
+    want to export a SavedModel …`
+
+    ## Example
+    ```python
+    model.save("exported_model")
+    ```
+
+    ## Use instead
+    ```python
+    model.save("exported_model.keras")   # to reload with keras.models.load_model
+    model.export("exported_model")       # a SavedModel for TF Serving / TFLite
+    ```
+
+    ## Backends
+    All. `model.export()` to a SavedModel needs TensorFlow installed.
+
+    ## Fix safety
+    Unsafe: the artifact becomes one `.keras` file instead of a directory, so whatever reads it
+    (serving, a later `load_model`, scripts copying the folder) must change too. With
+    `save_format="h5"` the fix adds `.h5`, keeping the format that call asked for.
+
+    ## References
+    - Catalogue K3-SAV-001; keras-io "Migrating Keras 2 code to multi-backend Keras 3";
+      keras-team/keras#18467.
+    """
+
+    code = "KER301"
+    name = "save-to-directory"
+    message = "Keras 3 cannot save a model to a SavedModel directory: give the path a `.keras` extension, or use `model.export()`"
+    nodes = (cst.Call,)
+    fix = "unsafe"
+    deprecated = True
+    examples = (
+        Example(
+            'import keras\nmodel = keras.Sequential()\nmodel.save(«"exported_model"»)\n',
+            'import keras\nmodel = keras.Sequential()\nmodel.save("exported_model.keras")\n',
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\n\ndef export(model, root):\n"
+            '    tf.keras.models.save_model(model, «f"{root}/classifier/"»)\n',
+            "import tensorflow as tf\n\ndef export(model, root):\n"
+            '    tf.keras.models.save_model(model, f"{root}/classifier.keras")\n',
+            unsafe=True,
+        ),
+        Example(
+            "from tensorflow import keras\nautoencoder = keras.Model()\n"
+            "autoencoder.save(«'ae'», save_format='h5')\n",
+            "from tensorflow import keras\nautoencoder = keras.Model()\n"
+            "autoencoder.save('ae.h5', save_format='h5')\n",
+            unsafe=True,
+        ),
+        Example(
+            'from keras.models import save_model\nsave_model(model, filepath=«"saved/model_v2"»)\n',
+            'from keras.models import save_model\nsave_model(model, filepath="saved/model_v2.keras")\n',
+            unsafe=True,
+        ),
+        Example(
+            'import keras\nclass Net(keras.Model):\n    def export_all(self):\n        self.save(«"net"»)\n',
+            None,
+        ),
+    )
+    valid = (
+        'import keras\nmodel.save("model.keras")\nmodel.save("model.h5")\n',
+        'import keras\nmodel.save(path)\nmodel.save(f"{name}")\n',
+        'import numpy as np\nimport keras\nnp.save("weights", x)\n',
+        'import tensorflow as tf\ncheckpoint = tf.train.Checkpoint()\ncheckpoint.save("ckpt/step")\n'
+        'tf.saved_model.save(model, "export_dir")\nimage.save("thumbnail")\n',
+        'import keras\nmodel.save("logs/{epoch}")\nmodel.export("serving_dir")\n',
+        'import keras\ndef save_model(model, path): ...\nsave_model(model, "out")\n',
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        arg = model_save_path(node, ctx)
+        if arg is None:
+            return
+        tail = path_tail(arg.value)
+        if tail is None or has_extension(tail[0]):
+            return
+        if ctx.klass is not None and isinstance(node.func, cst.Attribute) and _is_self(node.func.value):
+            # A model saving itself: `self.save` may be an override with its own format rules.
+            ctx.report(arg.value)
+            return
+        fmt = call_keyword(node, "save_format")
+        extension = ".h5" if fmt is not None and string_value(fmt.value) in ("h5", "hdf5") else ".keras"
+        fix = FixSpec.unsafe(
+            f"Save to a `{extension}` file",
+            rewrite_tail(tail[1], lambda text: text.rstrip("/") + extension),
+        )
+        ctx.report(arg.value, fix=fix)
+
+
+def _is_self(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "self"
+
+
+class SaveFormatArgument(Rule):
+    """
+    ## Why
+    Keras 3 picks the format from the file extension alone. `save_format=` is ignored with a
+    warning ("The `save_format` argument is deprecated in Keras 3") when the path ends in
+    `.keras`, `.h5` or `.hdf5`, raises `ValueError` for any other path, and `save_weights()` does
+    not accept it at all: `TypeError: Model.save_weights() got an unexpected keyword argument
+    'save_format'`.
+
+    ## Example
+    ```python
+    model.save("model.keras", save_format="tf")
+    model.save_weights("w.weights.h5", save_format="h5")
+    ```
+
+    ## Use instead
+    ```python
+    model.save("model.keras")
+    model.save_weights("w.weights.h5")
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Safe when the path is a literal that already ends in `.keras`, `.h5` or `.hdf5`
+    (`.weights.h5` for `save_weights`): Keras 3 ignores the argument there, so removing it
+    changes nothing. For other paths no fix is offered: the path itself must change first
+    (see KER301 and KER304).
+
+    ## References
+    - Catalogue K3-SAV-002; `keras/src/saving/saving_api.py` `save_model`.
+    """
+
+    code = "KER302"
+    name = "save-format-argument"
+    message = "`save_format=` is gone in Keras 3: the file extension decides the format"
+    nodes = (cst.Call,)
+    fix = "safe"
+    deprecated = True
+    examples = (
+        Example(
+            'import keras\nmodel.save("model.keras", «save_format="tf"»)\n',
+            'import keras\nmodel.save("model.keras")\n',
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            'tf.keras.models.save_model(model, "best.h5", overwrite=True, «save_format="h5"»)\n',
+            "import tensorflow as tf\n"
+            'tf.keras.models.save_model(model, "best.h5", overwrite=True)\n',
+        ),
+        Example(
+            'from tensorflow import keras\nmodel.save_weights(f"{d}/w.weights.h5", «save_format="h5"»)\n',
+            'from tensorflow import keras\nmodel.save_weights(f"{d}/w.weights.h5")\n',
+        ),
+        Example(
+            'import keras\nmodel.save("exported", «save_format="tf"»)\n'
+            'model.save(path, «save_format="tf"»)\n',
+            None,
+        ),
+    )
+    valid = (
+        'import keras\nmodel.save("model.keras")\n',
+        'import keras\nimage.save("a.png", save_format="png")\n',
+        'import keras\ndef write(model, save_format):\n    model.save("m.keras")\n',
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        arg = call_keyword(node, "save_format")
+        if arg is None:
+            return
+        if method_call(node, "save_weights"):
+            path = path_argument(node, "filepath", 0)
+            accepted: tuple[str, ...] = (WEIGHTS,)
+        else:
+            path = model_save_path(node, ctx)
+            accepted = WHOLE_MODEL
+            if path is None:
+                return
+        tail = path_tail(path.value) if path is not None else None
+        if tail is None or not tail[0].lower().endswith(accepted):
+            ctx.report_arg(arg)
+            return
+        ctx.report_arg(arg, fix=FixSpec.safe("Remove `save_format`", remove_arg(node, arg)))
+
+
+class LegacyH5Save(Rule):
+    """
+    ## Why
+    Saving a whole model to `.h5` still works in Keras 3, but it is the legacy format: Keras logs
+    "This file format is considered legacy" and some Keras 3 objects do not round-trip through it.
+    The native `.keras` format stores the config, the weights and the optimizer state.
+
+    ## Example
+    ```python
+    model.save("model.h5")
+    ```
+
+    ## Use instead
+    ```python
+    model.save("model.keras")
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Unsafe: the file name and format change, so code that loads `model.h5` must change too.
+
+    ## References
+    - Catalogue K3-SAV-015; `keras/src/saving/saving_api.py`.
+    """
+
+    code = "KER315"
+    name = "legacy-h5-save"
+    message = "`.h5` is the legacy whole-model format in Keras 3: save to `.keras`"
+    nodes = (cst.Call,)
+    severity = Severity.INFO
+    fix = "unsafe"
+    examples = (
+        Example(
+            'import keras\nmodel.save(«"model.h5"»)\n',
+            'import keras\nmodel.save("model.keras")\n',
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            'tf.keras.models.save_model(model, «f"{out}/best.HDF5"»)\n',
+            "import tensorflow as tf\n"
+            'tf.keras.models.save_model(model, f"{out}/best.keras")\n',
+            unsafe=True,
+        ),
+        Example(
+            "from tensorflow import keras\n"
+            "generator.save(«'gen.h5'», include_optimizer=False)\n",
+            "from tensorflow import keras\n"
+            "generator.save('gen.keras', include_optimizer=False)\n",
+            unsafe=True,
+        ),
+    )
+    valid = (
+        'import keras\nmodel.save("model.keras")\nmodel.save_weights("w.weights.h5")\n',
+        'import keras\nimport h5py\nstore.save("data.h5")\n',
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        arg = model_save_path(node, ctx)
+        if arg is None:
+            return
+        tail = path_tail(arg.value)
+        if tail is None or not tail[0].lower().endswith(LEGACY_H5):
+            return
+        fix = FixSpec.unsafe(
+            "Save to a `.keras` file",
+            rewrite_tail(tail[1], lambda text: without_suffix(text, LEGACY_H5) + ".keras"),
+        )
+        ctx.report(arg.value, fix=fix)

@@ -1,0 +1,247 @@
+"""KER303, KER304, KER306: loading SavedModels and the weights file names Keras 3 accepts."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Context, call_keyword
+from ..edits import FixSpec
+from ..rule import BACKENDS, Example, Rule
+from ._common import (
+    LEGACY_H5,
+    WEIGHTS,
+    has_extension,
+    method_call,
+    path_argument,
+    path_tail,
+    rewrite_tail,
+    without_suffix,
+)
+
+# Endings of Keras 2 weight files that Keras 3 cannot write: legacy HDF5 and TF checkpoints.
+_CHECKPOINT_SUFFIXES = (".ckpt", ".tf")
+_OLD_WEIGHT_SUFFIXES = (*LEGACY_H5, *_CHECKPOINT_SUFFIXES, ".keras")
+
+
+class LoadSavedModelDirectory(Rule):
+    """
+    ## Why
+    `load_model()` in Keras 3 reads only `.keras` files and legacy `.h5` files. A TensorFlow
+    SavedModel directory, what Keras 2 wrote for a path without extension, fails with
+    `ValueError: File format not supported: filepath=…. Keras 3 only supports V3 .keras files,
+    legacy H5 format files (.h5 extension). Note that the legacy SavedModel format is not
+    supported by load_model() in Keras 3. In order to reload a TensorFlow SavedModel as an
+    inference-only layer in Keras 3, use keras.layers.TFSMLayer(...)`
+
+    ## Example
+    ```python
+    model = keras.models.load_model("saved_model_dir")
+    ```
+
+    ## Use instead
+    ```python
+    # Re-save the model from Keras 2 as model.keras, or reload the SavedModel for inference:
+    layer = keras.layers.TFSMLayer("saved_model_dir", call_endpoint="serving_default")
+    ```
+    `call_endpoint="serving_default"` is for SavedModels written by `tf.keras` or
+    `tf.saved_model.save`; `model.export()` output answers the default `"serve"` too.
+
+    ## Backends
+    All: no backend loads a SavedModel through `load_model`. `TFSMLayer` needs TensorFlow.
+
+    ## Fix safety
+    None: `TFSMLayer` is an inference-only layer, not a model that can be compiled or trained.
+
+    ## References
+    - Catalogue K3-SAV-003; keras-io migration guide; keras-team/keras#18467.
+    """
+
+    code = "KER303"
+    name = "load-savedmodel-directory"
+    message = "Keras 3 `load_model()` cannot read a SavedModel directory: re-save as `.keras`, or use `keras.layers.TFSMLayer` for inference"
+    nodes = (cst.Call,)
+    backends = BACKENDS
+    deprecated = True
+    examples = (
+        Example('import keras\nmodel = keras.models.load_model(«"saved_model_dir"»)\n'),
+        Example(
+            "import tensorflow as tf\n"
+            'model = tf.keras.models.load_model(«f"{root}/export/"», compile=False)\n'
+        ),
+        Example("from tensorflow.keras.models import load_model\nm = load_model(«'models/v3'»)\n"),
+        Example('from keras import saving\nm = saving.load_model(filepath=«"run1/best"»)\n'),
+    )
+    valid = (
+        'import keras\nm = keras.models.load_model("model.keras")\nm = keras.models.load_model("old.h5")\n',
+        "import keras\nm = keras.models.load_model(path)\n",
+        'import torch\nimport keras\nstate = torch.load("weights")\n',
+        'import keras\ndef load_model(path): ...\nm = load_model("saved")\n',
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        leaf = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+        if leaf != "load_model":
+            return
+        api = ctx.keras_api(func)
+        if api is None or api[0] not in ("models.load_model", "saving.load_model"):
+            return
+        arg = path_argument(node, "filepath", 0)
+        tail = path_tail(arg.value) if arg is not None else None
+        if tail is None or has_extension(tail[0]):
+            return
+        ctx.report(arg.value)
+
+
+class WeightsFileName(Rule):
+    """
+    ## Why
+    Keras 3 `save_weights()` writes only `.weights.h5` files:
+    `ValueError: The filename must end in .weights.h5. Received: filepath=…/w.h5`. TensorFlow
+    checkpoint prefixes (`"ckpt/weights"`) can be neither written nor read:
+    `ValueError: File format not supported: filepath=ckpt/weights. Keras 3 only supports V3
+    .keras files, .weights.h5 files, legacy H5 format files (.h5 extension), or Orbax
+    checkpoints.` Legacy `.h5` files can still be *loaded*.
+
+    ## Example
+    ```python
+    model.save_weights("weights.h5")
+    model.load_weights("ckpt/weights")
+    ```
+
+    ## Use instead
+    ```python
+    model.save_weights("weights.weights.h5")
+    model.load_weights("ckpt/weights.weights.h5")
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Unsafe: every consumer of the file must use the new name, and files written by Keras 2 as
+    TensorFlow checkpoints cannot be read by Keras 3 at all: they must be converted (load them
+    with Keras 2 and save them as `.weights.h5`).
+
+    ## References
+    - Catalogue K3-SAV-004; keras-team/keras#18823.
+    """
+
+    code = "KER304"
+    name = "weights-file-name"
+    message = "Keras 3 weights files must end in `.weights.h5`"
+    nodes = (cst.Call,)
+    fix = "unsafe"
+    deprecated = True
+    examples = (
+        Example(
+            'import keras\nmodel.save_weights(«"weights.h5"»)\n',
+            'import keras\nmodel.save_weights("weights.weights.h5")\n',
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "model.save_weights(«f'{ckpt_dir}/cp-{epoch:04d}.ckpt'»)\n"
+            'model.load_weights(«"ckpt/weights"»)\n',
+            "import tensorflow as tf\n"
+            "model.save_weights(f'{ckpt_dir}/cp-{epoch:04d}.weights.h5')\n"
+            'model.load_weights("ckpt/weights.weights.h5")\n',
+            unsafe=True,
+        ),
+        Example(
+            "from tensorflow import keras\nclass Agent:\n    def store(self):\n"
+            '        self.net.save_weights(filepath=«"agent"», overwrite=True)\n',
+            "from tensorflow import keras\nclass Agent:\n    def store(self):\n"
+            '        self.net.save_weights(filepath="agent.weights.h5", overwrite=True)\n',
+            unsafe=True,
+        ),
+    )
+    valid = (
+        'import keras\nmodel.save_weights("w.weights.h5")\nmodel.load_weights("w.weights.h5")\n',
+        'import keras\nmodel.load_weights("legacy.h5")\nmodel.load_weights("model.keras")\n',
+        "import keras\nmodel.save_weights(path)\n",
+        'import keras\nmodel.load_weights("logs/{epoch}")\n',
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        saving = method_call(node, "save_weights")
+        if not saving and not method_call(node, "load_weights"):
+            return
+        arg = path_argument(node, "filepath", 0)
+        tail = path_tail(arg.value) if arg is not None else None
+        if tail is None:
+            return
+        text = tail[0].lower()
+        if text.endswith(WEIGHTS):
+            return
+        # Loading legacy `.h5` and `.keras` files still works; only checkpoints cannot be read.
+        old_suffixes = _OLD_WEIGHT_SUFFIXES if saving else _CHECKPOINT_SUFFIXES
+        if has_extension(text) and not text.endswith(old_suffixes):
+            return
+        fix = FixSpec.unsafe(
+            "Use a `.weights.h5` file name",
+            rewrite_tail(tail[1], lambda old: without_suffix(old.rstrip("/"), _OLD_WEIGHT_SUFFIXES) + WEIGHTS),
+        )
+        ctx.report(arg.value, fix=fix)
+
+
+class LoadWeightsByName(Rule):
+    """
+    ## Why
+    `load_weights(by_name=True)` matched layers by name in Keras 2. Keras 3 supports it only for
+    legacy `.h5`/`.hdf5` files; for `.weights.h5` and `.keras` files it raises
+    "`by_name` only supports loading legacy '.h5' or '.hdf5' files."
+
+    ## Example
+    ```python
+    model.load_weights("pretrained.weights.h5", by_name=True)
+    ```
+
+    ## Use instead
+    Load into a model with the same structure, or inspect and rename the weights with
+    `keras.saving.KerasFileEditor`, or keep a legacy `.h5` file for name matching.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    None: name matching has no equivalent for the Keras 3 weights format.
+
+    ## References
+    - Catalogue K3-SAV-006.
+    """
+
+    code = "KER306"
+    name = "load-weights-by-name"
+    message = "Keras 3 `load_weights(by_name=True)` works only for legacy `.h5` files"
+    nodes = (cst.Call,)
+    deprecated = True
+    examples = (
+        Example('import keras\nmodel.load_weights("pretrained.weights.h5", «by_name=True»)\n'),
+        Example(
+            "import tensorflow as tf\n"
+            "backbone.load_weights(f'{root}/imagenet.keras', «by_name=True», skip_mismatch=True)\n"
+        ),
+        Example('from tensorflow import keras\nmodel.load_weights(filepath="ckpt/model", «by_name=True»)\n'),
+    )
+    valid = (
+        'import keras\nmodel.load_weights("legacy.h5", by_name=True)\n',
+        'import keras\nmodel.load_weights("legacy.hdf5", by_name=True)\n',
+        "import keras\nmodel.load_weights(path, by_name=True)\n",
+        'import keras\nmodel.load_weights("w.weights.h5", by_name=False)\n',
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        arg = call_keyword(node, "by_name")
+        if arg is None or not method_call(node, "load_weights"):
+            return
+        if isinstance(arg.value, cst.Name) and arg.value.value == "False":
+            return
+        path = path_argument(node, "filepath", 0)
+        tail = path_tail(path.value) if path is not None else None
+        if tail is None:
+            return
+        text = tail[0].lower()
+        if text.endswith(LEGACY_H5) and not text.endswith(WEIGHTS):
+            return
+        ctx.report_arg(arg)
