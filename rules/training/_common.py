@@ -306,3 +306,24 @@ def add_to_init(
         return (insert_after_statement(parent_call, line, indent),)
     first = body_of(init)[0]
     return (insert_before_statement(first, line, indent),)
+
+
+def remove_args(call: cst.Call, doomed: Sequence[cst.Arg]) -> list[Replace]:
+    """Edits that remove several arguments of one call without overlapping each other."""
+    args = list(call.args)
+    gone = {id(a) for a in doomed}
+    kept = [i for i, a in enumerate(args) if id(a) not in gone]
+    last_kept = kept[-1] if kept else -1
+    edits: list[Replace] = []
+    trailing = args[last_kept + 1:]
+    for arg in args[: last_kept + 1]:
+        if id(arg) in gone:
+            edits.append(Replace(arg, ""))
+    if trailing:
+        has_final_comma = isinstance(trailing[-1].comma, cst.Comma)
+        if last_kept >= 0 and not has_final_comma:
+            # `f(a, b, c)` without b and c: take the comma after `a` too.
+            edits.append(Replace(args[last_kept].comma, "", end=trailing[-1]))  # type: ignore[arg-type]
+        else:
+            edits.append(Replace(trailing[0], "", end=trailing[-1]))
+    return edits
