@@ -1,0 +1,419 @@
+"""KER504, KER507, KER508, KER517: the Keras 2 loss and metric APIs of a model."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Context, call_keyword, has_star_args, string_value
+from ..edits import FixSpec, Insert, Replace, remove_arg
+from ..names import dotted_name
+from ..rule import Example, Rule
+from ._common import is_metric, is_self_attribute
+
+# Keras 2 `compiled_loss(y_true, y_pred, sample_weight)` -> `compute_loss` keywords.
+_LOSS_KEYWORDS = {"y_true": "y", "y_pred": "y_pred", "sample_weight": "sample_weight"}
+_LOSS_POSITIONS = ("y", "y_pred", "sample_weight")
+
+
+class CompiledLossAndMetrics(Rule):
+    """
+    ## Why
+    Keras 2 custom steps used `self.compiled_loss(y, y_pred, regularization_losses=self.losses)`
+    and `self.compiled_metrics.update_state(y, y_pred)`. Keras 3 has neither on JAX and PyTorch
+    (`AttributeError`); on TensorFlow they are deprecated shims (`model.compiled_loss() is
+    deprecated. Instead, use model.compute_loss(x, y, y_pred, sample_weight, training)`).
+
+    ## Example
+    ```python
+    loss = self.compiled_loss(y, y_pred)
+    self.compiled_metrics.update_state(y, y_pred)
+    ```
+
+    ## Use instead
+    ```python
+    loss = self.compute_loss(y=y, y_pred=y_pred)
+    self.compute_metrics(x=None, y=y, y_pred=y_pred)
+    ```
+    `compute_loss` already adds `self.losses`, so `regularization_losses=` goes away.
+
+    ## Backends
+    All (missing on JAX and PyTorch, deprecated on TensorFlow).
+
+    ## Fix safety
+    Safe for the plain `compiled_loss(y, y_pred[, sample_weight])`: `compute_loss` computes the
+    same compiled loss. Dropping `regularization_losses=self.losses` is unsafe (it assumes those
+    are exactly the losses `compute_loss` adds); any other `regularization_losses` has no fix.
+    `compiled_metrics.update_state(...)` -> `compute_metrics(...)` is unsafe: it also computes
+    the results, and the TensorFlow shim updated every metric, including the loss tracker.
+
+    ## References
+    - Catalogue K3-TRN-004; `keras/src/backend/tensorflow/trainer.py` compatibility shims.
+    """
+
+    code = "KER504"
+    name = "compiled-loss-and-metrics"
+    message = "`self.{attr}` is gone in Keras 3 (JAX, PyTorch) and deprecated on TensorFlow: use `self.{new}`"
+    nodes = (cst.Attribute,)
+    fix = "mixed"
+    deprecated = True
+    examples = (
+        Example(
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        x, y = data\n"
+            "        loss = «self.compiled_loss»(y, self(x))\n",
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        x, y = data\n"
+            "        loss = self.compute_loss(y=y, y_pred=self(x))\n",
+        ),
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        x, y, sw = data\n"
+            "        loss = «self.compiled_loss»(y, y_pred, sw, regularization_losses=self.losses)\n",
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        x, y, sw = data\n"
+            "        loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sw)\n",
+            unsafe=True,
+        ),
+        Example(
+            "from tensorflow import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, data):\n"
+            "        «self.compiled_metrics».update_state(y, y_pred, sample_weight=w)\n",
+            "from tensorflow import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, data):\n"
+            "        self.compute_metrics(x=None, y=y, y_pred=y_pred, sample_weight=w)\n",
+            unsafe=True,
+        ),
+        Example(
+            "from keras import Model\n"
+            "class M(Model):\n"
+            "    def train_step(self, data):\n"
+            "        loss = «self.compiled_loss»(y_true=y, y_pred=p, regularization_losses=extra)\n"
+            "        return {m.name: m.result() for m in «self.compiled_metrics».metrics}\n",
+            None,
+        ),
+    )
+    valid = (
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
+        "        return self.compute_loss(y=data, y_pred=data)\n",
+        "import keras\nclass Trainer:\n    def step(self, y, p):\n        return self.compiled_loss(y, p)\n",
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
+        "        return other.compiled_loss(data, data)\n",
+    )
+
+    def visit(self, node: cst.Attribute, ctx: Context) -> None:
+        attr = node.attr.value
+        if attr not in ("compiled_loss", "compiled_metrics") or not is_self_attribute(node):
+            return
+        klass = ctx.klass
+        if klass is None or not ctx.is_keras_class(klass):
+            return
+        parents = ctx.parents
+        parent = parents[-1] if parents else None
+        if attr == "compiled_loss":
+            message = self.message.format(attr=attr, new="compute_loss(y=..., y_pred=...)")
+            fix = None
+            if isinstance(parent, cst.Call) and parent.func is node:
+                fix = self._loss_fix(node, parent)
+            ctx.report(node, message, fix=fix)
+            return
+        message = self.message.format(attr=attr, new="compute_metrics(x, y, y_pred, sample_weight)")
+        fix = None
+        grandparent = parents[-2] if len(parents) > 1 else None
+        if (
+            isinstance(parent, cst.Attribute)
+            and parent.attr.value == "update_state"
+            and isinstance(grandparent, cst.Call)
+            and grandparent.func is parent
+        ):
+            fix = self._metrics_fix(parent, grandparent)
+        ctx.report(node, message, fix=fix)
+
+    def _loss_fix(self, attribute: cst.Attribute, call: cst.Call) -> FixSpec | None:
+        if has_star_args(call):
+            return None
+        edits: list[Replace | Insert] = [Replace(attribute.attr, "compute_loss")]
+        safe = True
+        positional = 0
+        for arg in call.args:
+            if arg.keyword is None:
+                if positional >= len(_LOSS_POSITIONS):
+                    return None
+                edits.append(Insert(arg, f"{_LOSS_POSITIONS[positional]}="))
+                positional += 1
+                continue
+            keyword = arg.keyword.value
+            if keyword == "regularization_losses":
+                if not is_self_attribute(arg.value, "losses"):
+                    return None
+                edits.append(remove_arg(call, arg))
+                safe = False
+            elif keyword in _LOSS_KEYWORDS:
+                if _LOSS_KEYWORDS[keyword] != keyword:
+                    edits.append(Replace(arg.keyword, _LOSS_KEYWORDS[keyword]))
+            else:
+                return None
+        return FixSpec.of(safe, "Use `self.compute_loss(y=..., y_pred=...)`", *edits)
+
+    def _metrics_fix(self, callee: cst.Attribute, call: cst.Call) -> FixSpec | None:
+        if has_star_args(call):
+            return None
+        positional = [a for a in call.args if a.keyword is None]
+        if len(positional) > 3 or any(
+            a.keyword is not None and a.keyword.value not in ("y_true", "y_pred", "sample_weight")
+            for a in call.args
+        ):
+            return None
+        if not call.args:
+            return None
+        edits: list[Replace | Insert] = [Replace(callee, "self.compute_metrics")]
+        # `compute_metrics` takes `x` first; the default implementation does not use it.
+        names = ["x=None, y=", "y_pred=", "sample_weight="]
+        if not positional:
+            names[0] = "x=None, "
+            positional = [call.args[0]]
+        for arg, name in zip(positional, names):
+            edits.append(Insert(arg, name))
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == "y_true":
+                edits.append(Replace(arg.keyword, "y"))
+        return FixSpec.unsafe("Use `self.compute_metrics(...)`", *edits)
+
+
+class MetricResetStates(Rule):
+    """
+    ## Why
+    Keras 3 metrics have `reset_state()` only: `metric.reset_states()` raises
+    `AttributeError: 'Mean' object has no attribute 'reset_states'`.
+
+    ## Example
+    ```python
+    self.loss_tracker = keras.metrics.Mean(name="loss")
+    ...
+    self.loss_tracker.reset_states()
+    ```
+
+    ## Use instead
+    ```python
+    self.loss_tracker.reset_state()
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Safe, and reported only when the code shows the receiver is a metric: it was built by
+    `keras.metrics.X(...)` in the same class, function or module, or it is the variable of a
+    loop over `.metrics`. Recurrent layers still have `reset_states()` (a different API).
+
+    ## References
+    - Catalogue K3-TRN-007.
+    """
+
+    code = "KER507"
+    name = "metric-reset-states"
+    message = "Keras 3 metrics have no `reset_states()`: use `reset_state()`"
+    nodes = (cst.Call,)
+    fix = "safe"
+    deprecated = True
+    examples = (
+        Example(
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.tracker = tf.keras.metrics.Mean(name='loss')\n"
+            "    def reset(self):\n"
+            "        self.tracker.«reset_states»()\n",
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.tracker = tf.keras.metrics.Mean(name='loss')\n"
+            "    def reset(self):\n"
+            "        self.tracker.reset_state()\n",
+        ),
+        Example(
+            "from keras import metrics\nacc = metrics.SparseCategoricalAccuracy()\nacc.«reset_states»()\n",
+            "from keras import metrics\nacc = metrics.SparseCategoricalAccuracy()\nacc.reset_state()\n",
+        ),
+        Example(
+            "from tensorflow import keras\n"
+            "def on_epoch_end(model):\n"
+            "    for m in model.metrics:\n"
+            "        m.«reset_states»()\n",
+            "from tensorflow import keras\n"
+            "def on_epoch_end(model):\n"
+            "    for m in model.metrics:\n"
+            "        m.reset_state()\n",
+        ),
+    )
+    valid = (
+        "import keras\nlstm = keras.layers.LSTM(4, stateful=True)\nlstm.reset_states()\n",
+        "import keras\ndef f(metric):\n    metric.reset_states()\n",
+        "import keras\nacc = keras.metrics.Mean()\nacc.reset_state()\n",
+        "import keras\nacc = MyCounter()\nacc.reset_states()\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != "reset_states" or node.args:
+            return
+        if not is_metric(ctx, func.value):
+            return
+        ctx.report(func.attr, fix=FixSpec.safe("Use `reset_state()`", Replace(func.attr, "reset_state")))
+
+
+class PerOutputLossLogs(Rule):
+    """
+    ## Why
+    Keras 3.0 to 3.4 report only the total `loss` of a multi-output model: `evaluate()` and the
+    `History` have no `output_1_loss` / `val_output_1_loss` entries, so reading them raises
+    `KeyError`. Keras 3.5.0 restored the per-output losses (keras-team/keras#20023).
+
+    ## Example
+    ```python
+    history.history["output_1_loss"]
+    ```
+
+    ## Use instead
+    Require Keras >= 3.5, or add per-output metrics in `compile(metrics={...})` and read those.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    No fix.
+
+    ## References
+    - Catalogue K3-TRN-008; keras-team/keras#20023.
+    """
+
+    code = "KER508"
+    name = "per-output-loss-logs"
+    message = "Keras before 3.5 logs no per-output losses: `{key}` is missing there (require keras>=3.5)"
+    nodes = (cst.Subscript,)
+    fixed_in = "3.5.0"
+    examples = (
+        Example("import keras\nplt.plot(history.history[«'output_1_loss'»])\n"),
+        Example("import tensorflow as tf\nv = hist.history[«\"val_head_a_loss\"»][-1]\n"),
+    )
+    valid = (
+        "import keras\nplt.plot(history.history['loss'])\n",
+        "import keras\nplt.plot(history.history['val_loss'])\n",
+        "import keras\nrow = table['output_1_loss']\n",
+    )
+
+    def visit(self, node: cst.Subscript, ctx: Context) -> None:
+        value = node.value
+        if not isinstance(value, cst.Attribute) or value.attr.value != "history":
+            return
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return
+        index = node.slice[0].slice.value
+        key = string_value(index)
+        if key is None or not key.endswith("_loss") or key in ("val_loss",):
+            return
+        ctx.report(index, self.message.format(key=key))
+
+
+class MetricsNames(Rule):
+    """
+    ## Why
+    Keras 3 builds `model.metrics_names` from `model.metrics`: before training it holds only
+    `['loss']`, and for multi-output models its order differs from tf.keras. Pairing it with the
+    list `evaluate()` returns mislabels results.
+
+    ## Example
+    ```python
+    results = dict(zip(model.metrics_names, model.evaluate(x, y)))
+    ```
+
+    ## Use instead
+    ```python
+    results = model.evaluate(x, y, return_dict=True)
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Unsafe, for `dict(zip(model.metrics_names, model.evaluate(...)))` only: the keys are
+    Keras 3's metric names, which can differ from the Keras 2 ones. Other uses have no fix.
+
+    ## References
+    - Catalogue K3-TRN-017.
+    """
+
+    code = "KER517"
+    name = "metrics-names"
+    message = "`metrics_names` does not match `evaluate()`'s list in Keras 3: use `evaluate(..., return_dict=True)`"
+    nodes = (cst.Attribute,)
+    fix = "unsafe"
+    examples = (
+        Example(
+            "import keras\nresults = dict(zip(«model.metrics_names», model.evaluate(x, y, verbose=0)))\n",
+            "import keras\nresults = model.evaluate(x, y, verbose=0, return_dict=True)\n",
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\nscores = model.evaluate(x, y)\n"
+            "for name, s in zip(«model.metrics_names», scores):\n    print(name, s)\n",
+        ),
+    )
+    valid = (
+        "import keras\nresults = model.evaluate(x, y, return_dict=True)\n",
+        "import keras\nnames = [m.name for m in model.metrics]\n",
+    )
+
+    def visit(self, node: cst.Attribute, ctx: Context) -> None:
+        if node.attr.value != "metrics_names":
+            return
+        ctx.report(node, fix=self._dict_fix(node, ctx))
+
+    def _dict_fix(self, node: cst.Attribute, ctx: Context) -> FixSpec | None:
+        parents = ctx.parents
+        if len(parents) < 4:
+            return None
+        arg, zip_call, zip_arg, dict_call = parents[-1], parents[-2], parents[-3], parents[-4]
+        if not (
+            isinstance(arg, cst.Arg)
+            and isinstance(zip_call, cst.Call)
+            and isinstance(zip_call.func, cst.Name)
+            and zip_call.func.value == "zip"
+            and isinstance(zip_arg, cst.Arg)
+            and isinstance(dict_call, cst.Call)
+            and isinstance(dict_call.func, cst.Name)
+            and dict_call.func.value == "dict"
+            and len(dict_call.args) == 1
+            and len(zip_call.args) == 2
+            and zip_call.args[0] is arg
+        ):
+            return None
+        if ctx.scopes.is_bound("zip") or ctx.scopes.is_bound("dict"):
+            return None
+        evaluate = zip_call.args[1].value
+        if not (
+            isinstance(evaluate, cst.Call)
+            and isinstance(evaluate.func, cst.Attribute)
+            and evaluate.func.attr.value == "evaluate"
+            and dotted_name(evaluate.func.value) is not None
+            and dotted_name(evaluate.func.value) == dotted_name(node.value)
+            and call_keyword(evaluate, "return_dict") is None
+        ):
+            return None
+        args = list(evaluate.args)
+        if args and not isinstance(args[-1].comma, cst.Comma):
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        args.append(cst.Arg(keyword=cst.Name("return_dict"), value=cst.Name("True"),
+                            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+        return FixSpec.unsafe("Use `evaluate(..., return_dict=True)`", Replace(dict_call, evaluate.with_changes(args=args)))
