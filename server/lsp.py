@@ -1,0 +1,572 @@
+"""`kerasfix server`: the language server (LSP over stdio).
+
+It reuses the engine unchanged: the same findings, fixes and settings as `kerasfix check`.
+Linting runs on a background thread (`lsp_linting`); the message loop only keeps the documents'
+text, converts positions (`lsp_text`) and answers requests. It never imports or runs the user's
+code: names are resolved from the source, and jedi is used in its static mode only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.uris import from_fs_path, to_fs_path
+
+from kerasfix.rules import Settings, lint
+from kerasfix.rules.model import SYNTAX_ERROR_CODE
+
+from .lsp_actions import (
+    FIX_ALL_KIND,
+    OPEN_DOCS_COMMAND,
+    docs_url,
+    fix_all_action,
+    fix_all_edits,
+    quick_fixes,
+    to_diagnostic,
+)
+from .lsp_config import Configuration
+from .lsp_hover import Signatures, counterpart, dotted_at, import_aliases, qualify, render_counterpart, rule_docs
+from .lsp_linting import DocumentLinter, Job, LintOutcome, LintWorker
+from .lsp_text import UTF8, UTF16, Lines, apply_change
+
+log = logging.getLogger("kerasfix.server")
+
+CHECK_WORKSPACE_COMMAND = "kerasfix.checkWorkspace"
+FIX_ALL_COMMAND = "kerasfix.fixAll"
+# How long a hover waits for jedi before answering without the signature.
+HOVER_SIGNATURE_WAIT = 0.12
+_SKIPPED_FOLDERS = frozenset({".git", ".hg", ".venv", "venv", "__pycache__", "node_modules", ".tox", ".mypy_cache", "build", "dist"})
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kerasfix")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class KerasfixProtocol(LanguageServerProtocol):
+    """Prefers UTF-8 positions whenever the client offers them (no conversion for the many
+    clients that count bytes), else the client's first choice, else UTF-16."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams):
+        general = params.capabilities.general
+        if general is not None and general.position_encodings and UTF8 in general.position_encodings:
+            general.position_encodings = [UTF8, *(e for e in general.position_encodings if e != UTF8)]
+        return (yield from super().lsp_initialize(params))
+
+
+@dataclass
+class OpenDocument:
+    uri: str
+    path: str | None
+    version: int | None
+    text: str
+    linter: DocumentLinter = field(default_factory=DocumentLinter)
+    # Bumped for every lint scheduled: only the newest one's result is published.
+    generation: int = 0
+    published: list[types.Diagnostic] = field(default_factory=list)
+    published_version: int | None = None
+    _lines: Lines | None = None
+    _aliases: tuple[int | None, dict[str, str]] | None = None
+
+    def lines(self, encoding: str) -> Lines:
+        if self._lines is None or self._lines.text is not self.text or self._lines.encoding != encoding:
+            self._lines = Lines(self.text, encoding)
+        return self._lines
+
+    def remember_lines(self, lines: Lines) -> None:
+        if lines.text is self.text:
+            self._lines = lines
+
+    def aliases(self) -> dict[str, str]:
+        """The module's imports, from the newest text that parses."""
+        if self._aliases is None or self._aliases[0] != self.version:
+            found = import_aliases(self.text)
+            if found is None:
+                found = self._aliases[1] if self._aliases is not None else {}
+            self._aliases = (self.version, found)
+        return self._aliases[1]
+
+
+class KerasfixServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("kerasfix", _version(), protocol_cls=KerasfixProtocol)
+        self.config = Configuration()
+        self.documents: dict[str, OpenDocument] = {}
+        self.worker = LintWorker(self._linted)
+        self.signatures = Signatures()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._reported_problems: set[str] = set()
+        self._tokens = itertools.count(1)
+
+    # ----- state ---------------------------------------------------------------------------
+
+    @property
+    def encoding(self) -> str:
+        try:
+            return self.workspace.position_encoding or UTF16
+        except RuntimeError:  # not initialized yet
+            return UTF16
+
+    def settings_for(self, path: str | None) -> Settings:
+        settings, problems = self.config.settings_for(path or self._default_path())
+        for problem in problems:
+            message = str(problem)
+            if message not in self._reported_problems:
+                self._reported_problems.add(message)
+                log.warning("%s", message)
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, f"kerasfix: {message}"))
+        return settings
+
+    def _default_path(self) -> str | None:
+        """Where an unsaved buffer "lives" for settings: the first workspace folder."""
+        for folder in self.folders():
+            return str(folder / "untitled.py")
+        return None
+
+    def folders(self) -> list[Path]:
+        try:
+            workspace = self.workspace
+        except RuntimeError:
+            return []
+        found = [to_fs_path(folder.uri) for folder in workspace.folders.values()]
+        if not found and workspace.root_uri:
+            found = [to_fs_path(workspace.root_uri)]
+        return [Path(f) for f in found if f]
+
+    # ----- linting -------------------------------------------------------------------------
+
+    def schedule(self, document: OpenDocument) -> None:
+        document.generation += 1
+        job = Job(
+            uri=document.uri,
+            version=document.version,
+            text=document.text,
+            path=document.path,
+            settings=self.settings_for(document.path),
+            linter=document.linter,
+            generation=document.generation,
+        )
+        self.worker.submit(job)
+
+    def relint_all(self) -> None:
+        for document in self.documents.values():
+            self.schedule(document)
+
+    def _linted(self, job: Job, outcome: LintOutcome) -> None:
+        """On the lint thread: convert positions there, publish on the message loop."""
+        lines = Lines(job.text, self.encoding)
+        diagnostics = [to_diagnostic(f, lines, job.version) for f in outcome.findings]
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._publish, job, diagnostics)
+
+    def _publish(self, job: Job, diagnostics: list[types.Diagnostic]) -> None:
+        document = self.documents.get(job.uri)
+        if document is None or job.cancelled.is_set() or document.generation != job.generation:
+            return  # closed, or a newer text is on its way
+        document.published = diagnostics
+        document.published_version = job.version
+        log.debug("publishing %d diagnostics for %s version %s", len(diagnostics), job.uri, job.version)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=job.uri, diagnostics=diagnostics, version=job.version)
+        )
+
+
+server = KerasfixServer()
+
+
+def _path(uri: str) -> str | None:
+    return to_fs_path(uri) if uri.startswith("file:") else None
+
+
+# ----- lifecycle and settings ----------------------------------------------------------------
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: KerasfixServer, params: types.InitializeParams) -> None:
+    ls.loop = asyncio.get_running_loop()
+    ls.config.set_editor(params.initialization_options or {})
+    ls.signatures.set_python(ls.config.python_path)
+    log.info("kerasfix %s, Python %s, positions in %s", ls.version, sys.version.split()[0], getattr(ls.encoding, "value", ls.encoding))
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: KerasfixServer, params: types.InitializedParams) -> None:
+    ls.signatures.warm()
+    watched = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
+    if watched and watched.dynamic_registration:
+        registration = types.Registration(
+            id="kerasfix-pyproject",
+            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]
+            ),
+        )
+        try:
+            await ls.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+        except Exception:  # noqa: BLE001 - without a watcher, saving pyproject.toml still works
+            log.warning("the client refused to watch pyproject.toml", exc_info=True)
+
+
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: KerasfixServer, params: Any) -> None:
+    ls.worker.stop()
+    ls.signatures.shutdown()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(ls: KerasfixServer, params: types.DidChangeConfigurationParams) -> None:
+    settings = params.settings
+    if not settings:
+        pull = ls.client_capabilities.workspace and ls.client_capabilities.workspace.configuration
+        if pull:
+            found = await ls.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="kerasfix")])
+            )
+            settings = {"kerasfix": found[0] if found else {}}
+    ls.config.set_editor(settings or {})
+    ls.signatures.set_python(ls.config.python_path)
+    ls._reported_problems.clear()
+    log.info("settings changed: re-linting %d open documents", len(ls.documents))
+    ls.relint_all()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(ls: KerasfixServer, params: types.DidChangeWatchedFilesParams) -> None:
+    if any(change.uri.endswith("pyproject.toml") for change in params.changes):
+        ls.config.pyproject_changed()
+        ls._reported_problems.clear()
+        log.info("pyproject.toml changed: re-linting %d open documents", len(ls.documents))
+        ls.relint_all()
+
+
+# ----- document sync -------------------------------------------------------------------------
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: KerasfixServer, params: types.DidOpenTextDocumentParams) -> None:
+    item = params.text_document
+    document = OpenDocument(item.uri, _path(item.uri), item.version, item.text)
+    ls.documents[item.uri] = document
+    ls.schedule(document)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: KerasfixServer, params: types.DidChangeTextDocumentParams) -> None:
+    document = ls.documents.get(params.text_document.uri)
+    if document is None:
+        return
+    text, lines = document.text, document.lines(ls.encoding)
+    for event in params.content_changes:
+        text = apply_change(text, lines, event)
+        lines = Lines(text, ls.encoding)
+    document.text = text
+    document.remember_lines(lines)
+    document.version = params.text_document.version
+    ls.schedule(document)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.TextDocumentSaveRegistrationOptions(include_text=False))
+def did_save(ls: KerasfixServer, params: types.DidSaveTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    if uri.endswith("pyproject.toml"):
+        ls.config.pyproject_changed()
+        ls._reported_problems.clear()
+        ls.relint_all()
+        return
+    document = ls.documents.get(uri)
+    if document is not None:
+        ls.schedule(document)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: KerasfixServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    document = ls.documents.pop(uri, None)
+    ls.worker.forget(uri)
+    if document is not None:
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+# ----- hover ---------------------------------------------------------------------------------
+
+
+def _contains(where: types.Range, position: types.Position) -> bool:
+    start, end = where.start, where.end
+    after_start = (position.line, position.character) >= (start.line, start.character)
+    before_end = (position.line, position.character) <= (end.line, end.character)
+    return after_start and before_end
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+async def hover(ls: KerasfixServer, params: types.HoverParams) -> types.Hover | None:
+    document = ls.documents.get(params.text_document.uri)
+    if document is None:
+        return None
+    position = params.position
+    sections: list[str] = []
+    hover_range: types.Range | None = None
+    if document.published_version == document.version:
+        for diagnostic in document.published:
+            if diagnostic.code == SYNTAX_ERROR_CODE or not _contains(diagnostic.range, position):
+                continue
+            note = diagnostic.data.get("note") if isinstance(diagnostic.data, dict) else None
+            docs = rule_docs(str(diagnostic.code), note)
+            if docs:
+                sections.append(docs)
+                hover_range = hover_range or diagnostic.range
+    lines = document.lines(ls.encoding)
+    if position.line < len(lines.starts):
+        line_text = lines.line_text(position.line)
+        column = lines.offset(position) - lines.starts[position.line]
+        found = dotted_at(line_text, column)
+        if found is not None:
+            spelled, start, end = found
+            qualified = qualify(spelled, document.aliases())
+            target = counterpart(qualified) if qualified else None
+            if target is not None:
+                signature = None
+                if target.replacement:
+                    future = ls.signatures.lookup(target.replacement)
+                    try:
+                        signature = await asyncio.wait_for(asyncio.wrap_future(future), HOVER_SIGNATURE_WAIT)
+                    except (asyncio.TimeoutError, asyncio.CancelledError):
+                        signature = None
+                sections.insert(0, render_counterpart(spelled, target, signature))
+                offset = lines.starts[position.line]
+                hover_range = lines.range(offset + start, offset + end)
+    if not sections:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(sections)),
+        range=hover_range,
+    )
+
+
+# ----- code actions and commands ------------------------------------------------------------
+
+
+def _wants(only: list[str] | None, kind: str) -> bool:
+    if not only:
+        return True
+    return any(kind == wanted or kind.startswith(wanted + ".") for wanted in only)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
+        resolve_provider=False,
+    ),
+)
+async def code_action(ls: KerasfixServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    document = ls.documents.get(params.text_document.uri)
+    if document is None:
+        return None
+    settings = ls.settings_for(document.path)
+    only = params.context.only
+    actions: list[types.CodeAction] = []
+    lines = document.lines(ls.encoding)
+    if _wants(only, types.CodeActionKind.QuickFix):
+        actions.extend(
+            quick_fixes(
+                document.uri,
+                document.version,
+                lines,
+                params.context.diagnostics,
+                document.published if document.published_version == document.version else (),
+                settings.unsafe_fixes,
+            )
+        )
+    if _wants(only, FIX_ALL_KIND) and (only or any(d.source == "kerasfix" for d in params.context.diagnostics) or document.published):
+        text, version = document.text, document.version
+        edits = await asyncio.get_running_loop().run_in_executor(
+            None, fix_all_edits, text, document.path, settings, settings.unsafe_fixes, ls.encoding
+        )
+        if edits and document.version == version:
+            actions.append(fix_all_action(document.uri, version, edits, settings.unsafe_fixes))
+    return actions
+
+
+def _uri_argument(arguments: Any) -> str | None:
+    items = arguments if isinstance(arguments, (list, tuple)) else [arguments]
+    for item in items:
+        if isinstance(item, str):
+            return item
+        if isinstance(item, dict):
+            uri = item.get("uri") or (item.get("textDocument") or {}).get("uri")
+            if isinstance(uri, str):
+                return uri
+    return None
+
+
+@server.command(FIX_ALL_COMMAND)
+async def fix_all_command(ls: KerasfixServer, arguments: Any) -> dict[str, Any]:
+    """Apply every fix to a document (unsafe ones too when the settings allow them)."""
+    uri = _uri_argument(arguments)
+    document = ls.documents.get(uri) if uri else None
+    if document is None:
+        return {"applied": False, "reason": "no such open document"}
+    settings = ls.settings_for(document.path)
+    text, version = document.text, document.version
+    edits = await asyncio.get_running_loop().run_in_executor(
+        None, fix_all_edits, text, document.path, settings, settings.unsafe_fixes, ls.encoding
+    )
+    if not edits or document.version != version:
+        return {"applied": False, "reason": "nothing to fix" if not edits else "the document changed"}
+    result = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(
+            edit=fix_all_action(uri, version, edits, settings.unsafe_fixes).edit, label="kerasfix: fix all"
+        )
+    )
+    return {"applied": bool(result and result.applied)}
+
+
+@server.command(OPEN_DOCS_COMMAND)
+async def open_rule_docs(ls: KerasfixServer, arguments: Any) -> dict[str, Any]:
+    code = arguments[0] if isinstance(arguments, (list, tuple)) and arguments else arguments
+    url = docs_url(str(code)) if code else None
+    if url is None:
+        return {"opened": False}
+    window = ls.client_capabilities.window
+    if window is not None and window.show_document is not None and window.show_document.support:
+        result = await ls.window_show_document_async(types.ShowDocumentParams(uri=url, external=True))
+        return {"opened": bool(result and result.success), "url": url}
+    ls.window_show_message(types.ShowMessageParams(types.MessageType.Info, f"kerasfix {code}: {url}"))
+    return {"opened": False, "url": url}
+
+
+def python_files(folder: Path, settings_of) -> list[Path]:
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_FOLDERS and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith((".py", ".pyi")):
+                path = Path(root) / name
+                if not settings_of(str(path))[0].is_excluded(path):
+                    found.append(path)
+    return found
+
+
+def _check_file(path: Path, settings: Settings) -> tuple[str, list]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        log.warning("cannot read %s: %s", path, error)
+        return "", []
+    return text, lint(text, str(path), settings)
+
+
+@server.command(CHECK_WORKSPACE_COMMAND)
+async def check_workspace(ls: KerasfixServer, arguments: Any) -> dict[str, int]:
+    """Lint every Python file of the workspace folders and publish their diagnostics, with
+    `$/progress` reports when the client shows them."""
+    loop = asyncio.get_running_loop()
+    files: list[Path] = []
+    for folder in ls.folders():
+        files.extend(await loop.run_in_executor(None, python_files, folder, ls.config.settings_for))
+    window = ls.client_capabilities.window
+    token: str | None = None
+    if window is not None and window.work_done_progress:
+        token = f"kerasfix-check-{next(ls._tokens)}"
+        await ls.work_done_progress.create_async(token)
+        ls.work_done_progress.begin(
+            token, types.WorkDoneProgressBegin(title="kerasfix: checking the workspace", percentage=0, cancellable=False)
+        )
+    total_findings = 0
+    for index, path in enumerate(files, 1):
+        uri = from_fs_path(str(path))
+        settings = ls.settings_for(str(path))
+        text, findings = await loop.run_in_executor(None, _check_file, path, settings)
+        total_findings += len(findings)
+        if uri not in ls.documents:
+            lines = Lines(text, ls.encoding)
+            ls.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[to_diagnostic(f, lines, None) for f in findings])
+            )
+        if token is not None:
+            ls.work_done_progress.report(
+                token,
+                types.WorkDoneProgressReport(message=f"{index}/{len(files)} {path.name}", percentage=index * 100 // len(files)),
+            )
+    if token is not None:
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{len(files)} files, {total_findings} findings"))
+    log.info("checked %d files: %d findings", len(files), total_findings)
+    return {"files": len(files), "findings": total_findings}
+
+
+# ----- logging and the command line ---------------------------------------------------------
+
+
+class ClientLogHandler(logging.Handler):
+    """Sends log records to the editor as `window/logMessage` (from any thread)."""
+
+    _TYPES = {
+        logging.ERROR: types.MessageType.Error,
+        logging.WARNING: types.MessageType.Warning,
+        logging.INFO: types.MessageType.Info,
+        logging.DEBUG: types.MessageType.Log,
+    }
+
+    def __init__(self, ls: KerasfixServer) -> None:
+        super().__init__()
+        self.ls = ls
+
+    def emit(self, record: logging.LogRecord) -> None:
+        loop = self.ls.loop
+        if loop is None or loop.is_closed():
+            return
+        kind = self._TYPES.get(record.levelno, types.MessageType.Log if record.levelno < logging.INFO else types.MessageType.Error)
+        params = types.LogMessageParams(type=kind, message=self.format(record))
+        loop.call_soon_threadsafe(self._send, params)
+
+    def _send(self, params: types.LogMessageParams) -> None:
+        try:
+            self.ls.window_log_message(params)
+        except Exception:  # noqa: BLE001 - a lost log line must not break the server
+            pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kerasfix server", description="The kerasfix language server (LSP over stdio).")
+    parser.add_argument("--log-file", metavar="PATH", help="also write the server's log to this file")
+    parser.add_argument("--verbose", action="store_true", help="log every lint and request (for bug reports)")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    args = parser.parse_args(argv)
+    if args.version:
+        print(f"kerasfix {_version()}")
+        return 0
+    level = logging.DEBUG if args.verbose else logging.INFO
+    logger = logging.getLogger("kerasfix")
+    logger.setLevel(level)
+    client_handler = ClientLogHandler(server)
+    client_handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(client_handler)
+    if args.log_file:
+        file_handler = logging.FileHandler(args.log_file, encoding="utf-8")
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(file_handler)
+        logging.getLogger().setLevel(level)
+        if not args.verbose:
+            logging.getLogger("pygls").setLevel(logging.WARNING)
+    server.start_io()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,97 @@
+"""Settings for each document: the editor's settings merged over the nearest pyproject.toml.
+
+Each workspace folder (and each sub-project inside one) has its own `[tool.kerasfix]`: the
+pyproject that applies to a file is the nearest one above it, as for `kerasfix check`. The
+editor's settings (`initializationOptions` and `workspace/didChangeConfiguration`, camelCase
+keys) override it. Loaded pyprojects are cached until a watched pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kerasfix.rules import Settings, SettingsError, load_pyproject
+from kerasfix.rules.settings import find_pyproject
+
+# Keys that configure the server itself rather than the rules.
+SERVER_KEYS = frozenset({"pythonPath", "python_path", "python-path", "logLevel"})
+SECTION = "kerasfix"
+
+
+def editor_section(raw: Any) -> dict[str, Any]:
+    """The kerasfix settings inside what an editor sent: `{"kerasfix": {...}}`,
+    `{"settings": {...}}` (VS Code extensions' initializationOptions) or the table itself."""
+    if not isinstance(raw, Mapping):
+        return {}
+    for key in (SECTION, "settings"):
+        inner = raw.get(key)
+        if isinstance(inner, Mapping):
+            return editor_section(inner) if key == "settings" else dict(inner)
+    return dict(raw)
+
+
+class Configuration:
+    """Editor settings plus a cache of pyproject settings, safe to use from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._editor: dict[str, Any] = {}
+        self._by_folder: dict[Path, Path | None] = {}
+        self._by_pyproject: dict[Path, tuple[Settings, tuple[SettingsError, ...]]] = {}
+        self._merged: dict[Path | None, tuple[Settings, tuple[SettingsError, ...]]] = {}
+
+    @property
+    def editor(self) -> dict[str, Any]:
+        return dict(self._editor)
+
+    @property
+    def python_path(self) -> str | None:
+        for key in ("pythonPath", "python_path", "python-path"):
+            value = self._editor.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return None
+
+    def set_editor(self, raw: Any) -> None:
+        with self._lock:
+            self._editor = editor_section(raw)
+            self._merged.clear()
+
+    def pyproject_changed(self) -> None:
+        with self._lock:
+            self._by_folder.clear()
+            self._by_pyproject.clear()
+            self._merged.clear()
+
+    def settings_for(self, path: str | None) -> tuple[Settings, tuple[SettingsError, ...]]:
+        """The settings for a file (or, without a path, the editor's over the defaults), and
+        the problems found in them."""
+        folder = Path(path).parent if path else None
+        with self._lock:
+            pyproject = self._pyproject_for(folder) if folder is not None else None
+            cached = self._merged.get(pyproject)
+            if cached is not None:
+                return cached
+            base, errors = self._load(pyproject) if pyproject is not None else (Settings(), ())
+            found: list[SettingsError] = list(errors)
+            rules_part = {k: v for k, v in self._editor.items() if k not in SERVER_KEYS}
+            merged = Settings.from_mapping(rules_part, base=base, source="editor settings", errors=found)
+            result = (merged, tuple(found))
+            self._merged[pyproject] = result
+            return result
+
+    def _pyproject_for(self, folder: Path) -> Path | None:
+        if folder not in self._by_folder:
+            self._by_folder[folder] = find_pyproject(folder)
+        return self._by_folder[folder]
+
+    def _load(self, pyproject: Path) -> tuple[Settings, tuple[SettingsError, ...]]:
+        cached = self._by_pyproject.get(pyproject)
+        if cached is None:
+            errors: list[SettingsError] = []
+            settings = load_pyproject(pyproject, errors)
+            cached = self._by_pyproject[pyproject] = (settings, tuple(errors))
+        return cached

@@ -1,0 +1,211 @@
+"""Hover text: a rule's docs on a finding, and the Keras 3 counterpart of a Keras 2 / TF name.
+
+The counterpart's real signature and first docstring line come from jedi, in its static mode,
+in the user's Python environment (the one the server runs in, or `pythonPath`). jedi runs on
+its own thread with a time bound; a slow or failed lookup only leaves the signature out.
+"""
+
+from __future__ import annotations
+
+import ast
+import concurrent.futures
+import logging
+import re
+import sys
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from kerasfix.rules import rule_by_code
+from kerasfix.rules.context import keras_api
+from kerasfix.rules.tables import load_lines
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+log = logging.getLogger("kerasfix.server")
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+@lru_cache(maxsize=1)
+def counterparts() -> dict[str, dict[str, str]]:
+    text = resources.files(__package__).joinpath("data", "counterparts.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)["names"]
+
+
+@lru_cache(maxsize=1)
+def _keras3_names() -> frozenset[str]:
+    return load_lines("keras3_api.txt")
+
+
+@lru_cache(maxsize=1)
+def _tfkeras_only() -> frozenset[str]:
+    return load_lines("tfkeras_only.txt")
+
+
+def dotted_at(line: str, column: int) -> tuple[str, int, int] | None:
+    """The dotted name under `column` (code points), cut after the part the cursor is on:
+    hovering `reduce_sum` in `tf.reduce_sum(x)` gives `tf.reduce_sum`, hovering `tf` gives `tf`.
+    Also returns the code-point range of that text."""
+    for match in _IDENTIFIER.finditer(line):
+        if match.start() <= column <= match.end():
+            text = match.group()
+            cut = column - match.start()
+            end = text.find(".", cut)
+            end = len(text) if end < 0 else end
+            while end > 0 and text[end - 1].isspace():
+                end -= 1
+            return re.sub(r"\s+", "", text[:end]), match.start(), match.start() + end
+        if match.start() > column:
+            break
+    return None
+
+
+def import_aliases(text: str) -> dict[str, str] | None:
+    """Local name -> qualified name for the module-level imports; None if it does not parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    aliases: dict[str, str] = {}
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    aliases[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".", 1)[0]
+                    aliases[top] = top
+        elif isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+            for alias in stmt.names:
+                if alias.name != "*":
+                    aliases[alias.asname or alias.name] = f"{stmt.module}.{alias.name}"
+        elif isinstance(stmt, (ast.If, ast.Try, ast.With)):
+            todo.extend(stmt.body)
+            todo.extend(getattr(stmt, "orelse", ()))
+            for handler in getattr(stmt, "handlers", ()):
+                todo.extend(handler.body)
+    return aliases
+
+
+def qualify(dotted: str, aliases: dict[str, str]) -> str | None:
+    head, _, rest = dotted.partition(".")
+    base = aliases.get(head)
+    if base is None:
+        return None
+    return f"{base}.{rest}" if rest else base
+
+
+@dataclass(frozen=True)
+class Counterpart:
+    original: str
+    replacement: str | None
+    note: str | None
+
+
+def counterpart(qualified: str) -> Counterpart | None:
+    """What Keras 3 offers for a qualified name, if the name is Keras 2 or TensorFlow API."""
+    table = counterparts()
+    api = keras_api(qualified)
+    if api is not None:
+        name, origin = api
+        key = f"keras.{name}" if name else "keras"
+        entry = table.get(key)
+        if entry is not None:
+            return Counterpart(qualified, entry.get("keras"), entry.get("note"))
+        if key in _keras3_names():
+            if origin == "keras":
+                return None
+            return Counterpart(qualified, key, None)
+        if key in _tfkeras_only():
+            return Counterpart(qualified, None, "Exists only in the `tf.keras` compatibility namespace (TensorFlow >= 2.16): plain `keras` 3 has no such name.")
+        if name and not any(n.startswith(key + ".") for n in _keras3_names()):
+            return Counterpart(qualified, None, "Keras 3.15.1 has no such public name.")
+        return None
+    if qualified.startswith("tensorflow."):
+        entry = table.get(qualified)
+        if entry is None and qualified.startswith("tensorflow.math."):
+            entry = table.get("tensorflow." + qualified[len("tensorflow.math."):])
+        if entry is None and qualified.startswith("tensorflow."):
+            entry = table.get("tensorflow.math." + qualified[len("tensorflow."):])
+        if entry is not None:
+            return Counterpart(qualified, entry.get("keras"), entry.get("note"))
+    return None
+
+
+def render_counterpart(spelled: str, found: Counterpart, signature: tuple[str, str] | None) -> str:
+    if found.replacement:
+        parts = [f"**`{spelled}`** → Keras 3: **`{found.replacement}`**"]
+    else:
+        parts = [f"**`{spelled}`**: no direct Keras 3 counterpart"]
+    if found.note:
+        parts.append(found.note)
+    if signature is not None:
+        text, doc = signature
+        parts.append(f"```python\n{text}\n```" + (f"\n{doc}" if doc else ""))
+    return "\n\n".join(parts)
+
+
+def rule_docs(code: str, note: str | None) -> str | None:
+    rule = rule_by_code(code)
+    if rule is None:
+        return None
+    docs = rule.docs()
+    return f"{note}\n\n---\n\n{docs}" if note else docs
+
+
+class Signatures:
+    """Signatures from jedi, looked up on one background thread and cached by name."""
+
+    def __init__(self, python: str | None = None) -> None:
+        self._python = python
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasfix-jedi")
+        self._lock = threading.Lock()
+        self._futures: dict[str, concurrent.futures.Future] = {}
+        self._environment = None
+
+    def set_python(self, python: str | None) -> None:
+        with self._lock:
+            if python != self._python:
+                self._python = python
+                self._environment = None
+                self._futures.clear()
+
+    def lookup(self, name: str) -> concurrent.futures.Future:
+        """A future for `(signature, first docstring line)` of `name` (None if unknown)."""
+        with self._lock:
+            future = self._futures.get(name)
+            if future is None:
+                future = self._futures[name] = self._executor.submit(self._find, name)
+            return future
+
+    def warm(self) -> None:
+        self.lookup("keras.ops.sum")
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _find(self, name: str) -> tuple[str, str] | None:
+        try:
+            import jedi
+
+            if self._environment is None:
+                self._environment = jedi.create_environment(self._python or sys.executable, safe=False)
+            code = f"import {name.rpartition('.')[0]}\n{name}"
+            script = jedi.Script(code, environment=self._environment)
+            for found in script.infer(2, len(name)):
+                signatures = found.get_signatures()
+                if not signatures:
+                    continue
+                docstring = found.docstring(raw=True).strip()
+                first = docstring.split("\n\n", 1)[0].replace("\n", " ") if docstring else ""
+                return signatures[0].to_string(), first
+        except Exception:  # noqa: BLE001 - no signature is better than a failed hover
+            log.debug("jedi could not look up %s", name, exc_info=True)
+        return None

@@ -1,0 +1,105 @@
+"""An open document's text and the conversions between the engine's positions and the client's.
+
+The engine counts columns in code points; an editor counts them in UTF-16 code units (the LSP
+default) or in UTF-8 bytes. A line with CJK text or an emoji before a finding gives different
+columns in each, so every position that crosses the wire goes through `Lines`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from lsprotocol import types
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+UTF8 = types.PositionEncodingKind.Utf8
+UTF16 = types.PositionEncodingKind.Utf16
+UTF32 = types.PositionEncodingKind.Utf32
+
+
+def _units(text: str, encoding: str) -> int:
+    """How many units of `encoding` the code points of `text` take."""
+    if text.isascii() or encoding == UTF32:
+        return len(text)
+    if encoding == UTF8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _code_points(line: str, units: int, encoding: str) -> int:
+    """The code-point column that `units` units of `encoding` reach on `line` (clamped; a
+    position inside a character counts as that character's start)."""
+    if line.isascii() or encoding == UTF32:
+        return min(units, len(line))
+    seen = 0
+    for index, ch in enumerate(line):
+        if seen >= units:
+            return index
+        code = ord(ch)
+        if encoding == UTF8:
+            seen += 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+        else:
+            seen += 2 if code > 0xFFFF else 1
+        if seen > units:
+            return index
+    return len(line)
+
+
+class Lines:
+    """Line starts of one text, for offset <-> client position conversions."""
+
+    def __init__(self, text: str, encoding: str = UTF16) -> None:
+        self.text = text
+        self.encoding = encoding
+        self.starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+
+    def line_text(self, line: int) -> str:
+        """The line without its line ending."""
+        start = self.starts[line]
+        end = self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    def position(self, offset: int) -> types.Position:
+        offset = min(max(offset, 0), len(self.text))
+        line = bisect.bisect_right(self.starts, offset) - 1
+        start = self.starts[line]
+        return types.Position(line, _units(self.text[start:offset], self.encoding))
+
+    def range(self, start: int, end: int) -> types.Range:
+        return types.Range(self.position(start), self.position(end))
+
+    def offset(self, position: types.Position) -> int:
+        if position.line >= len(self.starts):
+            return len(self.text)
+        line = max(position.line, 0)
+        return self.starts[line] + _code_points(self.line_text(line), position.character, self.encoding)
+
+
+@dataclass(frozen=True)
+class Change:
+    """`length` code points at `start` of the old text were replaced by `new_length` ones."""
+
+    start: int
+    length: int
+    new_length: int
+
+    def shift(self, start: int, end: int) -> tuple[int, int] | None:
+        """Where the span [start, end) of the old text is in the new one; None if it was
+        edited."""
+        if end < self.start or (end == self.start and start < end):
+            return start, end
+        if start >= self.start + self.length:
+            delta = self.new_length - self.length
+            return start + delta, end + delta
+        return None
+
+
+def apply_change(text: str, lines: Lines, event: types.TextDocumentContentChangeEvent) -> str:
+    """The text after one `didChange` content change (`lines` indexes `text`)."""
+    if isinstance(event, types.TextDocumentContentChangeWholeDocument):
+        return event.text
+    start = lines.offset(event.range.start)
+    end = max(lines.offset(event.range.end), start)
+    return text[:start] + event.text + text[end:]

@@ -1,0 +1,207 @@
+"""Start the real `kerasfix server` and drive it as VS Code, Neovim and Emacs would."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pygls.uris import from_fs_path
+
+SERVER = [sys.executable, "-m", "kerasfix.server.lsp"]
+CLIENTS = ["visual_studio_code", "neovim", "emacs"]
+# Tests select the codes they are about, so that rules added later do not change their results.
+SETTINGS = {"select": ["KER601"]}
+WAIT = 20.0
+
+
+class Session:
+    """A client connected to the server, with what the server sent it."""
+
+    def __init__(self, client: LanguageClient, root: Path, encoding: str) -> None:
+        self.client = client
+        self.root = root
+        self.encoding = encoding
+        self.published: list[types.PublishDiagnosticsParams] = []
+        self.applied: list[types.ApplyWorkspaceEditParams] = []
+        self.registrations: list[types.Registration] = []
+        self.versions: dict[str, int] = {}
+        self.texts: dict[str, str] = {}
+
+    def uri(self, name: str) -> str:
+        return from_fs_path(str(self.root / name))
+
+    def open(self, name: str, text: str) -> str:
+        uri = self.uri(name)
+        self.versions[uri] = 1
+        self.texts[uri] = text
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text))
+        )
+        return uri
+
+    def change(self, uri: str, start: tuple[int, int], end: tuple[int, int], text: str) -> int:
+        """An incremental change; positions in the negotiated encoding."""
+        self.versions[uri] += 1
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+                [
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(types.Position(*start), types.Position(*end)), text=text
+                    )
+                ],
+            )
+        )
+        self.texts[uri] = apply_edits(self.texts[uri], [(start, end, text)], self.encoding)
+        return self.versions[uri]
+
+    def replace_all(self, uri: str, text: str) -> int:
+        self.versions[uri] += 1
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+                [types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        self.texts[uri] = text
+        return self.versions[uri]
+
+    async def diagnostics(self, uri: str, version: int | None) -> list[types.Diagnostic]:
+        """The diagnostics published for `uri` at `version` (waits for them)."""
+        async def published() -> list[types.Diagnostic]:
+            while True:
+                for params in reversed(self.published):
+                    if params.uri == uri and params.version == version:
+                        return list(params.diagnostics)
+                await asyncio.sleep(0.01)
+
+        return await asyncio.wait_for(published(), WAIT)
+
+    async def cleared(self, uri: str) -> None:
+        async def wait() -> None:
+            while not (self.published and self.published[-1].uri == uri and not self.published[-1].diagnostics):
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(wait(), WAIT)
+
+    async def code_actions(self, uri: str, diagnostics: list[types.Diagnostic], only: list[str] | None = None):
+        where = diagnostics[0].range if diagnostics else types.Range(types.Position(0, 0), types.Position(0, 0))
+        return await asyncio.wait_for(
+            self.client.text_document_code_action_async(
+                types.CodeActionParams(
+                    text_document=types.TextDocumentIdentifier(uri),
+                    range=where,
+                    context=types.CodeActionContext(diagnostics=diagnostics, only=only),
+                )
+            ),
+            WAIT,
+        )
+
+    def apply(self, uri: str, edit: types.WorkspaceEdit) -> str:
+        """The document's text with a workspace edit applied, as an editor applies it."""
+        edits = []
+        for change in edit.document_changes or []:
+            assert change.text_document.uri == uri
+            assert change.text_document.version in (None, self.versions[uri])
+            edits.extend(((e.range.start.line, e.range.start.character), (e.range.end.line, e.range.end.character), e.new_text) for e in change.edits)
+        for change_uri, text_edits in (edit.changes or {}).items():
+            assert change_uri == uri
+            edits.extend(((e.range.start.line, e.range.start.character), (e.range.end.line, e.range.end.character), e.new_text) for e in text_edits)
+        return apply_edits(self.texts[uri], edits, self.encoding)
+
+
+def _units(text: str, encoding: str) -> list[int]:
+    """Code-unit width of each character."""
+    if encoding == "utf-8":
+        return [len(ch.encode("utf-8")) for ch in text]
+    if encoding == "utf-16":
+        return [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    return [1] * len(text)
+
+
+def to_offset(text: str, position: tuple[int, int], encoding: str) -> int:
+    """Independent of the server's code: walk the lines and count units one by one."""
+    line, character = position
+    lines = text.splitlines(keepends=True)
+    offset = sum(len(item) for item in lines[:line])
+    current = lines[line] if line < len(lines) else ""
+    seen = 0
+    for ch, width in zip(current, _units(current, encoding)):
+        if seen >= character or ch in "\r\n":
+            break
+        seen += width
+        offset += 1
+    return offset
+
+
+def apply_edits(text: str, edits: list[tuple[tuple[int, int], tuple[int, int], str]], encoding: str) -> str:
+    located = sorted(((to_offset(text, s, encoding), to_offset(text, e, encoding), new) for s, e, new in edits), reverse=True)
+    for start, end, new in located:
+        text = text[:start] + new + text[end:]
+    return text
+
+
+async def start_session(lsp_client: LanguageClient, request, root: Path, options: dict[str, Any]) -> Session:
+    capabilities = client_capabilities(request.param)
+    original = lsp_client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+    session_box: list[Session] = []
+
+    def record(params: types.PublishDiagnosticsParams) -> None:
+        session_box[0].published.append(params)
+        original(params)
+
+    lsp_client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = record
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams) -> None:
+        session_box[0].registrations.extend(params.registrations)
+
+    @lsp_client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        session_box[0].applied.append(params)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    result = await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities,
+            root_uri=from_fs_path(str(root)),
+            workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(root)), name=root.name)],
+            initialization_options=options,
+        )
+    )
+    encoding = result.capabilities.position_encoding or "utf-16"
+    session_box.append(Session(lsp_client, root, encoding))
+    return session_box[0]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    return root
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=CLIENTS)
+async def client(lsp_client: LanguageClient, request, workspace: Path):
+    options = dict(SETTINGS)
+    marker = request.node.get_closest_marker("options")
+    if marker is not None:
+        options.update(marker.args[0])
+    lsp_client.session = await start_session(lsp_client, request, workspace, options)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.fixture
+def session(client: LanguageClient) -> Session:
+    return client.session
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "options(mapping): initializationOptions merged over the default test settings")
