@@ -1,0 +1,439 @@
+"""KER308, KER309, KER310: custom layers and models that Keras 3 cannot load back."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import libcst as cst
+
+from ..context import Context
+from ..edits import FixSpec, Insert, Replace
+from ..names import dotted_name
+from ..rule import Example, Rule
+from ..tables import load_toml
+from ..layers._common import all_param_names, class_methods, direct_calls, is_self, keras_reference
+
+REGISTER = "register_keras_serializable"
+# Keys every layer's base config has: `from_config` passes them back to `__init__`.
+BASE_CONFIG_KEYS = frozenset({"name", "trainable", "dtype"})
+
+
+def _decorator_names(klass: cst.ClassDef):
+    for decorator in klass.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        name = dotted_name(expr)
+        if name:
+            yield name.rsplit(".", 1)[-1]
+
+
+class UnregisteredCustomObject(Rule):
+    """
+    ## Why
+    A `.keras` file stores a custom class by its registered name. Keras 3 finds the class again
+    only if it was registered with `@keras.saving.register_keras_serializable()` or passed in
+    `custom_objects=` to `load_model`; otherwise loading fails with
+    `TypeError: <class '…Functional'> could not be deserialized properly …`, the unknown class
+    named deep inside the message.
+
+    ## Example
+    ```python
+    class TransformerBlock(keras.layers.Layer):
+        ...
+    ```
+
+    ## Use instead
+    ```python
+    @keras.saving.register_keras_serializable()
+    class TransformerBlock(keras.layers.Layer):
+        ...
+    ```
+    Pass `package="my_project"` to keep names apart when two packages define the same class name.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Safe: the decorator only adds an entry to Keras's registry of serializable objects; the
+    class is returned unchanged. It is spelled through the module's own `keras` or `tf.keras`
+    import.
+
+    ## References
+    - Catalogue K3-SAV-008; Keras "Save, serialize, and export models" guide.
+    """
+
+    code = "KER308"
+    name = "unregistered-custom-object"
+    message = "Custom Keras class is not registered: `load_model` cannot rebuild it without `custom_objects`"
+    nodes = (cst.ClassDef,)
+    fix = "safe"
+    examples = (
+        Example(
+            "import keras\n\n\nclass «TransformerBlock»(keras.layers.Layer):\n    pass\n",
+            "import keras\n\n\n@keras.saving.register_keras_serializable()\nclass TransformerBlock(keras.layers.Layer):\n    pass\n",
+        ),
+        Example(
+            "import tensorflow as tf\n\n# A residual block.\n@dataclass_like\nclass «Residual»(tf.keras.Model):\n    pass\n",
+            "import tensorflow as tf\n\n# A residual block.\n@tf.keras.utils.register_keras_serializable()\n@dataclass_like\nclass Residual(tf.keras.Model):\n    pass\n",
+        ),
+        Example(
+            "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+            "class «Base»(layers.Layer):\n    pass\nclass «Child»(Base):\n    pass\n",
+            "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+            "@keras.utils.register_keras_serializable()\nclass Base(layers.Layer):\n    pass\n"
+            "@keras.utils.register_keras_serializable()\nclass Child(Base):\n    pass\n",
+        ),
+        Example(
+            "from keras import layers\nclass «Scale»(layers.Layer):\n    pass\n",
+            "from keras import layers\nimport keras\n"
+            "@keras.saving.register_keras_serializable()\nclass Scale(layers.Layer):\n    pass\n",
+        ),
+    )
+    valid = (
+        "import keras\n@keras.saving.register_keras_serializable(package='demo')\nclass A(keras.layers.Layer):\n    pass\n",
+        "import tensorflow as tf\n@tf.keras.utils.register_keras_serializable()\nclass A(tf.keras.Model):\n    pass\n",
+        "from keras.saving import register_keras_serializable\n@register_keras_serializable\nclass A(keras.layers.Layer):\n    pass\n",
+        "import keras\nclass Config:\n    layers = 3\n",
+        "import keras\ndef make():\n    class Local(keras.layers.Layer):\n        pass\n    return Local\n",
+        "def build(tf):\n    class A(tf.keras.layers.Layer):\n        pass\n",
+    )
+
+    def visit(self, node: cst.ClassDef, ctx: Context) -> None:
+        # Only module-level classes: a class made inside a function is a new class per call.
+        if ctx.parents[-1] is not ctx.module or not node.bases:
+            return
+        if REGISTER in set(_decorator_names(node)) or not ctx.is_keras_class(node):
+            return
+        reference = keras_reference(ctx, f"saving.{REGISTER}", tf_path=f"utils.{REGISTER}")
+        if reference is None:
+            ctx.report(node.name)
+            return
+        code, imports = reference
+        text = f"@{code}()\n"
+        if node.decorators:
+            edit = Insert(node.decorators[0].decorator, f"{code}()\n@")
+        elif node.leading_lines:
+            edit = Insert(node.leading_lines[-1], text, after=True)
+        else:
+            # Right after the imports a new import would land at this same offset, and the
+            # engine may put it after the decorator: write the import here instead.
+            edit = Insert(node, "".join(line + "\n" for line in imports) + text)
+            imports = ()
+        ctx.report(node.name, fix=FixSpec.safe("Register the class for saving", edit, imports=imports))
+
+
+class LayerInitWithoutKwargs(Rule):
+    """
+    ## Why
+    The config of every Keras 3 layer includes `name`, `trainable` and `dtype`, and
+    `from_config` passes the whole config to `__init__`. An `__init__` without `**kwargs` (or
+    one that does not forward them to `super().__init__`) cannot take them, so `load_model`
+    fails: `TypeError: Error when deserializing class 'TransformerBlock' using config={'name':
+    …, 'trainable': True, 'dtype': …}. Exception encountered: TransformerBlock.__init__() got
+    an unexpected keyword argument 'trainable'`.
+
+    ## Example
+    ```python
+    class TransformerBlock(layers.Layer):
+        def __init__(self, embed_dim, num_heads, ff_dim):
+            super().__init__()
+    ```
+
+    ## Use instead
+    ```python
+    class TransformerBlock(layers.Layer):
+        def __init__(self, embed_dim, num_heads, ff_dim, **kwargs):
+            super().__init__(**kwargs)
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Safe: `**kwargs` is added to the signature and forwarded to `super().__init__()`; calls that
+    worked before behave the same. No fix is offered when `super().__init__` already receives
+    `name`, `trainable` or `dtype` explicitly (forwarding `**kwargs` too would pass them
+    twice), or when there is no `super().__init__(...)` call to forward to.
+
+    ## References
+    - Catalogue K3-SAV-009; keras-team/keras#19899; keras-io GPT text generation example.
+    """
+
+    code = "KER309"
+    name = "layer-init-without-kwargs"
+    message = "`__init__` does not accept and forward `**kwargs`: Keras 3 cannot reload this layer (unexpected keyword argument 'trainable')"
+    nodes = (cst.ClassDef,)
+    fix = "safe"
+    examples = (
+        Example(
+            "from tensorflow.keras import layers\n"
+            "class TransformerBlock(layers.Layer):\n"
+            "    def «__init__»(self, embed_dim, num_heads, ff_dim, rate=0.1):\n"
+            "        super().__init__()\n"
+            "        self.embed_dim = embed_dim\n",
+            "from tensorflow.keras import layers\n"
+            "class TransformerBlock(layers.Layer):\n"
+            "    def __init__(self, embed_dim, num_heads, ff_dim, rate=0.1, **kwargs):\n"
+            "        super().__init__(**kwargs)\n"
+            "        self.embed_dim = embed_dim\n",
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "class Head(tf.keras.layers.Layer):\n"
+            "    def «__init__»(\n        self,\n        units: int,\n    ):\n"
+            "        super(Head, self).__init__(name='head')\n",
+            None,
+        ),
+        Example(
+            "import keras\n"
+            "class Block(keras.Model):\n"
+            "    def «__init__»(self, units, *, act='relu', **config):\n"
+            "        keras.Model.__init__(self, dtype='float32')\n"
+            "        self.units = units\n",
+            None,
+        ),
+        Example(
+            "import keras\n"
+            "class Gate(keras.layers.Layer):\n"
+            "    def «__init__»(self, units: int, **kw):\n"
+            "        super().__init__(trainable=True)\n",
+            None,
+        ),
+        Example(
+            "import keras\n"
+            "class Gate(keras.layers.Layer):\n"
+            "    def «__init__»(self, *args, **kw):\n"
+            "        super().__init__(*args)\n",
+            "import keras\n"
+            "class Gate(keras.layers.Layer):\n"
+            "    def __init__(self, *args, **kw):\n"
+            "        super().__init__(*args, **kw)\n",
+        ),
+        Example(
+            "import keras\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def «__init__»(self, factor: float = 2.0):\n"
+            "        super(Scale, self).__init__()\n",
+            "import keras\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def __init__(self, factor: float = 2.0, **kwargs):\n"
+            "        super(Scale, self).__init__(**kwargs)\n",
+        ),
+    )
+    valid = (
+        "import keras\nclass A(keras.layers.Layer):\n"
+        "    def __init__(self, units, **kwargs):\n        super().__init__(**kwargs)\n",
+        "import keras\nclass A(keras.layers.Layer):\n    def call(self, x):\n        return x\n",
+        "import keras\nclass A(keras.layers.Layer):\n    def __init__(self, units):\n        super().__init__()\n"
+        "    @classmethod\n    def from_config(cls, config):\n        return cls(config['units'])\n",
+        "class Plain:\n    def __init__(self, units):\n        self.units = units\n",
+        "def f(tf):\n    class A(tf.keras.layers.Layer):\n        def __init__(self, units):\n            super().__init__()\n",
+    )
+
+    def visit(self, node: cst.ClassDef, ctx: Context) -> None:
+        methods = class_methods(node)
+        init = methods.get("__init__")
+        if init is None or "from_config" in methods or not ctx.is_keras_class(node):
+            return
+        star = init.params.star_kwarg
+        super_call = _super_init_call(init)
+        if super_call is not None and any(arg.star == "**" for arg in super_call.args):
+            return
+        if isinstance(star, cst.Param):
+            if super_call is None:
+                return
+            kwargs = star.name.value
+            message = f"`__init__` takes `**{kwargs}` but does not forward it to `super().__init__()`: Keras 3 cannot reload this layer"
+        else:
+            kwargs = "kwargs" if "kwargs" not in all_param_names(init) else "base_kwargs"
+            message = None
+        fix = None
+        forwarding = _forward(super_call, kwargs) if super_call is not None else None
+        if forwarding is not None:
+            edits = [forwarding]
+            if not isinstance(star, cst.Param):
+                anchor = _last_param_end(init.params)
+                edits = [Insert(anchor, f", **{kwargs}", after=True), forwarding] if anchor is not None else []
+            if edits:
+                fix = FixSpec.safe(f"Accept `**{kwargs}` and pass it to `super().__init__()`", *edits)
+        ctx.report(init.name, message, fix=fix)
+
+
+def _super_init_call(init: cst.FunctionDef) -> cst.Call | None:
+    """`super().__init__(...)`, `super(C, self).__init__(...)` or `Base.__init__(self, ...)`."""
+    for call in direct_calls(init):
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != "__init__":
+            continue
+        owner = func.value
+        if isinstance(owner, cst.Call) and isinstance(owner.func, cst.Name) and owner.func.value == "super":
+            return call
+        if isinstance(owner, (cst.Name, cst.Attribute)) and call.args and is_self(call.args[0].value):
+            return call
+    return None
+
+
+def _forward(call: cst.Call, kwargs: str) -> Insert | Replace | None:
+    """The edit that adds `**kwargs` to the super call, or None when that would pass a base
+    config key twice."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in BASE_CONFIG_KEYS:
+            return None
+    if not call.args:
+        return Replace(call, call.with_changes(args=[cst.Arg(cst.Name(kwargs), star="**")]))
+    return Insert(call.args[-1].value, f", **{kwargs}", after=True)
+
+
+def _last_param_end(params: cst.Parameters) -> cst.CSTNode | None:
+    """The node after which `, **kwargs` goes: the end of the last parameter before its comma."""
+    last: cst.Param | None = None
+    if params.kwonly_params:
+        last = params.kwonly_params[-1]
+    elif isinstance(params.star_arg, cst.Param):
+        last = params.star_arg
+    elif params.params:
+        last = params.params[-1]
+    if last is None:
+        return None
+    return last.default or last.annotation or last.name
+
+
+@lru_cache(maxsize=1)
+def _plain_types() -> frozenset[str]:
+    return frozenset(load_toml("saving_serializable.toml")["plain_annotation_names"])
+
+
+@lru_cache(maxsize=1)
+def _object_modules() -> tuple[str, ...]:
+    return tuple(load_toml("saving_serializable.toml")["object_modules"])
+
+
+class NonSerializableInitArgument(Rule):
+    """
+    ## Why
+    Keras 3 records the arguments given to a layer's `__init__` and uses them as the config,
+    so a layer with only plain-Python arguments (numbers, strings, lists, dicts) needs no
+    `get_config()`. An argument that is an object (a layer, an initializer, a function, an
+    array) cannot be recorded, and saving fails: `NotImplementedError: Object MyLayer was
+    created by passing non-serializable argument values in __init__(), and therefore the object
+    must override get_config() in order to be serializable.`
+
+    ## Example
+    ```python
+    class Residual(keras.layers.Layer):
+        def __init__(self, inner: keras.layers.Layer, activation=keras.activations.relu, **kwargs):
+            super().__init__(**kwargs)
+    ```
+
+    ## Use instead
+    ```python
+        def get_config(self):
+            config = super().get_config()
+            config.update(inner=keras.saving.serialize_keras_object(self.inner))
+            return config
+
+        @classmethod
+        def from_config(cls, config):
+            config["inner"] = keras.saving.deserialize_keras_object(config["inner"])
+            return cls(**config)
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    None: how to serialize the object is the author's choice.
+
+    ## References
+    - Catalogue K3-SAV-010 (auto-recorded configs checked on Keras 3.15.1).
+    """
+
+    code = "KER310"
+    name = "non-serializable-init-argument"
+    message = "This `__init__` argument is not plain data and the class has no `get_config()`: Keras 3 cannot save it"
+    nodes = (cst.ClassDef,)
+    examples = (
+        Example(
+            "import keras\n"
+            "class Residual(keras.layers.Layer):\n"
+            "    def __init__(self, «inner: keras.layers.Layer», «activation=keras.activations.relu», **kwargs):\n"
+            "        super().__init__(**kwargs)\n"
+        ),
+        Example(
+            "import tensorflow as tf\nfrom typing import Callable\n"
+            "class Mix(tf.keras.Model):\n"
+            "    def __init__(self, units, «fn: Callable», «init=tf.keras.initializers.GlorotUniform()», **kwargs):\n"
+            "        super().__init__(**kwargs)\n"
+        ),
+        Example(
+            "import numpy as np\nfrom keras import layers\n"
+            "class Table(layers.Layer):\n"
+            "    def __init__(self, «table: np.ndarray», «fallback=lambda t: t», **kwargs):\n"
+            "        super().__init__(**kwargs)\n"
+        ),
+    )
+    valid = (
+        "import keras\nclass AutoCfg(keras.layers.Layer):\n"
+        "    def __init__(self, units: int, act: str = 'tanh', sizes: list[int] | None = None, **kwargs):\n"
+        "        super().__init__(**kwargs)\n",
+        "import keras\nclass WithCfg(keras.layers.Layer):\n"
+        "    def __init__(self, inner: keras.layers.Layer, **kwargs):\n        super().__init__(**kwargs)\n"
+        "    def get_config(self):\n        return {**super().get_config(), 'inner': None}\n",
+        "import keras\nclass D(keras.layers.Layer):\n"
+        "    def __init__(self, units=DEFAULT_UNITS, shape=(3, 4), dtype=keras.mixed_precision.dtype_policy(), **kwargs):\n"
+        "        super().__init__(**kwargs)\n",
+        "import keras\nclass NotKeras:\n    def __init__(self, fn=keras.activations.relu):\n        self.fn = fn\n",
+    )
+
+    def visit(self, node: cst.ClassDef, ctx: Context) -> None:
+        methods = class_methods(node)
+        init = methods.get("__init__")
+        if init is None or "get_config" in methods or not ctx.is_keras_class(node):
+            return
+        params = init.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.name.value in BASE_CONFIG_KEYS or param.name.value == "self":
+                continue
+            if self._is_object(param, ctx):
+                ctx.report(param.name, end=param.default or param.annotation or param.name)
+
+    def _is_object(self, param: cst.Param, ctx: Context) -> bool:
+        default = param.default
+        if default is not None:
+            if isinstance(default, cst.Lambda):
+                return True
+            if isinstance(default, cst.Call) and not _builds_plain_data(default):
+                return self._names_an_object(default.func, ctx)
+            if isinstance(default, (cst.Name, cst.Attribute)) and self._names_an_object(default, ctx):
+                return True
+        if param.annotation is not None:
+            return not _plain_annotation(param.annotation.annotation)
+        return False
+
+    def _names_an_object(self, expr: cst.BaseExpression, ctx: Context) -> bool:
+        qualified = ctx.qualname(expr)
+        return qualified is not None and qualified.startswith(_object_modules())
+
+
+def _builds_plain_data(call: cst.Call) -> bool:
+    return isinstance(call.func, cst.Name) and call.func.value in _plain_types()
+
+
+def _plain_annotation(annotation: cst.BaseExpression) -> bool:
+    """Whether every name in a type annotation is a plain data type (`int`, `list[str] | None`)."""
+    if isinstance(annotation, (cst.Name, cst.Attribute)):
+        name = dotted_name(annotation)
+        return name is not None and name.rsplit(".", 1)[-1] in _plain_types()
+    if isinstance(annotation, cst.Subscript):
+        return _plain_annotation(annotation.value) and all(
+            isinstance(element.slice, cst.Index) and _plain_annotation(element.slice.value)
+            for element in annotation.slice
+        )
+    if isinstance(annotation, cst.BinaryOperation):
+        return _plain_annotation(annotation.left) and _plain_annotation(annotation.right)
+    if isinstance(annotation, (cst.SimpleString, cst.Ellipsis)):
+        return True
+    if isinstance(annotation, (cst.List, cst.Tuple)):
+        return all(_plain_annotation(element.value) for element in annotation.elements)
+    return False
