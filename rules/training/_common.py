@@ -182,12 +182,12 @@ def is_optimizer(ctx: Context, expr: cst.BaseExpression) -> bool:
 # ----- adding code to a class ------------------------------------------------------------------
 
 
-def block_indent(ctx: Context, block: cst.BaseSuite) -> str:
-    """The absolute indentation of the statements of `block` (an IndentedBlock among the
-    current node's ancestors)."""
+def block_indent(ctx: Context, block: cst.BaseSuite, inside: Sequence[cst.CSTNode] = ()) -> str:
+    """The absolute indentation of the statements of `block`, the body of one of the current
+    node's ancestors or of `inside` (nodes below the current one, outermost first)."""
     default = ctx.module.default_indent
     indent = ""
-    for parent in ctx.parents:
+    for parent in (*ctx.parents, *inside):
         body = getattr(parent, "body", None)
         if isinstance(body, cst.IndentedBlock) and not isinstance(parent, cst.Module):
             indent += body.indent if body.indent is not None else default
@@ -277,7 +277,7 @@ def class_body_anchor(klass: cst.ClassDef) -> cst.CSTNode | None:
 
 def add_to_init(
     ctx: Context, klass: cst.ClassDef, line: str
-) -> tuple[Insert | Replace, ...] | None:
+) -> tuple[Insert, ...] | None:
     """Edits that put `line` (e.g. `self.seed_generator = ...`) into the class's `__init__`,
     right after its `super().__init__(...)` call; a new `__init__` is written when the class has
     none. None when there is no clean place (a one-line class or `__init__`)."""
@@ -304,8 +304,17 @@ def add_to_init(
     parent_call = super_init_call(init)
     if parent_call is not None:
         return (insert_after_statement(parent_call, line, indent),)
-    first = body_of(init)[0]
-    return (insert_before_statement(first, line, indent),)
+    return (insert_first(init, line, indent),)
+
+
+def insert_first(function: cst.FunctionDef, line: str, indent: str) -> Insert:
+    """Insert `line` as the first statement of `function` after its docstring."""
+    body = body_of(function)
+    if is_docstring(body[0]):
+        if len(body) == 1:
+            return insert_after_statement(body[0], line, indent)
+        return insert_before_statement(body[1], line, indent)
+    return insert_before_statement(body[0], line, indent)
 
 
 def remove_args(call: cst.Call, doomed: Sequence[cst.Arg]) -> list[Replace]:
