@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from .edits import FixSpec
-from .names import Scopes, dotted_name
+from .names import Bindings, Scopes, dotted_name
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -70,11 +70,20 @@ KERAS_BASE_CLASSES = frozenset(
 class Context:
     """One lint run's state, shared by every rule it runs."""
 
-    def __init__(self, module: cst.Module, settings: Settings, path: str | None) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        settings: Settings,
+        path: str | None,
+        *,
+        bindings: Bindings | None = None,
+        classes: dict[str, cst.ClassDef] | None = None,
+    ) -> None:
+        """`bindings` and `classes` describe the whole file when `module` is only a part of it."""
         self.module = module
         self.settings = settings
         self.path = path
-        self.scopes = Scopes(module)
+        self.scopes = Scopes(module, bindings)
         # Ancestors of the node being visited, the Module first.
         self.parents: list[cst.CSTNode] = []
         self.functions: list[cst.FunctionDef] = []
@@ -82,7 +91,7 @@ class Context:
         self.pending: list[Pending] = []
         self.errors: list[tuple[str, BaseException]] = []
         self._current_rule: Rule | None = None
-        self._module_classes: dict[str, cst.ClassDef] | None = None
+        self._module_classes: dict[str, cst.ClassDef] | None = classes
         self._layer_cache: dict[int, bool] = {}
         self._names: dict[int, str | None] = {}
 

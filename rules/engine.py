@@ -114,33 +114,51 @@ def lint(
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as error:
-            return [_syntax_finding(source, text, shift, error)]
+            return [syntax_finding(source, text, shift, error)]
         except (RecursionError, MemoryError) as error:
             return [_unparsable(source, f"too deeply nested to check ({type(error).__name__})")]
-        chosen = enabled_rules(settings) if rules is None else tuple(rules)
         ctx = Context(module, settings, path)
         try:
-            walk(module, ctx, _dispatch(chosen))
+            run_rules(ctx, rules)
         except RecursionError:
             return [_unparsable(source, "too deeply nested to check")]
         if not ctx.pending:
             return []
-        return _finish(module, source, text, shift, ctx.pending, settings, path)
+        return finish(ctx, text, shift, LineIndex(source), None)
 
 
-def _finish(
-    module: cst.Module,
-    source: str,
+def run_rules(ctx: Context, rules: Sequence[Rule] | None = None) -> None:
+    chosen = enabled_rules(ctx.settings) if rules is None else tuple(rules)
+    walk(ctx.module, ctx, _dispatch(chosen))
+
+
+@dataclass(frozen=True)
+class ImportSite:
+    """Where fixes add imports (an offset in the whole text) and what the module imports."""
+
+    offset: int | None
+    existing: frozenset[tuple[str, str]]
+
+
+def finish(
+    ctx: Context,
     text: str,
     shift: int,
-    pending: list[Pending],
-    settings: Settings,
-    path: str | None,
+    lines: LineIndex,
+    import_site: ImportSite | None,
 ) -> list[Finding]:
-    pending = [p for p in pending if not settings.ignored_for_path(p.rule.code, path)]
+    """Findings for the rules' reports: located in `text` (the parsed text, which starts at
+    offset `shift` of the whole text `lines` describes), noqa applied, fixes rendered.
+
+    `import_site` is given when `text` is only a part of the file; otherwise it is found in the
+    module."""
+    module, settings, path = ctx.module, ctx.settings, ctx.path
+    pending = [p for p in ctx.pending if not settings.ignored_for_path(p.rule.code, path)]
     if not pending:
         return []
-    import_anchor = _import_anchor(module) if any(p.fix and p.fix.imports for p in pending) else None
+    anchor = None
+    if import_site is None and any(p.fix and p.fix.imports for p in pending):
+        anchor = import_anchor(module)
     requests: list[tuple[cst.CSTNode, Sequence[cst.CSTNode]]] = []
     for item in pending:
         requests.append((item.node, item.chain))
@@ -151,11 +169,15 @@ def _finish(
                 requests.append((edit.node, item.chain))
                 if isinstance(edit, Replace) and edit.end is not None:
                     requests.append((edit.end, item.chain))
-    if import_anchor is not None:
-        requests.append((import_anchor[0], (module,)))
+    if anchor is not None:
+        requests.append((anchor[0], (module,)))
     offsets = locate(module, text, requests)
-    lines = LineIndex(source)
-    existing_imports = _existing_imports(module)
+    if import_site is None:
+        at = None
+        if anchor is not None and id(anchor[0]) in offsets:
+            where = offsets[id(anchor[0])]
+            at = (where[1] if anchor[1] else where[0]) + shift
+        import_site = ImportSite(at, frozenset(existing_imports(module)))
     findings: list[Finding] = []
     seen: set[tuple[str, int, int]] = set()
     for item in pending:
@@ -177,7 +199,7 @@ def _finish(
         seen.add(key)
         fix = None
         if item.fix is not None:
-            fix = _render_fix(module, item.fix, offsets, shift, lines, import_anchor, existing_imports)
+            fix = _render_fix(module, item.fix, offsets, shift, lines, import_site)
         findings.append(
             Finding(
                 code=item.rule.code,
@@ -200,8 +222,7 @@ def _render_fix(
     offsets: dict[int, tuple[int, int]],
     shift: int,
     lines: LineIndex,
-    import_anchor: tuple[cst.CSTNode, bool] | None,
-    existing_imports: set[tuple[str, str]],
+    import_site: ImportSite,
 ) -> Fix | None:
     newline = module.default_newline
     edits: list[Edit] = []
@@ -225,15 +246,11 @@ def _render_fix(
             start = end = where[1] if edit.after else where[0]
             content = _newlines(edit.text, newline)
         edits.append(Edit(start + shift, end + shift, content))
-    missing = [line for line in spec.imports if _import_key(line) - existing_imports]
+    missing = [line for line in spec.imports if _import_key(line) - import_site.existing]
     if missing:
-        if import_anchor is None:
+        if import_site.offset is None:
             return None
-        anchor, after = import_anchor
-        where = offsets.get(id(anchor))
-        if where is None:
-            return None
-        at = (where[1] if after else where[0]) + shift
+        at = import_site.offset
         edits.append(Edit(at, at, "".join(line + newline for line in missing)))
     edits.sort(key=lambda e: (e.start, e.end))
     positioned = tuple(
@@ -260,7 +277,7 @@ def _import_key(line: str) -> set[tuple[str, str]]:
     return keys
 
 
-def _existing_imports(module: cst.Module) -> set[tuple[str, str]]:
+def existing_imports(module: cst.Module) -> set[tuple[str, str]]:
     keys: set[tuple[str, str]] = set()
     for stmt in module.body:
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -279,7 +296,7 @@ def _is_docstring(stmt: cst.CSTNode) -> bool:
     )
 
 
-def _import_anchor(module: cst.Module) -> tuple[cst.CSTNode, bool] | None:
+def import_anchor(module: cst.Module) -> tuple[cst.CSTNode, bool] | None:
     """Where new imports go: after the module's leading imports (or its docstring), else before
     the first statement. The bool says "after the node"."""
     body = list(module.body)
@@ -304,7 +321,7 @@ def _import_anchor(module: cst.Module) -> tuple[cst.CSTNode, bool] | None:
     return first, False
 
 
-def _syntax_finding(source: str, text: str, shift: int, error: cst.ParserSyntaxError) -> Finding:
+def syntax_finding(source: str, text: str, shift: int, error: cst.ParserSyntaxError) -> Finding:
     """A finding at the place Python's own parser names (it is more precise than LibCST's)."""
     line, column, message = error.raw_line, error.raw_column, error.message
     try:

@@ -192,8 +192,9 @@ class Scopes:
 
     __slots__ = ("module", "_functions", "_cache")
 
-    def __init__(self, module: cst.Module) -> None:
-        self.module = module_bindings(module)
+    def __init__(self, module: cst.Module, bindings: Bindings | None = None) -> None:
+        # `bindings` is given when `module` is only a part of a file (incremental re-lint).
+        self.module = module_bindings(module) if bindings is None else bindings
         self._functions: list[cst.FunctionDef | cst.Lambda] = []
         self._cache: dict[int, Bindings] = {}
 

@@ -226,12 +226,30 @@ def locate(
             module._codegen(state)
         except _Done:
             pass
+        generated = "".join(state.tokens)
+        # LibCST does not reproduce every odd layout exactly (a backslash continuation before a
+        # statement's first token is dropped): only text up to the first difference is
+        # trusted, and nodes after it get no position rather than a wrong one.
+        trusted = len(generated) if source.startswith(generated) else _agreement(generated, source)
         offsets = list(accumulate(map(len, state.tokens), initial=0))
         for key in missing:
             if key in state.starts and key in state.ends:
                 end = min(offsets[state.ends[key]], len(source))
-                result[key] = (offsets[state.starts[key]], end)
+                if end <= trusted:
+                    result[key] = (offsets[state.starts[key]], end)
     return result
+
+
+def _agreement(generated: str, source: str) -> int:
+    """Length of the common prefix of two texts."""
+    low, high = 0, min(len(generated), len(source))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if generated[:mid] == source[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def _statement_path(

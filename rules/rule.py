@@ -70,6 +70,9 @@ class Rule:
     fixed_in: ClassVar[str | None] = None
     # The rule is about an API that was removed (editors show such code struck through).
     deprecated: ClassVar[bool] = False
+    # Findings depend on statements other than the one reported (e.g. "this import is no longer
+    # used"): editors re-run the rule on whole-file lints only, not on every keystroke.
+    whole_file: ClassVar[bool] = False
     # "safe", "unsafe", "mixed" or "none": what kind of fix the rule offers, for the docs.
     fix: ClassVar[str] = "none"
     examples: ClassVar[tuple[Example, ...]] = ()

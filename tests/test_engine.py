@@ -208,3 +208,14 @@ def test_broken_rule_does_not_stop_others():
 def test_overlapping_fixes_converge_over_passes():
     source = "import tensorflow as tf\nfrom keras import ops\nops.take(tf.reduce_sum(x), i)\n"
     assert fixed(source) == "import tensorflow as tf\nfrom keras import ops\nops.take(ops.sum(x), i, axis=0)\n"
+
+
+def test_layout_libcst_does_not_reproduce_never_gets_a_wrong_edit():
+    # LibCST drops a backslash continuation that precedes a statement's first token.
+    source = "import tensorflow as tf\ndef f():\n    x = 1\n   \\\n return tf.reduce_sum(x)\n"
+    assert cst.parse_module(source).code != source
+    for finding in run(source):
+        assert source[finding.span.start : finding.span.end] == "tf.reduce_sum(x)"
+    result = fixed(source)
+    assert "keras.ops.sum(x)" in result or result == source
+    assert result.replace("keras.ops.sum", "tf.reduce_sum").replace("import keras\n", "") == source

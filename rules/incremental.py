@@ -1,0 +1,311 @@
+"""Re-linting only the top-level statements an edit touched, for editors.
+
+An editor re-lints a buffer on every keystroke. `IncrementalLinter` keeps what the last good
+parse learned (where each top-level statement starts and ends, the module's imports and
+classes, the findings), compares the new text with the old one, re-parses only the statements
+that changed, runs the rules on them with the module's names kept, and shifts the other
+findings. It falls back to a whole-file lint when an edit changes what other statements depend
+on (imports, top-level names, class bases), or touches the imports block.
+
+Rules marked `whole_file` (their findings depend on other statements) run on whole-file lints
+only; between those, their findings outside the edited statements are kept and shifted.
+
+While the text does not parse, the result is one syntax-error finding plus the last good
+findings outside the edited region, shifted with the edits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from itertools import accumulate
+
+import libcst as cst
+
+from .context import Context
+from .engine import (
+    BOM,
+    ImportSite,
+    _engine_conditions,
+    _RELEVANT,
+    _unparsable,
+    enabled_rules,
+    existing_imports,
+    finish,
+    import_anchor,
+    syntax_finding,
+    walk,
+    _dispatch,
+)
+from .model import SYNTAX_ERROR_CODE, Edit, Finding, Fix, Span
+from .names import Bindings, _collect, module_bindings
+from .positions import LineIndex, _Done, _RecordingState
+from .rule import Rule
+from .settings import Settings
+
+
+@dataclass
+class _State:
+    source: str
+    spans: list[tuple[int, int]]  # each top-level statement, in `source` offsets
+    signatures: list[tuple]
+    bindings: Bindings
+    classes: dict[str, cst.ClassDef]
+    import_site: ImportSite
+    findings: list[Finding]
+    indent: str
+    newline: str
+
+
+def _signature(stmt: cst.CSTNode, module: cst.Module) -> tuple:
+    """What other statements may depend on: the names a statement binds, and class bases."""
+    bindings = Bindings()
+    _collect([stmt], bindings, set())
+    bases = ()
+    if isinstance(stmt, cst.ClassDef):
+        bases = tuple(module.code_for_node(arg) for arg in stmt.bases)
+    return (tuple(sorted(bindings.items())), bases)
+
+
+def _binding(signatures: Sequence[tuple]) -> list[tuple]:
+    return sorted(s for s in signatures if s != ((), ()))
+
+
+def _statement_spans(module: cst.Module, start: int, end: int) -> list[tuple[int, int]]:
+    """Each top-level statement's part of `text[start:end]`, the parts touching end to end.
+
+    A statement's part runs from the end of the one before it (so it owns the blank lines and
+    comments above it, wherever LibCST put them) to its own end; the last part runs to `end`.
+    """
+    ends = {id(stmt) for stmt in module.body}
+    state = _RecordingState(module, ends, [])
+    try:
+        module._codegen(state)
+    except _Done:
+        pass
+    offsets = list(accumulate(map(len, state.tokens), initial=0))
+    spans: list[tuple[int, int]] = []
+    previous = start
+    for stmt in module.body:
+        stop = offsets[state.ends[id(stmt)]] + start
+        spans.append((previous, stop))
+        previous = stop
+    if spans:
+        spans[-1] = (spans[-1][0], end)
+    return spans
+
+
+def _common_prefix(a: str, b: str) -> int:
+    low, high = 0, min(len(a), len(b))
+    while low < high:  # binary search with C-speed slice comparisons
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    low, high = 0, limit
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[len(a) - mid :] == b[len(b) - mid :]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _moved(finding: Finding, delta: int, lines: LineIndex) -> Finding:
+    """A finding after the edited region, moved by `delta` characters."""
+    start, end = finding.span.start + delta, finding.span.end + delta
+    fix = finding.fix
+    if fix is not None:
+        edits = []
+        for e in fix.edits:
+            # Imports are inserted before any edited region (checked by the caller).
+            d = delta if e.start >= finding.span.start else 0
+            edits.append(Edit(e.start + d, e.end + d, e.content, lines.position(e.start + d), lines.position(e.end + d)))
+        fix = Fix(fix.title, fix.applicability, tuple(edits))
+    return replace(finding, span=Span(start, end, lines.position(start), lines.position(end)), fix=fix)
+
+
+class IncrementalLinter:
+    """Lint successive versions of one document, re-linting only what changed."""
+
+    def __init__(self, path: str | None, settings: Settings | None = None, rules: Sequence[Rule] | None = None) -> None:
+        self.path = path
+        self.settings = settings or Settings()
+        self._rules = tuple(rules) if rules is not None else None
+        self._state: _State | None = None
+        # For tests and benchmarks: how the last call was served ("full", "region", ...).
+        self.last_mode = ""
+
+    def reset(self, settings: Settings | None = None) -> None:
+        if settings is not None:
+            self.settings = settings
+        self._state = None
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return self._rules if self._rules is not None else enabled_rules(self.settings)
+
+    def lint(self, source: str, *, full: bool = False) -> list[Finding]:
+        state = self._state
+        if state is not None and source == state.source and not full:
+            self.last_mode = "unchanged"
+            return state.findings
+        if state is None or full:
+            return self._full(source)
+        return self._region(source, state)
+
+    # ----- whole file --------------------------------------------------------------------------
+
+    def _full(self, source: str) -> list[Finding]:
+        self.last_mode = "full"
+        if not _RELEVANT.search(source):
+            self._state = None
+            return []
+        shift = 1 if source.startswith(BOM) else 0
+        text = source[shift:]
+        with _engine_conditions():
+            try:
+                module = cst.parse_module(text)
+            except cst.ParserSyntaxError as error:
+                self.last_mode = "broken"
+                return self._broken(source, syntax_finding(source, text, shift, error))
+            except (RecursionError, MemoryError):
+                self._state = None
+                return [_unparsable(source, "too deeply nested to check")]
+            ctx = Context(module, self.settings, self.path)
+            try:
+                walk(module, ctx, _dispatch(self.rules))
+            except RecursionError:
+                self._state = None
+                return [_unparsable(source, "too deeply nested to check")]
+            lines = LineIndex(source)
+            findings = finish(ctx, text, shift, lines, None)
+            anchor = import_anchor(module)
+            site_offset = _anchor_offset(module, anchor, shift) if anchor is not None else None
+            self._state = _State(
+                source=source,
+                spans=_statement_spans(module, shift, len(source)),
+                signatures=[_signature(s, module) for s in module.body],
+                bindings=module_bindings(module),
+                classes={s.name.value: s for s in module.body if isinstance(s, cst.ClassDef)},
+                import_site=ImportSite(site_offset, frozenset(existing_imports(module))),
+                findings=findings,
+                indent=module.default_indent,
+                newline=module.default_newline,
+            )
+            return findings
+
+    def _broken(self, source: str, syntax: Finding) -> list[Finding]:
+        """One syntax finding, plus the last good findings away from the edit."""
+        state = self._state
+        if state is None:
+            return [syntax]
+        old = state.source
+        prefix = _common_prefix(old, source)
+        suffix = _common_suffix(old, source, min(len(old), len(source)) - prefix)
+        delta = len(source) - len(old)
+        lines = LineIndex(source)
+        kept: list[Finding] = [syntax]
+        for f in state.findings:
+            if f.span.end < prefix:
+                kept.append(f)
+            elif f.span.start >= len(old) - suffix:
+                kept.append(_moved(f, delta, lines))
+        kept.sort(key=lambda f: (f.span.start, f.code))
+        return kept
+
+    # ----- only the edited statements --------------------------------------------------------
+
+    def _region(self, source: str, state: _State) -> list[Finding]:
+        old = state.source
+        if not state.spans or (source.startswith(BOM) != old.startswith(BOM)):
+            return self._full(source)
+        prefix = _common_prefix(old, source)
+        suffix = _common_suffix(old, source, min(len(old), len(source)) - prefix)
+        old_end = len(old) - suffix
+        delta = len(source) - len(old)
+        spans = state.spans
+        touched = [i for i, (a, b) in enumerate(spans) if a <= old_end and b >= prefix]
+        if not touched:
+            touched = [len(spans) - 1] if prefix >= spans[-1][1] else [0]
+        first, last = touched[0], touched[-1]
+        shift = 1 if old.startswith(BOM) else 0
+        start = spans[first][0] if first > 0 else shift
+        end = spans[last][1] if last < len(spans) - 1 else len(old)
+        site = state.import_site.offset
+        if site is not None and start < site:
+            return self._full(source)
+        region = source[start : end + delta]
+        with _engine_conditions():
+            try:
+                module = cst.parse_module(region)
+            except cst.ParserSyntaxError:
+                # The region may only parse together with its neighbours (a string or bracket
+                # opened here and closed further down): the whole file decides.
+                return self._full(source)
+            except (RecursionError, MemoryError):
+                return self._full(source)
+            if not module.body:
+                return self._full(source)
+            new_signatures = [_signature(s, module) for s in module.body]
+            # Statements that bind nothing (most of them) may come and go freely.
+            if _binding(new_signatures) != _binding(state.signatures[first : last + 1]):
+                return self._full(source)
+            self.last_mode = "region"
+            # The signatures match, so the region defines the same classes: replace them by name.
+            classes = dict(state.classes)
+            for s in module.body:
+                if isinstance(s, cst.ClassDef):
+                    classes[s.name.value] = s
+            ctx = Context(module, self.settings, self.path, bindings=state.bindings, classes=classes)
+            local_rules = tuple(r for r in self.rules if not r.whole_file)
+            try:
+                walk(module, ctx, _dispatch(local_rules))
+            except RecursionError:
+                return self._full(source)
+            lines = LineIndex(source)
+            fresh = finish(ctx, region, start, lines, state.import_site)
+            findings: list[Finding] = []
+            for f in state.findings:
+                if f.code == SYNTAX_ERROR_CODE:
+                    continue
+                if f.span.start < start:
+                    findings.append(f)
+                elif f.span.start >= end:
+                    findings.append(_moved(f, delta, lines))
+            findings.extend(fresh)
+            findings.sort(key=lambda f: (f.span.start, f.code))
+            region_spans = _statement_spans(module, start, end + delta)
+            self._state = _State(
+                source=source,
+                spans=spans[:first] + region_spans + [(a + delta, b + delta) for a, b in spans[last + 1 :]],
+                signatures=state.signatures[:first] + new_signatures + state.signatures[last + 1 :],
+                bindings=state.bindings,
+                classes=classes,
+                import_site=state.import_site,
+                findings=findings,
+                indent=state.indent,
+                newline=state.newline,
+            )
+            return findings
+
+
+def _anchor_offset(module: cst.Module, anchor: tuple[cst.CSTNode, bool], shift: int) -> int | None:
+    """The offset where fixes insert imports, found by regenerating up to the anchor."""
+    node, after = anchor
+    state = _RecordingState(module, {id(node)}, [])
+    try:
+        module._codegen(state)
+    except _Done:
+        pass
+    if id(node) not in state.starts or id(node) not in state.ends:
+        return None
+    offsets = list(accumulate(map(len, state.tokens), initial=0))
+    index = state.ends[id(node)] if after else state.starts[id(node)]
+    return offsets[index] + shift
