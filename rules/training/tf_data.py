@@ -1,0 +1,103 @@
+"""KER540: `tf.data` and TensorFlow-backed preprocessing layers in code meant for JAX or PyTorch."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Context, keras_api
+from ..model import Severity
+from ..names import dotted_name
+from ..rule import Example, Rule
+from ._common import run_cached
+
+_TF_LAYERS = frozenset({"layers.TextVectorization", "layers.StringLookup"})
+_TF_DATA = "tensorflow.data"
+
+
+class TensorflowDataPipeline(Rule):
+    """
+    ## Why
+    `fit()` accepts `tf.data.Dataset`s on every backend, and `TextVectorization` / `StringLookup`
+    work on every backend too, but all of them run TensorFlow: a JAX or PyTorch project that
+    uses them must install TensorFlow and pays its import time and memory. That is a fine
+    choice (the keras.io examples keep `from tensorflow import data as tf_data`); this note makes
+    it a conscious one. It is reported once per file.
+
+    ## Example
+    ```python
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
+    model.fit(ds)
+    ```
+
+    ## Use instead
+    For TensorFlow-free code, a `keras.utils.PyDataset`, a Python generator, NumPy arrays or a
+    PyTorch `DataLoader`.
+
+    ## Backends
+    JAX and PyTorch.
+
+    ## Fix safety
+    No fix: this is information.
+
+    ## References
+    - Catalogue MB-DATA-001.
+    """
+
+    code = "KER540"
+    name = "tensorflow-data-pipeline"
+    message = "`{what}` makes TensorFlow a runtime dependency of this JAX/PyTorch code (allowed; `keras.utils.PyDataset` avoids it)"
+    nodes = (cst.Attribute, cst.ImportFrom)
+    severity = Severity.INFO
+    backends = frozenset({"jax", "torch"})
+    examples = (
+        Example(
+            "import tensorflow as tf\n"
+            "ds = «tf.data».Dataset.from_tensor_slices(x).batch(32)\n"
+            "val = tf.data.Dataset.range(3)\n"
+        ),
+        Example("from tensorflow import «data as tf_data»\nds = tf_data.Dataset.range(10)\n"),
+        Example("import keras\nvectorize = «keras.layers.TextVectorization»(max_tokens=100)\n"),
+        Example("from keras.layers import «StringLookup»\nlookup = StringLookup()\n"),
+    )
+    valid = (
+        "import keras\nclass Rows(keras.utils.PyDataset):\n    pass\n",
+        "import tensorflow as tf\ndef f(tf):\n    return tf.data\n",
+        "import keras\nfrom sklearn import datasets\ndata = datasets.load_iris().data\n",
+    )
+
+    def _first(self, ctx: Context, kind: str) -> bool:
+        seen: set[str] = run_cached(ctx, "tensorflow-data", set)
+        if kind in seen:
+            return False
+        seen.add(kind)
+        return True
+
+    def visit(self, node: cst.Attribute | cst.ImportFrom, ctx: Context) -> None:
+        if isinstance(node, cst.ImportFrom):
+            self._visit_import(node, ctx)
+            return
+        attr = node.attr.value
+        if attr == "data":
+            if ctx.qualname(node) == _TF_DATA and self._first(ctx, "data"):
+                ctx.report(node, self.message.format(what="tf.data"))
+        elif attr in ("TextVectorization", "StringLookup"):
+            api = ctx.keras_api(node)
+            if api is not None and api[0] in _TF_LAYERS and self._first(ctx, attr):
+                ctx.report(node, self.message.format(what=attr))
+
+    def _visit_import(self, node: cst.ImportFrom, ctx: Context) -> None:
+        if node.relative or isinstance(node.names, cst.ImportStar) or node.module is None:
+            return
+        module = dotted_name(node.module)
+        if module is None or not (module == "tensorflow" or module.endswith("layers")):
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            # The alias without its trailing comma: `data as tf_data`.
+            end = alias.asname.name if alias.asname is not None else alias.name
+            if module == "tensorflow" and name == "data" and self._first(ctx, "data"):
+                ctx.report(alias.name, self.message.format(what="tf.data"), end=end)
+            elif name in ("TextVectorization", "StringLookup"):
+                api = keras_api(f"{module}.{name}")
+                if api is not None and api[0] in _TF_LAYERS and self._first(ctx, name):
+                    ctx.report(alias.name, self.message.format(what=name), end=end)
