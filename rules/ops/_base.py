@@ -1,0 +1,48 @@
+"""The shared visit of the rules that map one TensorFlow op to `keras.ops`."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Context
+from ..names import dotted_name
+from ..rule import Rule
+from ._sites import _CALLBACK_CALLS, note_model_functions, report_in_model_code
+from ._table import Row, build_fix, code_for, leaf_name, normalize_tf, tf_leaves, tf_rows
+
+# Pure portability: these ops work on the TensorFlow backend and fail on the others.
+PORTABILITY_BACKENDS = frozenset({"jax", "torch"})
+
+
+class TfOpRule(Rule):
+    """A rule for the TensorFlow ops whose table rows name its code (see data/ops_tf.toml).
+
+    Reports the callee (`tf.reduce_sum` in `tf.reduce_sum(x)`) where the op runs inside a Keras
+    model (see `_sites`); the fix is the row's.
+    """
+
+    nodes = (cst.Call,)
+    backends = PORTABILITY_BACKENDS
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        leaf = leaf_name(node.func)
+        if leaf is None:
+            return
+        if leaf in _CALLBACK_CALLS:
+            note_model_functions(node, ctx)
+            return
+        if leaf not in tf_leaves(self.code):
+            return
+        qualified = normalize_tf(ctx.qualname(node.func))
+        row = tf_rows().get(qualified) if qualified else None
+        if row is None or code_for(node, row) != self.code:
+            return
+        fix = build_fix(node, row, ctx)
+        report_in_model_code(self, ctx, node.func, self.describe(node, row), fix, row.note or None)
+
+    def describe(self, node: cst.Call, row: Row) -> str:
+        return self.message
+
+
+def spelled(node: cst.Call) -> str:
+    return dotted_name(node.func) or "this op"

@@ -1,0 +1,229 @@
+"""Where a TensorFlow op is a portability problem, and where a name holds a KerasTensor.
+
+TensorFlow ops are legitimate in `tf.data` pipelines and TF-only scripts. They stop working on
+JAX and PyTorch where Keras runs them as part of the model:
+
+- in the methods of a Keras `Layer` / `Model` subclass (and functions nested in them);
+- in a function given to `layers.Lambda` (inline, or named and passed later in the module);
+- in a loss or metric: a function with `y_true` and `y_pred` parameters, or one passed as
+  `loss=` / `metrics=` to `compile`.
+
+A finding inside a module-level function that is only later passed to `Lambda` or `compile` is
+held back until that call is seen, then reported with the position it was found at.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ..context import Context, Pending, call_keyword, keras_api, positional_args
+from ..names import child_blocks
+from ..rule import Rule
+
+_LOSS_PARAMETERS = frozenset({"y_true", "y_pred"})
+
+
+@dataclass
+class _State:
+    # Module-level functions known to run inside a model (passed to Lambda or compile).
+    model_functions: set[str] = field(default_factory=set)
+    # Findings in other module-level functions, by function name, until we know.
+    held: dict[str, list[Pending]] = field(default_factory=dict)
+    # Names holding KerasTensors, per scope (function or module).
+    keras_tensors: dict[int, frozenset[str]] = field(default_factory=dict)
+    uses_keras: bool | None = None
+
+
+_STATES: weakref.WeakKeyDictionary[Context, _State] = weakref.WeakKeyDictionary()
+
+
+def _state(ctx: Context) -> _State:
+    found = _STATES.get(ctx)
+    if found is None:
+        found = _STATES[ctx] = _State()
+    return found
+
+
+def _has_loss_parameters(function: cst.FunctionDef) -> bool:
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params)}
+    return _LOSS_PARAMETERS <= names
+
+
+def _inside_lambda_layer(ctx: Context) -> bool:
+    """Whether we are in a `lambda` written as the argument of `layers.Lambda(...)`."""
+    parents = ctx.parents
+    for index in range(len(parents) - 1, 0, -1):
+        node = parents[index]
+        if isinstance(node, cst.Lambda):
+            holder = parents[index - 2] if index >= 2 else None
+            if isinstance(holder, cst.Call) and _is_lambda_layer(holder, ctx):
+                return True
+        elif isinstance(node, cst.BaseStatement):
+            return False
+    return False
+
+
+def _is_lambda_layer(call: cst.Call, ctx: Context) -> bool:
+    api = ctx.keras_api(call.func)
+    return api is not None and api[0] in ("layers.Lambda", "Lambda", "layers.core.Lambda")
+
+
+def in_model_code(ctx: Context) -> bool | str:
+    """True where TF ops run as part of a Keras model; else the name of the module-level
+    function we are in (whose findings wait for a `Lambda(name)` / `compile(loss=name)`), or
+    False."""
+    if any(ctx.is_keras_class(klass) for klass in ctx.classes) and ctx.functions:
+        return True
+    if any(_has_loss_parameters(function) for function in ctx.functions):
+        return True
+    if _inside_lambda_layer(ctx):
+        return True
+    if ctx.functions and not ctx.classes:
+        outer = ctx.functions[0].name.value
+        if outer in _state(ctx).model_functions:
+            return True
+        return outer
+    return False
+
+
+def report_in_model_code(
+    rule: Rule, ctx: Context, node: cst.CSTNode, message: str, fix, note: str | None
+) -> None:
+    """Report now if we are in model code, or hold the finding for the enclosing function."""
+    where = in_model_code(ctx)
+    if where is True:
+        ctx.report(node, message, fix=fix, note=note)
+    elif where:
+        held = Pending(rule, node, tuple(ctx.parents), message, fix, note)
+        _state(ctx).held.setdefault(where, []).append(held)
+
+
+_CALLBACK_CALLS = frozenset({"Lambda", "compile"})
+
+
+def note_model_functions(node: cst.Call, ctx: Context) -> None:
+    """At `layers.Lambda(fn)` or `model.compile(loss=fn, metrics=[fn])`: `fn` runs inside the
+    model, so its held findings are reported."""
+    func = node.func
+    leaf = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    if leaf not in _CALLBACK_CALLS:
+        return
+    names: list[cst.BaseExpression] = []
+    if leaf == "Lambda":
+        if not _is_lambda_layer(node, ctx):
+            return
+        function = positional_args(node)[:1] or [a for a in node.args if a.keyword and a.keyword.value == "function"]
+        names.extend(a.value for a in function)
+    else:
+        for keyword in ("loss", "metrics"):
+            arg = call_keyword(node, keyword)
+            if arg is None:
+                continue
+            value = arg.value
+            if isinstance(value, (cst.List, cst.Tuple)):
+                names.extend(e.value for e in value.elements)
+            elif isinstance(value, cst.Dict):
+                names.extend(e.value for e in value.elements if isinstance(e, cst.DictElement))
+            else:
+                names.append(value)
+    state = _state(ctx)
+    for expr in names:
+        if isinstance(expr, cst.Name) and expr.value not in state.model_functions:
+            state.model_functions.add(expr.value)
+            ctx.pending.extend(state.held.pop(expr.value, ()))
+
+
+# ----- KerasTensors in functional model construction ----------------------------------------
+
+
+def _is_input(call: cst.Call, ctx: Context) -> bool:
+    api = ctx.keras_api(call.func)
+    return api is not None and api[0] in ("Input", "layers.Input", "keras.Input")
+
+
+def _mentions(expr: cst.BaseExpression, names: set[str]) -> bool:
+    """Whether `expr` is a KerasTensor name, or a list/tuple/subscript/arithmetic of them."""
+    if isinstance(expr, cst.Name):
+        return expr.value in names
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        return any(_mentions(e.value, names) for e in expr.elements)
+    if isinstance(expr, cst.Subscript):
+        return _mentions(expr.value, names)
+    if isinstance(expr, cst.BinaryOperation):
+        return _mentions(expr.left, names) or _mentions(expr.right, names)
+    return False
+
+
+def _produces_keras_tensor(value: cst.BaseExpression, names: set[str], layers: set[str], ctx: Context) -> bool:
+    if isinstance(value, cst.Call):
+        if _is_input(value, ctx):
+            return True
+        callee = value.func
+        if not any(_mentions(a.value, names) for a in value.args):
+            return False
+        # A layer called on KerasTensors: `layers.Dense(8)(x)` or `dense(x)`.
+        if isinstance(callee, cst.Call):
+            api = ctx.keras_api(callee.func)
+            return api is not None and api[0].startswith("layers.")
+        if isinstance(callee, cst.Name) and callee.value in layers:
+            return True
+        # An op on KerasTensors gives a KerasTensor (or fails, which another finding reports).
+        qualified = ctx.qualname(callee) or ""
+        return qualified.startswith(("tensorflow.", "keras.ops.", "keras.layers."))
+    return _mentions(value, names)
+
+
+def _assignments(body, out: list[cst.Assign]) -> None:
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            out.extend(s for s in stmt.body if isinstance(s, cst.Assign))
+        elif isinstance(stmt, (cst.If, cst.With, cst.For, cst.While, cst.Try)):
+            for block in child_blocks(stmt):
+                _assignments(block, out)
+
+
+def keras_tensor_names(ctx: Context) -> frozenset[str]:
+    """Names the current scope (function or module) binds to KerasTensors: `x = keras.Input(...)`
+    and what layers and ops compute from them, read from the scope's own statements."""
+    scope = ctx.function or ctx.module
+    state = _state(ctx)
+    found = state.keras_tensors.get(id(scope))
+    if found is not None:
+        return found
+    assigns: list[cst.Assign] = []
+    _assignments(scope.body.body if isinstance(scope, cst.FunctionDef) else scope.body, assigns)
+    names: set[str] = set()
+    layers: set[str] = set()
+    for assign in assigns:
+        targets = [t.target for t in assign.targets]
+        value = assign.value
+        if isinstance(value, cst.Call):
+            api = ctx.keras_api(value.func)
+            if api is not None and api[0].startswith("layers.") and api[0] not in ("layers.Input",):
+                layers.update(t.value for t in targets if isinstance(t, cst.Name))
+                continue
+        if _produces_keras_tensor(value, names, layers, ctx):
+            names.update(t.value for t in targets if isinstance(t, cst.Name))
+    found = state.keras_tensors[id(scope)] = frozenset(names)
+    return found
+
+
+def on_keras_tensor(call: cst.Call, ctx: Context) -> bool:
+    names = keras_tensor_names(ctx)
+    if not names:
+        return False
+    return any(_mentions(arg.value, set(names)) for arg in call.args)
+
+
+def module_uses_keras(ctx: Context) -> bool:
+    """Whether the module imports anything from Keras (under any spelling)."""
+    state = _state(ctx)
+    if state.uses_keras is None:
+        state.uses_keras = any(
+            keras_api(qualified) is not None for qualified in ctx.scopes.module.values() if qualified
+        )
+    return state.uses_keras
