@@ -194,11 +194,15 @@ def _dtype_string(expr: cst.BaseExpression) -> str | None:
     return None
 
 
+def _one_argument_where(call: cst.Call) -> bool:
+    return argument(call, 1, "x") is None and argument(call, 2, "y") is None
+
+
 def code_for(call: cst.Call, row: Row) -> str:
     """The code that reports this call: the row's own, or a trap's that depends on the call."""
     transform = row.transform
     if transform == "where":
-        if len(positional_args(call)) == 1 and not (call_keyword(call, "x") or call_keyword(call, "y")):
+        if _one_argument_where(call):
             return WHERE_ONE_ARG
     elif transform == "split":
         sizes = argument(call, 1, "num_or_size_splits")
@@ -422,7 +426,7 @@ def _t_split(rewrite: Rewrite) -> bool:
 
 
 def _t_where(rewrite: Rewrite) -> bool:
-    return len(positional_args(rewrite.call)) != 1 or bool(rewrite.call.args[1:])
+    return not _one_argument_where(rewrite.call)
 
 
 def _t_direction(rewrite: Rewrite) -> bool:
