@@ -625,15 +625,15 @@ def build_fix(call: cst.Call, row: Row, ctx: Context) -> FixSpec | None:
             continue
         keyword = arg.keyword.value
         new = row.renames.get(keyword)
-        if keyword == "name":
-            # Graph names mean nothing to keras.ops, which take no `name=`.
-            rewrite.removed.append(arg)
-        elif new is not None:
+        if new is not None:
             keywords.add(new)
             if new != keyword:
                 rewrite.edits.append(rename_keyword(arg, new))
         elif keyword in row.keep:
             keywords.add(keyword)
+        elif keyword == "name":
+            # Graph names mean nothing to keras.ops, which take no `name=`.
+            rewrite.removed.append(arg)
         elif keyword in row.unsafe_drop:
             rewrite.removed.append(arg)
             rewrite.unsafe = True
