@@ -374,13 +374,13 @@ def _wants(only: list[str] | None, kind: str) -> bool:
         resolve_provider=False,
     ),
 )
-async def code_action(ls: KerasfixServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+async def code_action(ls: KerasfixServer, params: types.CodeActionParams) -> list[types.CodeAction | types.Command] | None:
     document = ls.documents.get(params.text_document.uri)
     if document is None:
         return None
     settings = ls.settings_for(document.path)
     only = params.context.only
-    actions: list[types.CodeAction] = []
+    actions: list[types.CodeAction | types.Command] = []
     lines = document.lines(ls.encoding)
     if _wants(only, types.CodeActionKind.QuickFix):
         actions.extend(
@@ -403,9 +403,9 @@ async def code_action(ls: KerasfixServer, params: types.CodeActionParams) -> lis
     return actions
 
 
-def _uri_argument(arguments: Any) -> str | None:
-    items = arguments if isinstance(arguments, (list, tuple)) else [arguments]
-    for item in items:
+def _uri_argument(arguments: tuple[Any, ...]) -> str | None:
+    """The document a command is about: a URI, or an object with `uri` / `textDocument.uri`."""
+    for item in arguments:
         if isinstance(item, str):
             return item
         if isinstance(item, dict):
@@ -416,7 +416,7 @@ def _uri_argument(arguments: Any) -> str | None:
 
 
 @server.command(FIX_ALL_COMMAND)
-async def fix_all_command(ls: KerasfixServer, arguments: Any) -> dict[str, Any]:
+async def fix_all_command(ls: KerasfixServer, *arguments: Any) -> dict[str, Any]:
     """Apply every fix to a document (unsafe ones too when the settings allow them)."""
     uri = _uri_argument(arguments)
     document = ls.documents.get(uri) if uri else None
@@ -438,8 +438,8 @@ async def fix_all_command(ls: KerasfixServer, arguments: Any) -> dict[str, Any]:
 
 
 @server.command(OPEN_DOCS_COMMAND)
-async def open_rule_docs(ls: KerasfixServer, arguments: Any) -> dict[str, Any]:
-    code = arguments[0] if isinstance(arguments, (list, tuple)) and arguments else arguments
+async def open_rule_docs(ls: KerasfixServer, *arguments: Any) -> dict[str, Any]:
+    code = arguments[0] if arguments else None
     url = docs_url(str(code)) if code else None
     if url is None:
         return {"opened": False}
@@ -473,7 +473,7 @@ def _check_file(path: Path, settings: Settings) -> tuple[str, list]:
 
 
 @server.command(CHECK_WORKSPACE_COMMAND)
-async def check_workspace(ls: KerasfixServer, arguments: Any) -> dict[str, int]:
+async def check_workspace(ls: KerasfixServer, *arguments: Any) -> dict[str, int]:
     """Lint every Python file of the workspace folders and publish their diagnostics, with
     `$/progress` reports when the client shows them."""
     loop = asyncio.get_running_loop()

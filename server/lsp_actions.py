@@ -101,9 +101,9 @@ def quick_fixes(
     diagnostics: Sequence[types.Diagnostic],
     published: Sequence[types.Diagnostic],
     unsafe_allowed: bool,
-) -> list[types.CodeAction]:
+) -> list[types.CodeAction | types.Command]:
     """A fix, a "disable for this line" and a "show documentation" action per finding."""
-    actions: list[types.CodeAction] = []
+    actions: list[types.CodeAction | types.Command] = []
     noqa_done: set[tuple[int, str]] = set()
     docs_done: set[str] = set()
     for diagnostic in diagnostics:
@@ -143,14 +143,8 @@ def quick_fixes(
                 )
         if code not in docs_done and rule_by_code(code) is not None:
             docs_done.add(code)
-            actions.append(
-                types.CodeAction(
-                    title=f"Show documentation for {code}",
-                    kind=types.CodeActionKind.QuickFix,
-                    diagnostics=[diagnostic],
-                    command=types.Command(title=f"Show documentation for {code}", command=OPEN_DOCS_COMMAND, arguments=[code]),
-                )
-            )
+            # A bare Command (allowed in a code action result): every client runs it.
+            actions.append(types.Command(title=f"Show documentation for {code}", command=OPEN_DOCS_COMMAND, arguments=[code]))
     return actions
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import concurrent.futures
 import logging
+import queue
 import re
 import sys
 import threading
@@ -161,13 +162,17 @@ def rule_docs(code: str, note: str | None) -> str | None:
 
 
 class Signatures:
-    """Signatures from jedi, looked up on one background thread and cached by name."""
+    """Signatures from jedi, looked up on one background thread and cached by name.
+
+    The thread is a daemon: a lookup still running (jedi's first one takes seconds) never keeps
+    the server from exiting."""
 
     def __init__(self, python: str | None = None) -> None:
         self._python = python
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kerasfix-jedi")
         self._lock = threading.Lock()
         self._futures: dict[str, concurrent.futures.Future] = {}
+        self._queue: queue.SimpleQueue[tuple[str, concurrent.futures.Future] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
         self._environment = None
 
     def set_python(self, python: str | None) -> None:
@@ -182,14 +187,24 @@ class Signatures:
         with self._lock:
             future = self._futures.get(name)
             if future is None:
-                future = self._futures[name] = self._executor.submit(self._find, name)
+                future = self._futures[name] = concurrent.futures.Future()
+                self._queue.put((name, future))
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="kerasfix-jedi", daemon=True)
+                    self._thread.start()
             return future
 
     def warm(self) -> None:
         self.lookup("keras.ops.sum")
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            name, future = item
+            if future.set_running_or_notify_cancel():
+                future.set_result(self._find(name))
 
     def _find(self, name: str) -> tuple[str, str] | None:
         try:

@@ -83,6 +83,15 @@ class Session:
 
         return await asyncio.wait_for(published(), WAIT)
 
+    async def wait_published(self, count: int) -> None:
+        """Wait until more than `count` publications have arrived, and the server has settled."""
+        async def wait() -> None:
+            while len(self.published) <= count:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(wait(), WAIT)
+        await asyncio.sleep(0.2)
+
     async def cleared(self, uri: str) -> None:
         async def wait() -> None:
             while not (self.published and self.published[-1].uri == uri and not self.published[-1].diagnostics):

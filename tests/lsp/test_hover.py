@@ -1,0 +1,112 @@
+"""Hover: a rule's docs on a finding, the Keras 3 counterpart of a Keras 2 / TF name."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+KERAS3_PYTHON = Path("/tmp/k3/bin/python")
+
+SOURCE = (
+    "import tensorflow as tf\n"
+    "from tensorflow.keras import backend as K\n"
+    "\n"
+    "opt = tf.keras.optimizers.Adam(lr=1e-3)\n"
+    "total = tf.reduce_sum(x, axis=0)\n"
+    "value = K.get_value(v)\n"
+    "layer = tf.keras.layers.ThresholdedReLU(theta=0.5)\n"
+    "dense = tf.keras.layers.Dense(3)\n"
+    "def f(tf):\n"
+    "    return 1\n"
+)
+
+
+async def hover(session, uri: str, line: int, character: int) -> types.Hover | None:
+    return await asyncio.wait_for(
+        session.client.text_document_hover_async(
+            types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(line, character))
+        ),
+        20,
+    )
+
+
+async def test_hover_on_a_finding_shows_the_rule_docs(session):
+    uri = session.open("h.py", SOURCE)
+    await session.diagnostics(uri, 1)
+    result = await hover(session, uri, 3, 32)
+    text = result.contents.value
+    assert result.contents.kind == types.MarkupKind.Markdown
+    assert "# KER601 optimizer-lr-argument" in text
+    for section in ("## Why", "## Use instead", "## Backends", "## Fix safety"):
+        assert section in text
+
+
+@pytest.mark.parametrize(
+    ("line", "word", "replacement"),
+    [
+        (4, "reduce_sum", "keras.ops.sum"),
+        (5, "get_value", "keras.ops.convert_to_numpy"),
+        (6, "ThresholdedReLU", "keras.layers.ReLU"),
+        (7, "Dense", "keras.layers.Dense"),
+    ],
+)
+async def test_hover_on_a_keras2_or_tf_name_shows_its_keras3_counterpart(session, line, word, replacement):
+    uri = session.open("h.py", SOURCE)
+    await session.diagnostics(uri, 1)
+    column = SOURCE.splitlines()[line].index(word) + 2
+    result = await hover(session, uri, line, column)
+    assert f"→ Keras 3: **`{replacement}`**" in result.contents.value
+    # The range is the dotted name up to the hovered part.
+    text = SOURCE.splitlines()[line]
+    assert result.range.start == types.Position(line, text.index("=") + 2)
+    assert result.range.end == types.Position(line, text.index(word) + len(word))
+
+
+async def test_hover_says_what_differs(session):
+    uri = session.open("h.py", SOURCE)
+    await session.diagnostics(uri, 1)
+    result = await hover(session, uri, 6, SOURCE.splitlines()[6].index("Thresholded"))
+    assert "`ThresholdedReLU(theta=t)` is `ReLU(threshold=t)`" in result.contents.value
+
+
+async def test_no_hover_on_plain_python(session):
+    uri = session.open("h.py", SOURCE)
+    await session.diagnostics(uri, 1)
+    assert await hover(session, uri, 8, 4) is None  # `f`
+    assert await hover(session, uri, 0, 0) is None  # `import`
+
+
+async def test_hover_is_fast_on_a_3000_line_file(session):
+    body = "".join(f"def step_{i}(x):\n    return tf.reduce_sum(x, axis={i % 3})\n\n" for i in range(1000))
+    text = "import tensorflow as tf\n" + body
+    assert text.count("\n") >= 3000
+    uri = session.open("big.py", text)
+    await session.diagnostics(uri, 1)
+    times = []
+    for line in (2, 1500, 2998):
+        column = text.splitlines()[line].find("reduce_sum")
+        started = time.perf_counter()
+        result = await hover(session, uri, line, max(column, 0) + 1)
+        times.append(time.perf_counter() - started)
+        assert result is None or "keras.ops.sum" in result.contents.value
+    assert max(times) < 0.2, times
+
+
+@pytest.mark.skipif(not KERAS3_PYTHON.exists(), reason="needs a Python with Keras 3 installed")
+@pytest.mark.options({"pythonPath": str(KERAS3_PYTHON)})
+async def test_hover_shows_the_real_signature_through_jedi(session):
+    uri = session.open("h.py", SOURCE)
+    await session.diagnostics(uri, 1)
+    column = SOURCE.splitlines()[4].index("reduce_sum")
+    deadline = time.monotonic() + 60
+    while True:
+        text = (await hover(session, uri, 4, column)).contents.value
+        if "```python" in text or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert "sum(x, axis=None, keepdims=False)" in text
+    assert "Sum of a tensor over the given axes." in text
