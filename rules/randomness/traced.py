@@ -7,14 +7,8 @@ import libcst as cst
 from ..context import Context, has_star_args
 from ..edits import FixSpec, Replace, append_arg
 from ..rule import Example, Rule
-from ..training._common import COMPUTE_METHODS, class_attributes, is_self_attribute
+from ..training._common import class_attributes, is_self_attribute, traced_class
 from ._seed import int_literal, keras_signatures, seed_source
-
-
-def _traced_class(ctx: Context) -> cst.ClassDef | None:
-    """The Keras class when the node is inside its `call`, `compute_loss` or a step method."""
-    klass = ctx.in_method(*COMPUTE_METHODS)
-    return klass if klass is not None and ctx.is_keras_class(klass) else None
 
 
 def _keras_random(node: cst.Call, ctx: Context) -> tuple[str, cst.Arg | None] | None:
@@ -131,7 +125,7 @@ class UnseededRandomInTracedCode(Rule):
         found = _keras_random(node, ctx)
         if found is None or found[1] is not None or has_star_args(node):
             return
-        klass = _traced_class(ctx)
+        klass = traced_class(ctx)
         if klass is None:
             return
         op = found[0]
@@ -236,7 +230,7 @@ class IntSeedInTracedCode(Rule):
             and int_literal(class_attributes(ctx, klass).get(value.attr.value, cst.Name("None"))) is not None  # type: ignore[union-attr]
         ):
             return
-        klass = _traced_class(ctx)
+        klass = traced_class(ctx)
         if klass is None:
             return
         fix = None
@@ -316,6 +310,6 @@ class NumpyRandomInTracedCode(Rule):
         qualified = ctx.qualname(func)
         if not qualified or not qualified.startswith(("numpy.random.", "random.")):
             return
-        if _traced_class(ctx) is None:
+        if traced_class(ctx) is None:
             return
         ctx.report(func, self.message.format(op=qualified.replace("numpy.", "np.", 1)))

@@ -24,6 +24,13 @@ STEP_METHODS = frozenset({"train_step", "test_step", "predict_step"})
 COMPUTE_METHODS = STEP_METHODS | {"call", "compute_loss"}
 
 
+def traced_class(ctx: Context) -> cst.ClassDef | None:
+    """The Keras class when the node is inside its `call`, `compute_loss` or a step method, the
+    code Keras traces into a compiled function."""
+    klass = ctx.in_method(*COMPUTE_METHODS)
+    return klass if klass is not None and ctx.is_keras_class(klass) else None
+
+
 def run_cached(ctx: Context, key: Any, compute: Callable[[], Any]) -> Any:
     """`compute()` once per lint run and key (nodes cannot be weakly referenced, the run can)."""
     store = _RUN_STORE.get(ctx)

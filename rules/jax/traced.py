@@ -1,0 +1,288 @@
+"""KER801, KER802: code that needs concrete values inside functions JAX traces."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import libcst as cst
+
+from ..context import Context
+from ..names import dotted_name
+from ..rule import Example, Rule
+from ..tables import load_toml
+from ..training._common import local_values, positional_params, traced_class
+
+_TENSOR_CALL_PREFIXES = ("tensorflow.", "jax.", "keras.ops.", "keras.random.")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    table = load_toml("jax_traced.toml")
+    return {
+        "data_dependent": frozenset(table["data_dependent"]),
+        "one_argument": frozenset(table["one_argument"]),
+        "keras_ops": frozenset(table["keras_ops"]),
+        "jit_decorators": frozenset(table["jit_decorators"]),
+    }
+
+
+def _jitted(ctx: Context) -> cst.FunctionDef | None:
+    """The innermost enclosing function decorated with `jax.jit` (also `partial(jax.jit, ...)`)."""
+    decorators = _table()["jit_decorators"]
+    for function in reversed(ctx.functions):
+        for decorator in function.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                if ctx.qualname(expr.func) == "functools.partial" and expr.args:
+                    expr = expr.args[0].value
+                else:
+                    expr = expr.func
+            if ctx.qualname(expr) in decorators:
+                return function
+    return None
+
+
+def traced_function(ctx: Context) -> cst.FunctionDef | None:
+    """The function being traced: a Keras `call`/step method or a jitted function."""
+    if traced_class(ctx) is not None:
+        return next((f for f in ctx.functions if any(f is s for s in ctx.klass.body.body)), None)  # type: ignore[union-attr]
+    return _jitted(ctx)
+
+
+def _is_tensor(ctx: Context, expr: cst.BaseExpression, function: cst.FunctionDef) -> bool:
+    """A parameter of the traced function without default (not `self`), or a name assigned
+    from a TensorFlow / JAX / `keras.ops` call in it."""
+    if not isinstance(expr, cst.Name):
+        return False
+    for param in positional_params(function):
+        if param.name.value == expr.value:
+            return param.default is None and expr.value != "self"
+    value = local_values(ctx, function).get(expr.value)
+    if isinstance(value, cst.Call):
+        qualified = ctx.qualname(value.func)
+        return bool(qualified) and qualified.startswith(_TENSOR_CALL_PREFIXES)  # type: ignore[union-attr]
+    return False
+
+
+class ConcreteValueInTracedCode(Rule):
+    """
+    ## Why
+    Keras compiles `call()` and the step methods (and `jax.jit` compiles decorated functions):
+    inside them a tensor is a tracer without a value. `.numpy()`, `.item()`,
+    `keras.ops.convert_to_numpy(x)`, `np.array(x)` and `float(x)` / `int(x)` / `bool(x)` need
+    the value: JAX fails with the obscure `AttributeError: 'str' object has no attribute
+    '_error_repr'` (or a `ConcretizationTypeError`), TensorFlow with `Cannot convert a symbolic
+    tf.Tensor to a numpy array`.
+
+    ## Example
+    ```python
+    def call(self, x):
+        scale = float(ops.max(x))
+        return x / scale
+    ```
+
+    ## Use instead
+    Keep the computation in tensors: `x / ops.max(x)`; use `ops.where` / `ops.cond` for
+    decisions; convert to NumPy outside the model (after `predict`).
+
+    ## Backends
+    JAX and TensorFlow.
+
+    ## Fix safety
+    No fix: the computation must stay symbolic.
+
+    ## References
+    - Catalogue MB-JAX-002.
+    """
+
+    code = "KER801"
+    name = "concrete-value-in-traced-code"
+    message = "`{what}` needs a concrete value, but this code is traced: keep it a tensor (`keras.ops`)"
+    nodes = (cst.Call,)
+    backends = frozenset({"jax", "tensorflow"})
+    examples = (
+        Example(
+            "import keras\nfrom keras import ops\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        peak = ops.max(x)\n"
+            "        return x / «float(peak)»\n"
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        print(«data.numpy()»)\n"
+            "        return {}\n"
+        ),
+        Example(
+            "import keras\nimport numpy as np\n"
+            "class L(keras.layers.Layer):\n"
+            "    def call(self, inputs, training=None):\n"
+            "        if bool(training):\n"
+            "            return «keras.ops.convert_to_numpy(inputs)» + «np.asarray(inputs)»\n"
+            "        return inputs\n"
+        ),
+        Example(
+            "import jax\n@jax.jit\ndef step(x):\n    return «x.item()» * 2\n"
+        ),
+    )
+    valid = (
+        "import keras\nclass L(keras.layers.Layer):\n    def __init__(self, units):\n"
+        "        super().__init__()\n        self.units = int(units)\n",
+        "import keras\nclass L(keras.layers.Layer):\n    def call(self, x, training=False):\n"
+        "        return x * float(self.rate) if bool(training) else x\n",
+        "import keras\npreds = model.predict(x)\nprint(preds.numpy())\n",
+        "import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        return x * float(2)\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            if attr in ("numpy", "item"):
+                if node.args or traced_function(ctx) is None:
+                    return
+                ctx.report(node, self.message.format(what=f".{attr}()"))
+                return
+            if attr not in ("convert_to_numpy", "array", "asarray"):
+                return
+        elif isinstance(func, cst.Name):
+            if func.value not in ("float", "int", "bool") or len(node.args) != 1:
+                return
+        else:
+            return
+        function = traced_function(ctx)
+        if function is None:
+            return
+        if isinstance(func, cst.Name):
+            if ctx.scopes.is_bound(func.value) or not _is_tensor(ctx, node.args[0].value, function):
+                return
+            ctx.report(node, self.message.format(what=f"{func.value}()"))
+            return
+        qualified = ctx.qualname(func)
+        if qualified in ("numpy.array", "numpy.asarray"):
+            if not node.args or not _is_tensor(ctx, node.args[0].value, function):
+                return
+        else:
+            api = ctx.keras_api(func)
+            if api is None or api[0] != "ops.convert_to_numpy":
+                return
+        ctx.report(node, self.message.format(what=dotted_name(func) or func.attr.value))
+
+
+class DataDependentShape(Rule):
+    """
+    ## Why
+    JAX compiles for fixed shapes. Boolean-mask indexing (`x[x > 0]`), `tf.boolean_mask`,
+    `unique`, `nonzero` and one-argument `where` return as many elements as the data selects, so
+    they cannot be traced: `NonConcreteBooleanIndexError: Array boolean indices must be
+    concrete` (TensorFlow runs the same code).
+
+    ## Example
+    ```python
+    def call(self, x):
+        return ops.sum(x[x > 0])
+    ```
+
+    ## Use instead
+    Keep the shape and mask the values: `ops.sum(ops.where(x > 0, x, 0))`; JAX's `nonzero`,
+    `unique` and `where` also accept a static `size=`.
+
+    ## Backends
+    JAX.
+
+    ## Fix safety
+    No fix: masking changes what the code computes downstream.
+
+    ## References
+    - Catalogue MB-JAX-003.
+    """
+
+    code = "KER802"
+    name = "data-dependent-shape"
+    message = "`{what}` has a data-dependent shape, which JAX cannot trace: mask with `ops.where(cond, x, 0)` instead"
+    nodes = (cst.Call, cst.Subscript)
+    backends = frozenset({"jax"})
+    examples = (
+        Example(
+            "import keras\nfrom keras import ops\n"
+            "class Pos(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        return ops.sum(x[«x > 0»])\n"
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def call(self, x, mask):\n"
+            "        kept = «tf.boolean_mask(x, mask)»\n"
+            "        return «tf.where(mask)», kept\n"
+        ),
+        Example(
+            "import jax\nimport jax.numpy as jnp\n"
+            "@jax.jit\n"
+            "def count(x):\n"
+            "    return «jnp.unique(x)», «jnp.where(x > 1)», jnp.unique(x, size=3)\n"
+        ),
+        Example(
+            "from keras import Model, ops\n"
+            "class M(Model):\n"
+            "    def train_step(self, state, data):\n"
+            "        idx = «ops.nonzero(data)»\n"
+            "        return {}, state\n"
+        ),
+    )
+    valid = (
+        "import keras\nfrom keras import ops\nclass L(keras.layers.Layer):\n    def call(self, x):\n"
+        "        return ops.where(x > 0, x, 0)\n",
+        "import numpy as np\nimport keras\nx = np.arange(3)\nprint(x[x > 0])\n",
+        "import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        return x[0]\n",
+    )
+
+    def visit(self, node: cst.Call | cst.Subscript, ctx: Context) -> None:
+        if not ctx.functions:
+            return
+        if isinstance(node, cst.Subscript):
+            if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+                return
+            index = node.slice[0].slice.value
+            if not _is_mask(index) or traced_function(ctx) is None:
+                return
+            ctx.report(index, self.message.format(what="x[mask]"))
+            return
+        func = node.func
+        if not isinstance(func, (cst.Attribute, cst.Name)):
+            return
+        leaf = func.attr.value if isinstance(func, cst.Attribute) else func.value
+        if leaf not in ("boolean_mask", "unique", "unique_with_counts", "nonzero", "argwhere", "flatnonzero", "where"):
+            return
+        qualified = ctx.qualname(func)
+        table = _table()
+        api = ctx.keras_api(func)
+        keras_name = api[0] if api else None
+        positional = [a for a in node.args if a.keyword is None]
+        if qualified in table["data_dependent"] or keras_name in table["keras_ops"]:
+            if any(a.keyword is not None and a.keyword.value == "size" for a in node.args):
+                return
+        elif qualified in table["one_argument"] or keras_name == "ops.where":
+            if len(node.args) != 1 or len(positional) != 1:
+                return
+        else:
+            return
+        if traced_function(ctx) is None:
+            return
+        name = (qualified or "").replace("tensorflow.", "tf.", 1).replace("jax.numpy.", "jnp.", 1)
+        ctx.report(node, self.message.format(what=f"{name}(...)" if name else leaf))
+
+
+def _is_mask(index: cst.BaseExpression) -> bool:
+    """A boolean mask by its shape: a comparison, or comparisons joined by `&` / `|` / `~`."""
+    if isinstance(index, cst.Comparison):
+        return not any(
+            isinstance(c.operator, (cst.In, cst.NotIn, cst.Is, cst.IsNot)) for c in index.comparisons
+        )
+    if isinstance(index, cst.BinaryOperation) and isinstance(index.operator, (cst.BitAnd, cst.BitOr)):
+        return _is_mask(index.left) and _is_mask(index.right)
+    if isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.BitInvert):
+        return _is_mask(index.expression)
+    return False
