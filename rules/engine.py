@@ -363,6 +363,12 @@ def _make_syntax(lines: LineIndex, start: int, end: int, message: str) -> Findin
 def apply_fixes(source: str, fixes: Iterable[Fix]) -> tuple[str, int]:
     """Apply the fixes whose edits do not overlap an already chosen fix; identical insertions
     (the same import added by two fixes) are applied once. Returns the text and the count."""
+    edits, applied = select_edits(fixes)
+    return apply_edits(source, edits), applied
+
+
+def select_edits(fixes: Iterable[Fix]) -> tuple[list[Edit], int]:
+    """The edits of the fixes that can go together, earliest first, and how many fixes that is."""
     chosen: list[Edit] = []
     taken: list[tuple[int, int]] = []
     inserted: set[tuple[int, str]] = set()
@@ -373,17 +379,7 @@ def apply_fixes(source: str, fixes: Iterable[Fix]) -> tuple[str, int]:
         for edit in fix.edits:
             if edit.start == edit.end and (edit.start, edit.content) in inserted:
                 continue
-            for start, end in taken:
-                if edit.start < end and start < edit.end:
-                    clash = True
-                elif edit.start == edit.end and start < edit.start < end:
-                    clash = True
-                elif start == end and edit.start < start < edit.end:
-                    clash = True
-                elif edit.start == edit.end == start == end:
-                    clash = True
-                if clash:
-                    break
+            clash = any(_overlaps(edit.start, edit.end, start, end) for start, end in taken)
             if clash:
                 break
             new_edits.append(edit)
@@ -395,16 +391,30 @@ def apply_fixes(source: str, fixes: Iterable[Fix]) -> tuple[str, int]:
                 inserted.add((edit.start, edit.content))
             chosen.append(edit)
         applied += 1
-    if not chosen:
-        return source, 0
+    chosen.sort(key=lambda e: (e.start, e.end))
+    return chosen, applied
+
+
+def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
+    if a0 < b1 and b0 < a1:
+        return True
+    if a0 == a1 and (b0 < a0 < b1 or a0 == b0 == b1):
+        return True  # an insertion inside a replaced range, or two insertions at one place
+    return b0 == b1 and a0 < b0 < a1
+
+
+def apply_edits(source: str, edits: Sequence[Edit]) -> str:
+    """Apply non-overlapping edits (sorted by position)."""
+    if not edits:
+        return source
     pieces: list[str] = []
     cursor = 0
-    for edit in sorted(chosen, key=lambda e: (e.start, e.end)):
+    for edit in edits:
         pieces.append(source[cursor : edit.start])
         pieces.append(edit.content)
         cursor = edit.end
     pieces.append(source[cursor:])
-    return "".join(pieces), applied
+    return "".join(pieces)
 
 
 def _parses(source: str) -> bool:

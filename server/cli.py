@@ -13,10 +13,11 @@ from pathlib import Path
 
 from kerasfix.rules import Finding, Settings, SettingsError, all_rules, fix, lint, rule_by_code
 from kerasfix.rules.model import SYNTAX_ERROR_CODE
+from kerasfix.rules.notebook import Notebook, NotebookError, fix_notebook, lint_notebook
 from kerasfix.rules.settings import find_pyproject, load_pyproject
 
 from . import output
-from .files import SourceError, decode, discover, read_source, write_source
+from .files import SUFFIXES, SourceError, decode, discover, read_source, write_source
 
 VERSION = "0.1.0"
 
@@ -35,15 +36,44 @@ class Outcome:
     fixed: int = 0
     error: str | None = None
     original: str | None = None
+    # For notebooks: the cell (1-based) of each finding, whose positions are within that cell,
+    # and each cell's source for code frames.
+    cells: list[int] | None = None
+    cell_texts: dict[int, str] | None = None
 
 
 def _process(path: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
     """Check (and in `fix`/`diff` mode fix) one file; runs in worker processes too."""
+    if path.endswith(".ipynb"):
+        return _process_notebook(path, settings, mode, unsafe)
     try:
         source = read_source(Path(path))
     except SourceError as error:
         return Outcome(path, [], error=str(error))
     return _process_text(path, source.text, settings, mode, unsafe)
+
+
+def _process_notebook(path: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
+    try:
+        raw = Path(path).read_bytes().decode("utf-8")
+        if mode == "check":
+            new_raw, fixed, remaining = raw, 0, lint_notebook(raw, path, settings)
+        else:
+            new_raw, fixed, remaining = fix_notebook(raw, path, settings, unsafe=unsafe)
+        notebook = Notebook.parse(new_raw)
+    except (OSError, UnicodeDecodeError, NotebookError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return Outcome(path, [], error=f"cannot check this notebook: {reason}")
+    texts = {i + 1: notebook.cell_source(i) for i in notebook.code_cells}
+    return Outcome(
+        path,
+        [c.finding for c in remaining],
+        new_text=new_raw if mode != "check" else None,
+        fixed=fixed,
+        original=raw,
+        cells=[c.cell for c in remaining],
+        cell_texts=texts,
+    )
 
 
 def _process_text(path: str, text: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
@@ -203,7 +233,7 @@ def check(args: argparse.Namespace) -> int:
         for raw in paths:
             root = Path(raw)
             root_settings = cache.for_path(root.absolute())
-            for path, problem in discover([root], root_settings.is_excluded):
+            for path, problem in discover([root], root_settings.is_excluded, (*SUFFIXES, ".ipynb")):
                 if problem is not None:
                     errors.append((str(path), problem))
                     continue
@@ -221,7 +251,9 @@ def check(args: argparse.Namespace) -> int:
         if outcome.error is not None:
             errors.append((outcome.path, outcome.error))
             continue
-        reports.append(output.FileReport(outcome.path, outcome.findings, outcome.text))
+        reports.append(
+            output.FileReport(outcome.path, outcome.findings, outcome.text, outcome.cells, outcome.cell_texts)
+        )
         if mode in ("fix", "diff") and outcome.fixed and outcome.new_text is not None:
             fixed_total += outcome.fixed
             if mode == "diff":
@@ -232,6 +264,8 @@ def check(args: argparse.Namespace) -> int:
                     if source.text != outcome.original:
                         raise SourceError("the file changed while it was being fixed; run again")
                     write_source(Path(outcome.path), source, outcome.new_text)
+                except NotebookError as error:
+                    errors.append((outcome.path, f"not rewritten: {error}"))
                 except (SourceError, OSError) as error:
                     errors.append((outcome.path, f"cannot write the fix: {error}"))
 
@@ -286,9 +320,8 @@ def _summary(remaining: int, fixed: int, reports, mode: str, stream) -> None:
 
 
 def _diff(path: str, before: str, after: str) -> str:
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
-    )
+    old, new = (path, path) if Path(path).is_absolute() else (f"a/{path}", f"b/{path}")
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), old, new)
     text = "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
     return text
 

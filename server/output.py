@@ -18,6 +18,23 @@ class FileReport:
     path: str
     findings: Sequence[Finding]
     text: str | None = None  # the checked text, for code frames
+    # Notebooks: the 1-based cell of each finding (positions are within the cell) and each
+    # cell's source.
+    cells: Sequence[int] | None = None
+    cell_texts: dict[int, str] | None = None
+
+    def items(self):
+        """(finding, cell or None, the text its positions refer to)."""
+        for index, finding in enumerate(self.findings):
+            if self.cells is not None:
+                cell = self.cells[index]
+                yield finding, cell, (self.cell_texts or {}).get(cell, "")
+            else:
+                yield finding, None, self.text or ""
+
+    def where(self, finding: Finding, cell: int | None) -> str:
+        row, col = _row_col(finding.start)
+        return f"{self.path}:cell {cell}:{row}:{col}" if cell is not None else f"{self.path}:{row}:{col}"
 
 
 def _row_col(position: Position) -> tuple[int, int]:
@@ -31,19 +48,17 @@ def _marker(finding: Finding) -> str:
 def concise(reports: Sequence[FileReport]) -> str:
     lines = []
     for report in reports:
-        for f in report.findings:
-            row, col = _row_col(f.start)
-            lines.append(f"{report.path}:{row}:{col}: {f.code}{_marker(f)} {f.message}")
+        for f, cell, _ in report.items():
+            lines.append(f"{report.where(f, cell)}: {f.code}{_marker(f)} {f.message}")
     return "".join(line + "\n" for line in lines)
 
 
 def full(reports: Sequence[FileReport]) -> str:
     out: list[str] = []
     for report in reports:
-        lines = (report.text or "").splitlines()
-        for f in report.findings:
-            row, col = _row_col(f.start)
-            out.append(f"{report.path}:{row}:{col}: {f.code}{_marker(f)} {f.message}")
+        for f, cell, text in report.items():
+            lines = text.splitlines()
+            out.append(f"{report.where(f, cell)}: {f.code}{_marker(f)} {f.message}")
             if lines:
                 out.extend(_frame(lines, f))
             if f.fix is not None:
@@ -81,7 +96,7 @@ def _location(position: Position) -> dict:
 def as_json(reports: Sequence[FileReport]) -> str:
     items = []
     for report in reports:
-        for f in report.findings:
+        for f, cell, _ in report.items():
             fix = None
             if f.fix is not None:
                 fix = {
@@ -98,7 +113,7 @@ def as_json(reports: Sequence[FileReport]) -> str:
                 }
             items.append(
                 {
-                    "cell": None,
+                    "cell": cell,
                     "code": f.code,
                     "name": f.name,
                     "message": f.message,
@@ -130,14 +145,14 @@ def sarif(reports: Sequence[FileReport], version: str) -> str:
     ]
     results = []
     for report in reports:
-        for f in report.findings:
+        for f, cell, _ in report.items():
             row, col = _row_col(f.start)
             end_row, end_col = _row_col(f.end)
             results.append(
                 {
                     "ruleId": f.code,
                     "level": _SARIF_LEVEL[f.severity.value],
-                    "message": {"text": f.message},
+                    "message": {"text": f.message if cell is None else f"cell {cell}: {f.message}"},
                     "locations": [
                         {
                             "physicalLocation": {
@@ -183,9 +198,16 @@ def _github_escape(text: str, property_value: bool = False) -> str:
 def github(reports: Sequence[FileReport]) -> str:
     lines = []
     for report in reports:
-        for f in report.findings:
+        for f, cell, _ in report.items():
             row, col = _row_col(f.start)
             end_row, end_col = _row_col(f.end)
+            if cell is not None:
+                # Rows inside a cell are not rows of the .ipynb file: annotate the file only.
+                level = "error" if f.severity.value == "error" else "warning"
+                title = _github_escape(f"kerasfix ({f.code})", True)
+                message = _github_escape(f"{report.where(f, cell)}: {f.code} {f.message}")
+                lines.append(f"::{level} title={title},file={_github_escape(report.path, True)}::{message}")
+                continue
             level = "error" if f.severity.value == "error" else "warning"
             props = (
                 f"title={_github_escape(f'kerasfix ({f.code})', True)},"

@@ -138,7 +138,7 @@ def test_latin1_declared_encoding_round_trips(tmp_path):
 
 def test_pyproject_settings_and_bad_keys(tmp_path, capsys):
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.kerasfix]\nignore = ["KER601"]\nbogus = 1\nexclude = ["skipped"]\n'
+        '[tool.kerasfix]\nselect = ["KER6"]\nignore = ["KER601"]\nbogus = 1\nexclude = ["skipped"]\n'
     )
     (tmp_path / "a.py").write_text(KERAS2)
     (tmp_path / "skipped").mkdir()
