@@ -90,7 +90,15 @@ def build_dispatch(rules: Iterable[Rule]) -> dict[type, tuple[Rule, ...]]:
     return {kind: tuple(found) for kind, found in table.items()}
 
 
+_NODE_TYPES: frozenset[type] = frozenset()
+
+
 def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]]) -> None:
+    global _NODE_TYPES
+    if not _NODE_TYPES:
+        _NODE_TYPES = frozenset(_concrete_node_types())
+    # A set lookup on the exact type: `isinstance(x, cst.CSTNode)` goes through ABC machinery.
+    node_types = _NODE_TYPES
     parents = ctx.parents
     scopes = ctx.scopes
     functions = ctx.functions
@@ -124,11 +132,12 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
         parents.append(node)
         for name in names:
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            kind_of_value = type(value)
+            if kind_of_value in node_types:
                 visit(value)
-            elif type(value) is tuple or type(value) is list:
+            elif kind_of_value is tuple or kind_of_value is list:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    if type(item) in node_types:
                         visit(item)
         parents.pop()
         if scoped:
