@@ -1,0 +1,287 @@
+"""KER307, KER313, KER314: names and objects that do not survive a Keras 3 save/load round trip."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ..context import Context, call_keyword, positional_args
+from ..edits import FixSpec, Replace
+from ..model import Severity
+from ..rule import Example, Rule
+from ..layers._common import callee_leaf
+
+# Where a `name=` becomes a layer or variable name.
+_NAMED_APIS = ("layers.", "Input", "Variable", "Model", "Sequential", "models.")
+_NAMED_METHODS = frozenset({"add_weight", "add_variable"})
+# `kernel:0`: the output index TensorFlow appended to variable and tensor names.
+_OUTPUT_INDEX = re.compile(r":\d+$")
+
+
+class LambdaLayerPythonLambda(Rule):
+    """
+    ## Why
+    A `Lambda` layer built from a Python `lambda` is saved as Python bytecode. Keras 3 refuses to
+    load it by default: "Requested the deserialization of a `Lambda` layer whose `function` is a
+    Python lambda … disallowed by default … pass `safe_mode=False`", because loading it runs
+    arbitrary code.
+
+    ## Example
+    ```python
+    x = layers.Lambda(lambda t: t * 2)(x)
+    ```
+
+    ## Use instead
+    ```python
+    @keras.saving.register_keras_serializable()
+    class Double(layers.Layer):
+        def call(self, t):
+            return t * 2
+
+    x = Double()(x)
+    ```
+    or load trusted files with `keras.models.load_model(path, safe_mode=False)`.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    None: whether to trust the file is the user's decision.
+
+    ## References
+    - Catalogue K3-SAV-007.
+    """
+
+    code = "KER307"
+    name = "lambda-layer-python-lambda"
+    message = "A `Lambda` layer holding a Python lambda cannot be loaded by Keras 3 without `safe_mode=False`: use a small custom layer"
+    nodes = (cst.Call,)
+    severity = Severity.INFO
+    examples = (
+        Example("import keras\nx = keras.layers.Lambda(«lambda t: t * 2»)(x)\n"),
+        Example(
+            "import tensorflow as tf\n"
+            "y = tf.keras.layers.Lambda(function=«lambda t: tf.squeeze(t, -1)», name='squeeze')(x)\n"
+        ),
+        Example("from tensorflow.keras.layers import Lambda as L\nlayer = L(«lambda t: t[:, 0]»)\n"),
+    )
+    valid = (
+        "import keras\ndef double(t):\n    return t * 2\nx = keras.layers.Lambda(double)(x)\n",
+        "class Lambda:\n    def __init__(self, f): ...\nx = Lambda(lambda t: t)\n",
+        "import keras\nkey = sorted(items, key=lambda t: t[0])\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        leaf = callee_leaf(node)
+        if leaf is None or not node.args:
+            return
+        function = call_keyword(node, "function")
+        if function is None:
+            positional = positional_args(node)
+            function = positional[0] if positional else None
+        if function is None or not isinstance(function.value, cst.Lambda):
+            return
+        api = ctx.keras_api(node.func)
+        if api is not None and api[0] == "layers.Lambda":
+            ctx.report(function.value)
+
+
+def _named_call(node: cst.Call, ctx: Context) -> bool:
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value in _NAMED_METHODS:
+        return True
+    api = ctx.keras_api(func)
+    return api is not None and api[0].startswith(_NAMED_APIS)
+
+
+class SlashInName(Rule):
+    """
+    ## Why
+    Keras 3 uses `/` to build variable paths (`dense/kernel`), so layer and variable names may not
+    contain it: "Argument `name` must be a string and cannot contain character `/`." Keras 2
+    code used `/` to imitate TensorFlow name scopes.
+
+    ## Example
+    ```python
+    layers.Dense(64, name="block1/dense")
+    ```
+
+    ## Use instead
+    ```python
+    layers.Dense(64, name="block1_dense")
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Safe when the name appears nowhere else in the file; unsafe when the same text appears
+    elsewhere (`model.get_layer("block1/dense")`, a weights mapping), which must change too.
+
+    ## References
+    - Catalogue K3-SAV-013; keras-team/keras#18467.
+    """
+
+    code = "KER313"
+    name = "slash-in-name"
+    message = "Keras 3 layer and variable names cannot contain `/`"
+    nodes = (cst.Call,)
+    fix = "mixed"
+    examples = (
+        Example(
+            'import keras\nx = keras.layers.Dense(64, name=«"block1/dense"»)(x)\n',
+            'import keras\nx = keras.layers.Dense(64, name="block1_dense")(x)\n',
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "class Gate(tf.keras.layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.w = self.add_weight(name=«'gate/w'», shape=(shape[-1],))\n",
+            "import tensorflow as tf\n"
+            "class Gate(tf.keras.layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.w = self.add_weight(name='gate_w', shape=(shape[-1],))\n",
+        ),
+        Example(
+            "from tensorflow.keras import layers\n"
+            'x = layers.Conv2D(8, 3, name=«"stem/conv"»)(x)\n'
+            'frozen = model.get_layer("stem/conv")\n',
+            "from tensorflow.keras import layers\n"
+            'x = layers.Conv2D(8, 3, name="stem_conv")(x)\n'
+            'frozen = model.get_layer("stem/conv")\n',
+            unsafe=True,
+        ),
+        Example('import keras\ninp = keras.Input((3,), name=«f"{prefix}/input"»)\n', None),
+    )
+    valid = (
+        'import keras\nx = keras.layers.Dense(64, name="block1_dense")(x)\n',
+        'import tensorflow as tf\nwith tf.name_scope("a/b"):\n    v = tf.Variable(1.0, name="a/b")\n',
+        'import keras\nopen("data/train.csv", name="a/b")\n',
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        arg = call_keyword(node, "name")
+        if arg is None:
+            return
+        value = arg.value
+        if isinstance(value, cst.SimpleString):
+            if "/" not in value.raw_value or "b" in value.prefix.lower():
+                return
+        elif isinstance(value, cst.FormattedString):
+            if not any(isinstance(p, cst.FormattedStringText) and "/" in p.value for p in value.parts):
+                return
+        else:
+            return
+        if not _named_call(node, ctx):
+            return
+        if not isinstance(value, cst.SimpleString):
+            ctx.report(value)
+            return
+        body = value.raw_value
+        start = len(value.prefix) + len(value.quote)
+        replacement = Replace(value, value.value[:start] + body.replace("/", "_") + value.quote)
+        used_elsewhere = ctx.module.code.count(body) > 1
+        fix = FixSpec.of(not used_elsewhere, "Use `_` instead of `/`", replacement)
+        ctx.report(value, fix=fix)
+
+
+class VariableNameSemantics(Rule):
+    """
+    ## Why
+    In Keras 3 a variable's `.name` is its bare name (`"kernel"`): no `:0` output index and no
+    enclosing layer's scope. The full name is `.path` (`"dense_1/kernel"`). Code written for
+    TensorFlow names silently stops matching: `"kernel:0" in w.name` is always False, and
+    `w.name.split("/")[0]` no longer gives the layer.
+
+    ## Example
+    ```python
+    kernels = [w for w in model.weights if "kernel:0" in w.name]
+    owner = w.name.split("/")[0]
+    ```
+
+    ## Use instead
+    ```python
+    kernels = [w for w in model.weights if "kernel" in w.name]
+    owner = w.path.split("/")[0]
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Unsafe: the fix drops the `:0` suffix and reads `.path` where the scope matters, but what the
+    string logic should match depends on the intent.
+
+    ## References
+    - Catalogue K3-SAV-014 (`w.name`/`w.path` checked on Keras 3.15.1).
+    """
+
+    code = "KER314"
+    name = "variable-name-semantics"
+    message = "Keras 3 variable names have no `:0` suffix and no scope: use `.path` for the full name"
+    nodes = (cst.Comparison, cst.Call)
+    fix = "unsafe"
+    examples = (
+        Example(
+            "import keras\nkernels = [w for w in model.weights if «\"kernel:0\" in w.name»]\n",
+            "import keras\nkernels = [w for w in model.weights if \"kernel\" in w.name]\n",
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\nfor v in model.trainable_variables:\n"
+            "    if «v.name == 'dense/kernel:0'»:\n        print(v)\n"
+            "    owner = «v.name.split('/')»[0]\n",
+            "import tensorflow as tf\nfor v in model.trainable_variables:\n"
+            "    if v.path == 'dense/kernel':\n        print(v)\n"
+            "    owner = v.path.split('/')[0]\n",
+            unsafe=True,
+        ),
+        Example(
+            "from tensorflow import keras\nbiases = [w for w in layer.weights if «w.name.endswith(':0')»]\n",
+            None,
+        ),
+    )
+    valid = (
+        'import keras\nkernels = [w for w in model.weights if "kernel" in w.path]\n',
+        'import keras\nif layer.name == "dense":\n    pass\n',
+        'import keras\nparts = path.split("/")\nstem = file.name.split(".")[0]\n',
+        'import keras\nif "a:0" in text:\n    pass\n',
+    )
+
+    def visit(self, node: cst.Comparison | cst.Call, ctx: Context) -> None:
+        if isinstance(node, cst.Call):
+            self._visit_call(node, ctx)
+            return
+        if len(node.comparisons) != 1:
+            return
+        left, right = node.left, node.comparisons[0].comparator
+        literal, other = (left, right) if isinstance(left, cst.SimpleString) else (right, left)
+        if not isinstance(literal, cst.SimpleString) or not _is_name_attribute(other):
+            return
+        text = literal.raw_value
+        if not _OUTPUT_INDEX.search(text):
+            return
+        stripped = _OUTPUT_INDEX.sub("", text)
+        start = len(literal.prefix) + len(literal.quote)
+        edits = [Replace(literal, literal.value[:start] + stripped + literal.quote)]
+        if "/" in stripped:
+            edits.append(Replace(other.attr, "path"))
+        ctx.report(node, fix=FixSpec.unsafe("Compare without `:0`", *edits))
+
+    def _visit_call(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or not _is_name_attribute(func.value) or not node.args:
+            return
+        method = func.attr.value
+        first = node.args[0].value
+        if not isinstance(first, cst.SimpleString):
+            return
+        if method == "split" and first.raw_value == "/":
+            ctx.report(node, fix=FixSpec.unsafe("Split the variable's `.path`", Replace(func.value.attr, "path")))
+        elif method in ("endswith", "startswith") and _OUTPUT_INDEX.search(first.raw_value):
+            ctx.report(node)
+
+
+def _is_name_attribute(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Attribute) and expr.attr.value == "name"
