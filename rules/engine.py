@@ -117,6 +117,9 @@ def lint(
             return [syntax_finding(source, text, shift, error)]
         except (RecursionError, MemoryError) as error:
             return [_unparsable(source, f"too deeply nested to check ({type(error).__name__})")]
+        except UnicodeError as error:
+            # A lone surrogate (from a bad decode) cannot be handed to the parser.
+            return [_unparsable(source, f"it holds text that is not valid Unicode ({error.reason})")]
         ctx = Context(module, settings, path)
         try:
             run_rules(ctx, rules)
