@@ -1,0 +1,450 @@
+"""KER401, KER402, KER404, KER405: how a Keras 3 layer creates and shapes its state."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import libcst as cst
+
+from ..context import Context, call_keyword, has_star_args, positional_args
+from ..edits import FixSpec, Insert, Replace, remove_arg, rename_keyword
+from ..rule import BACKENDS, Example, Rule
+from ..tables import load_toml
+from ._common import callee_leaf, enclosing_method, is_self, keras_reference, param_name, self_attribute
+
+# Keyword arguments that mean the same for `tf.Variable` and `keras.Variable`.
+_SHARED_VARIABLE_KEYWORDS = frozenset({"trainable", "name", "dtype"})
+
+
+@lru_cache(maxsize=1)
+def _add_weight_table() -> dict:
+    return load_toml("layers_arguments.toml")["add_weight"]
+
+
+def _array_like(expr: cst.BaseExpression, ctx: Context) -> bool:
+    """A literal number or nested list, or a NumPy call: values `keras.Variable` takes as they are."""
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(expr, cst.UnaryOperation):
+        return _array_like(expr.expression, ctx)
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        return all(_array_like(element.value, ctx) for element in expr.elements)
+    if isinstance(expr, cst.Call):
+        qualified = ctx.qualname(expr.func)
+        return qualified is not None and qualified.startswith("numpy.")
+    return False
+
+
+class TfVariableAttribute(Rule):
+    """
+    ## Why
+    Keras 3 layers track `keras.Variable`s (and `add_weight`) only. A `tf.Variable` stored on a
+    layer is invisible to it: on TensorFlow the layer silently has no trainable weights (fit
+    warns "The model does not have any trainable weights" and nothing learns), and JAX or
+    PyTorch cannot use it at all.
+
+    ## Example
+    ```python
+    def build(self, input_shape):
+        self.w = tf.Variable(np.zeros((input_shape[-1], self.units)), trainable=True)
+    ```
+
+    ## Use instead
+    ```python
+    def build(self, input_shape):
+        self.w = keras.Variable(np.zeros((input_shape[-1], self.units)), trainable=True)
+        # or: self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="zeros")
+    ```
+
+    ## Backends
+    All: silent on TensorFlow, an error on JAX and PyTorch.
+
+    ## Fix safety
+    Safe when the initial value is a literal or a NumPy array and only `trainable`, `name`,
+    `dtype` (or `initial_value`, renamed `initializer`) are passed: `keras.Variable` takes the
+    same value. Unsafe when the initial value is a TensorFlow expression such as
+    `tf.zeros(...)`, which must be migrated too (`keras.ops.zeros`). No fix when other
+    `tf.Variable` arguments (`validate_shape`, `constraint`, a second positional) are used.
+
+    ## References
+    - Catalogue K3-LAY-001; keras-io migration guide, "TensorFlow variables tracking".
+    """
+
+    code = "KER401"
+    name = "tf-variable-attribute"
+    message = "A `tf.Variable` on a Keras 3 layer is not tracked: use `keras.Variable` or `self.add_weight`"
+    nodes = (cst.Call,)
+    fix = "mixed"
+    backends = BACKENDS
+    examples = (
+        Example(
+            "import numpy as np\nimport tensorflow as tf\nimport keras\n\n"
+            "class Linear(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        self.w = «tf.Variable»(np.zeros((input_shape[-1], 4)), trainable=True)\n",
+            "import numpy as np\nimport tensorflow as tf\nimport keras\n\n"
+            "class Linear(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        self.w = keras.Variable(np.zeros((input_shape[-1], 4)), trainable=True)\n",
+        ),
+        Example(
+            "import tensorflow as tf\nfrom tensorflow import keras\n\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def __init__(self, **kwargs):\n"
+            "        super().__init__(**kwargs)\n"
+            "        self.scale = «tf.Variable»(initial_value=[1.0, 1.0], name='scale')\n",
+            "import tensorflow as tf\nfrom tensorflow import keras\n\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def __init__(self, **kwargs):\n"
+            "        super().__init__(**kwargs)\n"
+            "        self.scale = keras.Variable(initializer=[1.0, 1.0], name='scale')\n",
+        ),
+        Example(
+            "import tensorflow as tf\nfrom tensorflow.keras import layers\n\n"
+            "class Bias(layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.b = «tf.Variable»(tf.zeros([shape[-1]]))\n",
+            "import tensorflow as tf\nfrom tensorflow.keras import layers\n\n"
+            "class Bias(layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.b = tf.keras.Variable(tf.zeros([shape[-1]]))\n",
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\n\n"
+            "class Gate(tf.keras.Model):\n"
+            "    def build(self, shape):\n"
+            "        self.g = «tf.Variable»(0.5, validate_shape=False)\n",
+            None,
+        ),
+    )
+    valid = (
+        "import keras\nclass L(keras.layers.Layer):\n"
+        "    def build(self, shape):\n        self.w = keras.Variable([1.0])\n",
+        "import tensorflow as tf\nstep = tf.Variable(0, trainable=False)\n",
+        "import tensorflow as tf\nclass Plain:\n    def __init__(self):\n        self.v = tf.Variable(0.0)\n",
+        "import keras\nclass L(keras.layers.Layer):\n"
+        "    def build(self, tf):\n        self.w = tf.Variable([1.0])\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        if callee_leaf(node) != "Variable" or ctx.qualname(node.func) != "tensorflow.Variable":
+            return
+        klass = ctx.klass
+        if klass is None or not ctx.functions or not ctx.is_keras_class(klass):
+            return
+        parent = ctx.parents[-1]
+        if not isinstance(parent, cst.Assign) or not any(self_attribute(t.target) for t in parent.targets):
+            return
+        ctx.report(node.func, fix=self._fix(node, ctx))
+
+    def _fix(self, node: cst.Call, ctx: Context) -> FixSpec | None:
+        if has_star_args(node) or len(positional_args(node)) > 1:
+            return None
+        edits: list = []
+        value = None
+        for arg in node.args:
+            if arg.keyword is None:
+                value = arg.value
+            elif arg.keyword.value == "initial_value":
+                value = arg.value
+                edits.append(rename_keyword(arg, "initializer"))
+            elif arg.keyword.value not in _SHARED_VARIABLE_KEYWORDS:
+                return None
+        reference = keras_reference(ctx, "Variable")
+        if value is None or reference is None:
+            return None
+        code, imports = reference
+        edits.insert(0, Replace(node.func, code))
+        return FixSpec.of(_array_like(value, ctx), "Use `keras.Variable`", *edits, imports=imports)
+
+
+class StateCreatedInCall(Rule):
+    """
+    ## Why
+    Keras 3 traces `call()` symbolically (and JAX compiles it), so state created there — often
+    behind `if not hasattr(self, "w")` — is created on placeholder tensors or inside a traced
+    function. On JAX and PyTorch this fails: "Could not automatically infer the output shape /
+    dtype of '…' … Either the call() method is incorrect, or you need to implement
+    compute_output_spec() / compute_output_shape()".
+
+    ## Example
+    ```python
+    def call(self, x):
+        if not hasattr(self, "w"):
+            self.w = self.add_weight(shape=(x.shape[-1], 4))
+        return x @ self.w
+    ```
+
+    ## Use instead
+    ```python
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], 4))
+
+    def call(self, x):
+        return x @ self.w
+    ```
+
+    ## Backends
+    JAX and PyTorch (TensorFlow tolerates it).
+
+    ## Fix safety
+    None: moving the creation to `build()` needs the shapes it depends on.
+
+    ## References
+    - Catalogue K3-LAY-002; keras-io migration guide, "State-building issues".
+    """
+
+    code = "KER402"
+    name = "state-created-in-call"
+    message = "State created in `call()`: create weights and sublayers in `__init__` or `build()`"
+    nodes = (cst.Call,)
+    backends = frozenset({"jax", "torch"})
+    examples = (
+        Example(
+            "import keras\n\nclass Lazy(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        if not hasattr(self, 'w'):\n"
+            "            self.w = «self.add_weight(shape=(x.shape[-1], 4))»\n"
+            "        return x @ self.w\n"
+        ),
+        Example(
+            "import tensorflow as tf\n\nclass Head(tf.keras.Model):\n"
+            "    def call(self, x):\n"
+            "        self.proj = «tf.keras.layers.Dense(4)»\n"
+            "        self.v = «tf.Variable(0.0)»\n"
+            "        return self.proj(x)\n"
+        ),
+        Example(
+            "from keras import layers\nimport keras\n\nclass Norm(layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        self.scale = «keras.Variable(1.0)»\n"
+            "        return x * self.scale\n"
+        ),
+    )
+    valid = (
+        "import keras\nclass L(keras.layers.Layer):\n"
+        "    def build(self, shape):\n        self.w = self.add_weight(shape=(shape[-1],))\n"
+        "    def call(self, x):\n        y = keras.layers.Dense(2)\n        return x * self.w\n",
+        "import keras\nclass Plain:\n    def call(self, x):\n        self.w = self.add_weight(shape=(2,))\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("add_weight", "add_variable") and is_self(func.value):
+            if enclosing_method(ctx, "call") is not None:
+                ctx.report(node)
+            return
+        parent = ctx.parents[-1]
+        if not isinstance(parent, cst.Assign) or not any(self_attribute(t.target) for t in parent.targets):
+            return
+        qualified = ctx.qualname(func)
+        api = ctx.keras_api(func)
+        creates = qualified == "tensorflow.Variable" or (
+            api is not None and (api[0] == "Variable" or api[0].startswith("layers."))
+        )
+        if creates and enclosing_method(ctx, "call") is not None:
+            ctx.report(node)
+
+
+class BuildInputShapeMethods(Rule):
+    """
+    ## Why
+    Keras 2 passed `build()` a `tf.TensorShape`; Keras 3 passes a plain tuple. TensorShape
+    methods fail: `AttributeError: 'tuple' object has no attribute 'as_list'`, and
+    `input_shape[-1].value` fails because the dimension is already an `int` (or `None`).
+    `isinstance(input_shape, tf.TensorShape)` is now always False.
+
+    ## Example
+    ```python
+    def build(self, input_shape):
+        dims = input_shape.as_list()
+        units = input_shape[-1].value
+    ```
+
+    ## Use instead
+    ```python
+    def build(self, input_shape):
+        dims = list(input_shape)
+        units = input_shape[-1]
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Safe for `.as_list()` -> `list(...)` and for dropping `.value` on the `build()` parameter:
+    the result is the same list of dimensions. The `isinstance` check gets no fix: what the
+    branch should do depends on the code.
+
+    ## References
+    - Catalogue K3-LAY-004.
+    """
+
+    code = "KER404"
+    name = "build-input-shape-methods"
+    message = "`build()` receives a tuple in Keras 3, not a `tf.TensorShape`"
+    nodes = (cst.Call, cst.Attribute)
+    fix = "safe"
+    deprecated = True
+    examples = (
+        Example(
+            "import keras\n\nclass Proj(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        dims = «input_shape.as_list()»\n"
+            "        self.w = self.add_weight(shape=(«input_shape[-1].value», 4))\n",
+            "import keras\n\nclass Proj(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        dims = list(input_shape)\n"
+            "        self.w = self.add_weight(shape=(input_shape[-1], 4))\n",
+        ),
+        Example(
+            "import tensorflow as tf\n\nclass Proj(tf.keras.layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        if «isinstance(shape, tf.TensorShape)»:\n"
+            "            shape = «shape.as_list()»\n",
+            "import tensorflow as tf\n\nclass Proj(tf.keras.layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        if isinstance(shape, tf.TensorShape):\n"
+            "            shape = list(shape)\n",
+        ),
+    )
+    valid = (
+        "import keras\nclass P(keras.layers.Layer):\n"
+        "    def build(self, input_shape):\n        dims = list(input_shape)\n",
+        "import tensorflow as tf\ndef shape_of(t):\n    return t.shape.as_list()\n",
+        "import keras\nclass P(keras.layers.Layer):\n"
+        "    def build(self, input_shape):\n        v = self.table[0].value\n        s = other.as_list()\n",
+    )
+
+    def visit(self, node: cst.Call | cst.Attribute, ctx: Context) -> None:
+        if isinstance(node, cst.Attribute):
+            if node.attr.value != "value" or not isinstance(node.value, cst.Subscript):
+                return
+            if self._shape_param(node.value.value, ctx):
+                ctx.report(node, fix=FixSpec.safe("Drop `.value`", Replace(node, node.value)))
+            return
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            if func.attr.value == "as_list" and not node.args and self._shape_param(func.value, ctx):
+                name = func.value.value  # type: ignore[attr-defined]
+                ctx.report(node, fix=FixSpec.safe("Use `list(...)`", Replace(node, f"list({name})")))
+            return
+        if (
+            isinstance(func, cst.Name)
+            and func.value == "isinstance"
+            and len(node.args) == 2
+            and self._shape_param(node.args[0].value, ctx)
+            and ctx.qualname(node.args[1].value) == "tensorflow.TensorShape"
+        ):
+            ctx.report(node)
+
+    def _shape_param(self, expr: cst.BaseExpression, ctx: Context) -> bool:
+        if not isinstance(expr, cst.Name):
+            return False
+        found = enclosing_method(ctx, "build")
+        return found is not None and param_name(found[1], 1) == expr.value
+
+
+class AddWeightSignature(Rule):
+    """
+    ## Why
+    Keras 2 `add_weight(name, shape, dtype, initializer, …)` took the name first. Keras 3 takes
+    everything but `shape` as keywords and raises: "`name` must be passed as a keyword
+    argument. Received: add_weight('kernel', ...). Use: add_weight(shape=..., name='kernel')"
+    (Keras 3.0 gave `TypeError: Layer.add_weight() got multiple values for argument 'shape'`).
+    The TensorFlow-only arguments `use_resource`, `partitioner`, `getter`, `caching_device` and
+    `synchronization` raise `TypeError: … unexpected keyword argument`.
+
+    ## Example
+    ```python
+    self.kernel = self.add_weight("kernel", (d, units), initializer="glorot_uniform", use_resource=True)
+    ```
+
+    ## Use instead
+    ```python
+    self.kernel = self.add_weight(name="kernel", shape=(d, units), initializer="glorot_uniform")
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Safe for naming the positional arguments in Keras 2 order (`name`, `shape`, `dtype`,
+    `initializer`, `regularizer`, `trainable`, `constraint`) and for dropping `use_resource`
+    (TensorFlow 2 variables are always resource variables). Unsafe for dropping `partitioner`,
+    `getter`, `caching_device` and `synchronization`, which changed how the variable was
+    created or placed.
+
+    ## References
+    - Catalogue K3-LAY-005.
+    """
+
+    code = "KER405"
+    name = "add-weight-signature"
+    message = "Keras 3 `add_weight()` takes `name` and the other arguments as keywords only"
+    nodes = (cst.Call,)
+    fix = "mixed"
+    deprecated = True
+    examples = (
+        Example(
+            "import keras\n\nclass Dense(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        self.kernel = self.add_weight(«\"kernel\"», (input_shape[-1], 4), initializer=\"zeros\")\n",
+            "import keras\n\nclass Dense(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        self.kernel = self.add_weight(name=\"kernel\", shape=(input_shape[-1], 4), initializer=\"zeros\")\n",
+        ),
+        Example(
+            "import tensorflow as tf\n\nclass Emb(tf.keras.layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.table = self.add_weight(«f'{self.name}_table'», shape=(10, 4), «use_resource=True»)\n",
+            "import tensorflow as tf\n\nclass Emb(tf.keras.layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.table = self.add_weight(name=f'{self.name}_table', shape=(10, 4))\n",
+        ),
+        Example(
+            "from tensorflow.keras import layers\n\nclass Big(layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.w = self.add_weight(shape=(10, 4), «partitioner=part», «caching_device='/cpu:0'»)\n",
+            "from tensorflow.keras import layers\n\nclass Big(layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.w = self.add_weight(shape=(10, 4))\n",
+            unsafe=True,
+        ),
+    )
+    valid = (
+        "import keras\nclass D(keras.layers.Layer):\n"
+        "    def build(self, s):\n        self.k = self.add_weight(shape=(s[-1], 4), name='kernel')\n",
+        "import keras\nclass D(keras.layers.Layer):\n"
+        "    def build(self, s):\n        self.k = self.add_weight((s[-1], 4), 'zeros')\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != "add_weight":
+            return
+        positional = positional_args(node)
+        if positional and isinstance(positional[0].value, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+            self._name_positionals(node, positional, ctx)
+        table = _add_weight_table()
+        for arg in node.args:
+            if arg.keyword is None:
+                continue
+            keyword = arg.keyword.value
+            if keyword in table["safe_to_drop"]:
+                fix = FixSpec.safe(f"Remove `{keyword}`", remove_arg(node, arg))
+            elif keyword in table["unsafe_to_drop"]:
+                fix = FixSpec.unsafe(f"Remove `{keyword}`", remove_arg(node, arg))
+            else:
+                continue
+            ctx.report_arg(arg, f"`add_weight({keyword}=)` does not exist in Keras 3", fix=fix)
+
+    def _name_positionals(self, node: cst.Call, positional: list[cst.Arg], ctx: Context) -> None:
+        order = _add_weight_table()["keras2_order"]
+        given = {arg.keyword.value for arg in node.args if arg.keyword is not None}
+        fix = None
+        if not has_star_args(node) and len(positional) <= len(order) and not given & set(order[: len(positional)]):
+            edits = [Insert(arg.value, f"{keyword}=") for arg, keyword in zip(positional, order)]
+            fix = FixSpec.safe("Pass the arguments by keyword", *edits)
+        ctx.report(positional[0].value, fix=fix)
