@@ -1,0 +1,383 @@
+"""What the import and removed-API rules share: the Keras 3 public API, the table of removed
+paths, and a rule base class that reports a table's paths wherever they are spelled.
+
+Paths are relative to the Keras package ("layers.Dense"), as `Context.keras_api` gives them, so
+one table row covers `tf.keras.layers.X`, `keras.layers.X`, `from tensorflow.keras.layers
+import X` and `layers.X` after `from keras import layers`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import ClassVar
+
+import libcst as cst
+
+from ..context import KERAS_PREFIXES, Context, keras_api
+from ..edits import FixSpec, NodeEdit, Replace
+from ..names import dotted_name
+from ..rule import Rule
+from ..tables import load_lines, load_toml
+
+TABLES = ("imports_namespaces.toml", "removed_names.toml")
+
+
+# ----- the Keras 3 API -----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _api() -> tuple[frozenset[str], frozenset[str]]:
+    """Every public name of Keras 3, and those of them that are modules (they have members)."""
+    names = load_lines("keras3_api.txt")
+    modules = frozenset(name.rsplit(".", 1)[0] for name in names if "." in name)
+    return names, modules
+
+
+def full_name(path: str) -> str:
+    return f"keras.{path}" if path else "keras"
+
+
+def exists(path: str) -> bool:
+    """Whether `keras.<path>` works in Keras 3. Members of a class or function are not listed in
+    the API, so `Model.fit` counts as existing; a missing name of a module does not."""
+    names, modules = _api()
+    full = full_name(path)
+    if full in names:
+        return True
+    parts = full.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:cut])
+        if prefix in names:
+            return prefix not in modules
+    return False
+
+
+def is_module(path: str) -> bool:
+    return full_name(path) in _api()[1]
+
+
+@lru_cache(maxsize=1)
+def tf_keras_only() -> frozenset[str]:
+    """Paths that only the `tf.keras` compatibility namespace still serves."""
+    return frozenset(name[len("keras."):] for name in load_lines("tfkeras_only.txt"))
+
+
+def module_api(qualified: str | None) -> tuple[str, str] | None:
+    """`Context.keras_api` for a module named in an import, where the bare prefix counts too:
+    `from tensorflow.python.keras import backend` names `backend` of Keras 2's private copy."""
+    if not qualified:
+        return None
+    for prefix, origin in KERAS_PREFIXES:
+        if qualified == prefix[:-1]:
+            return "", origin
+    return keras_api(qualified)
+
+
+# ----- the table of removed paths --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    code: str
+    path: str
+    to: str | None = None
+    search: tuple[str, ...] = ()
+    fix: str = "none"
+    note: str = ""
+    # The rule rewrites calls of this name itself; the callee is not reported again.
+    call: bool = False
+
+
+@lru_cache(maxsize=1)
+def rows() -> dict[str, Row]:
+    found: dict[str, Row] = {}
+    for table in TABLES:
+        for raw in load_toml(table)["row"]:
+            row = Row(
+                code=raw["code"],
+                path=raw["path"],
+                to=raw.get("to"),
+                search=tuple(raw.get("search", ())),
+                fix=raw.get("fix", "none"),
+                note=raw.get("note", ""),
+                call=raw.get("call", False),
+            )
+            if row.path in found:
+                raise ValueError(f"{table}: two rows for {row.path}")
+            found[row.path] = row
+    return found
+
+
+@lru_cache(maxsize=None)
+def leaves(code: str) -> frozenset[str]:
+    """The last component of each path of one rule: a chain that spells none of them cannot
+    match, which is checked before resolving any name."""
+    return frozenset(row.path.rsplit(".", 1)[-1] for row in rows().values() if row.code == code)
+
+
+def row_for(path: str) -> Row | None:
+    """The most specific row covering `path`."""
+    table = rows()
+    while True:
+        row = table.get(path)
+        if row is not None:
+            return row
+        if "." not in path:
+            return None
+        path = path.rsplit(".", 1)[0]
+
+
+def replacement(row: Row, path: str) -> str | None:
+    """The existing Keras 3 path that replaces `path` (covered by `row`), or None."""
+    if row.to is not None:
+        rest = path[len(row.path):]
+        new = row.to + rest if row.to else rest.lstrip(".")
+    elif row.search and path != row.path:
+        leaf = path.rsplit(".", 1)[-1]
+        new = next(
+            (candidate for candidate in (f"{m}.{leaf}" if m else leaf for m in row.search) if exists(candidate)),
+            None,
+        )
+    else:
+        return None
+    if new is None or not exists(new) or row_for(new) is not None:
+        return None
+    return new
+
+
+def owner(path: str, origin: str) -> str | None:
+    """The code of the rule that reports `path` in a more specific way than KER101."""
+    if origin == "tf.python.keras" or path == "src" or path.startswith("src."):
+        return "KER102"
+    row = row_for(path)
+    if row is not None:
+        return row.code
+    if path in tf_keras_only():
+        return "KER103"
+    return None
+
+
+def parent(path: str) -> str:
+    return path.rsplit(".", 1)[0] if "." in path else ""
+
+
+def leaf(path: str) -> str:
+    return path.rsplit(".", 1)[-1]
+
+
+def depth(path: str) -> int:
+    return path.count(".") + 1 if path else 0
+
+
+# ----- chains ----------------------------------------------------------------------------------
+
+
+def outermost_chain(node: cst.Attribute, ctx: Context) -> bool:
+    """Whether `node` is a whole `a.b.c` expression (not its `a.b`, not a name in an import)."""
+    above = ctx.parents[-1]
+    if type(above) is cst.Attribute:
+        return above.value is not node
+    return not isinstance(above, (cst.ImportAlias, cst.ImportFrom))
+
+
+def descend(expr: cst.BaseExpression, steps: int) -> cst.BaseExpression | None:
+    """`a.b` from `a.b.c.d` with steps=2; None when the chain is shorter."""
+    for _ in range(steps):
+        if not isinstance(expr, cst.Attribute):
+            return None
+        expr = expr.value
+    return expr
+
+
+def spells_any(node: cst.Attribute, words: frozenset[str]) -> bool:
+    """Whether one of the chain's attribute names is in `words`."""
+    expr: cst.BaseExpression = node
+    while isinstance(expr, cst.Attribute):
+        if expr.attr.value in words:
+            return True
+        expr = expr.value
+    return False
+
+
+def root_name(expr: cst.BaseExpression) -> cst.Name | None:
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return expr if isinstance(expr, cst.Name) else None
+
+
+def quoted(path: str) -> str:
+    return f"`{full_name(path)}`"
+
+
+# ----- table-driven rules -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    row: Row
+    path: str
+    # The existing Keras 3 path that replaces `path`; None when there is none.
+    new: str | None
+
+    @property
+    def fixable(self) -> bool:
+        return self.new is not None and self.row.fix != "none"
+
+    @property
+    def safe(self) -> bool:
+        return self.row.fix == "safe"
+
+
+class TableRule(Rule):
+    """Reports the paths of its rows in the table wherever they are spelled: attribute chains,
+    `from ... import` and `import ... as` statements. A chain is fixed by the smallest edit
+    that works: dropping a namespace (`layers.experimental.preprocessing` -> `layers`), renaming
+    the last name, or else spelling the replacement as `ctx.reference` gives it. An import is
+    fixed when all its names move to one public module."""
+
+    nodes = (cst.Attribute, cst.ImportFrom, cst.Import)
+    deprecated = True
+    # `{old}`, `{new}` and `{note}` are filled in per finding.
+    removed_message: ClassVar[str] = "{old} is not in Keras 3: {note}"
+    moved_message: ClassVar[str] = "{old} is not in Keras 3: use {new}"
+
+    def words(self) -> frozenset[str]:
+        return leaves(self.code)
+
+    def resolve(self, path: str, origin: str) -> Match | None:
+        row = row_for(path)
+        if row is None or row.code != self.code:
+            return None
+        return Match(row, path, replacement(row, path))
+
+    def message_for(self, match: Match) -> str:
+        note = match.row.note
+        if match.new is not None:
+            text = self.moved_message.format(old=quoted(match.path), new=quoted(match.new), note=note)
+            return f"{text} ({note})" if note and "{note}" not in self.moved_message else text
+        return self.removed_message.format(old=quoted(match.path), note=note or "it was removed")
+
+    def visit(self, node: cst.CSTNode, ctx: Context) -> None:
+        if type(node) is cst.Attribute:
+            self.visit_chain(node, ctx)  # type: ignore[arg-type]
+        elif type(node) is cst.ImportFrom:
+            self.visit_from_import(node, ctx)  # type: ignore[arg-type]
+        elif type(node) is cst.Import:
+            self.visit_import(node, ctx)  # type: ignore[arg-type]
+
+    # ----- chains --------------------------------------------------------------------------
+
+    def visit_chain(self, node: cst.Attribute, ctx: Context) -> None:
+        if not outermost_chain(node, ctx) or not spells_any(node, self.words()):
+            return
+        api = ctx.keras_api(node)
+        if api is None:
+            return
+        match = self.resolve(*api)
+        if match is None:
+            return
+        row_node = descend(node, depth(match.path) - depth(match.row.path))
+        if not isinstance(row_node, cst.Attribute):
+            # The row's name is the root of the chain: an import bound it, and the import is
+            # where it is reported.
+            return
+        if match.row.call:
+            above = ctx.parents[-1]
+            if isinstance(above, cst.Call) and above.func is node:
+                return
+        fix = self.chain_fix(node, row_node, match, ctx) if match.fixable else None
+        ctx.report(node, self.message_for(match), fix=fix)
+
+    def chain_fix(
+        self, node: cst.Attribute, row_node: cst.Attribute, match: Match, ctx: Context
+    ) -> FixSpec | None:
+        row, new = match.row, match.new
+        assert new is not None
+        title = f"Use {quoted(new)}"
+        if row.to is not None and (row.to == "" or row.path.startswith(row.to + ".")):
+            # A namespace that is dropped: keep the user's own spelling of what stays.
+            kept = descend(row_node, depth(row.path) - depth(row.to))
+            if kept is not None:
+                return FixSpec.of(match.safe, title, Replace(row_node, kept))
+        if row.to is not None and match.path == row.path and parent(row.to) == parent(row.path):
+            return FixSpec.of(match.safe, title, Replace(row_node.attr, leaf(row.to)))
+        reference = ctx.reference(full_name(new))
+        if reference is None:
+            return None
+        text, imports = reference
+        return FixSpec.of(match.safe, title, Replace(node, text), imports=imports)
+
+    # ----- imports -------------------------------------------------------------------------
+
+    def visit_from_import(self, node: cst.ImportFrom, ctx: Context) -> None:
+        if node.relative or node.module is None:
+            return
+        module = dotted_name(node.module)
+        api = module_api(module)
+        if api is None:
+            return
+        module_path, origin = api
+        module_match = self.resolve(module_path, origin)
+        if isinstance(node.names, cst.ImportStar):
+            if module_match is not None:
+                ctx.report(node.module, self.message_for(module_match))
+            return
+        found: list[tuple[cst.ImportAlias, Match | None]] = []
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            if name is None:
+                return
+            path = f"{module_path}.{name}" if module_path else name
+            found.append((alias, self.resolve(path, origin)))
+        if module_match is not None:
+            ctx.report(node.module, self.message_for(module_match), fix=self.module_fix(node, found))
+            return
+        for alias, match in found:
+            if match is None:
+                continue
+            fix = None
+            if match.fixable and parent(match.new) == module_path:  # type: ignore[arg-type]
+                fix = FixSpec.of(match.safe, f"Use {quoted(match.new)}", _rename_alias(alias, leaf(match.new)))  # type: ignore[arg-type]
+            ctx.report(alias.name, self.message_for(match), fix=fix)
+
+    def module_fix(
+        self, node: cst.ImportFrom, found: list[tuple[cst.ImportAlias, Match | None]]
+    ) -> FixSpec | None:
+        """`from old.module import a, b` -> `from keras.new import a, b`, when every name has a
+        replacement in one and the same module."""
+        if not found or any(match is None or not match.fixable for _, match in found):
+            return None
+        homes = {parent(match.new) for _, match in found}  # type: ignore[arg-type]
+        if len(homes) != 1:
+            return None
+        home = homes.pop()
+        assert node.module is not None
+        edits: list[NodeEdit] = [Replace(node.module, full_name(home))]
+        for alias, match in found:
+            new_leaf = leaf(match.new)  # type: ignore[union-attr,arg-type]
+            if new_leaf != dotted_name(alias.name):
+                edits.append(_rename_alias(alias, new_leaf))
+        safe = all(match.safe for _, match in found)  # type: ignore[union-attr]
+        return FixSpec.of(safe, f"Import from `{full_name(home)}`", *edits)
+
+    def visit_import(self, node: cst.Import, ctx: Context) -> None:
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            api = module_api(name)
+            if api is None:
+                continue
+            match = self.resolve(*api)
+            if match is None:
+                continue
+            fix = None
+            if match.fixable and alias.asname is not None and is_module(match.new):  # type: ignore[arg-type]
+                fix = FixSpec.of(match.safe, f"Import {quoted(match.new)}", Replace(alias.name, full_name(match.new)))  # type: ignore[arg-type]
+            ctx.report(alias.name, self.message_for(match), fix=fix)
+
+
+def _rename_alias(alias: cst.ImportAlias, new_name: str) -> Replace:
+    """`old` -> `new as old`, so the code that uses the name keeps working."""
+    if alias.asname is not None:
+        return Replace(alias.name, new_name)
+    return Replace(alias.name, f"{new_name} as {dotted_name(alias.name)}")

@@ -1,0 +1,117 @@
+"""KER106: TensorFlow Addons."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Context, call_keyword, has_star_args
+from ..edits import FixSpec, Replace
+from ..names import dotted_name
+from ..rule import Example, Rule
+
+ADDONS = "tensorflow_addons"
+
+
+def _is_addons(module: str | None) -> bool:
+    return module == ADDONS or (module or "").startswith(ADDONS + ".")
+
+
+class TensorflowAddons(Rule):
+    """
+    ## Why
+    TensorFlow Addons (`tfa`) reached end of life in May 2024 and does not work with Keras 3:
+    its layers, optimizers and losses subclass Keras 2 classes and use TensorFlow internals.
+    Several of its APIs have Keras 3 counterparts: `tfa.optimizers.AdamW` ->
+    `keras.optimizers.AdamW`, `tfa.optimizers.LAMB` -> `keras.optimizers.Lamb`,
+    `tfa.activations.gelu` -> `keras.activations.gelu` (whose default is `approximate=False`,
+    where `tfa`'s was `True`), `tfa.losses.SigmoidFocalCrossEntropy` ->
+    `keras.losses.BinaryFocalCrossentropy`. `tfa.layers.WeightNormalization` has none.
+
+    ## Example
+    ```python
+    import tensorflow_addons as tfa
+    opt = tfa.optimizers.AdamW(weight_decay=1e-4, learning_rate=1e-3)
+    ```
+
+    ## Use instead
+    ```python
+    import keras
+    opt = keras.optimizers.AdamW(weight_decay=1e-4, learning_rate=1e-3)
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    The import is reported without a fix. `tfa.optimizers.AdamW(...)` gets an unsafe fix when
+    every argument is a keyword and `weight_decay=` is given (the first positional argument of
+    `tfa`'s AdamW is `weight_decay`, Keras's is `learning_rate`, and Keras's default weight decay
+    is 0.004): Keras multiplies the weight decay by the learning rate at each step
+    (`variable - variable * wd * lr`) where `tfa` did not (`variable - variable * wd`), so scale
+    `weight_decay` by `1 / learning_rate` to keep the same decay.
+
+    ## References
+    - Catalogue K3-IMP-007; keras-io commit 991b905503 (examples/vision/eanet.py);
+      `keras/src/optimizers/base_optimizer.py` `_apply_weight_decay`.
+    """
+
+    code = "KER106"
+    name = "tensorflow-addons"
+    message = "TensorFlow Addons does not support Keras 3: replace its APIs with Keras 3 ones"
+    nodes = (cst.Import, cst.ImportFrom, cst.Call)
+    fix = "unsafe"
+    deprecated = True
+    examples = (
+        Example("import «tensorflow_addons» as tfa\n", None),
+        Example("from «tensorflow_addons.layers» import WeightNormalization\n", None),
+        Example(
+            "import keras\nimport «tensorflow_addons» as tfa\n"
+            "opt = «tfa.optimizers.AdamW»(weight_decay=1e-4, learning_rate=1e-3)\n",
+            "import keras\nimport tensorflow_addons as tfa\n"
+            "opt = keras.optimizers.AdamW(weight_decay=1e-4, learning_rate=1e-3)\n",
+            unsafe=True,
+        ),
+        Example(
+            "from «tensorflow_addons» import optimizers\nopt = «optimizers.AdamW»(weight_decay=1e-4)\n",
+            "from tensorflow_addons import optimizers\nimport keras\nopt = keras.optimizers.AdamW(weight_decay=1e-4)\n",
+            unsafe=True,
+        ),
+        # The first positional argument is the weight decay for tfa, the learning rate for Keras.
+        Example("import keras\nimport «tensorflow_addons» as tfa\nopt = «tfa.optimizers.AdamW»(1e-4)\n", None),
+    )
+    valid = (
+        "import keras\nopt = keras.optimizers.AdamW(weight_decay=1e-4)\n",
+        "import tensorflow_addons_extras as tfa\n",
+        "def f(tfa):\n    return tfa.optimizers.AdamW(weight_decay=1e-4)\n",
+    )
+
+    def visit(self, node: cst.CSTNode, ctx: Context) -> None:
+        if type(node) is cst.Call:
+            self._call(node, ctx)  # type: ignore[arg-type]
+        elif type(node) is cst.Import:
+            for alias in node.names:  # type: ignore[union-attr]
+                if _is_addons(dotted_name(alias.name)):
+                    ctx.report(alias.name)
+        elif type(node) is cst.ImportFrom:
+            if not node.relative and node.module is not None and _is_addons(dotted_name(node.module)):  # type: ignore[union-attr]
+                ctx.report(node.module)  # type: ignore[union-attr]
+
+    def _call(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "AdamW"):
+            return
+        if ctx.qualname(func) != "tensorflow_addons.optimizers.AdamW":
+            return
+        message = (
+            "`tfa.optimizers.AdamW` -> `keras.optimizers.AdamW`: pass every argument by keyword, "
+            "`weight_decay=` included (Keras also multiplies it by the learning rate)"
+        )
+        keywords_only = all(arg.keyword is not None for arg in node.args) and not has_star_args(node)
+        if not keywords_only or call_keyword(node, "weight_decay") is None:
+            ctx.report(func, message)
+            return
+        reference = ctx.reference("keras.optimizers.AdamW")
+        fix = None
+        if reference is not None:
+            fix = FixSpec.unsafe("Use `keras.optimizers.AdamW`", Replace(func, reference[0]), imports=reference[1])
+        ctx.report(func, message, fix=fix)

@@ -1,0 +1,245 @@
+"""KER101: Keras reached through TensorFlow (`tf.keras`, `tensorflow.keras`)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Context
+from ..edits import FixSpec, Replace
+from ..names import dotted_name
+from ..rule import Example, Rule
+from ._common import exists, full_name, is_module, module_api, outermost_chain, owner
+
+# Modules whose `keras` attribute is the Keras 2 API (or, with TF >= 2.16, its compat shim).
+TF_MODULES = frozenset({"tensorflow", "tensorflow.compat.v1", "tensorflow.compat.v2"})
+TF_KERAS = frozenset(f"{module}.keras" for module in TF_MODULES)
+
+
+def _tf_keras_node(node: cst.Attribute, ctx: Context) -> cst.Attribute | None:
+    """The `tf.keras` part of a chain that spells it (`tf.keras.layers.Dense`); None for a chain
+    whose root was imported from `tensorflow.keras` (its import is what gets reported)."""
+    expr: cst.BaseExpression = node
+    while isinstance(expr, cst.Attribute):
+        if expr.attr.value == "keras" and ctx.qualname(expr) in TF_KERAS:
+            return expr
+        expr = expr.value
+    return None
+
+
+class TfKerasNamespace(Rule):
+    """
+    ## Why
+    Keras 3 is its own package, `keras`. With TensorFlow >= 2.16, `tf.keras` only forwards to a
+    compatibility shim of it; without TensorFlow (JAX or PyTorch backend) it does not exist at
+    all: `ModuleNotFoundError: No module named 'tensorflow'`. Importing Keras through
+    TensorFlow also ties code that could run on every backend to TensorFlow.
+
+    The fix is applied only where the name exists in Keras 3 (checked against the public API of
+    Keras 3.15.1). A few names live on only in the `tf.keras` shim (see KER103) and names that
+    Keras 3 removed have their own rules (KER102-KER113, KER603-KER608): this rule leaves those
+    to them, and does not rewrite a `from tensorflow.keras... import` that mixes them in.
+
+    ## Example
+    ```python
+    import tensorflow as tf
+    from tensorflow import keras
+    from tensorflow.keras.layers import Dense
+
+    model = tf.keras.Sequential([Dense(10)])
+    ```
+
+    ## Use instead
+    ```python
+    import keras
+    from keras.layers import Dense
+
+    model = keras.Sequential([Dense(10)])
+    ```
+
+    ## Backends
+    All: it is the first step of every migration.
+
+    ## Fix safety
+    Safe: the Keras 3 name is the same object the `tf.keras` shim forwards to. `import
+    tensorflow.keras` (without `as`) and `from tensorflow import keras, ...` with other names are
+    reported without a fix: they bind more than Keras.
+
+    ## References
+    - Catalogue K3-IMP-001; Keras migration guide, "Replace your imports".
+    """
+
+    code = "KER101"
+    name = "tf-keras-namespace"
+    message = "Keras is imported through TensorFlow: import `keras` itself"
+    nodes = (cst.Attribute, cst.ImportFrom, cst.Import)
+    fix = "safe"
+    examples = (
+        Example(
+            "import tensorflow as tf\nmodel = «tf.keras.Sequential»([«tf.keras.layers.Dense»(1)])\n",
+            "import tensorflow as tf\nimport keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\n",
+        ),
+        Example(
+            "«from tensorflow import keras»\nmodel = keras.Model()\n",
+            "import keras\nmodel = keras.Model()\n",
+        ),
+        Example(
+            "«from tensorflow import keras as K»\nx = K.layers.Dense(1)\n",
+            "import keras as K\nx = K.layers.Dense(1)\n",
+        ),
+        Example(
+            "from «tensorflow.keras.layers» import Dense, Dropout\n",
+            "from keras.layers import Dense, Dropout\n",
+        ),
+        Example(
+            "from «tensorflow.keras» import layers, Model\n",
+            "from keras import layers, Model\n",
+        ),
+        Example(
+            "import «tensorflow.keras» as K\nimport «tensorflow.keras.backend» as B\n",
+            "import keras as K\nimport keras.backend as B\n",
+        ),
+        Example(
+            "import «tensorflow.keras» as keras\n",
+            "import keras\n",
+        ),
+        Example(
+            "import tensorflow as tf\nimport keras\nloss = «tf.compat.v1.keras.losses.Huber»()\n",
+            "import tensorflow as tf\nimport keras\nloss = keras.losses.Huber()\n",
+        ),
+        Example(
+            "import tensorflow as tf\n«from tensorflow import keras»\nx = «tf.keras.layers.Dense»(1)\n",
+            "import tensorflow as tf\nimport keras\nx = keras.layers.Dense(1)\n",
+        ),
+        # A name that exists only in the tf.keras shim blocks the rewrite of the whole import.
+        Example("from «tensorflow.keras.backend» import int_shape, floatx\n", None),
+        Example("import tensorflow as tf\nx = «tf.keras.layers.NoSuchLayer»\n", None),
+        Example("import «tensorflow.keras»\n", None),
+        Example("from tensorflow import «keras», nn\n", None),
+    )
+    valid = (
+        "import keras\nfrom keras import layers\nmodel = keras.Sequential([layers.Dense(1)])\n",
+        "def build(tf):\n    return tf.keras.layers.Dense(1)\n",
+        "import tensorflow as tf\nx = tf.constant(1.0)\n",
+        "import my_lib as tf\nx = tf.keras.layers.Dense(1)\n",
+        # Handled by the rules that know what replaces them.
+        "import tensorflow as tf\nx = tf.keras.layers.experimental.preprocessing.Rescaling(1.0)\n",
+        "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n",
+        "from tensorflow.keras.optimizers.legacy import Adam\n",
+        "import tensorflow as tf\nk = tf.keras.backend.int_shape\n",
+        "from tensorflow.python.keras.layers import Dense\n",
+        "from tf_keras import layers\n",
+    )
+
+    def visit(self, node: cst.CSTNode, ctx: Context) -> None:
+        if type(node) is cst.Attribute:
+            self._chain(node, ctx)  # type: ignore[arg-type]
+        elif type(node) is cst.ImportFrom:
+            self._from_import(node, ctx)  # type: ignore[arg-type]
+        elif type(node) is cst.Import:
+            self._import(node, ctx)  # type: ignore[arg-type]
+
+    def _chain(self, node: cst.Attribute, ctx: Context) -> None:
+        if not outermost_chain(node, ctx) or not _spells_keras(node):
+            return
+        api = ctx.keras_api(node)
+        if api is None or api[1] != "tf.keras":
+            return
+        prefix = _tf_keras_node(node, ctx)
+        if prefix is None:
+            return
+        path = api[0]
+        if owner(path, api[1]) is not None:
+            return
+        if not exists(path):
+            ctx.report(node, f"`{full_name(path)}` does not exist in Keras 3")
+            return
+        fix = None
+        reference = ctx.reference("keras")
+        if reference is not None:
+            fix = FixSpec.safe("Use `keras`", Replace(prefix, reference[0]), imports=reference[1])
+        ctx.report(node, fix=fix)
+
+    def _from_import(self, node: cst.ImportFrom, ctx: Context) -> None:
+        if node.relative or node.module is None:
+            return
+        module = dotted_name(node.module)
+        if module in TF_MODULES:
+            self._keras_from_tensorflow(node, ctx)
+            return
+        api = module_api(module)
+        if api is None or api[1] != "tf.keras":
+            return
+        module_path = api[0]
+        if owner(module_path, "tf.keras") is not None:
+            return
+        if isinstance(node.names, cst.ImportStar):
+            names: list[str] = []
+        else:
+            names = [dotted_name(alias.name) or "" for alias in node.names]
+        paths = [f"{module_path}.{name}" if module_path else name for name in names]
+        owned = [owner(path, "tf.keras") for path in paths]
+        if names and all(owned):
+            return
+        if not is_module(module_path):
+            ctx.report(node.module, f"`{full_name(module_path)}` does not exist in Keras 3")
+            return
+        missing = [name for name, path, who in zip(names, paths, owned) if who or not exists(path)]
+        if missing:
+            listed = ", ".join(f"`{name}`" for name in missing)
+            ctx.report(
+                node.module,
+                f"Keras is imported through TensorFlow, but {listed} "
+                f"{'does' if len(missing) == 1 else 'do'} not exist in `{full_name(module_path)}` "
+                "of Keras 3: move the other names to a `keras` import",
+            )
+            return
+        ctx.report(
+            node.module,
+            fix=FixSpec.safe(f"Import from `{full_name(module_path)}`", Replace(node.module, full_name(module_path))),
+        )
+
+    def _keras_from_tensorflow(self, node: cst.ImportFrom, ctx: Context) -> None:
+        """`from tensorflow import keras [as K]` -> `import keras [as K]`."""
+        if isinstance(node.names, cst.ImportStar):
+            return
+        aliases = [alias for alias in node.names if dotted_name(alias.name) == "keras"]
+        if not aliases:
+            return
+        if len(node.names) > 1:
+            ctx.report(aliases[0].name, "Keras is imported through TensorFlow: import it with `import keras`")
+            return
+        alias = aliases[0]
+        text = "import keras"
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name) and alias.asname.name.value != "keras":
+            text = f"import keras as {alias.asname.name.value}"
+        ctx.report(node, fix=FixSpec.safe(f"Use `{text}`", Replace(node, text)))
+
+    def _import(self, node: cst.Import, ctx: Context) -> None:
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            api = module_api(name)
+            if api is None or api[1] != "tf.keras" or owner(api[0], "tf.keras") is not None:
+                continue
+            if not name or not name.startswith(("tensorflow.keras", "tensorflow.compat.")):
+                continue
+            path = api[0]
+            if alias.asname is None:
+                ctx.report(alias.name, "Keras is imported through TensorFlow: use `import keras`")
+            elif not (path == "" or is_module(path)):
+                ctx.report(alias.name, f"`{full_name(path)}` is not a module of Keras 3")
+            elif isinstance(alias.asname.name, cst.Name) and alias.asname.name.value == "keras" and path == "":
+                ctx.report(
+                    alias.name,
+                    fix=FixSpec.safe("Use `import keras`", Replace(alias.name, "keras", end=alias.asname)),
+                )
+            else:
+                ctx.report(alias.name, fix=FixSpec.safe(f"Import `{full_name(path)}`", Replace(alias.name, full_name(path))))
+
+
+def _spells_keras(node: cst.Attribute) -> bool:
+    expr: cst.BaseExpression = node
+    while isinstance(expr, cst.Attribute):
+        if expr.attr.value == "keras":
+            return True
+        expr = expr.value
+    return False

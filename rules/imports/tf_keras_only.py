@@ -1,0 +1,91 @@
+"""KER103: names that only the `tf.keras` compatibility shim still has."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..context import Context
+from ..names import dotted_name
+from ..rule import Example, Rule
+from ._common import full_name, module_api, outermost_chain, row_for, tf_keras_only
+
+
+def _shim_only(path: str) -> bool:
+    # Names with a rule of their own (ThresholdedReLU, ImageDataGenerator, ...) are left to it.
+    return path in tf_keras_only() and row_for(path) is None
+
+
+class TfKerasOnlyName(Rule):
+    """
+    ## Why
+    With TensorFlow >= 2.16 and Keras >= 3.3.2, `tf.keras` is a compatibility shim
+    (`keras._tf_keras`) that still serves some Keras 2 names which Keras 3 itself does not
+    have, mostly `keras.backend` functions such as `int_shape`, `eval`, `get_value`,
+    `batch_dot` or `rnn`. The code works today through `tf.keras`, so rewriting it to `keras`
+    (KER101) would break it: `AttributeError: module 'keras.backend' has no attribute
+    'int_shape'`. It breaks too on the JAX and PyTorch backends, where `tf.keras` is not
+    available.
+
+    ## Example
+    ```python
+    import tensorflow as tf
+    shape = tf.keras.backend.int_shape(x)
+    ```
+
+    ## Use instead
+    ```python
+    from keras import ops
+    shape = ops.shape(x)
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    No fix: each name needs its own replacement (for `keras.backend` functions mostly a
+    `keras.ops` function; see the KER2xx rules).
+
+    ## References
+    - Catalogue K3-IMP-003; Keras 3.3.2 release notes; `keras/src/legacy/backend.py`.
+    """
+
+    code = "KER103"
+    name = "tf-keras-only-name"
+    message = "Only the `tf.keras` shim has this name: Keras 3 does not"
+    nodes = (cst.Attribute, cst.ImportFrom)
+    examples = (
+        Example("import tensorflow as tf\nshape = «tf.keras.backend.int_shape»(x)\n", None),
+        Example("from tensorflow.keras import backend as K\nv = «K.get_value»(x)\n", None),
+        Example("import tensorflow.keras.backend as K\n«K.set_value»(v, 1)\n", None),
+        Example("from tensorflow.keras.backend import «batch_dot», floatx\n", None),
+    )
+    valid = (
+        "import keras\nshape = keras.ops.shape(x)\n",
+        "import keras\nK = keras.backend\nK.floatx()\n",
+        "def f(tf):\n    return tf.keras.backend.int_shape(x)\n",
+        "import tensorflow as tf\nx = tf.keras.layers.ThresholdedReLU()\n",
+        "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n",
+    )
+
+    def visit(self, node: cst.CSTNode, ctx: Context) -> None:
+        if type(node) is cst.Attribute:
+            if not outermost_chain(node, ctx):  # type: ignore[arg-type]
+                return
+            api = ctx.keras_api(node)  # type: ignore[arg-type]
+            if api is not None and api[1] == "tf.keras" and _shim_only(api[0]):
+                ctx.report(node, self._message(api[0]))
+            return
+        assert isinstance(node, cst.ImportFrom)
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        api = module_api(dotted_name(node.module))
+        if api is None or api[1] != "tf.keras":
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            path = f"{api[0]}.{name}" if api[0] else name
+            if name and _shim_only(path):
+                ctx.report(alias.name, self._message(path))
+
+    def _message(self, path: str) -> str:
+        return f"`{full_name(path)}` works only through the `tf.keras` shim: Keras 3 does not have it"
