@@ -107,11 +107,17 @@ def discover(
     loops are detected by the real path of each folder.
     """
     for root in paths:
-        if root.is_file() or (root.exists() and not root.is_dir()):
+        if root.is_file():
             yield root, None
+            continue
+        if root.is_symlink() and not root.exists():
+            yield root, "a broken symbolic link"
             continue
         if not root.exists():
             yield root, "no such file or directory"
+            continue
+        if not root.is_dir():
+            yield root, "not a regular file"  # a FIFO or device would block or never end
             continue
         seen: set[str] = set()
         ignores: list[tuple[Path, pathspec.PathSpec]] = []
@@ -168,4 +174,12 @@ def _walk(folder: Path, is_excluded, suffixes, seen: set[str], ignores) -> Itera
         elif entry.name.endswith(suffixes):
             if is_excluded(path) or _ignored(path, False, ignores):
                 continue
-            yield path, None
+            try:
+                regular = entry.is_file()
+            except OSError:
+                regular = False
+            if regular:
+                yield path, None
+            elif entry.is_symlink() and not path.exists():
+                yield path, "a broken symbolic link"
+            # Sockets, FIFOs and devices named *.py are not source files: skip them silently.

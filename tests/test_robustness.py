@@ -1,0 +1,185 @@
+"""Bad input for the engine and the CLI: clear messages, no crash, no file written wrongly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from kerasfix.rules import Settings, apply_fixes, fix, lint
+from kerasfix.server.cli import Outcome, _process, main
+
+EXAMPLES = Path(__file__).parent / "examples"
+KERAS2 = "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
+
+
+def _parses(text: str) -> bool:
+    try:
+        cst.parse_module(text.lstrip("\ufeff"))
+    except Exception:  # noqa: BLE001 - any parser failure means "does not parse"
+        return False
+    return True
+
+
+# ----- bad input through the CLI -------------------------------------------------------------
+
+BAD_INPUTS = {
+    "bom": ("\ufeff" + KERAS2).encode(),
+    "crlf": KERAS2.replace("\n", "\r\n").encode(),
+    "mixed-endings": b"import tensorflow as tf\r\nx = 1\ropt = tf.keras.optimizers.Adam(lr=1e-3)\n",
+    "tabs": b"import tensorflow as tf\nif True:\n\topt = tf.keras.optimizers.Adam(lr=1e-3)\n",
+    "nul-byte": b"import tensorflow as tf\nx = 1\x00\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n",
+    "long-line": b"import tensorflow as tf\nx = '" + b"a" * 100_000 + b"'\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n",
+    "deep-nesting": b"import tensorflow as tf\nx = " + b"(" * 500 + b"tf.keras.optimizers.Adam(lr=1e-3)" + b")" * 500 + b"\n",
+    "deep-calls": b"import tensorflow as tf\nx = " + b"f(" * 500 + b"tf.keras.optimizers.Adam(lr=1e-3)" + b")" * 500 + b"\n",
+    "empty": b"",
+    "only-comments": b"# tensorflow keras\n# nothing else\n",
+    "latin-1-undeclared": b"import tensorflow as tf\n# caf\xe9\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_through_the_cli(tmp_path, capsys, name):
+    path = tmp_path / f"{name}.py"
+    data = BAD_INPUTS[name]
+    path.write_bytes(data)
+    code = main(["check", str(path), "--fix", "--select", "KER601"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    after = path.read_bytes()
+    if name == "latin-1-undeclared":
+        assert code == 2 and "not valid UTF-8" in captured.err and after == data
+        return
+    assert code in (0, 1)
+    text = after.decode("utf-8")
+    if after != data:
+        assert _parses(text)
+        # Every byte outside the edit is kept: only `lr` became `learning_rate`.
+        assert after == data.replace(b"(lr=", b"(learning_rate=")
+    if name == "nul-byte":
+        assert after == data and "KER001" in captured.out
+
+
+def test_ten_megabytes_of_code(tmp_path):
+    block = (
+        "class Layer{i}(tf.keras.layers.Layer):\n"
+        "    def call(self, x):\n"
+        "        return tf.reduce_sum(x) + {i}\n\n"
+        "opt{i} = tf.keras.optimizers.Adam(lr=1e-3)\n\n"
+    )
+    text = "import tensorflow as tf\n\n" + "".join(block.format(i=i) for i in range(70_000))
+    assert len(text) > 10_000_000
+    path = tmp_path / "huge.py"
+    path.write_text(text)
+    result = subprocess.run(
+        [sys.executable, "-m", "kerasfix.server", "check", str(path), "--select", "KER601", "--statistics"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "70000\tKER601" in result.stdout
+
+
+def test_file_that_vanishes_during_the_run_is_named(tmp_path):
+    path = tmp_path / "gone.py"
+    path.write_text(KERAS2)
+    path.unlink()
+    outcome: Outcome = _process(str(path), Settings(), "check", False)
+    assert outcome.error is not None and "removed during the run" in outcome.error
+
+
+def test_fifo_and_broken_symlink_are_not_read(tmp_path, capsys):
+    os.mkfifo(tmp_path / "pipe.py")
+    os.symlink(tmp_path / "missing.py", tmp_path / "dangling.py")
+    (tmp_path / "real.py").write_text(KERAS2)
+    assert main(["check", str(tmp_path), "--select", "KER601", "--output-format", "concise"]) == 2
+    captured = capsys.readouterr()
+    assert "dangling.py: a broken symbolic link" in captured.err
+    assert "real.py:2:32: KER601" in captured.out
+    assert main(["check", str(tmp_path / "pipe.py")]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
+def test_directory_without_permission_is_named(tmp_path, capsys, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (tmp_path / "ok.py").write_text(KERAS2)
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert main(["check", str(tmp_path), "--select", "KER601", "--jobs", "1"]) == 2
+    assert "locked: permission denied" in capsys.readouterr().err
+
+
+def test_checking_never_runs_the_code(tmp_path):
+    marker = tmp_path / "side-effect"
+    code = (
+        "import pathlib\n"
+        f"pathlib.Path({str(marker)!r}).write_text('ran')\n"
+        "import tensorflow as tf\n"
+        "opt = tf.keras.optimizers.Adam(lr=1e-3)\n"
+    )
+    (tmp_path / "evil.py").write_text(code)
+    (tmp_path / "pyproject.toml").write_text('[tool.kerasfix]\nselect = ["KER601"]\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "kerasfix.server", "check", str(tmp_path), "--fix", "--unsafe-fixes"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+
+
+# ----- fuzzing the engine --------------------------------------------------------------------
+
+SEEDS = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.py"))] + [
+    KERAS2,
+    "import tensorflow as tf\nfrom tensorflow import keras\n\nclass L(keras.layers.Layer):\n"
+    "    def __init__(self, units):\n        super().__init__()\n        self.units = units\n"
+    "    def call(self, x):\n        return tf.where(x > 0, tf.reduce_sum(x), tf.gather(x, [0]))\n",
+]
+
+
+@st.composite
+def mutated(draw):
+    text = draw(st.sampled_from(SEEDS))
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["insert", "delete", "truncate"]))
+        at = draw(st.integers(0, len(text)))
+        if kind == "insert":
+            piece = draw(st.sampled_from(["(", ")", ":", "\n", "    ", "tf.", "keras.", "lr=", "#", '"', "x", "日本🙂", "\r\n", "\t"]))
+            text = text[:at] + piece + text[at:]
+        elif kind == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 20)):]
+        else:
+            text = text[:at]
+    return text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_fuzzed_edits(text):
+    findings = lint(text, "fuzz.py")
+    for finding in findings:
+        assert 0 <= finding.span.start <= finding.span.end <= len(text)
+        if finding.fix is not None:
+            edits = finding.fix.edits
+            assert all(0 <= e.start <= e.end <= len(text) for e in edits)
+            alone, applied = apply_fixes(text, [finding.fix])
+            if applied:
+                # The fix touches only its own ranges.
+                first, last = min(e.start for e in edits), max(e.end for e in edits)
+                assert alone[:first] == text[:first]
+                assert alone[len(alone) - (len(text) - last):] == text[last:]
+    if _parses(text):
+        once = fix(text, "fuzz.py", unsafe=True).source
+        assert _parses(once)
+        assert fix(once, "fuzz.py", unsafe=True).source == once
