@@ -11,7 +11,7 @@ import libcst as cst
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from kerasfix.rules import Settings, apply_fixes, fix, lint
+from kerasfix.rules import Settings, all_rules, apply_fixes, fix, lint
 from kerasfix.server.cli import Outcome, _process, main
 
 EXAMPLES = Path(__file__).parent / "examples"
@@ -140,12 +140,25 @@ def test_checking_never_runs_the_code(tmp_path):
 
 # ----- fuzzing the engine --------------------------------------------------------------------
 
+# Real Keras 2 code: the shipped programs, every rule's own examples, and slices of a real
+# project when the corpus cache has one (tests/corpora.py).
 SEEDS = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.py"))] + [
+    example.source for rule in all_rules() for example in rule.examples
+] + [
     KERAS2,
     "import tensorflow as tf\nfrom tensorflow import keras\n\nclass L(keras.layers.Layer):\n"
     "    def __init__(self, units):\n        super().__init__()\n        self.units = units\n"
     "    def call(self, x):\n        return tf.where(x > 0, tf.reduce_sum(x), tf.gather(x, [0]))\n",
 ]
+
+
+_CORPUS = Path(os.environ.get("KERASFIX_TEST_CACHE", Path.home() / ".cache" / "kerasfix-tests")) / "corpora" / "spektral"
+for _path in sorted(_CORPUS.rglob("*.py"))[:40]:
+    SEEDS.append(_path.read_text(encoding="utf-8", errors="replace")[:6000])
+
+# The normal run tries a few dozen inputs; the long run (not part of the suite) many more:
+#   KERASFIX_FUZZ_EXAMPLES=20000 python3 -m pytest tests/test_robustness.py -k fuzzed
+FUZZ_EXAMPLES = int(os.environ.get("KERASFIX_FUZZ_EXAMPLES", "60"))
 
 
 @st.composite
@@ -164,7 +177,7 @@ def mutated(draw):
     return text
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_fuzzed_edits(text):
     findings = lint(text, "fuzz.py")
