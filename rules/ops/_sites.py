@@ -171,9 +171,18 @@ def _produces_keras_tensor(value: cst.BaseExpression, names: set[str], layers: s
             return api is not None and api[0].startswith("layers.")
         if isinstance(callee, cst.Name) and callee.value in layers:
             return True
-        # An op on KerasTensors gives a KerasTensor (or fails, which another finding reports).
-        qualified = ctx.qualname(callee) or ""
-        return qualified.startswith(("tensorflow.", "keras.ops.", "keras.layers."))
+        # An op on KerasTensors gives a KerasTensor (or fails, which another finding reports);
+        # other Keras calls (`keras.Model(inputs, outputs)`) do not.
+        api = ctx.keras_api(callee)
+        if api is not None:
+            return api[0].startswith("ops.")
+        return (ctx.qualname(callee) or "").startswith("tensorflow.")
+    if isinstance(value, cst.BinaryOperation):
+        return _produces_keras_tensor(value.left, names, layers, ctx) or _produces_keras_tensor(
+            value.right, names, layers, ctx
+        )
+    if isinstance(value, cst.Subscript):
+        return _produces_keras_tensor(value.value, names, layers, ctx)
     return _mentions(value, names)
 
 

@@ -415,6 +415,9 @@ def _t_split(rewrite: Rewrite) -> bool:
         numbers = [_int_literal(e.value) for e in value.elements if not isinstance(e, cst.StarredElement)]
         if len(numbers) != len(value.elements) or None in numbers or len(numbers) < 1:
             return False
+        # Only the last size may be -1 ("the rest"): it is the one the indices leave out.
+        if any(size < 0 for size in numbers[:-1]):
+            return False
         indices, total = [], 0
         for size in numbers[:-1]:
             total += size
