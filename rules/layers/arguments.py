@@ -1,0 +1,628 @@
+"""KER409-KER416, KER430: layer constructor arguments that Keras 3 removed, moved or limits to
+one backend."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import libcst as cst
+
+from ..context import Context, call_keyword
+from ..edits import FixSpec, Insert, append_arg, remove_arg, rename_keyword
+from ..model import Severity
+from ..rule import Example, Rule
+from ..tables import load_toml
+from ._common import callee_leaf, keras_reference
+
+
+def _tables() -> dict:
+    return load_toml("layers_arguments.toml")
+
+
+@lru_cache(maxsize=1)
+def _rnn_layers() -> frozenset[str]:
+    return frozenset(_tables()["rnn"]["layers"])
+
+
+def keras_layer(node: cst.Call, ctx: Context, names: frozenset[str] | tuple[str, ...]) -> str | None:
+    """The layer's class name when `node` constructs one of the Keras layers `names`."""
+    leaf = callee_leaf(node)
+    if leaf not in names:
+        return None
+    api = ctx.keras_api(node.func)
+    if api is None or api[0] not in (f"layers.{leaf}", leaf):
+        return None
+    return leaf
+
+
+def _is_false(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value in ("False", "None")
+
+
+class RnnTimeMajorConstants(Rule):
+    """
+    ## Why
+    Keras 3 recurrent layers are batch-major only and have no `constants` call argument:
+    `LSTM(64, time_major=True)` raises "Unrecognized keyword arguments passed to LSTM:
+    {'time_major': True}", and `rnn(x, constants=c)` raises `TypeError: … got an unexpected
+    keyword argument 'constants'`.
+
+    ## Example
+    ```python
+    outputs = layers.LSTM(64, time_major=True, return_sequences=True)(x)
+    ```
+
+    ## Use instead
+    ```python
+    x = ops.transpose(x, (1, 0, 2))                 # time-major -> batch-major
+    outputs = layers.LSTM(64, return_sequences=True)(x)
+    outputs = ops.transpose(outputs, (1, 0, 2))     # back, if time-major output is needed
+    ```
+    Pass constants through an attribute of the cell, or as part of the input structure.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    None: where the transposes go depends on the data flow around the layer.
+
+    ## References
+    - Catalogue K3-LAY-009; keras-io migration guide; keras-team/keras#18467.
+    """
+
+    code = "KER409"
+    name = "rnn-time-major-constants"
+    message = "Keras 3 recurrent layers have no `time_major`: transpose the inputs to batch-major"
+    nodes = (cst.Call,)
+    deprecated = True
+    examples = (
+        Example("import keras\ny = keras.layers.LSTM(64, «time_major=True»)(x)\n"),
+        Example(
+            "import tensorflow as tf\n"
+            "rnn = tf.keras.layers.RNN(cell, «time_major=True», return_sequences=True)\n"
+            "y = tf.keras.layers.RNN(cell)(x, «constants=context»)\n"
+        ),
+        Example("from tensorflow.keras.layers import GRU\ny = GRU(32, «time_major=flag»)(x)\n"),
+    )
+    valid = (
+        "import keras\ny = keras.layers.LSTM(64)(x)\n",
+        "import keras\ndef LSTM(units, time_major): ...\ny = LSTM(3, time_major=True)\n",
+        "import keras\nsolve(x, constants=c)\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        constants = call_keyword(node, "constants")
+        if constants is not None and isinstance(node.func, cst.Call) and keras_layer(node.func, ctx, _rnn_layers()):
+            ctx.report_arg(
+                constants,
+                "Keras 3 recurrent layers take no `constants`: keep them in the cell or in the inputs",
+            )
+        time_major = call_keyword(node, "time_major")
+        if time_major is not None and keras_layer(node, ctx, _rnn_layers()):
+            ctx.report_arg(time_major)
+
+
+class BatchNormalizationArguments(Rule):
+    """
+    ## Why
+    Keras 3 `BatchNormalization` dropped the TensorFlow-specific arguments `fused`,
+    `virtual_batch_size` and `adjustment`: "Unrecognized keyword arguments passed to
+    BatchNormalization: {'fused': True}".
+
+    ## Example
+    ```python
+    layers.BatchNormalization(fused=True, virtual_batch_size=8)
+    ```
+
+    ## Use instead
+    ```python
+    layers.BatchNormalization()
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Safe for `fused` (it only picked a TensorFlow kernel). None for `virtual_batch_size` and
+    `adjustment`: Keras 3 has no equivalent, the normalisation would change.
+
+    ## References
+    - Catalogue K3-LAY-010.
+    """
+
+    code = "KER410"
+    name = "batchnorm-removed-arguments"
+    message = "Keras 3 `BatchNormalization` has no such argument"
+    nodes = (cst.Call,)
+    fix = "safe"
+    deprecated = True
+    examples = (
+        Example(
+            "import keras\nbn = keras.layers.BatchNormalization(momentum=0.9, «fused=True»)\n",
+            "import keras\nbn = keras.layers.BatchNormalization(momentum=0.9)\n",
+        ),
+        Example(
+            "import tensorflow as tf\nbn = tf.keras.layers.BatchNormalization(«virtual_batch_size=8», «fused=False»)\n",
+            "import tensorflow as tf\nbn = tf.keras.layers.BatchNormalization(virtual_batch_size=8)\n",
+        ),
+        Example(
+            "from tensorflow.keras import layers\nbn = layers.BatchNormalization(«adjustment=adjust»)\n",
+            None,
+        ),
+    )
+    valid = (
+        "import keras\nbn = keras.layers.BatchNormalization(momentum=0.9)\n",
+        "class BatchNormalization:\n    pass\nbn = BatchNormalization(fused=True)\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        if not node.args or not keras_layer(node, ctx, ("BatchNormalization",)):
+            return
+        table = _tables()["batch_normalization"]
+        for arg in node.args:
+            if arg.keyword is None:
+                continue
+            keyword = arg.keyword.value
+            if keyword in table["safe_to_drop"]:
+                ctx.report_arg(
+                    arg,
+                    f"`BatchNormalization({keyword}=)` does not exist in Keras 3: remove it",
+                    fix=FixSpec.safe(f"Remove `{keyword}`", remove_arg(node, arg)),
+                )
+            elif keyword in table["no_equivalent"]:
+                ctx.report_arg(arg, f"`BatchNormalization({keyword}=)` does not exist in Keras 3 and has no equivalent")
+
+
+class BatchNormalizationRenorm(Rule):
+    """
+    ## Why
+    Batch renormalization (`renorm`, `renorm_clipping`, `renorm_momentum`) was missing from
+    Keras 3 until 3.14.0: older releases raise "Unrecognized keyword arguments passed to
+    BatchNormalization: {'renorm': True}".
+
+    ## Example
+    ```python
+    layers.BatchNormalization(renorm=True)
+    ```
+
+    ## Use instead
+    Require `keras>=3.14`, or drop batch renormalization (the training dynamics change).
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    None.
+
+    ## References
+    - Catalogue K3-LAY-010; present in `keras/src/layers/normalization/batch_normalization.py`
+      from 3.14.0.
+    """
+
+    code = "KER411"
+    name = "batchnorm-renorm"
+    message = "`BatchNormalization` batch renormalization needs Keras 3.14 or newer"
+    nodes = (cst.Call,)
+    fixed_in = "3.14.0"
+    examples = (
+        Example("import keras\nbn = keras.layers.BatchNormalization(«renorm=True», «renorm_momentum=0.9»)\n"),
+        Example("import tensorflow as tf\nbn = tf.keras.layers.BatchNormalization(«renorm_clipping={'rmax': 3}»)\n"),
+    )
+    valid = ("import keras\nbn = keras.layers.BatchNormalization()\n",)
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        if not node.args or not keras_layer(node, ctx, ("BatchNormalization",)):
+            return
+        renorm = _tables()["batch_normalization"]["renorm"]
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value in renorm:
+                ctx.report_arg(arg)
+
+
+class BatchNormalizationSynchronized(Rule):
+    """
+    ## Why
+    `BatchNormalization(synchronized=True)` (the Keras 3 form of `SyncBatchNormalization`) works
+    only on TensorFlow. Other backends raise "Argument synchronized=True is only supported with
+    the TensorFlow backend".
+
+    ## Example
+    ```python
+    layers.BatchNormalization(synchronized=True)
+    ```
+
+    ## Use instead
+    ```python
+    layers.BatchNormalization()   # cross-replica statistics come from the distribution setup
+    ```
+
+    ## Backends
+    JAX and PyTorch.
+
+    ## Fix safety
+    None: dropping synchronisation changes the statistics under data parallelism.
+
+    ## References
+    - Catalogue MB-BN-001.
+    """
+
+    code = "KER430"
+    name = "batchnorm-synchronized"
+    message = "`BatchNormalization(synchronized=True)` works only on the TensorFlow backend"
+    nodes = (cst.Call,)
+    backends = frozenset({"jax", "torch"})
+    examples = (
+        Example("import keras\nbn = keras.layers.BatchNormalization(«synchronized=True»)\n"),
+        Example("from keras import layers\nbn = layers.BatchNormalization(axis=-1, «synchronized=sync»)\n"),
+    )
+    valid = (
+        "import keras\nbn = keras.layers.BatchNormalization(synchronized=False)\n",
+        "import keras\nbn = keras.layers.BatchNormalization()\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        arg = call_keyword(node, "synchronized")
+        if arg is None or _is_false(arg.value) or not keras_layer(node, ctx, ("BatchNormalization",)):
+            return
+        ctx.report_arg(arg)
+
+
+class EmbeddingInputLength(Rule):
+    """
+    ## Why
+    Keras 3 `Embedding` has no `input_length`. Keras 3.0 and 3.1 raise "Unrecognized keyword
+    arguments passed to Embedding: {'input_length': 10}"; from 3.2 it is ignored with the warning
+    "Argument `input_length` is deprecated. Just remove it."
+
+    ## Example
+    ```python
+    model = keras.Sequential([layers.Embedding(vocab, 64, input_length=maxlen), ...])
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([keras.Input(shape=(maxlen,)), layers.Embedding(vocab, 64), ...])
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Safe: the argument only fixed the input length, which the model's input gives.
+
+    ## References
+    - Catalogue K3-LAY-011; `keras/src/layers/core/embedding.py` (3.2.0 made it a warning).
+    """
+
+    code = "KER412"
+    name = "embedding-input-length"
+    message = "`Embedding(input_length=)` is not a Keras 3 argument: remove it (give the length to `keras.Input`)"
+    nodes = (cst.Call,)
+    fix = "safe"
+    fixed_in = "3.2.0"
+    deprecated = True
+    examples = (
+        Example(
+            "import keras\nemb = keras.layers.Embedding(10000, 64, «input_length=maxlen»)\n",
+            "import keras\nemb = keras.layers.Embedding(10000, 64)\n",
+        ),
+        Example(
+            "from tensorflow.keras.layers import Embedding\n"
+            "emb = Embedding(input_dim=vocab, «input_length=100», output_dim=32)\n",
+            "from tensorflow.keras.layers import Embedding\n"
+            "emb = Embedding(input_dim=vocab, output_dim=32)\n",
+        ),
+    )
+    valid = ("import keras\nemb = keras.layers.Embedding(10000, 64)\n",)
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        arg = call_keyword(node, "input_length")
+        if arg is None or not keras_layer(node, ctx, ("Embedding",)):
+            return
+        ctx.report_arg(arg, fix=FixSpec.safe("Remove `input_length`", remove_arg(node, arg)))
+
+
+# Keras 2 layer arguments that declared the model input, and what `keras.Input` calls them.
+_INPUT_KEYWORDS = {"input_shape": "shape", "batch_input_shape": "batch_shape", "input_dim": "shape"}
+
+
+class LayerInputShapeArgument(Rule):
+    """
+    ## Why
+    Keras 3 layers do not declare the model's input: `input_shape=`, `batch_input_shape=` and
+    `input_dim=` on a layer only give the warning "Do not pass an `input_shape`/`input_dim`
+    argument to a layer. When using Sequential models, prefer using an `Input(shape)` object as
+    the first layer in the model instead.", and `InputLayer(input_shape=)` warns "Argument
+    `input_shape` is deprecated. Use `shape` instead."
+
+    ## Example
+    ```python
+    model = keras.Sequential([layers.Dense(32, input_shape=(10,)), layers.Dense(1)])
+    inp = layers.InputLayer(input_shape=(3,))
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Sequential([keras.Input(shape=(10,)), layers.Dense(32), layers.Dense(1)])
+    inp = layers.InputLayer(shape=(3,))
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Safe: an `Input` as the first element of a `Sequential` list declares the same input, and
+    `InputLayer` takes the same value as `shape=`. Layers elsewhere (in `model.add(...)`, in a
+    subclass) get no fix: the input belongs to the model that uses them.
+
+    ## References
+    - Catalogue K3-LAY-012.
+    """
+
+    code = "KER413"
+    name = "layer-input-shape-argument"
+    message = "Keras 3 layers do not declare the model input: start the model with `keras.Input(shape=...)`"
+    nodes = (cst.Call,)
+    fix = "safe"
+    severity = Severity.INFO
+    examples = (
+        Example(
+            "import keras\nfrom keras import layers\n"
+            "model = keras.Sequential([layers.Dense(32, «input_shape=(10,)»), layers.Dense(1)])\n",
+            "import keras\nfrom keras import layers\n"
+            "model = keras.Sequential([keras.Input(shape=(10,)), layers.Dense(32), layers.Dense(1)])\n",
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "model = tf.keras.Sequential([\n"
+            "    tf.keras.layers.Dense(64, activation='relu', «input_dim=20»),\n"
+            "    tf.keras.layers.Dense(1),\n"
+            "])\n",
+            "import tensorflow as tf\n"
+            "model = tf.keras.Sequential([\n"
+            "    tf.keras.Input(shape=(20,)), tf.keras.layers.Dense(64, activation='relu'),\n"
+            "    tf.keras.layers.Dense(1),\n"
+            "])\n",
+        ),
+        Example(
+            "from tensorflow import keras\nfrom tensorflow.keras.layers import InputLayer\n"
+            "inp = InputLayer(«input_shape=(3,)»)\nb = keras.layers.InputLayer(«batch_input_shape=(8, 3)»)\n",
+            "from tensorflow import keras\nfrom tensorflow.keras.layers import InputLayer\n"
+            "inp = InputLayer(shape=(3,))\nb = keras.layers.InputLayer(batch_shape=(8, 3))\n",
+        ),
+        Example(
+            "from tensorflow import keras\nmodel = keras.Sequential()\n"
+            "model.add(keras.layers.LSTM(8, «batch_input_shape=(4, 10, 2)»))\n",
+            None,
+        ),
+    )
+    valid = (
+        "import keras\nmodel = keras.Sequential([keras.Input(shape=(10,)), keras.layers.Dense(1)])\n",
+        "import keras\ndef make(input_shape):\n    return build(input_shape=input_shape)\n",
+        "import keras\ninp = keras.layers.InputLayer(shape=(3,))\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        found = [a for a in node.args if a.keyword is not None and a.keyword.value in _INPUT_KEYWORDS]
+        if not found:
+            return
+        api = ctx.keras_api(node.func)
+        if api is None or not api[0].startswith("layers."):
+            return
+        arg = found[0]
+        keyword = arg.keyword.value  # type: ignore[union-attr]
+        if api[0] == "layers.InputLayer":
+            if keyword != "input_dim":
+                new = _INPUT_KEYWORDS[keyword]
+                ctx.report_arg(
+                    arg,
+                    f"`InputLayer({keyword}=)` is deprecated in Keras 3: use `{new}=`",
+                    fix=FixSpec.safe(f"Use `{new}=`", rename_keyword(arg, new)),
+                )
+            return
+        ctx.report_arg(arg, fix=self._fix(node, arg, keyword, found, ctx))
+
+    def _fix(self, node: cst.Call, arg: cst.Arg, keyword: str, found: list[cst.Arg], ctx: Context) -> FixSpec | None:
+        if len(found) != 1 or not self._first_in_sequential(node, ctx):
+            return None
+        reference = keras_reference(ctx, "Input")
+        if reference is None:
+            return None
+        code, imports = reference
+        value = ctx.module.code_for_node(arg.value)
+        if keyword == "input_dim":
+            value = f"({value},)"
+        declaration = f"{code}({_INPUT_KEYWORDS[keyword]}={value}), "
+        return FixSpec.safe(
+            "Declare the input with `keras.Input`",
+            Insert(node, declaration),
+            remove_arg(node, arg),
+            imports=imports,
+        )
+
+    def _first_in_sequential(self, node: cst.Call, ctx: Context) -> bool:
+        parents = ctx.parents
+        if len(parents) < 4:
+            return False
+        element, container, argument, call = parents[-1], parents[-2], parents[-3], parents[-4]
+        if not isinstance(element, cst.Element) or not isinstance(container, (cst.List, cst.Tuple)):
+            return False
+        if container.elements[0] is not element or not isinstance(argument, cst.Arg) or not isinstance(call, cst.Call):
+            return False
+        if argument.keyword is not None and argument.keyword.value != "layers":
+            return False
+        api = ctx.keras_api(call.func)
+        return api is not None and api[0] in ("Sequential", "models.Sequential")
+
+
+class AttentionCausalArgument(Rule):
+    """
+    ## Why
+    Keras 3 moved the causal mask of `Attention` and `AdditiveAttention` from the constructor to
+    the call: `layers.Attention(causal=True)` raises "Unrecognized keyword arguments passed to
+    Attention: {'causal': True}".
+
+    ## Example
+    ```python
+    context = layers.Attention(causal=True)([query, value])
+    ```
+
+    ## Use instead
+    ```python
+    context = layers.Attention()([query, value], use_causal_mask=True)
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Unsafe, offered when the layer is called where it is built: the flag moves to that call.
+    For a layer stored and called elsewhere no fix is offered; every call site needs
+    `use_causal_mask=True`. `causal=False` is simply removed (safe).
+
+    ## References
+    - Catalogue K3-LAY-013.
+    """
+
+    code = "KER414"
+    name = "attention-causal-argument"
+    message = "Keras 3 attention layers take `use_causal_mask=True` when called, not `causal=True`"
+    nodes = (cst.Call,)
+    fix = "mixed"
+    deprecated = True
+    examples = (
+        Example(
+            "import keras\nctx = keras.layers.Attention(«causal=True»)([q, v])\n",
+            "import keras\nctx = keras.layers.Attention()([q, v], use_causal_mask=True)\n",
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\nattn = tf.keras.layers.AdditiveAttention(«causal=True», dropout=0.1)\n"
+            "out = attn([q, v])\n",
+            None,
+        ),
+        Example(
+            "from tensorflow.keras import layers\nattn = layers.Attention(«causal=False»)\n",
+            "from tensorflow.keras import layers\nattn = layers.Attention()\n",
+        ),
+    )
+    valid = (
+        "import keras\nctx = keras.layers.Attention()([q, v], use_causal_mask=True)\n",
+        "import keras\nctx = keras.layers.MultiHeadAttention(2, 4)(q, v, use_causal_mask=True)\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        arg = call_keyword(node, "causal")
+        if arg is None or not keras_layer(node, ctx, ("Attention", "AdditiveAttention")):
+            return
+        if _is_false(arg.value):
+            ctx.report_arg(arg, fix=FixSpec.safe("Remove `causal=False`", remove_arg(node, arg)))
+            return
+        outer = ctx.parents[-1]
+        fix = None
+        if isinstance(outer, cst.Call) and outer.func is node and call_keyword(outer, "use_causal_mask") is None:
+            mask = "use_causal_mask=True" if isinstance(arg.value, cst.Name) and arg.value.value == "True" else (
+                f"use_causal_mask={ctx.module.code_for_node(arg.value)}"
+            )
+            fix = FixSpec.unsafe("Pass `use_causal_mask` to the call", remove_arg(node, arg), append_arg(outer, mask))
+        ctx.report_arg(arg, fix=fix)
+
+
+_RAGGED_APIS = frozenset({"Input", "layers.Input", "layers.InputLayer"})
+
+
+def _ragged_argument(node: cst.Call, ctx: Context) -> cst.Arg | None:
+    arg = call_keyword(node, "ragged")
+    if arg is None or _is_false(arg.value) or callee_leaf(node) not in ("Input", "InputLayer"):
+        return None
+    api = ctx.keras_api(node.func)
+    return arg if api is not None and api[0] in _RAGGED_APIS else None
+
+
+class RaggedInput(Rule):
+    """
+    ## Why
+    Ragged tensors are a TensorFlow type. On JAX and PyTorch `keras.Input(ragged=True)` raises
+    "`ragged=True` is not supported with the jax backend"; Keras 3.0 to 3.8 rejected the argument
+    on every backend (`TypeError: Input() got an unexpected keyword argument 'ragged'`).
+
+    ## Example
+    ```python
+    tokens = keras.Input(shape=(None,), ragged=True)
+    ```
+
+    ## Use instead
+    ```python
+    tokens = keras.Input(shape=(None,))   # pad with keras.utils.pad_sequences, mask padding
+    ```
+
+    ## Backends
+    JAX and PyTorch (see KER416 for TensorFlow before Keras 3.9).
+
+    ## Fix safety
+    None: the data pipeline must produce padded tensors.
+
+    ## References
+    - Catalogue K3-LAY-014.
+    """
+
+    code = "KER415"
+    name = "ragged-input"
+    message = "Ragged inputs work only on the TensorFlow backend: pad the sequences instead"
+    nodes = (cst.Call,)
+    backends = frozenset({"jax", "torch"})
+    examples = (
+        Example("import keras\ntokens = keras.Input(shape=(None,), «ragged=True»)\n"),
+        Example("from tensorflow.keras import layers\ninp = layers.InputLayer(input_shape=(None,), «ragged=True»)\n"),
+    )
+    valid = (
+        "import keras\ntokens = keras.Input(shape=(None,))\n",
+        "import keras\ntokens = keras.Input(shape=(None,), ragged=False)\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        arg = _ragged_argument(node, ctx)
+        if arg is not None:
+            ctx.report_arg(arg)
+
+
+class RaggedInputTensorFlow(Rule):
+    """
+    ## Why
+    Keras 3.0 to 3.8 have no `ragged` argument on `Input` / `InputLayer`, on TensorFlow too:
+    `TypeError: Input() got an unexpected keyword argument 'ragged'`. Keras 3.9 accepts it again
+    on the TensorFlow backend.
+
+    ## Example
+    ```python
+    tokens = keras.Input(shape=(None,), ragged=True)
+    ```
+
+    ## Use instead
+    Require `keras>=3.9` on TensorFlow, or pad the sequences.
+
+    ## Backends
+    TensorFlow (on JAX and PyTorch ragged inputs never work: KER415).
+
+    ## Fix safety
+    None.
+
+    ## References
+    - Catalogue K3-LAY-014; `keras/src/layers/core/input_layer.py` (3.9.0 added `ragged`).
+    """
+
+    code = "KER416"
+    name = "ragged-input-tensorflow"
+    message = "`ragged=True` inputs need Keras 3.9 or newer"
+    nodes = (cst.Call,)
+    backends = frozenset({"tensorflow"})
+    fixed_in = "3.9.0"
+    examples = (
+        Example("import tensorflow as tf\ntokens = tf.keras.Input(shape=(None,), «ragged=True»)\n"),
+    )
+    valid = ("import keras\ntokens = keras.Input(shape=(None,))\n",)
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        arg = _ragged_argument(node, ctx)
+        if arg is not None:
+            ctx.report_arg(arg)
