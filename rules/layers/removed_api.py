@@ -1,0 +1,257 @@
+"""KER406, KER407: Layer and Model methods and attributes that Keras 3 removed."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import libcst as cst
+
+from ..context import Context, call_keyword
+from ..edits import FixSpec, Replace
+from ..rule import Example, Rule
+from ..tables import load_toml
+from ._common import enclosing_method, is_self
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict:
+    return load_toml("layers_removed_api.toml")
+
+
+def _receiver_word(expr: cst.BaseExpression) -> str | None:
+    """What a receiver is named: `model.layers[0]` and `model.get_layer(...)` are layers."""
+    if isinstance(expr, cst.Subscript):
+        inner = expr.value
+        if isinstance(inner, cst.Attribute) and inner.attr.value == "layers":
+            return "layer"
+        return None
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        return "layer" if isinstance(func, cst.Attribute) and func.attr.value == "get_layer" else None
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value.lower()
+    if isinstance(expr, cst.Name) and expr.value != "self":
+        return expr.value.lower()
+    return None
+
+
+def _receiver_matches(expr: cst.BaseExpression, kind: str) -> bool:
+    if kind == "any":
+        return True
+    word = _receiver_word(expr)
+    return word is not None and kind in word
+
+
+class RemovedLayerApi(Rule):
+    """
+    ## Why
+    Keras 3 removed the graph-era Layer and Model API. Each use fails with `AttributeError`, or
+    for `add_metric` with `NotImplementedError: Layer add_metric() method is deprecated. Add your
+    metric in Model.compile(metrics=[...])`; `Layer(dynamic=True)` raises "Unrecognized keyword
+    arguments passed to Dense: {'dynamic': True}". The message of each finding names the
+    replacement.
+
+    ## Example
+    ```python
+    self.add_metric(acc, name="acc")
+    shape = model.layers[1].output_shape
+    n = x.get_shape()[-1]
+    ```
+
+    ## Use instead
+    ```python
+    self.acc_tracker = keras.metrics.Mean(name="acc")   # in __init__, then update_state(acc)
+    shape = model.layers[1].output.shape
+    n = x.shape[-1]
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    - `x.get_shape()` -> `x.shape`: safe, the same shape for TensorFlow tensors and the only
+      spelling for a Keras 3 `KerasTensor`.
+    - `layer.output_shape` -> `layer.output.shape`: unsafe, right only for a layer of a
+      functional model (a layer used in several places has several outputs).
+    - Everything else: none, the replacement depends on the code.
+
+    ## References
+    - Catalogue K3-LAY-006 (hasattr checks on Keras 3.15.1); keras-io migration guide;
+      voxelmorph#617.
+    """
+
+    code = "KER406"
+    name = "removed-layer-api"
+    message = "This Layer/Model API was removed in Keras 3"
+    nodes = (cst.Call, cst.Attribute, cst.FunctionDef)
+    fix = "mixed"
+    deprecated = True
+    examples = (
+        Example(
+            "import keras\n\nclass Acc(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        «self.add_metric»(keras.ops.mean(x), name='mean')\n"
+            "        return x\n",
+            None,
+        ),
+        Example(
+            "import tensorflow as tf\nx = tf.keras.Input((4,))\nn = «x.get_shape()»[-1]\n",
+            "import tensorflow as tf\nx = tf.keras.Input((4,))\nn = x.shape[-1]\n",
+        ),
+        Example(
+            "from tensorflow import keras\n"
+            "shape = «model.layers[1].output_shape»\n"
+            "shape_in = «model.get_layer('enc').input_shape»\n",
+            "from tensorflow import keras\n"
+            "shape = model.layers[1].output.shape\n"
+            "shape_in = model.get_layer('enc').input.shape\n",
+            unsafe=True,
+        ),
+        Example(
+            "from tensorflow.keras import layers\n"
+            "d = layers.Dense(4, «dynamic=True»)\n"
+            "«model.reset_states»()\n"
+            "ups = «encoder_layer.updates»\n",
+            None,
+        ),
+        Example(
+            "import keras\n\nclass Spec(keras.layers.Layer):\n"
+            "    def «compute_output_signature»(self, input_signature):\n"
+            "        return input_signature\n",
+            None,
+        ),
+    )
+    valid = (
+        "import keras\nmodel = keras.Sequential()\nprint(model.output_shape, model.input_shape)\n",
+        "import keras\nlstm = keras.layers.LSTM(4, stateful=True)\nlstm.reset_states()\n",
+        "import keras\nclass L(keras.layers.Layer):\n    def __init__(self, input_shape):\n"
+        "        super().__init__()\n        self.input_shape = input_shape\n",
+        "import keras\nd = keras.layers.Dense(4, dynamic=False)\n",
+        "import keras\nclass Plain:\n    def compute_output_signature(self, s):\n        return s\n",
+    )
+
+    def visit(self, node: cst.Call | cst.Attribute | cst.FunctionDef, ctx: Context) -> None:
+        if isinstance(node, cst.FunctionDef):
+            entry = _table()["definitions"].get(node.name.value)
+            klass = ctx.klass
+            if entry is not None and klass is not None and ctx.is_keras_class(klass):
+                ctx.report(node.name, entry["message"])
+            return
+        if isinstance(node, cst.Call):
+            self._visit_call(node, ctx)
+            return
+        entry = _table()["attributes"].get(node.attr.value)
+        if entry is None:
+            return
+        parent = ctx.parents[-1]
+        if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.Call) and parent.func is node):
+            return
+        if not _receiver_matches(node.value, entry["receiver"]):
+            return
+        fix = None
+        if entry.get("fix") == "tensor-shape":
+            tensor = "output" if node.attr.value == "output_shape" else "input"
+            fix = FixSpec.unsafe(f"Use `.{tensor}.shape`", Replace(node.attr, f"{tensor}.shape"))
+        ctx.report(node, entry["message"], fix=fix)
+
+    def _visit_call(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            self._dynamic(node, ctx)
+            return
+        entry = _table()["methods"].get(func.attr.value)
+        if entry is None:
+            self._dynamic(node, ctx)
+            return
+        if not _receiver_matches(func.value, entry["receiver"]):
+            return
+        if entry.get("fix") == "shape":
+            if node.args:
+                return
+            fix = FixSpec.safe("Use `.shape`", Replace(func.attr, "shape", end=node))
+            ctx.report(node, entry["message"], fix=fix)
+            return
+        ctx.report(func, entry["message"])
+
+    def _dynamic(self, node: cst.Call, ctx: Context) -> None:
+        arg = call_keyword(node, "dynamic")
+        if arg is None or (isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None")):
+            return
+        api = ctx.keras_api(node.func)
+        if api is not None and api[0].startswith("layers."):
+            ctx.report_arg(arg, "`dynamic=` is not a Keras 3 layer argument: every layer runs eagerly or traced as the backend decides")
+
+
+class SymbolicAddLoss(Rule):
+    """
+    ## Why
+    Keras 2 let a functional model take a loss built from its symbolic tensors:
+    `model.add_loss(ops.mean(outputs))`. Keras 3 accepts `add_loss()` only inside a layer's or
+    model's `call()` (or `build()`): a functional model raises `NotImplementedError` with an
+    empty message, and a layer given a non-tensor raises "`add_loss()` can only be called from
+    inside `build()` or `call()`, on a tensor input".
+
+    ## Example
+    ```python
+    model = keras.Model(inputs, outputs)
+    model.add_loss(keras.ops.mean(outputs))
+    ```
+
+    ## Use instead
+    ```python
+    class ActivityLoss(keras.layers.Layer):
+        def call(self, x):
+            self.add_loss(keras.ops.mean(x))
+            return x
+
+    outputs = ActivityLoss()(outputs)
+    ```
+    or override `compute_loss()` in a `Model` subclass.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    None: the loss must move into a layer's `call()`.
+
+    ## References
+    - Catalogue K3-LAY-007; keras-io migration guide, "Removed features"; keras-team/keras#18472.
+    """
+
+    code = "KER407"
+    name = "symbolic-add-loss"
+    message = "`add_loss()` outside `call()` fails in Keras 3: add the loss inside a layer's `call()`"
+    nodes = (cst.Call,)
+    deprecated = True
+    examples = (
+        Example(
+            "import keras\nmodel = keras.Model(inp, out)\n«model.add_loss»(keras.ops.mean(out))\n"
+        ),
+        Example(
+            "import tensorflow as tf\n\ndef build(inputs):\n"
+            "    model = tf.keras.Model(inputs, outputs)\n"
+            "    «model.add_loss»(tf.reduce_mean(model.output))\n"
+            "    return model\n"
+        ),
+        Example(
+            "from tensorflow import keras\n\nclass Head(keras.Model):\n"
+            "    def __init__(self):\n        super().__init__()\n"
+            "        «self.add_loss»(0.0)\n"
+        ),
+    )
+    valid = (
+        "import keras\nclass L(keras.layers.Layer):\n"
+        "    def call(self, x):\n        self.add_loss(keras.ops.mean(x))\n        return x\n",
+        "import keras\nclass M(keras.Model):\n"
+        "    def call(self, x):\n        loss = self.add_loss\n        return x\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != "add_loss" or not node.args:
+            return
+        if is_self(func.value) and enclosing_method(ctx, "call", "build") is not None:
+            return
+        if is_self(func.value) and (ctx.klass is None or not ctx.is_keras_class(ctx.klass)):
+            return
+        ctx.report(func)
