@@ -84,6 +84,8 @@ def append_arg(call: cst.Call, text: str) -> NodeEdit:
     """Add `text` (e.g. `axis=0`) as the last argument of `call`."""
     args = list(call.args)
     if not args:
-        return Replace(call, call.with_changes(args=[cst.Arg(cst.parse_expression(text))]))
+        # Parsed inside a call: `axis=0` alone is not an expression.
+        arg = cst.ensure_type(cst.parse_expression(f"f({text})"), cst.Call).args[0]
+        return Replace(call, call.with_changes(args=[arg]))
     # After the last argument's value, before any trailing comma: `f(a, b,)` -> `f(a, b, x=1,)`.
     return Insert(args[-1].value, f", {text}", after=True)
