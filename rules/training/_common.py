@@ -282,6 +282,26 @@ def class_body_anchor(klass: cst.ClassDef) -> cst.CSTNode | None:
     return None
 
 
+def insert_method(
+    ctx: Context, klass: cst.ClassDef, *lines: str, after: cst.FunctionDef | None = None
+) -> tuple[Insert] | None:
+    """An edit that adds a method (its `lines`, indented relative to the class body) after the
+    method `after`, or else before the first statement of the class after its docstring."""
+    if not isinstance(klass.body, cst.IndentedBlock):
+        return None
+    indent = block_indent(ctx, klass.body)
+    text = "".join(f"{indent}{line}\n" for line in lines)
+    if after is not None:
+        return (Insert(after, f"\n{text}", after=True),)
+    anchor = class_body_anchor(klass)
+    if anchor is None:
+        return None
+    if isinstance(anchor, cst.SimpleStatementLine):
+        # The anchor's own indentation is written before its first small statement.
+        return (Insert(anchor.body[0], f"{text[len(indent):]}\n{indent}"),)
+    return (Insert(anchor, f"{text}\n"),)
+
+
 def add_to_init(
     ctx: Context, klass: cst.ClassDef, line: str
 ) -> tuple[Insert, ...] | None:
@@ -293,18 +313,14 @@ def add_to_init(
     class_indent = block_indent(ctx, klass.body)
     init = methods(klass).get("__init__")
     if init is None:
-        anchor = class_body_anchor(klass)
-        if anchor is None:
-            return None
         step = inner_indent(ctx, klass.body)
-        text = (
-            f"def __init__(self, **kwargs):\n"
-            f"{class_indent}{step}super().__init__(**kwargs)\n"
-            f"{class_indent}{step}{line}\n"
+        return insert_method(
+            ctx,
+            klass,
+            "def __init__(self, **kwargs):",
+            f"{step}super().__init__(**kwargs)",
+            f"{step}{line}",
         )
-        if isinstance(anchor, cst.SimpleStatementLine):
-            return (Insert(anchor.body[0], f"{text}\n{class_indent}"),)
-        return (Insert(anchor, f"{class_indent}{text}\n"),)
     if not isinstance(init.body, cst.IndentedBlock):
         return None
     indent = class_indent + inner_indent(ctx, init.body)

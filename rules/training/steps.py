@@ -8,7 +8,12 @@ from ..context import Context, string_value
 from ..edits import FixSpec, Insert, Replace
 from ..rule import Example, Rule
 from ._common import (
+    add_to_init,
+    block_indent,
     body_of,
+    class_attributes,
+    insert_before_statement,
+    insert_method,
     is_optimizer,
     local_values,
     methods,
@@ -469,8 +474,10 @@ class LossLogOverwritten(Rule):
     All.
 
     ## Fix safety
-    No fix: the trackers, the `metrics` property and their updates depend on which metrics the
-    model reports; the message says what to add.
+    Unsafe: the fix adds the tracker to `__init__`, a `metrics` property that lists only that
+    tracker (metrics given to `compile()` are then no longer reset or reported by Keras), and
+    the update before the `return`. A JAX step (`train_step(self, state, data)`) must update
+    the tracker statelessly and gets no fix.
 
     ## References
     - Catalogue K3-TRN-005; keras-team/keras-core#485.
@@ -483,13 +490,60 @@ class LossLogOverwritten(Rule):
         "update a `keras.metrics.Mean(name=\"loss\")` tracker and return its `result()`"
     )
     nodes = (cst.Dict,)
+    fix = "unsafe"
     examples = (
         Example(
             "import keras\n"
             "class M(keras.Model):\n"
             "    def train_step(self, data):\n"
             "        loss = self.compute_loss(y=data, y_pred=self(data))\n"
-            '        return {«"loss": loss»}\n'
+            '        return {«"loss": loss»}\n',
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def __init__(self, **kwargs):\n"
+            "        super().__init__(**kwargs)\n"
+            '        self.loss_tracker = keras.metrics.Mean(name="loss")\n'
+            "\n"
+            "    @property\n"
+            "    def metrics(self):\n"
+            "        return [self.loss_tracker]\n"
+            "\n"
+            "    def train_step(self, data):\n"
+            "        loss = self.compute_loss(y=data, y_pred=self(data))\n"
+            "        self.loss_tracker.update_state(loss)\n"
+            '        return {"loss": self.loss_tracker.result()}\n',
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "class M(tf.keras.Model):\n"
+            "    def __init__(self, units):\n"
+            "        super().__init__()\n"
+            "        self.units = units\n"
+            "\n"
+            "    def train_step(self, data):\n"
+            "        if data is None:\n"
+            '            return {«"loss": 0.0»}\n'
+            '        return {«"loss": tf.reduce_mean(data)»}\n',
+            "import tensorflow as tf\n"
+            "import keras\n"
+            "class M(tf.keras.Model):\n"
+            "    def __init__(self, units):\n"
+            "        super().__init__()\n"
+            '        self.loss_tracker = keras.metrics.Mean(name="loss")\n'
+            "        self.units = units\n"
+            "\n"
+            "    @property\n"
+            "    def metrics(self):\n"
+            "        return [self.loss_tracker]\n"
+            "\n"
+            "    def train_step(self, data):\n"
+            "        if data is None:\n"
+            "            self.loss_tracker.update_state(0.0)\n"
+            '            return {"loss": self.loss_tracker.result()}\n'
+            "        self.loss_tracker.update_state(tf.reduce_mean(data))\n"
+            '        return {"loss": self.loss_tracker.result()}\n',
+            unsafe=True,
         ),
         Example(
             "import tensorflow as tf\n"
@@ -533,9 +587,49 @@ class LossLogOverwritten(Rule):
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
             if value.func.attr.value in ("result", "stateless_result"):
                 return
-        if "metrics" in methods(ctx.klass):  # type: ignore[arg-type]
+        klass = ctx.klass
+        if klass is None or "metrics" in methods(klass):
             return
-        ctx.report(element.key, end=element.value)
+        fix = None if is_stateless_step(function) else self._tracker_fix(ctx, klass, element)
+        ctx.report(element.key, end=element.value, fix=fix)
+
+    def _tracker_fix(self, ctx: Context, klass: cst.ClassDef, element: cst.DictElement) -> FixSpec | None:
+        if "loss_tracker" in class_attributes(ctx, klass) or not isinstance(klass.body, cst.IndentedBlock):
+            return None
+        parents = ctx.parents
+        line = block = None
+        for index in range(len(parents) - 1, 0, -1):
+            if isinstance(parents[index], cst.SimpleStatementLine):
+                line, block = parents[index], parents[index - 1]
+                break
+        if line is None or not isinstance(block, cst.IndentedBlock):
+            return None
+        reference = ctx.reference("keras.metrics.Mean")
+        if reference is None:
+            return None
+        mean, imports = reference
+        init = add_to_init(ctx, klass, f'self.loss_tracker = {mean}(name="loss")')
+        step = klass.body.indent if klass.body.indent is not None else ctx.module.default_indent
+        prop = insert_method(
+            ctx,
+            klass,
+            "@property",
+            "def metrics(self):",
+            f"{step}return [self.loss_tracker]",
+            after=methods(klass).get("__init__"),
+        )
+        if init is None or prop is None:
+            return None
+        value = ctx.module.code_for_node(element.value)
+        update = insert_before_statement(line, f"self.loss_tracker.update_state({value})", block_indent(ctx, block))
+        return FixSpec.unsafe(
+            "Track the loss in a `keras.metrics.Mean` and return its result",
+            *init,
+            *prop,
+            update,
+            Replace(element.value, "self.loss_tracker.result()"),
+            imports=imports,
+        )
 
 
 class StatefulUpdateInJaxStep(Rule):
