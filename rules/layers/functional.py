@@ -1,0 +1,432 @@
+"""KER420-KER422, KER431: functional-model structure and Python control flow on traced tensors."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import libcst as cst
+
+from ..context import Context, call_keyword, positional_args
+from ..edits import FixSpec, Replace
+from ..rule import Example, Rule
+from ..tables import load_toml
+from ._common import callee_leaf, class_methods, enclosing_method, keras_reference, param_name, self_attribute
+
+_CONTAINERS = (cst.Dict, cst.List, cst.Tuple)
+
+
+def _values(container: cst.BaseExpression):
+    if isinstance(container, cst.Dict):
+        for element in container.elements:
+            if isinstance(element, cst.DictElement):
+                yield element.value
+    elif isinstance(container, (cst.List, cst.Tuple)):
+        for element in container.elements:
+            yield element.value
+
+
+class NestedFunctionalInputs(Rule):
+    """
+    ## Why
+    Keras 3.0 to 3.3 accept only flat structures (one tensor, a list, or a dict of tensors) as a
+    functional model's inputs and outputs: `keras.Model({"foo": a, "bar": {"baz": b}}, out)`
+    raises "When providing `inputs` as a dict, all values in the dict must be KerasTensors".
+    Keras 3.4 accepts any nesting.
+
+    ## Example
+    ```python
+    model = keras.Model({"image": image, "meta": {"age": age, "sex": sex}}, outputs)
+    ```
+
+    ## Use instead
+    ```python
+    model = keras.Model({"image": image, "age": age, "sex": sex}, outputs)
+    ```
+    or require `keras>=3.4`.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    None: flattening changes the structure callers pass to the model.
+
+    ## References
+    - Catalogue K3-FUN-002 (checked on 3.0.5 and 3.15.1; fixed by keras commit 8cb1829d1e).
+    """
+
+    code = "KER420"
+    name = "nested-functional-inputs"
+    message = "Nested inputs or outputs in a functional model need Keras 3.4 or newer: flatten them"
+    nodes = (cst.Call,)
+    fixed_in = "3.4.0"
+    examples = (
+        Example(
+            "import keras\n"
+            'model = keras.Model({"foo": i1, "bar": «{"baz": i2}»}, out)\n'
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "model = tf.keras.Model(inputs=[a, «[b, c]»], outputs={'x': x, 'y': «(y1, y2)»})\n"
+        ),
+        Example("from tensorflow.keras import Model\nm = Model([a, b], [out, «{'aux': aux}»])\n"),
+    )
+    valid = (
+        "import keras\nmodel = keras.Model({'a': a, 'b': b}, [o1, o2])\n",
+        "import keras\nmodel = keras.Model(inputs, outputs)\n",
+        "class Model:\n    pass\nm = Model([a, [b]], c)\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        if callee_leaf(node) != "Model" or not node.args:
+            return
+        api = ctx.keras_api(node.func)
+        if api is None or api[0] not in ("Model", "models.Model"):
+            return
+        positional = positional_args(node)
+        for index, keyword in enumerate(("inputs", "outputs")):
+            arg = call_keyword(node, keyword) or (positional[index] if len(positional) > index else None)
+            if arg is None or not isinstance(arg.value, _CONTAINERS):
+                continue
+            for value in _values(arg.value):
+                if isinstance(value, _CONTAINERS):
+                    ctx.report(value)
+
+
+def _nones(container: cst.BaseExpression):
+    for value in _values(container):
+        if isinstance(value, cst.Name) and value.value == "None":
+            yield value
+        elif isinstance(value, _CONTAINERS):
+            yield from _nones(value)
+
+
+class NoneInNestedCallArguments(Rule):
+    """
+    ## Why
+    Before Keras 3.13 a layer called on a structure (a dict or list of tensors) could not have
+    `None` in it: `layer({"foo": x, "bar": {"baz": None}})` raises "Only input tensors may be
+    passed as positional arguments" (3.0 to 3.3) or `AttributeError: 'NoneType' object has no
+    attribute 'shape'` (3.4 to 3.12).
+
+    ## Example
+    ```python
+    y = self.block({"tokens": x, "mask": None})
+    ```
+
+    ## Use instead
+    ```python
+    def call(self, tokens, mask=None): ...
+    y = self.block(x, mask=None)
+    ```
+    Optional tensors go in keyword arguments of `call()`.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    None: the layer's `call()` signature must change.
+
+    ## References
+    - Catalogue K3-FUN-003; checked on Keras 3.0.5, 3.3.3, 3.12.0 (fails) and 3.13.0 (works).
+    """
+
+    code = "KER421"
+    name = "none-in-nested-call-arguments"
+    message = "`None` inside a structure passed to a layer fails before Keras 3.13: pass optional tensors as keyword arguments"
+    nodes = (cst.Call,)
+    fixed_in = "3.13.0"
+    examples = (
+        Example(
+            "import keras\n\nclass Outer(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            '        return self.block({"foo": x, "bar": {"baz": «None»}})\n'
+        ),
+        Example(
+            "import tensorflow as tf\ny = tf.keras.layers.Concatenate()([a, «None»])\n"
+        ),
+    )
+    valid = (
+        "import keras\nclass Outer(keras.layers.Layer):\n"
+        "    def call(self, x):\n        return self.block({'foo': x})\n",
+        "import keras\nclass Outer(keras.layers.Layer):\n"
+        "    def helper(self, d):\n        return d\n"
+        "    def call(self, x):\n        return self.helper({'foo': None})\n",
+        "import keras\nprint({'a': None})\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        if not node.args or not any(isinstance(a.value, _CONTAINERS) for a in node.args if a.keyword is None):
+            return
+        if not self._calls_layer(node, ctx):
+            return
+        for arg in node.args:
+            if arg.keyword is None and isinstance(arg.value, _CONTAINERS):
+                for none in _nones(arg.value):
+                    ctx.report(none)
+
+    def _calls_layer(self, node: cst.Call, ctx: Context) -> bool:
+        func = node.func
+        if isinstance(func, cst.Call):
+            api = ctx.keras_api(func.func)
+            return api is not None and api[0].startswith("layers.")
+        attribute = self_attribute(func)
+        klass = ctx.klass
+        if attribute is None or klass is None or not ctx.is_keras_class(klass):
+            return False
+        return attribute not in class_methods(klass)
+
+
+@lru_cache(maxsize=1)
+def _static() -> tuple[frozenset[str], frozenset[str]]:
+    table = load_toml("layers_tracing.toml")
+    return frozenset(table["static_keras_ops"]), frozenset(table["static_tf_functions"])
+
+
+def _tensor_call(call: cst.Call, ctx: Context) -> bool:
+    """Whether a call computes a tensor: a TensorFlow function or a Keras op."""
+    if not isinstance(call.func, (cst.Name, cst.Attribute)):
+        return False
+    keras_ops, tf_functions = _static()
+    api = ctx.keras_api(call.func)
+    if api is not None:
+        name = api[0]
+        if name.startswith("ops."):
+            return name[4:] not in keras_ops
+        return name.startswith("backend.")
+    qualified = ctx.qualname(call.func)
+    if qualified is None or not qualified.startswith("tensorflow."):
+        return False
+    return qualified.split(".")[1] not in tf_functions
+
+
+def _tests_tensor(test: cst.BaseExpression, ctx: Context) -> bool:
+    """Whether an `if` test (a small expression) calls a tensor op."""
+    todo: list[cst.CSTNode] = [test]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, cst.Call):
+            if _tensor_call(current, ctx):
+                return True
+            todo.extend(arg.value for arg in current.args)
+        elif isinstance(current, (cst.Comparison, cst.BooleanOperation, cst.UnaryOperation, cst.BinaryOperation)):
+            todo.extend(c for c in current.children if isinstance(c, cst.BaseExpression) or isinstance(c, cst.ComparisonTarget))
+        elif isinstance(current, cst.ComparisonTarget):
+            todo.append(current.comparator)
+        elif isinstance(current, cst.Subscript):
+            todo.append(current.value)
+    return False
+
+
+def _single_return(block: cst.BaseSuite) -> cst.BaseExpression | None:
+    """The value of a block that is exactly `return <value>`."""
+    body = block.body if isinstance(block, cst.IndentedBlock) else ()
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
+        return None
+    statement = body[0].body[0]
+    return statement.value if isinstance(statement, cst.Return) else None
+
+
+class PythonIfOnTensor(Rule):
+    """
+    ## Why
+    Keras 3 does not run `call()` through TensorFlow's autograph, and JAX traces it: a Python
+    `if` on a tensor value fails. TensorFlow raises `OperatorNotAllowedInGraphError: Using a
+    symbolic tf.Tensor as a Python bool is not allowed`; JAX fails with the unhelpful
+    `AttributeError: 'str' object has no attribute '_error_repr'`.
+
+    ## Example
+    ```python
+    def call(self, inputs):
+        if tf.reduce_sum(inputs) > 0.5:
+            return inputs * 2
+        else:
+            return inputs / 2
+    ```
+
+    ## Use instead
+    ```python
+    def call(self, inputs):
+        return keras.ops.cond(keras.ops.sum(inputs) > 0.5, lambda: inputs * 2, lambda: inputs / 2)
+    ```
+    or `keras.ops.where(condition, a, b)` for element-wise choices.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Unsafe, offered for `if …: return a` / `else: return b`: `ops.cond` needs both branches to
+    give the same structure, shape and dtype, and runs them as traced functions. Other shapes
+    of code get no fix.
+
+    ## References
+    - Catalogue K3-FUN-004; keras-io migration guide, "TF autograph".
+    """
+
+    code = "KER422"
+    name = "python-if-on-tensor"
+    message = "Python `if` on a tensor in `call()`: Keras 3 traces `call()` without autograph, use `keras.ops.cond` or `keras.ops.where`"
+    nodes = (cst.If,)
+    fix = "unsafe"
+    examples = (
+        Example(
+            "import keras\nimport tensorflow as tf\n\nclass Gate(keras.layers.Layer):\n"
+            "    def call(self, inputs):\n"
+            "        if «tf.reduce_sum(inputs) > 0.5»:\n"
+            "            return inputs * 2\n"
+            "        else:\n"
+            "            return inputs / 2\n",
+            "import keras\nimport tensorflow as tf\n\nclass Gate(keras.layers.Layer):\n"
+            "    def call(self, inputs):\n"
+            "        return keras.ops.cond(tf.reduce_sum(inputs) > 0.5, lambda: inputs * 2, lambda: inputs / 2)\n",
+            unsafe=True,
+        ),
+        Example(
+            "from keras import ops, layers\n\nclass Clip(layers.Layer):\n"
+            "    def call(self, x, training=None):\n"
+            "        if training and «ops.max(x) > 1.0»:\n"
+            "            x = x / ops.max(x)\n"
+            "        return x\n",
+            None,
+        ),
+    )
+    valid = (
+        "import keras\nclass L(keras.layers.Layer):\n"
+        "    def call(self, x, training=None):\n        if training:\n            x = x * 2\n        return x\n",
+        "import keras\nclass L(keras.layers.Layer):\n"
+        "    def call(self, x):\n        if keras.ops.shape(x)[0] > 1:\n            return x\n        return x\n",
+        "import tensorflow as tf\ndef eager(x):\n    if tf.reduce_sum(x) > 0:\n        return x\n",
+    )
+
+    def visit(self, node: cst.If, ctx: Context) -> None:
+        if enclosing_method(ctx, "call") is None or not _tests_tensor(node.test, ctx):
+            return
+        ctx.report(_tensor_part(node.test, ctx), fix=self._fix(node, ctx))
+
+    def _fix(self, node: cst.If, ctx: Context) -> FixSpec | None:
+        orelse = node.orelse
+        # The statement's text starts with its leading comment lines and its indentation.
+        if not isinstance(orelse, cst.Else) or node.leading_lines:
+            return None
+        when_true, when_false = _single_return(node.body), _single_return(orelse.body)
+        if when_true is None or when_false is None:
+            return None
+        reference = keras_reference(ctx, "ops.cond")
+        if reference is None:
+            return None
+        code, imports = reference
+        source = ctx.module.code_for_node
+        indent = "".join(
+            block.indent if block.indent is not None else ctx.module.default_indent
+            for block in ctx.parents
+            if isinstance(block, cst.IndentedBlock)
+        )
+        text = f"{indent}return {code}({source(node.test)}, lambda: {source(when_true)}, lambda: {source(when_false)})\n"
+        return FixSpec.unsafe("Use `keras.ops.cond`", Replace(node, text), imports=imports)
+
+
+def _tensor_part(test: cst.BaseExpression, ctx: Context) -> cst.BaseExpression:
+    """In `training and ops.max(x) > 1`, the operand that involves a tensor."""
+    if isinstance(test, cst.BooleanOperation):
+        for side in (test.left, test.right):
+            if _tests_tensor(side, ctx):
+                return _tensor_part(side, ctx)
+    return test
+
+
+class InPlaceTensorMutation(Rule):
+    """
+    ## Why
+    Tensors are immutable on every Keras 3 backend: JAX arrays and TensorFlow tensors have no
+    item assignment. `x[:, 0] = 0.0` or `x[i] += v` inside `call()` fails while Keras traces the
+    layer: `TypeError … Could not automatically infer the output shape / dtype …`.
+
+    ## Example
+    ```python
+    def call(self, x):
+        x[:, 0] = 0.0
+        return x
+    ```
+
+    ## Use instead
+    ```python
+    def call(self, x):
+        return keras.ops.slice_update(x, (0, 0), keras.ops.zeros((keras.ops.shape(x)[0], 1)))
+    ```
+    or `keras.ops.scatter_update` / `keras.ops.where` with a mask.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    None: the update tensor's shape has to be worked out from the slice.
+
+    ## References
+    - Catalogue MB-JAX-001.
+    """
+
+    code = "KER431"
+    name = "in-place-tensor-mutation"
+    message = "Tensors cannot be assigned to in place: use `keras.ops.slice_update`, `scatter_update` or `where`"
+    nodes = (cst.Assign, cst.AugAssign)
+    examples = (
+        Example(
+            "import keras\n\nclass Zero(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        «x[:, 0]» = 0.0\n"
+            "        return x\n"
+        ),
+        Example(
+            "import tensorflow as tf\n\nclass Acc(tf.keras.layers.Layer):\n"
+            "    def call(self, inputs, index=0):\n"
+            "        h = tf.nn.relu(inputs)\n"
+            "        «h[index]» += 1.0\n"
+            "        return h\n"
+        ),
+    )
+    valid = (
+        "import keras\nclass L(keras.layers.Layer):\n"
+        "    def call(self, x):\n        out = {}\n        out['a'] = x\n        cache = []\n        cache[0] = x\n        return out\n",
+        "import keras\nclass L(keras.layers.Layer):\n"
+        "    def call(self, inputs):\n        inputs['mask'] = None\n        return inputs\n",
+        "import numpy as np\nclass Plain:\n    def call(self, x):\n        x[0] = 1\n",
+    )
+
+    def visit(self, node: cst.Assign | cst.AugAssign, ctx: Context) -> None:
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        subscripts = [t for t in targets if isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name)]
+        if not subscripts:
+            return
+        found = enclosing_method(ctx, "call")
+        if found is None:
+            return
+        method = found[1]
+        for target in subscripts:
+            if _string_index(target):
+                continue
+            name = target.value.value  # type: ignore[attr-defined]
+            if name == param_name(method, 1) or _tensor_local(method, name, ctx):
+                ctx.report(target)
+
+
+def _string_index(target: cst.Subscript) -> bool:
+    return any(
+        isinstance(element.slice, cst.Index) and isinstance(element.slice.value, (cst.SimpleString, cst.FormattedString))
+        for element in target.slice
+    )
+
+
+def _tensor_local(method: cst.FunctionDef, name: str, ctx: Context) -> bool:
+    """Whether `call()` assigns `name` from a tensor op or a sublayer (`h = tf.nn.relu(x)`,
+    `h = self.dense(x)`) in one of its top-level statements."""
+    body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Call):
+                continue
+            if not any(isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets):
+                continue
+            if self_attribute(small.value.func) is not None or _tensor_call(small.value, ctx):
+                return True
+    return False
