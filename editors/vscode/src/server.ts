@@ -1,0 +1,114 @@
+// Where the kerasfix language server comes from, in the order users expect: the `kerasfix.path`
+// setting, else kerasfix in the selected Python interpreter's environment, else `kerasfix` on PATH.
+
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import * as vscode from "vscode";
+
+export interface ServerCommand {
+  command: string;
+  args: string[];
+  // Shown in the output channel so that users can see which kerasfix runs.
+  origin: string;
+  // The interpreter the server should resolve signatures with, when one is known.
+  python?: string;
+}
+
+const IS_WINDOWS = process.platform === "win32";
+const SCRIPT = IS_WINDOWS ? "kerasfix.exe" : "kerasfix";
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, IS_WINDOWS ? fs.constants.F_OK : fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function expandHome(file: string): string {
+  return file.startsWith("~/") ? path.join(process.env.HOME ?? "~", file.slice(2)) : file;
+}
+
+// `${workspaceFolder}` is what users write in settings.json; resolve it against the first folder.
+function resolveVariables(value: string): string {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const resolved = folder ? value.replace(/\$\{workspaceFolder\}/g, folder) : value;
+  return expandHome(resolved);
+}
+
+function onPath(name: string): string | undefined {
+  for (const folder of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (folder && isExecutable(path.join(folder, name))) {
+      return path.join(folder, name);
+    }
+  }
+  return undefined;
+}
+
+// The Python extension's interpreter for the workspace, when it is installed.
+async function selectedInterpreter(resource: vscode.Uri | undefined): Promise<string | undefined> {
+  const python = vscode.extensions.getExtension("ms-python.python");
+  if (python) {
+    try {
+      const api = python.isActive ? python.exports : await python.activate();
+      const environment = api?.environments?.getActiveEnvironmentPath?.(resource);
+      if (environment?.path) {
+        return environment.path as string;
+      }
+    } catch {
+      // An older or broken Python extension: fall back to its setting.
+    }
+  }
+  const configured = vscode.workspace.getConfiguration("python", resource).get<string>("defaultInterpreterPath");
+  return configured && configured !== "python" ? resolveVariables(configured) : undefined;
+}
+
+function hasKerasfix(python: string): boolean {
+  const probe = spawnSync(python, ["-c", "import kerasfix.server"], { timeout: 15000, stdio: "ignore" });
+  return probe.status === 0;
+}
+
+export type Lookup = { found: ServerCommand } | { missing: string; python?: string };
+
+export async function findServer(resource: vscode.Uri | undefined): Promise<Lookup> {
+  const settings = vscode.workspace.getConfiguration("kerasfix", resource);
+  const configuredPath = settings.get<string>("path")?.trim();
+  const configuredPython = settings.get<string>("interpreter")?.trim();
+  const python = configuredPython ? resolveVariables(configuredPython) : await selectedInterpreter(resource);
+
+  if (configuredPath) {
+    const executable = resolveVariables(configuredPath);
+    if (!isExecutable(executable)) {
+      return { missing: `kerasfix.path is set to ${executable}, which is not an executable file`, python };
+    }
+    return { found: { command: executable, args: ["server"], origin: "the kerasfix.path setting", python } };
+  }
+
+  if (python) {
+    const beside = path.join(path.dirname(python), SCRIPT);
+    if (isExecutable(beside)) {
+      return { found: { command: beside, args: ["server"], origin: `the environment of ${python}`, python } };
+    }
+    if (hasKerasfix(python)) {
+      return {
+        found: { command: python, args: ["-m", "kerasfix.server", "server"], origin: `the environment of ${python}`, python },
+      };
+    }
+  }
+
+  const fromPath = onPath(SCRIPT);
+  if (fromPath) {
+    return { found: { command: fromPath, args: ["server"], origin: "PATH", python } };
+  }
+  const missing = python
+    ? `kerasfix is installed neither in the environment of ${python} nor on PATH`
+    : "kerasfix is not on PATH";
+  return { missing, python };
+}
+
+export function installCommand(python: string | undefined): string {
+  const quoted = python && /\s/.test(python) ? `"${python}"` : python;
+  return python ? `${quoted} -m pip install kerasfix` : "python3 -m pip install kerasfix";
+}
