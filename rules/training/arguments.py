@@ -117,18 +117,18 @@ class GeneratorMethods(Rule):
         if has_star_args(node):
             ctx.report(func.attr, message)
             return
+        positional = [a for a in node.args if a.keyword is None]
+        if len(positional) - 1 > len(entry["positional"]):
+            ctx.report(func.attr, message)
+            return
         names, _ = _worker_arguments()
         edits: list[Replace | Insert] = [Replace(func.attr, new)]
-        positional = [a for a in node.args if a.keyword is None]
         doomed: list[cst.Arg] = []
         for arg, name in zip(positional[1:], entry["positional"]):
             if name in names:
                 doomed.append(arg)
             else:
                 edits.append(Insert(arg, f"{name}="))
-        if len(positional) - 1 > len(entry["positional"]):
-            ctx.report(func.attr, message)
-            return
         doomed += [a for a in node.args if a.keyword is not None and a.keyword.value in names]
         if doomed:
             edits += remove_args(node, doomed)

@@ -239,8 +239,7 @@ class GradientTapeInTrainStep(Rule):
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
-        leaf = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-        if leaf is None or not ctx.functions:
+        if not isinstance(func, (cst.Attribute, cst.Name)) or not ctx.functions:
             return
         if ctx.qualname(func) != "tensorflow.GradientTape":
             return
