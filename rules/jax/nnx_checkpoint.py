@@ -106,6 +106,7 @@ class NnxOrbaxIntegerKeys(Rule):
         ),
     )
     valid = (
+        "import orbax.checkpoint as ocp\ndef load(model, nnx, ckpt):\n    nnx.update(model, ckpt.restore(\"x\"))\n",
         "import orbax.checkpoint as ocp\nfrom flax import nnx\n"
         "def load(state, checkpointer, path):\n"
         "    restored = checkpointer.restore(path)\n"

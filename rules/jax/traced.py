@@ -128,6 +128,7 @@ class ConcreteValueInTracedCode(Rule):
         ),
     )
     valid = (
+        "import keras\nclass L(keras.layers.Layer):\n    def call(self, x, ops):\n        return ops.convert_to_numpy(x)\n",
         "import keras\nclass L(keras.layers.Layer):\n    def __init__(self, units):\n"
         "        super().__init__()\n        self.units = int(units)\n",
         "import keras\nclass L(keras.layers.Layer):\n    def call(self, x, training=False):\n"
@@ -233,6 +234,7 @@ class DataDependentShape(Rule):
         ),
     )
     valid = (
+        "import keras\nclass L(keras.layers.Layer):\n    def call(self, x, tf):\n        return tf.boolean_mask(x, x > 0)\n",
         "import keras\nfrom keras import ops\nclass L(keras.layers.Layer):\n    def call(self, x):\n"
         "        return ops.where(x > 0, x, 0)\n",
         "import numpy as np\nimport keras\nx = np.arange(3)\nprint(x[x > 0])\n",

@@ -110,8 +110,25 @@ class UnseededRandomInTracedCode(Rule):
             "        return {}, state\n",
             unsafe=True,
         ),
+        Example(
+            "import tensorflow as tf\n"
+            "class Noise(tf.keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        return x * «tf.keras.random.uniform»(tf.shape(x))\n",
+            "import tensorflow as tf\n"
+            "import keras\n"
+            "class Noise(tf.keras.layers.Layer):\n"
+            "    def __init__(self, **kwargs):\n"
+            "        super().__init__(**kwargs)\n"
+            "        self.seed_generator = keras.random.SeedGenerator()\n"
+            "\n"
+            "    def call(self, x):\n"
+            "        return x * tf.keras.random.uniform(tf.shape(x), seed=self.seed_generator)\n",
+            unsafe=True,
+        ),
     )
     valid = (
+        "import keras\nclass Noise(keras.layers.Layer):\n    def call(self, x, keras):\n        return keras.random.normal((2,))\n",
         "import keras\nclass Noise(keras.layers.Layer):\n    def call(self, x):\n"
         "        return keras.random.normal((2,), seed=self.seed_generator)\n",
         "import keras\nclass Noise(keras.layers.Layer):\n    def call(self, x):\n"
@@ -210,6 +227,7 @@ class IntSeedInTracedCode(Rule):
         ),
     )
     valid = (
+        "import keras\nclass Noise(keras.layers.Layer):\n    def call(self, x, keras):\n        return keras.random.normal((2,), seed=1)\n",
         "import keras\nclass D(keras.layers.Layer):\n    def call(self, x):\n"
         "        return keras.random.dropout(x, 0.5, seed=self.seed_generator)\n",
         "import keras\nx = keras.random.normal((2,), seed=42)\n",

@@ -109,6 +109,7 @@ class SequenceToPyDataset(Rule):
         ),
     )
     valid = (
+        "import keras\ndef build(keras):\n    class Gen(keras.utils.Sequence):\n        pass\n    return Gen\n",
         "import keras\nclass Gen(keras.utils.PyDataset):\n    def __init__(self, x, **kwargs):\n"
         "        super().__init__(**kwargs)\n        self.x = x\n",
         "import keras\nfrom collections.abc import Sequence\nclass Rows(Sequence):\n    pass\n",

@@ -103,6 +103,7 @@ class CompiledLossAndMetrics(Rule):
         ),
     )
     valid = (
+        "import keras\ndef build(keras):\n    class M(keras.Model):\n        def train_step(self, data):\n            return self.compiled_loss(data, data)\n    return M\n",
         "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
         "        return self.compute_loss(y=data, y_pred=data)\n",
         "import keras\nclass Trainer:\n    def step(self, y, p):\n        return self.compiled_loss(y, p)\n",
@@ -258,6 +259,7 @@ class MetricResetStates(Rule):
         ),
     )
     valid = (
+        "import keras\ndef f(keras):\n    acc = keras.metrics.Mean()\n    acc.reset_states()\n",
         "import keras\nlstm = keras.layers.LSTM(4, stateful=True)\nlstm.reset_states()\n",
         "import keras\ndef f(metric):\n    metric.reset_states()\n",
         "import keras\nacc = keras.metrics.Mean()\nacc.reset_state()\n",

@@ -110,6 +110,7 @@ class OptimizerAttributes(Rule):
         ),
     )
     valid = (
+        "import keras\ndef f(keras):\n    opt = keras.optimizers.Adam()\n    return opt.lr\n",
         "import keras\nopt = keras.optimizers.Adam(learning_rate=1e-3)\nprint(opt.learning_rate, opt.variables)\n",
         "import keras\ndef f(scheduler):\n    return scheduler.lr\n",
         "import keras\nopt.set_weights(weights)\n",
@@ -189,6 +190,7 @@ class DeadOptimizerHooks(Rule):
         ),
     )
     valid = (
+        "import keras\ndef build(keras):\n    class O(keras.optimizers.SGD):\n        def get_gradients(self, loss, params):\n            pass\n    return O\n",
         "import keras\nclass Helper:\n    def get_gradients(self, loss, params):\n        pass\n",
         "import keras\nclass MyOpt(keras.optimizers.Optimizer):\n    def update_step(self, g, v, lr):\n        pass\n",
     )

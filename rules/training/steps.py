@@ -130,6 +130,12 @@ class StepSignatureUnderJax(Rule):
             "        return {}\n"
         ),
         Example(
+            "from tensorflow.keras.models import Model as KModel\n"
+            "class M(KModel):\n"
+            "    def «train_step»(self, batch):\n"
+            "        return {}\n"
+        ),
+        Example(
             "from tensorflow import keras\n"
             "class Base(keras.Model):\n"
             "    pass\n"
@@ -139,6 +145,7 @@ class StepSignatureUnderJax(Rule):
         ),
     )
     valid = (
+        "import keras\ndef build(keras):\n    class M(keras.Model):\n        def train_step(self, data):\n            return {}\n    return M\n",
         "import keras\nclass M(keras.Model):\n    def train_step(self, state, data):\n        return {}, state\n",
         "import keras\nclass Trainer:\n    def train_step(self, data):\n        return {}\n",
         "import keras\nclass M(keras.Model):\n    def train_step(self, *args):\n        return {}\n",
@@ -378,6 +385,7 @@ class StepMustReturnDict(Rule):
         ),
     )
     valid = (
+        "import keras\ndef build(keras):\n    class M(keras.Model):\n        def train_step(self, data):\n            return data * 2\n    return M\n",
         "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
         "        return {m.name: m.result() for m in self.metrics}\n",
         "import keras\nclass M(keras.Model):\n    def test_step(self, state, data):\n"
@@ -553,6 +561,7 @@ class LossLogOverwritten(Rule):
         ),
     )
     valid = (
+        "import keras\ndef build(keras):\n    class M(keras.Model):\n        def train_step(self, data):\n            return {\"loss\": 1.0}\n    return M\n",
         "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
         '        self.loss_tracker.update_state(1.0)\n        return {"loss": self.loss_tracker.result()}\n',
         "import keras\nclass M(keras.Model):\n    @property\n    def metrics(self):\n        return [self.t]\n"
@@ -690,6 +699,7 @@ class StatefulUpdateInJaxStep(Rule):
         ),
     )
     valid = (
+        "import keras\ndef build(keras):\n    class M(keras.Model):\n        def train_step(self, state, data):\n            self.optimizer.apply_gradients(data)\n    return M\n",
         "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
         "        self.optimizer.apply_gradients(zip(data, self.trainable_variables))\n        return {}\n",
         "import keras\nclass M(keras.Model):\n    def train_step(self, state, data):\n"
