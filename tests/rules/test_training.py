@@ -29,6 +29,36 @@ class Classifier(keras.Model):
 '''
 
 
+# The same step written correctly: the logs are a dict built from the metrics' results.
+JAX_TEST_STEP_FIXED = '''\
+import keras
+
+
+class Classifier(keras.Model):
+    def test_step(self, state, data):
+        x, y = data
+        trainable_variables, non_trainable_variables, metrics_variables = state
+        y_pred, non_trainable_variables = self.stateless_call(
+            trainable_variables, non_trainable_variables, x, training=False
+        )
+        loss = self.compute_loss(x, y, y_pred)
+        new_metrics_vars = []
+        logs = {}
+        for metric in self.metrics:
+            this_metric_vars = metrics_variables[
+                len(new_metrics_vars) : len(new_metrics_vars) + len(metric.variables)
+            ]
+            if metric.name == "loss":
+                this_metric_vars = metric.stateless_update_state(this_metric_vars, loss)
+            else:
+                this_metric_vars = metric.stateless_update_state(this_metric_vars, y, y_pred)
+            logs[metric.name] = metric.stateless_result(this_metric_vars)
+            new_metrics_vars += this_metric_vars
+        state = (trainable_variables, non_trainable_variables, new_metrics_vars)
+        return logs, state
+'''
+
+
 def codes(source: str, settings: Settings = TRAINING) -> list[str]:
     return [f.code for f in lint(source, "train.py", settings)]
 
@@ -42,6 +72,11 @@ def test_jax_step_returning_an_array_is_reported_and_wrapped_into_a_dict():
     fixed = fix(JAX_TEST_STEP, "train.py", TRAINING, unsafe=True).source
     assert fixed == JAX_TEST_STEP.replace("return loss, state", 'return {"loss": loss}, state')
     assert "KER503" not in codes(fixed)
+
+
+def test_correct_jax_step_is_clean():
+    everything = Settings(select=("KER5", "KER7", "KER8"), keras_version=(3, 0, 0))
+    assert codes(JAX_TEST_STEP_FIXED, everything) == []
 
 
 def test_keras2_step_signature_is_a_jax_problem_only():
