@@ -177,22 +177,26 @@ class NoneInNestedCallArguments(Rule):
 
 
 @lru_cache(maxsize=1)
-def _static() -> tuple[frozenset[str], frozenset[str]]:
+def _static() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     table = load_toml("layers_tracing.toml")
-    return frozenset(table["static_keras_ops"]), frozenset(table["static_tf_functions"])
+    return (
+        frozenset(table["static_keras_ops"]),
+        frozenset(table["static_keras_backend"]),
+        frozenset(table["static_tf_functions"]),
+    )
 
 
 def _tensor_call(call: cst.Call, ctx: Context) -> bool:
     """Whether a call computes a tensor: a TensorFlow function or a Keras op."""
     if not isinstance(call.func, (cst.Name, cst.Attribute)):
         return False
-    keras_ops, tf_functions = _static()
+    keras_ops, keras_backend, tf_functions = _static()
     api = ctx.keras_api(call.func)
     if api is not None:
         name = api[0]
         if name.startswith("ops."):
             return name[4:] not in keras_ops
-        return name.startswith("backend.")
+        return name.startswith("backend.") and name[8:] not in keras_backend
     qualified = ctx.qualname(call.func)
     if qualified is None or not qualified.startswith("tensorflow."):
         return False
@@ -295,6 +299,9 @@ class PythonIfOnTensor(Rule):
         "import keras\nclass L(keras.layers.Layer):\n"
         "    def call(self, x):\n        if keras.ops.shape(x)[0] > 1:\n            return x\n        return x\n",
         "import tensorflow as tf\ndef eager(x):\n    if tf.reduce_sum(x) > 0:\n        return x\n",
+        "from tensorflow.keras import backend as K\nimport keras\nclass Pool(keras.layers.Layer):\n"
+        "    def call(self, x):\n        if K.ndim(x) == 2 and K.image_data_format() == 'channels_last':\n"
+        "            return x\n        return x\n",
     )
 
     def visit(self, node: cst.If, ctx: Context) -> None:
@@ -389,6 +396,11 @@ class InPlaceTensorMutation(Rule):
         "import keras\nclass L(keras.layers.Layer):\n"
         "    def call(self, inputs):\n        inputs['mask'] = None\n        return inputs\n",
         "import numpy as np\nclass Plain:\n    def call(self, x):\n        x[0] = 1\n",
+        "import keras\nimport numpy as np\nclass L(keras.layers.Layer):\n"
+        "    def call(self, inputs):\n        inputs[0] = inputs[0][..., :-1]\n"
+        "        m = np.eye(3)\n        m[-1, -1] = -1.0\n        return inputs\n",
+        "import keras\nclass L(keras.layers.Layer):\n"
+        "    def call(self, x):\n        out = self.attention(x)\n        out = {}\n        out[0] = x\n        return out\n",
     )
 
     def visit(self, node: cst.Assign | cst.AugAssign, ctx: Context) -> None:
@@ -404,8 +416,20 @@ class InPlaceTensorMutation(Rule):
             if _string_index(target):
                 continue
             name = target.value.value  # type: ignore[attr-defined]
-            if name == param_name(method, 1) or _tensor_local(method, name, ctx):
+            if _array_index(target):
+                # `x[:, 0]` and `x[i, j]` index arrays, never lists or dicts.
+                if name == param_name(method, 1) or _tensor_local(method, name, ctx):
+                    ctx.report(target)
+            elif _tensor_local(method, name, ctx, from_ops_only=True):
                 ctx.report(target)
+
+
+def _array_index(target: cst.Subscript) -> bool:
+    return len(target.slice) > 1 or any(
+        isinstance(element.slice, cst.Slice)
+        or (isinstance(element.slice, cst.Index) and isinstance(element.slice.value, cst.Ellipsis))
+        for element in target.slice
+    )
 
 
 def _string_index(target: cst.Subscript) -> bool:
@@ -415,18 +439,25 @@ def _string_index(target: cst.Subscript) -> bool:
     )
 
 
-def _tensor_local(method: cst.FunctionDef, name: str, ctx: Context) -> bool:
-    """Whether `call()` assigns `name` from a tensor op or a sublayer (`h = tf.nn.relu(x)`,
-    `h = self.dense(x)`) in one of its top-level statements."""
+def _tensor_local(method: cst.FunctionDef, name: str, ctx: Context, from_ops_only: bool = False) -> bool:
+    """Whether `call()` assigns `name` from a tensor op (`h = tf.nn.relu(x)`) or, unless
+    `from_ops_only`, from a sublayer (`h = self.dense(x)`), and never from a list or dict, in its
+    top-level statements."""
     body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
+    tensor = False
     for stmt in body:
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
         for small in stmt.body:
-            if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Call):
+            if not isinstance(small, cst.Assign):
                 continue
             if not any(isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets):
                 continue
-            if self_attribute(small.value.func) is not None or _tensor_call(small.value, ctx):
-                return True
-    return False
+            value = small.value
+            if isinstance(value, (cst.Dict, cst.List, cst.DictComp, cst.ListComp)):
+                return False
+            if isinstance(value, cst.Call) and (
+                _tensor_call(value, ctx) or (not from_ops_only and self_attribute(value.func) is not None)
+            ):
+                tensor = True
+    return tensor

@@ -242,6 +242,8 @@ class SymbolicAddLoss(Rule):
     valid = (
         "import keras\nclass L(keras.layers.Layer):\n"
         "    def call(self, x):\n        self.add_loss(keras.ops.mean(x))\n        return x\n",
+        "import keras\nclass L(keras.layers.Layer):\n"
+        "    def add_loss(self, loss):\n        super().add_loss(loss * 2)\n",
         "import keras\nclass M(keras.Model):\n"
         "    def call(self, x):\n        loss = self.add_loss\n        return x\n",
     )
@@ -249,6 +251,9 @@ class SymbolicAddLoss(Rule):
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         if not isinstance(func, cst.Attribute) or func.attr.value != "add_loss" or not node.args:
+            return
+        receiver = func.value
+        if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) and receiver.func.value == "super":
             return
         if is_self(func.value) and enclosing_method(ctx, "call", "build") is not None:
             return

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import libcst as cst
 
 from ..context import Context
 from ..layers._common import all_param_names, class_methods, enclosing_method, param_name, self_assignments, self_attribute
 from ..rule import Example, Rule
+from ..tables import load_toml
 
 _BUILD_METHODS = ("build", "build_from_config")
+
+
+@lru_cache(maxsize=1)
+def _dtype_sensitive_ops() -> frozenset[str]:
+    return frozenset(f"tensorflow.{name}" for name in load_toml("saving_build_config.toml")["dtype_sensitive_tf_ops"])
 
 
 def _keyed_input(expr: cst.BaseExpression, inputs: str) -> bool:
@@ -68,7 +76,7 @@ class BuildConfigNotRestorable(Rule):
 
     code = "KER311"
     name = "build-config-not-restorable"
-    message = "A TensorFlow op on a dict input in `call()` of a class without `build()`: Keras 3 may fail to rebuild it on load and silently drop the optimizer state"
+    message = "A dtype-sensitive TensorFlow op on a dict input in `call()` of a class without `build()`: Keras 3 may fail to rebuild it on load and silently drop the optimizer state"
     nodes = (cst.Call,)
     examples = (
         Example(
@@ -84,9 +92,9 @@ class BuildConfigNotRestorable(Rule):
         ),
         Example(
             "import keras\nimport tensorflow as tf\n\n"
-            "class Fuse(keras.layers.Layer):\n"
+            "class Lookup(keras.layers.Layer):\n"
             "    def call(self, features, training=None):\n"
-            "        return «tf.concat([features['a'], features['b']], axis=-1)»\n"
+            "        return «tf.gather(self.table, features['ids'])»\n"
         ),
     )
     valid = (
@@ -99,13 +107,15 @@ class BuildConfigNotRestorable(Rule):
         "    def call(self, inputs):\n        return tf.where(inputs['mask'], inputs['image'], 0)\n",
         "import keras\nimport tensorflow as tf\nclass M(keras.Model):\n"
         "    def call(self, x):\n        return tf.nn.relu(x)\n",
+        "import keras\nimport tensorflow as tf\nclass M(keras.Model):\n"
+        "    def call(self, inputs):\n        return tf.reshape(tf.cast(inputs['ids'], tf.float32), [-1])\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         if not isinstance(node.func, cst.Attribute) or not node.args:
             return
         qualified = ctx.qualname(node.func)
-        if qualified is None or not qualified.startswith("tensorflow.") or ctx.keras_api(node.func) is not None:
+        if qualified is None or qualified not in _dtype_sensitive_ops():
             return
         found = enclosing_method(ctx, "call")
         if found is None:

@@ -361,9 +361,10 @@ class NonSerializableInitArgument(Rule):
             "        super().__init__(**kwargs)\n"
         ),
         Example(
-            "import tensorflow as tf\nfrom typing import Callable\n"
+            "import tensorflow as tf\nfrom typing import Callable, Optional\n"
             "class Mix(tf.keras.Model):\n"
-            "    def __init__(self, units, «fn: Callable», «init=tf.keras.initializers.GlorotUniform()», **kwargs):\n"
+            "    def __init__(self, units, «fn: Callable», «init=tf.keras.initializers.GlorotUniform()»,\n"
+            "                 «config: Optional[ModelConfig] = None», **kwargs):\n"
             "        super().__init__(**kwargs)\n"
         ),
         Example(
@@ -384,6 +385,10 @@ class NonSerializableInitArgument(Rule):
         "    def __init__(self, units=DEFAULT_UNITS, shape=(3, 4), dtype=keras.mixed_precision.dtype_policy(), **kwargs):\n"
         "        super().__init__(**kwargs)\n",
         "import keras\nclass NotKeras:\n    def __init__(self, fn=keras.activations.relu):\n        self.fn = fn\n",
+        "import tensorflow as tf\nfrom typing import Optional, Union, Dict, Any, Text\n"
+        "class Drop(tf.keras.layers.Layer):\n"
+        "    def __init__(self, rate: Optional[Union[float, tf.Tensor]] = None, extra: Optional[Dict[Text, Any]] = None,\n"
+        "                 size: 'int | tf.Tensor' = 1, **kwargs):\n        super().__init__(**kwargs)\n",
     )
 
     def visit(self, node: cst.ClassDef, ctx: Context) -> None:
@@ -421,19 +426,30 @@ def _builds_plain_data(call: cst.Call) -> bool:
 
 
 def _plain_annotation(annotation: cst.BaseExpression) -> bool:
-    """Whether every name in a type annotation is a plain data type (`int`, `list[str] | None`)."""
+    """Whether a type annotation admits plain data (`int`, `list[str] | None`); a union counts
+    when one of its members other than `None` is plain (`float | tf.Tensor` is usually given a
+    float)."""
     if isinstance(annotation, (cst.Name, cst.Attribute)):
         name = dotted_name(annotation)
         return name is not None and name.rsplit(".", 1)[-1] in _plain_types()
     if isinstance(annotation, cst.Subscript):
-        return _plain_annotation(annotation.value) and all(
-            isinstance(element.slice, cst.Index) and _plain_annotation(element.slice.value)
-            for element in annotation.slice
-        )
-    if isinstance(annotation, cst.BinaryOperation):
-        return _plain_annotation(annotation.left) and _plain_annotation(annotation.right)
+        members = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        if len(members) != len(annotation.slice):
+            return False
+        holder = dotted_name(annotation.value)
+        if holder is not None and holder.rsplit(".", 1)[-1] == "Union":
+            return _plain_union(members)
+        return _plain_annotation(annotation.value) and all(_plain_annotation(m) for m in members)
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return _plain_union([annotation.left, annotation.right])
     if isinstance(annotation, (cst.SimpleString, cst.Ellipsis)):
         return True
     if isinstance(annotation, (cst.List, cst.Tuple)):
         return all(_plain_annotation(element.value) for element in annotation.elements)
     return False
+
+
+def _plain_union(members: list[cst.BaseExpression]) -> bool:
+    return any(
+        _plain_annotation(m) and not (isinstance(m, cst.Name) and m.value == "None") for m in members
+    )
