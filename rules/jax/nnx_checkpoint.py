@@ -25,6 +25,14 @@ come back as `"0"`. Ways out:
   (`checkpointer.restore(path, abstract_state)`), or avoid list-of-module attributes."""
 
 
+# What each update does with the string keys (checked on Flax 0.12.8 / Orbax 0.12.4 and in the
+# Flax issues the docs cite).
+_CONSEQUENCES = {
+    "replace_by_pure_dict": "Flax without google/flax#4317 fails here ('key in pure_dict not available in state')",
+    "update": "`nnx.update` fails on them (`KeyError: 'Invalid key: 0'`) or skips them",
+}
+
+
 def _imports_orbax(ctx: Context) -> bool:
     return run_cached(
         ctx,
@@ -49,9 +57,11 @@ class NnxOrbaxIntegerKeys(Rule):
     ## Why
     A Flax NNX module that keeps submodules in a list has integer keys in its state
     (`('layers', 0, 'bias')`). Orbax saves dict keys as strings: the restored pure dict has
-    `'0'`, and `state.replace_by_pure_dict(restored)` fails with `ValueError: key in pure_dict
-    not available in state: ('layers', '0', 'bias')` (older Flax), while `nnx.update(model,
-    restored)` silently skips those entries, leaving the layers untrained.
+    `'0'`. `state.replace_by_pure_dict(restored)` then fails with `ValueError: key in pure_dict
+    not available in state: ('layers', '0', 'bias')` in Flax releases without the key
+    conversion of google/flax#4317, and `nnx.update(model, restored)` fails with
+    `KeyError: 'Invalid key: 0'` (Flax 0.12.8, Orbax 0.12.4) or, in older releases, skips
+    those entries silently, leaving the layers as they were.
 
     ## Example
     ```python
@@ -79,7 +89,7 @@ class NnxOrbaxIntegerKeys(Rule):
 
     code = "KER803"
     name = "nnx-orbax-integer-keys"
-    message = "Orbax restores integer state keys as strings: `{method}` then fails or skips them; convert the keys back first"
+    message = "Orbax restores integer state keys (list indices) as strings: {consequence}; convert the keys back first"
     nodes = (cst.Call,)
     backends = frozenset({"jax"})
     examples = (
@@ -137,7 +147,7 @@ class NnxOrbaxIntegerKeys(Rule):
             return
         if not _imports_orbax(ctx) or not self._from_restore(ctx, argument):
             return
-        ctx.report(argument, self.message.format(method=method), note=_NOTE)
+        ctx.report(argument, self.message.format(consequence=_CONSEQUENCES[method]), note=_NOTE)
 
     def _from_restore(self, ctx: Context, expr: cst.BaseExpression) -> bool:
         """Whether `expr` is an Orbax restore's result (or an item of it), directly or through
