@@ -27,6 +27,7 @@ from kerasfix.rules import Settings, lint
 from kerasfix.rules.model import SYNTAX_ERROR_CODE
 
 from .lsp_actions import (
+    DiagnosticCache,
     FIX_ALL_KIND,
     OPEN_DOCS_COMMAND,
     docs_url,
@@ -76,6 +77,7 @@ class OpenDocument:
     path: str | None
     version: int | None
     text: str
+    converter: DiagnosticCache
     linter: DocumentLinter = field(default_factory=DocumentLinter)
     # Bumped for every lint scheduled: only the newest one's result is published.
     generation: int = 0
@@ -160,6 +162,7 @@ class KerasfixServer(LanguageServer):
             path=document.path,
             settings=self.settings_for(document.path),
             linter=document.linter,
+            converter=document.converter,
             generation=document.generation,
         )
         self.worker.submit(job)
@@ -171,19 +174,25 @@ class KerasfixServer(LanguageServer):
     def _linted(self, job: Job, outcome: LintOutcome) -> None:
         """On the lint thread: convert positions there, publish on the message loop."""
         lines = Lines(job.text, self.encoding)
-        diagnostics = [to_diagnostic(f, lines, job.version) for f in outcome.findings]
+        diagnostics, wire = job.converter.convert(outcome.findings, lines)
+        log.debug("linted %s version %s (%s): %d findings", job.uri, job.version, outcome.mode, len(diagnostics))
         if self.loop is not None:
-            self.loop.call_soon_threadsafe(self._publish, job, diagnostics)
+            self.loop.call_soon_threadsafe(self._publish, job, diagnostics, wire)
 
-    def _publish(self, job: Job, diagnostics: list[types.Diagnostic]) -> None:
+    def _publish(self, job: Job, diagnostics: list[types.Diagnostic], wire: list[Any]) -> None:
         document = self.documents.get(job.uri)
         if document is None or job.cancelled.is_set() or document.generation != job.generation:
             return  # closed, or a newer text is on its way
         document.published = diagnostics
         document.published_version = job.version
-        log.debug("publishing %d diagnostics for %s version %s", len(diagnostics), job.uri, job.version)
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=job.uri, diagnostics=diagnostics, version=job.version)
+        # The diagnostics are already in JSON form (serialized once per finding on the lint
+        # thread): the message goes out without another pass of the converter over all of them.
+        self.protocol._send_data(
+            {
+                "jsonrpc": "2.0",
+                "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+                "params": {"uri": job.uri, "version": job.version, "diagnostics": wire},
+            }
         )
 
 
@@ -261,7 +270,8 @@ def did_change_watched_files(ls: KerasfixServer, params: types.DidChangeWatchedF
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: KerasfixServer, params: types.DidOpenTextDocumentParams) -> None:
     item = params.text_document
-    document = OpenDocument(item.uri, _path(item.uri), item.version, item.text)
+    converter = DiagnosticCache(ls.protocol._converter.unstructure)
+    document = OpenDocument(item.uri, _path(item.uri), item.version, item.text, converter)
     ls.documents[item.uri] = document
     ls.schedule(document)
 
@@ -497,7 +507,7 @@ async def check_workspace(ls: KerasfixServer, *arguments: Any) -> dict[str, int]
         if uri not in ls.documents:
             lines = Lines(text, ls.encoding)
             ls.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, diagnostics=[to_diagnostic(f, lines, None) for f in findings])
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[to_diagnostic(f, lines) for f in findings])
             )
         if token is not None:
             ls.work_done_progress.report(

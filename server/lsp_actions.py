@@ -1,12 +1,13 @@
 """Findings as LSP diagnostics, and the code actions built from them.
 
-Each diagnostic carries its fix in `data` (edits already in the client's position encoding and
-the document version they apply to), so a quick fix needs no lint of its own.
+Each diagnostic carries its fix in `data` (edits already in the client's position encoding), so
+a quick fix needs no lint of its own. A fix is offered only for a diagnostic the server
+published for the document's current text, so its edits always apply to that text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from lsprotocol import types
@@ -15,8 +16,7 @@ from kerasfix.rules import Finding, Severity, fix, rule_by_code
 from kerasfix.rules.model import SYNTAX_ERROR_CODE, rule_url
 from kerasfix.rules.noqa import add_noqa
 
-from .lsp_linting import changed_region
-from .lsp_text import Lines
+from .lsp_text import Lines, changed_region
 
 SOURCE = "kerasfix"
 FIX_ALL_KIND = "source.fixAll.kerasfix"
@@ -30,8 +30,8 @@ _SEVERITY = {
 }
 
 
-def to_diagnostic(finding: Finding, lines: Lines, version: int | None) -> types.Diagnostic:
-    data: dict[str, Any] = {"version": version, "name": finding.name}
+def to_diagnostic(finding: Finding, lines: Lines) -> types.Diagnostic:
+    data: dict[str, Any] = {"name": finding.name}
     if finding.note:
         data["note"] = finding.note
     if finding.fix is not None:
@@ -50,6 +50,62 @@ def to_diagnostic(finding: Finding, lines: Lines, version: int | None) -> types.
         source=SOURCE,
         tags=[types.DiagnosticTag.Deprecated] if finding.deprecated else None,
         data=data,
+    )
+
+
+class DiagnosticCache:
+    """Diagnostics of one document, and their JSON form, reused for findings that did not
+    change between lints.
+
+    An edit re-lints one statement and moves the other findings, most of them to where they
+    were: converting and serializing thousands of identical diagnostics would cost more than
+    the lint. In a pure-ASCII text a finding's code-point positions are its positions in every
+    encoding, so an equal finding gives an equal diagnostic; other texts are converted afresh.
+    """
+
+    def __init__(self, unstructure: Callable[[Any], Any]) -> None:
+        self._unstructure = unstructure
+        self._known: dict[tuple, tuple[types.Diagnostic, Any]] = {}
+
+    def convert(self, findings: Sequence[Finding], lines: Lines) -> tuple[list[types.Diagnostic], list[Any]]:
+        """The diagnostics, and the same as JSON-ready objects."""
+        reuse = lines.text.isascii()
+        previous = self._known if reuse else {}
+        known: dict[tuple, tuple[types.Diagnostic, Any]] = {}
+        diagnostics, wire = [], []
+        for finding in findings:
+            key = _looks(finding)
+            pair = known.get(key) or previous.get(key)
+            if pair is None:
+                diagnostic = to_diagnostic(finding, lines)
+                pair = (diagnostic, self._unstructure(diagnostic))
+            known[key] = pair
+            diagnostics.append(pair[0])
+            wire.append(pair[1])
+        self._known = known if reuse else {}
+        return diagnostics, wire
+
+
+def _looks(finding: Finding) -> tuple:
+    """What a finding's diagnostic is made of: lines and columns, not offsets (an edit above
+    moves every offset below it but rarely a line's columns)."""
+    fix = finding.fix
+    fix_key = None
+    if fix is not None:
+        fix_key = (
+            fix.title,
+            fix.applicability,
+            tuple((e.start_pos, e.end_pos, e.content) if e.start_pos else (e.start, e.end, e.content) for e in fix.edits),
+        )
+    return (
+        finding.code,
+        finding.message,
+        finding.span.start_pos,
+        finding.span.end_pos,
+        finding.severity,
+        finding.deprecated,
+        finding.note,
+        fix_key,
     )
 
 
@@ -80,18 +136,13 @@ def _same_range(a: types.Range, b: types.Range) -> bool:
     return a.start == b.start and a.end == b.end
 
 
-def _fix_data(diagnostic: types.Diagnostic, published: Iterable[types.Diagnostic], version: int | None) -> dict | None:
-    """The fix of a diagnostic: from its own `data` when it describes the current version, else
-    from the diagnostic we published at the same place (clients that drop `data`)."""
-    data = diagnostic.data if isinstance(diagnostic.data, dict) else None
-    if data is None:
-        for candidate in published:
-            if candidate.code == diagnostic.code and _same_range(candidate.range, diagnostic.range):
-                data = candidate.data
-                break
-    if not data or data.get("version") != version:
-        return None
-    return data.get("fix")
+def _fix_data(diagnostic: types.Diagnostic, published: Iterable[types.Diagnostic]) -> dict | None:
+    """The fix of a diagnostic, if it is one the server published for the current text (a
+    client may send diagnostics of an older text, or drop their `data`)."""
+    for candidate in published:
+        if candidate.code == diagnostic.code and _same_range(candidate.range, diagnostic.range):
+            return candidate.data.get("fix") if isinstance(candidate.data, dict) else None
+    return None
 
 
 def quick_fixes(
@@ -112,7 +163,7 @@ def quick_fixes(
         code = diagnostic.code
         if code == SYNTAX_ERROR_CODE:
             continue
-        fix_data = _fix_data(diagnostic, published, version)
+        fix_data = _fix_data(diagnostic, published)
         if fix_data is not None and (fix_data["safe"] or unsafe_allowed):
             title = fix_data["title"] if fix_data["safe"] else f"{fix_data['title']} (unsafe fix)"
             actions.append(
@@ -154,14 +205,8 @@ def fix_all_edits(text: str, path: str | None, settings, unsafe: bool, encoding:
     fixed = fix(text, path, settings, unsafe=unsafe).source
     if fixed == text:
         return []
-    change = changed_region(text, fixed)
-    lines = Lines(text, encoding)
-    return [
-        types.TextEdit(
-            range=lines.range(change.start, change.start + change.length),
-            new_text=fixed[change.start : change.start + change.new_length],
-        )
-    ]
+    start, old_end, new_end = changed_region(text, fixed)
+    return [types.TextEdit(range=Lines(text, encoding).range(start, old_end), new_text=fixed[start:new_end])]
 
 
 def fix_all_action(uri: str, version: int | None, edits: list[types.TextEdit], unsafe: bool) -> types.CodeAction:

@@ -1,7 +1,8 @@
 """Linting open documents off the message loop.
 
 `DocumentLinter` is the one place where a document's text is linted: it keeps what the last run
-learnt about the document (today the last good findings, to carry them over a syntax error).
+learnt about the document, so an edit re-lints only what it touched and a syntax error keeps
+the last good findings.
 `LintWorker` runs lints on one background thread; a document edited while it is being linted
 is linted again once, with its newest text (changes in between are coalesced).
 """
@@ -11,91 +12,42 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from typing import Any
+from dataclasses import dataclass, field
 
-from kerasfix.rules import Finding, Settings, lint
-from kerasfix.rules.model import SYNTAX_ERROR_CODE, Position, Span
-
-from .lsp_text import Change
+from kerasfix.rules import Finding, Settings
+from kerasfix.rules.incremental import IncrementalLinter
+from kerasfix.rules.model import SYNTAX_ERROR_CODE
 
 log = logging.getLogger("kerasfix.server")
-
-
-def changed_region(old: str, new: str) -> Change:
-    """The smallest single change that turns `old` into `new` (common prefix and suffix)."""
-    limit = min(len(old), len(new))
-    low, high = 0, limit
-    while low < high:  # longest common prefix, by halving: each comparison runs in C
-        middle = (low + high + 1) // 2
-        if old[low:middle] == new[low:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    prefix = low
-    low, high = 0, limit - prefix
-    while low < high:
-        middle = (low + high + 1) // 2
-        if old[len(old) - middle : len(old) - low] == new[len(new) - middle : len(new) - low]:
-            low = middle
-        else:
-            high = middle - 1
-    suffix = low
-    return Change(prefix, len(old) - prefix - suffix, len(new) - prefix - suffix)
-
-
-def _moved(finding: Finding, change: Change, text: str) -> Finding | None:
-    """`finding` in the text after `change`, or None if the change touched it."""
-    span = change.shift(finding.span.start, finding.span.end)
-    if span is None:
-        return None
-    if finding.fix is not None:
-        for edit in finding.fix.edits:
-            if change.shift(edit.start, edit.end) is None:
-                return replace(finding, span=_span(text, *span), fix=None)
-        moved_edits = []
-        for edit in finding.fix.edits:
-            start, end = change.shift(edit.start, edit.end)  # type: ignore[misc]
-            moved_edits.append(replace(edit, start=start, end=end, start_pos=None, end_pos=None))
-        fix = replace(finding.fix, edits=tuple(moved_edits))
-        return replace(finding, span=_span(text, *span), fix=fix)
-    return replace(finding, span=_span(text, *span))
-
-
-def _span(text: str, start: int, end: int) -> Span:
-    return Span(start, end, _position(text, start), _position(text, end))
-
-
-def _position(text: str, offset: int) -> Position:
-    line = text.count("\n", 0, offset)
-    return Position(line, offset - (text.rfind("\n", 0, offset) + 1))
 
 
 @dataclass
 class LintOutcome:
     findings: list[Finding]
     # True when the text does not parse: `findings` then holds the syntax error and the last
-    # good findings moved to this text.
+    # good findings away from the edit, moved with it.
     syntax_error: bool = False
+    # How the engine served the lint ("full", "region", "broken", ...), for logs and benchmarks.
+    mode: str = ""
 
 
 class DocumentLinter:
-    """Lints successive versions of one document."""
+    """Lints successive versions of one document, re-linting only the top-level statements an
+    edit touched (the engine's `IncrementalLinter`)."""
 
     def __init__(self) -> None:
-        self._good_text: str | None = None
-        self._good_findings: list[Finding] = []
+        self._engine: IncrementalLinter | None = None
 
     def lint(self, text: str, path: str | None, settings: Settings) -> LintOutcome:
-        findings = lint(text, path, settings)
-        syntax = [f for f in findings if f.code == SYNTAX_ERROR_CODE]
-        if not syntax:
-            self._good_text, self._good_findings = text, findings
-            return LintOutcome(findings)
-        if self._good_text is None:
-            return LintOutcome(syntax, syntax_error=True)
-        change = changed_region(self._good_text, text)
-        carried = [moved for f in self._good_findings if (moved := _moved(f, change, text))]
-        return LintOutcome(sorted(syntax + carried, key=lambda f: f.span.start), syntax_error=True)
+        engine = self._engine
+        if engine is None or engine.path != path:
+            engine = self._engine = IncrementalLinter(path, settings)
+        elif engine.settings != settings:
+            engine.reset(settings)
+        findings = engine.lint(text)
+        syntax_error = any(f.code == SYNTAX_ERROR_CODE for f in findings)
+        return LintOutcome(findings, syntax_error, engine.last_mode)
 
 
 @dataclass
@@ -106,6 +58,8 @@ class Job:
     path: str | None
     settings: Settings
     linter: DocumentLinter
+    # Turns the findings into diagnostics (reusing those of unchanged findings).
+    converter: Any
     # The document's lint counter when this job was made: only the newest is published.
     generation: int = 0
     # Set when the document was closed or replaced: the job's result must not be published.

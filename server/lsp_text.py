@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
-
 from lsprotocol import types
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -77,23 +75,26 @@ class Lines:
         return self.starts[line] + _code_points(self.line_text(line), position.character, self.encoding)
 
 
-@dataclass(frozen=True)
-class Change:
-    """`length` code points at `start` of the old text were replaced by `new_length` ones."""
-
-    start: int
-    length: int
-    new_length: int
-
-    def shift(self, start: int, end: int) -> tuple[int, int] | None:
-        """Where the span [start, end) of the old text is in the new one; None if it was
-        edited."""
-        if end < self.start or (end == self.start and start < end):
-            return start, end
-        if start >= self.start + self.length:
-            delta = self.new_length - self.length
-            return start + delta, end + delta
-        return None
+def changed_region(old: str, new: str) -> tuple[int, int, int]:
+    """The smallest single change that turns `old` into `new` (common prefix and suffix):
+    `old[start:old_end]` became `new[start:new_end]`."""
+    limit = min(len(old), len(new))
+    low, high = 0, limit
+    while low < high:  # longest common prefix, by halving: each comparison runs in C
+        middle = (low + high + 1) // 2
+        if old[low:middle] == new[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    prefix = low
+    low, high = 0, limit - prefix
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[len(old) - middle : len(old) - low] == new[len(new) - middle : len(new) - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return prefix, len(old) - low, len(new) - low
 
 
 def apply_change(text: str, lines: Lines, event: types.TextDocumentContentChangeEvent) -> str:

@@ -19,7 +19,7 @@ async def test_open_publishes_findings_with_everything_an_editor_shows(session):
     assert list(diagnostic.tags) == [types.DiagnosticTag.Deprecated]
     assert diagnostic.code_description.href.endswith("/ker601-optimizer-lr-argument/")
     assert diagnostic.data["fix"]["safe"] is True
-    assert diagnostic.data["version"] == 1
+    assert diagnostic.data["fix"]["edits"] == [[2, 31, 2, 33, "learning_rate"]]
 
 
 async def test_incremental_edits_update_and_close_clears(session):

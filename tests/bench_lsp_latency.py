@@ -1,0 +1,168 @@
+"""Editor latency of `kerasfix server`: from a one-character didChange inside one function to
+the publishDiagnostics for that version, on a 300-line and a 3,000-line buffer, next to a bare
+`libcst.parse_module` of the same buffer measured in the same run.
+
+    python3 tests/bench_lsp_latency.py [--edits 60]
+
+Prints figures; it is not a timed test. Target for the 3,000-line buffer: p50 <= 0.5x the bare
+parse of the whole buffer (message passing and the lint thread's hand-off included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import libcst as cst
+from pygls.uris import from_fs_path
+
+FUNCTION = '''
+def block_{i}(x, y):
+    """Keras 2 code with several findings per function."""
+    optimizer = tf.keras.optimizers.Adam(lr=1e-3)
+    total = tf.reduce_sum(x, axis=1)
+    value = K.get_value(y)
+    layer = tf.keras.layers.Dense({i} + 1, activation="relu")
+    scaled = total * {i}
+    return optimizer, value, layer(scaled)
+'''
+HEADER = "import tensorflow as tf\nfrom tensorflow.keras import backend as K\n"
+
+
+def buffer(lines: int) -> str:
+    parts = [HEADER]
+    i = 0
+    while sum(p.count("\n") for p in parts) < lines:
+        parts.append(FUNCTION.format(i=i))
+        i += 1
+    return "".join(parts)
+
+
+def bare_parse(text: str, repeat: int = 15) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        cst.parse_module(text)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+class RawClient:
+    """A bare JSON-RPC client on the server's stdio: messages are parsed with `json.loads`, as
+    an editor parses them, so the figures are the server's, not a Python client's."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.ids = itertools.count(1)
+        self.responses: dict[int, asyncio.Future] = {}
+        self.published: dict[int, float] = {}
+        self.waiting: dict[int, asyncio.Future] = {}
+        self.reader = asyncio.ensure_future(self._read())
+
+    def send(self, method: str, params, request: bool = False) -> asyncio.Future | None:
+        message = {"jsonrpc": "2.0", "method": method, "params": params}
+        future = None
+        if request:
+            message["id"] = next(self.ids)
+            future = self.responses[message["id"]] = asyncio.get_running_loop().create_future()
+        body = json.dumps(message).encode("utf-8")
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        return future
+
+    async def _read(self) -> None:
+        stream = self.process.stdout
+        while True:
+            length = 0
+            while (line := await stream.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if not line:
+                return
+            message = json.loads(await stream.readexactly(length))
+            if message.get("method") == "textDocument/publishDiagnostics":
+                version = message["params"].get("version")
+                if version is not None:
+                    self.published[version] = time.perf_counter()
+                    future = self.waiting.pop(version, None)
+                    if future is not None and not future.done():
+                        future.set_result(None)
+            elif "id" in message and "method" in message:  # a request from the server
+                self.process.stdin.write(_reply(message["id"]))
+            elif "id" in message and message["id"] in self.responses:
+                self.responses.pop(message["id"]).set_result(message.get("result"))
+
+    async def wait_published(self, version: int) -> float:
+        if version not in self.published:
+            future = self.waiting[version] = asyncio.get_running_loop().create_future()
+            await asyncio.wait_for(future, 60)
+        return self.published[version]
+
+
+def _reply(message_id) -> bytes:
+    body = json.dumps({"jsonrpc": "2.0", "id": message_id, "result": None}).encode("utf-8")
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+async def measure(text: str, edits: int) -> list[float]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kerasfix.server.lsp",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )
+    client = RawClient(process)
+    folder = Path(tempfile.mkdtemp())
+    uri = from_fs_path(str(folder / "bench.py"))
+    await client.send(
+        "initialize",
+        {"processId": None, "rootUri": from_fs_path(str(folder)), "capabilities": {}, "initializationOptions": {"select": ["KER"]}},
+        request=True,
+    )
+    client.send("initialized", {})
+    client.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
+    await client.wait_published(1)
+    # The edit: one character typed (then deleted) at the end of the `scaled = total * N`
+    # line of the function in the middle of the buffer.
+    lines = text.splitlines()
+    middle = [n for n, line in enumerate(lines) if "scaled = total" in line]
+    line = middle[len(middle) // 2]
+    column = len(lines[line])
+    latencies: list[float] = []
+    for version in range(2, edits + 2):
+        end = column if version % 2 == 0 else column + 1
+        change = {
+            "range": {"start": {"line": line, "character": column}, "end": {"line": line, "character": end}},
+            "text": "1" if version % 2 == 0 else "",
+        }
+        started = time.perf_counter()
+        client.send("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]})
+        latencies.append(await client.wait_published(version) - started)
+    await client.send("shutdown", None, request=True)
+    client.send("exit", None)
+    await process.wait()
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--edits", type=int, default=60)
+    args = parser.parse_args()
+    print(f"{'buffer':>12} {'parse':>9} {'p50':>9} {'p90':>9} {'p50/parse':>10}")
+    for size in (300, 3000):
+        text = buffer(size)
+        latencies = asyncio.run(measure(text, args.edits))
+        parse = bare_parse(text)
+        p50 = statistics.median(latencies)
+        p90 = statistics.quantiles(latencies, n=10)[-1]
+        print(
+            f"{text.count(chr(10)):>7} lines {parse * 1e3:>7.1f}ms {p50 * 1e3:>7.1f}ms {p90 * 1e3:>7.1f}ms {p50 / parse:>9.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
