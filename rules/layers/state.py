@@ -1,4 +1,4 @@
-"""KER401, KER402, KER404, KER405: how a Keras 3 layer creates and shapes its state."""
+"""KER401-KER405: how a Keras 3 layer creates, builds and shapes its state."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from ..context import Context, call_keyword, has_star_args, positional_args
 from ..edits import FixSpec, Insert, Replace, remove_arg, rename_keyword
 from ..rule import BACKENDS, Example, Rule
 from ..tables import load_toml
-from ._common import callee_leaf, enclosing_method, is_self, keras_reference, param_name, self_attribute
+from ._common import (
+    callee_leaf,
+    class_methods,
+    enclosing_method,
+    is_self,
+    keras_reference,
+    param_name,
+    self_assignments,
+    self_attribute,
+)
 
 # Keyword arguments that mean the same for `tf.Variable` and `keras.Variable`.
 _SHARED_VARIABLE_KEYWORDS = frozenset({"trainable", "name", "dtype"})
@@ -448,3 +457,155 @@ class AddWeightSignature(Rule):
             edits = [Insert(arg.value, f"{keyword}=") for arg, keyword in zip(positional, order)]
             fix = FixSpec.safe("Pass the arguments by keyword", *edits)
         ctx.report(positional[0].value, fix=fix)
+
+
+# Keras layers whose `build()` does not depend on the input shape: building them with any shape
+# creates the right weights.
+_SHAPE_FREE_LAYERS = frozenset({"layers.Embedding"})
+_INDEX_RANGES = frozenset({"keras.ops.arange", "tensorflow.range", "keras.ops.numpy.arange"})
+
+
+class SublayerOnDerivedTensor(Rule):
+    """
+    ## Why
+    A layer without `build()` is built by tracing `call()`. When a sublayer is called on a tensor
+    made inside `call()` (positions from `ops.arange`), and the trace cannot run (for example on
+    a model reloaded from its build config), Keras 3 reports "Layer 'position_embedding' looks
+    like it has unbuilt state, but Keras is not able to trace the layer call() in order to build
+    it automatically", or warns "`build()` was called on layer …, however the layer does not have
+    a `build()` method implemented and it looks like it has unbuilt state".
+
+    ## Example
+    ```python
+    class PositionalEmbedding(layers.Layer):
+        def call(self, inputs):
+            positions = ops.arange(0, ops.shape(inputs)[-1], 1)
+            return self.token_emb(inputs) + self.position_emb(positions)
+    ```
+
+    ## Use instead
+    ```python
+        def build(self, input_shape):
+            self.token_emb.build(input_shape)
+            self.position_emb.build(input_shape)
+    ```
+
+    ## Backends
+    All; seen mostly on JAX.
+
+    ## Fix safety
+    Unsafe, offered when the sublayer is an `Embedding` created in `__init__` (its weights do not
+    depend on the input shape): a `build()` that builds it is added before `call()`. Other
+    sublayers need their real input shapes: no fix.
+
+    ## References
+    - Catalogue K3-LAY-003 (the exact guide failure is unconfirmed; the simple case builds on
+      3.15.1); keras-io migration guide, "State-building issues"; keras-team/keras#20729.
+    """
+
+    code = "KER403"
+    name = "sublayer-on-derived-tensor"
+    message = "A sublayer called on a tensor made inside `call()`, and no `build()`: Keras 3 may not be able to build it"
+    nodes = (cst.Call,)
+    fix = "unsafe"
+    examples = (
+        Example(
+            "import keras\nfrom keras import layers, ops\n\n"
+            "class PositionalEmbedding(layers.Layer):\n"
+            "    def __init__(self, length, dim, **kwargs):\n"
+            "        super().__init__(**kwargs)\n"
+            "        self.position_embeddings = layers.Embedding(length, dim)\n\n"
+            "    def call(self, inputs):\n"
+            "        positions = ops.arange(0, ops.shape(inputs)[1], 1)\n"
+            "        return inputs + «self.position_embeddings(positions)»\n",
+            "import keras\nfrom keras import layers, ops\n\n"
+            "class PositionalEmbedding(layers.Layer):\n"
+            "    def __init__(self, length, dim, **kwargs):\n"
+            "        super().__init__(**kwargs)\n"
+            "        self.position_embeddings = layers.Embedding(length, dim)\n\n"
+            "    def build(self, input_shape):\n"
+            "        self.position_embeddings.build(input_shape)\n\n"
+            "    def call(self, inputs):\n"
+            "        positions = ops.arange(0, ops.shape(inputs)[1], 1)\n"
+            "        return inputs + self.position_embeddings(positions)\n",
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\n\n"
+            "class Timing(tf.keras.layers.Layer):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.proj = tf.keras.layers.Dense(4)\n"
+            "    def call(self, x):\n"
+            "        steps = tf.range(tf.shape(x)[1])\n"
+            "        return «self.proj(steps)»\n",
+            None,
+        ),
+    )
+    valid = (
+        "import keras\nfrom keras import layers, ops\nclass P(layers.Layer):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.emb = layers.Embedding(10, 4)\n"
+        "    def build(self, shape):\n        self.emb.build(shape)\n"
+        "    def call(self, x):\n        positions = ops.arange(0, 10, 1)\n        return self.emb(positions)\n",
+        "import keras\nfrom keras import layers, ops\nclass P(layers.Layer):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.emb = layers.Embedding(10, 4)\n"
+        "    def call(self, x):\n        return self.emb(x)\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        attribute = self_attribute(node.func)
+        if attribute is None or len(node.args) != 1 or not isinstance(node.args[0].value, cst.Name):
+            return
+        found = enclosing_method(ctx, "call")
+        if found is None:
+            return
+        klass, method = found
+        methods = class_methods(klass)
+        if "build" in methods or "build_from_config" in methods:
+            return
+        if not _made_by_range(method, node.args[0].value.value, ctx):  # type: ignore[attr-defined]
+            return
+        layer = _sublayer_api(methods.get("__init__"), attribute, ctx)
+        if layer is None:
+            return
+        ctx.report(node, fix=_build_method(method, attribute, ctx) if layer in _SHAPE_FREE_LAYERS else None)
+
+
+def _made_by_range(method: cst.FunctionDef, name: str, ctx: Context) -> bool:
+    body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if (
+                    isinstance(small, cst.Assign)
+                    and isinstance(small.value, cst.Call)
+                    and any(isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets)
+                    and ctx.qualname(small.value.func) in _INDEX_RANGES
+                ):
+                    return True
+    return False
+
+
+def _sublayer_api(init: cst.FunctionDef | None, attribute: str, ctx: Context) -> str | None:
+    if init is None:
+        return None
+    for name, value in self_assignments(init):
+        if name == attribute and isinstance(value, cst.Call):
+            api = ctx.keras_api(value.func)
+            if api is not None and api[0].startswith("layers."):
+                return api[0]
+    return None
+
+
+def _build_method(call: cst.FunctionDef, attribute: str, ctx: Context) -> FixSpec:
+    # The blocks around `call` (the class body and any enclosing ones) give its indentation.
+    outer = ctx.parents[: next(i for i, p in enumerate(ctx.parents) if p is call)]
+    indent = "".join(
+        block.indent if block.indent is not None else ctx.module.default_indent
+        for block in outer
+        if isinstance(block, cst.IndentedBlock)
+    )
+    inner = indent + ctx.module.default_indent
+    text = f"{indent}def build(self, input_shape):\n{inner}self.{attribute}.build(input_shape)\n\n"
+    edit = Insert(call.leading_lines[-1], text, after=True) if call.leading_lines else Insert(call, text)
+    return FixSpec.unsafe("Add a `build()` that builds the sublayer", edit)
