@@ -28,6 +28,9 @@ def editor_section(raw: Any) -> dict[str, Any]:
         return {}
     for key in (SECTION, "settings"):
         inner = raw.get(key)
+        if key in raw and inner is None:
+            # eglot answers workspace/configuration with null when the user set nothing.
+            return {}
         if isinstance(inner, Mapping):
             return editor_section(inner) if key == "settings" else dict(inner)
     return dict(raw)
