@@ -1,0 +1,112 @@
+"""The Helix configuration: Helix cannot be installed here (not in Debian 12, PyPI or npm), so
+the shipped languages.toml is checked against the shape Helix documents
+(https://docs.helix-editor.com/languages.html), and the server it names is started with its
+command, args and config exactly as Helix would start it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .conftest import EDITORS
+
+LANGUAGES = EDITORS / "helix" / "languages.toml"
+# Keys Helix accepts in a [language-server.<name>] table.
+SERVER_KEYS = {"command", "args", "config", "timeout", "environment", "required-root-patterns"}
+
+
+def load() -> dict[str, Any]:
+    with LANGUAGES.open("rb") as file:
+        return tomllib.load(file)
+
+
+def test_language_server_table() -> None:
+    server = load()["language-server"]["kerasfix"]
+    assert set(server) <= SERVER_KEYS, set(server) - SERVER_KEYS
+    assert server["command"] == "kerasfix"
+    assert server["args"] == ["server"]
+    # Helix sends `config` as initializationOptions: the server reads its section from there.
+    assert set(server["config"]) == {"kerasfix"}
+    assert isinstance(server["config"]["kerasfix"], dict)
+
+
+def test_python_language_runs_kerasfix_beside_another_server() -> None:
+    languages = load()["language"]
+    assert isinstance(languages, list), "[[language]] must be an array of tables"
+    (python,) = [entry for entry in languages if entry.get("name") == "python"]
+    servers = python["language-servers"]
+    names = [entry if isinstance(entry, str) else entry["name"] for entry in servers]
+    assert "kerasfix" in names
+    assert [name for name in names if name != "kerasfix"], "kerasfix must run beside a general Python server"
+    # Entries Helix merges with its built-in python language need no other key.
+    assert set(python) == {"name", "language-servers"}
+
+
+def _message(payload: dict[str, Any]) -> bytes:
+    body = json.dumps(payload).encode()
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def _read(stream) -> dict[str, Any]:
+    length = 0
+    while (line := stream.readline().strip()) != b"":
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    return json.loads(stream.read(length))
+
+
+def test_the_configured_command_serves_lsp(env: dict[str, str], tmp_path: Path) -> None:
+    server = load()["language-server"]["kerasfix"]
+    executable = shutil.which(server["command"], path=env["PATH"])
+    assert executable, f"{server['command']} is not on PATH"
+    process = subprocess.Popen(
+        [executable, *server["args"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    try:
+        assert process.stdin and process.stdout
+        process.stdin.write(_message({
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {},
+                       "initializationOptions": server["config"]},
+        }))
+        process.stdin.write(_message({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+        # Opening a document makes the server apply the settings (and report any it rejects).
+        uri = (tmp_path / "train.py").as_uri()
+        process.stdin.write(_message({
+            "jsonrpc": "2.0", "method": "textDocument/didOpen",
+            "params": {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                        "text": "import keras\nkeras.optimizers.Adam(lr=0.1)\n"}},
+        }))
+        process.stdin.flush()
+        answers: dict[int, dict[str, Any]] = {}
+        warnings = []
+        published = None
+        while 2 not in answers:
+            message = _read(process.stdout)
+            if "id" in message:
+                answers[message["id"]] = message
+            elif message.get("method") == "window/showMessage":
+                warnings.append(message["params"]["message"])
+            elif message.get("method") == "textDocument/publishDiagnostics" and published is None:
+                published = message["params"]
+                process.stdin.write(_message({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+                process.stdin.flush()
+        assert published["uri"] == uri
+        assert "KER601" in [d["code"] for d in published["diagnostics"]]
+        result = answers[1]["result"]
+        assert result["serverInfo"]["name"] == "kerasfix"
+        assert result["capabilities"]["codeActionProvider"]
+        assert result["capabilities"]["hoverProvider"]
+        assert warnings == []
+        process.stdin.write(_message({"jsonrpc": "2.0", "method": "exit"}))
+        process.stdin.close()
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
