@@ -1,0 +1,123 @@
+"""Layer and functional-model rules (KER4xx) on whole programs: version and backend gates, how
+the fixes combine, and code they must leave alone."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from kerasfix.rules import Settings, fix, lint
+
+OLDEST = (3, 0, 0)
+
+
+def codes(source: str, **settings) -> list[str]:
+    chosen = Settings(select=("KER4",), **settings)
+    return sorted(f.code for f in lint(source, "layer.py", chosen))
+
+
+@pytest.mark.parametrize(
+    "code, source, fixed_in",
+    [
+        ("KER411", "import keras\nkeras.layers.BatchNormalization(renorm=True)\n", (3, 14, 0)),
+        ("KER412", "import keras\nkeras.layers.Embedding(10, 4, input_length=5)\n", (3, 2, 0)),
+        ("KER416", "import keras\nkeras.Input((None,), ragged=True)\n", (3, 9, 0)),
+        ("KER420", "import keras\nkeras.Model({'a': a, 'b': {'c': c}}, out)\n", (3, 4, 0)),
+        (
+            "KER421",
+            "import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n"
+            "        return self.inner({'x': x, 'm': None})\n",
+            (3, 13, 0),
+        ),
+    ],
+)
+def test_version_gated_rules_are_quiet_from_the_fixing_release(code, source, fixed_in):
+    older = (fixed_in[0], fixed_in[1] - 1, 0)
+    assert code in codes(source, keras_version=OLDEST)
+    assert code in codes(source, keras_version=older)
+    assert code not in codes(source, keras_version=fixed_in)
+
+
+def test_backend_only_problems_follow_the_target_backends():
+    source = "import keras\nbn = keras.layers.BatchNormalization(synchronized=True)\nx = keras.Input((None,), ragged=True)\n"
+    assert codes(source, target_backends=frozenset({"tensorflow"})) == []
+    assert codes(source, target_backends=frozenset({"jax"})) == ["KER415", "KER430"]
+    # Ragged inputs on TensorFlow only fail before Keras 3.9.
+    assert codes(source, target_backends=frozenset({"tensorflow"}), keras_version=OLDEST) == ["KER416"]
+
+
+SEQUENTIAL = '''\
+import tensorflow as tf
+from tensorflow.keras import layers
+
+model = tf.keras.Sequential([
+    layers.Embedding(10000, 64, input_length=100),
+    layers.LSTM(32, time_major=True),
+    layers.BatchNormalization(fused=True),
+    layers.Dense(1, name="head/out"),
+])
+'''
+
+
+def test_sequential_fixes_of_several_rules_combine():
+    result = fix(SEQUENTIAL, "model.py", Settings(keras_version=OLDEST)).source
+    cst.parse_module(result)
+    assert "input_length" not in result and "fused" not in result
+    # The LSTM keeps `time_major`: no fix exists, only the finding.
+    assert "time_major=True" in result
+    assert [f.code for f in lint(result, "model.py", Settings(select=("KER4",), keras_version=OLDEST))] == ["KER409"]
+
+
+def test_input_shape_moves_to_an_input_first_in_the_list():
+    source = "from tensorflow import keras\nm = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])\n"
+    fixed = fix(source, "m.py", Settings(select=("KER413",))).source
+    assert fixed == "from tensorflow import keras\nm = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])\n"
+
+
+def test_generated_code_is_indented_like_its_class_in_crlf_files():
+    source = (
+        "import keras\nfrom keras import layers, ops\n\nif True:\n"
+        "    class Gate(layers.Layer):\n"
+        "        def __init__(self):\n"
+        "            super().__init__()\n"
+        "            self.pos = layers.Embedding(8, 4)\n\n"
+        "        def call(self, x):\n"
+        "            steps = ops.arange(0, 8, 1)\n"
+        "            if ops.sum(x) > 0:\n"
+        "                return x + self.pos(steps)\n"
+        "            else:\n"
+        "                return x\n"
+    ).replace("\n", "\r\n")
+    settings = Settings(select=("KER403", "KER422"))
+    result = fix(source, "gate.py", settings, unsafe=True).source
+    assert "\r\n        def build(self, input_shape):\r\n            self.pos.build(input_shape)\r\n\r\n" in result
+    assert "            return ops.cond(ops.sum(x) > 0, lambda: x + self.pos(steps), lambda: x)\r\n" in result
+    cst.parse_module(result)
+
+
+def test_shadowed_tf_and_look_alike_code_stay_quiet():
+    source = '''\
+import keras
+
+
+def make(tf, layers):
+    v = tf.Variable([1.0])
+    return layers.Embedding(10, 4, input_length=3)
+
+
+class Cache:
+    def call(self, x):
+        x[:, 0] = 0
+        if x.sum() > 0:
+            return x
+        return x
+
+
+class BatchNormalization:
+    def __init__(self, fused=False):
+        self.fused = fused
+
+
+bn = BatchNormalization(fused=True)
+'''
+    assert codes(source, keras_version=OLDEST) == []
