@@ -11,7 +11,6 @@ import {
   LanguageClientOptions,
   ResponseError,
   ServerOptions,
-  TransportKind,
 } from "vscode-languageclient/node";
 import { findServer, installCommand } from "./server";
 
@@ -82,11 +81,8 @@ async function startClient(): Promise<void> {
   pythonPath = server.python;
   output.appendLine(`Starting ${[server.command, ...server.args].join(" ")} (from ${server.origin})`);
 
-  const serverOptions: ServerOptions = {
-    command: server.command,
-    args: server.args,
-    transport: TransportKind.stdio,
-  };
+  // No `transport`: TransportKind.stdio would add a `--stdio` argument; stdio is the default.
+  const serverOptions: ServerOptions = { command: server.command, args: server.args };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: "file", language: "python" },

@@ -1,0 +1,119 @@
+// Drives a real VS Code (code-server) in Debian's Chromium through playwright-core, as a user
+// would: opens the Keras 2 file from the explorer, waits for the kerasfix squiggle, opens the
+// Problems panel, shows the hover, applies the quick fix with Ctrl+. and Enter, runs
+// "kerasfix: Fix all" from the command palette, and takes a screenshot of the end state.
+// Prints one JSON line with what it saw; the pytest test checks it.
+//
+//   node drive.js URL FILE_NAME SCREENSHOT   (PLAYWRIGHT_CORE: the playwright-core folder)
+// SCREENSHOT is the end state; SCREENSHOT with -hover before .png shows the findings and hover.
+
+const { chromium } = require(process.env.PLAYWRIGHT_CORE);
+
+const [url, fileName, screenshot] = process.argv.slice(2);
+const seen = { steps: [] };
+const STEP_TIMEOUT = 30000;
+
+async function editorText(page) {
+  // Monaco renders only the visible lines: the whole file fits on the screen.
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll(".editor-group-container.active .view-lines .view-line"))
+      .sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))
+      .map((line) => line.textContent.replace(/\u00a0/g, " ")),
+  );
+}
+
+async function waitForText(page, predicate, what) {
+  const deadline = Date.now() + STEP_TIMEOUT;
+  while (Date.now() < deadline) {
+    const lines = await editorText(page);
+    if (predicate(lines.join("\n"))) {
+      return lines;
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`timed out waiting for ${what}; editor shows: ${JSON.stringify(await editorText(page))}`);
+}
+
+async function goTo(page, line, column) {
+  await page.keyboard.press("Control+P");
+  await page.locator(".quick-input-widget input").waitFor({ state: "visible", timeout: STEP_TIMEOUT });
+  await page.keyboard.type(`:${line}:${column}`);
+  await page.keyboard.press("Enter");
+  await page.locator(".quick-input-widget").waitFor({ state: "hidden", timeout: STEP_TIMEOUT });
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(STEP_TIMEOUT);
+  try {
+    await page.goto(url);
+    await page.locator(".monaco-workbench .explorer-folders-view").waitFor({ timeout: 60000 });
+    seen.steps.push("workbench");
+
+    await page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${fileName}"]`).click();
+    await page.locator(".editor-group-container.active .view-lines").waitFor();
+    await waitForText(page, (text) => text.includes("lr=0.001"), "the file's text");
+    seen.steps.push("opened");
+
+    await page.locator(".editor-group-container.active .squiggly-warning").first().waitFor();
+    seen.squiggles = await page.locator(".editor-group-container.active .squiggly-warning").count();
+    seen.steps.push("squiggle");
+
+    await page.keyboard.press("Control+Shift+M");
+    const problem = page.locator(".markers-panel .monaco-list-row", { hasText: "KER601" }).first();
+    await problem.waitFor();
+    seen.problems = await page.locator(".markers-panel .monaco-list-row").allTextContents();
+    seen.steps.push("problems");
+
+    await page.locator(".editor-group-container.active .view-lines").click();
+    await goTo(page, 4, 32);
+    await page.keyboard.press("Control+K");
+    await page.keyboard.press("Control+I");
+    const hover = page.locator(".monaco-hover:visible", { hasText: "KER601" }).first();
+    await hover.waitFor();
+    seen.hover = await hover.textContent();
+    seen.steps.push("hover");
+    // Squiggles, the Problems rows and the hover, before anything is fixed.
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-hover.png") });
+    await page.keyboard.press("Escape");
+
+    await page.keyboard.press("Control+.");
+    const menu = page.locator(".action-widget:visible");
+    await menu.waitFor();
+    seen.quickFixes = await menu.locator(".monaco-list-row").allTextContents();
+    await page.keyboard.press("Enter");
+    seen.afterQuickFix = await waitForText(page, (text) => text.includes("learning_rate=0.001"), "the quick fix");
+    seen.steps.push("quick fix");
+
+    await page.keyboard.press("F1");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type("kerasfix: Fix all");
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "kerasfix: Fix all" }).first().waitFor();
+    await page.keyboard.press("Enter");
+    seen.afterFixAll = await waitForText(page, (text) => text.includes("learning_rate=0.1"), "fix all");
+    seen.steps.push("fix all");
+
+    // The squiggles go once the server has re-linted the fixed text.
+    await page.locator(".editor-group-container.active .squiggly-warning").first().waitFor({ state: "detached" });
+    seen.steps.push("clean");
+  } catch (error) {
+    seen.error = String(error && error.stack ? error.stack : error);
+  } finally {
+    await page.screenshot({ path: screenshot }).catch((error) => {
+      seen.screenshotError = String(error);
+    });
+    await browser.close();
+  }
+  console.log(JSON.stringify(seen));
+}
+
+main().catch((error) => {
+  console.log(JSON.stringify({ ...seen, error: String(error) }));
+  process.exitCode = 1;
+});
