@@ -15,6 +15,11 @@ _BUILD_METHODS = ("build", "build_from_config")
 
 
 @lru_cache(maxsize=1)
+def _op_leaves() -> frozenset[str]:
+    return frozenset(name.rsplit(".", 1)[-1] for name in _dtype_sensitive_ops())
+
+
+@lru_cache(maxsize=1)
 def _dtype_sensitive_ops() -> frozenset[str]:
     return frozenset(f"tensorflow.{name}" for name in load_toml("saving_build_config.toml")["dtype_sensitive_tf_ops"])
 
@@ -112,7 +117,7 @@ class BuildConfigNotRestorable(Rule):
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
-        if not isinstance(node.func, cst.Attribute) or not node.args:
+        if not isinstance(node.func, cst.Attribute) or not node.args or node.func.attr.value not in _op_leaves():
             return
         qualified = ctx.qualname(node.func)
         if qualified is None or qualified not in _dtype_sensitive_ops():

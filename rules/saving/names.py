@@ -160,6 +160,16 @@ class SlashInName(Rule):
         'import keras\nopen("data/train.csv", name="a/b")\n',
     )
 
+    # The text of the last module that had a finding: regenerated once per module, not per name.
+    _code_of: tuple[cst.Module | None, str] = (None, "")
+
+    def _module_code(self, ctx: Context) -> str:
+        module, code = self._code_of
+        if module is not ctx.module:
+            code = ctx.module.code
+            self._code_of = (ctx.module, code)
+        return code
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         arg = call_keyword(node, "name")
         if arg is None:
@@ -181,7 +191,7 @@ class SlashInName(Rule):
         body = value.raw_value
         start = len(value.prefix) + len(value.quote)
         replacement = Replace(value, value.value[:start] + body.replace("/", "_") + value.quote)
-        used_elsewhere = ctx.module.code.count(body) > 1
+        used_elsewhere = self._module_code(ctx).count(body) > 1
         fix = FixSpec.of(not used_elsewhere, "Use `_` instead of `/`", replacement)
         ctx.report(value, fix=fix)
 
