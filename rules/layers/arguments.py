@@ -27,12 +27,15 @@ def _rnn_layers() -> frozenset[str]:
 def keras_layer(node: cst.Call, ctx: Context, names: frozenset[str] | tuple[str, ...]) -> str | None:
     """The layer's class name when `node` constructs one of the Keras layers `names`."""
     leaf = callee_leaf(node)
-    if leaf not in names:
+    # An imported alias (`from keras.layers import BatchNormalization as BN`) is a Name: cheap
+    # to resolve.
+    if leaf not in names and not isinstance(node.func, cst.Name):
         return None
     api = ctx.keras_api(node.func)
-    if api is None or api[0] not in (f"layers.{leaf}", leaf):
+    if api is None:
         return None
-    return leaf
+    name = api[0].removeprefix("layers.")
+    return name if name in names and api[0] in (f"layers.{name}", name) else None
 
 
 def _is_false(expr: cst.BaseExpression) -> bool:
@@ -153,6 +156,7 @@ class BatchNormalizationArguments(Rule):
     valid = (
         "import keras\nbn = keras.layers.BatchNormalization(momentum=0.9)\n",
         "class BatchNormalization:\n    pass\nbn = BatchNormalization(fused=True)\n",
+        "def make(tf):\n    return tf.keras.layers.BatchNormalization(fused=True)\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -207,8 +211,12 @@ class BatchNormalizationRenorm(Rule):
     examples = (
         Example("import keras\nbn = keras.layers.BatchNormalization(«renorm=True», «renorm_momentum=0.9»)\n"),
         Example("import tensorflow as tf\nbn = tf.keras.layers.BatchNormalization(«renorm_clipping={'rmax': 3}»)\n"),
+        Example("from tensorflow.keras.layers import BatchNormalization as BN\nbn = BN(«renorm=True»)\n"),
     )
-    valid = ("import keras\nbn = keras.layers.BatchNormalization()\n",)
+    valid = (
+        "import keras\nbn = keras.layers.BatchNormalization()\n",
+        "def make(layers):\n    return layers.BatchNormalization(renorm=True)\n",
+    )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         if not node.args or not keras_layer(node, ctx, ("BatchNormalization",)):
@@ -254,10 +262,12 @@ class BatchNormalizationSynchronized(Rule):
     examples = (
         Example("import keras\nbn = keras.layers.BatchNormalization(«synchronized=True»)\n"),
         Example("from keras import layers\nbn = layers.BatchNormalization(axis=-1, «synchronized=sync»)\n"),
+        Example("import tensorflow as tf\nbn = tf.keras.layers.BatchNormalization(«synchronized=True»)\n"),
     )
     valid = (
         "import keras\nbn = keras.layers.BatchNormalization(synchronized=False)\n",
         "import keras\nbn = keras.layers.BatchNormalization()\n",
+        "import torch\nimport keras\nbn = torch.nn.BatchNorm1d(4, synchronized=True)\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -312,8 +322,18 @@ class EmbeddingInputLength(Rule):
             "from tensorflow.keras.layers import Embedding\n"
             "emb = Embedding(input_dim=vocab, output_dim=32)\n",
         ),
+        Example(
+            "import tensorflow as tf\nmodel = tf.keras.Sequential([\n"
+            "    tf.keras.layers.Embedding(5000, 16, «input_length=maxlen»),\n])\n",
+            "import tensorflow as tf\nmodel = tf.keras.Sequential([\n"
+            "    tf.keras.layers.Embedding(5000, 16),\n])\n",
+        ),
     )
-    valid = ("import keras\nemb = keras.layers.Embedding(10000, 64)\n",)
+    valid = (
+        "import keras\nemb = keras.layers.Embedding(10000, 64)\n",
+        "def make(tf):\n    return tf.keras.layers.Embedding(10, 4, input_length=3)\n",
+        "import keras\nfrom gensim.models import Embedding\nemb = Embedding(input_length=3)\n",
+    )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         arg = call_keyword(node, "input_length")
@@ -509,6 +529,7 @@ class AttentionCausalArgument(Rule):
     valid = (
         "import keras\nctx = keras.layers.Attention()([q, v], use_causal_mask=True)\n",
         "import keras\nctx = keras.layers.MultiHeadAttention(2, 4)(q, v, use_causal_mask=True)\n",
+        "def make(layers):\n    return layers.Attention(causal=True)\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -574,6 +595,7 @@ class RaggedInput(Rule):
     examples = (
         Example("import keras\ntokens = keras.Input(shape=(None,), «ragged=True»)\n"),
         Example("from tensorflow.keras import layers\ninp = layers.InputLayer(input_shape=(None,), «ragged=True»)\n"),
+        Example("import tensorflow as tf\ntokens = tf.keras.Input(shape=(None,), dtype=tf.int32, «ragged=True»)\n"),
     )
     valid = (
         "import keras\ntokens = keras.Input(shape=(None,))\n",
@@ -619,8 +641,12 @@ class RaggedInputTensorFlow(Rule):
     fixed_in = "3.9.0"
     examples = (
         Example("import tensorflow as tf\ntokens = tf.keras.Input(shape=(None,), «ragged=True»)\n"),
+        Example("from keras import layers\ninp = layers.Input((None,), dtype='int32', «ragged=True»)\n"),
     )
-    valid = ("import keras\ntokens = keras.Input(shape=(None,))\n",)
+    valid = (
+        "import keras\ntokens = keras.Input(shape=(None,))\n",
+        "def make(keras):\n    return keras.Input((None,), ragged=True)\n",
+    )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         arg = _ragged_argument(node, ctx)

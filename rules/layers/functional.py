@@ -144,6 +144,11 @@ class NoneInNestedCallArguments(Rule):
         Example(
             "import tensorflow as tf\ny = tf.keras.layers.Concatenate()([a, «None»])\n"
         ),
+        Example(
+            "from tensorflow.keras import layers\n\nclass Wrap(layers.Layer):\n"
+            "    def call(self, x, mask=None):\n"
+            "        return self.inner([x, («None», x)])\n"
+        ),
     )
     valid = (
         "import keras\nclass Outer(keras.layers.Layer):\n"
@@ -381,6 +386,12 @@ class InPlaceTensorMutation(Rule):
             "    def call(self, x):\n"
             "        «x[:, 0]» = 0.0\n"
             "        return x\n"
+        ),
+        Example(
+            "from tensorflow import keras\nfrom keras import ops\n\nclass Mask(keras.Model):\n"
+            "    def call(self, inputs):\n"
+            "        «inputs[..., -1]» *= 0\n"
+            "        return inputs\n"
         ),
         Example(
             "import tensorflow as tf\n\nclass Acc(tf.keras.layers.Layer):\n"

@@ -236,6 +236,8 @@ class StateCreatedInCall(Rule):
         "    def build(self, shape):\n        self.w = self.add_weight(shape=(shape[-1],))\n"
         "    def call(self, x):\n        y = keras.layers.Dense(2)\n        return x * self.w\n",
         "import keras\nclass Plain:\n    def call(self, x):\n        self.w = self.add_weight(shape=(2,))\n",
+        "import keras\nclass L(keras.layers.Layer):\n"
+        "    def call(self, x, tf=None):\n        self.cache = tf.Variable(x)\n        return x\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -316,6 +318,16 @@ class BuildInputShapeMethods(Rule):
             "    def build(self, shape):\n"
             "        if isinstance(shape, tf.TensorShape):\n"
             "            shape = list(shape)\n",
+        ),
+        Example(
+            "from tensorflow import keras\n\nclass Base(keras.layers.Layer):\n    pass\n\n"
+            "class Child(Base):\n"
+            "    def build(self, batch_input_shape):\n"
+            "        self.n = «batch_input_shape[1].value» * 2\n",
+            "from tensorflow import keras\n\nclass Base(keras.layers.Layer):\n    pass\n\n"
+            "class Child(Base):\n"
+            "    def build(self, batch_input_shape):\n"
+            "        self.n = batch_input_shape[1] * 2\n",
         ),
     )
     valid = (
@@ -427,6 +439,7 @@ class AddWeightSignature(Rule):
         "    def build(self, s):\n        self.k = self.add_weight(shape=(s[-1], 4), name='kernel')\n",
         "import keras\nclass D(keras.layers.Layer):\n"
         "    def build(self, s):\n        self.k = self.add_weight((s[-1], 4), 'zeros')\n",
+        "import keras\nclass Store:\n    def add_weight(self, key, value): ...\nStore().add_weight(1, 2)\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
