@@ -101,6 +101,13 @@ class BuildConfigNotRestorable(Rule):
             "    def call(self, features, training=None):\n"
             "        return «tf.gather(self.table, features['ids'])»\n"
         ),
+        Example(
+            "import tensorflow as tf\nfrom tensorflow.keras import Model\n\n"
+            "class Picker(Model):\n"
+            "    def call(self, batch):\n"
+            "        kept = «tf.boolean_mask(batch['x'], batch['keep'])»\n"
+            "        return kept\n"
+        ),
     )
     valid = (
         "import keras\nimport tensorflow as tf\nclass M(keras.Model):\n"

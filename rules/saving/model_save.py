@@ -189,6 +189,7 @@ class SaveFormatArgument(Rule):
     valid = (
         'import keras\nmodel.save("model.keras")\n',
         'import keras\nimage.save("a.png", save_format="png")\n',
+        'def export(tf, m):\n    tf.keras.models.save_model(m, "m.keras", save_format="tf")\n',
         'import keras\ndef write(model, save_format):\n    model.save("m.keras")\n',
     )
 
@@ -268,6 +269,7 @@ class LegacyH5Save(Rule):
     valid = (
         'import keras\nmodel.save("model.keras")\nmodel.save_weights("w.weights.h5")\n',
         'import keras\nimport h5py\nstore.save("data.h5")\n',
+        'def export(keras, m):\n    keras.models.save_model(m, "m.h5")\n',
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:

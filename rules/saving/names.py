@@ -70,6 +70,7 @@ class LambdaLayerPythonLambda(Rule):
         "import keras\ndef double(t):\n    return t * 2\nx = keras.layers.Lambda(double)(x)\n",
         "class Lambda:\n    def __init__(self, f): ...\nx = Lambda(lambda t: t)\n",
         "import keras\nkey = sorted(items, key=lambda t: t[0])\n",
+        "def make(layers):\n    return layers.Lambda(lambda t: t)\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -158,6 +159,7 @@ class SlashInName(Rule):
         'import keras\nx = keras.layers.Dense(64, name="block1_dense")(x)\n',
         'import tensorflow as tf\nwith tf.name_scope("a/b"):\n    v = tf.Variable(1.0, name="a/b")\n',
         'import keras\nopen("data/train.csv", name="a/b")\n',
+        'def make(layers):\n    return layers.Dense(2, name="a/b")\n',
     )
 
     # The text of the last module that had a finding: regenerated once per module, not per name.
