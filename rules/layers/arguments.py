@@ -371,9 +371,11 @@ class LayerInputShapeArgument(Rule):
     All.
 
     ## Fix safety
-    Safe: an `Input` as the first element of a `Sequential` list declares the same input, and
-    `InputLayer` takes the same value as `shape=`. Layers elsewhere (in `model.add(...)`, in a
-    subclass) get no fix: the input belongs to the model that uses them.
+    Safe: an `Input` as the first element of a `Sequential` list, or added by a
+    `model.add(keras.Input(...))` just before the first `model.add(...)`, declares the same
+    input, and `InputLayer` takes the same value as `shape=`. Layers elsewhere (a later
+    `add`, a functional graph, a subclass) get no fix: the input belongs to the model that uses
+    them.
 
     ## References
     - Catalogue K3-LAY-012.
@@ -412,8 +414,19 @@ class LayerInputShapeArgument(Rule):
         ),
         Example(
             "from tensorflow import keras\nmodel = keras.Sequential()\n"
-            "model.add(keras.layers.LSTM(8, «batch_input_shape=(4, 10, 2)»))\n",
-            None,
+            "model.add(keras.layers.LSTM(8, «batch_input_shape=(4, 10, 2)»))\n"
+            "model.add(keras.layers.Dense(1, «input_dim=8»))\n",
+            "from tensorflow import keras\nmodel = keras.Sequential()\n"
+            "model.add(keras.Input(batch_shape=(4, 10, 2)))\n"
+            "model.add(keras.layers.LSTM(8))\n"
+            "model.add(keras.layers.Dense(1, input_dim=8))\n",
+        ),
+        Example(
+            "import tensorflow as tf\n\ndef build():\n    net = tf.keras.Sequential()\n"
+            "    net.add(tf.keras.layers.Dense(4, «input_shape=(3,)»))\n    return net\n",
+            "import tensorflow as tf\n\ndef build():\n    net = tf.keras.Sequential()\n"
+            "    net.add(tf.keras.Input(shape=(3,)))\n"
+            "    net.add(tf.keras.layers.Dense(4))\n    return net\n",
         ),
     )
     valid = (
@@ -443,7 +456,11 @@ class LayerInputShapeArgument(Rule):
         ctx.report_arg(arg, fix=self._fix(node, arg, keyword, found, ctx))
 
     def _fix(self, node: cst.Call, arg: cst.Arg, keyword: str, found: list[cst.Arg], ctx: Context) -> FixSpec | None:
-        if len(found) != 1 or not self._first_in_sequential(node, ctx):
+        if len(found) != 1:
+            return None
+        in_list = self._first_in_sequential(node, ctx)
+        first_add = None if in_list else self._first_add(node, ctx)
+        if not in_list and first_add is None:
             return None
         reference = keras_reference(ctx, "Input")
         if reference is None:
@@ -452,13 +469,45 @@ class LayerInputShapeArgument(Rule):
         value = ctx.module.code_for_node(arg.value)
         if keyword == "input_dim":
             value = f"({value},)"
-        declaration = f"{code}({_INPUT_KEYWORDS[keyword]}={value}), "
-        return FixSpec.safe(
-            "Declare the input with `keras.Input`",
-            Insert(node, declaration),
-            remove_arg(node, arg),
-            imports=imports,
-        )
+        declaration = f"{code}({_INPUT_KEYWORDS[keyword]}={value})"
+        if in_list:
+            insert = Insert(node, f"{declaration}, ")
+        else:
+            statement, receiver = first_add  # type: ignore[misc]
+            indent = "".join(
+                block.indent if block.indent is not None else ctx.module.default_indent
+                for block in ctx.parents
+                if isinstance(block, cst.IndentedBlock)
+            )
+            insert = Insert(statement, f"{receiver}.add({declaration})\n{indent}")
+        return FixSpec.safe("Declare the input with `keras.Input`", insert, remove_arg(node, arg), imports=imports)
+
+    def _first_add(self, node: cst.Call, ctx: Context) -> tuple[cst.CSTNode, str] | None:
+        """For `model.add(<node>)` as the first `model.add` of its block: the `model.add(...)`
+        expression (a new statement goes before it) and the receiver's text."""
+        parents = ctx.parents
+        if len(parents) < 5:
+            return None
+        argument, call, expr, line, block = parents[-1], parents[-2], parents[-3], parents[-4], parents[-5]
+        if not (
+            isinstance(argument, cst.Arg)
+            and isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "add"
+            and isinstance(call.func.value, cst.Name)
+            and isinstance(expr, cst.Expr)
+            and isinstance(line, cst.SimpleStatementLine)
+            and len(line.body) == 1
+        ):
+            return None
+        receiver = call.func.value.value
+        siblings = block.body if isinstance(block, (cst.Module, cst.IndentedBlock)) else ()
+        for stmt in siblings:
+            if stmt is line:
+                return expr, receiver
+            if isinstance(stmt, cst.SimpleStatementLine) and any(_adds_to(small, receiver) for small in stmt.body):
+                return None
+        return None
 
     def _first_in_sequential(self, node: cst.Call, ctx: Context) -> bool:
         parents = ctx.parents
@@ -473,6 +522,18 @@ class LayerInputShapeArgument(Rule):
             return False
         api = ctx.keras_api(call.func)
         return api is not None and api[0] in ("Sequential", "models.Sequential")
+
+
+def _adds_to(small: cst.BaseSmallStatement, receiver: str) -> bool:
+    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+        return False
+    func = small.value.func
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "add"
+        and isinstance(func.value, cst.Name)
+        and func.value.value == receiver
+    )
 
 
 class AttentionCausalArgument(Rule):
