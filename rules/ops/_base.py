@@ -8,7 +8,7 @@ from ..context import Context
 from ..names import dotted_name
 from ..rule import Rule
 from ._sites import _CALLBACK_CALLS, note_model_functions, report_in_model_code
-from ._table import Row, build_fix, code_for, leaf_name, normalize_tf, tf_leaves, tf_rows
+from ._table import Row, build_fix, code_for, normalize_tf, tf_leaves, tf_rows
 
 # Pure portability: these ops work on the TensorFlow backend and fail on the others.
 PORTABILITY_BACKENDS = frozenset({"jax", "torch"})
@@ -24,14 +24,23 @@ class TfOpRule(Rule):
     nodes = (cst.Call,)
     backends = PORTABILITY_BACKENDS
 
+    def __init__(self) -> None:
+        # Called for every call in every file: one set lookup decides for most of them.
+        self.leaves = tf_leaves(self.code) | _CALLBACK_CALLS
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
-        leaf = leaf_name(node.func)
-        if leaf is None:
+        func = node.func
+        kind = type(func)
+        if kind is cst.Attribute:
+            leaf = func.attr.value  # type: ignore[attr-defined]
+        elif kind is cst.Name:
+            leaf = func.value  # type: ignore[attr-defined]
+        else:
+            return
+        if leaf not in self.leaves:
             return
         if leaf in _CALLBACK_CALLS:
             note_model_functions(node, ctx)
-            return
-        if leaf not in tf_leaves(self.code):
             return
         qualified = normalize_tf(ctx.qualname(node.func))
         row = tf_rows().get(qualified) if qualified else None

@@ -35,6 +35,9 @@ class _State:
     # Names holding KerasTensors, per scope (function or module).
     keras_tensors: dict[int, frozenset[str]] = field(default_factory=dict)
     uses_keras: bool | None = None
+    # Module-level names bound to TensorFlow / Keras modules or objects (`tf`, `K`, `layers`).
+    tf_roots: frozenset[str] | None = None
+    keras_roots: frozenset[str] | None = None
 
 
 _STATES: weakref.WeakKeyDictionary[Context, _State] = weakref.WeakKeyDictionary()
@@ -108,8 +111,7 @@ _CALLBACK_CALLS = frozenset({"Lambda", "compile"})
 def note_model_functions(node: cst.Call, ctx: Context) -> None:
     """At `layers.Lambda(fn)` or `model.compile(loss=fn, metrics=[fn])`: `fn` runs inside the
     model, so its held findings are reported."""
-    func = node.func
-    leaf = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    leaf = _callee_leaf(node)
     if leaf not in _CALLBACK_CALLS:
         return
     names: list[cst.BaseExpression] = []
@@ -138,6 +140,13 @@ def note_model_functions(node: cst.Call, ctx: Context) -> None:
 
 
 # ----- KerasTensors in functional model construction ----------------------------------------
+
+
+def _callee_leaf(call: cst.Call) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
 
 
 def _is_input(call: cst.Call, ctx: Context) -> bool:
@@ -205,6 +214,10 @@ def keras_tensor_names(ctx: Context) -> frozenset[str]:
         return found
     assigns: list[cst.Assign] = []
     _assignments(scope.body.body if isinstance(scope, cst.FunctionDef) else scope.body, assigns)
+    # Most scopes call no `Input(...)`: they hold no KerasTensor, and need no name resolution.
+    if not any(isinstance(a.value, cst.Call) and _callee_leaf(a.value) == "Input" for a in assigns):
+        found = state.keras_tensors[id(scope)] = frozenset()
+        return found
     names: set[str] = set()
     layers: set[str] = set()
     for assign in assigns:
@@ -236,3 +249,35 @@ def module_uses_keras(ctx: Context) -> bool:
             keras_api(qualified) is not None for qualified in ctx.scopes.module.values() if qualified
         )
     return state.uses_keras
+
+
+def _roots(ctx: Context) -> _State:
+    state = _state(ctx)
+    if state.tf_roots is None:
+        bound = ctx.scopes.module.items()
+        state.tf_roots = frozenset(n for n, q in bound if q == "tensorflow" or q.startswith("tensorflow."))
+        state.keras_roots = frozenset(n for n, q in bound if q and keras_api(q) is not None)
+    return state
+
+
+def root_name(func: cst.BaseExpression) -> str | None:
+    while isinstance(func, cst.Attribute):
+        func = func.value
+    return func.value if isinstance(func, cst.Name) else None
+
+
+def may_be_tf(func: cst.BaseExpression, ctx: Context) -> bool:
+    """A cheap first test: whether the callee starts with a module-level TensorFlow name.
+
+    TensorFlow imported inside a function is not seen by the rules that use this test."""
+    root = root_name(func)
+    return root is not None and root in _roots(ctx).tf_roots  # type: ignore[operator]
+
+
+def may_be_keras(func: cst.BaseExpression, ctx: Context) -> bool:
+    """Like `may_be_tf`, for names bound to Keras (or to TensorFlow, which holds `tf.keras`)."""
+    root = root_name(func)
+    if root is None:
+        return False
+    state = _roots(ctx)
+    return root in state.keras_roots or root in state.tf_roots  # type: ignore[operator]

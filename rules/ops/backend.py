@@ -9,6 +9,7 @@ import libcst as cst
 from ..context import Context
 from ..rule import Example, Rule
 from ..tables import load_lines
+from ._sites import may_be_keras
 from ._table import backend_rows, build_fix
 
 
@@ -121,7 +122,7 @@ class RemovedBackendFunction(Rule):
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
-        if not isinstance(func, (cst.Attribute, cst.Name)):
+        if not isinstance(func, (cst.Attribute, cst.Name)) or not may_be_keras(func, ctx):
             return
         api = ctx.keras_api(func)
         if api is None or not api[0].startswith("backend."):

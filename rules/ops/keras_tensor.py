@@ -7,8 +7,8 @@ import libcst as cst
 from ..context import Context
 from ..names import dotted_name
 from ..rule import Example, Rule
-from ._sites import in_model_code, on_keras_tensor
-from ._table import build_fix, leaf_name, normalize_tf, tf_rows
+from ._sites import in_model_code, may_be_tf, on_keras_tensor
+from ._table import build_fix, normalize_tf, tf_rows
 
 # TF names that are not ops on tensors, or that the imports rules handle.
 _NOT_OPS = ("tensorflow.keras.", "tensorflow.nest.", "tensorflow.TensorShape", "tensorflow.TensorSpec", "tensorflow.compat.")
@@ -108,7 +108,7 @@ class TfOpOnKerasTensor(Rule):
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
-        if not node.args or leaf_name(node.func) is None:
+        if not node.args or not may_be_tf(node.func, ctx):
             return
         qualified = normalize_tf(ctx.qualname(node.func))
         if qualified is None or qualified.startswith(_NOT_OPS):

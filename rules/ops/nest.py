@@ -8,7 +8,7 @@ from ..context import Context
 from ..edits import FixSpec, Replace
 from ..names import dotted_name
 from ..rule import Example, Rule
-from ._sites import in_model_code, module_uses_keras
+from ._sites import in_model_code, may_be_tf, module_uses_keras
 from ._table import nest_safety, normalize_tf
 
 _PREFIX = "tensorflow.nest."
@@ -91,7 +91,7 @@ class TfNestToKerasTree(Rule):
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute):
+        if not isinstance(func, cst.Attribute) or not may_be_tf(func, ctx):
             return
         qualified = normalize_tf(ctx.qualname(func))
         if qualified is None or not qualified.startswith(_PREFIX):

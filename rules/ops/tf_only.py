@@ -9,7 +9,7 @@ from ..context import Context
 from ..names import dotted_name
 from ..rule import Example
 from ._base import TfOpRule
-from ._sites import _CALLBACK_CALLS, note_model_functions, report_in_model_code
+from ._sites import _CALLBACK_CALLS, may_be_tf, note_model_functions, report_in_model_code
 from ._table import leaf_name, normalize_tf, only_tf_prefixes, tf_rows
 
 
@@ -85,6 +85,8 @@ class TfOnlyOp(TfOpRule):
             return
         if leaf in _CALLBACK_CALLS:
             note_model_functions(node, ctx)
+            return
+        if not may_be_tf(node.func, ctx):
             return
         qualified = normalize_tf(ctx.qualname(node.func))
         if qualified is None:
