@@ -67,7 +67,11 @@ class RnnTimeMajorConstants(Rule):
     All.
 
     ## Fix safety
-    None: where the transposes go depends on the data flow around the layer.
+    Unsafe, offered for `LSTM/GRU/SimpleRNN/RNN(..., time_major=True)(x)` called where it is
+    built, with `return_state` off: the input is transposed to batch-major and, with
+    `return_sequences=True`, the output back to time-major. Whatever produces `x` could often
+    be changed to batch-major instead, which is cheaper. No fix for a layer stored and called
+    elsewhere, nor for `constants`.
 
     ## References
     - Catalogue K3-LAY-009; keras-io migration guide; keras-team/keras#18467.
@@ -78,8 +82,20 @@ class RnnTimeMajorConstants(Rule):
     message = "Keras 3 recurrent layers have no `time_major`: transpose the inputs to batch-major"
     nodes = (cst.Call,)
     deprecated = True
+    fix = "unsafe"
     examples = (
-        Example("import keras\ny = keras.layers.LSTM(64, «time_major=True»)(x)\n"),
+        Example(
+            "import keras\ny = keras.layers.LSTM(64, «time_major=True»)(x)\n",
+            "import keras\ny = keras.layers.LSTM(64)(keras.ops.transpose(x, (1, 0, 2)))\n",
+            unsafe=True,
+        ),
+        Example(
+            "from keras import layers, ops\n"
+            "seq = layers.GRU(32, return_sequences=True, «time_major=True»)(frames)\n",
+            "from keras import layers, ops\n"
+            "seq = ops.transpose(layers.GRU(32, return_sequences=True)(ops.transpose(frames, (1, 0, 2))), (1, 0, 2))\n",
+            unsafe=True,
+        ),
         Example(
             "import tensorflow as tf\n"
             "rnn = tf.keras.layers.RNN(cell, «time_major=True», return_sequences=True)\n"
@@ -101,8 +117,49 @@ class RnnTimeMajorConstants(Rule):
                 "Keras 3 recurrent layers take no `constants`: keep them in the cell or in the inputs",
             )
         time_major = call_keyword(node, "time_major")
-        if time_major is not None and keras_layer(node, ctx, _rnn_layers()):
-            ctx.report_arg(time_major)
+        if time_major is None:
+            return
+        layer = keras_layer(node, ctx, _rnn_layers())
+        if layer is not None:
+            ctx.report_arg(time_major, fix=_batch_major(node, time_major, layer, ctx))
+
+
+# Recurrent layers whose inputs and sequence outputs are (time, batch, features) when time-major.
+_SEQUENCE_LAYERS = frozenset({"RNN", "SimpleRNN", "LSTM", "GRU"})
+
+
+def _batch_major(node: cst.Call, time_major: cst.Arg, layer: str, ctx: Context) -> FixSpec | None:
+    """For `LSTM(..., time_major=True)(x)`: the layer batch-major between two transposes."""
+    outer = ctx.parents[-1]
+    if layer not in _SEQUENCE_LAYERS or not _is_true(time_major.value):
+        return None
+    if not isinstance(outer, cst.Call) or outer.func is not node or len(outer.args) != 1:
+        return None
+    inputs = outer.args[0]
+    if inputs.keyword is not None or inputs.star:
+        return None
+    state = call_keyword(node, "return_state")
+    sequences = call_keyword(node, "return_sequences")
+    if state is not None and not _is_false(state.value):
+        return None
+    if sequences is not None and not (_is_true(sequences.value) or _is_false(sequences.value)):
+        return None
+    reference = keras_reference(ctx, "ops.transpose")
+    if reference is None:
+        return None
+    transpose, imports = reference
+    edits = [
+        remove_arg(node, time_major),
+        Insert(inputs.value, f"{transpose}("),
+        Insert(inputs.value, ", (1, 0, 2))", after=True),
+    ]
+    if sequences is not None and _is_true(sequences.value):
+        edits += [Insert(outer, f"{transpose}("), Insert(outer, ", (1, 0, 2))", after=True)]
+    return FixSpec.unsafe("Transpose to batch-major around the layer", *edits, imports=imports)
+
+
+def _is_true(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "True"
 
 
 class BatchNormalizationArguments(Rule):
