@@ -49,8 +49,9 @@ class OptimizerAttributes(Rule):
     Keras 3 optimizers are a new class. Of the Keras 2 (`OptimizerV2`) API they lack `lr`,
     `weights`, `get_weights()`, `get_updates()`, `get_gradients()`, `minimize()`,
     `_create_slots()`, `add_slot()` and `get_slot()` (`AttributeError: 'Adam' object has no
-    attribute 'lr'`), and `variables` is a list property, so `optimizer.variables()` raises
-    `TypeError: 'list' object is not callable`.
+    attribute 'lr'`). Worse, `model.optimizer.lr = 0.0` raises nothing: it sets a new, unused
+    attribute and training goes on with the old learning rate. `variables` is a list property,
+    so `optimizer.variables()` raises `TypeError: 'list' object is not callable`.
 
     ## Example
     ```python
