@@ -37,7 +37,7 @@ from .lsp_actions import (
     to_diagnostic,
 )
 from .lsp_config import Configuration
-from .lsp_hover import Signatures, counterpart, dotted_at, import_aliases, qualify, render_counterpart, rule_docs
+from .lsp_hover import ModuleNames, Signatures, counterpart, dotted_at, module_names, render_counterpart, rule_docs
 from .lsp_linting import DocumentLinter, Job, LintOutcome, LintWorker
 from .lsp_text import UTF8, UTF16, Lines, apply_change
 
@@ -84,7 +84,7 @@ class OpenDocument:
     published: list[types.Diagnostic] = field(default_factory=list)
     published_version: int | None = None
     _lines: Lines | None = None
-    _aliases: tuple[int | None, dict[str, str]] | None = None
+    _names: tuple[int | None, ModuleNames] | None = None
 
     def lines(self, encoding: str) -> Lines:
         if self._lines is None or self._lines.text is not self.text or self._lines.encoding != encoding:
@@ -95,14 +95,22 @@ class OpenDocument:
         if lines.text is self.text:
             self._lines = lines
 
-    def aliases(self) -> dict[str, str]:
-        """The module's imports, from the newest text that parses."""
-        if self._aliases is None or self._aliases[0] != self.version:
-            found = import_aliases(self.text)
-            if found is None:
-                found = self._aliases[1] if self._aliases is not None else {}
-            self._aliases = (self.version, found)
-        return self._aliases[1]
+    async def names(self) -> ModuleNames:
+        """The module's imports and local names. The lint thread reads them from each text
+        once it is idle; until it has, a hover uses those of a recent text (imports rarely
+        change between keystrokes) rather than parsing a large file itself."""
+        if self._names is None:
+            text, version = self.text, self.version
+            found = await asyncio.get_running_loop().run_in_executor(None, module_names, text)
+            self.remember_names(version, found)
+        return self._names[1]  # type: ignore[index]
+
+    def remember_names(self, version: int | None, found: ModuleNames | None) -> None:
+        """Keep the names read from a version's text (None: it did not parse)."""
+        if found is None:
+            found = self._names[1] if self._names is not None else ModuleNames({})
+        if self._names is None or version is None or self._names[0] is None or version >= self._names[0]:
+            self._names = (version, found)
 
 
 class KerasfixServer(LanguageServer):
@@ -110,7 +118,7 @@ class KerasfixServer(LanguageServer):
         super().__init__("kerasfix", _version(), protocol_cls=KerasfixProtocol)
         self.config = Configuration()
         self.documents: dict[str, OpenDocument] = {}
-        self.worker = LintWorker(self._linted)
+        self.worker = LintWorker(self._linted, self._prepare_hover)
         self.signatures = Signatures()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._reported_problems: set[str] = set()
@@ -178,6 +186,18 @@ class KerasfixServer(LanguageServer):
         log.debug("linted %s version %s (%s): %d findings", job.uri, job.version, outcome.mode, len(diagnostics))
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self._publish, job, diagnostics, wire)
+
+    def _prepare_hover(self, job: Job) -> None:
+        """On the idle lint thread: read the names of the newest text, so that a hover does
+        not parse a large file on the message loop."""
+        found = module_names(job.text)
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._store_names, job, found)
+
+    def _store_names(self, job: Job, found: ModuleNames | None) -> None:
+        document = self.documents.get(job.uri)
+        if document is not None:
+            document.remember_names(job.version, found)
 
     def _publish(self, job: Job, diagnostics: list[types.Diagnostic], wire: list[Any]) -> None:
         document = self.documents.get(job.uri)
@@ -347,7 +367,7 @@ async def hover(ls: KerasfixServer, params: types.HoverParams) -> types.Hover | 
         found = dotted_at(line_text, column)
         if found is not None:
             spelled, start, end = found
-            qualified = qualify(spelled, document.aliases())
+            qualified = (await document.names()).qualify(spelled, position.line)
             target = counterpart(qualified) if qualified else None
             if target is not None:
                 signature = None

@@ -14,6 +14,7 @@ import queue
 import re
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -66,41 +67,79 @@ def dotted_at(line: str, column: int) -> tuple[str, int, int] | None:
     return None
 
 
-def import_aliases(text: str) -> dict[str, str] | None:
-    """Local name -> qualified name for the module-level imports; None if it does not parse."""
+class ModuleNames:
+    """A module's imports (local name -> qualified name) and its functions, whose own names
+    (parameters, assignments, imports) shadow the module's imports inside them."""
+
+    def __init__(self, imports: dict[str, str], functions: Sequence[ast.FunctionDef | ast.AsyncFunctionDef] = ()) -> None:
+        self.imports = imports
+        self._functions = functions
+        self._bound: dict[int, frozenset[str]] = {}
+
+    def qualify(self, dotted: str, line: int) -> str | None:
+        """The qualified name of `dotted` used on 0-based `line`, or None."""
+        head, _, rest = dotted.partition(".")
+        for function in self._functions:
+            if function.lineno <= line + 1 <= (function.end_lineno or function.lineno):
+                bound = self._bound.get(id(function))
+                if bound is None:
+                    bound = self._bound[id(function)] = _bound_in(function)
+                if head in bound:
+                    return None
+        base = self.imports.get(head)
+        if base is None:
+            return None
+        return f"{base}.{rest}" if rest else base
+
+
+def _import_bindings(stmt: ast.Import | ast.ImportFrom) -> list[tuple[str, str]]:
+    if isinstance(stmt, ast.Import):
+        return [
+            (alias.asname, alias.name) if alias.asname else (alias.name.split(".", 1)[0],) * 2
+            for alias in stmt.names
+        ]
+    if not stmt.module or stmt.level:
+        return []
+    return [(alias.asname or alias.name, f"{stmt.module}.{alias.name}") for alias in stmt.names if alias.name != "*"]
+
+
+def _bound_in(function: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    arguments = function.args
+    names = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    names.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None)
+    for node in (n for stmt in function.body for n in ast.walk(stmt)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(local for local, _ in _import_bindings(node))
+    return frozenset(names)
+
+
+def module_names(text: str) -> ModuleNames | None:
+    """The names of a module's source; None if it does not parse."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    aliases: dict[str, str] = {}
-    todo: list[ast.stmt] = list(tree.body)
+    imports: dict[str, str] = {}
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    # Statements only: names bound by expressions (lambda parameters) are not worth a walk
+    # over every node of a large file.
+    todo: list[tuple[ast.stmt, bool]] = [(stmt, False) for stmt in reversed(tree.body)]
     while todo:
-        stmt = todo.pop()
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    aliases[alias.asname] = alias.name
-                else:
-                    top = alias.name.split(".", 1)[0]
-                    aliases[top] = top
-        elif isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
-            for alias in stmt.names:
-                if alias.name != "*":
-                    aliases[alias.asname or alias.name] = f"{stmt.module}.{alias.name}"
-        elif isinstance(stmt, (ast.If, ast.Try, ast.With)):
-            todo.extend(stmt.body)
-            todo.extend(getattr(stmt, "orelse", ()))
-            for handler in getattr(stmt, "handlers", ()):
-                todo.extend(handler.body)
-    return aliases
-
-
-def qualify(dotted: str, aliases: dict[str, str]) -> str | None:
-    head, _, rest = dotted.partition(".")
-    base = aliases.get(head)
-    if base is None:
-        return None
-    return f"{base}.{rest}" if rest else base
+        stmt, in_function = todo.pop()
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            if not in_function:  # a function's own imports are among its bound names
+                imports.update(_import_bindings(stmt))
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(stmt)
+            in_function = True
+        nested = [*getattr(stmt, "body", ()), *getattr(stmt, "orelse", ()), *getattr(stmt, "finalbody", ())]
+        for handler in getattr(stmt, "handlers", ()):
+            nested.extend(handler.body)
+        todo.extend((n, in_function) for n in reversed(nested) if isinstance(n, ast.stmt))
+    return ModuleNames(imports, functions)
 
 
 @dataclass(frozen=True)

@@ -69,8 +69,11 @@ class Job:
 class LintWorker:
     """One background thread that lints the newest pending version of each document."""
 
-    def __init__(self, done: Callable[[Job, LintOutcome], None]) -> None:
+    def __init__(self, done: Callable[[Job, LintOutcome], None], idle: Callable[[Job], None]) -> None:
+        """`done` gets each lint's result; `idle` is called with the last job when nothing else
+        is waiting, for work that must not delay diagnostics."""
         self._done = done
+        self._idle = idle
         self._pending: dict[str, Job] = {}
         self._wake = threading.Condition()
         self._stopped = False
@@ -112,3 +115,10 @@ class LintWorker:
                 log.exception("linting %s failed", job.uri)
                 continue
             self._done(job, outcome)
+            with self._wake:
+                idle = not self._pending
+            if idle:
+                try:
+                    self._idle(job)
+                except Exception:  # noqa: BLE001 - only a cache for hover is lost
+                    log.exception("preparing %s for hover failed", job.uri)

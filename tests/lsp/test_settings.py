@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
@@ -106,7 +105,7 @@ async def test_check_workspace_lints_every_file_with_progress(session):
 
 
 def test_version_flag():
-    out = subprocess.run([sys.executable, "-m", "kerasfix.server.lsp", "--version"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "kerasfix.server", "server", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("kerasfix ")
 
 
@@ -117,7 +116,7 @@ def test_main_accepts_the_cli_arguments(tmp_path: Path):
     log = tmp_path / "server.log"
     # No client: the server reads end-of-file on stdin and stops; the log file is written.
     subprocess.run(
-        [sys.executable, "-m", "kerasfix.server.lsp", "--log-file", str(log), "--verbose"],
+        [sys.executable, "-m", "kerasfix.server", "server", "--log-file", str(log), "--verbose"],
         input=b"", capture_output=True, timeout=60,
     )
     assert log.exists()
