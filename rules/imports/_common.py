@@ -241,6 +241,9 @@ class TableRule(Rule):
     # `{old}`, `{new}` and `{note}` are filled in per finding.
     removed_message: ClassVar[str] = "{old} is not in Keras 3: {note}"
     moved_message: ClassVar[str] = "{old} is not in Keras 3: use {new}"
+    # Report `Name.member` too when `Name` was imported: for names whose import cannot be
+    # fixed but whose uses can.
+    uses_of_imports: ClassVar[bool] = False
 
     def words(self) -> frozenset[str]:
         return leaves(self.code)
@@ -278,7 +281,7 @@ class TableRule(Rule):
         if match is None:
             return
         row_node = descend(node, depth(match.path) - depth(match.row.path))
-        if not isinstance(row_node, cst.Attribute):
+        if not isinstance(row_node, cst.Attribute) and not self.uses_of_imports:
             # The row's name is the root of the chain: an import bound it, and the import is
             # where it is reported.
             return
@@ -290,7 +293,7 @@ class TableRule(Rule):
         ctx.report(node, self.message_for(match), fix=fix)
 
     def chain_fix(
-        self, node: cst.Attribute, row_node: cst.Attribute, match: Match, ctx: Context
+        self, node: cst.Attribute, row_node: cst.BaseExpression, match: Match, ctx: Context
     ) -> FixSpec | None:
         row, new = match.row, match.new
         assert new is not None
@@ -300,7 +303,12 @@ class TableRule(Rule):
             kept = descend(row_node, depth(row.path) - depth(row.to))
             if kept is not None:
                 return FixSpec.of(match.safe, title, Replace(row_node, kept))
-        if row.to is not None and match.path == row.path and parent(row.to) == parent(row.path):
+        if (
+            row.to is not None
+            and match.path == row.path
+            and parent(row.to) == parent(row.path)
+            and isinstance(row_node, cst.Attribute)
+        ):
             return FixSpec.of(match.safe, title, Replace(row_node.attr, leaf(row.to)))
         reference = ctx.reference(full_name(new))
         if reference is None:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import libcst as cst
 
 from ..context import Context
 from ..names import dotted_name
 from ..rule import Example, Rule
-from ._common import full_name, module_api, outermost_chain, row_for, tf_keras_only
+from ._common import full_name, module_api, outermost_chain, row_for, spells_any, tf_keras_only
 
 
 def _shim_only(path: str) -> bool:
     # Names with a rule of their own (ThresholdedReLU, ImageDataGenerator, ...) are left to it.
     return path in tf_keras_only() and row_for(path) is None
+
+
+@lru_cache(maxsize=1)
+def _leaves() -> frozenset[str]:
+    return frozenset(path.rsplit(".", 1)[-1] for path in tf_keras_only() if _shim_only(path))
 
 
 class TfKerasOnlyName(Rule):
@@ -69,7 +76,7 @@ class TfKerasOnlyName(Rule):
 
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
         if type(node) is cst.Attribute:
-            if not outermost_chain(node, ctx):  # type: ignore[arg-type]
+            if not outermost_chain(node, ctx) or not spells_any(node, _leaves()):  # type: ignore[arg-type]
                 return
             api = ctx.keras_api(node)  # type: ignore[arg-type]
             if api is not None and api[1] == "tf.keras" and _shim_only(api[0]):
