@@ -280,4 +280,13 @@ def may_be_keras(func: cst.BaseExpression, ctx: Context) -> bool:
     if root is None:
         return False
     state = _roots(ctx)
-    return root in state.keras_roots or root in state.tf_roots  # type: ignore[operator]
+    if root in state.keras_roots:  # type: ignore[operator]
+        return True
+    if root not in state.tf_roots:  # type: ignore[operator]
+        return False
+    # Through TensorFlow only as `tf.keras.backend.<name>`.
+    while isinstance(func, cst.Attribute):
+        func = func.value
+        if isinstance(func, cst.Attribute) and func.attr.value == "backend":
+            return True
+    return False

@@ -119,6 +119,13 @@ def only_tf_prefixes() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
+def only_tf_words() -> frozenset[str]:
+    """The last name of each TF-only family (`strings`, `ragged`, `py_func`): a callee whose
+    dotted name has none of them cannot be in one."""
+    return frozenset(p.rstrip(".").rsplit(".", 1)[-1] for p in load_toml("ops_tf.toml")["only_tf"]["prefixes"])
+
+
+@lru_cache(maxsize=1)
 def resize_methods() -> dict[str, str]:
     return dict(load_toml("ops_tf.toml")["resize_methods"])
 

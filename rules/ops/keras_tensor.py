@@ -108,12 +108,10 @@ class TfOpOnKerasTensor(Rule):
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
-        if not node.args or not may_be_tf(node.func, ctx):
+        if not node.args or not may_be_tf(node.func, ctx) or not on_keras_tensor(node, ctx):
             return
         qualified = normalize_tf(ctx.qualname(node.func))
-        if qualified is None or qualified.startswith(_NOT_OPS):
-            return
-        if in_model_code(ctx) is True or not on_keras_tensor(node, ctx):
+        if qualified is None or qualified.startswith(_NOT_OPS) or in_model_code(ctx) is True:
             return
         row = tf_rows().get(qualified)
         fix = build_fix(node, row, ctx) if row is not None else None

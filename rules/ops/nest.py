@@ -14,6 +14,15 @@ from ._table import nest_safety, normalize_tf
 _PREFIX = "tensorflow.nest."
 
 
+def _through_nest(holder: cst.BaseExpression, ctx: Context) -> bool:
+    """A cheap first test on `holder` in `holder.flatten`: `tf.nest`, or a name bound to it."""
+    if isinstance(holder, cst.Attribute):
+        return holder.attr.value == "nest"
+    if isinstance(holder, cst.Name):
+        return (ctx.scopes.module.get(holder.value) or "").endswith(".nest")
+    return False
+
+
 class TfNestToKerasTree(Rule):
     """
     ## Why
@@ -91,7 +100,7 @@ class TfNestToKerasTree(Rule):
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute) or not may_be_tf(func, ctx):
+        if not isinstance(func, cst.Attribute) or not _through_nest(func.value, ctx) or not may_be_tf(func, ctx):
             return
         qualified = normalize_tf(ctx.qualname(func))
         if qualified is None or not qualified.startswith(_PREFIX):

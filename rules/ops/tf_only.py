@@ -10,7 +10,7 @@ from ..names import dotted_name
 from ..rule import Example
 from ._base import TfOpRule
 from ._sites import _CALLBACK_CALLS, may_be_tf, note_model_functions, report_in_model_code
-from ._table import leaf_name, normalize_tf, only_tf_prefixes, tf_rows
+from ._table import leaf_name, normalize_tf, only_tf_prefixes, only_tf_words, tf_leaves, tf_rows
 
 
 class TfOnlyOp(TfOpRule):
@@ -79,12 +79,18 @@ class TfOnlyOp(TfOpRule):
         "        return strings.split(x)\n",
     )
 
+    def __init__(self) -> None:
+        self.leaves = tf_leaves(self.code)
+        self.words = only_tf_words()
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         leaf = leaf_name(node.func)
         if leaf is None:
             return
         if leaf in _CALLBACK_CALLS:
             note_model_functions(node, ctx)
+            return
+        if leaf not in self.leaves and not self._names_a_family(node.func):
             return
         if not may_be_tf(node.func, ctx):
             return
@@ -100,3 +106,11 @@ class TfOnlyOp(TfOpRule):
         elif qualified.startswith(only_tf_prefixes()):
             message = f"`{dotted_name(node.func)}` is TensorFlow-only: keep it in the tf.data pipeline or guard it by backend"
             report_in_model_code(self, ctx, node.func, message, None, None)
+
+    def _names_a_family(self, func: cst.BaseExpression) -> bool:
+        words = self.words
+        while isinstance(func, cst.Attribute):
+            if func.attr.value in words:
+                return True
+            func = func.value
+        return isinstance(func, cst.Name) and func.value in words
