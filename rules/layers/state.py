@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context, call_keyword, has_star_args, positional_args
+from ..context import Context, has_star_args, positional_args
 from ..edits import FixSpec, Insert, Replace, remove_arg, rename_keyword
 from ..rule import BACKENDS, Example, Rule
 from ..tables import load_toml
