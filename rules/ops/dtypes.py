@@ -1,0 +1,106 @@
+"""KER224: TensorFlow dtype objects (`tf.float32`) in Keras model code."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import libcst as cst
+
+from ..context import Context
+from ..edits import FixSpec, Replace
+from ..names import dotted_name
+from ..rule import Example, Rule
+from ..tables import load_toml
+from ._base import PORTABILITY_BACKENDS
+from ._sites import may_be_tf, report_in_model_code
+
+
+@lru_cache(maxsize=1)
+def _dtypes() -> dict[str, str]:
+    return dict(load_toml("ops_tf.toml")["dtypes"])
+
+
+class TfDtypeObject(Rule):
+    """
+    ## Why
+    `tf.float32` is a TensorFlow object: code that names it needs TensorFlow installed, and a
+    layer that passes it to `keras.ops` or compares a tensor's dtype with it ties the model to
+    the TensorFlow backend. Keras 3 spells dtypes as strings (`"float32"`), which every backend
+    and every `keras.ops` function accepts.
+
+    Scope: Keras model code, as for KER201 (layer and model methods, `Lambda` functions, losses
+    and metrics).
+
+    ## Example
+    ```python
+    class Scale(keras.layers.Layer):
+        def call(self, x):
+            return keras.ops.cast(x, tf.float32) * 2
+    ```
+
+    ## Use instead
+    ```python
+    class Scale(keras.layers.Layer):
+        def call(self, x):
+            return keras.ops.cast(x, "float32") * 2
+    ```
+
+    ## Backends
+    JAX and PyTorch.
+
+    ## Fix safety
+    Safe where the dtype is a call's argument (`dtype=tf.int32`, `cast(x, tf.float32)`). Other
+    uses, such as `x.dtype == tf.float32`, get no fix: a backend's dtype may not compare equal
+    to a string; compare `keras.backend.standardize_dtype(x.dtype) == "float32"` instead.
+
+    ## References
+    - Catalogue MB-OPS-000, row "`tf.float32`, `tf.int32` dtype objects".
+    """
+
+    code = "KER224"
+    name = "tf-dtype-object"
+    message = "TensorFlow dtype object in Keras model code: use the dtype's name as a string"
+    nodes = (cst.Attribute,)
+    backends = PORTABILITY_BACKENDS
+    fix = "safe"
+    examples = (
+        Example(
+            "import tensorflow as tf\nimport keras\n\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        y = keras.ops.cast(x, «tf.float32»)\n"
+            "        return keras.ops.ones((2,), dtype=«tf.dtypes.int64»)\n",
+            "import tensorflow as tf\nimport keras\n\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            '        y = keras.ops.cast(x, "float32")\n'
+            '        return keras.ops.ones((2,), dtype="int64")\n',
+        ),
+        Example(
+            "import tensorflow as tf\nfrom tensorflow.keras import layers\n\n"
+            "class Check(layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        return x if x.dtype == «tf.half» else x\n",
+            None,
+        ),
+    )
+    valid = (
+        "import tensorflow as tf\n\ndef parse(x):\n    return tf.cast(x, tf.float32)\n",
+        "import keras\nimport numpy as np\n\nclass L(keras.layers.Layer):\n"
+        "    def call(self, x):\n        return keras.ops.cast(x, np.float32)\n",
+        "import keras\n\nclass L(keras.layers.Layer):\n    def call(self, x, tf):\n"
+        "        return keras.ops.cast(x, tf.float32)\n",
+    )
+
+    def visit(self, node: cst.Attribute, ctx: Context) -> None:
+        name = _dtypes().get(node.attr.value)
+        if name is None or not may_be_tf(node, ctx):
+            return
+        qualified = ctx.qualname(node)
+        if qualified not in (f"tensorflow.{node.attr.value}", f"tensorflow.dtypes.{node.attr.value}"):
+            return
+        fix = None
+        if ctx.parents and isinstance(ctx.parents[-1], cst.Arg):
+            fix = FixSpec.safe(f'Use "{name}"', Replace(node, f'"{name}"'))
+        message = f'`{dotted_name(node)}` is a TensorFlow dtype object: use "{name}"'
+        report_in_model_code(self, ctx, node, message, fix, None)
