@@ -1,7 +1,8 @@
 """kerasfix in a real VS Code: the extension is built and packaged from editors/vscode (tsc,
 esbuild, @vscode/vsce), installed into code-server (VS Code 1.100, from npm) and driven in
 Debian's Chromium through playwright-core. Screenshots are kept in tests/artifacts/:
-vscode-end-state-hover.png (squiggles, Problems, hover) and vscode-end-state.png (fixed)."""
+vscode-end-state-hover.png (squiggles, Problems, hover), vscode-end-state.png (fixed),
+vscode-end-state-missing-server.png (the install notification), and -failure.png on a failure."""
 
 from __future__ import annotations
 
@@ -129,6 +130,9 @@ def test_vscode_squiggle_problems_hover_and_quick_fix(vsix: Path, project: Path,
         screenshot.unlink(missing_ok=True)
         hover_screenshot = ARTIFACTS / "vscode-end-state-hover.png"
         hover_screenshot.unlink(missing_ok=True)
+        missing_screenshot = ARTIFACTS / "vscode-end-state-missing-server.png"
+        missing_screenshot.unlink(missing_ok=True)
+        (ARTIFACTS / "vscode-end-state-failure.png").unlink(missing_ok=True)
         drive = subprocess.run(
             [node, str(DRIVER), f"http://127.0.0.1:{port}/?folder={project}", "train.py", str(screenshot)],
             env=dict(env, PLAYWRIGHT_CORE=str(PLAYWRIGHT_CORE), CHROMIUM=chromium),
@@ -147,8 +151,10 @@ def test_vscode_squiggle_problems_hover_and_quick_fix(vsix: Path, project: Path,
             server.wait()
         log.close()
 
-    assert "error" not in seen, (seen, (tmp_path / "code-server.log").read_text()[-3000:])
-    assert seen["steps"] == ["workbench", "opened", "squiggle", "problems", "hover", "quick fix", "fix all", "clean"]
+    assert "error" not in seen, f"{seen['error']}\nsteps: {seen['steps']}\ncode-server: {(tmp_path / 'code-server.log').read_text()[-2000:]}"
+    assert seen["steps"] == [
+        "workbench", "opened", "squiggle", "problems", "hover", "quick fix", "fix all", "clean", "missing server",
+    ]
     assert seen["squiggles"] >= 2
     assert any("KER601" in row and "learning_rate" in row for row in seen["problems"]), seen["problems"]
     assert "KER601" in seen["hover"] and "learning_rate" in seen["hover"], seen["hover"]
@@ -160,3 +166,6 @@ def test_vscode_squiggle_problems_hover_and_quick_fix(vsix: Path, project: Path,
     assert seen["afterFixAll"] == [*lines[:FIRST_LINE], FIRST_FIXED, SECOND_FIXED, ""]
     assert screenshot.stat().st_size > 10_000
     assert hover_screenshot.stat().st_size > 10_000
+    assert missing_screenshot.stat().st_size > 10_000
+    assert "/nonexistent/bin/kerasfix" in seen["missingServer"], seen["missingServer"]
+    assert f"{sys.executable} -m pip install kerasfix" in seen["missingServer"], seen["missingServer"]

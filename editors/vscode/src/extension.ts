@@ -54,7 +54,7 @@ async function reportMissingServer(reason: string, python: string | undefined): 
   const copy = "Copy install command";
   const settings = "Open settings";
   const choice = await vscode.window.showErrorMessage(
-    `kerasfix: ${reason}. Install it with \`${install}\`, or set kerasfix.path.`,
+    `kerasfix: ${reason}. Install it with: ${install} (or set kerasfix.path).`,
     inTerminal,
     copy,
     settings,

@@ -4,8 +4,12 @@
 // "kerasfix: Fix all" from the command palette, and takes a screenshot of the end state.
 // Prints one JSON line with what it saw; the pytest test checks it.
 //
+// Last, it sets `kerasfix.path` to a file that does not exist in the Settings editor and waits
+// for the notification that says how to install kerasfix.
+//
 //   node drive.js URL FILE_NAME SCREENSHOT   (PLAYWRIGHT_CORE: the playwright-core folder)
-// SCREENSHOT is the end state; SCREENSHOT with -hover before .png shows the findings and hover.
+// SCREENSHOT is the fixed end state; "-hover" before ".png" shows the findings and the hover,
+// "-missing-server" the notification.
 
 const { chromium } = require(process.env.PLAYWRIGHT_CORE);
 
@@ -102,12 +106,29 @@ async function main() {
     // The squiggles go once the server has re-linted the fixed text.
     await page.locator(".editor-group-container.active .squiggly-warning").first().waitFor({ state: "detached" });
     seen.steps.push("clean");
+    await page.screenshot({ path: screenshot });
+
+    // The Settings editor, as a user sets kerasfix.path (code-server does not watch the file).
+    await page.keyboard.press("F1");
+    await page.locator(".quick-input-widget input").waitFor({ state: "visible" });
+    await page.keyboard.type("Preferences: Open User Settings");
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "Preferences: Open User Settings", hasNotText: "JSON" }).first().waitFor();
+    await page.keyboard.press("Enter");
+    await page.locator(".settings-editor").waitFor();
+    await page.keyboard.type("kerasfix.path");
+    // A machine-scoped setting: in code-server (a remote window) it is on the Remote tab.
+    await page.locator(".settings-editor .settings-tabs-widget .action-label", { hasText: "Remote" }).click();
+    const pathInput = page.locator(".settings-editor .setting-item-contents", { hasText: "Path to the" }).locator("input").first();
+    await pathInput.fill("/nonexistent/bin/kerasfix");
+    const notification = page.locator(".notification-toast", { hasText: "pip install kerasfix" }).first();
+    await notification.waitFor();
+    seen.missingServer = await notification.textContent();
+    seen.steps.push("missing server");
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-missing-server.png") });
   } catch (error) {
     seen.error = String(error && error.stack ? error.stack : error);
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-failure.png") }).catch(() => {});
   } finally {
-    await page.screenshot({ path: screenshot }).catch((error) => {
-      seen.screenshotError = String(error);
-    });
     await browser.close();
   }
   console.log(JSON.stringify(seen));
