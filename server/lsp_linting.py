@@ -21,6 +21,10 @@ from kerasfix.rules.model import SYNTAX_ERROR_CODE
 
 log = logging.getLogger("kerasfix.server")
 
+# How long the documents must stay unchanged before the idle work runs: typing never waits
+# for it.
+IDLE_DELAY = 0.3
+
 
 @dataclass
 class LintOutcome:
@@ -70,8 +74,8 @@ class LintWorker:
     """One background thread that lints the newest pending version of each document."""
 
     def __init__(self, done: Callable[[Job, LintOutcome], None], idle: Callable[[Job], None]) -> None:
-        """`done` gets each lint's result; `idle` is called with the last job when nothing else
-        is waiting, for work that must not delay diagnostics."""
+        """`done` gets each lint's result; `idle` gets the last job linted once no edit came for
+        `IDLE_DELAY` seconds, for work that must not delay diagnostics."""
         self._done = done
         self._idle = idle
         self._pending: dict[str, Job] = {}
@@ -99,14 +103,24 @@ class LintWorker:
             self._wake.notify()
 
     def _run(self) -> None:
+        settled: Job | None = None  # the last job linted, until its idle work is done
         while True:
             with self._wake:
                 while not self._pending and not self._stopped:
-                    self._wake.wait()
+                    if settled is None:
+                        self._wake.wait()
+                    elif not self._wake.wait(IDLE_DELAY):
+                        break  # quiet for a while: time for the idle work
                 if self._stopped:
                     return
-                uri = next(iter(self._pending))
-                job = self._pending.pop(uri)
+                job = self._pending.pop(next(iter(self._pending))) if self._pending else None
+            if job is None:
+                idle, settled = settled, None
+                try:
+                    self._idle(idle)  # type: ignore[arg-type]
+                except Exception:  # noqa: BLE001 - only a cache for hover is lost
+                    log.exception("preparing %s for hover failed", idle.uri)  # type: ignore[union-attr]
+                continue
             if job.cancelled.is_set():
                 continue
             try:
@@ -115,10 +129,4 @@ class LintWorker:
                 log.exception("linting %s failed", job.uri)
                 continue
             self._done(job, outcome)
-            with self._wake:
-                idle = not self._pending
-            if idle:
-                try:
-                    self._idle(job)
-                except Exception:  # noqa: BLE001 - only a cache for hover is lost
-                    log.exception("preparing %s for hover failed", job.uri)
+            settled = job
