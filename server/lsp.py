@@ -175,7 +175,10 @@ class KerasfixServer(LanguageServer):
         )
         self.worker.submit(job)
 
-    def relint_all(self) -> None:
+    def settings_changed(self, why: str) -> None:
+        """Re-lint every open document with its new settings (reporting their problems anew)."""
+        self._reported_problems.clear()
+        log.info("%s: re-linting %d open documents", why, len(self.documents))
         for document in self.documents.values():
             self.schedule(document)
 
@@ -270,18 +273,14 @@ async def did_change_configuration(ls: KerasfixServer, params: types.DidChangeCo
             settings = {"kerasfix": found[0] if found else {}}
     ls.config.set_editor(settings or {})
     ls.signatures.set_python(ls.config.python_path)
-    ls._reported_problems.clear()
-    log.info("settings changed: re-linting %d open documents", len(ls.documents))
-    ls.relint_all()
+    ls.settings_changed("settings changed")
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 def did_change_watched_files(ls: KerasfixServer, params: types.DidChangeWatchedFilesParams) -> None:
     if any(change.uri.endswith("pyproject.toml") for change in params.changes):
         ls.config.pyproject_changed()
-        ls._reported_problems.clear()
-        log.info("pyproject.toml changed: re-linting %d open documents", len(ls.documents))
-        ls.relint_all()
+        ls.settings_changed("pyproject.toml changed")
 
 
 # ----- document sync -------------------------------------------------------------------------
@@ -316,8 +315,7 @@ def did_save(ls: KerasfixServer, params: types.DidSaveTextDocumentParams) -> Non
     uri = params.text_document.uri
     if uri.endswith("pyproject.toml"):
         ls.config.pyproject_changed()
-        ls._reported_problems.clear()
-        ls.relint_all()
+        ls.settings_changed("pyproject.toml saved")
         return
     document = ls.documents.get(uri)
     if document is not None:
