@@ -50,6 +50,7 @@ def test_neovim_diagnostics_hover_and_fixes(release: str, project: Path, env: di
     assert (first["col"], first["end_col"]) == (FIRST_START, FIRST_END)
     assert "learning_rate" in first["message"]
 
+    assert result["check_workspace"] == ["kerasfix: 2 findings in 1 file"]
     assert "KER601" in result["hover"] and "learning_rate" in result["hover"], result["hover"]
 
     lines = KERAS2_SOURCE.splitlines()

@@ -45,13 +45,17 @@ local function fix_all(client, bufnr)
   end
 end
 
+local function plural(count, word)
+  return ('%d %s%s'):format(count, word, count == 1 and '' or 's')
+end
+
 local function check_workspace(client, bufnr)
   local params = { command = 'kerasfix.checkWorkspace', arguments = {} }
   call(client, 'request', 'workspace/executeCommand', params, function(err, result)
     if err then
       vim.notify('kerasfix: ' .. tostring(err.message or err), vim.log.levels.WARN)
     else
-      vim.notify(('kerasfix: %d findings in %d files'):format(result.findings, result.files))
+      vim.notify(('kerasfix: %s in %s'):format(plural(result.findings, 'finding'), plural(result.files, 'file')))
     end
   end, bufnr)
 end

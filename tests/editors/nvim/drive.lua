@@ -1,8 +1,8 @@
 -- Drives Neovim through the shipped kerasfix configuration, as a user's Neovim would run it:
 -- Neovim >= 0.11 through lsp/kerasfix.lua (vim.lsp.enable), older ones through lua/kerasfix.lua
--- (vim.lsp.start_client). Opens $KERASFIX_FILE, waits for the diagnostics, asks for a hover,
--- applies the quick fix for the first finding and then :KerasfixFixAll, and writes what it saw
--- to $KERASFIX_RESULT as JSON for the test to check.
+-- (vim.lsp.start_client). Opens $KERASFIX_FILE, waits for the diagnostics, runs
+-- :KerasfixCheckWorkspace, asks for a hover, applies the quick fix for the first finding and
+-- then :KerasfixFixAll, and writes what it saw to $KERASFIX_RESULT as JSON for the test.
 
 local modern = vim.fn.has('nvim-0.11') == 1
 local v = vim.version()
@@ -71,6 +71,14 @@ local function run()
       end_col = item.end_col,
     })
   end
+
+  local notified = {}
+  vim.notify = function(message)
+    table.insert(notified, message)
+  end
+  vim.cmd('KerasfixCheckWorkspace')
+  vim.wait(20000, function() return #notified > 0 end, 50)
+  result.check_workspace = notified
 
   local first = diagnostics[1]
   vim.api.nvim_win_set_cursor(0, { first.lnum + 1, first.col })
