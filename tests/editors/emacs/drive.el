@@ -3,7 +3,8 @@
 ;; Run with `emacs --batch -Q -l drive.el'.  Loads editors/emacs/kerasfix.el as a user's init
 ;; would, opens $KERASFIX_FILE, starts eglot, waits for the flymake diagnostics, asks for the
 ;; hover (eldoc), applies the quick fix for the first finding (accepting eglot's default choice,
-;; as RET does) and then `kerasfix-fix-all', and writes what it saw to $KERASFIX_RESULT (JSON).
+;; as RET does), saves with `kerasfix-fix-all-on-save' on, and writes what it saw to
+;; $KERASFIX_RESULT (JSON).
 
 ;;; Code:
 
@@ -81,9 +82,15 @@
       (eglot-code-actions (flymake-diagnostic-beg first) (flymake-diagnostic-end first) nil t)))
   (push (cons 'after_quick_fix (vconcat (drive-lines))) drive-result)
 
+  ;; Idle timers never fire in batch mode: send the quick fix's didChange by hand.
   (eglot--signal-textDocument/didChange)
-  (kerasfix-fix-all)
-  (push (cons 'after_fix_all (vconcat (drive-lines))) drive-result)
+  (setq kerasfix-fix-all-on-save t)
+  (save-buffer)
+  (push (cons 'after_fix_all
+              (vconcat (with-temp-buffer
+                         (insert-file-contents (getenv "KERASFIX_FILE"))
+                         (drive-lines))))
+        drive-result)
   (drive-finish nil))
 
 (condition-case failure

@@ -2,7 +2,8 @@
 -- Neovim >= 0.11 through lsp/kerasfix.lua (vim.lsp.enable), older ones through lua/kerasfix.lua
 -- (vim.lsp.start_client). Opens $KERASFIX_FILE, waits for the diagnostics, runs
 -- :KerasfixCheckWorkspace, asks for a hover, applies the quick fix for the first finding and
--- then :KerasfixFixAll, and writes what it saw to $KERASFIX_RESULT as JSON for the test.
+-- then writes the file with vim.g.kerasfix_fix_all_on_save on (fix all before the write), and
+-- writes what it saw to $KERASFIX_RESULT as JSON for the test.
 
 local modern = vim.fn.has('nvim-0.11') == 1
 local v = vim.version()
@@ -45,6 +46,7 @@ local function as_lsp(item)
 end
 
 local function run()
+  vim.g.kerasfix_fix_all_on_save = true
   if modern then
     vim.lsp.enable('kerasfix')
   else
@@ -105,8 +107,8 @@ local function run()
   end
   result.after_quick_fix = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
 
-  vim.cmd('KerasfixFixAll')
-  result.after_fix_all = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  vim.cmd('write')
+  result.after_fix_all = vim.fn.readfile(vim.api.nvim_buf_get_name(bufnr))
   finish(nil)
 end
 
