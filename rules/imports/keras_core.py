@@ -15,8 +15,8 @@ class KerasCoreImport(Rule):
     """
     ## Why
     `keras_core` was the preview release of Keras 3 (keras-tuner 1.4, KerasCV and KerasNLP 0.6-0.8
-    depended on it). It is frozen at a pre-3.0 API and does not install next to current
-    TensorFlow or JAX releases; everything it had is in `keras` now.
+    depended on it). It is no longer maintained and stays at a pre-3.0 API; everything it had
+    is released as `keras` now.
 
     ## Example
     ```python

@@ -226,8 +226,8 @@ class CallbacksExperimental(TableRule):
     All.
 
     ## Fix safety
-    Safe for `BackupAndRestore`. `BaseLogger` is reported without a fix: drop it from the
-    callback list.
+    Safe for `BackupAndRestore`, and for dropping `BaseLogger()` from a literal callback list
+    (Keras 2 added it to every `fit()` anyway). Elsewhere `BaseLogger` is reported without a fix.
 
     ## References
     - Catalogue K3-CB-002.
@@ -246,12 +246,54 @@ class CallbacksExperimental(TableRule):
             "from «tensorflow.keras.callbacks.experimental» import BackupAndRestore\n",
             "from keras.callbacks import BackupAndRestore\n",
         ),
-        Example("import keras\ncallbacks = [«keras.callbacks.BaseLogger»()]\n", None),
+        Example(
+            "import keras\nmodel.fit(x, callbacks=[«keras.callbacks.BaseLogger»(), stop])\n",
+            "import keras\nmodel.fit(x, callbacks=[stop])\n",
+        ),
+        Example(
+            "from tensorflow.keras.callbacks import «BaseLogger»\ncallbacks = [stop, «BaseLogger»()]\n",
+            "from tensorflow.keras.callbacks import BaseLogger\ncallbacks = [stop]\n",
+        ),
+        Example("import keras\nlogger = «keras.callbacks.BaseLogger»()\n", None),
     )
     valid = (
         "import keras\nb = keras.callbacks.BackupAndRestore(\"/tmp/b\")\n",
         "import tensorflow as tf\nx = tf.experimental.BackupAndRestore\n",
+        "from my_callbacks import BaseLogger\ncallbacks = [BaseLogger()]\n",
     )
+    nodes = (cst.Attribute, cst.ImportFrom, cst.Import, cst.Call)
+
+    def visit(self, node: cst.CSTNode, ctx: Context) -> None:
+        if type(node) is cst.Call:
+            self._base_logger(node, ctx)  # type: ignore[arg-type]
+        else:
+            super().visit(node, ctx)
+
+    def _base_logger(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        called = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+        if called != "BaseLogger":
+            return
+        api = ctx.keras_api(func)
+        match = self.resolve(*api) if api is not None else None
+        if match is None or match.path != match.row.path:
+            return
+        fix = None
+        element, holder = ctx.parents[-1], ctx.parents[-2]
+        if isinstance(element, cst.Element) and isinstance(holder, cst.List):
+            fix = FixSpec.safe("Drop `BaseLogger()`", _remove_element(holder, element))
+        ctx.report(func, self.message_for(match), fix=fix)
+
+
+def _remove_element(holder: cst.List, element: cst.Element) -> Replace:
+    """Remove one list element with its comma, as `remove_arg` does for an argument."""
+    elements = list(holder.elements)
+    index = next(i for i, e in enumerate(elements) if e is element)
+    if index == len(elements) - 1 and index > 0 and not isinstance(element.comma, cst.Comma):
+        previous = elements[index - 1]
+        if isinstance(previous.comma, cst.Comma):
+            return Replace(previous.comma, "", end=element)
+    return Replace(element, "")
 
 
 class LegacyOptimizerNamespace(TableRule):
@@ -395,8 +437,8 @@ class ScikitLearnWrappers(TableRule):
     ## Fix safety
     Unsafe, for `from ... import KerasClassifier, KerasRegressor` only: the import moves to
     scikeras (a new dependency, scikeras >= 0.13 for Keras 3), whose constructor takes `model=`
-    (it still accepts `build_fn=` with a deprecation warning) and routes other arguments by
-    prefix (`model__units=`). Keras 3.8 also has `keras.wrappers.SKLearnClassifier(model, ...)`,
+    where Keras 2 took `build_fn=`, and routes the model function's arguments by prefix
+    (`model__units=`). Keras 3.8 also has `keras.wrappers.SKLearnClassifier(model, ...)`,
     with a different constructor.
 
     ## References

@@ -48,9 +48,8 @@ class LossReductionEnum(TableRule):
 
     ## Fix safety
     Safe: each member becomes its string. `AUTO` becomes `"sum_over_batch_size"`, which is what
-    it meant outside a `tf.distribute` strategy (inside one, Keras 2 raised an error for it
-    in custom training loops). An import of `Reduction` is reported without a fix: remove it
-    once its uses are fixed.
+    it meant outside a `tf.distribute` strategy. An import of `Reduction` is reported without a
+    fix: remove it once its uses are fixed.
 
     ## References
     - Catalogue K3-TRN-015.
