@@ -73,9 +73,14 @@ def main():
     print("input rank:", K.int_shape(x))
     mean = tf.reduce_mean(model.predict(x, verbose=0))
     print("mean prediction:", float(mean))
+    before = model.predict(x[:8], verbose=0)
     model.save("trained_model")
     restored = keras.models.load_model("trained_model")
-    print("restored:", restored.predict(x[:2], verbose=0))
+    after = restored.predict(x[:8], verbose=0)
+    print("restored:", after[:2])
+    # The reloaded model must predict what the trained one did.
+    np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-6)
+    print("reload check passed")
 
 
 if __name__ == "__main__":

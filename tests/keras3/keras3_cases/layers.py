@@ -1,0 +1,149 @@
+"""KER4xx and KER6xx: layers, variables, removed layers, arguments and names."""
+
+from . import Case, raises, result_shows, warns
+
+THRESHOLDED = '''
+import numpy as np
+import keras
+
+x = np.array([[-1.0, 0.2, 0.49, 0.51, 2.0]], dtype="float32")
+act = keras.layers.ThresholdedReLU(theta=0.5)
+model = keras.Sequential([keras.Input((5,)), act])
+RESULT = model.predict(x, verbose=0).tolist()
+'''
+
+CASES = [
+    Case(
+        "KER401",
+        "tf-variable-not-tracked",
+        '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+
+class Scale(keras.layers.Layer):
+    def build(self, input_shape):
+        self.w = tf.Variable(np.ones((input_shape[-1],), "float32"), trainable=True)
+
+    def call(self, x):
+        return x * self.w
+
+
+layer = Scale()
+layer.build((None, 3))
+RESULT = len(layer.trainable_weights)
+''',
+        result_shows("zero trainable weights", lambda r: r == 0),
+        envs=("tensorflow",),
+        fixed_check=result_shows("one trainable weight", lambda r: r == 1),
+    ),
+    Case(
+        "KER410",
+        "batchnorm-fused",
+        '''
+import numpy as np
+import keras
+
+bn = keras.layers.BatchNormalization(momentum=0.9, fused=True)
+RESULT = list(bn(np.ones((2, 3), "float32")).shape)
+''',
+        raises("ValueError", "Unrecognized keyword arguments passed to BatchNormalization: {'fused': True}"),
+        envs=("jax", "tensorflow"),
+        fixed_check=result_shows("shape [2, 3]", lambda r: r == [2, 3]),
+    ),
+    Case(
+        "KER412",
+        "embedding-input-length",
+        '''
+import numpy as np
+import keras
+
+model = keras.Sequential([keras.Input((10,)), keras.layers.Embedding(100, 4, input_length=10)])
+RESULT = list(model.predict(np.zeros((2, 10), "int32"), verbose=0).shape)
+''',
+        raises("ValueError", "Unrecognized keyword arguments passed to Embedding: {'input_length': 10}"),
+        # From 3.2 only a warning: the rule is quiet there (fixed_in 3.2.0).
+        envs=("keras3.0-jax",),
+        keras_version=(3, 0, 5),
+        fixed_check=result_shows("shape [2, 10, 4]", lambda r: r == [2, 10, 4]),
+    ),
+    Case(
+        "KER413",
+        "dense-input-shape",
+        '''
+import numpy as np
+import keras
+from keras import layers
+
+model = keras.Sequential([layers.Dense(8, input_shape=(4,)), layers.Dense(1)])
+RESULT = [len(model.inputs), list(model.predict(np.ones((3, 4)), verbose=0).shape)]
+''',
+        warns("Do not pass an `input_shape`/`input_dim` argument to a layer"),
+        envs=("jax", "torch"),
+        fixed_check=result_shows("a built model, shape [3, 1]", lambda r: r == [1, [3, 1]]),
+    ),
+    Case(
+        "KER602",
+        "optimizer-decay-ignored",
+        '''
+import numpy as np
+import keras
+
+keras.utils.set_random_seed(0)
+opt = keras.optimizers.SGD(learning_rate=0.1, decay=0.5)
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+model.compile(optimizer=opt, loss="mse")
+model.fit(np.ones((8, 2)), np.ones((8, 1)), batch_size=2, epochs=1, verbose=0)
+RESULT = [int(opt.iterations), float(opt.learning_rate)]
+''',
+        warns("Argument `decay` is no longer supported and will be ignored"),
+        envs=("jax", "tensorflow"),
+        unsafe=True,
+        # Keras 2: lr / (1 + decay * iterations) after the 4 steps.
+        fixed_check=result_shows("Keras 2's decayed rate 0.1 / 3", lambda r: r[0] == 4 and abs(r[1] - 0.1 / 3) < 1e-7),
+    ),
+    Case(
+        "KER606",
+        "loss-reduction-enum",
+        '''
+import numpy as np
+import keras
+
+loss = keras.losses.MeanSquaredError(reduction=keras.losses.Reduction.NONE)
+RESULT = keras.ops.convert_to_numpy(loss(np.zeros((3, 2)), np.ones((3, 2)))).tolist()
+''',
+        raises("AttributeError", "module 'keras.losses' has no attribute 'Reduction'"),
+        envs=("jax", "torch"),
+        fixed_check=result_shows("one loss per sample", lambda r: r == [1.0, 1.0, 1.0]),
+    ),
+    Case(
+        "KER607",
+        "loss-metric-aliases",
+        '''
+import numpy as np
+import keras
+
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss=keras.losses.mse, metrics=[keras.metrics.mae])
+RESULT = sorted(model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0, return_dict=True))
+''',
+        raises("AttributeError", "module 'keras.losses' has no attribute 'mse'"),
+        envs=("jax", "tensorflow"),
+        fixed_check=result_shows("loss and the metric", lambda r: r == ["loss", "mean_absolute_error"]),
+    ),
+    Case(
+        "KER608",
+        "thresholded-relu",
+        THRESHOLDED,
+        raises("AttributeError", "module 'keras.layers' has no attribute 'ThresholdedReLU'"),
+        envs=("jax", "torch"),
+        # The tf.keras shim of TensorFlow 2.21 still has the Keras 2 layer: the reference.
+        reference="tensorflow",
+        reference_program=THRESHOLDED.replace("import keras\n", "import tensorflow as tf\n")
+        .replace("keras.layers.ThresholdedReLU", "tf.keras.layers.ThresholdedReLU")
+        .replace("keras.Sequential", "tf.keras.Sequential")
+        .replace("keras.Input", "tf.keras.Input"),
+        tolerance=0.0,
+    ),
+]

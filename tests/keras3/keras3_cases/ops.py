@@ -1,0 +1,309 @@
+"""KER2xx: TensorFlow ops in Keras model code -> keras.ops, checked number by number.
+
+Each group is one program: every op sits in the `call()` of its own layer (where the rules look),
+wrapped in a functional model and run with `predict()`. On the JAX backend the TensorFlow op
+cannot take JAX's traced arrays; on TensorFlow the same program gives the reference numbers that
+kerasfix's `keras.ops` rewrite must reproduce on JAX (per op, so a wrong mapping names itself).
+"""
+
+from __future__ import annotations
+
+from . import Case, raises, result_shows
+
+INPUTS = '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+INPUTS = {
+    "f": np.linspace(-0.9, 0.9, 24, dtype="float32").reshape(2, 3, 4),
+    "p": np.linspace(0.1, 2.4, 24, dtype="float32").reshape(2, 3, 4),
+    "i": np.array([[0, 2, 1, 3], [3, 0, 2, 2]], dtype="int32"),
+    "img": np.linspace(0.0, 1.0, 2 * 6 * 6 * 3, dtype="float32").reshape(2, 6, 6, 3),
+}
+KERNEL = np.linspace(-0.5, 0.5, 3 * 3 * 3 * 2, dtype="float32").reshape(3, 3, 3, 2)
+DEPTHWISE = np.linspace(-0.5, 0.5, 2 * 2 * 3 * 1, dtype="float32").reshape(2, 2, 3, 1)
+MEAN = np.array([0.1, -0.2, 0.3, 0.0], dtype="float32")
+VARIANCE = np.array([0.5, 1.0, 2.0, 0.25], dtype="float32")
+OFFSET = np.array([0.2, 0.0, -0.1, 0.3], dtype="float32")
+SCALE = np.array([1.5, 0.5, 1.0, 2.0], dtype="float32")
+TABLE = np.arange(15, dtype="float32").reshape(5, 3)
+
+
+def probe(layer, kind):
+    data = INPUTS[kind]
+    inputs = keras.Input(shape=data.shape[1:], dtype=str(data.dtype))
+    return keras.Model(inputs, layer(inputs)).predict(data, verbose=0)
+
+
+RESULT = {}
+'''
+
+# (name, input kind, body of call(self, x)); one-line bodies are returned as they are.
+MATH = [
+    ("abs", "f", "tf.abs(x)"),
+    ("reduce_all", "f", "tf.reduce_all(x > 0, axis=-1)"),
+    ("reduce_any", "f", "tf.reduce_any(x > 0, axis=1)"),
+    ("reduce_max", "f", "tf.reduce_max(x, axis=-1)"),
+    ("reduce_min", "f", "tf.math.reduce_min(x, axis=1, keepdims=True)"),
+    ("reduce_sum", "f", "tf.reduce_sum(x, axis=-1, keepdims=True)"),
+    ("reduce_mean", "f", "tf.reduce_mean(x, axis=[1, 2])"),
+    ("reduce_prod", "f", "tf.reduce_prod(x, -1)"),
+    ("reduce_std", "f", "tf.math.reduce_std(x, axis=-1)"),
+    ("reduce_variance", "f", "tf.math.reduce_variance(x, axis=-1)"),
+    ("reduce_logsumexp", "f", "tf.reduce_logsumexp(x, axis=-1)"),
+    ("acos", "f", "tf.acos(x)"),
+    ("asin", "f", "tf.asin(x)"),
+    ("asinh", "f", "tf.asinh(x)"),
+    ("atan", "f", "tf.atan(x)"),
+    ("atan2", "f", "tf.atan2(x, x + 1.5)"),
+    ("atanh", "f", "tf.atanh(x)"),
+    ("clip_by_value", "f", "tf.clip_by_value(x, -0.5, 0.5)"),
+    ("pow", "f", "tf.pow(x, 2.0)"),
+    ("floormod", "f", "tf.math.floormod(x, 0.25)"),
+    ("divide_no_nan", "f", "tf.math.divide_no_nan(x, x * 0.0)"),
+    ("is_finite", "f", "tf.math.is_finite(tf.math.log(x))"),
+    ("is_nan", "f", "tf.math.is_nan(tf.math.log(x))"),
+    ("is_inf", "f", "tf.math.is_inf(1.0 / (x * 0.0))"),
+    ("square-sqrt-exp-log", "p", "tf.sqrt(tf.square(x)) + tf.exp(x) + tf.math.log(x)"),
+    ("tanh-sigmoid", "f", "tf.tanh(x) + tf.sigmoid(x)"),
+    ("erf-rsqrt-round", "p", "tf.math.erf(x) + tf.math.rsqrt(x) + tf.math.round(x)"),
+    ("maximum-minimum-sign", "f", "tf.maximum(x, 0.1) + tf.minimum(x, -0.1) + tf.sign(x)"),
+    ("norm", "f", "tf.norm(x, axis=-1)"),
+]
+
+SHAPES = [
+    ("concat", "f", "tf.concat([x, x * 2.0], axis=-1)"),
+    ("reverse", "f", "tf.reverse(x, axis=[-1])"),
+    ("transpose", "f", "tf.transpose(x, perm=[0, 2, 1])"),
+    ("reshape", "f", "tf.reshape(x, [-1, 12])"),
+    ("pad-reflect", "f", 'tf.pad(x, [[0, 0], [1, 1], [0, 0]], mode="REFLECT")'),
+    ("pad-constant", "f", "tf.pad(x, [[0, 0], [0, 1], [2, 0]], constant_values=3.0)"),
+    ("band_part", "f", "tf.linalg.band_part(tf.matmul(x, x, transpose_b=True), -1, 0)"),
+    ("matmul", "f", "tf.matmul(x, x, transpose_b=True)"),
+    ("einsum", "f", 'tf.einsum("bij,bkj->bik", x, x)'),
+    ("sort", "f", 'tf.sort(x, direction="DESCENDING")'),
+    ("argsort", "f", "tf.argsort(x, axis=-1)"),
+    ("where", "f", "tf.where(x > 0, x, 0.1 * x)"),
+    ("split", "f", "tf.split(x, 2, axis=-1)"),
+    ("one_hot", "i", "tf.one_hot(x, 4)"),
+    ("tile", "f", "tf.tile(x, [1, 1, 2])"),
+    ("stack", "f", "tf.stack([x, x + 1.0], axis=1)"),
+    ("squeeze-expand_dims", "f", "tf.squeeze(tf.expand_dims(x, 1), axis=1)"),
+    ("cast", "f", 'tf.cast(x > 0, "float32")'),
+    ("comparisons", "f", "tf.logical_and(tf.greater(x, -0.5), tf.logical_not(tf.equal(x, 0.0)))"),
+    ("broadcast_to", "f", "x + tf.broadcast_to([1.0, 2.0, 3.0, 4.0], [3, 4])"),
+    ("zeros_like-ones_like", "f", "tf.zeros_like(x) + tf.ones_like(x) * 2.0"),
+    ("top_k", "f", "values, indices = tf.math.top_k(x, k=2)\n        return values"),
+    ("moments", "f", "mean, variance = tf.nn.moments(x, axes=[-1])\n        return mean + variance"),
+    ("stop_gradient", "f", "tf.stop_gradient(x) * 2.0"),
+]
+
+NN = [
+    ("softmax", "f", "tf.nn.softmax(x)"),
+    ("log_softmax", "f", "tf.nn.log_softmax(x, axis=-1)"),
+    ("relu-relu6-softplus", "f", "tf.nn.relu(x * 9.0) + tf.nn.relu6(x * 9.0) + tf.nn.softplus(x)"),
+    ("conv2d", "img", 'tf.nn.conv2d(x, KERNEL, [1, 2, 2, 1], "SAME")'),
+    ("conv2d-valid", "img", 'tf.nn.conv2d(x, KERNEL, strides=1, padding="VALID")'),
+    ("depthwise_conv2d", "img", 'tf.nn.depthwise_conv2d(x, DEPTHWISE, [1, 1, 1, 1], "VALID")'),
+    (
+        "batch_normalization",
+        "f",
+        "tf.nn.batch_normalization(x, MEAN, VARIANCE, offset=OFFSET, scale=SCALE, variance_epsilon=1e-3)",
+    ),
+    ("resize-bilinear", "img", "tf.image.resize(x, [4, 4])"),
+    ("resize-nearest", "img", "tf.image.resize(x, [3, 3], method=tf.image.ResizeMethod.NEAREST_NEIGHBOR)"),
+    (
+        "extract_patches",
+        "img",
+        'tf.image.extract_patches(images=x, sizes=[1, 2, 2, 1], strides=[1, 2, 2, 1], rates=[1, 1, 1, 1], padding="VALID")',
+    ),
+    (
+        "sigmoid_cross_entropy",
+        "f",
+        'tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.cast(x > 0.2, "float32"), logits=x)',
+    ),
+    (
+        "softmax_cross_entropy",
+        "f",
+        "tf.nn.softmax_cross_entropy_with_logits(labels=tf.one_hot(tf.argmin(x, axis=-1), 4), logits=x)",
+    ),
+    (
+        "sparse_softmax_cross_entropy",
+        "f",
+        "tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.argmin(x, axis=-1), logits=x)",
+    ),
+]
+
+GROUPS = [
+    # rule, group title, ops, tolerance
+    ("KER201", "math", MATH, 1e-5),
+    ("KER201", "shapes", SHAPES, 1e-5),
+    ("KER201", "nn-and-image", NN, 1e-4),
+    ("KER202", "gather-default-axis", [
+        ("gather", "f", "tf.gather(tf.transpose(x, [1, 0, 2]), [2, 0])"),
+        ("embedding_lookup", "i", "tf.nn.embedding_lookup(TABLE, x)"),
+    ], 1e-6),
+    ("KER204", "argmax-default-axis", [
+        ("argmax", "f", "tf.argmax(x)"),
+        ("argmin", "f", "tf.argmin(x)"),
+    ], 0.0),
+    ("KER205", "cumsum-default-axis", [
+        ("cumsum", "f", "tf.math.cumsum(x)"),
+        ("cumprod", "p", "tf.math.cumprod(x)"),
+    ], 1e-5),
+    ("KER206", "diag-part", [("diag_part", "f", "tf.linalg.diag_part(x)")], 1e-6),
+    ("KER207", "scatter-update", [
+        ("tensor_scatter_nd_update", "f", "tf.tensor_scatter_nd_update(x, [[0, 1, 2], [1, 0, 0]], [5.0, 6.0])"),
+    ], 1e-6),
+    ("KER213", "gelu-exact", [("gelu", "f", "tf.nn.gelu(x * 3.0)")], 1e-6),
+    ("KER217", "l2-normalize", [("l2_normalize", "f", "tf.nn.l2_normalize(x, axis=-1)")], 1e-6),
+    ("KER218", "dynamic-shape", [("shape", "f", "tf.reshape(x, [tf.shape(x)[0], -1])")], 1e-6),
+    ("KER220", "map-fn", [("map_fn", "f", "tf.map_fn(lambda row: row * 2.0, x)")], 1e-6),
+    ("KER214", "matmul-transpose", [
+        ("matmul_transpose_a", "f", "tf.linalg.matmul(x, x, transpose_a=True)"),
+        ("matmul_transpose_b", "f", "tf.matmul(x, x, transpose_b=True)"),
+    ], 1e-5),
+    ("KER215", "sort-descending", [("sort_descending", "f", 'tf.sort(x, axis=1, direction="DESCENDING")')], 0.0),
+    ("KER224", "dtype-object", [("dtype", "f", "tf.cast(x * 10.0, tf.int32)")], 0.0),
+]
+
+# Rewrites that change results in corner cases: applied with --unsafe-fixes.
+UNSAFE_GROUPS = [
+    ("KER210", "split-sizes", [("split_sizes", "f", "tf.split(x, [1, 3], axis=-1)")], 0.0),
+    ("KER211", "integer-mean", [("int_mean", "f", "tf.reduce_mean(tf.cast(x * 10.0, \"int32\"), axis=-1)")], 0.0),
+    ("KER215", "argsort-descending", [("argsort_descending", "f", 'tf.argsort(x, axis=-1, direction="DESCENDING")')], 0.0),
+]
+
+
+# On JAX, a TensorFlow op gets a JAX tracer it cannot convert, mostly with an obscure message;
+# control flow (tf.map_fn) fails earlier, when it builds a TypeSpec of the tracer.
+TRACER_ERROR = ("AttributeError", "'str' object has no attribute '_error_repr'")
+GROUP_ERRORS = {"map-fn": ("TypeError", "Could not build a TypeSpec for JitTracer")}
+
+
+def class_name(name: str) -> str:
+    return "Op" + "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
+
+
+def program(ops) -> str:
+    parts = [INPUTS]
+    for name, kind, body in ops:
+        statement = body if "return " in body else f"return {body}"
+        parts.append(
+            f"\n\nclass {class_name(name)}(keras.layers.Layer):\n"
+            f"    def call(self, x):\n        {statement}\n\n\n"
+            f'RESULT["{name}"] = probe({class_name(name)}(), "{kind}")\n'
+        )
+    return "".join(parts)
+
+
+CASES = [
+    Case(
+        rule,
+        f"tf-{title}",
+        program(ops),
+        raises(*GROUP_ERRORS.get(title, TRACER_ERROR)),
+        envs=("tf-jax",),
+        reference="tensorflow",
+        tolerance=tolerance,
+        unsafe=unsafe,
+    )
+    for unsafe, groups in ((False, GROUPS), (True, UNSAFE_GROUPS))
+    for rule, title, ops, tolerance in groups
+] + [
+    Case(
+        "KER201",
+        "tf-batch-normalization-scalar-offset",
+        program([
+            (
+                "batch_normalization_scalars",
+                "f",
+                "tf.nn.batch_normalization(x, MEAN, VARIANCE, offset=0.2, scale=1.5, variance_epsilon=1e-3)",
+            )
+        ]),
+        raises(*TRACER_ERROR),
+        envs=("tf-jax",),
+        reference="tensorflow",
+        fix_wrong=(
+            "KER201 rewrites tf.nn.batch_normalization(x, mean, variance, offset=0.2, scale=1.5, "
+            "variance_epsilon=1e-3) to keras.ops.batch_normalization(..., axis=-1) as a safe fix, but "
+            "keras.ops.batch_normalization does not broadcast a scalar offset/scale as TensorFlow "
+            "does: TypeError 'cannot reshape array of shape () (size 1) into shape [1, 1, 4]'"
+        ),
+    ),
+    Case(
+        "KER209",
+        "keras-op-with-tf-keyword",
+        '''
+import numpy as np
+import keras
+
+x = np.arange(6.0).reshape(2, 3)
+RESULT = [
+    keras.ops.transpose(x, perm=[1, 0]).tolist(),
+    keras.ops.mean(x, axis=1, keep_dims=True).tolist(),
+    keras.ops.arange(0, limit=10, delta=4).tolist(),
+]
+''',
+        raises("TypeError", "got an unexpected keyword argument 'perm'"),
+        envs=("jax", "torch"),
+        fixed_check=result_shows(
+            "the TensorFlow results",
+            lambda r: r == [[[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]], [[1.0], [4.0]], [0, 4, 8]],
+        ),
+    ),
+    Case(
+        "KER221",
+        "removed-backend-functions",
+        '''
+import numpy as np
+import keras
+from keras import backend as K
+
+x = np.arange(6.0, dtype="float32").reshape(2, 3)
+RESULT = [K.int_shape(x)[-1], K.argmax(x).tolist(), K.concatenate([x, x]).shape]
+''',
+        raises("AttributeError", "module 'keras.backend' has no attribute 'int_shape'"),
+        envs=("jax", "torch"),
+        fixed_check=result_shows("Keras 2's results", lambda r: r == [3, [2, 2], [2, 6]]),
+    ),
+    Case(
+        "KER222",
+        "tf-op-on-keras-tensor",
+        '''
+import numpy as np
+import keras
+import tensorflow as tf
+
+inputs = keras.Input((2, 2, 1))
+outputs = tf.squeeze(inputs, axis=-1)
+model = keras.Model(inputs, outputs)
+RESULT = model.predict(np.arange(8.0).reshape(2, 2, 2, 1), verbose=0).tolist()
+''',
+        raises("ValueError", "A KerasTensor cannot be used as input to a TensorFlow function"),
+        envs=("tensorflow", "tf-jax"),
+        fixed_check=result_shows(
+            "the squeezed inputs", lambda r: r == [[[0.0, 1.0], [2.0, 3.0]], [[4.0, 5.0], [6.0, 7.0]]]
+        ),
+    ),
+    Case(
+        "KER223",
+        "tf-nest-without-tensorflow",
+        '''
+import numpy as np
+import keras
+import tensorflow as tf
+
+outputs = {"a": np.ones(2), "b": [np.zeros(1), np.ones(1)]}
+RESULT = [float(v.sum()) for v in tf.nest.flatten(outputs)]
+''',
+        raises("ModuleNotFoundError", "No module named 'tensorflow'"),
+        envs=("jax",),
+        fix_wrong=(
+            "KER223 rewrites tf.nest.flatten to keras.tree.flatten but keeps `import tensorflow as "
+            "tf`, now unused: the fixed program still cannot run without TensorFlow, which is the "
+            "rule's point (KER107 reports the import, without a fix)"
+        ),
+    ),
+]

@@ -1,0 +1,86 @@
+"""KER7xx: random ops and seeds."""
+
+from . import Case, raises, result_shows
+
+CASES = [
+    Case(
+        "KER701",
+        "tf-random-normal-in-call",
+        '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+
+class Noise(keras.layers.Layer):
+    def __init__(self, rate, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+
+    def call(self, x):
+        return x + tf.random.normal(tf.shape(x), stddev=self.rate)
+
+
+model = keras.Sequential([keras.Input((1000,)), Noise(0.5)])
+noise = model.predict(np.zeros((4, 1000), "float32"), verbose=0)
+RESULT = [float(noise.mean()), float(noise.std())]
+''',
+        # JAX's tracer refuses TensorFlow's conversion with this obscure message.
+        raises("AttributeError", "'str' object has no attribute '_error_repr'"),
+        envs=("tf-jax",),
+        unsafe=True,
+        fixed_check=result_shows(
+            "noise of mean 0 and std 0.5", lambda r: abs(r[0]) < 0.05 and abs(r[1] - 0.5) < 0.05
+        ),
+    ),
+    Case(
+        "KER702",
+        "tf-set-seed-on-jax",
+        '''
+import tensorflow as tf
+import keras
+
+
+def weights():
+    tf.random.set_seed(42)
+    layer = keras.layers.Dense(3)
+    layer.build((None, 2))
+    return layer.get_weights()[0].tolist()
+
+
+RESULT = [weights(), weights()]
+''',
+        result_shows("different weights after the same seed", lambda r: r[0] != r[1]),
+        envs=("tf-jax",),
+        fixed_check=result_shows("the same weights after the same seed", lambda r: r[0] == r[1]),
+    ),
+    Case(
+        "KER703",
+        "unseeded-random-in-call",
+        '''
+import numpy as np
+import keras
+from keras import ops
+
+
+class Noise(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+    def call(self, x):
+        return x + keras.random.normal(ops.shape(x))
+
+
+model = keras.Sequential([keras.Input((1000,)), Noise()])
+first = model.predict(np.zeros((2, 1000), "float32"), verbose=0)
+second = model.predict(np.zeros((2, 1000), "float32"), verbose=0)
+RESULT = [float(first.std()), bool((first != second).any())]
+''',
+        raises("ValueError", "[JAX RNG] When tracing a JAX function, you should only use seeded random ops"),
+        envs=("jax",),
+        unsafe=True,
+        fixed_check=result_shows(
+            "unit noise, new on every call", lambda r: abs(r[0] - 1.0) < 0.1 and r[1] is True
+        ),
+    ),
+]

@@ -1,0 +1,283 @@
+"""KER3xx: saving, loading, serialization."""
+
+from . import Case, raises, result_shows, warns
+
+MODEL = '''
+import os
+import numpy as np
+import keras
+
+x = np.linspace(-1.0, 1.0, 8, dtype="float32").reshape(4, 2)
+y = x.sum(axis=1, keepdims=True)
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+model.compile(optimizer="sgd", loss="mse")
+'''
+
+
+def same_predictions(result) -> bool:
+    before, after = result
+    return before == after
+
+
+CASES = [
+    Case(
+        "KER301",
+        "save-to-directory",
+        MODEL + '''
+model.save("exported_model")
+RESULT = sorted(os.listdir("."))
+''',
+        raises("ValueError", "Invalid filepath extension for saving"),
+        envs=("jax", "tensorflow", "torch"),
+        unsafe=True,
+        fixed_check=result_shows("a .keras file", lambda r: "exported_model.keras" in r),
+    ),
+    Case(
+        "KER301",
+        "save-model-function-to-directory",
+        '''
+import os
+import tensorflow as tf
+
+model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+tf.keras.models.save_model(model, f"{os.getcwd()}/classifier/")
+RESULT = sorted(os.listdir("."))
+''',
+        raises("ValueError", "Invalid filepath extension for saving"),
+        envs=("tensorflow",),
+        unsafe=True,
+        fixed_check=result_shows("a .keras file", lambda r: "classifier.keras" in r),
+    ),
+    Case(
+        "KER302",
+        "save-format-ignored",
+        MODEL + '''
+model.save("model.keras", save_format="tf")
+RESULT = sorted(os.listdir("."))
+''',
+        warns("The `save_format` argument is deprecated in Keras 3"),
+        envs=("jax", "tensorflow"),
+        fixed_check=result_shows("model.keras", lambda r: "model.keras" in r),
+    ),
+    Case(
+        "KER302",
+        "save-weights-format",
+        MODEL + '''
+model.save_weights("w.weights.h5", save_format="h5")
+RESULT = sorted(os.listdir("."))
+''',
+        raises("TypeError", "save_format"),
+        envs=("jax",),
+        fixed_check=result_shows("w.weights.h5", lambda r: "w.weights.h5" in r),
+    ),
+    Case(
+        "KER303",
+        "load-savedmodel-directory",
+        MODEL + '''
+os.makedirs("saved_model_dir")
+open("saved_model_dir/saved_model.pb", "wb").close()
+restored = keras.models.load_model("saved_model_dir")
+''',
+        raises("ValueError", "Note that the legacy SavedModel format is not supported by `load_model()` in Keras 3"),
+        envs=("jax", "tensorflow"),
+    ),
+    Case(
+        "KER303",
+        "load-exported-model",
+        '''
+import numpy as np
+import tensorflow as tf
+
+model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+model.export("export")
+restored = tf.keras.models.load_model("export")
+''',
+        raises("ValueError", "File format not supported: filepath=export"),
+        envs=("tensorflow",),
+    ),
+    Case(
+        "KER304",
+        "weights-h5-name",
+        MODEL + '''
+model.fit(x, y, epochs=2, verbose=0)
+before = model.predict(x, verbose=0).tolist()
+model.save_weights("weights.h5")
+fresh = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+fresh.load_weights("weights.h5")
+RESULT = [before, fresh.predict(x, verbose=0).tolist()]
+''',
+        raises("ValueError", "The filename must end in `.weights.h5`. Received: filepath=weights.h5"),
+        envs=("jax", "tensorflow", "torch"),
+        unsafe=True,
+        fix_wrong=(
+            "KER304 renames model.save_weights('weights.h5') to 'weights.weights.h5' but leaves "
+            "load_weights('weights.h5') of the same file (a legacy .h5 name that Keras 3 still "
+            "reads, so it is not reported): the fixed program fails with FileNotFoundError"
+        ),
+        fixed_check=result_shows("the same predictions after reloading", same_predictions),
+    ),
+    Case(
+        "KER304",
+        "checkpoint-prefix",
+        MODEL + '''
+ckpt_dir = "ckpt"
+epoch = 3
+os.makedirs(ckpt_dir)
+model.save_weights(f"{ckpt_dir}/cp-{epoch:04d}.ckpt")
+RESULT = sorted(os.listdir(ckpt_dir))
+''',
+        raises("ValueError", "The filename must end in `.weights.h5`"),
+        envs=("jax",),
+        unsafe=True,
+        fixed_check=result_shows("one .weights.h5 file", lambda r: r == ["cp-0003.weights.h5"]),
+    ),
+    Case(
+        "KER305",
+        "checkpoint-weights-h5",
+        MODEL + '''
+cb = keras.callbacks.ModelCheckpoint("best.h5", save_weights_only=True)
+model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+RESULT = sorted(os.listdir("."))
+''',
+        raises("ValueError", "the filepath provided must end in `.weights.h5`"),
+        envs=("jax", "tensorflow"),
+        unsafe=True,
+        fixed_check=result_shows("best.weights.h5", lambda r: "best.weights.h5" in r),
+    ),
+    Case(
+        "KER305",
+        "checkpoint-options",
+        '''
+import os
+import numpy as np
+import tensorflow as tf
+
+model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
+model.compile("sgd", "mse")
+cb = tf.keras.callbacks.ModelCheckpoint("model.keras", options=tf.train.CheckpointOptions())
+model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0, callbacks=[cb])
+RESULT = sorted(os.listdir("."))
+''',
+        raises("TypeError", "got an unexpected keyword argument 'options'"),
+        envs=("tensorflow",),
+        fixed_check=result_shows("model.keras", lambda r: "model.keras" in r),
+    ),
+    Case(
+        "KER305",
+        "checkpoint-period-and-prefix",
+        MODEL + '''
+cb = keras.callbacks.ModelCheckpoint(filepath="w-{epoch:02d}", save_weights_only=True, period=1)
+model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+RESULT = sorted(f for f in os.listdir(".") if f.startswith("w-"))
+''',
+        raises("TypeError", "got an unexpected keyword argument 'period'"),
+        envs=("jax", "torch"),
+        unsafe=True,
+        fixed_check=result_shows(
+            "a weights file per epoch", lambda r: r == ["w-01.weights.h5", "w-02.weights.h5"]
+        ),
+    ),
+    Case(
+        "KER306",
+        "load-weights-by-name",
+        MODEL + '''
+model.save_weights("pretrained.weights.h5")
+model.load_weights("pretrained.weights.h5", by_name=True)
+''',
+        raises("ValueError", "`by_name` only supports loading legacy '.h5' or '.hdf5' files"),
+        envs=("jax", "tensorflow"),
+    ),
+    Case(
+        "KER308",
+        "unregistered-layer",
+        '''
+import numpy as np
+import keras
+
+
+class Doubler(keras.layers.Layer):
+    def call(self, x):
+        return x * 2.0
+
+
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1), Doubler()])
+x = np.ones((3, 2), "float32")
+model.save("model.keras")
+restored = keras.models.load_model("model.keras")
+RESULT = [model.predict(x, verbose=0).tolist(), restored.predict(x, verbose=0).tolist()]
+''',
+        raises("TypeError", "Could not locate class 'Doubler'"),
+        envs=("jax", "tensorflow", "torch"),
+        fixed_check=result_shows("the same predictions after reloading", same_predictions),
+    ),
+    Case(
+        "KER309",
+        "init-without-kwargs",
+        '''
+import numpy as np
+import keras
+
+
+@keras.saving.register_keras_serializable()
+class Scale(keras.layers.Layer):
+    def __init__(self, factor=2.0):
+        super().__init__()
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"factor": self.factor})
+        return config
+
+
+model = keras.Sequential([keras.Input((2,)), Scale(3.0)])
+x = np.ones((1, 2), "float32")
+model.save("model.keras")
+restored = keras.models.load_model("model.keras")
+RESULT = [model.predict(x, verbose=0).tolist(), restored.predict(x, verbose=0).tolist()]
+''',
+        raises("TypeError", "unexpected keyword argument"),
+        envs=("jax", "tensorflow"),
+        fixed_check=result_shows("the same predictions after reloading", same_predictions),
+    ),
+    Case(
+        "KER310",
+        "layer-argument-without-get-config",
+        '''
+import numpy as np
+import keras
+
+
+@keras.saving.register_keras_serializable()
+class Residual(keras.layers.Layer):
+    def __init__(self, inner: keras.layers.Layer, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = inner
+
+    def call(self, x):
+        return x + self.inner(x)
+
+
+model = keras.Sequential([keras.Input((2,)), Residual(keras.layers.Dense(2))])
+model.save("model.keras")
+restored = keras.models.load_model("model.keras")
+''',
+        raises("NotImplementedError", "must override `get_config()`"),
+        envs=("jax", "tensorflow"),
+    ),
+    Case(
+        "KER315",
+        "h5-whole-model",
+        MODEL + '''
+model.save("model.h5")
+RESULT = sorted(os.listdir("."))
+''',
+        warns("This file format is considered legacy"),
+        envs=("jax", "tensorflow"),
+        unsafe=True,
+        fixed_check=result_shows("model.keras", lambda r: "model.keras" in r and "model.h5" not in r),
+    ),
+]

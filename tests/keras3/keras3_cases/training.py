@@ -1,0 +1,445 @@
+"""KER5xx: fit, custom steps, metrics, optimizers' runtime API, callbacks."""
+
+from . import Case, raises, result_shows, warns
+
+DATA = '''
+import numpy as np
+import keras
+
+keras.utils.set_random_seed(0)
+x = np.linspace(-1.0, 1.0, 64, dtype="float32").reshape(16, 4)
+y = x.sum(axis=1, keepdims=True)
+
+
+def make_model():
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+'''
+
+TF_STEP_MODEL = '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+keras.utils.set_random_seed(0)
+x = np.linspace(-1.0, 1.0, 64, dtype="float32").reshape(16, 4)
+y = x.sum(axis=1, keepdims=True)
+
+
+class Regressor(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(1, kernel_initializer="zeros")
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = {loss}
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        {metrics}
+        return {returns}
+'''
+
+
+def tf_step_model(loss: str, metrics: str, returns: str) -> str:
+    return (
+        TF_STEP_MODEL.replace("{loss}", loss).replace("{metrics}", metrics).replace("{returns}", returns)
+    )
+
+
+FIT = '''
+model = Regressor()
+model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+history = model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+RESULT = {"history": history.history, "predictions": model.predict(x[:3], verbose=0).tolist()}
+'''
+
+CASES = [
+    Case(
+        "KER501",
+        "keras2-train-step-on-jax",
+        '''
+import numpy as np
+import keras
+
+
+class Regressor(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+    def test_step(self, data):
+        x, y = data
+        loss = self.compute_loss(y=y, y_pred=self(x))
+        return {"loss": loss}
+
+
+model = Regressor()
+model.compile(optimizer="sgd", loss="mse")
+model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+''',
+        raises("TypeError", "test_step() takes 2 positional arguments but 3 were given"),
+        envs=("jax",),
+    ),
+    Case(
+        "KER502",
+        "gradient-tape-on-jax",
+        tf_step_model("self.compute_loss(y=y, y_pred=y_pred)", "", "{}") + FIT,
+        raises("TypeError", "train_step() takes 2 positional arguments but 3 were given"),
+        envs=("tf-jax",),
+    ),
+    Case(
+        "KER503",
+        "step-returns-a-tensor",
+        tf_step_model("self.compute_loss(y=y, y_pred=y_pred)", "", "loss") + FIT,
+        raises("AttributeError", "has no attribute 'items'"),
+        envs=("tensorflow",),
+        unsafe=True,
+    ),
+    Case(
+        "KER504",
+        "compiled-loss-on-tensorflow",
+        tf_step_model(
+            "self.compiled_loss(y, y_pred)",
+            "self.compiled_metrics.update_state(y, y_pred)",
+            "{m.name: m.result() for m in self.metrics}",
+        )
+        + '''
+model = Regressor()
+model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+RESULT = model.predict(x[:3], verbose=0).tolist()
+''',
+        warns("`model.compiled_loss()` is deprecated"),
+        envs=("tensorflow",),
+        unsafe=True,
+        reference="tensorflow",
+    ),
+    Case(
+        "KER505",
+        "returned-loss-replaced-by-tracker",
+        tf_step_model("self.compute_loss(y=y, y_pred=y_pred)", "", '{"loss": loss}')
+        + '''
+model = Regressor()
+model.compile(optimizer="sgd", loss="mse")
+RESULT = model.fit(x, y, epochs=3, batch_size=8, verbose=0).history["loss"]
+''',
+        result_shows("a History of 0.0 losses", lambda r: r == [0.0, 0.0, 0.0]),
+        envs=("tensorflow",),
+    ),
+    Case(
+        "KER506",
+        "apply-gradients-in-jax-step",
+        '''
+import numpy as np
+import jax
+import keras
+
+
+class Regressor(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+    def train_step(self, state, data):
+        trainable, non_trainable, optimizer_vars, metrics_vars = state
+        x, y = data
+
+        def loss_fn(trainable):
+            y_pred, _ = self.stateless_call(trainable, non_trainable, x)
+            return keras.ops.mean((y - y_pred) ** 2)
+
+        loss, grads = jax.value_and_grad(loss_fn)(trainable)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}, state
+
+
+model = Regressor()
+model.compile(optimizer="sgd", loss="mse")
+model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+''',
+        raises("TypeError", "'NoneType' object is not callable"),
+        envs=("jax",),
+    ),
+    Case(
+        "KER507",
+        "metric-reset-states",
+        '''
+import keras
+
+tracker = keras.metrics.Mean(name="loss")
+tracker.update_state([1.0, 3.0])
+tracker.reset_states()
+tracker.update_state([5.0])
+RESULT = float(tracker.result())
+''',
+        raises("AttributeError", "'Mean' object has no attribute 'reset_states'"),
+        envs=("jax", "tensorflow", "torch"),
+        fixed_check=result_shows("only the value after the reset", lambda r: r == 5.0),
+    ),
+    Case(
+        "KER508",
+        "per-output-losses-before-3.5",
+        '''
+import numpy as np
+import keras
+
+inputs = keras.Input((3,))
+model = keras.Model(
+    inputs, [keras.layers.Dense(1, name="head_a")(inputs), keras.layers.Dense(1, name="head_b")(inputs)]
+)
+model.compile(optimizer="sgd", loss=["mse", "mse"])
+history = model.fit(np.ones((4, 3)), [np.ones((4, 1)), np.zeros((4, 1))], verbose=0)
+RESULT = history.history["head_a_loss"]
+''',
+        raises("KeyError", "head_a_loss"),
+        envs=("keras3.0-jax",),
+        keras_version=(3, 0, 5),
+    ),
+    Case(
+        "KER509",
+        "generator-methods",
+        DATA + '''
+
+def batches():
+    while True:
+        for i in range(0, 16, 8):
+            yield x[i : i + 8], y[i : i + 8]
+
+
+model = make_model()
+model.compile(optimizer="sgd", loss="mse")
+model.fit_generator(batches(), steps_per_epoch=2, epochs=2, verbose=0)
+RESULT = model.predict_generator(batches(), 2).shape
+''',
+        raises("AttributeError", "'Sequential' object has no attribute 'fit_generator'"),
+        envs=("jax", "tensorflow", "torch"),
+        fixed_check=result_shows("16 predictions", lambda r: r == [16, 1]),
+    ),
+    Case(
+        "KER510",
+        "fit-workers",
+        DATA + '''
+model = make_model()
+model.compile(optimizer="sgd", loss="mse")
+model.fit(x, y, epochs=1, verbose=0, workers=2, use_multiprocessing=False)
+RESULT = model.predict(x, verbose=0, max_queue_size=4).shape
+''',
+        raises("TypeError", "got an unexpected keyword argument 'workers'"),
+        envs=("jax", "torch"),
+        unsafe=True,
+        fixed_check=result_shows("16 predictions", lambda r: r == [16, 1]),
+    ),
+    Case(
+        "KER511",
+        "sequence-without-super-init",
+        DATA + '''
+
+class Batches(keras.utils.Sequence):
+    def __init__(self, x, y, batch_size=8):
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def __len__(self):
+        return len(self.x) // self.batch_size
+
+    def __getitem__(self, i):
+        s = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        return self.x[s], self.y[s]
+
+
+model = make_model()
+model.compile(optimizer="sgd", loss="mse")
+RESULT = len(model.fit(Batches(x, y), epochs=2, verbose=0).history["loss"])
+''',
+        warns("should call `super().__init__(**kwargs)`"),
+        envs=("jax", "torch"),
+        fixed_check=result_shows("two epochs", lambda r: r == 2),
+    ),
+    Case(
+        "KER513",
+        "compile-arguments",
+        DATA + '''
+model = make_model()
+model.compile(optimizer="sgd", loss="mse", experimental_run_tf_function=False)
+RESULT = model.evaluate(x, y, verbose=0)
+''',
+        raises("TypeError", "got an unexpected keyword argument 'experimental_run_tf_function'"),
+        envs=("jax", "tensorflow"),
+        fixed_check=result_shows("a loss", lambda r: isinstance(r, float)),
+    ),
+    Case(
+        "KER513",
+        "train-on-batch-reset-metrics",
+        DATA + '''
+model = make_model()
+model.compile(optimizer="sgd", loss="mse")
+RESULT = model.train_on_batch(x, y, reset_metrics=False)
+''',
+        raises("TypeError", "got an unexpected keyword argument 'reset_metrics'"),
+        envs=("jax", "torch"),
+        unsafe=True,
+        fixed_check=result_shows("a loss", lambda r: isinstance(r, float)),
+    ),
+    Case(
+        "KER514",
+        "string-op-under-xla",
+        '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+
+class Lengths(keras.layers.Layer):
+    def call(self, x):
+        return tf.cast(tf.strings.length(tf.strings.as_string(x)), "float32")
+
+
+model = keras.Sequential([keras.Input((2,)), Lengths(), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+model.fit(np.ones((4, 2), "float32"), np.ones((4, 1)), verbose=0)
+RESULT = model.predict(np.full((1, 2), 10.0, "float32"), verbose=0).shape
+''',
+        raises("InvalidArgumentError", "XLA"),
+        envs=("tensorflow",),
+        unsafe=True,
+        fixed_check=result_shows("one prediction", lambda r: r == [1, 1]),
+    ),
+    Case(
+        "KER517",
+        "metrics-names-zip",
+        DATA + '''
+model = make_model()
+model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+RESULT = dict(zip(model.metrics_names, model.evaluate(x, y, verbose=0)))
+''',
+        result_shows("no 'mae' key", lambda r: "mae" not in r and "compile_metrics" in r),
+        envs=("jax", "tensorflow"),
+        unsafe=True,
+        fixed_check=result_shows("'loss' and 'mae'", lambda r: sorted(r) == ["loss", "mae"]),
+    ),
+    Case(
+        "KER520",
+        "set-optimizer-lr",
+        DATA + '''
+model = make_model()
+model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+model.optimizer.lr = 0.0
+model.fit(x, y, epochs=2, verbose=0)
+RESULT = np.abs(model.get_weights()[0]).sum().item()
+''',
+        result_shows("trained weights although lr was set to 0", lambda r: r > 0.01),
+        envs=("jax", "tensorflow", "torch"),
+        fixed_check=result_shows("untrained (zero) weights", lambda r: r == 0.0),
+    ),
+    Case(
+        "KER520",
+        "optimizer-variables-call",
+        DATA + '''
+model = make_model()
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y, epochs=1, verbose=0)
+RESULT = len(model.optimizer.variables())
+''',
+        raises("TypeError", "'list' object is not callable"),
+        envs=("jax", "tensorflow"),
+        fixed_check=result_shows("Adam's variables", lambda r: r > 2),
+    ),
+    Case(
+        "KER521",
+        "get-gradients-override",
+        DATA + '''
+calls = []
+
+
+class FrozenSGD(keras.optimizers.SGD):
+    def get_gradients(self, loss, params):
+        calls.append("get_gradients")
+        return [0.0 * p for p in params]
+
+
+model = make_model()
+model.compile(optimizer=FrozenSGD(learning_rate=0.1), loss="mse")
+model.fit(x, y, epochs=2, verbose=0)
+RESULT = {"calls": calls, "weights": np.abs(model.get_weights()[0]).sum().item()}
+''',
+        result_shows(
+            "an override never called, weights trained", lambda r: r["calls"] == [] and r["weights"] > 0.01
+        ),
+        envs=("jax", "tensorflow"),
+    ),
+    Case(
+        "KER530",
+        "reduce-lr-epsilon",
+        '''
+import keras
+
+cb = keras.callbacks.ReduceLROnPlateau(patience=3, epsilon=1e-3)
+RESULT = cb.min_delta
+''',
+        result_shows("the default min_delta, epsilon swallowed", lambda r: r == 1e-4),
+        envs=("jax", "tensorflow"),
+        fixed_check=result_shows("min_delta 1e-3", lambda r: r == 1e-3),
+    ),
+    Case(
+        "KER530",
+        "progbar-count-mode",
+        '''
+import keras
+
+RESULT = type(keras.callbacks.ProgbarLogger(count_mode="steps")).__name__
+''',
+        raises("TypeError", "got an unexpected keyword argument 'count_mode'"),
+        envs=("jax",),
+        fixed_check=result_shows("a ProgbarLogger", lambda r: r == "ProgbarLogger"),
+    ),
+    Case(
+        "KER530",
+        "tensorboard-write-grads",
+        '''
+import tensorflow as tf
+
+tb = tf.keras.callbacks.TensorBoard("logs", write_grads=True)
+RESULT = tb.log_dir
+''',
+        raises("TypeError", "got an unexpected keyword argument 'write_grads'"),
+        envs=("tensorflow",),
+        fixed_check=result_shows("log_dir logs", lambda r: r == "logs"),
+    ),
+    Case(
+        "KER540",
+        "tf-data-without-tensorflow",
+        DATA + '''
+import tensorflow as tf
+
+ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+model = make_model()
+model.compile(optimizer="sgd", loss="mse")
+model.fit(ds, verbose=0)
+''',
+        raises("ModuleNotFoundError", "No module named 'tensorflow'"),
+        envs=("jax", "torch"),
+    ),
+    Case(
+        "KER601",
+        "optimizer-lr",
+        DATA + '''
+model = make_model()
+model.compile(optimizer=keras.optimizers.SGD(lr=0.1, momentum=0.9), loss="mse")
+model.fit(x, y, epochs=2, verbose=0)
+RESULT = float(model.optimizer.learning_rate)
+''',
+        raises("ValueError", "Argument(s) not recognized: {'lr': 0.1}"),
+        envs=("jax", "tensorflow", "torch"),
+        fixed_check=result_shows("learning_rate 0.1", lambda r: abs(r - 0.1) < 1e-7),
+    ),
+]

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Virtual environments with the real Keras 3 for tests/keras3, one per backend set.
+# Idempotent: a venv whose recorded requirements match is only checked, never reinstalled.
+# TensorFlow stays out of the "jax" venv so that "runs without TensorFlow" means it; the
+# "tensorflow" venv has jax too, for programs that mix TF ops with the JAX backend.
+set -euo pipefail
+CACHE="${KERASFIX_TEST_CACHE:-$HOME/.cache/kerasfix-tests}"
+VENVS="$CACHE/venvs"
+mkdir -p "$VENVS"
+
+# name|requirements (space separated). Keep in sync with tests/keras3/venvs.py.
+SPECS=(
+    "jax|keras==3.15.1 jax==0.10.2 jaxlib==0.10.2 scikeras==0.13.0"
+    "tensorflow|keras==3.15.1 tensorflow-cpu==2.21.0 jax==0.10.2 jaxlib==0.10.2"
+    "torch|keras==3.15.1 torch==2.13.0"
+    "keras305|keras==3.0.5 jax==0.4.23 jaxlib==0.4.23 numpy<2 scipy<1.13 ml-dtypes<0.3 packaging"
+    "nnx|keras==3.15.1 jax==0.10.2 jaxlib==0.10.2 flax==0.12.8 orbax-checkpoint==0.12.4"
+)
+
+install() {
+    local name="$1" reqs="$2" venv="$VENVS/$1"
+    local stamp="$venv/.kerasfix-requirements"
+    if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$reqs" ]; then
+        echo "keras3 venv $name: up to date"
+        return 0
+    fi
+    echo "keras3 venv $name: installing $reqs"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    # shellcheck disable=SC2086 # one word per requirement
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $reqs
+    "$venv/bin/python" -m pip check
+    echo "$reqs" > "$stamp"
+}
+
+pids=()
+logs=()
+for spec in "${SPECS[@]}"; do
+    name="${spec%%|*}"
+    log="$VENVS/$name.log"
+    install "$name" "${spec#*|}" > "$log" 2>&1 &
+    pids+=("$!")
+    logs+=("$log")
+done
+status=0
+for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}"; then status=1; fi
+    grep -v "is ignored: it is neither a file nor a directory" "${logs[$i]}" || true
+done
+exit "$status"
