@@ -36,15 +36,14 @@ def test_keras2_script_fails_under_keras3():
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "the fixed script still needs TensorFlow and a hand-written JAX step: "
-        "`import tensorflow as tf` stays (KER107 has no fix) for tf.Variable weights in build() "
-        "(no rule rewrites them to add_weight yet, catalogue K3-LAY-001) and tf.reduce_mean on "
-        "predict()'s output outside model code (not reported); layers.ThresholdedReLU is not "
-        "reported (removed layers, K3-LAY-008); K.int_shape has no fix (KER103); the Keras 2 "
-        "train_step with tf.GradientTape has no fix (KER501/KER502) although it only repeats "
-        "the default step; KER301 renames model.save('trained_model') to "
-        "'trained_model.keras' but leaves load_model('trained_model') (KER303, no fix), so the "
-        "reload would read a path that does not exist"
+        "after the fix (KER101/KER201/KER308/KER309/KER401/KER504/KER601/KER608/KER701/KER221 "
+        "applied) the script still needs TensorFlow and a hand-written JAX step: the Keras 2 "
+        "train_step with tf.GradientTape has no fix (KER501/KER502, catalogue NONE) although it "
+        "only repeats the default step, so `import tensorflow as tf` stays (KER107, no fix), as "
+        "does tf.reduce_mean on predict()'s NumPy output outside model code (not reported); and "
+        "KER301 renames model.save('trained_model') to 'trained_model.keras' but leaves "
+        "load_model('trained_model') (KER303, no fix), so the reload reads a path that does not "
+        "exist"
     ),
 )
 def test_fixed_keras2_script_runs_on_jax_without_tensorflow(tmp_path):
