@@ -133,6 +133,8 @@ RESULT = model.fit(x, y, epochs=3, batch_size=8, verbose=0).history["loss"]
 ''',
         result_shows("a History of 0.0 losses", lambda r: r == [0.0, 0.0, 0.0]),
         envs=("tensorflow",),
+        unsafe=True,
+        fixed_check=result_shows("the real, falling losses", lambda r: r[0] > r[-1] > 0.0),
     ),
     Case(
         "KER506",
