@@ -146,4 +146,100 @@ RESULT = sorted(model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0, retu
         .replace("keras.Input", "tf.keras.Input"),
         tolerance=0.0,
     ),
+    Case(
+        "KER313",
+        "slash-in-layer-name",
+        '''
+import numpy as np
+import keras
+
+inputs = keras.Input((4,))
+outputs = keras.layers.Dense(2, name="block1/dense")(inputs)
+RESULT = keras.Model(inputs, outputs).layers[-1].name
+''',
+        raises("ValueError", "/"),
+        envs=("jax", "tensorflow"),
+        fixed_check=result_shows("the name with _", lambda r: r == "block1_dense"),
+    ),
+    Case(
+        "KER405",
+        "add-weight-positional",
+        '''
+import numpy as np
+import keras
+
+
+class Linear(keras.layers.Layer):
+    def build(self, input_shape):
+        self.kernel = self.add_weight("kernel", (input_shape[-1], 2), initializer="ones")
+
+    def call(self, x):
+        return keras.ops.matmul(x, self.kernel)
+
+
+layer = Linear()
+RESULT = [keras.ops.convert_to_numpy(layer(np.ones((1, 3), "float32"))).tolist(), layer.kernel.path]
+''',
+        raises("ValueError", "`name` must be passed as a keyword argument"),
+        envs=("jax", "torch"),
+        fixed_check=result_shows("a named kernel", lambda r: r == [[[3.0, 3.0]], "linear/kernel"]),
+    ),
+    Case(
+        "KER409",
+        "lstm-time-major",
+        '''
+import numpy as np
+import keras
+
+x = np.ones((5, 2, 3), "float32")  # (time, batch, features)
+RESULT = list(keras.layers.LSTM(4, time_major=True)(x).shape)
+''',
+        raises("ValueError", "time_major"),
+        envs=("jax", "torch"),
+        unsafe=True,
+        fixed_check=result_shows("one output per batch item", lambda r: r == [2, 4]),
+    ),
+    Case(
+        "KER414",
+        "attention-causal",
+        '''
+import numpy as np
+import keras
+
+q = np.ones((1, 3, 2), "float32")
+v = np.arange(6, dtype="float32").reshape(1, 3, 2)
+context = keras.layers.Attention(causal=True)([q, v])
+RESULT = keras.ops.convert_to_numpy(context)[0, 0].tolist()
+''',
+        raises("ValueError", "causal"),
+        envs=("jax", "torch"),
+        unsafe=True,
+        # With the causal mask the first step only sees the first value.
+        fixed_check=result_shows("the first value at step 0", lambda r: r == [0.0, 1.0]),
+    ),
+    Case(
+        "KER422",
+        "python-if-on-tensor",
+        '''
+import numpy as np
+import keras
+
+
+class Gate(keras.layers.Layer):
+    def call(self, inputs):
+        if keras.ops.sum(inputs) > 0.5:
+            return inputs * 2
+        else:
+            return inputs / 2
+
+
+model = keras.Sequential([keras.Input((3,)), Gate()])
+RESULT = [model.predict(np.ones((1, 3)), verbose=0).tolist(), model.predict(-np.ones((1, 3)), verbose=0).tolist()]
+''',
+        # JAX's tracer refuses the Python bool with this obscure message.
+        raises("AttributeError", "'str' object has no attribute '_error_repr'"),
+        envs=("jax",),
+        unsafe=True,
+        fixed_check=result_shows("both branches", lambda r: r == [[[2.0, 2.0, 2.0]], [[-0.5, -0.5, -0.5]]]),
+    ),
 ]

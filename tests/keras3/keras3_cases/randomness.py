@@ -83,4 +83,28 @@ RESULT = [float(first.std()), bool((first != second).any())]
             "unit noise, new on every call", lambda r: abs(r[0] - 1.0) < 0.1 and r[1] is True
         ),
     ),
+    Case(
+        "KER704",
+        "int-seed-in-call",
+        '''
+import numpy as np
+import keras
+from keras import layers, random
+
+
+class Drop(layers.Layer):
+    def call(self, x):
+        return random.dropout(x, 0.5, seed=1337)
+
+
+model = keras.Sequential([keras.Input((100,)), Drop()])
+first = model.predict(np.ones((2, 100), "float32"), verbose=0)
+second = model.predict(np.ones((2, 100), "float32"), verbose=0)
+RESULT = bool((first == second).all())
+''',
+        result_shows("the same dropout mask on every call", lambda r: r is True),
+        envs=("jax",),
+        unsafe=True,
+        fixed_check=result_shows("a new mask on every call", lambda r: r is False),
+    ),
 ]
