@@ -1,0 +1,99 @@
+"""KER4xx/KER6xx/KER7xx/KER8xx rules without a fix: the documented failure under real Keras 3."""
+
+from . import Case, raises, result_shows
+
+LAYER_PROGRAM = '''
+import numpy as np
+import keras
+from keras import ops
+
+
+{layer}
+
+
+model = keras.Sequential([keras.Input((4,)), Probe()])
+first = model.predict(np.linspace(-1.0, 1.0, 8, dtype="float32").reshape(2, 4), verbose=0)
+second = model.predict(np.linspace(-1.0, 1.0, 8, dtype="float32").reshape(2, 4), verbose=0)
+RESULT = bool((first == second).all())
+'''
+
+
+def layer_program(layer: str) -> str:
+    return LAYER_PROGRAM.replace("{layer}", layer.strip())
+
+
+CASES = [
+    Case(
+        "KER430",
+        "synchronized-batchnorm-on-jax",
+        '''
+import keras
+
+bn = keras.layers.BatchNormalization(synchronized=True)
+''',
+        raises("ValueError", "Argument synchronized=True is only supported with the TensorFlow backend"),
+        envs=("jax", "torch"),
+    ),
+    Case(
+        "KER603",
+        "image-data-generator",
+        '''
+from keras.preprocessing.image import ImageDataGenerator
+
+generator = ImageDataGenerator(rescale=1.0 / 255)
+''',
+        raises("ImportError", "cannot import name 'ImageDataGenerator'"),
+        envs=("jax",),
+    ),
+    Case(
+        "KER604",
+        "preprocessing-text",
+        '''
+from keras.preprocessing.text import Tokenizer
+
+tokenizer = Tokenizer(num_words=100)
+''',
+        raises("ModuleNotFoundError", "No module named 'keras.preprocessing.text'"),
+        envs=("jax",),
+    ),
+    Case(
+        "KER705",
+        "numpy-noise-frozen-by-tracing",
+        layer_program(
+            '''
+class Probe(keras.layers.Layer):
+    def call(self, x):
+        return x + np.random.normal(0, 0.1, size=(4,))
+'''
+        ),
+        result_shows("the same noise on every predict()", lambda r: r is True),
+        envs=("jax",),
+    ),
+    Case(
+        "KER801",
+        "float-of-a-tracer",
+        layer_program(
+            '''
+class Probe(keras.layers.Layer):
+    def call(self, x):
+        peak = ops.max(x)
+        return x / float(peak)
+'''
+        ),
+        raises("AttributeError", "'str' object has no attribute '_error_repr'"),
+        envs=("jax",),
+    ),
+    Case(
+        "KER802",
+        "boolean-mask-shape",
+        layer_program(
+            '''
+class Probe(keras.layers.Layer):
+    def call(self, x):
+        return ops.sum(x[x > 0]) + x * 0.0
+'''
+        ),
+        raises("NonConcreteBooleanIndexError", "Array boolean indices must be concrete"),
+        envs=("jax",),
+    ),
+]
