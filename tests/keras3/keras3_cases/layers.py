@@ -242,4 +242,34 @@ RESULT = [model.predict(np.ones((1, 3)), verbose=0).tolist(), model.predict(-np.
         unsafe=True,
         fixed_check=result_shows("both branches", lambda r: r == [[[2.0, 2.0, 2.0]], [[-0.5, -0.5, -0.5]]]),
     ),
+    Case(
+        "KER406",
+        "keras-tensor-get-shape",
+        '''
+import keras
+
+x = keras.Input((4,))
+RESULT = x.get_shape()[-1]
+''',
+        raises("AttributeError", "get_shape"),
+        envs=("jax", "torch"),
+        fixed_check=result_shows("the last dimension", lambda r: r == 4),
+    ),
+    Case(
+        "KER420",
+        "nested-functional-inputs-before-3.4",
+        '''
+import numpy as np
+import keras
+
+i1 = keras.Input((2,), name="i1")
+i2 = keras.Input((2,), name="i2")
+out = keras.layers.Add()([i1, i2])
+model = keras.Model({"foo": i1, "bar": {"baz": i2}}, out)
+RESULT = model.predict({"foo": np.ones((1, 2)), "bar": {"baz": np.ones((1, 2))}}, verbose=0).tolist()
+''',
+        raises("ValueError", "When providing `inputs` as a dict, all values in the dict must be KerasTensors"),
+        envs=("keras3.0-jax",),
+        keras_version=(3, 0, 5),
+    ),
 ]
