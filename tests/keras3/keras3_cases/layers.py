@@ -272,4 +272,28 @@ RESULT = model.predict({"foo": np.ones((1, 2)), "bar": {"baz": np.ones((1, 2))}}
         envs=("keras3.0-jax",),
         keras_version=(3, 0, 5),
     ),
+    Case(
+        "KER404",
+        "build-input-shape-as-list",
+        '''
+import numpy as np
+import keras
+
+
+class Proj(keras.layers.Layer):
+    def build(self, input_shape):
+        dims = input_shape.as_list()
+        self.w = self.add_weight(shape=(dims[-1], 2), initializer="ones")
+
+    def call(self, x):
+        return keras.ops.matmul(x, self.w)
+
+
+model = keras.Sequential([keras.Input((3,)), Proj()])
+RESULT = model.predict(np.ones((1, 3)), verbose=0).tolist()
+''',
+        raises("AttributeError", "'tuple' object has no attribute 'as_list'"),
+        envs=("jax", "tensorflow"),
+        fixed_check=result_shows("[[3.0, 3.0]]", lambda r: r == [[3.0, 3.0]]),
+    ),
 ]
