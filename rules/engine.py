@@ -254,7 +254,9 @@ def _render_fix(
         if import_site.offset is None:
             return None
         at = import_site.offset
-        edits.append(Edit(at, at, "".join(line + newline for line in missing)))
+        # First, so that the stable sort puts it before any other insertion at the same place
+        # (a decorator added to a class right after the imports goes after the new import).
+        edits.insert(0, Edit(at, at, "".join(line + newline for line in missing)))
     edits.sort(key=lambda e: (e.start, e.end))
     positioned = tuple(
         Edit(e.start, e.end, e.content, lines.position(e.start), lines.position(e.end)) for e in edits

@@ -190,13 +190,14 @@ def function_bindings(node: cst.FunctionDef | cst.Lambda) -> Bindings:
 class Scopes:
     """The chain of scopes at the walker's current position: module first, innermost last."""
 
-    __slots__ = ("module", "_functions", "_cache")
+    __slots__ = ("module", "_functions", "_cache", "_by_qualified")
 
     def __init__(self, module: cst.Module, bindings: Bindings | None = None) -> None:
         # `bindings` is given when `module` is only a part of a file (incremental re-lint).
         self.module = module_bindings(module) if bindings is None else bindings
         self._functions: list[cst.FunctionDef | cst.Lambda] = []
         self._cache: dict[int, Bindings] = {}
+        self._by_qualified: dict[str, list[str]] | None = None
 
     def push(self, node: cst.FunctionDef | cst.Lambda) -> None:
         self._functions.append(node)
@@ -244,9 +245,14 @@ class Scopes:
 
     def local_name_for(self, qualified: str) -> str | None:
         """A module-level name already bound to exactly this qualified name, if any."""
-        for local, bound in self.module.items():
-            if bound == qualified and not any(
-                local in self._bindings(f) for f in self._functions
-            ):
+        if self._by_qualified is None:
+            # Built once: a module with thousands of names must not be scanned per question.
+            index: dict[str, list[str]] = {}
+            for local, bound in self.module.items():
+                if bound:
+                    index.setdefault(bound, []).append(local)
+            self._by_qualified = index
+        for local in self._by_qualified.get(qualified, ()):
+            if not any(local in self._bindings(f) for f in self._functions):
                 return local
         return None

@@ -114,24 +114,35 @@ def _ast_blocks(node: ast.AST) -> list[list[ast.stmt]]:
     return blocks
 
 
-def _first_line(tree: ast.Module, path: Sequence[cst.CSTNode]) -> int | None:
-    """1-based line of the first token of `path[-1]` (after its leading blank/comment lines)."""
+def _counterparts(cst_container: cst.CSTNode, ast_container: ast.AST) -> dict[int, ast.AST] | None:
+    """`id(CST statement)` -> its `ast` statement, for the statements directly in a container."""
+    table: dict[int, ast.AST] = {}
+    for cst_block, ast_block in zip(_cst_blocks(cst_container), _ast_blocks(ast_container)):
+        flat = _flat(cst_block)
+        if len(flat) != len(ast_block):
+            return None
+        for item, counterpart in zip(flat, ast_block):
+            table[id(item)] = counterpart
+    return table
+
+
+def _first_line(
+    tree: ast.Module, path: Sequence[cst.CSTNode], cache: dict[int, dict[int, ast.AST] | None]
+) -> int | None:
+    """1-based line of the first token of `path[-1]` (after its leading blank/comment lines).
+
+    `cache` keeps each container's table for the other statements of the same run, so a file
+    with many findings pays for each container once, not once per finding."""
     cst_container: cst.CSTNode = path[0]
     ast_container: ast.AST = tree
     found: ast.AST | None = None
     for stmt in path[1:]:
         target = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else stmt
-        found = None
-        for cst_block, ast_block in zip(_cst_blocks(cst_container), _ast_blocks(ast_container)):
-            flat = _flat(cst_block)
-            if len(flat) != len(ast_block):
-                return None
-            for index, item in enumerate(flat):
-                if item is target:
-                    found = ast_block[index]
-                    break
-            if found is not None:
-                break
+        key = id(cst_container)
+        if key not in cache:
+            cache[key] = _counterparts(cst_container, ast_container)
+        table = cache[key]
+        found = table.get(id(target)) if table is not None else None
         if found is None:
             return None
         cst_container, ast_container = stmt, found
@@ -172,6 +183,7 @@ def locate(
     tree: ast.Module | None = None
     tree_failed = False
     lines: list[int] | None = None
+    counterparts: dict[int, dict[int, ast.AST] | None] = {}
     for path, wanted, indent in groups.values():  # type: ignore[misc]
         root = path[-1]
         if len(path) == 1:  # the Module itself
@@ -182,7 +194,7 @@ def locate(
                 tree = ast.parse(source)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 tree_failed = True
-        first = _first_line(tree, path) if tree is not None else None
+        first = _first_line(tree, path, counterparts) if tree is not None else None
         if first is None:
             missing |= wanted
             continue

@@ -575,6 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-file", metavar="PATH", help="also write the server's log to this file")
     parser.add_argument("--verbose", action="store_true", help="log every lint and request (for bug reports)")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    # Clients such as vscode-languageclient add --stdio for the stdio transport: it is the only one.
+    parser.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.version:
         print(f"kerasfix {_version()}")
