@@ -94,6 +94,8 @@ class Context:
         self._module_classes: dict[str, cst.ClassDef] | None = classes
         self._layer_cache: dict[int, bool] = {}
         self._names: dict[int, str | None] = {}
+        # Per-lint facts several rules share (keyed by the rule family's own keys).
+        self.shared: dict = {}
 
     # ----- names ---------------------------------------------------------------------------
 

@@ -190,14 +190,23 @@ def descend(expr: cst.BaseExpression, steps: int) -> cst.BaseExpression | None:
     return expr
 
 
-def spells_any(node: cst.Attribute, words: frozenset[str]) -> bool:
-    """Whether one of the chain's attribute names is in `words`."""
-    expr: cst.BaseExpression = node
-    while isinstance(expr, cst.Attribute):
-        if expr.attr.value in words:
-            return True
-        expr = expr.value
-    return False
+def chain_words(node: cst.Attribute, ctx: Context) -> frozenset[str] | None:
+    """The attribute names of a whole `a.b.c` chain, or None for a part of a chain; computed
+    once per node for all the table rules that look at it."""
+    cache = ctx.shared.setdefault("imports.chain_words", {})
+    key = id(node)
+    if key in cache:
+        return cache[key]
+    found = None
+    if outermost_chain(node, ctx):
+        names = []
+        expr: cst.BaseExpression = node
+        while isinstance(expr, cst.Attribute):
+            names.append(expr.attr.value)
+            expr = expr.value
+        found = frozenset(names)
+    cache[key] = found
+    return found
 
 
 def root_name(expr: cst.BaseExpression) -> cst.Name | None:
@@ -272,7 +281,8 @@ class TableRule(Rule):
     # ----- chains --------------------------------------------------------------------------
 
     def visit_chain(self, node: cst.Attribute, ctx: Context) -> None:
-        if not outermost_chain(node, ctx) or not spells_any(node, self.words()):
+        names = chain_words(node, ctx)
+        if names is None or names.isdisjoint(self.words()):
             return
         api = ctx.keras_api(node)
         if api is None:

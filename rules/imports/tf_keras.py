@@ -8,7 +8,7 @@ from ..context import Context
 from ..edits import FixSpec, Replace
 from ..names import dotted_name
 from ..rule import Example, Rule
-from ._common import exists, full_name, is_module, module_api, outermost_chain, owner
+from ._common import chain_words, exists, full_name, is_module, module_api, owner
 
 # Modules whose `keras` attribute is the Keras 2 API (or, with TF >= 2.16, its compat shim).
 TF_MODULES = frozenset({"tensorflow", "tensorflow.compat.v1", "tensorflow.compat.v2"})
@@ -139,7 +139,8 @@ class TfKerasNamespace(Rule):
             self._import(node, ctx)  # type: ignore[arg-type]
 
     def _chain(self, node: cst.Attribute, ctx: Context) -> None:
-        if not outermost_chain(node, ctx) or not _spells_keras(node):
+        names = chain_words(node, ctx)
+        if names is None or "keras" not in names:
             return
         api = ctx.keras_api(node)
         if api is None or api[1] != "tf.keras":
@@ -236,10 +237,3 @@ class TfKerasNamespace(Rule):
                 ctx.report(alias.name, fix=FixSpec.safe(f"Import `{full_name(path)}`", Replace(alias.name, full_name(path))))
 
 
-def _spells_keras(node: cst.Attribute) -> bool:
-    expr: cst.BaseExpression = node
-    while isinstance(expr, cst.Attribute):
-        if expr.attr.value == "keras":
-            return True
-        expr = expr.value
-    return False

@@ -9,7 +9,7 @@ import libcst as cst
 from ..context import Context
 from ..names import dotted_name
 from ..rule import Example, Rule
-from ._common import full_name, module_api, outermost_chain, row_for, spells_any, tf_keras_only
+from ._common import chain_words, full_name, module_api, row_for, tf_keras_only
 
 
 def _shim_only(path: str) -> bool:
@@ -76,7 +76,8 @@ class TfKerasOnlyName(Rule):
 
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
         if type(node) is cst.Attribute:
-            if not outermost_chain(node, ctx) or not spells_any(node, _leaves()):  # type: ignore[arg-type]
+            names = chain_words(node, ctx)  # type: ignore[arg-type]
+            if names is None or names.isdisjoint(_leaves()):
                 return
             api = ctx.keras_api(node)  # type: ignore[arg-type]
             if api is not None and api[1] == "tf.keras" and _shim_only(api[0]):
