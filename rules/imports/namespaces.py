@@ -214,12 +214,12 @@ class CallbacksExperimental(TableRule):
 
     ## Example
     ```python
-    backup = tf.keras.callbacks.experimental.BackupAndRestore("/tmp/backup")
+    backup = tf.keras.callbacks.experimental.BackupAndRestore("backup")
     ```
 
     ## Use instead
     ```python
-    backup = keras.callbacks.BackupAndRestore("/tmp/backup")
+    backup = keras.callbacks.BackupAndRestore("backup")
     ```
 
     ## Backends
@@ -239,8 +239,8 @@ class CallbacksExperimental(TableRule):
     fix = "safe"
     examples = (
         Example(
-            "import tensorflow as tf\nb = «tf.keras.callbacks.experimental.BackupAndRestore»(\"/tmp/b\")\n",
-            "import tensorflow as tf\nb = tf.keras.callbacks.BackupAndRestore(\"/tmp/b\")\n",
+            "import tensorflow as tf\nb = «tf.keras.callbacks.experimental.BackupAndRestore»(\"backup\")\n",
+            "import tensorflow as tf\nb = tf.keras.callbacks.BackupAndRestore(\"backup\")\n",
         ),
         Example(
             "from «tensorflow.keras.callbacks.experimental» import BackupAndRestore\n",
@@ -257,7 +257,7 @@ class CallbacksExperimental(TableRule):
         Example("import keras\nlogger = «keras.callbacks.BaseLogger»()\n", None),
     )
     valid = (
-        "import keras\nb = keras.callbacks.BackupAndRestore(\"/tmp/b\")\n",
+        "import keras\nb = keras.callbacks.BackupAndRestore(\"backup\")\n",
         "import tensorflow as tf\nx = tf.experimental.BackupAndRestore\n",
         "from my_callbacks import BaseLogger\ncallbacks = [BaseLogger()]\n",
     )

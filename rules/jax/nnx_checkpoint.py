@@ -110,7 +110,7 @@ class NnxOrbaxIntegerKeys(Rule):
         Example(
             "import flax.nnx as nnx\nfrom orbax import checkpoint\n"
             "def load(model, ckpt):\n"
-            "    out = ckpt.restore('/tmp/ckpt')\n"
+            "    out = ckpt.restore('ckpt')\n"
             "    params = out['params']\n"
             "    nnx.update(model, «params»)\n"
         ),
