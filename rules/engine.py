@@ -461,7 +461,9 @@ def fix(
             break
         if not _parses(candidate):
             candidate, count, dropped = _apply_one_by_one(source, usable)
-            rejected += dropped
+            # A fix that breaks the syntax is tried again (and dropped again) in later passes:
+            # count it once.
+            rejected = dropped
             if candidate == source:
                 break
         source = candidate

@@ -219,3 +219,20 @@ def test_layout_libcst_does_not_reproduce_never_gets_a_wrong_edit():
     result = fixed(source)
     assert "keras.ops.sum(x)" in result or result == source
     assert result.replace("keras.ops.sum", "tf.reduce_sum").replace("import keras\n", "") == source
+
+
+def test_a_fix_that_would_break_the_syntax_is_not_applied():
+    class Breaking(Rule):
+        code = "KER994"
+        name = "breaking"
+        message = "x"
+        nodes = (cst.Call,)
+
+        def visit(self, node, ctx):
+            if ctx.qualname(node.func) == "tensorflow.reduce_sum":
+                ctx.report(node, fix=FixSpec.safe("break", Replace(node.func, "keras.ops.sum(")))
+
+    source = "import tensorflow as tf\nfrom keras import ops\na = tf.reduce_sum(x)\nb = ops.take(y, i)\n"
+    result = fix(source, rules=(Breaking(), AddAxis()))
+    assert result.rejected == 1
+    assert result.source == "import tensorflow as tf\nfrom keras import ops\na = tf.reduce_sum(x)\nb = ops.take(y, i, axis=0)\n"
