@@ -40,6 +40,8 @@ class Outcome:
     # and each cell's source for code frames.
     cells: list[int] | None = None
     cell_texts: dict[int, str] | None = None
+    # A problem to report without dropping the findings (a notebook checked but not rewritten).
+    warning: str | None = None
 
 
 def _process(path: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
@@ -53,13 +55,19 @@ def _process(path: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
     return _process_text(path, source.text, settings, mode, unsafe)
 
 
-def _process_notebook(path: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
+def _process_notebook(path: str, settings: Settings, mode: str, unsafe: bool, raw: str | None = None) -> Outcome:
     try:
-        raw = Path(path).read_bytes().decode("utf-8")
+        if raw is None:
+            raw = Path(path).read_bytes().decode("utf-8")
+        warning = None
         if mode == "check":
             new_raw, fixed, remaining = raw, 0, lint_notebook(raw, path, settings)
         else:
-            new_raw, fixed, remaining = fix_notebook(raw, path, settings, unsafe=unsafe)
+            try:
+                new_raw, fixed, remaining = fix_notebook(raw, path, settings, unsafe=unsafe)
+            except NotebookError as error:  # its layout cannot be written back: check only
+                new_raw, fixed, remaining = raw, 0, lint_notebook(raw, path, settings)
+                warning = f"not rewritten: {error}"
         notebook = Notebook.parse(new_raw)
     except (OSError, UnicodeDecodeError, NotebookError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
@@ -73,6 +81,7 @@ def _process_notebook(path: str, settings: Settings, mode: str, unsafe: bool) ->
         original=raw,
         cells=[c.cell for c in remaining],
         cell_texts=texts,
+        warning=warning,
     )
 
 
@@ -219,7 +228,11 @@ def check(args: argparse.Namespace) -> int:
         except SourceError as error:
             print(f"kerasfix: error: {name}: {error}", file=sys.stderr)
             return EXIT_ERROR
-        outcome = _process_text(name, text, settings, mode, args.unsafe_fixes or settings.unsafe_fixes)
+        unsafe = args.unsafe_fixes or settings.unsafe_fixes
+        if name.endswith(".ipynb"):
+            outcome = _process_notebook(name, settings, mode, unsafe, raw=text)
+        else:
+            outcome = _process_text(name, text, settings, mode, unsafe)
         outcomes.append(outcome)
         if mode == "fix":
             sys.stdout.write(outcome.new_text or text)
@@ -251,6 +264,8 @@ def check(args: argparse.Namespace) -> int:
         if outcome.error is not None:
             errors.append((outcome.path, outcome.error))
             continue
+        if outcome.warning is not None:
+            errors.append((outcome.path, outcome.warning))
         reports.append(
             output.FileReport(outcome.path, outcome.findings, outcome.text, outcome.cells, outcome.cell_texts)
         )
