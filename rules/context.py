@@ -96,6 +96,9 @@ class Context:
         self._names: dict[int, str | None] = {}
         # Per-lint facts several rules share (keyed by the rule family's own keys).
         self.shared: dict = {}
+        # Only some statements of the file are being linted (an editor's re-lint of an edit):
+        # questions about the whole file ("is this import used anywhere?") have no answer.
+        self.partial = bindings is not None
 
     # ----- names ---------------------------------------------------------------------------
 

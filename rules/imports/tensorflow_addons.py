@@ -8,12 +8,17 @@ from ..context import Context, call_keyword, has_star_args
 from ..edits import FixSpec, Replace
 from ..names import dotted_name
 from ..rule import Example, Rule
+from ._unused import removal_fix
 
 ADDONS = "tensorflow_addons"
 
 
 def _is_addons(module: str | None) -> bool:
     return module == ADDONS or (module or "").startswith(ADDONS + ".")
+
+
+def _addons_alias(alias: cst.ImportAlias) -> bool:
+    return _is_addons(dotted_name(alias.name))
 
 
 class TensorflowAddons(Rule):
@@ -43,7 +48,12 @@ class TensorflowAddons(Rule):
     All.
 
     ## Fix safety
-    The import is reported without a fix. `tfa.optimizers.AdamW(...)` gets an unsafe fix when
+    The import gets a safe fix that deletes it once nothing in the file uses it (typically after
+    the fixes below replaced its last use; `--fix` re-checks the file after each pass), decided
+    as for KER107: a name read anywhere, named in a string or bound by a star import counts as
+    used, imports inside `try:` / `if:` / functions are left alone, and in a package's
+    `__init__.py` the deletion is unsafe. While it has uses, the import has no fix.
+    `tfa.optimizers.AdamW(...)` gets an unsafe fix when
     every argument is a keyword and `weight_decay=` is given (the first positional argument of
     `tfa`'s AdamW is `weight_decay`, Keras's is `learning_rate`, and Keras's default weight decay
     is 0.004): Keras multiplies the weight decay by the learning rate at each step
@@ -59,23 +69,25 @@ class TensorflowAddons(Rule):
     name = "tensorflow-addons"
     message = "TensorFlow Addons does not support Keras 3: replace its APIs with Keras 3 ones"
     nodes = (cst.Import, cst.ImportFrom, cst.Call)
-    fix = "unsafe"
+    fix = "mixed"
     deprecated = True
     examples = (
-        Example("import «tensorflow_addons» as tfa\n", None),
-        Example("from «tensorflow_addons.layers» import WeightNormalization\n", None),
+        Example("import «tensorflow_addons» as tfa\nact = tfa.activations.mish\n", None),
+        Example("from «tensorflow_addons.layers» import WeightNormalization\nWeightNormalization(dense)\n", None),
+        # The fix replaces the last use; the next pass deletes the import.
         Example(
             "import keras\nimport «tensorflow_addons» as tfa\n"
             "opt = «tfa.optimizers.AdamW»(weight_decay=1e-4, learning_rate=1e-3)\n",
-            "import keras\nimport tensorflow_addons as tfa\n"
+            "import keras\n"
             "opt = keras.optimizers.AdamW(weight_decay=1e-4, learning_rate=1e-3)\n",
             unsafe=True,
         ),
         Example(
             "from «tensorflow_addons» import optimizers\nopt = «optimizers.AdamW»(weight_decay=1e-4)\n",
-            "from tensorflow_addons import optimizers\nimport keras\nopt = keras.optimizers.AdamW(weight_decay=1e-4)\n",
+            "import keras\nopt = keras.optimizers.AdamW(weight_decay=1e-4)\n",
             unsafe=True,
         ),
+        Example("import «tensorflow_addons» as tfa, numpy as np\nx = np.ones(2)\n", "import numpy as np\nx = np.ones(2)\n"),
         # The first positional argument is the weight decay for tfa, the learning rate for Keras.
         Example("import keras\nimport «tensorflow_addons» as tfa\nopt = «tfa.optimizers.AdamW»(1e-4)\n", None),
     )
@@ -89,12 +101,14 @@ class TensorflowAddons(Rule):
         if type(node) is cst.Call:
             self._call(node, ctx)  # type: ignore[arg-type]
         elif type(node) is cst.Import:
-            for alias in node.names:  # type: ignore[union-attr]
-                if _is_addons(dotted_name(alias.name)):
-                    ctx.report(alias.name)
+            addons = [alias for alias in node.names if _is_addons(dotted_name(alias.name))]  # type: ignore[union-attr]
+            if addons:
+                fix = removal_fix(node, ctx, "TensorFlow Addons", _addons_alias)  # type: ignore[arg-type]
+                for alias in addons:
+                    ctx.report(alias.name, fix=fix)
         elif type(node) is cst.ImportFrom:
             if not node.relative and node.module is not None and _is_addons(dotted_name(node.module)):  # type: ignore[union-attr]
-                ctx.report(node.module)  # type: ignore[union-attr]
+                ctx.report(node.module, fix=removal_fix(node, ctx, "TensorFlow Addons"))  # type: ignore[union-attr, arg-type]
 
     def _call(self, node: cst.Call, ctx: Context) -> None:
         func = node.func

@@ -7,10 +7,15 @@ import libcst as cst
 from ..context import Context
 from ..names import dotted_name
 from ..rule import Example, Rule
+from ._unused import removal_fix
 
 
 def _is_tensorflow(module: str | None) -> bool:
     return module == "tensorflow" or (module or "").startswith("tensorflow.")
+
+
+def _tensorflow_alias(alias: cst.ImportAlias) -> bool:
+    return _is_tensorflow(dotted_name(alias.name))
 
 
 def _imports_keras3(ctx: Context) -> bool:
@@ -54,9 +59,20 @@ class UnconditionalTensorflowImport(Rule):
     JAX and PyTorch: with the TensorFlow backend, TensorFlow is installed anyway.
 
     ## Fix safety
-    No fix: replace the TensorFlow calls with backend-neutral ones (`keras.ops`,
-    `keras.random`, `keras.utils.set_random_seed`, plain Python file I/O instead of
-    `tf.io.gfile`), or make the import optional.
+    Safe when nothing in the file uses the names the import binds: the fix deletes the import.
+    That is what the other fixes leave behind (`tf.nest.flatten` -> `keras.tree.flatten`,
+    `tf.reduce_mean` -> `keras.ops.mean`), and `--fix` re-checks the file after each pass, so
+    the import goes in the pass after its last use. The fix is on this finding rather than on a
+    rule of its own because the import is the problem either way: used or not, it is what
+    stops the module from loading without TensorFlow. "Unused" is decided conservatively: a
+    name read anywhere (even a local that shadows it, `del tf`, `global tf`), named in a string
+    (`__all__`, a string annotation) or bound by a star import counts as used; an import
+    inside `try:` / `if:` is not reported at all; in a package's `__init__.py` (where an
+    import may be a re-export) the deletion is unsafe.
+
+    While the import still has uses there is no fix: replace the TensorFlow calls with
+    backend-neutral ones (`keras.ops`, `keras.random`, `keras.utils.set_random_seed`, plain
+    Python file I/O instead of `tf.io.gfile`), or make the import optional.
 
     ## References
     - Catalogue MB-DEP-001; scikeras 0.13 `utils/random_state.py`; keras-tuner 1.4
@@ -68,10 +84,32 @@ class UnconditionalTensorflowImport(Rule):
     message = "TensorFlow is imported unconditionally in Keras 3 code: it cannot run without TensorFlow installed"
     nodes = (cst.Import, cst.ImportFrom)
     backends = frozenset({"jax", "torch"})
+    fix = "safe"
     examples = (
-        Example("import keras\n«import tensorflow as tf»\n", None),
-        Example("from keras import layers\n«import tensorflow»\n", None),
-        Example("import keras\n«from tensorflow import data as tf_data»\n", None),
+        Example("import keras\n«import tensorflow as tf»\n\nx = tf.ones(3)\n", None),
+        Example("from keras import layers\n«import tensorflow»\nprint(tensorflow.__version__)\n", None),
+        Example("import keras\n«from tensorflow import data as tf_data»\nds = tf_data.Dataset.range(3)\n", None),
+        # Nothing uses it any more (a fix replaced `tf.nest.flatten` with `keras.tree.flatten`).
+        Example(
+            '"""Flatten."""\nimport keras\n«import tensorflow as tf»  # for tf.nest\n\nflat = keras.tree.flatten(x)\n',
+            '"""Flatten."""\nimport keras\n\nflat = keras.tree.flatten(x)\n',
+        ),
+        # Only the unused name goes.
+        Example(
+            "import keras\n«from tensorflow import nest, data»\nds = data.Dataset.range(3)\n",
+            "import keras\nfrom tensorflow import data\nds = data.Dataset.range(3)\n",
+        ),
+        Example(
+            "import keras\n«from tensorflow import data, nest, io»\nds = data.Dataset.range(3)\n",
+            "import keras\nfrom tensorflow import data\nds = data.Dataset.range(3)\n",
+        ),
+        # A use in a string (an annotation, `__all__`) or a `del` keeps it.
+        Example('import keras\n«import tensorflow as tf»\n\ndef f(x: "tf.Tensor"):\n    return x\n', None),
+        Example("import keras\n«import tensorflow as tf»\ndel tf\n", None),
+        Example(
+            "import keras\n«import numpy as np, tensorflow as tf»\n",
+            "import keras\nimport numpy as np\n",
+        ),
     )
     valid = (
         "import tensorflow as tf\nx = tf.constant(1)\n",
@@ -101,4 +139,7 @@ class UnconditionalTensorflowImport(Rule):
                 if all(dotted_name(alias.name) == "keras" for alias in node.names):
                     return
         if _imports_keras3(ctx):
-            ctx.report(node)
+            # `import tensorflow as tf, numpy as np` names each module; `from tensorflow import
+            # a, b` imports only from TensorFlow.
+            concerns = _tensorflow_alias if type(node) is cst.Import else None
+            ctx.report(node, fix=removal_fix(node, ctx, "TensorFlow", concerns))

@@ -7,6 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
 from kerasfix.rules import Settings, fix, lint
@@ -123,7 +124,6 @@ RESULT = list(model(np.ones((2, 8, 8, 3), dtype="float32")).shape)
 
 KERAS3_MODULE = '''\
 import numpy as np
-import tensorflow as tf
 import keras
 from keras import layers, losses
 from keras.layers import Dense, Dropout
@@ -168,8 +168,8 @@ def _only_my_rules() -> Settings:
 def test_a_keras2_module_becomes_keras3():
     result = fix(KERAS2_MODULE, "model.py", _only_my_rules(), unsafe=True)
     assert result.source == KERAS3_MODULE
-    # Only the TensorFlow import is left: it is reported, and has no fix.
-    assert [(f.code, f.fix) for f in mine(result.remaining)] == [("KER107", None)]
+    # Once its last use is rewritten, the TensorFlow import is deleted (KER107's fix).
+    assert mine(result.remaining) == []
 
 
 def test_safe_fixes_alone_leave_the_unsafe_decay_rewrite():
@@ -181,8 +181,8 @@ def test_safe_fixes_alone_leave_the_unsafe_decay_rewrite():
 @pytest.mark.skipif(not KERAS3_PYTHON.exists(), reason="needs the Keras 3 + JAX venv")
 def test_the_fixed_module_runs_on_keras3_with_jax(tmp_path):
     program = tmp_path / "model.py"
-    # The venv has no TensorFlow: the one line KER107 reports is what is left to remove.
-    program.write_text(KERAS3_MODULE.replace("import tensorflow as tf\n", "") + "print(RESULT)\n")
+    # The venv has no TensorFlow: the fixed module must not import it.
+    program.write_text(KERAS3_MODULE + "print(RESULT)\n")
     env = dict(os.environ, KERAS_BACKEND="jax")
     run = subprocess.run([str(KERAS3_PYTHON), str(program)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -194,3 +194,126 @@ def test_keras2_program_fails_on_keras3_before_the_fix():
     assert {f.code for f in mine(lint(KERAS2_MODULE, "model.py", _only_my_rules()))} >= {
         "KER101", "KER102", "KER105", "KER109", "KER111", "KER112", "KER601", "KER602", "KER606", "KER607", "KER608",
     }
+
+
+# ----- imports left unused by the migration (KER106, KER107, KER114) ------------------------
+
+UNUSED = Settings(select=("KER106", "KER107", "KER114"))
+
+
+def _fixed_twice(source: str, path: str = "a.py", unsafe: bool = False) -> str:
+    once = fix(source, path, UNUSED, unsafe=unsafe).source
+    cst.parse_module(once)
+    assert fix(once, path, UNUSED, unsafe=unsafe).source == once
+    return once
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Read by a function, deleted, declared global, assigned: each is a use.
+        "import keras\nimport tensorflow as tf\n\ndef f():\n    return tf.ones(2)\n",
+        "import keras\nimport tensorflow as tf\ndel tf\n",
+        "import keras\nimport tensorflow as tf\n\ndef f():\n    global tf\n    tf = None\n",
+        "import keras\nimport tensorflow as tf\n\ndef f(tf):\n    return tf\n",
+        # Named in a string: __all__, a string annotation, eval, an f-string's text.
+        'import keras\nimport tensorflow as tf\n__all__ = ["tf"]\n',
+        'import keras\nimport tensorflow as tf\n\ndef f(x: "tf.Tensor") -> None: ...\n',
+        'import keras\nimport tensorflow as tf\nx = eval("tf.ones(2)")\n',
+        "import keras\nimport tensorflow as tf\nx = f\"{1} tf\"\n",
+        # Used inside an f-string expression, a decorator, a default value.
+        'import keras\nimport tensorflow as tf\nx = f"{tf.__version__}"\n',
+        "import keras\nimport tensorflow as tf\n\n@tf.function\ndef f(x):\n    return x\n",
+        "import keras\nfrom keras import backend as K\n\ndef f(x=K.epsilon()):\n    return x\n",
+    ],
+)
+def test_an_import_with_a_use_anywhere_keeps_its_import(source):
+    assert fix(source, "a.py", UNUSED, unsafe=True).source == source
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # Conditional or local imports: deleting them could leave an empty block.
+        "import keras\ntry:\n    import tensorflow as tf\nexcept ImportError:\n    tf = None\n",
+        "import keras\nif True:\n    import tensorflow as tf\n",
+        "import keras\n\ndef f():\n    import tensorflow as tf\n",
+        "import keras\ntry:\n    import tensorflow_addons as tfa\nexcept ImportError:\n    pass\n",
+        # A star import binds names nobody can list.
+        "import keras\nfrom tensorflow import *\n",
+        "from keras.backend import *\n",
+    ],
+)
+def test_conditional_local_and_star_imports_are_never_deleted(source):
+    assert fix(source, "a.py", UNUSED, unsafe=True).source == source
+
+
+def test_the_docstring_does_not_count_as_a_use():
+    source = '"""Trains with tf and K."""\nimport keras\nimport tensorflow as tf\nfrom keras import backend as K\n\nx = 1\n'
+    assert _fixed_twice(source) == '"""Trains with tf and K."""\nimport keras\n\nx = 1\n'
+
+
+def test_attribute_and_keyword_names_are_not_uses():
+    source = "import keras\nimport tensorflow as tf\n\nx = config.tf\ny = dict(tf=1)\n"
+    assert _fixed_twice(source) == "import keras\n\nx = config.tf\ny = dict(tf=1)\n"
+
+
+def test_comments_above_the_import_stay_and_a_trailing_one_goes():
+    source = "import keras\n# TensorFlow for the data pipeline\nimport tensorflow as tf  # noqa: F401\nx = 1\n"
+    assert _fixed_twice(source) == "import keras\n# TensorFlow for the data pipeline\nx = 1\n"
+
+
+def test_an_import_sharing_its_line_goes_with_its_semicolon():
+    source = "import keras\nimport tensorflow as tf; x = 1\n"
+    assert _fixed_twice(source) == "import keras\nx = 1\n"
+
+
+def test_only_the_unused_names_of_a_from_import_go():
+    source = "import keras\nfrom tensorflow import (\n    nest,\n    data,\n    io,\n)\nds = data.Dataset.range(3)\n"
+    fixed = _fixed_twice(source)
+    assert "data" in fixed and "nest" not in fixed and "io," not in fixed
+    assert "from tensorflow import (" in fixed and "ds = data.Dataset.range(3)" in fixed
+
+
+def test_other_modules_in_the_same_import_stay_even_if_unused():
+    source = "import keras\nimport tensorflow as tf, tensorflow_addons as tfa, os\n"
+    assert _fixed_twice(source) == "import keras\nimport os\n"
+
+
+def test_in_a_package_init_the_deletion_is_unsafe():
+    source = "import keras\nimport tensorflow as tf\nfrom keras import backend as K\n"
+    findings = [f for f in lint(source, "pkg/__init__.py", UNUSED) if f.fix]
+    assert {f.code for f in findings} == {"KER107", "KER114"}
+    assert {f.fix.applicability.value for f in findings} == {"unsafe"}
+    assert fix(source, "pkg/__init__.py", UNUSED).source == source
+    assert fix(source, "pkg/__init__.py", UNUSED, unsafe=True).source == "import keras\n"
+
+
+def test_an_editors_partial_relint_offers_no_deletion():
+    from kerasfix.rules.incremental import IncrementalLinter
+
+    source = "import keras\nimport tensorflow as tf\n\n\ndef f():\n    return tf.ones(2)\n"
+    linter = IncrementalLinter("a.py", UNUSED)
+    assert [(f.code, f.fix) for f in linter.lint(source)] == [("KER107", None)]
+    # The edit removes the last use: the re-lint of that function alone cannot know it.
+    edited = source.replace("tf.ones(2)", "None")
+    findings = linter.lint(edited)
+    assert linter.last_mode == "region"
+    assert [(f.code, f.fix) for f in findings] == [("KER107", None)]
+    # A whole-file lint sees it.
+    assert [f.fix is not None for f in lint(edited, "a.py", UNUSED)] == [True]
+
+
+def test_keras_backend_imports_are_reported_only_when_unused():
+    used = "from keras import backend as K\nprint(K.epsilon())\n"
+    assert lint(used, "a.py", UNUSED) == []
+    unused = "from tensorflow.keras import backend as K\nimport numpy as np\nx = np.ones(2)\n"
+    (finding,) = lint(unused, "a.py", UNUSED)
+    assert finding.code == "KER114" and finding.severity.value == "info"
+    assert _fixed_twice(unused) == "import numpy as np\nx = np.ones(2)\n"
+
+
+def test_a_tensorflow_only_script_keeps_its_unused_import():
+    # Not Keras 3 code, and ordinary unused-import linting is Ruff's job.
+    source = "import tensorflow as tf\nimport numpy as np\n"
+    assert lint(source, "a.py", UNUSED) == []

@@ -300,10 +300,7 @@ RESULT = [float(v.sum()) for v in tf.nest.flatten(outputs)]
 ''',
         raises("ModuleNotFoundError", "No module named 'tensorflow'"),
         envs=("jax",),
-        fix_wrong=(
-            "KER223 rewrites tf.nest.flatten to keras.tree.flatten but keeps `import tensorflow as "
-            "tf`, now unused: the fixed program still cannot run without TensorFlow, which is the "
-            "rule's point (KER107 reports the import, without a fix)"
-        ),
+        # The tf.nest fix leaves `import tensorflow as tf` unused; KER107's fix deletes it.
+        fixed_check=result_shows("the sums in sorted-key order", lambda r: r == [2.0, 0.0, 1.0]),
     ),
 ]
