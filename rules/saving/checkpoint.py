@@ -7,9 +7,11 @@ import libcst as cst
 from ..context import Context, call_keyword
 from ..edits import FixSpec, Replace, remove_arg
 from ..rule import Example, Rule
-from ._common import LEGACY_H5, WEIGHTS, path_argument, path_tail, rewrite_tail, without_suffix
+from ._common import method_call
+from .paths import WEIGHTS_FILE, checkpoint_rename, load_owner, path_plan, report_binding, report_load, report_save
 
-_CHECKPOINT_SUFFIXES = (".ckpt", ".tf")
+# A load of a file Keras 3 still reads, which this file's `ModelCheckpoint` moves to a new name.
+_PAIRED_LOAD = "This file's `ModelCheckpoint` writes what is loaded here under a name Keras 3 rejects, which the fix renames: load the new name"
 
 
 class ModelCheckpointArguments(Rule):
@@ -41,7 +43,8 @@ class ModelCheckpointArguments(Rule):
 
     ## Fix safety
     - Removing `options=`: safe, Keras 3 has no such setting.
-    - Renaming the path: unsafe, whatever reads the checkpoint must use the new name.
+    - Renaming the path: unsafe, whatever reads the checkpoint must use the new name; the
+      `load_model` / `load_weights` calls of this file that provably read it are renamed too.
     - `period=N` -> `save_freq="epoch"`: unsafe. `period` counted epochs; `save_freq` counts
       batches unless it is `"epoch"`, so `"epoch"` saves after every epoch, not every N-th
       (use `save_freq=N * steps_per_epoch` for that).
@@ -53,7 +56,8 @@ class ModelCheckpointArguments(Rule):
     code = "KER305"
     name = "model-checkpoint-arguments"
     message = "`ModelCheckpoint` in Keras 3 needs a `.keras` / `.weights.h5` path and has no `options` or `period`"
-    nodes = (cst.Call,)
+    nodes = (cst.Call, cst.Assign, cst.AnnAssign)
+    whole_file = True
     fix = "mixed"
     deprecated = True
     examples = (
@@ -94,9 +98,18 @@ class ModelCheckpointArguments(Rule):
         'import keras\nclass ModelCheckpoint:\n    pass\ncb = ModelCheckpoint("ckpt", period=2)\n',
     )
 
-    def visit(self, node: cst.Call, ctx: Context) -> None:
+    def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
+        if not isinstance(node, cst.Call):
+            report_binding(ctx, node, self.code, "Use the path `ModelCheckpoint` needs")
+            return
         func = node.func
         leaf = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+        if leaf in ("load_model", "load_weights") and (leaf == "load_model" or method_call(node, leaf)):
+            plan = path_plan(ctx)
+            use = plan.use(node)
+            if use is not None and not use.saving and load_owner(plan, use) == self.code:
+                report_load(ctx, use, _PAIRED_LOAD)
+            return
         if leaf != "ModelCheckpoint":
             return
         api = ctx.keras_api(func)
@@ -122,26 +135,14 @@ class ModelCheckpointArguments(Rule):
             )
 
     def _check_path(self, node: cst.Call, ctx: Context) -> None:
-        path = path_argument(node, "filepath", 0)
-        tail = path_tail(path.value) if path is not None else None
-        if tail is None:
+        use = path_plan(ctx).use(node)
+        if use is None or use.code != self.code:
             return
-        weights_only = call_keyword(node, "save_weights_only")
-        if weights_only is not None and isinstance(weights_only.value, cst.Name) and weights_only.value.value == "True":
-            required, accepted = WEIGHTS, (WEIGHTS,)
-            old = (*LEGACY_H5, *_CHECKPOINT_SUFFIXES, ".keras")
-        else:
-            required, accepted = ".keras", (".keras", *LEGACY_H5)
-            old = _CHECKPOINT_SUFFIXES
-        text = tail[0]
-        if text.lower().endswith(accepted):
-            return
-        fix = FixSpec.unsafe(
+        weights_only = use.family == WEIGHTS_FILE
+        required = checkpoint_rename(weights_only)[0]
+        report_save(
+            ctx,
+            use,
             f"Use a `{required}` path",
-            rewrite_tail(tail[1], lambda value: without_suffix(value.rstrip("/"), old) + required),
-        )
-        ctx.report(
-            path.value,
             f"Keras 3 `ModelCheckpoint` needs a path ending in `{required}` here",
-            fix=fix,
         )

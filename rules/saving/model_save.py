@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, call_keyword, string_value
+from ..context import Context, call_keyword
 from ..edits import FixSpec, remove_arg
 from ..model import Severity
 from ..rule import Example, Rule
-from ._common import (
-    LEGACY_H5,
-    WEIGHTS,
-    WHOLE_MODEL,
-    has_extension,
-    method_call,
-    model_save_path,
-    path_argument,
-    path_tail,
-    rewrite_tail,
-    without_suffix,
-)
+from ._common import WEIGHTS, WHOLE_MODEL, method_call, model_save_path, path_argument, path_tail
+from .paths import load_owner, path_plan, report_binding, report_load, report_save
+
+# A load of a legacy `.h5` file that this file's own save moves to `.keras`.
+_PAIRED_LOAD = "This file saves the model it loads here to `.h5`, which the fix moves to `.keras`: load the `.keras` file"
 
 
 class SaveToDirectory(Rule):
@@ -48,7 +41,12 @@ class SaveToDirectory(Rule):
     ## Fix safety
     Unsafe: the artifact becomes one `.keras` file instead of a directory, so whatever reads it
     (serving, a later `load_model`, scripts copying the folder) must change too. With
-    `save_format="h5"` the fix adds `.h5`, keeping the format that call asked for.
+    `save_format="h5"` the fix adds `.h5`, keeping the format that call asked for. The loads
+    of this file that provably read the same path (the same string, a name set once to it, or
+    an f-string / `os.path.join` of names set once) are renamed with it (KER303); a path set
+    through a name is renamed where it is set. No fix when the file also gives the path to
+    `tf.saved_model` or `TFSMLayer` (it wants a SavedModel: use `model.export()`), or saves it
+    under two different new names.
 
     ## References
     - Catalogue K3-SAV-001; keras-io "Migrating Keras 2 code to multi-backend Keras 3";
@@ -58,7 +56,8 @@ class SaveToDirectory(Rule):
     code = "KER301"
     name = "save-to-directory"
     message = "Keras 3 cannot save a model to a SavedModel directory: give the path a `.keras` extension, or use `model.export()`"
-    nodes = (cst.Call,)
+    nodes = (cst.Call, cst.Assign, cst.AnnAssign)
+    whole_file = True
     fix = "unsafe"
     deprecated = True
     examples = (
@@ -101,28 +100,18 @@ class SaveToDirectory(Rule):
         'import keras\ndef save_model(model, path): ...\nsave_model(model, "out")\n',
     )
 
-    def visit(self, node: cst.Call, ctx: Context) -> None:
-        arg = model_save_path(node, ctx)
-        if arg is None:
+    def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
+        if not isinstance(node, cst.Call):
+            report_binding(ctx, node, self.code, "Save to a `.keras` file")
             return
-        tail = path_tail(arg.value)
-        if tail is None or has_extension(tail[0]):
+        if not _may_save_model(node):
             return
-        if ctx.klass is not None and isinstance(node.func, cst.Attribute) and _is_self(node.func.value):
-            # A model saving itself: `self.save` may be an override with its own format rules.
-            ctx.report(arg.value)
+        use = path_plan(ctx).use(node)
+        if use is None or use.code != self.code:
             return
-        fmt = call_keyword(node, "save_format")
-        extension = ".h5" if fmt is not None and string_value(fmt.value) in ("h5", "hdf5") else ".keras"
-        fix = FixSpec.unsafe(
-            f"Save to a `{extension}` file",
-            rewrite_tail(tail[1], lambda text: text.rstrip("/") + extension),
-        )
-        ctx.report(arg.value, fix=fix)
-
-
-def _is_self(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "self"
+        text = use.ref.text
+        extension = use.rename(text)[len(text.rstrip("/")):] if use.rename is not None else ".keras"
+        report_save(ctx, use, f"Save to a `{extension}` file")
 
 
 class SaveFormatArgument(Rule):
@@ -234,6 +223,7 @@ class LegacyH5Save(Rule):
 
     ## Fix safety
     Unsafe: the file name and format change, so code that loads `model.h5` must change too.
+    The loads of this file that provably read the same path are renamed with it.
 
     ## References
     - Catalogue K3-SAV-015; `keras/src/saving/saving_api.py`.
@@ -242,7 +232,8 @@ class LegacyH5Save(Rule):
     code = "KER315"
     name = "legacy-h5-save"
     message = "`.h5` is the legacy whole-model format in Keras 3: save to `.keras`"
-    nodes = (cst.Call,)
+    nodes = (cst.Call, cst.Assign, cst.AnnAssign)
+    whole_file = True
     severity = Severity.INFO
     fix = "unsafe"
     examples = (
@@ -272,15 +263,29 @@ class LegacyH5Save(Rule):
         'def export(keras, m):\n    keras.models.save_model(m, "m.h5")\n',
     )
 
-    def visit(self, node: cst.Call, ctx: Context) -> None:
-        arg = model_save_path(node, ctx)
-        if arg is None:
+    def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
+        if not isinstance(node, cst.Call):
+            report_binding(ctx, node, self.code, "Save to a `.keras` file")
             return
-        tail = path_tail(arg.value)
-        if tail is None or not tail[0].lower().endswith(LEGACY_H5):
-            return
-        fix = FixSpec.unsafe(
-            "Save to a `.keras` file",
-            rewrite_tail(tail[1], lambda text: without_suffix(text, LEGACY_H5) + ".keras"),
-        )
-        ctx.report(arg.value, fix=fix)
+        if _may_save_model(node):
+            use = path_plan(ctx).use(node)
+            if use is not None and use.saving and use.code == self.code:
+                report_save(ctx, use, "Save to a `.keras` file")
+        elif _may_load_model(node):
+            use = path_plan(ctx).use(node)
+            if use is not None and not use.saving and load_owner(path_plan(ctx), use) == self.code:
+                report_load(ctx, use, _PAIRED_LOAD)
+
+
+def _may_save_model(node: cst.Call) -> bool:
+    """A cheap look at the callee before the file's plan is consulted."""
+    func = node.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value in ("save", "save_model")
+    return isinstance(func, cst.Name) and func.value == "save_model"
+
+
+def _may_load_model(node: cst.Call) -> bool:
+    func = node.func
+    leaf = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    return leaf == "load_model"

@@ -5,22 +5,20 @@ from __future__ import annotations
 import libcst as cst
 
 from ..context import Context, call_keyword
-from ..edits import FixSpec
 from ..rule import BACKENDS, Example, Rule
-from ._common import (
-    LEGACY_H5,
-    WEIGHTS,
-    has_extension,
-    method_call,
-    path_argument,
-    path_tail,
-    rewrite_tail,
-    without_suffix,
+from ._common import LEGACY_H5, WEIGHTS, method_call, path_argument, path_tail
+from .paths import (
+    load_owner,
+    needs_weights_rename,
+    path_plan,
+    report_binding,
+    report_load,
+    report_save,
+    weights_rename,
 )
 
-# Endings of Keras 2 weight files that Keras 3 cannot write: legacy HDF5 and TF checkpoints.
-_CHECKPOINT_SUFFIXES = (".ckpt", ".tf")
-_OLD_WEIGHT_SUFFIXES = (*LEGACY_H5, *_CHECKPOINT_SUFFIXES, ".keras")
+# A load of a file Keras 3 still reads, which this file's own save moves to a new name.
+_PAIRED_LOAD = "This file saves the weights it loads here under a name Keras 3 rejects, which the fix renames: load the new name"
 
 
 class LoadSavedModelDirectory(Rule):
@@ -50,7 +48,11 @@ class LoadSavedModelDirectory(Rule):
     All: no backend loads a SavedModel through `load_model`. `TFSMLayer` needs TensorFlow.
 
     ## Fix safety
-    None: `TFSMLayer` is an inference-only layer, not a model that can be compiled or trained.
+    Unsafe, and only when this file itself saves the model to the same path (the same string,
+    a name set once to it, or an f-string / `os.path.join` of names set once): the fix of that
+    save (KER301, KER305) writes a `.keras` file, and the load is renamed to read it. Without
+    such a save there is no fix: `TFSMLayer` is an inference-only layer, not a model that can
+    be compiled or trained. A path the file also gives to `tf.saved_model` is left alone.
 
     ## References
     - Catalogue K3-SAV-003; keras-io migration guide; keras-team/keras#18467.
@@ -60,6 +62,8 @@ class LoadSavedModelDirectory(Rule):
     name = "load-savedmodel-directory"
     message = "Keras 3 `load_model()` cannot read a SavedModel directory: re-save as `.keras`, or use `keras.layers.TFSMLayer` for inference"
     nodes = (cst.Call,)
+    whole_file = True
+    fix = "unsafe"
     backends = BACKENDS
     deprecated = True
     examples = (
@@ -70,6 +74,11 @@ class LoadSavedModelDirectory(Rule):
         ),
         Example("from tensorflow.keras.models import load_model\nm = load_model(«'models/v3'»)\n"),
         Example('from keras import saving\nm = saving.load_model(filepath=«"run1/best"»)\n'),
+        Example(
+            'import keras\nmodel.save("trained_model.keras")\nrestored = keras.models.load_model(«"trained_model"»)\n',
+            'import keras\nmodel.save("trained_model.keras")\nrestored = keras.models.load_model("trained_model.keras")\n',
+            unsafe=True,
+        ),
     )
     valid = (
         'import keras\nm = keras.models.load_model("model.keras")\nm = keras.models.load_model("old.h5")\n',
@@ -83,14 +92,17 @@ class LoadSavedModelDirectory(Rule):
         leaf = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
         if leaf != "load_model":
             return
-        api = ctx.keras_api(func)
-        if api is None or api[0] not in ("models.load_model", "saving.load_model"):
+        plan = path_plan(ctx)
+        use = plan.use(node)
+        if use is None or use.saving or load_owner(plan, use) != self.code:
             return
-        arg = path_argument(node, "filepath", 0)
-        tail = path_tail(arg.value) if arg is not None else None
-        if tail is None or has_extension(tail[0]):
-            return
-        ctx.report(arg.value)
+        if plan.load_decision(use).rename is None:
+            extension = plan.saved_as(use)
+            if extension is not None:
+                # The save was renamed already (a fix applied to it alone): follow it.
+                report_load(ctx, use, fallback=lambda text: text.rstrip("/") + extension)
+                return
+        report_load(ctx, use)
 
 
 class WeightsFileName(Rule):
@@ -121,7 +133,9 @@ class WeightsFileName(Rule):
     ## Fix safety
     Unsafe: every consumer of the file must use the new name, and files written by Keras 2 as
     TensorFlow checkpoints cannot be read by Keras 3 at all: they must be converted (load them
-    with Keras 2 and save them as `.weights.h5`).
+    with Keras 2 and save them as `.weights.h5`). The loads of this file that provably read the
+    renamed path (the same string, or a name set once to it) are renamed with it, even legacy
+    `.h5` loads Keras 3 could still read; a path set through a name is renamed where it is set.
 
     ## References
     - Catalogue K3-SAV-004; keras-team/keras#18823.
@@ -130,7 +144,8 @@ class WeightsFileName(Rule):
     code = "KER304"
     name = "weights-file-name"
     message = "Keras 3 weights files must end in `.weights.h5`"
-    nodes = (cst.Call,)
+    nodes = (cst.Call, cst.Assign, cst.AnnAssign)
+    whole_file = True
     fix = "unsafe"
     deprecated = True
     examples = (
@@ -163,26 +178,25 @@ class WeightsFileName(Rule):
         'import keras\nmodel.load_weights("logs/{epoch}")\n',
     )
 
-    def visit(self, node: cst.Call, ctx: Context) -> None:
+    def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
+        if not isinstance(node, cst.Call):
+            report_binding(ctx, node, self.code, "Use a `.weights.h5` file name")
+            return
         saving = method_call(node, "save_weights")
         if not saving and not method_call(node, "load_weights"):
             return
-        arg = path_argument(node, "filepath", 0)
-        tail = path_tail(arg.value) if arg is not None else None
-        if tail is None:
+        plan = path_plan(ctx)
+        use = plan.use(node)
+        if use is None:
             return
-        text = tail[0].lower()
-        if text.endswith(WEIGHTS):
+        if saving:
+            if use.code == self.code:
+                report_save(ctx, use, "Use a `.weights.h5` file name")
             return
-        # Loading legacy `.h5` and `.keras` files still works; only checkpoints cannot be read.
-        old_suffixes = _OLD_WEIGHT_SUFFIXES if saving else _CHECKPOINT_SUFFIXES
-        if has_extension(text) and not text.endswith(old_suffixes):
-            return
-        fix = FixSpec.unsafe(
-            "Use a `.weights.h5` file name",
-            rewrite_tail(tail[1], lambda old: without_suffix(old.rstrip("/"), _OLD_WEIGHT_SUFFIXES) + WEIGHTS),
-        )
-        ctx.report(arg.value, fix=fix)
+        owner = load_owner(plan, use)
+        if owner == self.code:
+            checkpoint = needs_weights_rename(use.ref.text, saving=False)
+            report_load(ctx, use, None if checkpoint else _PAIRED_LOAD, fallback=weights_rename)
 
 
 class LoadWeightsByName(Rule):

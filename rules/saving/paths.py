@@ -1,0 +1,642 @@
+"""Which saves and loads of one file use the same path, so that the rename Keras 3 needs at a
+save (`"model"` -> `"model.keras"`, `"w.h5"` -> `"w.weights.h5"`) is made at its loads too.
+
+Two path expressions are the same path only when the file proves it:
+- string literals with the same value;
+- a name bound exactly once in its scope (the module or a function) to a string literal: its
+  path is that literal, and renaming the literal where the name is set renames every use;
+- f-strings with the same text whose fields are names each bound exactly once, the same
+  binding on both sides (a function's parameter `root`, never reassigned: `f"{root}/model"`);
+- `os.path.join(...)` calls of such parts.
+Anything else (attributes, calls, a name bound twice) is not provably the same path, and a load
+through it keeps its path.
+
+A path is renamed only when every save of it in the file takes the same new name, and, for a
+whole model, no SavedModel API (`tf.saved_model`, `TFSMLayer`, `model.export`) uses it: such a
+file wants a SavedModel directory there, which a `.keras` file is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ..context import Context, call_keyword, keras_api, string_value
+from ..edits import FixSpec
+from ..names import Scopes, import_bindings
+from ..walker import _fields
+from ._common import (
+    LEGACY_H5,
+    WEIGHTS,
+    has_extension,
+    method_call,
+    model_save_path,
+    path_argument,
+    last_component,
+    path_tail,
+    rewrite_tail,
+    without_suffix,
+)
+
+MODEL = "model"
+WEIGHTS_FILE = "weights"
+
+_CHECKPOINT_SUFFIXES = (".ckpt", ".tf")
+# Endings of Keras 2 weight files that Keras 3 cannot write: legacy HDF5, TF checkpoints, and a
+# `.keras` name (a whole-model file, not weights).
+OLD_WEIGHT_SUFFIXES = (*LEGACY_H5, *_CHECKPOINT_SUFFIXES, ".keras")
+
+_SHARED_KEY = "saving.paths"
+_SAVEDMODEL_KERAS_APIS = frozenset({"layers.TFSMLayer", "export.ExportArchive"})
+_PATH_KEYWORDS = ("filepath", "export_dir", "path")
+
+Rename = Callable[[str], str]
+
+
+# ----- what each save turns its path into --------------------------------------------------
+
+
+def directory_rename(extension: str) -> Rename:
+    """KER301: a SavedModel directory becomes one `.keras` (or `.h5`) file."""
+    return lambda text: text.rstrip("/") + extension
+
+
+def legacy_h5_rename(text: str) -> str:
+    """KER315: a legacy whole-model `.h5` file becomes a `.keras` file."""
+    return without_suffix(text, LEGACY_H5) + ".keras"
+
+
+def weights_rename(text: str) -> str:
+    """KER304: any old weights name becomes a `.weights.h5` file."""
+    return without_suffix(text.rstrip("/"), OLD_WEIGHT_SUFFIXES) + WEIGHTS
+
+
+def needs_weights_rename(text: str, saving: bool) -> bool:
+    """Whether Keras 3 rejects this weights path: any old name when saving; only checkpoint
+    prefixes when loading (legacy `.h5` and `.keras` files still load)."""
+    lowered = text.lower()
+    if lowered.endswith(WEIGHTS):
+        return False
+    old = OLD_WEIGHT_SUFFIXES if saving else _CHECKPOINT_SUFFIXES
+    return not has_extension(lowered) or lowered.endswith(old)
+
+
+def checkpoint_rename(weights_only: bool) -> tuple[str, tuple[str, ...], Rename]:
+    """KER305: the ending `ModelCheckpoint` needs, the endings it accepts, and the rename."""
+    if weights_only:
+        required, accepted, old = WEIGHTS, (WEIGHTS,), OLD_WEIGHT_SUFFIXES
+    else:
+        required, accepted, old = ".keras", (".keras", *LEGACY_H5), _CHECKPOINT_SUFFIXES
+    return required, accepted, lambda text: without_suffix(text.rstrip("/"), old) + required
+
+
+# ----- the plan --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PathRef:
+    """A path expression as far as the file proves it: `key`s are equal for the same path."""
+
+    key: tuple
+    text: str  # the literal text at the end of the path (what a rename changes)
+    node: cst.CSTNode  # the node a rename rewrites
+    # The name and the literal it is bound to, when the path is a name: the rename is made
+    # there, not at the call.
+    name: str | None = None
+    binding: cst.BaseExpression | None = None
+
+
+@dataclass
+class Use:
+    """A call that saves or loads a path (or uses it as a SavedModel)."""
+
+    family: str  # MODEL, WEIGHTS_FILE or "savedmodel"
+    call: cst.Call
+    expr: cst.BaseExpression  # the path argument
+    ref: PathRef
+    saving: bool
+    order: int
+    # For saves: the rule that reports the path and the rename its fix makes (None: the rule
+    # reports it without a fix, or the path needs no change).
+    code: str | None = None
+    rename: Rename | None = None
+
+
+@dataclass
+class Decision:
+    """What happens to one save or load."""
+
+    rename: Rename | None
+    code: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class PathPlan:
+    uses: list[Use] = field(default_factory=list)
+    by_call: dict[int, Use] = field(default_factory=dict)
+
+    def use(self, call: cst.Call) -> Use | None:
+        return self.by_call.get(id(call))
+
+    def _group(self, key: tuple) -> list[Use]:
+        return [u for u in self.uses if u.ref.key == key]
+
+    def save_decision(self, save: Use) -> Decision:
+        """Whether a save's rename is made, and why not."""
+        if save.rename is None:
+            return Decision(None)
+        blocked = self._blocked(save.family, save.ref.key)
+        if blocked:
+            return Decision(None, save.code, blocked)
+        return Decision(save.rename, save.code, self._left_alone(save))
+
+    def load_decision(self, load: Use) -> Decision:
+        """The rename a load takes so that it reads what this file's saves write, if any."""
+        saves = [u for u in self._group(load.ref.key) if u.saving and u.family == load.family and u.rename]
+        if not saves:
+            return Decision(None)
+        blocked = self._blocked(load.family, load.ref.key)
+        if blocked:
+            return Decision(None, note=blocked)
+        note = None
+        if load.order < min(s.order for s in saves):
+            note = (
+                "This load comes before the save in the file: if it reads a file written "
+                "by Keras 2, convert that file (load it with Keras 2, save it under the new name)."
+            )
+        return Decision(saves[0].rename, saves[0].code, note)
+
+    def has_saves(self, load: Use) -> bool:
+        """Whether this file saves the path a load reads."""
+        return any(u.saving and u.family == load.family for u in self._group(load.ref.key))
+
+    def saved_as(self, load: Use) -> str | None:
+        """The file this file's own saves write for a load of a directory path that a save
+        already moved to a file (`save("m.keras")` ... `load_model("m")`)."""
+        if load.ref.key[0] != "str":
+            return None
+        value = load.ref.key[1].rstrip("/")
+        for extension in (".keras", ".h5"):
+            key = ("str", value + extension)
+            if any(u.saving and u.family == load.family and u.rename is None for u in self._group(key)):
+                return extension
+        return None
+
+    def binding_decision(self, literal: cst.BaseExpression) -> tuple[Use, Rename] | None:
+        """The save whose rename is made where its path's name is set to `literal`."""
+        saves = [u for u in self.uses if u.saving and u.ref.binding is literal and u.rename]
+        if not saves:
+            return None
+        results = {s.rename(s.ref.text) for s in saves}
+        if len(results) != 1 or any(self._blocked(s.family, s.ref.key) for s in saves):
+            return None
+        return saves[0], saves[0].rename
+
+    def _blocked(self, family: str, key: tuple) -> str | None:
+        group = self._group(key)
+        if family == MODEL:
+            users = [u for u in group if u.family == "savedmodel"]
+            if users:
+                return (
+                    "The same path is used as a TensorFlow SavedModel in this file, so it is not "
+                    "renamed: write that SavedModel with `model.export()`."
+                )
+        saves = [u for u in group if u.saving and u.family == family]
+        if any(u.code and u.rename is None for u in saves):
+            return "Another save of the same path in this file cannot be renamed, so none is."
+        if len({u.rename(u.ref.text) for u in saves if u.rename}) > 1:
+            return "The file saves this path under more than one new name: rename it by hand."
+        return None
+
+    def _left_alone(self, save: Use) -> str | None:
+        """Loads of the same path kerasfix cannot follow, named in the save's note."""
+        loads = [u for u in self.uses if not u.saving and u.family == save.family and u.ref.text == save.ref.text]
+        unproven = [u for u in loads if u.ref.key != save.ref.key]
+        if unproven:
+            return (
+                "A load in this file names the same file through an expression that cannot be "
+                "proven to be this path: it keeps its old name."
+            )
+        return None
+
+
+def path_plan(ctx: Context) -> PathPlan:
+    """The file's plan, made on first use and shared by the saving rules for this lint."""
+    plan = ctx.shared.get(_SHARED_KEY)
+    if plan is None or plan[0] is not ctx.module:
+        plan = ctx.shared[_SHARED_KEY] = (ctx.module, _Collector(ctx.module).plan())
+    return plan[1]
+
+
+def literal_binding(node: cst.Assign | cst.AnnAssign) -> cst.BaseExpression | None:
+    """The string literal of `NAME = "..."`, the kind of binding a path name may have."""
+    if isinstance(node, cst.Assign):
+        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+            return None
+        value = node.value
+    else:
+        if not isinstance(node.target, cst.Name) or node.value is None:
+            return None
+        value = node.value
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)) and string_value(value) is not None:
+        return value
+    return None
+
+
+# ----- collecting the file's saves and loads ---------------------------------------------
+
+
+class _Scope:
+    __slots__ = ("node", "parent", "counts", "literals", "is_class")
+
+    def __init__(self, node: cst.CSTNode, parent: _Scope | None) -> None:
+        self.node = node
+        self.parent = parent
+        self.counts: dict[str, int] = {}
+        self.literals: dict[str, cst.BaseExpression] = {}
+        self.is_class = isinstance(node, cst.ClassDef)
+
+    def bind(self, name: str, literal: cst.BaseExpression | None = None) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+        if literal is not None:
+            self.literals[name] = literal
+
+
+def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _target_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value)
+
+
+class _Names:
+    """What `model_save_path` asks of a context, answered at the collector's position."""
+
+    def __init__(self, scopes: Scopes) -> None:
+        self.scopes = scopes
+
+    def qualname(self, expr: cst.BaseExpression) -> str | None:
+        return self.scopes.qualified_name(expr)
+
+    def keras_api(self, expr: cst.BaseExpression) -> tuple[str, str] | None:
+        return keras_api(self.qualname(expr))
+
+
+class _Collector:
+    """One walk of the module: the bindings of each scope, and every call that saves or loads."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.scopes = Scopes(module)
+        self.names = _Names(self.scopes)
+        self.calls: list[tuple[cst.Call, _Scope, bool]] = []
+
+    def plan(self) -> PathPlan:
+        self._walk(self.module, _Scope(self.module, None), False)
+        plan = PathPlan()
+        for order, (call, scope, in_class) in enumerate(self.calls):
+            # Names in the callee resolve through the functions around the call.
+            functions = self._functions(scope)
+            for function in functions:
+                self.scopes.push(function)
+            try:
+                for use in self._uses(call, scope, in_class, order):
+                    plan.uses.append(use)
+                    plan.by_call.setdefault(id(call), use)
+            finally:
+                for _ in functions:
+                    self.scopes.pop()
+        return plan
+
+    @staticmethod
+    def _functions(scope: _Scope) -> list[cst.FunctionDef | cst.Lambda]:
+        found: list[cst.FunctionDef | cst.Lambda] = []
+        current: _Scope | None = scope
+        while current is not None:
+            if isinstance(current.node, (cst.FunctionDef, cst.Lambda)):
+                found.append(current.node)
+            current = current.parent
+        found.reverse()
+        return found
+
+    # The walk records bindings first and resolves paths after it: a name may be set after
+    # the function that uses it.
+    def _walk(self, node: cst.CSTNode, scope: _Scope, in_class: bool) -> None:
+        kind = type(node)
+        if kind is cst.FunctionDef or kind is cst.Lambda:
+            if kind is cst.FunctionDef:
+                scope.bind(node.name.value)
+            inner = _Scope(node, scope)
+            params = node.params
+            for group in (params.posonly_params, params.params, params.kwonly_params):
+                for param in group:
+                    inner.bind(param.name.value)
+            for star in (params.star_arg, params.star_kwarg):
+                if isinstance(star, cst.Param):
+                    inner.bind(star.name.value)
+            for child in node.children:
+                self._walk(child, inner, in_class)
+            return
+        if kind is cst.ClassDef:
+            scope.bind(node.name.value)
+            inner = _Scope(node, scope)
+            for child in node.children:
+                self._walk(child, inner, True)
+            return
+        self._bindings(node, scope)
+        if kind is cst.Call:
+            self.calls.append((node, scope, in_class))  # type: ignore[arg-type]
+        for name in _fields(kind):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                self._walk(value, scope, in_class)
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        self._walk(item, scope, in_class)
+
+    def _bindings(self, node: cst.CSTNode, scope: _Scope) -> None:
+        if isinstance(node, cst.Assign):
+            literal = literal_binding(node)
+            for target in node.targets:
+                for name in _target_names(target.target):
+                    scope.bind(name, literal)
+        elif isinstance(node, cst.AnnAssign):
+            if node.value is not None:
+                for name in _target_names(node.target):
+                    scope.bind(name, literal_binding(node))
+        elif isinstance(node, cst.AugAssign):
+            for name in _target_names(node.target):
+                scope.bind(name)
+        elif isinstance(node, (cst.For, cst.CompFor)):
+            for name in _target_names(node.target):
+                scope.bind(name)
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            for name in _target_names(node.asname.name):
+                scope.bind(name)
+        elif isinstance(node, cst.NamedExpr):
+            for name in _target_names(node.target):
+                scope.bind(name)
+        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+            for name in _target_names(node.name.name):
+                scope.bind(name)
+        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+            for local, _ in import_bindings(node):
+                scope.bind(local)
+        elif isinstance(node, cst.Del):
+            for name in _target_names(node.target):
+                scope.bind(name)
+        elif isinstance(node, (cst.Global, cst.Nonlocal)):
+            # Rebound from elsewhere: never provably bound once, here or in the outer scopes.
+            for item in node.names:
+                current: _Scope | None = scope
+                while current is not None:
+                    current.bind(item.name.value)
+                    current.bind(item.name.value)
+                    current = current.parent
+
+    # ----- resolving path expressions ----------------------------------------------------
+
+    def _binding_scope(self, name: str, scope: _Scope) -> _Scope | None:
+        current: _Scope | None = scope
+        first = True
+        while current is not None:
+            if (first or not current.is_class) and name in current.counts:
+                return current
+            first = False
+            current = current.parent
+        return None
+
+    def _once(self, name: str, scope: _Scope) -> _Scope | None:
+        found = self._binding_scope(name, scope)
+        return found if found is not None and found.counts[name] == 1 else None
+
+    def resolve(self, expr: cst.BaseExpression, scope: _Scope) -> PathRef | None:
+        if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+            value = string_value(expr)
+            tail = path_tail(expr)
+            if value is None or tail is None:
+                return None
+            return PathRef(("str", value), tail[0], tail[1])
+        if isinstance(expr, cst.Name):
+            owner = self._once(expr.value, scope)
+            literal = owner.literals.get(expr.value) if owner is not None else None
+            if literal is None:
+                return None
+            tail = path_tail(literal)
+            value = string_value(literal)
+            if tail is None or value is None:
+                return None
+            return PathRef(("str", value), tail[0], tail[1], expr.value, literal)
+        if isinstance(expr, cst.FormattedString):
+            tail = path_tail(expr)
+            if tail is None:
+                return None
+            fields = self._fields_key(expr, scope)
+            # An f-string whose fields cannot be proven equal is still a path a save can rename:
+            # it is just the same path as no other.
+            key = ("f", self.module.code_for_node(expr), fields) if fields is not None else ("unproven", id(expr))
+            return PathRef(key, tail[0], tail[1])
+        if isinstance(expr, cst.Call) and self.names.qualname(expr.func) == "os.path.join":
+            return self._join(expr, scope)
+        return None
+
+    def _fields_key(self, expr: cst.FormattedString, scope: _Scope) -> tuple | None:
+        bound: list[tuple[int, str]] = []
+        todo: list[cst.CSTNode] = list(expr.parts)
+        while todo:
+            part = todo.pop()
+            if isinstance(part, cst.FormattedStringText):
+                continue
+            if not isinstance(part, cst.FormattedStringExpression) or not isinstance(part.expression, cst.Name):
+                return None
+            owner = self._once(part.expression.value, scope)
+            if owner is None:
+                return None
+            bound.append((id(owner.node), part.expression.value))
+            todo.extend(part.format_spec or ())
+        return tuple(bound)
+
+    def _join(self, call: cst.Call, scope: _Scope) -> PathRef | None:
+        if not call.args or any(arg.keyword is not None or arg.star for arg in call.args):
+            return None
+        parts: list[tuple] = []
+        last: PathRef | None = None
+        for arg in call.args:
+            if isinstance(arg.value, cst.Name):
+                owner = self._once(arg.value.value, scope)
+                if owner is None:
+                    return None
+                literal = owner.literals.get(arg.value.value)
+                value = string_value(literal) if literal is not None else None
+                parts.append(("str", value) if value is not None else ("name", id(owner.node), arg.value.value))
+                last = None
+                continue
+            last = self.resolve(arg.value, scope)
+            if last is None:
+                return None
+            parts.append(last.key)
+        if last is None or last.name is not None:
+            return None
+        return PathRef(("join", tuple(parts)), last.text, last.node)
+
+    # ----- classifying calls -------------------------------------------------------------
+
+    def _uses(self, call: cst.Call, scope: _Scope, in_class: bool, order: int) -> Iterator[Use]:
+        func = call.func
+        leaf = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        if leaf is None:
+            return
+        found: tuple[str, bool, cst.Arg | None] | None = None
+        if leaf in ("save", "save_model"):
+            found = (MODEL, True, model_save_path(call, self.names))  # type: ignore[arg-type]
+        elif leaf in ("save_weights", "load_weights") and method_call(call, leaf):
+            found = (WEIGHTS_FILE, leaf == "save_weights", path_argument(call, "filepath", 0))
+        elif leaf in ("ModelCheckpoint", "load_model"):
+            api = self.names.keras_api(func)
+            if api is not None and api[0] == "callbacks.ModelCheckpoint":
+                found = (MODEL, True, path_argument(call, "filepath", 0))
+            elif api is not None and api[0] in ("models.load_model", "saving.load_model"):
+                found = (MODEL, False, path_argument(call, "filepath", 0))
+        if found is not None and found[2] is not None:
+            family, saving, arg = found
+            ref = self.resolve(arg.value, scope)
+            if ref is not None:
+                use = Use(family, call, arg.value, ref, saving, order)
+                if saving:
+                    self._classify_save(use, leaf, in_class)
+                yield use
+        if self._savedmodel_api(call, leaf):
+            for arg in call.args:
+                if arg.keyword is None or arg.keyword.value in _PATH_KEYWORDS:
+                    ref = self.resolve(arg.value, scope)
+                    if ref is not None:
+                        yield Use("savedmodel", call, arg.value, ref, False, order)
+
+    def _classify_save(self, use: Use, leaf: str, in_class: bool) -> None:
+        """Set the rule that reports a save's path and the rename its fix makes."""
+        call, text = use.call, use.ref.text
+        if leaf == "save_weights":
+            if needs_weights_rename(text, saving=True):
+                use.code, use.rename = "KER304", weights_rename
+        elif leaf == "ModelCheckpoint":
+            weights_only = call_keyword(call, "save_weights_only")
+            only = weights_only is not None and isinstance(weights_only.value, cst.Name) and weights_only.value.value == "True"
+            _, accepted, rename = checkpoint_rename(only)
+            use.family = WEIGHTS_FILE if only else MODEL
+            if not text.lower().endswith(accepted):
+                use.code, use.rename = "KER305", rename
+        elif not has_extension(text):
+            use.code = "KER301"
+            func = call.func
+            if in_class and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+                # A model saving itself: `self.save` may be an override with its own rules.
+                return
+            fmt = call_keyword(call, "save_format")
+            h5 = fmt is not None and string_value(fmt.value) in ("h5", "hdf5")
+            use.rename = directory_rename(".h5" if h5 else ".keras")
+        elif text.lower().endswith(LEGACY_H5):
+            use.code, use.rename = "KER315", legacy_h5_rename
+
+    def _savedmodel_api(self, call: cst.Call, leaf: str) -> bool:
+        func = call.func
+        if leaf == "export" and isinstance(func, cst.Attribute):
+            return self.names.qualname(func) is None
+        qualified = self.names.qualname(func)
+        if qualified is None:
+            return False
+        if qualified.startswith("tensorflow.saved_model."):
+            return True
+        api = keras_api(qualified)
+        return api is not None and api[0] in _SAVEDMODEL_KERAS_APIS
+
+
+# ----- reporting -------------------------------------------------------------------------
+
+
+def load_owner(plan: PathPlan, load: Use) -> str | None:
+    """The rule that reports a load: KER303 for a directory given to `load_model`, KER304 for a
+    checkpoint prefix given to `load_weights`, else the rule whose save renames the path."""
+    if load.family == MODEL and not has_extension(load.ref.text):
+        return "KER303"
+    if load.family == WEIGHTS_FILE and needs_weights_rename(load.ref.text, saving=False):
+        return "KER304"
+    decision = plan.load_decision(load)
+    return decision.code if decision.rename else None
+
+
+def _reported(ctx: Context, code: str) -> bool:
+    return ctx.settings.enabled(code) and not ctx.settings.ignored_for_path(code, ctx.path)
+
+
+def _new_name(use: Use, rename: Rename) -> str:
+    return last_component(rename(use.ref.text))
+
+
+def report_save(ctx: Context, use: Use, title: str, message: str | None = None) -> None:
+    """Report a save's path, with the rename when the file's other uses of the path allow it."""
+    decision = path_plan(ctx).save_decision(use)
+    if use.ref.name is not None:
+        note = decision.note
+        if decision.rename is not None:
+            note = f"The path is the string `{use.ref.name}` is set to: the fix renames it there."
+        ctx.report(use.expr, message, note=note)
+        return
+    fix = None
+    if decision.rename is not None:
+        fix = FixSpec.unsafe(title, rewrite_tail(use.ref.node, decision.rename))
+    ctx.report(use.expr, message, fix=fix, note=decision.note)
+
+
+def report_load(ctx: Context, load: Use, message: str | None = None, fallback: Rename | None = None) -> None:
+    """Report a load, renamed as this file's saves of the same path are (or by `fallback`)."""
+    plan = path_plan(ctx)
+    decision = plan.load_decision(load)
+    if decision.code is not None and not _reported(ctx, decision.code):
+        # The save keeps its path, so must the load.
+        decision = Decision(None, note=f"Enable {decision.code} to rename this load with the save of the same path.")
+    rename, note = decision.rename, decision.note
+    if rename is not None:
+        note = note or f"This file saves the same path under a new name: the fix loads `{_new_name(load, rename)}`."
+    elif not plan.has_saves(load):
+        rename = fallback
+    if rename is None or load.ref.name is not None:
+        if load.ref.name is not None and decision.rename is not None:
+            note = f"The path is the string `{load.ref.name}` is set to: the fix of the save renames it there."
+        ctx.report(load.expr, message, note=note)
+        return
+    title = f"Load `{_new_name(load, rename)}`"
+    ctx.report(load.expr, message, fix=FixSpec.unsafe(title, rewrite_tail(load.ref.node, rename)), note=note)
+
+
+def report_binding(ctx: Context, node: cst.Assign | cst.AnnAssign, code: str, title: str) -> None:
+    """Report `PATH = "..."` when a save of rule `code` writes to `PATH`: the rename is made
+    here, once for every use of the name."""
+    literal = literal_binding(node)
+    if literal is None:
+        return
+    tail = path_tail(literal)
+    if tail is None or not _rename_candidate(tail[0]):
+        return
+    found = path_plan(ctx).binding_decision(literal)
+    if found is None or found[0].code != code:
+        return
+    save, rename = found
+    name = save.ref.name
+    ctx.report(
+        literal,
+        note=f"`{name}` is the path a save in this file writes; renaming it here renames every use of `{name}`.",
+        fix=FixSpec.unsafe(title, rewrite_tail(tail[1], rename)),
+    )
+
+
+def _rename_candidate(text: str) -> bool:
+    """Cheap test before the file's plan is made: could a save rename this path?"""
+    lowered = text.lower()
+    return not has_extension(lowered) or lowered.endswith(OLD_WEIGHT_SUFFIXES)
