@@ -39,6 +39,7 @@ from .lsp_actions import (
 from .lsp_config import Configuration
 from .lsp_hover import ModuleNames, Signatures, counterpart, dotted_at, module_names, render_counterpart, rule_docs
 from .lsp_linting import DocumentLinter, Job, LintOutcome, LintWorker
+from .lsp_notebook import NOTEBOOK_FIX_ALL_KIND, NOTEBOOK_SYNC, Notebooks, document_path, lint_text
 from .lsp_text import UTF8, UTF16, Lines, apply_change
 
 log = logging.getLogger("kerasfix.server")
@@ -115,7 +116,7 @@ class OpenDocument:
 
 class KerasfixServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("kerasfix", _version(), protocol_cls=KerasfixProtocol)
+        super().__init__("kerasfix", _version(), protocol_cls=KerasfixProtocol, notebook_document_sync=NOTEBOOK_SYNC)
         self.config = Configuration()
         self.documents: dict[str, OpenDocument] = {}
         self.worker = LintWorker(self._linted, self._prepare_hover)
@@ -123,6 +124,7 @@ class KerasfixServer(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None
         self._reported_problems: set[str] = set()
         self._tokens = itertools.count(1)
+        self.notebooks = Notebooks(self)
 
     # ----- state ---------------------------------------------------------------------------
 
@@ -166,7 +168,7 @@ class KerasfixServer(LanguageServer):
         job = Job(
             uri=document.uri,
             version=document.version,
-            text=document.text,
+            text=lint_text(document.uri, document.text),
             path=document.path,
             settings=self.settings_for(document.path),
             linter=document.linter,
@@ -181,6 +183,7 @@ class KerasfixServer(LanguageServer):
         log.info("%s: re-linting %d open documents", why, len(self.documents))
         for document in self.documents.values():
             self.schedule(document)
+        self.notebooks.relint()
 
     def _linted(self, job: Job, outcome: LintOutcome) -> None:
         """On the lint thread: convert positions there, publish on the message loop."""
@@ -223,7 +226,7 @@ server = KerasfixServer()
 
 
 def _path(uri: str) -> str | None:
-    return to_fs_path(uri) if uri.startswith("file:") else None
+    return document_path(uri)
 
 
 # ----- lifecycle and settings ----------------------------------------------------------------
@@ -258,6 +261,7 @@ async def initialized(ls: KerasfixServer, params: types.InitializedParams) -> No
 @server.feature(types.SHUTDOWN)
 def shutdown(ls: KerasfixServer, params: Any) -> None:
     ls.worker.stop()
+    ls.notebooks.stop()
     ls.signatures.shutdown()
 
 
@@ -331,6 +335,21 @@ def did_close(ls: KerasfixServer, params: types.DidCloseTextDocumentParams) -> N
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+def notebook_did_open(ls: KerasfixServer, params: types.DidOpenNotebookDocumentParams) -> None:
+    ls.notebooks.did_open(params)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+def notebook_did_change(ls: KerasfixServer, params: types.DidChangeNotebookDocumentParams) -> None:
+    ls.notebooks.did_change(params)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+def notebook_did_close(ls: KerasfixServer, params: types.DidCloseNotebookDocumentParams) -> None:
+    ls.notebooks.did_close(params)
+
+
 # ----- hover ---------------------------------------------------------------------------------
 
 
@@ -343,6 +362,8 @@ def _contains(where: types.Range, position: types.Position) -> bool:
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 async def hover(ls: KerasfixServer, params: types.HoverParams) -> types.Hover | None:
+    if ls.notebooks.is_synced_cell(params.text_document.uri):
+        return await ls.notebooks.hover(params)
     document = ls.documents.get(params.text_document.uri)
     if document is None:
         return None
@@ -398,11 +419,13 @@ def _wants(only: list[str] | None, kind: str) -> bool:
 @server.feature(
     types.TEXT_DOCUMENT_CODE_ACTION,
     types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
+        code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND, NOTEBOOK_FIX_ALL_KIND],
         resolve_provider=False,
     ),
 )
 async def code_action(ls: KerasfixServer, params: types.CodeActionParams) -> list[types.CodeAction | types.Command] | None:
+    if ls.notebooks.owns(params.text_document.uri):
+        return await ls.notebooks.code_action(params)
     document = ls.documents.get(params.text_document.uri)
     if document is None:
         return None
@@ -447,6 +470,8 @@ def _uri_argument(arguments: tuple[Any, ...]) -> str | None:
 async def fix_all_command(ls: KerasfixServer, *arguments: Any) -> dict[str, Any]:
     """Apply every fix to a document (unsafe ones too when the settings allow them)."""
     uri = _uri_argument(arguments)
+    if uri and ls.notebooks.owns(uri):
+        return await ls.notebooks.fix_all_command(uri)
     document = ls.documents.get(uri) if uri else None
     if document is None:
         return {"applied": False, "reason": "no such open document"}
