@@ -11,25 +11,31 @@ from ..training._common import local_values, run_cached
 _NOTE = """\
 Orbax stores dict keys as strings, so the list indices in an NNX state (`layers.0.kernel`)
 come back as `"0"`. Ways out:
-- upgrade Flax: `replace_by_pure_dict` converts numeric string keys back to int
-  (google/flax#4317, exact keys first since #4860);
+- `state.replace_by_pure_dict(restored)` converts numeric string keys back to int since
+  google/flax#4317 (`nnx.update` does not);
 - convert the keys yourself before the update, e.g.
   ```python
   def int_keys(tree):
       return {int(k) if isinstance(k, str) and k.isdigit() else k:
               int_keys(v) if isinstance(v, dict) else v for k, v in tree.items()}
-  abstract_state.replace_by_pure_dict(int_keys(restored))
+  nnx.update(model, int_keys(restored))
   ```
   (`nnx.statelib.restore_int_paths` does this but is private);
-- restore into the abstract state instead of a pure dict
-  (`checkpointer.restore(path, abstract_state)`), or avoid list-of-module attributes."""
+- restore with a target, which keeps the saved key types: `checkpointer.restore(path,
+  abstract_state)` (or `abstract_state.to_pure_dict()` for a saved pure dict)."""
 
 
-# What each update does with the string keys (checked on Flax 0.12.8 / Orbax 0.12.4 and in the
-# Flax issues the docs cite).
+# What each update does with the string keys (checked on Flax 0.12.8 / Orbax 0.12.4; older
+# releases from the Flax and Orbax issues the docs cite).
 _CONSEQUENCES = {
-    "replace_by_pure_dict": "Flax without google/flax#4317 fails here ('key in pure_dict not available in state')",
-    "update": "`nnx.update` fails on them (`KeyError: 'Invalid key: 0'`) or skips them",
+    "replace_by_pure_dict": (
+        "`replace_by_pure_dict` converts them back only since google/flax#4317 (October 2024); "
+        "older Flax fails ('key in pure_dict not available in state'): convert the keys first there"
+    ),
+    "update": (
+        "`nnx.update` raises `KeyError: 'Invalid key: 0'` on them (older Flax skips them silently): "
+        "convert the keys back first"
+    ),
 }
 
 
@@ -55,27 +61,30 @@ def _is_restore(expr: cst.BaseExpression | None) -> bool:
 class NnxOrbaxIntegerKeys(Rule):
     """
     ## Why
-    A Flax NNX module that keeps submodules in a list has integer keys in its state
-    (`('layers', 0, 'bias')`). Orbax saves dict keys as strings: the restored pure dict has
-    `'0'`. `state.replace_by_pure_dict(restored)` then fails with `ValueError: key in pure_dict
-    not available in state: ('layers', '0', 'bias')` in Flax releases without the key
-    conversion of google/flax#4317, and `nnx.update(model, restored)` fails with
-    `KeyError: 'Invalid key: 0'` (Flax 0.12.8, Orbax 0.12.4) or, in older releases, skips
-    those entries silently, leaving the layers as they were.
+    A Flax NNX module that keeps submodules in a list (`nnx.List`, or a plain list in older
+    Flax) has integer keys in its state (`('layers', 0, 'bias')`). Orbax saves dict keys as
+    strings: a pure dict restored without a target has `'0'`. What happens next depends on
+    the update:
+    - `nnx.update(model, restored)` raises `KeyError: 'Invalid key: 0'` (Flax 0.12.8, Orbax
+      0.12.4); older releases skip those entries silently, leaving the layers as they were;
+    - `state.replace_by_pure_dict(restored)` converts numeric string keys back to int since
+      google/flax#4317 (October 2024; it works on Flax 0.12.8); older releases fail with
+      `ValueError: key in pure_dict not available in state: ('layers', '0', 'bias')`.
 
     ## Example
     ```python
     restored = checkpointer.restore(ckpt_dir / "state")
-    abstract_state.replace_by_pure_dict(restored)
+    nnx.update(model, restored)
     ```
 
     ## Use instead
-    Upgrade Flax (numeric string keys are converted back since google/flax#4317), or convert
-    the keys before the update:
+    Convert the keys before the update:
     ```python
-    abstract_state.replace_by_pure_dict(int_keys(restored))
+    nnx.update(model, int_keys(restored))
     ```
-    or restore into the abstract state (`checkpointer.restore(path, abstract_state)`).
+    or restore with a target, which gives the keys their saved types
+    (`checkpointer.restore(path, abstract_state)`), or, on Flax with google/flax#4317, use
+    `state.replace_by_pure_dict(restored)`.
 
     ## Backends
     JAX (Flax NNX).
@@ -89,7 +98,7 @@ class NnxOrbaxIntegerKeys(Rule):
 
     code = "KER803"
     name = "nnx-orbax-integer-keys"
-    message = "Orbax restores integer state keys (list indices) as strings: {consequence}; convert the keys back first"
+    message = "Orbax restores integer state keys (list indices) as strings: {consequence}"
     nodes = (cst.Call,)
     backends = frozenset({"jax"})
     examples = (

@@ -681,9 +681,9 @@ def _ragged_argument(node: cst.Call, ctx: Context) -> cst.Arg | None:
 class RaggedInput(Rule):
     """
     ## Why
-    Ragged tensors are a TensorFlow type. On JAX and PyTorch `keras.Input(ragged=True)` raises
-    "`ragged=True` is not supported with the jax backend"; Keras 3.0 to 3.8 rejected the argument
-    on every backend (`TypeError: Input() got an unexpected keyword argument 'ragged'`).
+    Ragged tensors are a TensorFlow type. On JAX and PyTorch `keras.Input(ragged=True)` and
+    `InputLayer(ragged=True)` raise "`ragged=True` is not supported with the jax backend" (or
+    "torch backend"). Keras 3.0 to 3.8 had no `ragged` argument on any backend (see KER416).
 
     ## Example
     ```python
@@ -730,8 +730,9 @@ class RaggedInputTensorFlow(Rule):
     """
     ## Why
     Keras 3.0 to 3.8 have no `ragged` argument on `Input` / `InputLayer`, on TensorFlow too:
-    `TypeError: Input() got an unexpected keyword argument 'ragged'`. Keras 3.9 accepts it again
-    on the TensorFlow backend.
+    `keras.Input(ragged=True)` raises `TypeError: Input() got an unexpected keyword argument
+    'ragged'`, and `InputLayer(ragged=True)` silently drops it and makes a dense input. Keras
+    3.9 accepts it again on the TensorFlow backend.
 
     ## Example
     ```python

@@ -348,9 +348,11 @@ def _tensor_part(test: cst.BaseExpression, ctx: Context) -> cst.BaseExpression:
 class InPlaceTensorMutation(Rule):
     """
     ## Why
-    Tensors are immutable on every Keras 3 backend: JAX arrays and TensorFlow tensors have no
-    item assignment. `x[:, 0] = 0.0` or `x[i] += v` inside `call()` fails while Keras traces the
-    layer: `TypeError … Could not automatically infer the output shape / dtype …`.
+    JAX arrays and TensorFlow tensors have no item assignment. `x[:, 0] = 0.0` or `x[i] += v`
+    inside `call()` fails while Keras traces the layer: `TypeError … Could not automatically
+    infer the output shape / dtype …` ("JAX arrays are immutable and do not support in-place
+    item assignment"). PyTorch tensors accept it, so the code runs on PyTorch only, and there
+    an assignment to an input overwrites the caller's tensor.
 
     ## Example
     ```python
@@ -367,7 +369,7 @@ class InPlaceTensorMutation(Rule):
     or `keras.ops.scatter_update` / `keras.ops.where` with a mask.
 
     ## Backends
-    All.
+    JAX and TensorFlow (PyTorch tensors are mutable).
 
     ## Fix safety
     None: the update tensor's shape has to be worked out from the slice.
@@ -380,6 +382,7 @@ class InPlaceTensorMutation(Rule):
     name = "in-place-tensor-mutation"
     message = "Tensors cannot be assigned to in place: use `keras.ops.slice_update`, `scatter_update` or `where`"
     nodes = (cst.Assign, cst.AugAssign)
+    backends = frozenset({"jax", "tensorflow"})
     examples = (
         Example(
             "import keras\n\nclass Zero(keras.layers.Layer):\n"

@@ -171,11 +171,14 @@ class TfVariableAttribute(Rule):
 class StateCreatedInCall(Rule):
     """
     ## Why
-    Keras 3 traces `call()` symbolically (and JAX compiles it), so state created there — often
-    behind `if not hasattr(self, "w")` — is created on placeholder tensors or inside a traced
-    function. On JAX and PyTorch this fails: "Could not automatically infer the output shape /
-    dtype of '…' … Either the call() method is incorrect, or you need to implement
-    compute_output_spec() / compute_output_shape()".
+    Keras 3 marks a layer as built before its first `call()`, and refuses new state on a built
+    layer. Weights, variables and sublayers created in `call()` (often behind
+    `if not hasattr(self, "w")`) fail on every backend, eager calls included: "You cannot add
+    new elements of state (variables or sub-layers) to a layer that is already built. All
+    state must be created in the `__init__()` method or in the `build()` method." In a model
+    the error is wrapped in "Could not automatically infer the output shape / dtype of '…'",
+    and a `keras.Variable` made while Keras traces the model gets "You are attempting to
+    create a variable while in a stateless scope".
 
     ## Example
     ```python
@@ -195,7 +198,7 @@ class StateCreatedInCall(Rule):
     ```
 
     ## Backends
-    JAX and PyTorch (TensorFlow tolerates it).
+    All (checked on JAX, TensorFlow and PyTorch).
 
     ## Fix safety
     None: moving the creation to `build()` needs the shapes it depends on.
@@ -208,7 +211,6 @@ class StateCreatedInCall(Rule):
     name = "state-created-in-call"
     message = "State created in `call()`: create weights and sublayers in `__init__` or `build()`"
     nodes = (cst.Call,)
-    backends = frozenset({"jax", "torch"})
     examples = (
         Example(
             "import keras\n\nclass Lazy(keras.layers.Layer):\n"
@@ -481,12 +483,15 @@ _INDEX_RANGES = frozenset({"keras.ops.arange", "tensorflow.range", "keras.ops.nu
 class SublayerOnDerivedTensor(Rule):
     """
     ## Why
-    A layer without `build()` is built by tracing `call()`. When a sublayer is called on a tensor
-    made inside `call()` (positions from `ops.arange`), and the trace cannot run (for example on
-    a model reloaded from its build config), Keras 3 reports "Layer 'position_embedding' looks
-    like it has unbuilt state, but Keras is not able to trace the layer call() in order to build
-    it automatically", or warns "`build()` was called on layer …, however the layer does not have
-    a `build()` method implemented and it looks like it has unbuilt state".
+    A layer without `build()` gets its sublayers' weights only when `call()` runs on a tensor.
+    When something calls its `build()` directly — an outer layer's or model's `build()`,
+    `model.build(shape)`, a model restored from its build config — Keras 3 warns "`build()` was
+    called on layer …, however the layer does not have a `build()` method implemented and it
+    looks like it has unbuilt state", and marks the layer built with no weights. Weights loaded
+    then (`load_weights()`) are silently skipped: the sublayer is created later with fresh
+    random values. When Keras builds the layer by tracing `call()` and the trace fails, it
+    reports "Layer '…' looks like it has unbuilt state, but Keras is not able to trace the
+    layer `call()` in order to build it automatically".
 
     ## Example
     ```python
@@ -504,7 +509,7 @@ class SublayerOnDerivedTensor(Rule):
     ```
 
     ## Backends
-    All; seen mostly on JAX.
+    All (checked on JAX, TensorFlow and PyTorch).
 
     ## Fix safety
     Unsafe, offered when the sublayer is an `Embedding` created in `__init__` (its weights do not
@@ -512,8 +517,8 @@ class SublayerOnDerivedTensor(Rule):
     sublayers need their real input shapes: no fix.
 
     ## References
-    - Catalogue K3-LAY-003 (the exact guide failure is unconfirmed; the simple case builds on
-      3.15.1); keras-io migration guide, "State-building issues"; keras-team/keras#20729.
+    - Catalogue K3-LAY-003; keras-io migration guide, "State-building issues";
+      keras-team/keras#18763, #20729.
     """
 
     code = "KER403"

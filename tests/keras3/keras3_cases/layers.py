@@ -296,4 +296,196 @@ RESULT = model.predict(np.ones((1, 3)), verbose=0).tolist()
         envs=("jax", "tensorflow"),
         fixed_check=result_shows("[[3.0, 3.0]]", lambda r: r == [[3.0, 3.0]]),
     ),
+    Case(
+        "KER402",
+        "weight-created-in-call",
+        '''
+import numpy as np
+import keras
+
+
+class Lazy(keras.layers.Layer):
+    def call(self, x):
+        if not hasattr(self, "w"):
+            self.w = self.add_weight(shape=(x.shape[-1], 4), initializer="ones")
+        return x @ self.w
+
+
+RESULT = keras.ops.convert_to_numpy(Lazy()(np.ones((2, 3), "float32"))).tolist()
+''',
+        # An eager call: the layer is marked built before call() runs, on every backend.
+        raises("ValueError", "You cannot add new elements of state (variables or sub-layers) to a layer that is already built"),
+        envs=("jax", "tensorflow", "torch"),
+    ),
+    Case(
+        "KER403",
+        "sublayer-weights-skipped-by-load-weights",
+        '''
+import numpy as np
+import keras
+from keras import layers, ops
+
+
+class PositionalEmbedding(layers.Layer):
+    def __init__(self, length, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.position_embeddings = layers.Embedding(length, dim)
+
+    def call(self, inputs):
+        positions = ops.arange(0, ops.shape(inputs)[1], 1)
+        return inputs + self.position_embeddings(positions)
+
+
+class Encoder(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.embed = PositionalEmbedding(5, 2)
+
+    def build(self, input_shape):
+        self.embed.build(input_shape)
+
+    def call(self, x):
+        return self.embed(x)
+
+
+x = np.zeros((1, 5, 2), "float32")
+trained = Encoder()
+trained(x)
+trained.save_weights("encoder.weights.h5")
+
+restored = Encoder()
+restored.build((None, 5, 2))
+restored.load_weights("encoder.weights.h5")
+loaded = len(restored.weights)
+same = np.allclose(ops.convert_to_numpy(restored(x)), ops.convert_to_numpy(trained(x)))
+RESULT = [loaded, bool(same)]
+''',
+        # build() marks the layer built with no weights: load_weights() restores nothing, and the
+        # embedding is created later with fresh random values.
+        result_shows("no weights after build(), different outputs after load_weights()", lambda r: r == [0, False]),
+        envs=("jax", "tensorflow", "torch"),
+        unsafe=True,
+        fixed_check=result_shows("the trained embedding restored", lambda r: r == [1, True]),
+    ),
+    Case(
+        "KER407",
+        "functional-model-add-loss",
+        '''
+import numpy as np
+import keras
+
+inputs = keras.Input((3,))
+outputs = keras.layers.Dense(2)(inputs)
+model = keras.Model(inputs, outputs)
+model.add_loss(keras.ops.mean(outputs))
+model.compile(optimizer="sgd", loss="mse")
+RESULT = model.evaluate(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
+''',
+        # Keras 3's Functional.add_loss raises with an empty message.
+        raises("NotImplementedError", ""),
+        envs=("jax", "tensorflow", "torch"),
+    ),
+    Case(
+        "KER411",
+        "batchnorm-renorm-before-3.14",
+        '''
+import numpy as np
+import keras
+
+bn = keras.layers.BatchNormalization(renorm=True)
+RESULT = keras.ops.convert_to_numpy(bn(np.ones((2, 3), "float32"))).shape
+''',
+        raises("ValueError", "Unrecognized keyword arguments passed to BatchNormalization: {'renorm': True}"),
+        envs=("keras3.0-jax",),
+        keras_version=(3, 0, 5),
+    ),
+    Case(
+        "KER415",
+        "ragged-input-on-jax-and-torch",
+        '''
+import keras
+
+tokens = keras.Input(shape=(None,), dtype="int32", ragged=True)
+RESULT = tokens.shape
+''',
+        raises("ValueError", "`ragged=True` is not supported with the"),
+        envs=("jax", "torch"),
+    ),
+    Case(
+        "KER416",
+        "ragged-input-before-3.9",
+        '''
+import keras
+
+tokens = keras.Input(shape=(None,), dtype="int32", ragged=True)
+RESULT = tokens.shape
+''',
+        # The argument is missing from Keras 3.0 to 3.8 whatever the backend: the 3.0.5 venv runs JAX.
+        raises("TypeError", "Input() got an unexpected keyword argument 'ragged'"),
+        envs=("keras3.0-jax",),
+        keras_version=(3, 0, 5),
+    ),
+    Case(
+        "KER421",
+        "none-in-nested-call-arguments-before-3.13",
+        '''
+import numpy as np
+import keras
+
+
+class Block(keras.layers.Layer):
+    def call(self, inputs):
+        mask = inputs["bar"]["baz"]
+        return inputs["foo"] if mask is None else inputs["foo"] * mask
+
+
+class Outer(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.block = Block()
+
+    def call(self, x):
+        return self.block({"foo": x, "bar": {"baz": None}})
+
+
+RESULT = keras.ops.convert_to_numpy(Outer()(np.ones((1, 2), "float32"))).tolist()
+''',
+        raises("ValueError", "Only input tensors may be passed as positional arguments"),
+        envs=("keras3.0-jax",),
+        keras_version=(3, 0, 5),
+    ),
+    Case(
+        "KER431",
+        "in-place-assignment-in-call",
+        '''
+import numpy as np
+import keras
+
+
+class ZeroFirst(keras.layers.Layer):
+    def call(self, x):
+        x[:, 0] = 0.0
+        return x
+
+
+model = keras.Sequential([keras.Input((3,)), ZeroFirst()])
+RESULT = model.predict(np.ones((2, 3)), verbose=0).tolist()
+''',
+        # PyTorch tensors are mutable: the rule is quiet for a PyTorch-only project.
+        raises("TypeError", "Could not automatically infer the output shape / dtype of 'zero_first'"),
+        envs=("jax", "tensorflow"),
+    ),
+    Case(
+        "KER605",
+        "timeseries-generator",
+        '''
+import numpy as np
+from keras.preprocessing.sequence import TimeseriesGenerator
+
+data = np.arange(20, dtype="float32").reshape(20, 1)
+RESULT = len(TimeseriesGenerator(data, data, length=5, batch_size=4))
+''',
+        raises("ImportError", "cannot import name 'TimeseriesGenerator'"),
+        envs=("jax", "torch"),
+    ),
 ]

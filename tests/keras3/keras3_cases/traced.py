@@ -96,4 +96,42 @@ class Probe(keras.layers.Layer):
         raises("NonConcreteBooleanIndexError", "Array boolean indices must be concrete"),
         envs=("jax",),
     ),
+    Case(
+        "KER803",
+        "nnx-update-from-orbax-pure-dict",
+        '''
+import tempfile
+from pathlib import Path
+
+import jax.numpy as jnp
+import orbax.checkpoint as ocp
+from flax import nnx
+
+
+class Stack(nnx.Module):
+    def __init__(self, rngs):
+        self.layers = nnx.List([nnx.Linear(2, 2, rngs=rngs), nnx.Linear(2, 1, rngs=rngs)])
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+path = Path(tempfile.mkdtemp()) / "state"
+model = Stack(nnx.Rngs(0))
+checkpointer = ocp.StandardCheckpointer()
+checkpointer.save(path, nnx.state(model).to_pure_dict())
+checkpointer.wait_until_finished()
+
+fresh = Stack(nnx.Rngs(1))
+restored = checkpointer.restore(path)
+nnx.update(fresh, restored)
+x = jnp.ones((1, 2))
+RESULT = [model(x).tolist(), fresh(x).tolist()]
+''',
+        # Flax 0.12.8 / Orbax 0.12.4: the restored keys are '0', '1'; nnx.update refuses them.
+        raises("KeyError", "Invalid key: 0"),
+        envs=("nnx",),
+    ),
 ]
