@@ -111,7 +111,8 @@ class PreprocessingSequence(TableRule):
     Keras 3 kept `pad_sequences` (as `keras.utils.pad_sequences`, and still under
     `keras.preprocessing.sequence`) but removed `TimeseriesGenerator`, `skipgrams` and
     `make_sampling_table` from `keras.preprocessing.sequence`: `ImportError: cannot import
-    name 'TimeseriesGenerator'`.
+    name 'TimeseriesGenerator'`. Only the `tf.keras` compatibility shim still serves them
+    (`tensorflow.keras.preprocessing.sequence`), and only with TensorFlow installed.
 
     ## Example
     ```python
