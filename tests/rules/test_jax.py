@@ -38,6 +38,19 @@ def test_replace_by_pure_dict_fed_by_an_orbax_restore_is_explained():
     assert "flax#4317" in finding.note and "isdigit" in finding.note
 
 
+def test_each_update_path_says_what_it_does_with_string_keys():
+    """Flax 0.12.8: `replace_by_pure_dict` converts the keys back, `nnx.update` raises KeyError."""
+    [replace] = lint(NNX_RESTORE, "restore.py", JAX)
+    assert "converts them back only since google/flax#4317" in replace.message
+    updated = NNX_RESTORE.replace(
+        "    abstract_state.replace_by_pure_dict(restored_pure_dict)\n    return nnx.merge(graphdef, abstract_state)",
+        "    nnx.update(abstract_model, restored_pure_dict)\n    return abstract_model",
+    )
+    [update] = lint(updated, "restore.py", JAX)
+    assert update.code == "KER803"
+    assert "`nnx.update` raises `KeyError: 'Invalid key: 0'`" in update.message
+
+
 def test_keys_converted_before_the_update_are_not_reported():
     converted = NNX_RESTORE.replace(
         "replace_by_pure_dict(restored_pure_dict)", "replace_by_pure_dict(convert_dict_keys(restored_pure_dict))"

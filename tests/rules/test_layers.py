@@ -46,6 +46,24 @@ def test_backend_only_problems_follow_the_target_backends():
     assert codes(source, target_backends=frozenset({"tensorflow"}), keras_version=OLDEST) == ["KER416"]
 
 
+STATE_AND_MUTATION = """\
+import keras
+
+class Lazy(keras.layers.Layer):
+    def call(self, x):
+        self.w = self.add_weight(shape=(x.shape[-1], 4))
+        x[:, 0] = 0.0
+        return x @ self.w
+"""
+
+
+def test_state_in_call_fails_everywhere_and_in_place_assignment_only_off_pytorch():
+    # Keras 3 refuses new state on a built layer on every backend; PyTorch tensors are mutable.
+    assert codes(STATE_AND_MUTATION, target_backends=frozenset({"tensorflow"})) == ["KER402", "KER431"]
+    assert codes(STATE_AND_MUTATION, target_backends=frozenset({"torch"})) == ["KER402"]
+    assert codes(STATE_AND_MUTATION, target_backends=frozenset({"jax", "torch"})) == ["KER402", "KER431"]
+
+
 SEQUENTIAL = '''\
 import tensorflow as tf
 from tensorflow.keras import layers
