@@ -31,6 +31,7 @@ from .positions import LineIndex, locate
 from .registry import all_rules
 from .rule import Rule
 from .settings import Settings, parse_version
+from .syntax import Unparsable, check_parsable
 from .walker import build_dispatch, walk
 
 # A file none of whose words is one of these cannot hold a finding: skip it without parsing.
@@ -112,9 +113,11 @@ def lint(
     text = source[shift:]
     with _engine_conditions():
         try:
-            module = cst.parse_module(text)
+            module = parse_module(text)
         except cst.ParserSyntaxError as error:
             return [syntax_finding(source, text, shift, error)]
+        except Unparsable as error:
+            return [_unparsable(source, error.why, error.offset + shift)]
         except (RecursionError, MemoryError) as error:
             return [_unparsable(source, f"too deeply nested to check ({type(error).__name__})")]
         except UnicodeError as error:
@@ -128,6 +131,12 @@ def lint(
         if not ctx.pending:
             return []
         return finish(ctx, text, shift, LineIndex(source), None)
+
+
+def parse_module(text: str) -> cst.Module:
+    """LibCST's parse, refused (`Unparsable`) for text that would crash or stall it."""
+    check_parsable(text)
+    return cst.parse_module(text)
 
 
 def run_rules(ctx: Context, rules: Sequence[Rule] | None = None) -> None:
@@ -347,9 +356,9 @@ def syntax_finding(source: str, text: str, shift: int, error: cst.ParserSyntaxEr
     return _make_syntax(lines, start, end, f"SyntaxError: {message}")
 
 
-def _unparsable(source: str, why: str) -> Finding:
+def _unparsable(source: str, why: str, offset: int = 0) -> Finding:
     lines = LineIndex(source)
-    return _make_syntax(lines, 0, 0, f"File not checked: {why}")
+    return _make_syntax(lines, offset, offset, f"File not checked: {why}")
 
 
 def _make_syntax(lines: LineIndex, start: int, end: int, message: str) -> Finding:
@@ -425,8 +434,8 @@ def apply_edits(source: str, edits: Sequence[Edit]) -> str:
 def _parses(source: str) -> bool:
     try:
         with _engine_conditions():
-            cst.parse_module(source[1:] if source.startswith(BOM) else source)
-    except (cst.ParserSyntaxError, RecursionError, MemoryError):
+            parse_module(source[1:] if source.startswith(BOM) else source)
+    except (cst.ParserSyntaxError, Unparsable, RecursionError, MemoryError, UnicodeError):
         return False
     return True
 

@@ -33,6 +33,7 @@ from .engine import (
     existing_imports,
     finish,
     import_anchor,
+    parse_module,
     syntax_finding,
     walk,
     _dispatch,
@@ -42,6 +43,7 @@ from .names import Bindings, _collect, module_bindings
 from .positions import LineIndex, _Done, _RecordingState
 from .rule import Rule
 from .settings import Settings
+from .syntax import Unparsable
 
 
 @dataclass
@@ -171,10 +173,13 @@ class IncrementalLinter:
         text = source[shift:]
         with _engine_conditions():
             try:
-                module = cst.parse_module(text)
+                module = parse_module(text)
             except cst.ParserSyntaxError as error:
                 self.last_mode = "broken"
                 return self._broken(source, syntax_finding(source, text, shift, error))
+            except Unparsable as error:
+                self._state = None
+                return [_unparsable(source, error.why, error.offset + shift)]
             except (RecursionError, MemoryError):
                 self._state = None
                 return [_unparsable(source, "too deeply nested to check")]
@@ -244,8 +249,8 @@ class IncrementalLinter:
         region = source[start : end + delta]
         with _engine_conditions():
             try:
-                module = cst.parse_module(region)
-            except cst.ParserSyntaxError:
+                module = parse_module(region)
+            except (cst.ParserSyntaxError, Unparsable):
                 # The region may only parse together with its neighbours (a string or bracket
                 # opened here and closed further down): the whole file decides.
                 return self._full(source)

@@ -65,6 +65,63 @@ def test_bad_input_through_the_cli(tmp_path, capsys, name):
         assert after == data and "KER001" in captured.out
 
 
+# Text that LibCST's parser would take minutes on (its time grows with the square of an
+# expression's depth) or crash on (its native parser overflows the C stack at ~1,500 nested
+# brackets): refused up front with one clear finding where the depth runs over.
+PATHOLOGICAL = {
+    "chain-100k": ("x = " + "+".join(["1"] * 50_000) + "\n", "an expression nested more than 1000 levels deep", 1),
+    "attribute-chain": ("x = a" + ".b" * 50_000 + "\n", "an expression nested more than 1000 levels deep", 1),
+    "call-chain": ("x = f" + "()" * 50_000 + "\n", "an expression nested more than 1000 levels deep", 1),
+    "unary-chain": ("x = " + "-" * 100_000 + "1\n", "an expression nested more than 1000 levels deep", 1),
+    "brackets-2000": ("x = " + "(" * 2000 + "1" + ")" * 2000 + "\n", "brackets nested more than 600 deep", 1),
+    "unclosed-brackets": ("x = " + "[" * 5000 + "\n", "brackets nested more than 600 deep", 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
+def test_pathological_code_is_refused_with_a_clear_finding(tmp_path, name):
+    body, why, line = PATHOLOGICAL[name]
+    data = ("import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n" + body).encode()
+    path = tmp_path / f"{name}.py"
+    path.write_bytes(data)
+    # A subprocess: were the parser reached, a crash would kill it rather than this test run.
+    result = subprocess.run(
+        [sys.executable, "-m", "kerasfix.server", "check", str(path), "--fix", "--output-format", "concise"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    [finding] = result.stdout.splitlines()[:1]
+    assert f"{path}:{line + 2}:" in finding and f"KER001 File not checked: {why}" in finding
+    assert path.read_bytes() == data
+
+
+def test_the_depth_limits_are_not_reached_by_real_code():
+    from kerasfix.rules.syntax import check_parsable
+
+    only = Settings.from_mapping({"select": ["KER601"]})
+    for seed in SEEDS:
+        check_parsable(seed)
+    # At the limits themselves the code is still checked.
+    at_limit = "import tensorflow as tf\nx = " + "(" * 599 + "tf.keras.optimizers.Adam(lr=1e-3)" + ")" * 599 + "\n"
+    assert [f.code for f in lint(at_limit, "a.py", only)] == ["KER601"]
+    chain = "import tensorflow as tf\nx = " + "+".join(["1"] * 900) + "\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
+    assert [f.code for f in lint(chain, "a.py", only)] == ["KER601"]
+    # Brackets and operators inside strings and comments do not count.
+    quoted = "import tensorflow as tf\nx = '" + "(" * 2000 + "'  # " + "+" * 2000 + "\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
+    assert [f.code for f in lint(quoted, "a.py", only)] == ["KER601"]
+    # A long flat list (a table of numbers) is not deep.
+    table = "import tensorflow as tf\nw = [" + ", ".join(["-1.5"] * 20_000) + "]\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
+    assert [f.code for f in lint(table, "a.py", only)] == ["KER601"]
+
+
+def test_lone_surrogate_gives_one_finding_in_lint_and_fix():
+    text = "import tensorflow as tf\nname = '\ud800'\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
+    [finding] = lint(text, "a.py")
+    assert finding.code == "KER001" and "lone surrogate (U+D800)" in finding.message
+    assert finding.span.start_pos.line == 1
+    assert fix(text, "a.py").source == text
+
+
 def test_ten_megabytes_of_code(tmp_path):
     block = (
         "class Layer{i}(tf.keras.layers.Layer):\n"
