@@ -239,9 +239,12 @@ class PythonIfOnTensor(Rule):
     """
     ## Why
     Keras 3 does not run `call()` through TensorFlow's autograph, and JAX traces it: a Python
-    `if` on a tensor value fails. TensorFlow raises `OperatorNotAllowedInGraphError: Using a
+    `if` on a tensor value fails as soon as the layer is used in a model (built on symbolic
+    inputs, `predict`, `fit`). TensorFlow raises `OperatorNotAllowedInGraphError: Using a
     symbolic tf.Tensor as a Python bool is not allowed`; JAX fails with the unhelpful
-    `AttributeError: 'str' object has no attribute '_error_repr'`.
+    `AttributeError: 'str' object has no attribute '_error_repr'`. An eager call of the
+    layer alone still works, which hides the problem in quick tests; PyTorch runs `call()`
+    eagerly and takes either branch.
 
     ## Example
     ```python
@@ -260,7 +263,7 @@ class PythonIfOnTensor(Rule):
     or `keras.ops.where(condition, a, b)` for element-wise choices.
 
     ## Backends
-    All.
+    JAX and TensorFlow (PyTorch runs the `if` eagerly).
 
     ## Fix safety
     Unsafe, offered for `if …: return a` / `else: return b`: `ops.cond` needs both branches to
@@ -276,6 +279,7 @@ class PythonIfOnTensor(Rule):
     message = "Python `if` on a tensor in `call()`: Keras 3 traces `call()` without autograph, use `keras.ops.cond` or `keras.ops.where`"
     nodes = (cst.If,)
     fix = "unsafe"
+    backends = frozenset({"jax", "tensorflow"})
     examples = (
         Example(
             "import keras\nimport tensorflow as tf\n\nclass Gate(keras.layers.Layer):\n"

@@ -64,6 +64,15 @@ def test_state_in_call_fails_everywhere_and_in_place_assignment_only_off_pytorch
     assert codes(STATE_AND_MUTATION, target_backends=frozenset({"jax", "torch"})) == ["KER402", "KER431"]
 
 
+def test_python_if_on_a_tensor_is_quiet_for_pytorch_only_projects():
+    source = (
+        "import keras\nclass Gate(keras.layers.Layer):\n    def call(self, x):\n"
+        "        if keras.ops.sum(x) > 0.5:\n            return x * 2\n        else:\n            return x / 2\n"
+    )
+    assert codes(source, target_backends=frozenset({"torch"})) == []
+    assert codes(source, target_backends=frozenset({"tensorflow"})) == ["KER422"]
+
+
 SEQUENTIAL = '''\
 import tensorflow as tf
 from tensorflow.keras import layers

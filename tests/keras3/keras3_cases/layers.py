@@ -12,6 +12,23 @@ model = keras.Sequential([keras.Input((5,)), act])
 RESULT = model.predict(x, verbose=0).tolist()
 '''
 
+PYTHON_IF = '''
+import numpy as np
+import keras
+
+
+class Gate(keras.layers.Layer):
+    def call(self, inputs):
+        if keras.ops.sum(inputs) > 0.5:
+            return inputs * 2
+        else:
+            return inputs / 2
+
+
+model = keras.Sequential([keras.Input((3,)), Gate()])
+RESULT = [model.predict(np.ones((1, 3)), verbose=0).tolist(), model.predict(-np.ones((1, 3)), verbose=0).tolist()]
+'''
+
 CASES = [
     Case(
         "KER401",
@@ -220,25 +237,19 @@ RESULT = keras.ops.convert_to_numpy(context)[0, 0].tolist()
     Case(
         "KER422",
         "python-if-on-tensor",
-        '''
-import numpy as np
-import keras
-
-
-class Gate(keras.layers.Layer):
-    def call(self, inputs):
-        if keras.ops.sum(inputs) > 0.5:
-            return inputs * 2
-        else:
-            return inputs / 2
-
-
-model = keras.Sequential([keras.Input((3,)), Gate()])
-RESULT = [model.predict(np.ones((1, 3)), verbose=0).tolist(), model.predict(-np.ones((1, 3)), verbose=0).tolist()]
-''',
+        PYTHON_IF,
         # JAX's tracer refuses the Python bool with this obscure message.
         raises("AttributeError", "'str' object has no attribute '_error_repr'"),
         envs=("jax",),
+        unsafe=True,
+        fixed_check=result_shows("both branches", lambda r: r == [[[2.0, 2.0, 2.0]], [[-0.5, -0.5, -0.5]]]),
+    ),
+    Case(
+        "KER422",
+        "python-if-on-tensor-tensorflow",
+        PYTHON_IF,
+        raises("OperatorNotAllowedInGraphError", "Using a symbolic `tf.Tensor` as a Python `bool` is not allowed"),
+        envs=("tensorflow",),
         unsafe=True,
         fixed_check=result_shows("both branches", lambda r: r == [[[2.0, 2.0, 2.0]], [[-0.5, -0.5, -0.5]]]),
     ),
