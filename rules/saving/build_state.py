@@ -153,8 +153,8 @@ class SublayerBuiltConditionally(Rule):
     uses only under a condition on its arguments (`if training:`, `if mask is not None:`) is not
     reached by that trace, so it stays unbuilt: Keras 3 warns "`build()` was called on layer …,
     however the layer does not have a `build()` method implemented and it looks like it has
-    unbuilt state", on JAX the sublayer then creates its weights inside the jitted train step
-    and `fit` fails, and loading a saved model fails with "Layer 'dense' was never built and
+    unbuilt state", on JAX `fit` can then fail when the sublayer creates its weights inside the
+    jitted train step (`TracerArrayConversionError`), and loading a saved model fails with "Layer 'dense' was never built and
     thus it doesn't have any variables. However the weights file lists 2 variables for this
     layer".
 
@@ -176,7 +176,7 @@ class SublayerBuiltConditionally(Rule):
     ```
 
     ## Backends
-    All (JAX fails at `fit`, every backend on load).
+    All (every backend on load; JAX may already fail at `fit`).
 
     ## Fix safety
     None: `build()` needs each sublayer's input shape.

@@ -202,8 +202,10 @@ class VariableNameSemantics(Rule):
     """
     ## Why
     In Keras 3 a variable's `.name` is its bare name (`"kernel"`): no `:0` output index and no
-    enclosing layer's scope. The full name is `.path` (`"dense_1/kernel"`). Code written for
-    TensorFlow names silently stops matching: `"kernel:0" in w.name` is always False, and
+    enclosing layer's scope. The scoped name is `.path`, and it starts with the model's name
+    for the weights of a `Sequential` or subclassed model (`"sequential/dense/kernel"`), with
+    the layer's name for a functional model or a lone layer (`"dense/kernel"`). Code written
+    for TensorFlow names silently stops matching: `"kernel:0" in w.name` is always False, and
     `w.name.split("/")[0]` no longer gives the layer.
 
     ## Example
@@ -215,18 +217,20 @@ class VariableNameSemantics(Rule):
     ## Use instead
     ```python
     kernels = [w for w in model.weights if "kernel" in w.name]
-    owner = w.path.split("/")[0]
+    owner = w.path.split("/")[-2]   # the layer that owns the variable
     ```
 
     ## Backends
     All.
 
     ## Fix safety
-    Unsafe: the fix drops the `:0` suffix and reads `.path` where the scope matters, but what the
-    string logic should match depends on the intent.
+    Unsafe: the fix drops the `:0` suffix, looks for a scoped name inside `.path`, and takes the
+    owning layer from `.path` (`split("/")[0]` becomes `split("/")[-2]`), but what the string
+    logic should match depends on the intent. An `==` with a scoped name has no fix: `.path`
+    may start with the model's name.
 
     ## References
-    - Catalogue K3-SAV-014 (`w.name`/`w.path` checked on Keras 3.15.1).
+    - Catalogue K3-SAV-014 (`w.name`/`w.path` checked on Keras 3.15.1 and 3.0.5).
     """
 
     code = "KER314"
@@ -243,11 +247,17 @@ class VariableNameSemantics(Rule):
         Example(
             "import tensorflow as tf\nfor v in model.trainable_variables:\n"
             "    if «v.name == 'dense/kernel:0'»:\n        print(v)\n"
+            "    if «'dense/kernel:0' in v.name»:\n        print(v)\n"
             "    owner = «v.name.split('/')»[0]\n",
             "import tensorflow as tf\nfor v in model.trainable_variables:\n"
-            "    if v.path == 'dense/kernel':\n        print(v)\n"
-            "    owner = v.path.split('/')[0]\n",
+            "    if v.name == 'dense/kernel:0':\n        print(v)\n"
+            "    if 'dense/kernel' in v.path:\n        print(v)\n"
+            "    owner = v.path.split('/')[-2]\n",
             unsafe=True,
+        ),
+        Example(
+            "import keras\nscopes = «w.name.split('/')»\n",
+            None,
         ),
         Example(
             "from tensorflow import keras\nbiases = [w for w in layer.weights if «w.name.endswith(':0')»]\n",
@@ -278,6 +288,11 @@ class VariableNameSemantics(Rule):
         start = len(literal.prefix) + len(literal.quote)
         edits = [Replace(literal, literal.value[:start] + stripped + literal.quote)]
         if "/" in stripped:
+            # `.path` starts with the model's name in a Sequential or subclassed model: a part
+            # of it can be looked for, but no equality holds for every kind of model.
+            if not isinstance(node.comparisons[0].operator, cst.In) or other is not right:
+                ctx.report(node)
+                return
             edits.append(Replace(other.attr, "path"))
         ctx.report(node, fix=FixSpec.unsafe("Compare without `:0`", *edits))
 
@@ -290,9 +305,25 @@ class VariableNameSemantics(Rule):
         if not isinstance(first, cst.SimpleString):
             return
         if method == "split" and first.raw_value == "/":
-            ctx.report(node, fix=FixSpec.unsafe("Split the variable's `.path`", Replace(func.value.attr, "path")))
+            ctx.report(node, fix=_owner_fix(node, func.value, ctx))
         elif method in ("endswith", "startswith") and _OUTPUT_INDEX.search(first.raw_value):
             ctx.report(node)
+
+
+def _owner_fix(call: cst.Call, name: cst.Attribute, ctx: Context) -> FixSpec | None:
+    """`w.name.split("/")[0]`, the owning layer in TensorFlow names, is `w.path.split("/")[-2]`
+    in Keras 3 (its first part may be the model's name). Other uses of the parts: no fix."""
+    parent = ctx.parents[-1] if ctx.parents else None
+    if not (isinstance(parent, cst.Subscript) and parent.value is call and len(parent.slice) == 1):
+        return None
+    index = parent.slice[0].slice
+    if not (isinstance(index, cst.Index) and isinstance(index.value, cst.Integer) and index.value.value == "0"):
+        return None
+    return FixSpec.unsafe(
+        "Take the owning layer from the variable's `.path`",
+        Replace(name.attr, "path"),
+        Replace(index.value, "-2"),
+    )
 
 
 def _is_name_attribute(expr: cst.BaseExpression) -> bool:

@@ -34,6 +34,35 @@ RESULT = sorted(os.listdir("."))
     ),
     Case(
         "KER301",
+        "save-then-load-same-path",
+        MODEL + '''
+model.fit(x, y, epochs=2, verbose=0)
+before = model.predict(x, verbose=0).tolist()
+model.save("trained_model")
+restored = keras.models.load_model("trained_model")
+RESULT = [before, restored.predict(x, verbose=0).tolist()]
+''',
+        raises("ValueError", "Invalid filepath extension for saving"),
+        envs=("jax", "tensorflow"),
+        unsafe=True,
+        fixed_check=result_shows("the same predictions after reloading", same_predictions),
+    ),
+    Case(
+        "KER301",
+        "save-then-load-through-a-name",
+        MODEL + '''
+MODEL_DIR = "trained_model"
+model.save(MODEL_DIR)
+restored = keras.models.load_model(MODEL_DIR)
+RESULT = [model.predict(x, verbose=0).tolist(), restored.predict(x, verbose=0).tolist()]
+''',
+        raises("ValueError", "Invalid filepath extension for saving"),
+        envs=("jax",),
+        unsafe=True,
+        fixed_check=result_shows("the same predictions after reloading", same_predictions),
+    ),
+    Case(
+        "KER301",
         "save-model-function-to-directory",
         '''
 import os
@@ -109,11 +138,6 @@ RESULT = [before, fresh.predict(x, verbose=0).tolist()]
         raises("ValueError", "The filename must end in `.weights.h5`. Received: filepath=weights.h5"),
         envs=("jax", "tensorflow", "torch"),
         unsafe=True,
-        fix_wrong=(
-            "KER304 renames model.save_weights('weights.h5') to 'weights.weights.h5' but leaves "
-            "load_weights('weights.h5') of the same file (a legacy .h5 name that Keras 3 still "
-            "reads, so it is not reported): the fixed program fails with FileNotFoundError"
-        ),
         fixed_check=result_shows("the same predictions after reloading", same_predictions),
     ),
     Case(
@@ -185,6 +209,21 @@ model.save_weights("pretrained.weights.h5")
 model.load_weights("pretrained.weights.h5", by_name=True)
 ''',
         raises("ValueError", "`by_name` only supports loading legacy '.h5' or '.hdf5' files"),
+        envs=("jax", "tensorflow"),
+    ),
+    Case(
+        "KER307",
+        "lambda-layer-reload",
+        '''
+import keras
+
+inputs = keras.Input((2,))
+outputs = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+model = keras.Model(inputs, outputs)
+model.save("model.keras")
+restored = keras.models.load_model("model.keras")
+''',
+        raises("ValueError", "Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda"),
         envs=("jax", "tensorflow"),
     ),
     Case(
@@ -267,6 +306,107 @@ restored = keras.models.load_model("model.keras")
 ''',
         raises("NotImplementedError", "must override `get_config()`"),
         envs=("jax", "tensorflow"),
+    ),
+    Case(
+        "KER311",
+        "tf-where-on-dict-input",
+        '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+
+@keras.saving.register_keras_serializable()
+class SimpleModel(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.flatten = keras.layers.Flatten()
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, input):
+        masked_image = tf.where(input["mask"], input["image"], 0.0)
+        return self.dense(self.flatten(masked_image))
+
+
+data = {"image": np.ones((8, 4, 4), "float32"), "mask": np.ones((8, 4, 4), bool)}
+model = SimpleModel()
+model.compile(optimizer="adam", loss="mse")
+model.fit(data, np.ones((8, 1), "float32"), epochs=1, verbose=0)
+model.save("model.keras")
+restored = keras.models.load_model("model.keras")
+RESULT = [len(model.optimizer.variables), len(restored.optimizer.variables)]
+''',
+        warns("Skipping variable loading for optimizer"),
+        envs=("tensorflow",),
+    ),
+    Case(
+        "KER312",
+        "conditional-sublayer-reload",
+        '''
+import numpy as np
+import keras
+from keras import layers
+
+
+@keras.saving.register_keras_serializable()
+class Block(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(3)
+        self.aux = layers.Dense(3)
+
+    def call(self, x, training=None):
+        x = self.dense(x)
+        if training:
+            x = self.aux(x)
+        return x
+
+
+model = keras.Sequential([keras.Input((3,)), Block()])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(np.ones((4, 3), "float32"), np.ones((4, 3), "float32"), epochs=1, verbose=0)
+model.save("model.keras")
+restored = keras.models.load_model("model.keras")
+''',
+        raises("ValueError", "was never built and thus it doesn't have any variables"),
+        envs=("tensorflow",),
+    ),
+    Case(
+        "KER314",
+        "variable-names-without-scope",
+        '''
+import keras
+
+model = keras.Sequential(
+    [keras.Input((2,)), keras.layers.Dense(3, name="dense"), keras.layers.Dense(1, name="head")]
+)
+kernels = [w for w in model.weights if "kernel:0" in w.name]
+owners = [w.name.split("/")[0] for w in model.weights]
+RESULT = [len(kernels), owners]
+''',
+        result_shows(
+            "no kernel found and no layer names", lambda r: r == [0, ["kernel", "bias", "kernel", "bias"]]
+        ),
+        envs=("jax", "tensorflow", "keras3.0-jax"),
+        unsafe=True,
+        fixed_check=result_shows(
+            "both kernels and the owning layers", lambda r: r == [2, ["dense", "dense", "head", "head"]]
+        ),
+    ),
+    Case(
+        "KER314",
+        "scoped-name-in-path",
+        '''
+import keras
+
+inputs = keras.Input((2,))
+model = keras.Model(inputs, keras.layers.Dense(1, name="head")(keras.layers.Dense(3, name="dense")(inputs)))
+RESULT = [w.name for w in model.weights if "dense/kernel:0" in w.name]
+''',
+        result_shows("no match", lambda r: r == []),
+        envs=("jax",),
+        unsafe=True,
+        fixed_check=result_shows("the dense kernel", lambda r: r == ["kernel"]),
     ),
     Case(
         "KER315",
