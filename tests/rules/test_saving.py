@@ -136,3 +136,193 @@ def test_every_fix_of_the_family_leaves_valid_python():
     cst.parse_module(result)
     assert '"w.weights.h5"' in result and '"best.weights.h5"' in result and 'save_freq="epoch"' in result
     assert 'name="a_b"' in result
+
+
+# ----- a renamed save path renames the loads of the same path --------------------------------
+
+
+def fixed(source: str, settings: Settings = SAVING) -> str:
+    """The unsafe fix of `source`, checked to parse and to be final."""
+    result = fix(source, "m.py", settings, unsafe=True).source
+    cst.parse_module(result)
+    assert fix(result, "m.py", settings, unsafe=True).source == result
+    return result
+
+
+def test_directory_save_and_its_load_are_renamed_together():
+    source = (
+        "import keras\n"
+        'model.save("trained_model")\n'
+        'restored = keras.models.load_model("trained_model")\n'
+    )
+    findings = lint(source, "m.py", SAVING)
+    assert [(f.code, f.fix.title if f.fix else None) for f in findings] == [
+        ("KER301", "Save to a `.keras` file"),
+        ("KER303", "Load `trained_model.keras`"),
+    ]
+    assert all(not f.fix.is_safe for f in findings)
+    assert fixed(source) == (
+        "import keras\n"
+        'model.save("trained_model.keras")\n'
+        'restored = keras.models.load_model("trained_model.keras")\n'
+    )
+
+
+def test_a_load_before_the_save_is_renamed_and_says_why():
+    source = (
+        "import keras\n"
+        "if resume:\n"
+        "    model = keras.models.load_model('ckpt/model')\n"
+        "model.save('ckpt/model')\n"
+    )
+    load = lint(source, "m.py", SAVING)[0]
+    assert load.code == "KER303" and "before the save" in load.note
+    assert fixed(source) == source.replace("'ckpt/model'", "'ckpt/model.keras'")
+
+
+def test_a_path_set_once_through_a_name_is_renamed_where_it_is_set():
+    source = (
+        "import keras\n"
+        'MODEL_DIR = "exported"\n'
+        "\n"
+        "def train(model):\n"
+        "    model.save(MODEL_DIR)\n"
+        "\n"
+        "def serve():\n"
+        "    return keras.models.load_model(MODEL_DIR)\n"
+    )
+    findings = lint(source, "m.py", SAVING)
+    assert [(f.code, f.span.start_pos.line, f.fix is not None) for f in findings] == [
+        ("KER301", 1, True),
+        ("KER301", 4, False),
+        ("KER303", 7, False),
+    ]
+    assert fixed(source) == source.replace('"exported"', '"exported.keras"')
+
+
+def test_a_name_set_twice_is_not_the_same_path():
+    source = (
+        "import keras\n"
+        'path = "a"\n'
+        'path = "b"\n'
+        'model.save("a")\n'
+        "m = keras.models.load_model(path)\n"
+    )
+    assert fixed(source) == source.replace('model.save("a")', 'model.save("a.keras")')
+
+
+def test_a_path_the_file_also_uses_as_a_savedmodel_is_not_renamed():
+    source = (
+        "import keras\n"
+        "import tensorflow as tf\n"
+        'model.save("exported")\n'
+        'serving = tf.saved_model.load("exported")\n'
+        'again = keras.models.load_model("exported")\n'
+    )
+    save, load = lint(source, "m.py", SAVING)
+    assert save.code == "KER301" and save.fix is None and "model.export()" in save.note
+    assert load.code == "KER303" and load.fix is None
+    assert fixed(source) == source
+
+
+def test_fstrings_and_joins_are_the_same_path_only_through_the_same_bindings():
+    source = (
+        "import os\n"
+        "import keras\n"
+        "\n"
+        "def run(root):\n"
+        '    model.save(f"{root}/model")\n'
+        '    a = keras.models.load_model(f"{root}/model")\n'
+        '    model.save(os.path.join(root, "best"))\n'
+        '    b = keras.models.load_model(os.path.join(root, "best"))\n'
+        "\n"
+        "def other(root):\n"
+        '    return keras.models.load_model(f"{root}/model")\n'
+    )
+    assert fixed(source) == (
+        "import os\n"
+        "import keras\n"
+        "\n"
+        "def run(root):\n"
+        '    model.save(f"{root}/model.keras")\n'
+        '    a = keras.models.load_model(f"{root}/model.keras")\n'
+        '    model.save(os.path.join(root, "best.keras"))\n'
+        '    b = keras.models.load_model(os.path.join(root, "best.keras"))\n'
+        "\n"
+        "def other(root):\n"
+        '    return keras.models.load_model(f"{root}/model")\n'
+    )
+
+
+def test_two_new_names_for_one_path_leave_it_alone():
+    source = (
+        "import keras\n"
+        'model.save("a")\n'
+        'model.save("a", save_format="h5")\n'
+        'm = keras.models.load_model("a")\n'
+    )
+    assert all(f.fix is None for f in lint(source, "m.py", SAVING))
+    assert fixed(source) == source
+
+
+def test_a_load_follows_a_save_already_renamed():
+    source = 'import keras\nmodel.save("m.keras")\nm = keras.models.load_model("m")\n'
+    assert fixed(source) == 'import keras\nmodel.save("m.keras")\nm = keras.models.load_model("m.keras")\n'
+
+
+def test_the_load_keeps_its_path_when_the_saves_rule_is_off():
+    source = 'import keras\nmodel.save("m")\nm = keras.models.load_model("m")\n'
+    only_loads = Settings(select=("KER303",))
+    (load,) = lint(source, "m.py", only_loads)
+    assert load.fix is None and "Enable KER301" in load.note
+    assert fixed(source, only_loads) == source
+
+
+def test_weights_saved_under_a_legacy_name_are_loaded_under_the_new_one():
+    source = (
+        "import keras\n"
+        "model.save_weights('weights.h5')\n"
+        "fresh.load_weights('weights.h5')\n"
+        "other.load_weights('pretrained.h5')\n"
+    )
+    assert [f.code for f in lint(source, "m.py", SAVING)] == ["KER304", "KER304"]
+    assert fixed(source) == (
+        "import keras\n"
+        "model.save_weights('weights.weights.h5')\n"
+        "fresh.load_weights('weights.weights.h5')\n"
+        "other.load_weights('pretrained.h5')\n"
+    )
+
+
+def test_legacy_h5_and_checkpoint_paths_rename_their_loads():
+    source = (
+        "import keras\n"
+        'model.save("model.h5")\n'
+        'm = keras.models.load_model("model.h5")\n'
+        'cb = keras.callbacks.ModelCheckpoint("best.h5", save_weights_only=True)\n'
+        'model.load_weights("best.h5")\n'
+    )
+    assert [f.code for f in lint(source, "m.py", SAVING)] == ["KER315", "KER315", "KER305", "KER305"]
+    assert fixed(source) == (
+        "import keras\n"
+        'model.save("model.keras")\n'
+        'm = keras.models.load_model("model.keras")\n'
+        'cb = keras.callbacks.ModelCheckpoint("best.weights.h5", save_weights_only=True)\n'
+        'model.load_weights("best.weights.h5")\n'
+    )
+
+
+def test_owner_of_a_variable_comes_from_its_path():
+    source = (
+        "import keras\n"
+        'owners = [w.name.split("/")[0] for w in model.weights]\n'
+        'parts = w.name.split("/")\n'
+        'if w.name == "dense/kernel:0":\n'
+        "    pass\n"
+    )
+    assert [(f.code, f.fix is not None) for f in lint(source, "m.py", SAVING)] == [
+        ("KER314", True),
+        ("KER314", False),
+        ("KER314", False),
+    ]
+    assert fixed(source) == source.replace('w.name.split("/")[0]', 'w.path.split("/")[-2]')
