@@ -1,6 +1,16 @@
 """KER5xx: fit, custom steps, metrics, optimizers' runtime API, callbacks."""
 
 from . import Case, raises, result_shows, warns
+from keras3_harness import Result
+
+
+def per_env(**checks) -> object:
+    """A different documented outcome per env (`tf_jax=` for the env "tf-jax")."""
+
+    def check(result: Result) -> None:
+        checks[result.env.name.replace("-", "_")](result)
+
+    return check
 
 DATA = '''
 import numpy as np
@@ -57,6 +67,88 @@ model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
 history = model.fit(x, y, epochs=3, batch_size=8, verbose=0)
 RESULT = {"history": history.history, "predictions": model.predict(x[:3], verbose=0).tolist()}
 '''
+
+# A two-layer regressor whose starting weights come from NumPy (the backends' random
+# initializers differ), trained without shuffling: TensorFlow and JAX then see the same numbers.
+KERAS2_STEP_MODEL = '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+x = np.linspace(-1.0, 1.0, 64, dtype="float32").reshape(16, 4)
+y = np.sin(3.0 * x).sum(axis=1, keepdims=True)
+
+
+class Regressor(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = keras.layers.Dense(8, activation="tanh")
+        self.out = keras.layers.Dense(1)
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+{step}
+
+model = Regressor()
+model(x[:1])
+rng = np.random.default_rng(0)
+model.set_weights([0.5 * rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
+model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse", metrics=["mae"])
+'''
+
+# The Keras 2 tutorial's step (tests/examples/keras2_training.py has the same one).
+KERAS2_TRAIN_STEP = '''
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compiled_loss(y, y_pred)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.compiled_metrics.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+'''
+
+# History's `loss` is not compared: with the Keras 2 step on TensorFlow it is the mean
+# prediction (the `compiled_metrics` shim feeds `y_pred` to the loss tracker); the loss of the
+# model after each epoch is what training did.
+TRAIN_EPOCHS = '''
+losses = []
+for epoch in range(4):
+    model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    losses.append(model.evaluate(x, y, verbose=0, return_dict=True)["loss"])
+RESULT = {"losses": losses, "predictions": model.predict(x[:3], verbose=0).tolist()}
+'''
+
+KERAS2_TEST_STEP = '''
+    def test_step(self, data):
+        x, y = data
+        y_pred = self(x, training=False)
+        self.compiled_loss(y, y_pred, regularization_losses=self.losses)
+        self.compiled_metrics.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+'''
+
+EVALUATE = '''
+y_pred = model.predict(x, verbose=0)
+RESULT = {
+    "evaluate": model.evaluate(x, y, verbose=0, return_dict=True),
+    "mse": float(np.mean((y_pred - y) ** 2)),
+    "mae": float(np.mean(np.abs(y_pred - y))),
+    "mean_prediction": float(np.mean(y_pred)),
+}
+'''
+
+
+def _evaluates_mse(result: object) -> bool:
+    logs = result["evaluate"]  # type: ignore[index]
+    return abs(logs["loss"] - result["mse"]) < 1e-5 and abs(logs["mae"] - result["mae"]) < 1e-5  # type: ignore[index]
+
+
+def _evaluates_mean_prediction(result: object) -> bool:
+    logs = result["evaluate"]  # type: ignore[index]
+    return abs(logs["loss"] - result["mean_prediction"]) < 1e-5 and abs(logs["loss"] - result["mse"]) > 0.1  # type: ignore[index]
+
 
 CASES = [
     Case(
@@ -266,6 +358,36 @@ RESULT = len(model.fit(Batches(x, y), epochs=2, verbose=0).history["loss"])
         warns("should call `super().__init__(**kwargs)`"),
         envs=("jax", "torch"),
         fixed_check=result_shows("two epochs", lambda r: r == 2),
+    ),
+    Case(
+        "KER512",
+        "keras2-train-step-is-the-default",
+        KERAS2_STEP_MODEL.replace("{step}", KERAS2_TRAIN_STEP) + TRAIN_EPOCHS,
+        # With TensorFlow installed the step fails on JAX; without it (the fix drops the import
+        # the step alone needed) the fixed program trains on JAX and PyTorch too.
+        per_env(
+            tf_jax=raises("TypeError", "train_step() takes 2 positional arguments but 3 were given"),
+            jax=raises("ModuleNotFoundError", "No module named 'tensorflow'"),
+            torch=raises("ModuleNotFoundError", "No module named 'tensorflow'"),
+        ),
+        envs=("tf-jax", "jax", "torch"),
+        unsafe=True,
+        reference="tensorflow",
+        tolerance=1e-4,
+        fixed_check=result_shows("a falling loss", lambda r: all(a > b for a, b in zip(r["losses"], r["losses"][1:]))),
+    ),
+    Case(
+        "KER512",
+        "keras2-test-step-is-the-default",
+        KERAS2_STEP_MODEL.replace("import tensorflow as tf\n", "").replace("{step}", KERAS2_TEST_STEP) + EVALUATE,
+        per_env(
+            jax=raises("TypeError", "test_step() takes 2 positional arguments but 3 were given"),
+            torch=raises("AttributeError", "object has no attribute 'compiled_loss'"),
+            tensorflow=result_shows("the mean prediction logged as the loss", _evaluates_mean_prediction),
+        ),
+        envs=("jax", "torch", "tensorflow"),
+        unsafe=True,
+        fixed_check=result_shows("the MSE and MAE of the predictions", _evaluates_mse),
     ),
     Case(
         "KER513",
