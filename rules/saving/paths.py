@@ -20,13 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import libcst as cst
 
 from ..context import Context, call_keyword, keras_api, string_value
 from ..edits import FixSpec
 from ..names import Scopes, import_bindings
-from ..walker import _fields
+from ..walker import _concrete_node_types, _fields
 from ._common import (
     LEGACY_H5,
     WEIGHTS,
@@ -275,6 +277,74 @@ def _target_names(target: cst.BaseExpression) -> Iterator[str]:
         yield from _target_names(target.value)
 
 
+def _bind_targets(target: cst.BaseExpression, scope: _Scope, literal: cst.BaseExpression | None = None) -> None:
+    for name in _target_names(target):
+        scope.bind(name, literal)
+
+
+def _bind_assign(node: cst.Assign, scope: _Scope) -> None:
+    literal = literal_binding(node)
+    for target in node.targets:
+        _bind_targets(target.target, scope, literal)
+
+
+def _bind_ann_assign(node: cst.AnnAssign, scope: _Scope) -> None:
+    if node.value is not None:
+        _bind_targets(node.target, scope, literal_binding(node))
+
+
+def _bind_target(node: cst.AugAssign | cst.For | cst.CompFor | cst.NamedExpr | cst.Del, scope: _Scope) -> None:
+    _bind_targets(node.target, scope)
+
+
+def _bind_with_item(node: cst.WithItem, scope: _Scope) -> None:
+    if node.asname is not None:
+        _bind_targets(node.asname.name, scope)
+
+
+def _bind_handler(node: cst.ExceptHandler, scope: _Scope) -> None:
+    if node.name is not None:
+        _bind_targets(node.name.name, scope)
+
+
+def _bind_import(node: cst.Import | cst.ImportFrom, scope: _Scope) -> None:
+    for local, _ in import_bindings(node):
+        scope.bind(local)
+
+
+def _bind_global(node: cst.Global | cst.Nonlocal, scope: _Scope) -> None:
+    # Rebound from elsewhere: never provably bound once, here or in the outer scopes.
+    for item in node.names:
+        current: _Scope | None = scope
+        while current is not None:
+            current.bind(item.name.value)
+            current.bind(item.name.value)
+            current = current.parent
+
+
+_BINDERS: dict[type, Callable[[Any, _Scope], None]] = {
+    cst.Assign: _bind_assign,
+    cst.AnnAssign: _bind_ann_assign,
+    cst.AugAssign: _bind_target,
+    cst.For: _bind_target,
+    cst.CompFor: _bind_target,
+    cst.NamedExpr: _bind_target,
+    cst.Del: _bind_target,
+    cst.WithItem: _bind_with_item,
+    cst.ExceptHandler: _bind_handler,
+    cst.ExceptStarHandler: _bind_handler,
+    cst.Import: _bind_import,
+    cst.ImportFrom: _bind_import,
+    cst.Global: _bind_global,
+    cst.Nonlocal: _bind_global,
+}
+
+
+@lru_cache(maxsize=1)
+def _node_types() -> frozenset[type]:
+    return frozenset(_concrete_node_types())
+
+
 class _Names:
     """What `model_save_path` asks of a context, answered at the collector's position."""
 
@@ -349,57 +419,22 @@ class _Collector:
             for child in node.children:
                 self._walk(child, inner, True)
             return
-        self._bindings(node, scope)
-        if kind is cst.Call:
+        binder = _BINDERS.get(kind)
+        if binder is not None:
+            binder(node, scope)
+        elif kind is cst.Call:
             self.calls.append((node, scope, in_class))  # type: ignore[arg-type]
+        node_types = _node_types()
+        # Field by field, as the engine's walker does: exact type checks, no ABC machinery.
         for name in _fields(kind):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            value_kind = type(value)
+            if value_kind in node_types:
                 self._walk(value, scope, in_class)
-            elif isinstance(value, (tuple, list)):
+            elif value_kind is tuple or value_kind is list:
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    if type(item) in node_types:
                         self._walk(item, scope, in_class)
-
-    def _bindings(self, node: cst.CSTNode, scope: _Scope) -> None:
-        if isinstance(node, cst.Assign):
-            literal = literal_binding(node)
-            for target in node.targets:
-                for name in _target_names(target.target):
-                    scope.bind(name, literal)
-        elif isinstance(node, cst.AnnAssign):
-            if node.value is not None:
-                for name in _target_names(node.target):
-                    scope.bind(name, literal_binding(node))
-        elif isinstance(node, cst.AugAssign):
-            for name in _target_names(node.target):
-                scope.bind(name)
-        elif isinstance(node, (cst.For, cst.CompFor)):
-            for name in _target_names(node.target):
-                scope.bind(name)
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
-            for name in _target_names(node.asname.name):
-                scope.bind(name)
-        elif isinstance(node, cst.NamedExpr):
-            for name in _target_names(node.target):
-                scope.bind(name)
-        elif isinstance(node, cst.ExceptHandler) and node.name is not None:
-            for name in _target_names(node.name.name):
-                scope.bind(name)
-        elif isinstance(node, (cst.Import, cst.ImportFrom)):
-            for local, _ in import_bindings(node):
-                scope.bind(local)
-        elif isinstance(node, cst.Del):
-            for name in _target_names(node.target):
-                scope.bind(name)
-        elif isinstance(node, (cst.Global, cst.Nonlocal)):
-            # Rebound from elsewhere: never provably bound once, here or in the outer scopes.
-            for item in node.names:
-                current: _Scope | None = scope
-                while current is not None:
-                    current.bind(item.name.value)
-                    current.bind(item.name.value)
-                    current = current.parent
 
     # ----- resolving path expressions ----------------------------------------------------
 
