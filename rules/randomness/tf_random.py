@@ -232,10 +232,12 @@ class TfRandomInLayer(Rule):
 class TfSetSeed(Rule):
     """
     ## Why
-    `tf.random.set_seed(n)` seeds TensorFlow only. Keras 3 code runs on JAX and PyTorch too, and
-    `keras.random` ops without a seed draw from Keras's own global generator: with JAX or
-    PyTorch the run is not reproducible. `keras.utils.set_random_seed(n)` seeds Python's
-    `random`, NumPy, the backend and Keras's generator (and TensorFlow when it is installed).
+    `tf.random.set_seed(n)` seeds TensorFlow's own ops only. Keras 3 initializers and
+    `keras.random` ops without a seed draw from Keras's global seed generator, which it does not
+    seed, on every backend, TensorFlow included: two layers built after the same
+    `tf.random.set_seed(42)` get different weights. `keras.utils.set_random_seed(n)` seeds
+    Python's `random`, NumPy, the backend and Keras's generator (and TensorFlow when it is
+    installed).
 
     ## Example
     ```python
@@ -259,7 +261,7 @@ class TfSetSeed(Rule):
 
     code = "KER702"
     name = "tf-set-seed"
-    message = "`{op}` seeds TensorFlow only: use `keras.utils.set_random_seed` to seed every backend"
+    message = "`{op}` does not seed Keras 3's random generator: use `keras.utils.set_random_seed`"
     nodes = (cst.Call,)
     fix = "safe"
     examples = (

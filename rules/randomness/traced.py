@@ -269,7 +269,8 @@ class NumpyRandomInTracedCode(Rule):
     ## Why
     `np.random.*` (and Python's `random`) run once, while Keras traces `call()` or a step; the
     numbers are then constants of the compiled function: every batch of `fit` or `predict` gets
-    the same noise, silently (verified on JAX, where `predict` returns identical outputs).
+    the same noise, silently (verified on JAX and TensorFlow, where two `predict` calls return
+    identical outputs). PyTorch runs `call()` eagerly and draws new numbers each time.
 
     ## Example
     ```python
@@ -285,7 +286,7 @@ class NumpyRandomInTracedCode(Rule):
     with `self.seed_generator = keras.random.SeedGenerator()` in `__init__`.
 
     ## Backends
-    All.
+    JAX and TensorFlow (PyTorch does not trace `call()`).
 
     ## Fix safety
     No fix: NumPy's parameters (`loc`, `scale`, `size`) do not map one to one.
@@ -298,6 +299,7 @@ class NumpyRandomInTracedCode(Rule):
     name = "numpy-random-in-traced-code"
     message = "`{op}` runs once while Keras traces this method: the noise is frozen; use `keras.random` with a SeedGenerator"
     nodes = (cst.Call,)
+    backends = frozenset({"jax", "tensorflow"})
     examples = (
         Example(
             "import keras\nimport numpy as np\n"

@@ -71,6 +71,23 @@ def test_unseeded_random_is_a_jax_problem_only():
     assert lint(source, "layer.py", tensorflow_only) == []
 
 
+def test_numpy_noise_is_frozen_where_keras_traces_call_only():
+    # PyTorch runs call() eagerly: NumPy draws new numbers on every batch there.
+    source = (
+        "import keras\nimport numpy as np\n"
+        "class Noise(keras.layers.Layer):\n"
+        "    def call(self, x):\n"
+        "        return x + np.random.normal(0, 0.1, size=(2,))\n"
+    )
+    def found(*backends: str) -> list[str]:
+        settings = Settings(select=("KER705",), target_backends=frozenset(backends))
+        return [f.code for f in lint(source, "layer.py", settings)]
+
+    assert found("torch") == []
+    assert found("tensorflow") == ["KER705"]
+    assert found("jax", "torch") == ["KER705"]
+
+
 def test_global_seed_reuses_an_existing_import():
     source = "import tensorflow as tf\nfrom keras import utils\ntf.random.set_seed(1)\n"
     assert fix(source, "seed.py", RANDOMNESS).source == (
