@@ -204,3 +204,196 @@ def test_metric_and_optimizer_fixes_need_evidence_of_the_receiver():
         "    return model.optimizer.lr\n"
     )
     assert codes(known) == ["KER507", "KER520"]
+
+
+# ----- KER512: a custom step that only repeats Keras 3's default ------------------------------
+
+DEFAULT_STEP = Settings(select=("KER512",))
+
+# The model of tests/examples/keras2_training.py: `call` takes no `training`, so the default step
+# calls `self(x)`; none of its layers reads the flag, so deleting the step changes nothing.
+TUTORIAL_MODEL = '''\
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+from tensorflow.keras import layers
+
+
+class ScaledDense(layers.Layer):
+    def __init__(self, units):
+        super().__init__()
+        self.units = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units))
+
+    def call(self, inputs):
+        return tf.where(inputs > 0.0, tf.matmul(inputs, self.kernel), 0.0)
+
+
+class Trainer(keras.Model):
+    """A model with its own training step."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = ScaledDense(16)
+        self.act = layers.ThresholdedReLU(theta=0.1)
+        self.out = layers.Dense(1)
+
+    def call(self, inputs):
+        return self.out(self.act(self.hidden(inputs)))
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compiled_loss(y, y_pred)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.compiled_metrics.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+model = Trainer()
+'''
+
+TUTORIAL_MODEL_FIXED = TUTORIAL_MODEL[: TUTORIAL_MODEL.index("\n    def train_step")] + "\n\nmodel = Trainer()\n"
+
+
+def fixed_step(source: str, settings: Settings = DEFAULT_STEP) -> str:
+    """The unsafe fix, checked to parse and to be stable under a second run."""
+    fixed = fix(source, "train.py", settings, unsafe=True).source
+    cst.parse_module(fixed)
+    assert fix(fixed, "train.py", settings, unsafe=True).source == fixed
+    return fixed
+
+
+def test_tutorial_step_of_a_model_whose_layers_ignore_the_training_flag_is_deleted():
+    findings = lint(TUTORIAL_MODEL, "train.py", DEFAULT_STEP)
+    assert [(f.code, TUTORIAL_MODEL[f.span.start : f.span.end]) for f in findings] == [("KER512", "train_step")]
+    assert not findings[0].fix.is_safe
+    assert fix(TUTORIAL_MODEL, "train.py", DEFAULT_STEP).source == TUTORIAL_MODEL
+    assert fixed_step(TUTORIAL_MODEL) == TUTORIAL_MODEL_FIXED
+    assert "KER512" not in codes(TUTORIAL_MODEL_FIXED, DEFAULT_STEP)
+
+
+def test_with_every_rule_the_tutorial_step_goes_whatever_fixes_came_first():
+    everything = Settings()
+    fixed = fix(TUTORIAL_MODEL, "train.py", everything, unsafe=True).source
+    cst.parse_module(fixed)
+    assert "train_step" not in fixed and "GradientTape" not in fixed
+    assert "compiled_loss" not in fixed and "compute_loss" not in fixed
+
+
+def test_a_layer_that_reads_the_training_flag_keeps_the_step():
+    """The default step calls `self(x)` when `call` takes no `training`: the layers then get no
+    flag, where the custom step's `self(x, training=True)` switched them to training."""
+    dropout = TUTORIAL_MODEL.replace("layers.ThresholdedReLU(theta=0.1)", "layers.Dropout(0.5)")
+    assert codes(dropout, DEFAULT_STEP) == []
+    own_flag = TUTORIAL_MODEL.replace(
+        "    def call(self, inputs):\n        return tf.where", "    def call(self, inputs, training=None):\n        return tf.where"
+    )
+    assert codes(own_flag, DEFAULT_STEP) == []
+    # A layer built outside the class, or a layer list, may read it: unknown, so no finding.
+    passed_in = TUTORIAL_MODEL.replace("self.out = layers.Dense(1)", "self.out = kwargs.pop('head')")
+    assert codes(passed_in, DEFAULT_STEP) == []
+    looped = TUTORIAL_MODEL.replace(
+        "return self.out(self.act(self.hidden(inputs)))",
+        "for layer in (self.hidden, self.act):\n            inputs = layer(inputs)\n        return self.out(inputs)",
+    )
+    assert codes(looped, DEFAULT_STEP) == []
+    # With `training` in `call`, Keras 3 passes the flag itself: the layers do not matter.
+    with_flag = dropout.replace(
+        "    def call(self, inputs):\n        return self.out",
+        "    def call(self, inputs, training=False):\n        return self.out",
+    )
+    assert codes(with_flag, DEFAULT_STEP) == ["KER512"]
+
+
+GUIDE_STEPS = '''\
+import keras
+import tensorflow as tf
+
+
+class Net(keras.Model):
+    def train_step(self, data):
+        if len(data) == 3:
+            x, y, sample_weight = data
+        else:
+            sample_weight = None
+            x, y = data
+        trainable_vars = self.trainable_variables
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)
+        gradients = tape.gradient(loss, trainable_vars)
+        self.optimizer.apply(gradients, trainable_vars)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        x, y = data
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        return self.compute_metrics(x, y, y_pred, None)
+'''
+
+
+def test_guide_spellings_are_the_default_and_an_emptied_class_gets_pass():
+    assert codes(GUIDE_STEPS, DEFAULT_STEP) == ["KER512", "KER512"]
+    fixed = fixed_step(GUIDE_STEPS)
+    assert fixed == GUIDE_STEPS[: GUIDE_STEPS.index("    def train_step")] + "    pass\n"
+
+
+def test_a_step_that_does_more_or_less_than_the_default_is_kept():
+    variants = {
+        "sample weights dropped": GUIDE_STEPS.replace(
+            "loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)",
+            "loss = self.compute_loss(y=y, y_pred=y_pred)",
+        ),
+        "clipped gradients": GUIDE_STEPS.replace(
+            "        gradients = tape.gradient(loss, trainable_vars)\n",
+            "        gradients = tape.gradient(loss, trainable_vars)\n"
+            "        gradients = [tf.clip_by_norm(g, 1.0) for g in gradients]\n",
+        ),
+        "another loss": GUIDE_STEPS.replace(
+            "metric.update_state(loss)", "metric.update_state(loss + 1.0)"
+        ),
+        "a subset of the variables": GUIDE_STEPS.replace(
+            "trainable_vars = self.trainable_variables", "trainable_vars = self.trainable_variables[:2]"
+        ),
+        "no metrics": GUIDE_STEPS.replace(
+            "        for metric in self.metrics:\n"
+            '            if metric.name == "loss":\n'
+            "                metric.update_state(loss)\n"
+            "            else:\n"
+            "                metric.update_state(y, y_pred, sample_weight=sample_weight)\n",
+            "",
+        ),
+        "inference mode while training": GUIDE_STEPS.replace(
+            "y_pred = self(x, training=True)", "y_pred = self(x, training=False)"
+        ),
+        "compiled as a tf.function": GUIDE_STEPS.replace(
+            "    def train_step(self, data):", "    @tf.function\n    def train_step(self, data):"
+        ),
+    }
+    for what, source in variants.items():
+        assert codes(source, DEFAULT_STEP) == ["KER512"], what  # the test_step is still the default
+
+
+def test_a_class_that_changes_what_the_default_step_calls_keeps_its_steps():
+    for hook in (
+        "    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):\n        return 0.0\n",
+        "    @property\n    def metrics(self):\n        return [self.tracker]\n",
+        "    def compute_metrics(self, x, y, y_pred, sample_weight=None):\n        return {}\n",
+    ):
+        source = GUIDE_STEPS.replace("    def train_step", hook + "\n    def train_step")
+        assert codes(source, DEFAULT_STEP) == [], hook
+    custom_base = GUIDE_STEPS.replace("class Net(keras.Model):", "class Net(Base):").replace(
+        "class Net", "class Base(keras.Model):\n    pass\n\n\nclass Net", 1
+    )
+    assert codes(custom_base, DEFAULT_STEP) == []
