@@ -68,3 +68,98 @@ def test_methods_of_subclasses_of_local_keras_classes_are_model_code():
         "class Child(Base):\n    def helper(self, x):\n        return tf.reduce_max(x)\n"
     )
     assert [f.code for f in lint(source, "t.py", OPS)] == ["KER201"]
+
+
+# ----- TensorFlow ops outside model code (KER225) --------------------------------------------
+
+OUTSIDE = Settings(select=("KER2",), keras_version=(3, 0, 0))
+
+
+def _codes_at(source: str, settings: Settings = OUTSIDE) -> list[tuple[str, str]]:
+    return [(f.code, source[f.span.start : f.span.end]) for f in lint(source, "t.py", settings)]
+
+
+def test_nested_ops_outside_the_model_are_reported_and_fixed_together():
+    source = "import keras\nimport tensorflow as tf\n\ntotal = tf.reduce_sum(tf.abs(x), axis=1)\n"
+    assert _codes_at(source) == [("KER225", "tf.reduce_sum"), ("KER225", "tf.abs")]
+    once = fix(source, "t.py", OUTSIDE, unsafe=True).source
+    assert once == "import keras\nimport tensorflow as tf\n\ntotal = keras.ops.sum(keras.ops.absolute(x), axis=1)\n"
+    assert fix(once, "t.py", OUTSIDE, unsafe=True).source == once
+    # Unsafe only: the result is a backend tensor, not a tf.Tensor.
+    assert fix(source, "t.py", OUTSIDE).source == source
+
+
+def test_a_function_used_by_a_pipeline_before_or_after_its_definition_is_left_alone():
+    later = (
+        "import keras\nimport tensorflow as tf\n\n"
+        "def parse(x):\n    return tf.cast(x, 'float32')\n\n"
+        "ds = tf.data.Dataset.range(3).map(parse)\n"
+    )
+    earlier = (
+        "import keras\nimport tensorflow as tf\n\n"
+        "def build():\n    return tf.data.Dataset.range(3).filter(keep)\n\n"
+        "def keep(x):\n    return tf.reduce_all(x > 0)\n"
+    )
+    partial = (
+        "import functools\nimport keras\nimport tensorflow as tf\n\n"
+        "def scale(x, k):\n    return tf.multiply(x, k)\n\n"
+        "ds = ds.map(functools.partial(scale, k=2))\n"
+    )
+    assert _codes_at(later) == [] and _codes_at(earlier) == [] and _codes_at(partial) == []
+
+
+def test_a_loss_passed_to_compile_is_reported_once_as_model_code():
+    source = (
+        "import keras\nimport tensorflow as tf\n\n"
+        "def loss(a, b):\n    return tf.reduce_mean(tf.square(a - b))\n\n"
+        "model.compile(loss=loss)\n"
+    )
+    assert _codes_at(source) == [("KER201", "tf.reduce_mean"), ("KER201", "tf.square")]
+
+
+def test_values_given_to_tensorflow_stay_tensorflow():
+    source = (
+        "import keras\nimport tensorflow as tf\n\n"
+        "tf.io.write_file('a.txt', tf.strings.as_string(tf.reduce_sum(x)))\n"
+        "with tf.device('/cpu:0'):\n    y = tf.square(x)\n"
+        "z = tf.py_function(lambda t: tf.abs(t), [x], 'float32')\n"
+    )
+    assert [code for code, _ in _codes_at(source)] == []
+
+
+def test_a_method_of_a_plain_class_is_script_code():
+    source = (
+        "import keras\nimport tensorflow as tf\n\n"
+        "class Report:\n    def mean(self, values):\n        return tf.reduce_mean(values)\n"
+    )
+    assert _codes_at(source) == [("KER225", "tf.reduce_mean")]
+
+
+def test_quiet_when_tensorflow_is_the_only_target():
+    source = "import keras\nimport tensorflow as tf\n\nmean = tf.reduce_mean(x)\n"
+    tf_only = Settings(select=("KER225",), target_backends=frozenset({"tensorflow"}))
+    assert lint(source, "t.py", tf_only) == []
+    (finding,) = lint(source, "t.py", Settings(select=("KER225",)))
+    assert finding.severity.value == "info"
+    assert finding.message == "`tf.reduce_mean` needs TensorFlow installed: `keras.ops.mean` runs on every backend"
+
+
+def test_the_fix_then_lets_the_tensorflow_import_go():
+    source = "import keras\nimport tensorflow as tf\n\nmean = float(tf.reduce_mean(x))\n"
+    result = fix(source, "t.py", Settings(), unsafe=True)
+    assert result.source == "import keras\n\nmean = float(keras.ops.mean(x))\n"
+    assert result.remaining == []
+
+
+def test_tensorflow_control_flow_moves_with_the_functions_it_runs():
+    source = (
+        "import keras\nimport tensorflow as tf\n\n"
+        "y = tf.map_fn(lambda r: tf.abs(r), x)\nz = tf.cond(p, lambda: tf.abs(x), lambda: x)\n"
+    )
+    fixed = fix(source, "t.py", OUTSIDE, unsafe=True).source
+    assert fixed == (
+        "import keras\nimport tensorflow as tf\n\n"
+        "y = keras.ops.map(lambda r: keras.ops.absolute(r), x)\n"
+        "z = keras.ops.cond(p, lambda: keras.ops.absolute(x), lambda: x)\n"
+    )
+    assert fix(fixed, "t.py", OUTSIDE, unsafe=True).source == fixed

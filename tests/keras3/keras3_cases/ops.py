@@ -233,6 +233,28 @@ CASES = [
         ),
     ),
     Case(
+        "KER225",
+        "tf-ops-on-predictions",
+        '''
+import numpy as np
+import keras
+import tensorflow as tf
+
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, kernel_initializer="ones")])
+predictions = model.predict(np.linspace(-1.0, 1.0, 12, dtype="float32").reshape(4, 3), verbose=0)
+mean = tf.reduce_mean(predictions)
+peak = tf.reduce_max(predictions, axis=0)
+best = tf.argmax(predictions[:, 0])
+RESULT = [float(mean), np.asarray(peak).tolist(), int(best)]
+''',
+        raises("ModuleNotFoundError", "No module named 'tensorflow'"),
+        envs=("jax", "torch"),
+        unsafe=True,
+        # The ops become keras.ops, then KER107 deletes the unused TensorFlow import: the
+        # numbers are those TensorFlow computes.
+        reference="tensorflow",
+    ),
+    Case(
         "KER209",
         "keras-op-with-tf-keyword",
         '''

@@ -1,0 +1,251 @@
+"""KER225: a TensorFlow op outside model code, in a Keras module, where `keras.ops` has it."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ..context import Context
+from ..edits import FixSpec
+from ..model import Applicability, Severity
+from ..names import dotted_name
+from ..rule import Example, Rule
+from ._base import PORTABILITY_BACKENDS
+from ._sites import in_model_code, may_be_tf, module_uses_keras, on_keras_tensor
+from ._table import build_fix, leaf_name, normalize_tf, tf_leaves, tf_rows
+
+# Calls whose function arguments run somewhere other than the script's own flow: in a
+# `tf.data` pipeline or a TensorFlow graph (where a `keras.ops` op on the JAX or PyTorch
+# backend cannot run), or inside a Keras model (KER201 and its traps report those).
+_CALLBACK_TAKERS = frozenset(
+    {
+        # tf.data.Dataset methods and constructors taking functions
+        "map", "filter", "flat_map", "interleave", "reduce", "scan", "apply", "from_generator",
+        "group_by_window", "take_while", "bucket_by_sequence_length", "parallel_interleave",
+        # TensorFlow wrappers that run a Python function as (or inside) a graph
+        "function", "py_function", "numpy_function", "py_func", "map_fn", "vectorized_map",
+        "while_loop", "cond", "switch_case", "case",
+        # Keras: the function runs inside the model
+        "Lambda", "compile",
+    }
+)
+
+_SHARED_KEY = "ops.callback_names"
+
+
+def _callback_names(ctx: Context) -> frozenset[str]:
+    """Names passed anywhere in the module to a call in `_CALLBACK_TAKERS` (`ds.map(parse)`,
+    `layers.Lambda(fn)`, `compile(loss=my_loss, metrics=[m])`): functions of those names are
+    not plain script code, wherever they are defined."""
+    found = ctx.shared.get(_SHARED_KEY)
+    if found is not None:
+        return found
+    names: set[str] = set()
+    todo: list[cst.CSTNode] = [ctx.module]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Call) and _runs_elsewhere(node, ctx):
+            for arg in node.args:
+                names.update(_named_functions(arg.value))
+        todo.extend(node.children)
+    found = ctx.shared[_SHARED_KEY] = frozenset(names)
+    return found
+
+
+def _named_functions(expr: cst.BaseExpression) -> list[str]:
+    if isinstance(expr, cst.Name):
+        return [expr.value]
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        return [n for e in expr.elements for n in _named_functions(e.value)]
+    if isinstance(expr, cst.Dict):
+        return [n for e in expr.elements if isinstance(e, cst.DictElement) for n in _named_functions(e.value)]
+    if isinstance(expr, cst.Call) and leaf_name(expr.func) == "partial" and expr.args:
+        return _named_functions(expr.args[0].value)
+    return []
+
+
+def _is_tf_call(call: cst.Call, ctx: Context) -> bool:
+    return (ctx.qualname(call.func) or "").startswith("tensorflow.")
+
+
+def _stays_tensorflow(call: cst.Call, ctx: Context) -> bool:
+    """A TensorFlow call that is not itself an op `keras.ops` has (`tf.data...`, `tf.io...`):
+    what is passed to it must stay a TensorFlow value. In `tf.reduce_sum(tf.abs(x))` both
+    ops move to `keras.ops` together."""
+    if not _is_tf_call(call, ctx):
+        return False
+    row = tf_rows().get(normalize_tf(ctx.qualname(call.func)) or "")
+    return row is None or row.safety == "none"
+
+
+def _runs_elsewhere(call: cst.Call, ctx: Context) -> bool:
+    """A call that runs the functions given to it in a pipeline, a graph or a model. TensorFlow
+    control flow that `keras.ops` has (`tf.map_fn`, `tf.cond`) moves to `keras.ops` with the
+    functions it runs, so it does not count."""
+    if leaf_name(call.func) not in _CALLBACK_TAKERS:
+        return False
+    return not (_is_tf_call(call, ctx) and not _stays_tensorflow(call, ctx))
+
+
+_TARGET = re.compile(r"with `keras\.([\w.]+)`$")
+
+
+def _in_tensorflow_context(ctx: Context) -> bool:
+    """Whether the op's value is used by TensorFlow itself or runs where TensorFlow traces:
+    an argument of another TensorFlow call (`tf.data.Dataset.from_tensor_slices(tf.cast(x))`),
+    a lambda given to a pipeline or graph call (`ds.map(lambda x: tf.cast(x))`), a function
+    decorated with a TensorFlow decorator (`@tf.function`) or passed to such a call, or a
+    `with tf.GradientTape()` / `tf.device()` block."""
+    names = None
+    parents = ctx.parents
+    for index in range(len(parents) - 1, -1, -1):
+        node = parents[index]
+        kind = type(node)
+        if kind is cst.Call:
+            if _runs_elsewhere(node, ctx) or _stays_tensorflow(node, ctx):  # type: ignore[arg-type]
+                return True
+        elif kind is cst.Lambda:
+            holder = parents[index - 2] if index >= 2 else None
+            if isinstance(holder, cst.Call) and _runs_elsewhere(holder, ctx):
+                return True
+        elif kind is cst.With:
+            for item in node.items:  # type: ignore[attr-defined]
+                if isinstance(item.item, cst.Call) and _is_tf_call(item.item, ctx):
+                    return True
+        elif kind is cst.FunctionDef:
+            for decorator in node.decorators:  # type: ignore[attr-defined]
+                target = decorator.decorator
+                target = target.func if isinstance(target, cst.Call) else target
+                if (ctx.qualname(target) or "").startswith("tensorflow."):
+                    return True
+            if names is None:
+                names = _callback_names(ctx)
+            if node.name.value in names:  # type: ignore[attr-defined]
+                return True
+    return False
+
+
+class TfOpOutsideModel(Rule):
+    """
+    ## Why
+    A module that uses Keras 3 with the JAX or PyTorch backend should not need TensorFlow
+    installed. A TensorFlow op anywhere in it, even outside the model (a script's evaluation
+    code: `mean = tf.reduce_mean(model.predict(x))`), keeps `import tensorflow` and makes the
+    whole module fail with `ModuleNotFoundError: No module named 'tensorflow'` where only JAX
+    or PyTorch is installed. Ops that `keras.ops` has (the table of KER201) run on every
+    backend.
+
+    This rule covers the code KER201 leaves out: module-level statements, plain functions and
+    methods of classes that are not Keras layers or models, in a module that imports Keras.
+    It stays quiet where TensorFlow itself runs the op or takes its value, because there a
+    `keras.ops` op of the JAX or PyTorch backend cannot run: `tf.data` pipelines (functions and
+    lambdas given to `map`, `filter`, ...), `@tf.function` functions, arguments of other
+    TensorFlow calls, `with tf.GradientTape()` blocks; and on functions passed to
+    `layers.Lambda` or `compile` (KER201 reports those), and on KerasTensors (KER222).
+
+    ## Example
+    ```python
+    predictions = model.predict(x)
+    mean = tf.reduce_mean(predictions)
+    ```
+
+    ## Use instead
+    ```python
+    predictions = model.predict(x)
+    mean = keras.ops.mean(predictions)
+    ```
+
+    ## Backends
+    JAX and PyTorch: with the TensorFlow backend, TensorFlow is installed anyway.
+
+    ## Fix safety
+    Unsafe: the op is rewritten as KER201 would, but outside the model its result changes
+    type, from a `tf.Tensor` to the backend's tensor (a JAX array, a torch tensor): `float()`,
+    `np.asarray()`, arithmetic and `keras.ops` work on both, but `.numpy()` and TensorFlow
+    calls on the result do not. Review the uses of the value. Ops without a one-to-one
+    `keras.ops` form are not reported (KER107 still reports the import).
+
+    ## References
+    - Catalogue MB-DEP-001 (TensorFlow as a hidden dependency), MB-OPS-000 (the op table).
+    """
+
+    code = "KER225"
+    name = "tf-op-outside-model"
+    message = "TensorFlow op in Keras code needs TensorFlow installed: use `keras.ops`"
+    nodes = (cst.Call,)
+    severity = Severity.INFO
+    backends = PORTABILITY_BACKENDS
+    fix = "unsafe"
+    examples = (
+        Example(
+            "import keras\nimport tensorflow as tf\n\n"
+            "def main(model, x):\n"
+            "    mean = «tf.reduce_mean»(model.predict(x, verbose=0))\n"
+            "    top = «tf.math.argmax»(model.predict(x, verbose=0))\n"
+            "    return float(mean), top\n",
+            "import keras\nimport tensorflow as tf\n\n"
+            "def main(model, x):\n"
+            "    mean = keras.ops.mean(model.predict(x, verbose=0))\n"
+            "    top = keras.ops.argmax(model.predict(x, verbose=0), axis=0)\n"
+            "    return float(mean), top\n",
+            unsafe=True,
+        ),
+        Example(
+            "from tensorflow import keras\nimport tensorflow as tf\n\n"
+            "scores = «tf.nn.softmax»(logits)\n",
+            "from tensorflow import keras\nimport tensorflow as tf\nfrom keras import ops\n\n"
+            "scores = ops.softmax(logits)\n",
+            unsafe=True,
+        ),
+        # No keras.ops form: nothing to offer.
+        Example("import keras\nimport tensorflow as tf\n\nx = tf.nn.dropout(y, 0.5)\n", None),
+    )
+    valid = (
+        # Not Keras code.
+        "import tensorflow as tf\n\nx = tf.reduce_sum([1, 2])\n",
+        # tf.data pipelines: a function given to map, a lambda, a dataset built from a TF op.
+        "import keras\nimport tensorflow as tf\n\n"
+        "def parse(x):\n    return tf.cast(x, 'float32') / 255.0\n\n"
+        "ds = tf.data.Dataset.range(8).map(parse).map(lambda t: tf.square(t))\n"
+        "ds2 = tf.data.Dataset.from_tensor_slices(tf.cast(images, 'float32'))\n",
+        # Graph code and tapes.
+        "import keras\nimport tensorflow as tf\n\n"
+        "@tf.function\ndef step(x):\n    return tf.reduce_sum(x)\n\n"
+        "def train(x):\n    with tf.GradientTape() as tape:\n        y = tf.square(x)\n    return y\n",
+        # Model code is KER201's; a function later passed to Lambda or compile too.
+        "import keras\nimport tensorflow as tf\n\n"
+        "def smooth(t):\n    return tf.abs(t)\n\n"
+        "class L(keras.layers.Layer):\n    def call(self, x):\n        return tf.abs(x)\n\n"
+        "layer = keras.layers.Lambda(smooth)\n",
+        # A KerasTensor is KER222's.
+        "import keras\nimport tensorflow as tf\n\ninputs = keras.Input((3,))\noutputs = tf.abs(inputs)\n",
+        # A parameter named tf.
+        "import keras\n\ndef f(tf, x):\n    return tf.reduce_sum(x)\n",
+    )
+
+    def __init__(self) -> None:
+        self.leaves = tf_leaves()
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        func = node.func
+        leaf = leaf_name(func)
+        if leaf is None or leaf not in self.leaves or not may_be_tf(func, ctx):
+            return
+        qualified = normalize_tf(ctx.qualname(func))
+        row = tf_rows().get(qualified) if qualified else None
+        if row is None or row.safety == "none" or not module_uses_keras(ctx):
+            return
+        if in_model_code(ctx) is True or on_keras_tensor(node, ctx) or _in_tensorflow_context(ctx):
+            return
+        fix = build_fix(node, row, ctx)
+        if fix is None:
+            return
+        spelled = dotted_name(func) or "this op"
+        target = _TARGET.search(fix.title)
+        message = (
+            f"`{spelled}` needs TensorFlow installed: `keras.{target.group(1)}` runs on every backend"
+            if target
+            else self.message
+        )
+        ctx.report(func, message, fix=FixSpec(fix.title, Applicability.UNSAFE, fix.edits, fix.imports))
