@@ -275,7 +275,8 @@ def load_pyproject(path: Path, errors: list[SettingsError] | None = None, base: 
             raise problem from error
         errors.append(problem)
         return base or Settings(root=str(path.parent))
-    table = data.get("tool", {}).get("kerasfix", {})
+    tool = data.get("tool", {})
+    table = tool.get("kerasfix", {}) if isinstance(tool, Mapping) else tool
     if not isinstance(table, Mapping):
         problem = SettingsError("tool.kerasfix", "expected a table", str(path))
         if errors is None:

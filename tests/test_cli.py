@@ -195,3 +195,25 @@ def test_rule_command_prints_docs(capsys):
 def test_missing_path_exits_2(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nope.py")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "pyproject, needle",
+    [
+        (b'[tool.kerasfix]\nselect = ["KER601"\n', "cannot read"),
+        (b"tool = 3  # [tool.kerasfix]\n", "expected a table"),
+        (b"[tool.kerasfix]\n# caf\xe9\n", "cannot read"),
+        (b'[tool.kerasfix]\nselect = ["NOPE9"]\ntarget-backends = ["theano"]\n', "unknown rule code(s) 'NOPE9'"),
+    ],
+    ids=["not-toml", "tool-not-a-table", "not-utf8", "unknown-code-and-backend"],
+)
+def test_malformed_pyproject_is_named_and_defaults_used(tmp_path, capsys, pyproject, needle):
+    (tmp_path / "pyproject.toml").write_bytes(pyproject)
+    (tmp_path / "a.py").write_text(KERAS2)
+    assert main(["check", str(tmp_path), "--output-format", "concise", "--jobs", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert f"kerasfix: warning: invalid setting `" in captured.err and needle in captured.err
+    assert "pyproject.toml" in captured.err or "NOPE9" in captured.err
+    # The defaults are used: every rule, so KER601 is among the findings.
+    assert "a.py:2:32: KER601" in captured.out

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
@@ -121,3 +122,84 @@ def test_main_accepts_the_cli_arguments(tmp_path: Path):
     )
     assert log.exists()
     assert "Starting" in log.read_text(encoding="utf-8")
+
+
+# ----- invalid settings: a message naming the problem, defaults for it, the rest applied -----
+
+
+async def _shown(session, needle: str) -> str:
+    async def wait() -> str:
+        while True:
+            for message in session.client.messages:
+                if needle in message.message:
+                    return message.message
+            await asyncio.sleep(0.01)
+
+    return await asyncio.wait_for(wait(), 20)
+
+
+@pytest.mark.options({"select": ["KER601", "NOPE9"], "targetBackends": ["theano"], "severity": {"KER6": "error"}})
+async def test_bad_initialization_options_are_shown_and_the_rest_applied(session):
+    uri = session.open("train.py", SOURCE)
+    diagnostics = await session.diagnostics(uri, 1)
+    # The bad `select` falls back to every rule; the good `severity` still applies.
+    [lr] = [d for d in diagnostics if d.code == "KER601"]
+    assert lr.severity == types.DiagnosticSeverity.Error
+    message = await _shown(session, "NOPE9")
+    assert message.startswith("kerasfix: invalid setting `select`") and "unknown rule code" in message
+    assert "theano" in await _shown(session, "targetBackends")
+    shown = [m for m in session.client.messages if "NOPE9" in m.message]
+    assert all(m.type == types.MessageType.Warning for m in shown)
+    # Reported once, not once per lint.
+    version = session.change(uri, (2, 0), (2, 0), "x = 1\n")
+    await session.diagnostics(uri, version)
+    assert len([m for m in session.client.messages if "NOPE9" in m.message]) == 1
+
+
+async def test_bad_configuration_change_is_shown_and_the_rest_applied(session):
+    uri = session.open("train.py", SOURCE)
+    await session.diagnostics(uri, 1)
+    count = len(session.published)
+    session.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"kerasfix": {"select": ["KER601"], "kerasVersion": "three", "unsafeFixes": "yes", "severity": {"KER601": "hint"}}}
+        )
+    )
+    await session.wait_published(count)
+    [diagnostic] = session.published[-1].diagnostics
+    assert diagnostic.severity == types.DiagnosticSeverity.Hint
+    assert "three" in await _shown(session, "`kerasVersion`")
+    assert "yes" in await _shown(session, "`unsafeFixes`")
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        '[tool.kerasfix]\nselect = ["KER601"\n',  # not TOML
+        "[tool.kerasfix]\nselect = 3\nunsafe-fixes = \"yes\"\n",  # wrong types
+        "tool = 3  # [tool.kerasfix]\n",  # `tool` is not a table
+        b"[tool.kerasfix]\n# caf\xe9\n",  # not UTF-8
+    ],
+    ids=["syntax", "types", "tool-not-a-table", "latin-1"],
+)
+async def test_malformed_pyproject_is_shown_and_defaults_used(session, pyproject):
+    path = session.root / "pyproject.toml"
+    if isinstance(pyproject, bytes):
+        path.write_bytes(pyproject)
+    else:
+        path.write_text(pyproject, encoding="utf-8")
+    uri = session.open("train.py", SOURCE)
+    # The editor's `select` (KER601) still applies over the defaults.
+    assert [d.code for d in await session.diagnostics(uri, 1)] == ["KER601"]
+    message = await _shown(session, "pyproject.toml")
+    assert message.startswith("kerasfix: invalid setting `")
+    # Fixing the file (and saying so) clears nothing else and re-lints.
+    path.write_text('[tool.kerasfix]\nignore = ["KER601"]\n', encoding="utf-8")
+    count = len(session.published)
+    session.client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=from_fs_path(str(path)), type=types.FileChangeType.Changed)]
+        )
+    )
+    await session.wait_published(count)
+    assert list(session.published[-1].diagnostics) == []
