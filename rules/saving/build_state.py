@@ -81,7 +81,7 @@ class BuildConfigNotRestorable(Rule):
 
     code = "KER311"
     name = "build-config-not-restorable"
-    message = "A dtype-sensitive TensorFlow op on a dict input in `call()` of a class without `build()`: Keras 3 may fail to rebuild it on load and silently drop the optimizer state"
+    message = "A dtype-sensitive TensorFlow op on a dict input in `call()` of a class without `build()`: Keras 3 may fail to rebuild it on load and drop the optimizer state with only a warning"
     nodes = (cst.Call,)
     examples = (
         Example(

@@ -34,8 +34,9 @@ class UnregisteredCustomObject(Rule):
     A `.keras` file stores a custom class by its registered name. Keras 3 finds the class again
     only if it was registered with `@keras.saving.register_keras_serializable()` or passed in
     `custom_objects=` to `load_model`; otherwise loading fails with
-    `TypeError: <class '…Functional'> could not be deserialized properly …`, the unknown class
-    named deep inside the message.
+    `TypeError: <class '…Sequential'> could not be deserialized properly …`, with the cause
+    deep inside the message: "Could not locate class 'TransformerBlock'. Make sure custom
+    classes and functions are decorated with `@keras.saving.register_keras_serializable()`".
 
     ## Example
     ```python
@@ -131,7 +132,8 @@ class LayerInitWithoutKwargs(Rule):
     one that does not forward them to `super().__init__`) cannot take them, so `load_model`
     fails: `TypeError: Error when deserializing class 'TransformerBlock' using config={'name':
     …, 'trainable': True, 'dtype': …}. Exception encountered: TransformerBlock.__init__() got
-    an unexpected keyword argument 'trainable'`.
+    an unexpected keyword argument 'name'` (Keras 3.15.1; the first of them that `__init__`
+    does not take is named).
 
     ## Example
     ```python
@@ -162,7 +164,7 @@ class LayerInitWithoutKwargs(Rule):
 
     code = "KER309"
     name = "layer-init-without-kwargs"
-    message = "`__init__` does not accept and forward `**kwargs`: Keras 3 cannot reload this layer (unexpected keyword argument 'trainable')"
+    message = "`__init__` does not accept and forward `**kwargs`: Keras 3 cannot reload this layer, whose saved config passes `name`, `trainable` and `dtype`"
     nodes = (cst.ClassDef,)
     fix = "safe"
     examples = (

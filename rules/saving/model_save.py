@@ -20,9 +20,10 @@ class SaveToDirectory(Rule):
     ## Why
     Keras 2 wrote a TensorFlow SavedModel directory when the path had no `.h5` extension. Keras 3
     saves only to `.keras` (or legacy `.h5`) files and refuses anything else:
-    `ValueError: Invalid filepath extension for saving. Please add either a .keras extension for
-    the native Keras format (recommended) or a .h5 extension. Use model.export(filepath) if you
-    want to export a SavedModel …`
+    "ValueError: Invalid filepath extension for saving. Please add either a `.keras` extension
+    for the native Keras format (recommended) or a `.h5` extension. Use
+    `model.export(filepath)` if you want to export a SavedModel for use with
+    TFLite/TFServing/etc."
 
     ## Example
     ```python
@@ -119,9 +120,10 @@ class SaveFormatArgument(Rule):
     ## Why
     Keras 3 picks the format from the file extension alone. `save_format=` is ignored with a
     warning ("The `save_format` argument is deprecated in Keras 3") when the path ends in
-    `.keras`, `.h5` or `.hdf5`, raises `ValueError` for any other path, and `save_weights()` does
-    not accept it at all: `TypeError: Model.save_weights() got an unexpected keyword argument
-    'save_format'`.
+    `.keras`, `.h5` or `.hdf5`; for any other path it raises "ValueError: The `save_format`
+    argument is deprecated in Keras 3. Please remove this argument and pass a file path with
+    either `.keras` or `.h5` extension." `save_weights()` does not accept it at all:
+    "TypeError: Model.save_weights() got an unexpected keyword argument 'save_format'".
 
     ## Example
     ```python

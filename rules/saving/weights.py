@@ -26,10 +26,11 @@ class LoadSavedModelDirectory(Rule):
     ## Why
     `load_model()` in Keras 3 reads only `.keras` files and legacy `.h5` files. A TensorFlow
     SavedModel directory, what Keras 2 wrote for a path without extension, fails with
-    `ValueError: File format not supported: filepath=…. Keras 3 only supports V3 .keras files,
-    legacy H5 format files (.h5 extension). Note that the legacy SavedModel format is not
-    supported by load_model() in Keras 3. In order to reload a TensorFlow SavedModel as an
-    inference-only layer in Keras 3, use keras.layers.TFSMLayer(...)`
+    "ValueError: File format not supported: filepath=…. Keras 3 only supports V3 `.keras`
+    files, legacy H5 format files (`.h5` extension). Note that the legacy SavedModel format is
+    not supported by `load_model()` in Keras 3. In order to reload a TensorFlow SavedModel as
+    an inference-only layer in Keras 3, use `keras.layers.TFSMLayer(…,
+    call_endpoint='serving_default')`"
 
     ## Example
     ```python
@@ -109,11 +110,11 @@ class WeightsFileName(Rule):
     """
     ## Why
     Keras 3 `save_weights()` writes only `.weights.h5` files:
-    `ValueError: The filename must end in .weights.h5. Received: filepath=…/w.h5`. TensorFlow
+    "ValueError: The filename must end in `.weights.h5`. Received: filepath=w.h5". TensorFlow
     checkpoint prefixes (`"ckpt/weights"`) can be neither written nor read:
-    `ValueError: File format not supported: filepath=ckpt/weights. Keras 3 only supports V3
-    .keras files, .weights.h5 files, legacy H5 format files (.h5 extension), or Orbax
-    checkpoints.` Legacy `.h5` files can still be *loaded*.
+    "ValueError: File format not supported: filepath=ckpt/weights. Keras 3 only supports V3
+    `.keras` files, `.weights.h5` files, legacy H5 format files (`.h5` extension), or Orbax
+    checkpoints." Legacy `.h5` files can still be *loaded*.
 
     ## Example
     ```python
@@ -204,7 +205,7 @@ class LoadWeightsByName(Rule):
     ## Why
     `load_weights(by_name=True)` matched layers by name in Keras 2. Keras 3 supports it only for
     legacy `.h5`/`.hdf5` files; for `.weights.h5` and `.keras` files it raises
-    "`by_name` only supports loading legacy '.h5' or '.hdf5' files."
+    "ValueError: `by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: …".
 
     ## Example
     ```python

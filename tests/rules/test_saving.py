@@ -11,7 +11,7 @@ SAVING = Settings(select=("KER3",))
 
 # The keras-io GPT example's block: no `**kwargs`, not registered. Keras 3 saves it, then
 # `load_model` fails ("Could not locate class 'TransformerBlock'", and once registered
-# "unexpected keyword argument 'trainable'").
+# "unexpected keyword argument 'name'").
 TRANSFORMER_BLOCK = '''\
 import keras
 from keras import layers
