@@ -504,8 +504,8 @@ def _update_call(small: cst.BaseSmallStatement, metric: str) -> cst.Call | None:
         return None
     call = small.value
     func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value == "update_state" and _is_literal(func.value, metric):
-        return call
+    if isinstance(func, cst.Attribute) and func.attr.value == "update_state":
+        return call if _is_literal(func.value, metric) else None
     return None
 
 

@@ -72,7 +72,8 @@ def _self_assignments(klass: cst.ClassDef) -> dict[str, list[tuple[cst.BaseExpre
                 continue
             for target in targets:
                 if is_self_attribute(target):
-                    found.setdefault(target.attr.value, []).append((small.value, method))  # type: ignore[union-attr, arg-type]
+                    values = found.setdefault(target.attr.value, [])  # type: ignore[union-attr]
+                    values.append((small.value, method))  # type: ignore[arg-type]
     return found
 
 
@@ -177,7 +178,8 @@ class _FlagAnalysis:
         if isinstance(func, cst.Name):
             # A builtin (bound nowhere), not a local variable or a function of this module.
             name = func.value
-            return name not in local and not self.ctx.scopes.is_bound(name) and name not in self.ctx.module_classes()
+            bound = name in local or self.ctx.scopes.is_bound(name)
+            return not bound and name not in self.ctx.module_classes()
         return False
 
 

@@ -1,4 +1,4 @@
-"""KER509, KER510, KER512, KER513, KER530: model methods and arguments Keras 3 removed."""
+"""KER509, KER510, KER513, KER530: model methods and arguments Keras 3 removed."""
 
 from __future__ import annotations
 

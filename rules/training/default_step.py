@@ -12,7 +12,9 @@ from ._default_step import STEP_TRAINING, step_repeats_default, step_resolver
 from ._training_flag import layers_see_same_flag
 
 # What the class derives from: the default step deleted, these classes' own step runs.
-_MODEL_BASES = frozenset({"Model", "models.Model", "engine.training.Model", "Sequential", "models.Sequential"})
+_MODEL_BASES = frozenset(
+    {"Model", "models.Model", "engine.training.Model", "Sequential", "models.Sequential"}
+)
 # Methods the default step calls: when the class changes them, the default does something else
 # than the custom step did.
 _STEP_HOOKS = frozenset(
@@ -21,6 +23,32 @@ _STEP_HOOKS = frozenset(
         "compiled_loss", "compiled_metrics", "__call__", "trainable_variables", "trainable_weights",
     }
 )
+
+
+# Steps for the rule's `valid` snippets, each changed a little so that it is no longer the default.
+_TAPE_STEP = """\
+import tensorflow as tf
+import keras
+class M(keras.Model):
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compiled_loss(y, y_pred)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.compiled_metrics.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+"""
+_TEST_STEP = """\
+import keras
+class M(keras.Model):
+    def test_step(self, data):
+        x, y = data
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        return self.compute_metrics(x, y, y_pred, None)
+"""
 
 
 def _registers(ctx: Context, decorator: cst.BaseExpression) -> bool:
@@ -190,53 +218,32 @@ class DefaultStepOverride(Rule):
         ),
     )
     valid = (
-        # Extra work: a print, a clipped gradient, an extra loss, a custom tracker.
-        "import tensorflow as tf\nimport keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
-        "        x, y = data\n        with tf.GradientTape() as tape:\n            y_pred = self(x, training=True)\n"
-        "            loss = self.compiled_loss(y, y_pred)\n        grads = tape.gradient(loss, self.trainable_variables)\n"
-        "        grads = [tf.clip_by_norm(g, 1.0) for g in grads]\n"
-        "        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n"
-        "        self.compiled_metrics.update_state(y, y_pred)\n        return {m.name: m.result() for m in self.metrics}\n",
-        "import tensorflow as tf\nimport keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
-        "        x, y = data\n        with tf.GradientTape() as tape:\n            y_pred = self(x, training=True)\n"
-        "            loss = self.compiled_loss(y, y_pred) + 0.1 * tf.reduce_sum(y_pred)\n"
-        "        grads = tape.gradient(loss, self.trainable_variables)\n"
-        "        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n"
-        "        self.compiled_metrics.update_state(y, y_pred)\n        return {m.name: m.result() for m in self.metrics}\n",
-        "import keras\nclass M(keras.Model):\n    def test_step(self, data):\n        x, y = data\n"
-        "        y_pred = self(x, training=False)\n        loss = self.compute_loss(y=y, y_pred=y_pred)\n"
-        "        self.loss_tracker.update_state(loss)\n        return {m.name: m.result() for m in self.metrics}\n",
-        "import keras\nclass M(keras.Model):\n    def test_step(self, data):\n        x, y = data\n"
-        "        y_pred = self(x, training=False)\n        print(y_pred)\n        loss = self.compute_loss(y=y, y_pred=y_pred)\n"
-        "        return self.compute_metrics(x, y, y_pred, None)\n",
-        # Another training flag, and sample weights unpacked but not used.
-        "import keras\nclass M(keras.Model):\n    def test_step(self, data):\n        x, y = data\n"
-        "        y_pred = self(x, training=True)\n        loss = self.compute_loss(y=y, y_pred=y_pred)\n"
-        "        return self.compute_metrics(x, y, y_pred, None)\n",
-        "import keras\nclass M(keras.Model):\n    def test_step(self, data):\n        x, y, sw = data\n"
-        "        y_pred = self(x, training=False)\n        loss = self.compute_loss(y=y, y_pred=y_pred)\n"
-        "        return self.compute_metrics(x, y, y_pred)\n",
+        # Extra work: a clipped gradient, an extra loss, a custom tracker, a print.
+        _TAPE_STEP.replace("        self.optimizer", "        grads = [tf.clip_by_norm(g, 1.0) for g in grads]\n"
+                           "        self.optimizer"),
+        _TAPE_STEP.replace("self.compiled_loss(y, y_pred)", "self.compiled_loss(y, y_pred) + tf.reduce_sum(y_pred)"),
+        _TEST_STEP.replace("        return", "        self.loss_tracker.update_state(loss)\n        return"),
+        _TEST_STEP.replace("        return", "        print(y_pred)\n        return"),
+        # Another training flag; sample weights unpacked but not used.
+        _TEST_STEP.replace("training=False", "training=True"),
+        _TEST_STEP.replace("x, y = data", "x, y, sw = data"),
         # The class changes what the default step calls, or derives from another custom model.
-        "import keras\nclass M(keras.Model):\n    def compute_loss(self, x, y, y_pred, sample_weight=None):\n"
-        "        return 2.0 * super().compute_loss(x, y, y_pred, sample_weight)\n"
-        "    def test_step(self, data):\n        x, y = data\n        y_pred = self(x, training=False)\n"
-        "        loss = self.compute_loss(y=y, y_pred=y_pred)\n        return self.compute_metrics(x, y, y_pred, None)\n",
-        "import keras\nclass Base(keras.Model):\n    def test_step(self, data):\n        return {}\n"
-        "class M(Base):\n    def test_step(self, data):\n        x, y = data\n        y_pred = self(x, training=False)\n"
-        "        loss = self.compute_loss(y=y, y_pred=y_pred)\n        return self.compute_metrics(x, y, y_pred, None)\n",
+        _TEST_STEP.replace(
+            "    def test_step",
+            "    def compute_loss(self, x, y, y_pred, sample_weight=None):\n"
+            "        return 2.0 * super().compute_loss(x, y, y_pred, sample_weight)\n\n    def test_step",
+        ),
+        _TEST_STEP.replace("class M(keras.Model):", "class Base(keras.Model):\n    pass\n\n\nclass M(Base):"),
         # `call` takes no `training`: Keras 3's step would run the Dropout as in inference.
-        "import tensorflow as tf\nimport keras\nclass M(keras.Model):\n    def __init__(self):\n"
-        "        super().__init__()\n        self.drop = keras.layers.Dropout(0.5)\n        self.out = keras.layers.Dense(1)\n"
-        "    def call(self, inputs):\n        return self.out(self.drop(inputs))\n"
-        "    def train_step(self, data):\n        x, y = data\n        with tf.GradientTape() as tape:\n"
-        "            y_pred = self(x, training=True)\n            loss = self.compiled_loss(y, y_pred)\n"
-        "        grads = tape.gradient(loss, self.trainable_variables)\n"
-        "        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n"
-        "        self.compiled_metrics.update_state(y, y_pred)\n        return {m.name: m.result() for m in self.metrics}\n",
+        _TAPE_STEP.replace(
+            "    def train_step",
+            "    def __init__(self):\n        super().__init__()\n        self.drop = keras.layers.Dropout(0.5)\n\n"
+            "    def call(self, inputs):\n        return self.drop(inputs)\n\n    def train_step",
+        ),
         # Not a Keras class, and a JAX step.
-        "import keras\nclass Loop:\n    def test_step(self, data):\n        x, y = data\n        y_pred = self(x, training=False)\n"
-        "        loss = self.compute_loss(y=y, y_pred=y_pred)\n        return self.compute_metrics(x, y, y_pred, None)\n",
-        "import keras\nclass M(keras.Model):\n    def predict_step(self, state, data):\n        return self(data, training=False)\n",
+        _TEST_STEP.replace("class M(keras.Model):", "class Loop:"),
+        "import keras\nclass M(keras.Model):\n    def predict_step(self, state, data):\n"
+        "        return self(data, training=False)\n",
     )
 
     def visit(self, node: cst.FunctionDef, ctx: Context) -> None:

@@ -29,11 +29,13 @@ def not_xla_compilable(qualified: str | None) -> bool:
 class XlaIncompatibleOpInLayer(Rule):
     """
     ## Why
-    `compile(jit_compile="auto")`, the Keras 3 default, compiles the model with XLA whenever
-    every layer says it `supports_jit`: always on JAX, and on TensorFlow with a GPU. String,
-    I/O, ragged and Python-callback ops, and ops whose output shape depends on the data, cannot
-    be compiled: `Detected unsupported operations when trying to compile graph ... on
-    XLA_CPU_JIT: AsString`.
+    `compile(jit_compile="auto")`, the Keras 3 default, compiles the train, test and predict
+    functions with XLA whenever every layer says it `supports_jit`: always on JAX, and on
+    TensorFlow when a GPU (any non-CPU device) is present and no `tf.distribute` strategy is
+    used; on a CPU-only machine TensorFlow runs without XLA unless `jit_compile=True` is given.
+    String, I/O, ragged and Python-callback ops, and ops whose output shape depends on the data,
+    cannot be compiled: `InvalidArgumentError: ... Detected unsupported operations when trying
+    to compile graph ... on XLA_CPU_JIT: AsString`.
 
     ## Example
     ```python
@@ -62,12 +64,16 @@ class XlaIncompatibleOpInLayer(Rule):
     changes speed, not results.
 
     ## References
-    - Catalogue K3-TRN-014; `Trainer._resolve_auto_jit_compile`, `model_supports_jit`.
+    - Catalogue K3-TRN-014; `Trainer._resolve_auto_jit_compile`, `model_supports_jit`
+      (`keras/src/trainers/trainer.py`).
     """
 
     code = "KER514"
     name = "xla-incompatible-op-in-layer"
-    message = "XLA cannot compile `{op}`, and Keras 3 compiles with XLA by default: set `self.supports_jit = False` in this layer"
+    message = (
+        "XLA cannot compile `{op}`, and Keras 3 compiles with XLA by default on a GPU: "
+        "set `self.supports_jit = False` in this layer"
+    )
     nodes = (cst.Call,)
     fix = "unsafe"
     backends = frozenset({"tensorflow"})

@@ -98,7 +98,8 @@ class StepSignatureUnderJax(Rule):
         return logs, (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)
     ```
     where `compute_loss_and_updates` calls `self.stateless_call(...)`. Often simpler and
-    portable: override only `compute_loss()`, or dispatch on `keras.backend.backend()`.
+    portable: override only `compute_loss()`, or dispatch on `keras.backend.backend()`. A step
+    that only repeats Keras 3's default step can go: KER512 deletes it.
 
     ## Backends
     JAX only: TensorFlow and PyTorch call `train_step(data)`.
@@ -174,9 +175,12 @@ class StepSignatureUnderJax(Rule):
 class GradientTapeInTrainStep(Rule):
     """
     ## Why
-    `tf.GradientTape` records TensorFlow operations only. With the JAX or PyTorch backend the
-    tensors are not TensorFlow tensors, the tape records nothing and the step fails (on JAX the
-    step is also called with `(state, data)`, see KER501).
+    `tf.GradientTape` records TensorFlow operations only: with the JAX or PyTorch backend the
+    model computes on JAX arrays or torch tensors, which no tape sees. The step fails before it
+    gets there: on JAX, Keras calls `train_step(self, state, data)` (a `TypeError` for the
+    Keras 2 signature, KER501), and with that signature `self(x)` inside the stateless step
+    raises `TypeError: 'NoneType' object is not callable`; without TensorFlow installed the
+    import fails.
 
     ## Example
     ```python
@@ -196,7 +200,8 @@ class GradientTapeInTrainStep(Rule):
     JAX and PyTorch.
 
     ## Fix safety
-    No fix: each backend needs its own step.
+    No fix: each backend needs its own step. A step that only repeats Keras 3's default step
+    is KER512's, which deletes it.
 
     ## References
     - Catalogue K3-TRN-002; keras.io examples converted as "TF backend only".
