@@ -71,8 +71,11 @@ class ConcreteValueInTracedCode(Rule):
     inside them a tensor is a tracer without a value. `.numpy()`, `.item()`,
     `keras.ops.convert_to_numpy(x)`, `np.array(x)` and `float(x)` / `int(x)` / `bool(x)` need
     the value: JAX fails with the obscure `AttributeError: 'str' object has no attribute
-    '_error_repr'` (or a `ConcretizationTypeError`), TensorFlow with `Cannot convert a symbolic
-    tf.Tensor to a numpy array`.
+    '_error_repr'` (or a `ConcretizationTypeError`); TensorFlow with `Cannot convert a symbolic
+    tf.Tensor (…) to a numpy array` (`np.array`, `convert_to_numpy`), `TypeError: float()
+    argument must be a string or a real number, not 'SymbolicTensor'` or `AttributeError:
+    'SymbolicTensor' object has no attribute 'numpy'`. PyTorch runs `call()` eagerly, where
+    the values exist.
 
     ## Example
     ```python

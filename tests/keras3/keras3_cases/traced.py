@@ -22,6 +22,15 @@ def layer_program(layer: str) -> str:
     return LAYER_PROGRAM.replace("{layer}", layer.strip())
 
 
+FLOAT_OF_PEAK = layer_program(
+    '''
+class Probe(keras.layers.Layer):
+    def call(self, x):
+        peak = ops.max(x)
+        return x / float(peak)
+'''
+)
+
 CASES = [
     Case(
         "KER430",
@@ -73,16 +82,16 @@ class Probe(keras.layers.Layer):
     Case(
         "KER801",
         "float-of-a-tracer",
-        layer_program(
-            '''
-class Probe(keras.layers.Layer):
-    def call(self, x):
-        peak = ops.max(x)
-        return x / float(peak)
-'''
-        ),
+        FLOAT_OF_PEAK,
         raises("AttributeError", "'str' object has no attribute '_error_repr'"),
         envs=("jax",),
+    ),
+    Case(
+        "KER801",
+        "float-of-a-symbolic-tensor",
+        FLOAT_OF_PEAK,
+        raises("TypeError", "float() argument must be a string or a real number, not 'SymbolicTensor'"),
+        envs=("tensorflow",),
     ),
     Case(
         "KER802",
