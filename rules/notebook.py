@@ -29,6 +29,7 @@ from .settings import Settings
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "python", "python3", "autoreload"}
 _SHELL_ASSIGN = re.compile(r"^\s*[\w.,\s\[\]()*]+=\s*[!%]")
 _BOM = "\ufeff"
+_IMPORT = re.compile(r"(import|from)\s")
 
 
 class NotebookError(ValueError):
@@ -81,19 +82,19 @@ def _blank(line: str) -> str:
 
 
 @dataclass(frozen=True)
-class CellEdit:
-    cell: int  # the cell's place among the joined cells (0-based)
-    edit: Edit  # offsets and positions within that cell's source
+class CellEdit(Edit):
+    """An edit within one cell: offsets and positions are the cell's."""
+
+    cell: int = 0  # the cell's place among the joined cells (0-based), or its number in a notebook
 
 
 @dataclass(frozen=True)
 class LocatedFinding:
     cell: int  # the cell's place among the joined cells (0-based)
-    # Positions within that cell; its fix is kept only when every edit is in this cell.
+    # Positions within that cell. Its fix has `CellEdit`s, each in its own cell (an added
+    # import may go to an earlier one); a fix that would touch an IPython line, or fall between
+    # cells, is left out.
     finding: Finding
-    # Every edit of the fix, per cell (an added import may go to an earlier cell); None when the
-    # finding has no fix or an edit would touch an IPython line or fall between cells.
-    edits: tuple[CellEdit, ...] | None
 
 
 class CellProgram:
@@ -133,6 +134,8 @@ class CellProgram:
             return None
         start = self.starts[cell]
         a, b = edit.start - start, edit.end - start
+        if a == b == 0 and cell > 0 and self._ends_with_import(cell - 1) and _only_imports(edit.content):
+            return self._append(cell - 1, edit.content)
         view, source = self.views[cell], self.sources[cell]
         if b > len(view):
             return None
@@ -143,7 +146,25 @@ class CellProgram:
                 if self._index(cell, view=True).line_text(line) != lines.line_text(line):
                     return None
         lines = self._index(cell)
-        return CellEdit(cell, Edit(a, b, edit.content, lines.position(a), lines.position(b)))
+        return CellEdit(a, b, edit.content, lines.position(a), lines.position(b), cell)
+
+    def _ends_with_import(self, cell: int) -> bool:
+        """Whether the cell's last line of code is a top-level import (an import the engine
+        adds after it goes to this cell, not to the start of the next one)."""
+        for line in reversed(self.views[cell].splitlines()):
+            if line.strip() and not line.lstrip().startswith("#"):
+                return _IMPORT.match(line) is not None
+        return False
+
+    def _append(self, cell: int, content: str) -> CellEdit:
+        """An insertion at the end of a cell, on a line of its own (Jupyter saves a cell's last
+        line without a newline)."""
+        source = self.sources[cell]
+        if source and not source.endswith(("\n", "\r")):
+            content = "\n" + content[: -1]
+        at = len(source)
+        position = self._index(cell).position(at)
+        return CellEdit(at, at, content, position, position, cell)
 
     def cell_edits(self, edits: Sequence[Edit]) -> tuple[CellEdit, ...] | None:
         mapped = tuple(self.cell_edit(edit) for edit in edits)
@@ -159,10 +180,10 @@ class CellProgram:
         b = max(min(finding.span.end - start, len(source)), a)
         edits = self.cell_edits(finding.fix.edits) if finding.fix is not None else None
         fix = None
-        if finding.fix is not None and edits is not None and all(e.cell == cell for e in edits):
-            fix = Fix(finding.fix.title, finding.fix.applicability, tuple(e.edit for e in edits))
+        if finding.fix is not None and edits is not None:
+            fix = Fix(finding.fix.title, finding.fix.applicability, edits)
         local = replace(finding, span=Span(a, b, lines.position(a), lines.position(b)), fix=fix)
-        return LocatedFinding(cell, local, edits)
+        return LocatedFinding(cell, local)
 
     def apply(self, fixes: Sequence[Fix]) -> tuple[list[str], int]:
         """The cells' sources with the fixes that go together applied, and how many that is.
@@ -172,11 +193,16 @@ class CellProgram:
         for edit in edits:
             mapped = self.cell_edit(edit)
             assert mapped is not None
-            per_cell.setdefault(mapped.cell, []).append(mapped.edit)
+            per_cell.setdefault(mapped.cell, []).append(mapped)
         sources = list(self.sources)
         for cell, cell_edits in per_cell.items():
             sources[cell] = apply_edits(sources[cell], cell_edits)
         return sources, count
+
+
+def _only_imports(content: str) -> bool:
+    lines = content.splitlines()
+    return content.endswith("\n") and bool(lines) and all(_IMPORT.match(line) for line in lines)
 
 
 def lint_cells(sources: Sequence[str], path: str | None = None, settings: Settings | None = None) -> list[LocatedFinding]:
@@ -289,14 +315,22 @@ class Notebook:
         return [self.cell_source(index) for index in self.code_cells]
 
     def numbered(self, located: Sequence[LocatedFinding]) -> list[CellFinding]:
-        """Findings named by their cell's number among all cells, as Jupyter shows them."""
-        return [CellFinding(self.code_cells[item.cell] + 1, item.finding) for item in located]
+        """Findings (and their fixes' edits) named by their cell's number among all cells, as
+        Jupyter shows them."""
+        out = []
+        for item in located:
+            finding = item.finding
+            if finding.fix is not None:
+                edits = tuple(replace(e, cell=self.code_cells[e.cell] + 1) for e in finding.fix.edits)  # type: ignore[attr-defined]
+                finding = replace(finding, fix=replace(finding.fix, edits=edits))
+            out.append(CellFinding(self.code_cells[item.cell] + 1, finding))
+        return out
 
     def with_sources(self, sources: dict[int, str]) -> str:
         """The notebook's text with some cells' sources replaced, in the file's own layout."""
         if self.layout is None:
             raise NotebookError("its JSON layout cannot be reproduced, so it is not rewritten")
-        data = json.loads(self.raw)
+        data = json.loads(self.raw.removeprefix(_BOM))
         for index, text in sources.items():
             cell = data["cells"][index]
             if isinstance(cell.get("source"), list):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -252,18 +252,18 @@ class Notebooks:
             located = job.program.locate(finding) if job.program is not None else None
             if located is None:
                 continue
-            diagnostic = to_diagnostic(located.finding, lines[located.cell])
-            if isinstance(diagnostic.data, dict):
-                diagnostic.data.pop("fix", None)
-                if located.edits is not None and finding.fix is not None:
-                    diagnostic.data["fix"] = {
-                        "title": finding.fix.title,
-                        "safe": finding.fix.is_safe,
-                        "edits": [
-                            [job.cells[e.cell].uri, *_positions(lines[e.cell].range(e.edit.start, e.edit.end)), e.edit.content]
-                            for e in located.edits
-                        ],
-                    }
+            fix = located.finding.fix
+            diagnostic = to_diagnostic(replace(located.finding, fix=None), lines[located.cell])
+            if fix is not None and isinstance(diagnostic.data, dict):
+                # Each edit names its cell (an added import may go to an earlier one).
+                diagnostic.data["fix"] = {
+                    "title": fix.title,
+                    "safe": fix.is_safe,
+                    "edits": [
+                        [job.cells[e.cell].uri, *_positions(lines[e.cell].range(e.start, e.end)), e.content]  # type: ignore[attr-defined]
+                        for e in fix.edits
+                    ],
+                }
             per_cell[job.cells[located.cell].uri].append(diagnostic)
         log.debug("linted notebook %s version %s (%s): %d findings", job.uri, job.version, outcome.mode, len(outcome.findings))
         loop = self.server.loop

@@ -107,6 +107,8 @@ def as_json(reports: Sequence[FileReport]) -> str:
                             "content": e.content,
                             "location": _location(e.start_pos),
                             "end_location": _location(e.end_pos),
+                            # In a notebook, an edit's positions are within its own cell.
+                            **({"cell": getattr(e, "cell", cell)} if cell is not None else {}),
                         }
                         for e in f.fix.edits
                     ],

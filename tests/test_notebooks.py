@@ -3,14 +3,25 @@ the cells' sources."""
 
 from __future__ import annotations
 
+import ast
+import io
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from kerasfix.rules import Settings
-from kerasfix.rules.notebook import Notebook, NotebookError, fix_notebook, lint_notebook, python_view
+from kerasfix.rules import Edit, Position, Settings
+from kerasfix.rules.notebook import (
+    CellEdit,
+    CellProgram,
+    Notebook,
+    NotebookError,
+    fix_notebook,
+    lint_notebook,
+    python_view,
+)
 from kerasfix.server.cli import main
 
 EXAMPLE = Path(__file__).parent / "examples" / "keras2_notebook.ipynb"
@@ -130,3 +141,140 @@ def test_cli_names_a_broken_notebook(tmp_path, capsys):
     path.write_text("{ not json")
     assert main(["check", str(path)]) == 2
     assert "bad.ipynb: cannot check this notebook: not valid JSON" in capsys.readouterr().err
+
+
+# ----- realistic notebooks: several cells, magics, outputs with images, three JSON layouts -------
+
+REALISTIC = Path(__file__).parent / "examples" / "notebooks"
+SELECTED = "KER101,KER201,KER301,KER413,KER504,KER520,KER601"
+EXPECTED = {
+    # JupyterLab layout (indent 1, sorted keys); `%pip`, `!nvidia-smi`, `%matplotlib`, `%%time`,
+    # `files = !ls`; a PNG figure among the outputs.
+    "mnist_classifier.ipynb": [
+        (3, "KER101", 4, 1), (3, "KER101", 5, 6), (6, "KER413", 3, 42), (6, "KER601", 7, 47), (9, "KER301", 1, 12),
+    ],
+    # Colab layout (indent 2, Colab's key order, no final newline); `!pip`, `%load_ext`, `%tensorboard`.
+    "sentiment_colab.ipynb": [
+        (3, "KER101", 4, 6), (4, "KER101", 1, 25), (5, "KER101", 1, 17), (5, "KER201", 6, 18), (5, "KER201", 6, 32),
+        (5, "KER201", 7, 16), (6, "KER101", 1, 10), (6, "KER101", 2, 5), (6, "KER101", 3, 5), (6, "KER101", 4, 11),
+        (6, "KER101", 5, 9), (7, "KER101", 3, 32), (9, "KER301", 1, 12),
+    ],
+    # Saved on Windows (CRLF); `%%bash` and `%%writefile` cells, an error output with ANSI colours.
+    "custom_train_step.ipynb": [
+        (4, "KER101", 2, 1), (5, "KER504", 6, 20), (5, "KER504", 9, 9), (6, "KER601", 4, 46), (7, "KER520", 1, 23),
+    ],
+}
+_SOURCE_ARRAY = re.compile(r'"source": \[\]|"source": \[.*?\n\s*\]', re.DOTALL)
+
+
+def _outside_sources(raw: str) -> str:
+    """The file's text with each cell's source list cut out: what a fix must never change."""
+    return _SOURCE_ARRAY.sub('"source": ...', raw)
+
+
+def _cells_parse(raw: str) -> None:
+    program = CellProgram(Notebook.parse(raw).code_sources())
+    ast.parse(program.text)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_realistic_notebook_findings_per_cell(name, capsys):
+    path = REALISTIC / name
+    assert main(["check", str(path), "--select", SELECTED, "--output-format", "json"]) == 1
+    items = json.loads(capsys.readouterr().out)
+    found = [(i["cell"], i["code"], i["location"]["row"], i["location"]["column"]) for i in items]
+    assert found == EXPECTED[name]
+    # With every rule on, the IPython lines cause no syntax error.
+    assert all(c.finding.code != "KER001" for c in lint_notebook(path.read_text(encoding="utf-8"), str(path)))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_realistic_notebook_fix_changes_only_cell_sources(name, tmp_path, capsys):
+    target = tmp_path / name
+    shutil.copy(REALISTIC / name, target)
+    before = target.read_bytes()
+    main(["check", str(target), "--fix", "--unsafe-fixes"])
+    after = target.read_bytes()
+    assert after != before
+    # Outputs (the PNG figures too), metadata, execution counts, nbformat version, indentation,
+    # key order, line endings and the end of the file: byte for byte as they were.
+    assert _outside_sources(after.decode("utf-8")) == _outside_sources(before.decode("utf-8"))
+    assert after.count(b"\r\n") == (after.count(b"\n") if b"\r\n" in before else 0)
+    _cells_parse(after.decode("utf-8"))
+    # Every finding selected above that has a safe fix is gone, and fixing again changes nothing.
+    capsys.readouterr()
+    main(["check", str(target), "--select", SELECTED, "--output-format", "json"])
+    left = {(i["code"], i["fix"] and i["fix"]["applicability"]) for i in json.loads(capsys.readouterr().out)}
+    assert all(fix != "safe" for _, fix in left)
+    main(["check", str(target), "--fix", "--unsafe-fixes"])
+    assert target.read_bytes() == after
+
+
+def test_realistic_notebook_fixed_cells(tmp_path):
+    target = tmp_path / "nb.ipynb"
+    shutil.copy(REALISTIC / "sentiment_colab.ipynb", target)
+    assert main(["check", str(target), "--select", "KER101,KER201", "--fix"]) == 0
+    cells = json.loads(target.read_text(encoding="utf-8"))["cells"]
+    # The import the fixes need goes to the end of the imports cell (saved without a final newline).
+    assert cells[2]["source"][-2:] == ["from keras.preprocessing.sequence import pad_sequences\n", "import keras"]
+    assert cells[4]["source"][-2:] == [
+        "        scores = keras.ops.softmax(keras.ops.matmul(x, self.w), axis=1)\n",
+        "        return keras.ops.sum(scores * x, axis=1)",
+    ]
+    assert cells[1]["source"] == ["!pip install -q tensorflow-addons\n", "%load_ext tensorboard"]
+    assert cells[6]["source"][0] == "%tensorboard --logdir logs\n"
+
+
+def test_realistic_notebook_diff_writes_nothing_and_shows_source_lines_only(tmp_path, capsys):
+    target = tmp_path / "train.ipynb"
+    shutil.copy(REALISTIC / "mnist_classifier.ipynb", target)
+    before = target.read_bytes()
+    assert main(["check", str(target), "--diff"]) == 1
+    diff = capsys.readouterr().out
+    assert target.read_bytes() == before
+    changed = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed and all(re.match(r'^[+-]    "', line) for line in changed)
+    assert '+    "model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3),\\n",' in changed
+
+
+def test_json_names_the_cell_of_each_fix_edit(capsys):
+    path = REALISTIC / "sentiment_colab.ipynb"
+    main(["check", str(path), "--select", "KER201", "--output-format", "json"])
+    first = json.loads(capsys.readouterr().out)[0]
+    assert first["cell"] == 5
+    edits = [(e["cell"], e["location"]["row"], e["content"]) for e in first["fix"]["edits"]]
+    assert edits == [(3, 4, "\nimport keras"), (5, 6, "keras.ops.softmax")]
+
+
+def test_a_notebook_whose_layout_cannot_be_rewritten_is_still_checked(tmp_path, capsys):
+    target = tmp_path / "odd.ipynb"
+    raw = notebook("import tensorflow as tf\nopt = tf.keras.optimizers.SGD(lr=1)").replace('"cells": [', '"cells":   [')
+    target.write_text(raw)
+    assert main(["check", str(target), "--select", "KER601", "--fix", "--output-format", "concise"]) == 2
+    captured = capsys.readouterr()
+    assert f"{target}:cell 1:2:31: KER601" in captured.out
+    assert "not rewritten: its JSON layout cannot be reproduced" in captured.err
+    assert target.read_text() == raw
+
+
+def test_a_notebook_from_standard_input(monkeypatch, capsys):
+    raw = (REALISTIC / "mnist_classifier.ipynb").read_bytes()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    assert main(["check", "-", "--stdin-filename", "train.ipynb", "--select", "KER601", "--output-format", "concise"]) == 1
+    assert "train.ipynb:cell 6:7:47: KER601" in capsys.readouterr().out
+
+
+def test_crlf_and_bom_layouts_are_reproduced():
+    raw = "\ufeff" + notebook("import tensorflow as tf\nopt = tf.keras.optimizers.SGD(lr=1)").replace("\n", "\r\n")
+    new, applied, _ = fix_notebook(raw, settings=Settings(select=("KER601",)))
+    assert applied == 1 and new.startswith("\ufeff{\r\n") and "\n" not in new.replace("\r\n", "")
+    assert new == raw.replace("(lr=", "(learning_rate=")
+
+
+def test_a_fix_never_edits_an_ipython_line():
+    program = CellProgram(["import tensorflow as tf\n", "!echo tf.keras.optimizers.SGD(lr=1)\nx = 1\n"])
+    edit = Edit(program.starts[1] + 1, program.starts[1] + 5, "print")
+    assert program.cell_edit(edit) is None
+    assert program.cell_edit(Edit(program.starts[1] + 36, program.starts[1] + 37, "y")) == CellEdit(
+        36, 37, "y", Position(1, 0), Position(1, 1), cell=1
+    )
