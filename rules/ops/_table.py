@@ -527,12 +527,46 @@ def _t_complex_pair(rewrite: Rewrite) -> bool:
     return True
 
 
-def _t_bn_axis(rewrite: Rewrite) -> bool:
-    positional = positional_args(rewrite.call)
-    if len(positional) > 3:
-        rewrite.edits.append(Insert(positional[3], "-1, "))
-    else:
-        rewrite.edits.append(append_arg(rewrite.call, "axis=-1"))
+# Parents under which an expression needs no parentheses of its own.
+_BARE_EXPRESSION_PARENTS = (cst.Arg, cst.Assign, cst.AnnAssign, cst.Return, cst.Element, cst.DictElement, cst.Expr)
+
+
+def _is_none(arg: cst.Arg | None) -> bool:
+    return arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None")
+
+
+def _t_bn_formula(rewrite: Rewrite) -> bool:
+    """`tf.nn.batch_normalization(x, mean, variance, offset, scale, eps)` -> TensorFlow's own
+    formula, `(x - mean) * rsqrt(variance + eps) * scale + offset`: it broadcasts every
+    argument as TensorFlow does, where `keras.ops.batch_normalization` needs one value per
+    feature."""
+    call = rewrite.call
+    x, mean, variance = (argument(call, i, k) for i, k in enumerate(("x", "mean", "variance")))
+    offset = argument(call, 3, "offset")
+    scale = argument(call, 4, "scale")
+    epsilon = argument(call, 5, "variance_epsilon")
+    if x is None or _is_none(mean) or _is_none(variance) or _is_none(epsilon):
+        return False
+    rsqrt = rewrite.name("ops.rsqrt")
+    if rsqrt is None:
+        return False
+    def atom(arg: cst.Arg) -> str:
+        if isinstance(arg.value, (cst.Integer, cst.Float)):
+            return rewrite.code(arg.value)
+        return _atom(rewrite, arg.value)
+
+    text = f"({atom(x)} - {atom(mean)}) * {rsqrt}({atom(variance)} + {atom(epsilon)})"
+    if not _is_none(scale):
+        text += f" * {atom(scale)}"
+    if not _is_none(offset):
+        text += f" + {atom(offset)}"
+    parent = rewrite.ctx.parents[-1] if rewrite.ctx.parents else None
+    if not isinstance(parent, _BARE_EXPRESSION_PARENTS) and not call.lpar:
+        text = f"({text})"
+    # The whole call is replaced: keyword renames and the dropped `name=` are part of it.
+    rewrite.edits = [Replace(call, text)]
+    rewrite.removed.clear()
+    rewrite.callee = ""
     return True
 
 
@@ -607,7 +641,7 @@ _TRANSFORMS: dict[str, Callable[[Rewrite], bool]] = {
     "matmul": _t_matmul,
     "int_mean": _t_int_mean,
     "complex_pair": _t_complex_pair,
-    "bn_axis": _t_bn_axis,
+    "bn_formula": _t_bn_formula,
     "attr_shape": _t_attr_shape,
     "method:assign": _method("assign"),
     "method:assign_add": _method("assign_add"),

@@ -111,7 +111,8 @@ def test_other_import_spellings():
 
 def test_held_findings_of_function_never_used_by_a_model_are_dropped():
     source = "import tensorflow as tf\nimport keras\n\ndef prep(x):\n    return tf.reduce_sum(x)\n"
-    assert lint(source, "t.py", OPS) == []
+    # Not as model code (KER201): as an op outside the model, which needs TensorFlow installed.
+    assert [f.code for f in lint(source, "t.py", OPS)] == ["KER225"]
 
 
 def test_function_passed_to_compile_is_model_code():
@@ -131,3 +132,28 @@ def test_portability_rules_are_quiet_for_tensorflow_only_projects():
     assert lint(source, "t.py", tf_only) == []
     backend_source = BACKEND.format("K.int_shape(y)")
     assert [f.code for f in lint(backend_source, "t.py", tf_only)] == ["KER221"]
+
+
+def _bn_layer(statement: str) -> str:
+    return LAYER.replace("return {}", statement)
+
+
+def test_batch_normalization_becomes_tensorflows_broadcasting_formula():
+    source = _bn_layer(
+        "a = 2 * tf.nn.batch_normalization(x, y, z, None, 1.5, variance_epsilon=1e-3)\n"
+        "        return tf.nn.batch_normalization(x + 1, mean=y, variance=z, offset=y if z else 0.0, "
+        "scale=None, variance_epsilon=eps, name='bn')"
+    )
+    expected = _bn_layer(
+        "a = 2 * ((x - y) * keras.ops.rsqrt(z + 1e-3) * 1.5)\n"
+        "        return ((x + 1) - y) * keras.ops.rsqrt(z + eps) + (y if z else 0.0)"
+    )
+    fixed = fix(source, "t.py", OPS).source
+    assert fixed == expected
+    assert fix(fixed, "t.py", OPS).source == fixed
+
+
+def test_batch_normalization_without_epsilon_or_with_a_none_mean_gets_no_fix():
+    for call in ("tf.nn.batch_normalization(x, y, z, 0.0, 1.0)", "tf.nn.batch_normalization(x, None, z, 0.0, 1.0, 1e-3)"):
+        (finding,) = lint(_bn_layer(f"return {call}"), "t.py", OPS)
+        assert finding.code == "KER201" and finding.fix is None

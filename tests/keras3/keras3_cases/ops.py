@@ -225,12 +225,8 @@ CASES = [
         raises(*TRACER_ERROR),
         envs=("tf-jax",),
         reference="tensorflow",
-        fix_wrong=(
-            "KER201 rewrites tf.nn.batch_normalization(x, mean, variance, offset=0.2, scale=1.5, "
-            "variance_epsilon=1e-3) to keras.ops.batch_normalization(..., axis=-1) as a safe fix, but "
-            "keras.ops.batch_normalization does not broadcast a scalar offset/scale as TensorFlow "
-            "does: TypeError 'cannot reshape array of shape () (size 1) into shape [1, 1, 4]'"
-        ),
+        # keras.ops.batch_normalization would fail here ("cannot reshape array of shape () (size
+        # 1) into shape [1, 1, 4]"): the fix writes TensorFlow's broadcasting formula instead.
     ),
     Case(
         "KER225",
