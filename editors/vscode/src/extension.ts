@@ -87,6 +87,8 @@ async function startClient(): Promise<void> {
     documentSelector: [
       { scheme: "file", language: "python" },
       { scheme: "untitled", language: "python" },
+      // Python cells of Jupyter notebooks: the server syncs them as notebook documents.
+      { scheme: "vscode-notebook-cell", language: "python" },
     ],
     outputChannel: output,
     traceOutputChannel: output,
