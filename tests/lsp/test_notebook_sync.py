@@ -355,6 +355,18 @@ async def test_hover_inside_a_cell(nb):
     assert on_name.range == types.Range(types.Position(2, 15), types.Position(2, 28))
 
 
+async def test_hover_knows_which_names_a_function_in_a_cell_shadows(nb):
+    # Line 1 of both cells: only the first is inside a function whose parameter is `tf`.
+    _, shadowing, plain = nb.open_notebook(
+        IMPORTS, "def total(tf):\n    return tf.reduce_sum(1)\n", "y = 0\nz = tf.reduce_sum(1)\n"
+    )
+    await nb.diagnostics(plain, 1)
+    where = position("    return tf.reduce_sum(1)", 0, "reduce_sum", nb.encoding)
+    assert await nb.hover(shadowing, types.Position(1, where.character + 1)) is None
+    where = position("z = tf.reduce_sum(1)", 0, "reduce_sum", nb.encoding)
+    assert "keras.ops.sum" in (await nb.hover(plain, types.Position(1, where.character + 1))).contents.value
+
+
 async def test_quick_fix_inside_a_cell(nb):
     _, _, _, model, _, _ = open_training_notebook(nb)
     [diagnostic] = await nb.diagnostics(model, 1)
