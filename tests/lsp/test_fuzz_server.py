@@ -1,0 +1,135 @@
+"""Random edits sent to the server as didChange events (hypothesis).
+
+Real Keras 2 code (the shipped programs and rule examples) is cut, pasted into and truncated as
+an editor would send it. Properties: the server never stops answering; the diagnostics of the
+last version lie inside its text and, when that text parses, equal a fresh lint of it.
+
+    KERASFIX_SERVER_FUZZ_EXAMPLES=500 python3 -m pytest tests/lsp/test_fuzz_server.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from lsprotocol import types
+
+from kerasfix.rules import Settings, all_rules, lint
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+OPTIONS = {"select": ["KER"]}
+SEEDS = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.py"))] + [
+    example.source for rule in all_rules() for example in rule.examples if example.source.strip()
+][:40]
+PIECES = ["(", ")", ":", "\n", "    ", "tf.", "keras.", "lr=", "#", '"', "x", "数据😀", "\r\n", "\t", "[", "]"]
+EXAMPLES_RUN = int(os.environ.get("KERASFIX_SERVER_FUZZ_EXAMPLES", "25"))
+
+
+def _width(text: str, encoding: str) -> int:
+    if encoding == "utf-8":
+        return len(text.encode("utf-8"))
+    if encoding == "utf-16":
+        return len(text.encode("utf-16-le")) // 2
+    return len(text)
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _position(text: str, offset: int, encoding: str) -> tuple[int, int]:
+    """The LSP position of a code-point offset (lines end at \\r\\n, \\r or \\n)."""
+    before = text[:offset]
+    lines = _lines(before)
+    if before.endswith("\r") and text[offset : offset + 1] == "\n":
+        # Between the \r and \n of one line ending: the end of that line.
+        return len(lines) - 2, _width(lines[-2], encoding)
+    return len(lines) - 1, _width(lines[-1], encoding)
+
+
+@st.composite
+def edit_script(draw):
+    """A seed text and a list of (start, end, new text) edits in code points."""
+    text = draw(st.sampled_from(SEEDS))
+    edits = []
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["insert", "delete", "truncate", "replace-all"]))
+        at = draw(st.integers(0, len(text)))
+        if kind == "insert":
+            new = draw(st.sampled_from(PIECES))
+            edits.append((at, at, new))
+            text = text[:at] + new + text[at:]
+        elif kind == "delete":
+            end = min(len(text), at + draw(st.integers(1, 30)))
+            edits.append((at, end, ""))
+            text = text[:at] + text[end:]
+        elif kind == "truncate":
+            edits.append((at, len(text), ""))
+            text = text[:at]
+        else:
+            edits.append((None, None, draw(st.sampled_from(SEEDS))))
+            text = edits[-1][2]
+    return edits
+
+
+def _split_pairs(text: str, start: int, end: int) -> tuple[int, int]:
+    """Never split a \\r\\n pair: LSP has no position between its two characters."""
+    if 0 < start < len(text) and text[start - 1] == "\r" and text[start] == "\n":
+        start -= 1
+    if 0 < end < len(text) and text[end - 1] == "\r" and text[end] == "\n":
+        end += 1
+    return start, end
+
+
+def _parses(text: str) -> bool:
+    return not any(f.code == "KER001" for f in lint(text, "x.py", Settings.from_mapping({"select": ["KER001"]})))
+
+
+@pytest.mark.options(OPTIONS)
+async def test_fuzzed_edits_through_the_server(session):
+    uri = session.open("fuzz.py", SEEDS[0])
+    await session.diagnostics(uri, 1)
+    scripts: list = []
+
+    @settings(max_examples=EXAMPLES_RUN, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(edit_script())
+    def collect(script):
+        scripts.append(script)
+
+    collect()
+    lint_settings = Settings.from_mapping(OPTIONS)
+    for script in scripts:
+        version = session.replace_all(uri, SEEDS[0])
+        text = SEEDS[0]
+        for start, end, new in script:
+            if start is None:
+                version = session.replace_all(uri, new)
+                text = new
+                continue
+            start, end = _split_pairs(text, min(start, len(text)), min(end, len(text)))
+            begin, finish = _position(text, start, session.encoding), _position(text, end, session.encoding)
+            version = session.change(uri, begin, finish, new)
+            text = text[:start] + new + text[end:]
+        assert session.texts[uri] == text
+        diagnostics = await session.diagnostics(uri, version)
+        lines = _lines(text)
+        for diagnostic in diagnostics:
+            for position in (diagnostic.range.start, diagnostic.range.end):
+                assert 0 <= position.line < len(lines)
+                assert 0 <= position.character <= _width(lines[position.line], session.encoding)
+        if _parses(text):
+            expected = sorted(
+                (f.code, f.span.start_pos.line, _width(_lines(text)[f.span.start_pos.line][: f.span.start_pos.character], session.encoding))
+                for f in lint(text, "fuzz.py", lint_settings)
+            )
+            got = sorted((d.code, d.range.start.line, d.range.start.character) for d in diagnostics)
+            assert got == expected, script
+    # Still answering.
+    answer = await asyncio.wait_for(
+        session.client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 0))),
+        20,
+    )
+    assert answer is None or answer.contents
