@@ -85,8 +85,9 @@ class TfGatherNd(TfOpRule):
     """
     ## Why
     `keras.ops` has no `gather_nd`. The migration guide's `keras.ops.take_along_axis` means
-    something else: `take_along_axis(x, [[0, 1], [2, 3]], axis=1)` raises a broadcast error
-    where `tf.gather_nd` returns the two addressed elements.
+    something else: for a (3, 4) `x`, `take_along_axis(x, [[0, 1], [2, 3]], axis=1)` raises a
+    broadcast error (`ValueError` on JAX and TensorFlow, `RuntimeError` on PyTorch) where
+    `tf.gather_nd` returns the two addressed elements.
 
     ## Example
     ```python
@@ -95,7 +96,12 @@ class TfGatherNd(TfOpRule):
 
     ## Use instead
     ```python
-    picked = scores[coords[:, 0], coords[:, 1]]    # NumPy-style indexing on every backend
+    # on every backend: take from the flattened tensor
+    picked = keras.ops.take(
+        keras.ops.reshape(scores, (-1,)), coords[:, 0] * scores.shape[1] + coords[:, 1]
+    )
+    # on JAX and PyTorch only (a TensorFlow tensor takes no integer-array index)
+    picked = scores[coords[:, 0], coords[:, 1]]
     ```
 
     ## Backends
@@ -441,8 +447,11 @@ class TfWhereOneArgument(TfOpRule):
     """
     ## Why
     One-argument `tf.where(cond)` returns an (N, ndim) tensor of coordinates;
-    `keras.ops.where(cond)` returns a tuple of index arrays, as NumPy does. Either way the
-    shape depends on the data, which JAX cannot compile (`NonConcreteBooleanIndexError`).
+    `keras.ops.where(cond)` returns one index array per axis, as NumPy's `nonzero` does (a
+    tuple on JAX, a list on TensorFlow, an (ndim, N) tensor on PyTorch). Either way the shape
+    depends on the data, which JAX cannot trace: `jnp.nonzero` under `jit` raises
+    `ConcretizationTypeError` ("The size argument of jnp.nonzero must be statically
+    specified"), and a Keras model fails while it builds.
 
     ## Example
     ```python
@@ -451,7 +460,8 @@ class TfWhereOneArgument(TfOpRule):
 
     ## Use instead
     Mask instead of gathering coordinates: `keras.ops.where(mask, x, 0)`. If the coordinates
-    are needed (outside jit), `keras.ops.stack(keras.ops.where(mask), axis=1)`.
+    are needed (outside traced code), `keras.ops.stack(keras.ops.where(mask), axis=1)` gives
+    TensorFlow's (N, ndim) layout.
 
     ## Backends
     JAX and PyTorch.

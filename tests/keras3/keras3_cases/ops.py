@@ -228,6 +228,132 @@ CASES = [
         # keras.ops.batch_normalization would fail here ("cannot reshape array of shape () (size
         # 1) into shape [1, 1, 4]"): the fix writes TensorFlow's broadcasting formula instead.
     ),
+    # Ops without a keras.ops form (no fix): each fails in a JAX model, and the ports the
+    # rules warn about misbehave as their docs say.
+    *[
+        Case(rule, f"tf-{title}-in-a-jax-model", program(ops), raises(*TRACER_ERROR), envs=("tf-jax",))
+        for rule, title, ops in [
+            ("KER203", "gather-nd", [("gather_nd", "f", "tf.gather_nd(x, [[0, 1], [1, 2]])")]),
+            ("KER208", "svd", [("svd", "f", "s, u, v = tf.linalg.svd(x)\n        return s")]),
+            ("KER212", "where-one-argument", [("where_coordinates", "f", "tf.where(x > 0)")]),
+            ("KER219", "lgamma", [("lgamma", "p", "tf.math.lgamma(x)")]),
+            ("KER219", "strings", [("as_string", "f", "tf.strings.length(tf.strings.as_string(x))")]),
+        ]
+    ],
+    Case(
+        "KER203",
+        "gather-nd-is-not-take-along-axis",
+        INPUTS + '''
+
+class Pick(keras.layers.Layer):
+    def call(self, x):
+        return tf.gather_nd(x, [[0, 1], [2, 3]])
+
+
+table = np.arange(12.0, dtype="float32").reshape(3, 4)
+coords = np.array([[0, 1], [2, 3]])
+picked = Pick()(table)
+try:
+    keras.ops.take_along_axis(table, coords, axis=1)
+    along = "no error"
+except ValueError as error:
+    along = "ValueError"
+# The rule's "use instead" for every backend: take from the flattened tensor.
+flat = keras.ops.take(keras.ops.reshape(table, (-1,)), coords[:, 0] * table.shape[1] + coords[:, 1])
+RESULT = [np.asarray(picked).tolist(), along, keras.ops.convert_to_numpy(flat).tolist()]
+''',
+        result_shows(
+            "take_along_axis failing where gather_nd picks [1.0, 11.0], as the flat take does",
+            lambda r: r == [[1.0, 11.0], "ValueError", [1.0, 11.0]],
+        ),
+        envs=("tensorflow",),
+    ),
+    Case(
+        "KER208",
+        "svd-order",
+        INPUTS + '''
+
+class Singular(keras.layers.Layer):
+    def call(self, x):
+        s, u, v = tf.linalg.svd(x)
+        return s
+
+
+m = np.array([[3.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 1.0]], dtype="float32")
+tf_shapes = [list(t.shape) for t in tf.linalg.svd(m)]
+u, s, vh = keras.ops.svd(m)
+keras_shapes = [list(t.shape) for t in (u, s, vh)]
+# The rule's "use instead": u, s, vh rebuild the matrix; vh is v transposed.
+rebuilt = keras.ops.convert_to_numpy(keras.ops.matmul(u * s, vh))
+_, _, v = tf.linalg.svd(m)
+RESULT = [
+    tf_shapes,
+    keras_shapes,
+    bool(np.allclose(rebuilt, m, atol=1e-5)),
+    bool(np.allclose(np.abs(keras.ops.convert_to_numpy(keras.ops.swapaxes(vh, -1, -2))), np.abs(np.asarray(v)), atol=1e-5)),
+]
+''',
+        result_shows(
+            "(s, u, v) against (u, s, vh), and u * s @ vh == m",
+            lambda r: r == [[[3], [3, 3], [3, 3]], [[3, 3], [3], [3, 3]], True, True],
+        ),
+        envs=("tensorflow",),
+    ),
+    Case(
+        "KER212",
+        "where-coordinates-against-tuple",
+        INPUTS + '''
+import jax
+
+
+class Coordinates(keras.layers.Layer):
+    def call(self, x):
+        return tf.where(x > 0)
+
+
+mask = np.array([[True, False], [True, True]])
+coordinates = np.asarray(tf.where(mask)).tolist()
+indices = keras.ops.where(mask)
+stacked = keras.ops.convert_to_numpy(keras.ops.stack(indices, axis=1)).tolist()
+try:
+    jax.jit(lambda m: jax.numpy.nonzero(m))(mask)
+    traced = "no error"
+except Exception as error:  # what keras.ops.where(mask) does on the JAX backend, under jit
+    traced = type(error).__name__
+# One index array per axis (a tuple on JAX, a list on TensorFlow), as NumPy's nonzero.
+RESULT = [coordinates, len(indices), stacked, traced]
+''',
+        result_shows(
+            "(N, 2) coordinates against 2 index arrays, equal once stacked; not traceable",
+            lambda r: r == [[[0, 0], [1, 0], [1, 1]], 2, [[0, 0], [1, 0], [1, 1]], "ConcretizationTypeError"],
+        ),
+        envs=("tensorflow",),
+    ),
+    Case(
+        "KER216",
+        "fft2d-of-complex",
+        INPUTS + '''
+
+class Spectrum(keras.layers.Layer):
+    def call(self, x):
+        return tf.signal.fft2d(tf.complex(x, x * 0.5))
+
+
+out = Spectrum()(INPUTS["f"])
+# TensorFlow returns a complex tensor; keras.ops.fft2 a (real, imag) tuple: the code that
+# reads the result changes with the fix (why it is unsafe).
+if isinstance(out, (tuple, list)):
+    real, imag = (keras.ops.convert_to_numpy(t) for t in out)
+else:
+    real, imag = np.real(np.asarray(out)), np.imag(np.asarray(out))
+RESULT = {"real": real.round(4).tolist(), "imag": imag.round(4).tolist()}
+''',
+        raises("ModuleNotFoundError", "No module named 'tensorflow'"),
+        envs=("jax", "torch"),
+        unsafe=True,
+        reference="tensorflow",
+        tolerance=1e-4,
+    ),
     Case(
         "KER225",
         "tf-ops-on-predictions",
