@@ -243,7 +243,7 @@ class Notebooks:
             )
         )
 
-    def _linted(self, job: NotebookJob, outcome: LintOutcome) -> None:  # type: ignore[override]
+    def _linted(self, job: NotebookJob, outcome: LintOutcome) -> None:
         """On the lint thread: the findings as diagnostics of each cell."""
         encoding = self.server.encoding
         lines = [Lines(cell.text, encoding) for cell in job.cells]
@@ -286,7 +286,7 @@ class Notebooks:
                 types.PublishDiagnosticsParams(uri=cell.uri, version=cell.version, diagnostics=diagnostics)
             )
 
-    def _prepare_hover(self, job: NotebookJob) -> None:  # type: ignore[override]
+    def _prepare_hover(self, job: NotebookJob) -> None:
         """On the idle lint thread: the names of the newest program, for hover."""
         found = module_names(job.text)
         loop = self.server.loop

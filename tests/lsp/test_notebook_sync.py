@@ -462,3 +462,14 @@ async def test_a_cell_opened_as_a_text_document_is_linted_alone_without_its_magi
     assert (diagnostic.code, diagnostic.range.start.line, diagnostic.range.start.character) == ("KER601", 3, 31)
     [fix_all] = await plain.code_actions(uri, [], only=["source.fixAll.kerasfix"])
     assert plain.apply(fix_all.edit)[uri] == text.replace("(lr=", "(learning_rate=")
+
+
+def test_cell_uris_and_the_notebook_they_belong_to():
+    from kerasfix.server.lsp_notebook import document_path, is_cell_uri, lint_text
+
+    cell = "vscode-notebook-cell:/home/me/project/train.ipynb#W0sZmlsZQ%3D%3D"
+    assert is_cell_uri(cell) and not is_cell_uri("file:///home/me/project/train.py")
+    assert document_path(cell) == "/home/me/project/train.ipynb"
+    assert document_path("untitled:Untitled-1") is None
+    assert lint_text(cell, "%pip install keras\nx = 1\n") == "#pip install keras\nx = 1\n"
+    assert lint_text("file:///home/me/project/train.py", "%pip\n") == "%pip\n"
