@@ -300,10 +300,11 @@ class LegacyOptimizerNamespace(TableRule):
     """
     ## Why
     Keras 3 has one set of optimizers. `keras.optimizers.legacy` only holds stubs that raise
-    `ImportError: keras.optimizers.legacy is not supported in Keras 3. When using tf.keras, to
-    continue using a tf.keras.optimizers.legacy optimizer, you can install the tf_keras package
-    (Keras 2) and set the environment variable TF_USE_LEGACY_KERAS=True...`, and
-    `keras.optimizers.experimental` does not exist.
+    an `ImportError` ("`keras.optimizers.legacy` is not supported in Keras 3. When using
+    `tf.keras`, to continue using a `tf.keras.optimizers.legacy` optimizer, you can install the
+    `tf_keras` package (Keras 2) and set the environment variable `TF_USE_LEGACY_KERAS=True`
+    ..."), and `keras.optimizers.experimental` does not exist (`AttributeError: module
+    'keras.optimizers' has no attribute 'experimental'`).
 
     ## Example
     ```python
@@ -417,7 +418,8 @@ class ScikitLearnWrappers(TableRule):
     ## Why
     `keras.wrappers.scikit_learn` (`KerasClassifier`, `KerasRegressor`) was removed in
     TensorFlow 2.13 and is not in Keras 3: `ModuleNotFoundError: No module named
-    'keras.wrappers.scikit_learn'`.
+    'keras.wrappers.scikit_learn'` (through `tf.keras.wrappers.scikit_learn`:
+    `AttributeError: module 'keras.wrappers' has no attribute 'scikit_learn'`).
 
     ## Example
     ```python

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..rule import Example
-from ._common import Match, Row, TableRule, exists, leaves, replacement, row_for
+from ._common import Match, Row, TableRule, exists, leaves, quoted, replacement, row_for
 
 
 @lru_cache(maxsize=1)
@@ -29,10 +29,14 @@ class PrivateKerasPath(TableRule):
     """
     ## Why
     Keras 2 code often imported from modules that were never public: `keras.engine`,
-    `keras.layers.core`, `tensorflow.python.keras`. None of them exists in Keras 3:
-    `ModuleNotFoundError: No module named 'keras.engine'`. Keras 3's own implementation lives in
-    `keras.src`, which is private too: it was rearranged several times in 3.x releases (for
-    example "Generate API (#19530)"), so code importing from it breaks on upgrades.
+    `keras.layers.core`, `tensorflow.python.keras`. Keras 3 has neither `keras.engine` nor the
+    layer submodules: `ModuleNotFoundError: No module named 'keras.engine'` (and
+    `'keras.layers.core'`). `tensorflow.python.keras` still imports where TensorFlow is
+    installed (TensorFlow 2.21 ships its private Keras 2 copy), but its classes are not Keras 3
+    ones: a Keras 3 model rejects its layers (`ValueError: Only instances of `keras.Layer` can
+    be added to a Sequential model`). Keras 3's own implementation lives in `keras.src`, which
+    is private too: it was rearranged several times in 3.x releases (for example "Generate API
+    (#19530)"), so code importing from it breaks on upgrades.
 
     ## Example
     ```python
@@ -62,8 +66,6 @@ class PrivateKerasPath(TableRule):
     name = "private-keras-path"
     message = "Private Keras module: import from the public API"
     fix = "safe"
-    removed_message = "{old} is private: {note}"
-    moved_message = "{old} is private: use {new}"
     examples = (
         Example(
             "from «keras.engine.base_layer» import Layer\n",
@@ -116,6 +118,20 @@ class PrivateKerasPath(TableRule):
 
     def words(self) -> frozenset[str]:
         return _words()
+
+    def message_for(self, match: Match) -> str:
+        # Three different facts: TensorFlow's Keras 2 copy imports but is not Keras 3;
+        # `keras.src` exists but is private; Keras 2's private modules do not exist at all.
+        if match.row.path == "":
+            old = f"`tensorflow.python.keras{'.' + match.path if match.path else ''}`"
+            text = f"{old} is TensorFlow's private copy of Keras 2 (its classes are not Keras 3 ones)"
+        elif match.row.path == "src":
+            text = f"{quoted(match.path)} is Keras 3's private implementation, which changes between releases"
+        else:
+            text = f"{quoted(match.path)} is not in Keras 3 ({match.row.note})"
+        if match.new is not None:
+            return f"{text}: use {quoted(match.new)}"
+        return f"{text}: import from the public API"
 
     def resolve(self, path: str, origin: str) -> Match | None:
         if origin == "tf.python.keras":

@@ -25,7 +25,7 @@ class RemovedBackendFunction(Rule):
     ## Why
     Keras 3's `keras.backend` keeps 14 names (`epsilon`, `floatx`, `image_data_format`,
     `clear_session`, `is_keras_tensor`, ...). Every other `K.*` function is gone:
-    `K.int_shape(x)` raises `AttributeError: module 'keras.api.backend' has no attribute
+    `K.int_shape(x)` raises `AttributeError: module 'keras.backend' has no attribute
     'int_shape'`. Most have a `keras.ops` counterpart (table `rules/data/ops_backend.toml`,
     catalogue K3-BK-001); some defaults differ and the fix spells them out: `K.argmax` and
     `K.concatenate` work on the last axis (`axis=-1`), `K.expand_dims` adds the last axis,

@@ -266,8 +266,9 @@ class TfTensorScatterUpdate(TfOpRule):
     """
     ## Why
     The migration guide maps `tf.tensor_scatter_nd_update` to `keras.ops.slice_update`, which
-    writes one contiguous block from start indices: with scatter indices it raises
-    `InvalidArgumentError`. The equivalent is `keras.ops.scatter_update(inputs, indices,
+    writes one contiguous block from start indices: with scatter indices it fails
+    (`ValueError: Slice indices must be a 1D sequence` on JAX, `InvalidArgumentError` on
+    TensorFlow, `RuntimeError: shape mismatch` on PyTorch). The equivalent is `keras.ops.scatter_update(inputs, indices,
     updates)` (verified identical output).
 
     ## Example
@@ -612,7 +613,7 @@ class TfSortDirection(TfOpRule):
     """
     ## Why
     `keras.ops.sort` and `keras.ops.argsort` sort ascending and take no `direction=`:
-    a renamed call raises `TypeError`.
+    a renamed call raises `TypeError: sort() got an unexpected keyword argument 'direction'`.
 
     ## Example
     ```python
