@@ -262,6 +262,23 @@ RESULT = isinstance(get_custom_objects(), dict)
         fixed_check=result_shows("a dict", lambda r: r is True),
     ),
     Case(
+        "KER114",
+        "backend-import-left-after-the-port",
+        '''
+import numpy as np
+import keras
+from tensorflow.keras import backend as K
+
+x = np.ones((2, 3), "float32")
+# Was K.int_shape(x) and K.concatenate([x, x]) before the port to Keras 3.
+RESULT = [list(x.shape), list(keras.ops.concatenate([x, x], axis=-1).shape)]
+''',
+        # The leftover import alone keeps TensorFlow a dependency.
+        raises("ModuleNotFoundError", "No module named 'tensorflow'"),
+        envs=("jax", "torch"),
+        fixed_check=result_shows("the shapes", lambda r: r == [[2, 3], [2, 6]]),
+    ),
+    Case(
         "KER113",
         "scikit-learn-wrapper",
         '''
