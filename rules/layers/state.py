@@ -10,6 +10,7 @@ from ..context import Context, has_star_args, positional_args
 from ..edits import FixSpec, Insert, Replace, remove_arg, rename_keyword
 from ..rule import BACKENDS, Example, Rule
 from ..tables import load_toml
+from ._initial_values import weight_spec
 from ._common import (
     callee_leaf,
     class_methods,
@@ -55,28 +56,39 @@ class TfVariableAttribute(Rule):
     ## Example
     ```python
     def build(self, input_shape):
-        self.w = tf.Variable(np.zeros((input_shape[-1], self.units)), trainable=True)
+        self.w = tf.Variable(tf.random.normal([input_shape[-1], self.units], stddev=0.05))
     ```
 
     ## Use instead
     ```python
     def build(self, input_shape):
-        self.w = keras.Variable(np.zeros((input_shape[-1], self.units)), trainable=True)
-        # or: self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="zeros")
+        self.w = self.add_weight(
+            shape=[input_shape[-1], self.units],
+            initializer=keras.initializers.RandomNormal(mean=0.0, stddev=0.05),
+        )
     ```
+    In `__init__`, `keras.Variable(value)` also works. Not in `build`: on JAX, a subclassed
+    model first called inside `fit()` builds its layers in a stateless scope, where
+    `keras.Variable(value)` fails with "You are attempting to create a variable while in a
+    stateless scope" (checked on Keras 3.15.1); `add_weight` defers the value to its initializer.
 
     ## Backends
     All: silent on TensorFlow, an error on JAX and PyTorch.
 
     ## Fix safety
-    Safe when the initial value is a literal or a NumPy array and only `trainable`, `name`,
-    `dtype` (or `initial_value`, renamed `initializer`) are passed: `keras.Variable` takes the
-    same value. Unsafe when the initial value is a TensorFlow expression such as
-    `tf.zeros(...)`, which must be migrated too (`keras.ops.zeros`). No fix when other
-    `tf.Variable` arguments (`validate_shape`, `constraint`, a second positional) are used.
+    In `__init__`: `keras.Variable`, safe when the initial value is a literal or a NumPy array and
+    only `trainable`, `name`, `dtype` (or `initial_value`, renamed `initializer`) are passed;
+    unsafe when the value is a TensorFlow expression such as `tf.zeros(...)`, which must be
+    migrated too. In `build` and other methods: `self.add_weight` with the shape and initializer
+    of a value Keras has an initializer for (`zeros`/`ones`/`fill`/`full` of a shape, `ones(shape)
+    * scale`, a number, `tf.random.normal`/`truncated_normal`/`uniform` with their own defaults),
+    unsafe because the initializer draws other random numbers and the variable takes the layer's
+    dtype; no fix for other values (say the shape by hand). No fix when other `tf.Variable`
+    arguments (`validate_shape`, `constraint`, a second positional) are used.
 
     ## References
     - Catalogue K3-LAY-001; keras-io migration guide, "TensorFlow variables tracking".
+    - `keras/src/backend/common/variables.py` (`KerasVariable.__init__`, stateless scope).
     """
 
     code = "KER401"
@@ -94,7 +106,8 @@ class TfVariableAttribute(Rule):
             "import numpy as np\nimport tensorflow as tf\nimport keras\n\n"
             "class Linear(keras.layers.Layer):\n"
             "    def build(self, input_shape):\n"
-            "        self.w = keras.Variable(np.zeros((input_shape[-1], 4)), trainable=True)\n",
+            "        self.w = self.add_weight(shape=(input_shape[-1], 4), initializer=\"zeros\", trainable=True)\n",
+            unsafe=True,
         ),
         Example(
             "import tensorflow as tf\nfrom tensorflow import keras\n\n"
@@ -109,15 +122,48 @@ class TfVariableAttribute(Rule):
             "        self.scale = keras.Variable(initializer=[1.0, 1.0], name='scale')\n",
         ),
         Example(
-            "import tensorflow as tf\nfrom tensorflow.keras import layers\n\n"
-            "class Bias(layers.Layer):\n"
-            "    def build(self, shape):\n"
-            "        self.b = «tf.Variable»(tf.zeros([shape[-1]]))\n",
-            "import tensorflow as tf\nfrom tensorflow.keras import layers\n\n"
-            "class Bias(layers.Layer):\n"
-            "    def build(self, shape):\n"
-            "        self.b = tf.keras.Variable(tf.zeros([shape[-1]]))\n",
+            "import tensorflow as tf\nimport keras\n\n"
+            "class Dense(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        self.kernel = «tf.Variable»(\n"
+            "            tf.random.normal([input_shape[-1], 8], stddev=0.05), name=\"kernel\"\n"
+            "        )\n",
+            "import tensorflow as tf\nimport keras\n\n"
+            "class Dense(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        self.kernel = self.add_weight(shape=[input_shape[-1], 8], "
+            "initializer=keras.initializers.RandomNormal(mean=0.0, stddev=0.05), name=\"kernel\")\n",
             unsafe=True,
+        ),
+        Example(
+            "import numpy as np\nimport tensorflow as tf\nimport keras\n\n"
+            "class Gain(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        self.gain = «tf.Variable»(np.ones((input_shape[-1],), dtype=\"float32\") * self.scale)\n",
+            "import numpy as np\nimport tensorflow as tf\nimport keras\n\n"
+            "class Gain(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        self.gain = self.add_weight(shape=(input_shape[-1],), "
+            "initializer=keras.initializers.Constant(self.scale), dtype=\"float32\")\n",
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\nfrom tensorflow.keras import layers\n\n"
+            "class Bias(layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.b = «tf.Variable»(tf.zeros([shape[-1]], dtype=tf.float32))\n",
+            "import tensorflow as tf\nfrom tensorflow.keras import layers\n\n"
+            "class Bias(layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.b = self.add_weight(shape=[shape[-1]], initializer=\"zeros\", dtype=\"float32\")\n",
+            unsafe=True,
+        ),
+        Example(
+            "import tensorflow as tf\nimport keras\n\n"
+            "class Table(keras.layers.Layer):\n"
+            "    def build(self, shape):\n"
+            "        self.t = «tf.Variable»(tf.range(shape[-1]))\n",
+            None,
         ),
         Example(
             "import tensorflow as tf\n\n"
@@ -152,6 +198,7 @@ class TfVariableAttribute(Rule):
             return None
         edits: list = []
         value = None
+        keywords: dict[str, cst.Arg] = {}
         for arg in node.args:
             if arg.keyword is None:
                 value = arg.value
@@ -160,12 +207,46 @@ class TfVariableAttribute(Rule):
                 edits.append(rename_keyword(arg, "initializer"))
             elif arg.keyword.value not in _SHARED_VARIABLE_KEYWORDS:
                 return None
+            else:
+                keywords[arg.keyword.value] = arg
+        if value is None:
+            return None
+        owner = ctx.method()
+        if owner is not None and owner[1].name.value != "__init__":
+            # Built lazily (`build`, or any method that may first run inside `fit()`).
+            return self._add_weight_fix(node, value, keywords, owner[1], ctx)
         reference = keras_reference(ctx, "Variable")
-        if value is None or reference is None:
+        if reference is None:
             return None
         code, imports = reference
         edits.insert(0, Replace(node.func, code))
         return FixSpec.of(_array_like(value, ctx), "Use `keras.Variable`", *edits, imports=imports)
+
+    def _add_weight_fix(
+        self,
+        node: cst.Call,
+        value: cst.BaseExpression,
+        keywords: dict[str, cst.Arg],
+        method: cst.FunctionDef,
+        ctx: Context,
+    ) -> FixSpec | None:
+        receiver = param_name(method, 0)
+        spec = weight_spec(value, ctx)
+        if receiver is None or spec is None:
+            return None
+        arguments = [f"shape={spec.shape}", f"initializer={spec.initializer}"]
+        dtype = keywords.get("dtype")
+        if dtype is not None:
+            arguments.append(f"dtype={ctx.module.code_for_node(dtype.value)}")
+        elif spec.dtype is not None:
+            arguments.append(f"dtype={spec.dtype}")
+        for name in ("name", "trainable"):
+            if name in keywords:
+                arguments.append(f"{name}={ctx.module.code_for_node(keywords[name].value)}")
+        call = f"{receiver}.add_weight({', '.join(arguments)})"
+        # Unsafe: the initial values are drawn by a Keras initializer (other random numbers),
+        # and the variable takes the layer's dtype unless the value named one.
+        return FixSpec.unsafe("Create it with `add_weight`", Replace(node, call), imports=spec.imports)
 
 
 class StateCreatedInCall(Rule):

@@ -148,3 +148,75 @@ class BatchNormalization:
 bn = BatchNormalization(fused=True)
 '''
     assert codes(source, keras_version=OLDEST) == []
+
+
+# ----- KER401 in build(): add_weight with the value's shape and initializer -------------------
+
+LAYER = (
+    "import numpy as np\nimport tensorflow as tf\nimport keras\n\n"
+    "class L(keras.layers.Layer):\n"
+    "    def build(self, shape):\n"
+    "        self.w = {value}\n"
+)
+
+
+def _fixed_weight(value: str) -> str | None:
+    source = LAYER.format(value=value)
+    result = fix(source, "layer.py", Settings(select=("KER401",)), unsafe=True)
+    assert fix(result.source, "layer.py", Settings(select=("KER401",)), unsafe=True).source == result.source
+    cst.parse_module(result.source)
+    if result.source == source:
+        return None
+    return result.source.splitlines()[6].strip().removeprefix("self.w = ")
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        # The op's own defaults are passed: RandomUniform's would be -0.05..0.05.
+        (
+            "tf.Variable(tf.random.uniform((3, 4), seed=7))",
+            "self.add_weight(shape=(3, 4), initializer=keras.initializers.RandomUniform("
+            "minval=0.0, maxval=1.0, seed=7))",
+        ),
+        (
+            "tf.Variable(tf.random.truncated_normal([4], 1.0, 0.1))",
+            "self.add_weight(shape=[4], initializer=keras.initializers.TruncatedNormal(mean=1.0, stddev=0.1))",
+        ),
+        (
+            "tf.Variable(tf.fill([2, 2], 0.5), trainable=False, name='g')",
+            "self.add_weight(shape=[2, 2], initializer=keras.initializers.Constant(0.5), name='g', trainable=False)",
+        ),
+        ("tf.Variable(-1.5)", "self.add_weight(shape=(), initializer=keras.initializers.Constant(-1.5))"),
+        (
+            "tf.Variable(np.ones(3) * 2.0, dtype='float64')",
+            "self.add_weight(shape=(3,), initializer=keras.initializers.Constant(2.0), dtype='float64')",
+        ),
+        (
+            "tf.Variable(tf.zeros(shape[-1:]))",
+            "self.add_weight(shape=shape[-1:], initializer=\"zeros\")",
+        ),
+        # An integer or a tuple? Keras needs a tuple, so the shape is not guessed.
+        ("tf.Variable(tf.zeros(self.units))", None),
+        ("tf.Variable(tf.ones([shape[-1]], tf.float16))", "self.add_weight(shape=[shape[-1]], initializer=\"ones\", dtype=\"float16\")"),
+        # Values Keras has no initializer for: the shape must be written by hand.
+        ("tf.Variable(np.arange(4.0))", None),
+        ("tf.Variable(tf.ones([3]) * tf.range(3.0))", None),
+        ("tf.Variable(tf.random.normal([3], seed=tf.constant(1)))", None),
+        ("tf.Variable(tf.random.normal([3], name='draw'))", None),
+    ],
+)
+def test_variable_made_in_build_becomes_add_weight(value, expected):
+    assert _fixed_weight(value) == expected
+
+
+def test_variable_made_in_init_stays_a_keras_variable():
+    source = (
+        "import numpy as np\nimport tensorflow as tf\nimport keras\n\n"
+        "class L(keras.layers.Layer):\n"
+        "    def __init__(self, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        "        self.w = tf.Variable(np.zeros(3))\n"
+    )
+    result = fix(source, "layer.py", Settings(select=("KER401",)))
+    assert result.source == source.replace("tf.Variable(", "keras.Variable(")

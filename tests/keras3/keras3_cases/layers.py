@@ -29,6 +29,43 @@ model = keras.Sequential([keras.Input((3,)), Gate()])
 RESULT = [model.predict(np.ones((1, 3)), verbose=0).tolist(), model.predict(-np.ones((1, 3)), verbose=0).tolist()]
 '''
 
+LAZILY_BUILT_LINEAR = '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+
+class Linear(keras.layers.Layer):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.kernel = tf.Variable(tf.random.normal([input_shape[-1], self.units], stddev=0.05, seed=1))
+        self.bias = tf.Variable(tf.zeros([self.units]))
+
+    def call(self, x):
+        return keras.ops.matmul(x, self.kernel) + self.bias
+
+
+class Model(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.linear = Linear(1)
+
+    def call(self, x):
+        return self.linear(x)
+
+
+keras.utils.set_random_seed(0)
+x = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+y = x @ np.array([[1.0], [-2.0], [0.5]], "float32")
+model = Model()
+model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+history = model.fit(x, y, epochs=20, batch_size=64, verbose=0)
+RESULT = [len(model.trainable_weights), history.history["loss"][-1] < history.history["loss"][0] / 10]
+'''
+
 CASES = [
     Case(
         "KER401",
@@ -54,6 +91,26 @@ RESULT = len(layer.trainable_weights)
         result_shows("zero trainable weights", lambda r: r == 0),
         envs=("tensorflow",),
         fixed_check=result_shows("one trainable weight", lambda r: r == 1),
+    ),
+    # A layer first built inside fit(): on JAX that happens in a stateless scope, where only
+    # `add_weight` (an initializer) can create the variable, not `keras.Variable(value)`.
+    Case(
+        "KER401",
+        "tf-variable-in-a-layer-built-by-fit",
+        LAZILY_BUILT_LINEAR,
+        result_shows("no trainable weights and no learning", lambda r: r == [0, False]),
+        envs=("tensorflow",),
+        unsafe=True,
+        fixed_check=result_shows("two trainable weights that learn", lambda r: r == [2, True]),
+    ),
+    Case(
+        "KER401",
+        "tf-variable-in-a-layer-built-by-fit",
+        LAZILY_BUILT_LINEAR,
+        raises("RuntimeError", "Unable to automatically build the model"),
+        envs=("tf-jax",),
+        unsafe=True,
+        fixed_check=result_shows("two trainable weights that learn", lambda r: r == [2, True]),
     ),
     Case(
         "KER410",
