@@ -6,17 +6,19 @@ import libcst as cst
 
 from ..context import Context, keras_api
 from ..model import Severity
-from ..names import import_bindings
+from ..names import dotted_name
 from ..rule import Example, Rule
 from ._unused import module_level_statement, removal_fix, unused_aliases
 
 
 def _is_backend_alias(node: cst.Import | cst.ImportFrom, alias: cst.ImportAlias) -> bool:
-    single = node.with_changes(names=[alias.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
-    return any(
-        (keras_api(qualified) or ("", ""))[0] == "backend"
-        for _, qualified in import_bindings(single)  # type: ignore[arg-type]
-    )
+    """Whether `alias` imports `keras.backend` itself, under any spelling of Keras."""
+    name = dotted_name(alias.name)
+    if isinstance(node, cst.ImportFrom):
+        if node.relative or node.module is None:
+            return False
+        name = f"{dotted_name(node.module)}.{name}"
+    return (keras_api(name) or ("", ""))[0] == "backend"
 
 
 def _mentions_backend(node: cst.Import | cst.ImportFrom) -> bool:

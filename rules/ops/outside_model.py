@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import libcst as cst
 
 from ..context import Context
-from ..edits import FixSpec
 from ..model import Applicability, Severity
 from ..names import dotted_name
 from ..rule import Example, Rule
@@ -248,4 +248,5 @@ class TfOpOutsideModel(Rule):
             if target
             else self.message
         )
-        ctx.report(func, message, fix=FixSpec(fix.title, Applicability.UNSAFE, fix.edits, fix.imports))
+        # Outside the model the value changes type (see Fix safety): never a safe fix here.
+        ctx.report(func, message, fix=replace(fix, applicability=Applicability.UNSAFE))
