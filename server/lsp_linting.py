@@ -10,6 +10,7 @@ is linted again once, with its newest text (changes in between are coalesced).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,10 @@ log = logging.getLogger("kerasfix.server")
 # How long the documents must stay unchanged before the idle work runs: typing never waits
 # for it.
 IDLE_DELAY = 0.3
+# The lint thread holds the GIL for long stretches: with Python's default switch interval
+# (5 ms) the message loop waits that long for each didChange it reads while a lint runs, and a
+# flood of edits backs up in the pipe. A shorter interval keeps reading prompt.
+SWITCH_INTERVAL = 0.0005
 
 
 @dataclass
@@ -86,6 +91,7 @@ class LintWorker:
     def submit(self, job: Job) -> None:
         with self._wake:
             if self._thread is None:
+                sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
                 self._thread = threading.Thread(target=self._run, name="kerasfix-lint", daemon=True)
                 self._thread.start()
             self._pending[job.uri] = job  # replaces an older version still waiting
