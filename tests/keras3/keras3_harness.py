@@ -214,7 +214,7 @@ class Runner:
 
 def kerasfix_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "kerasfix", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "kerasfix.server", *args], cwd=cwd, capture_output=True, text=True, timeout=120
     )
 
 
