@@ -25,7 +25,8 @@ class TfOpInModel(TfOpRule):
     Scope: only TF ops that run as part of a model are reported: in the methods of `Layer` /
     `Model` subclasses, in functions given to `layers.Lambda`, and in losses and metrics
     (functions with `y_true, y_pred` parameters or passed to `compile`). TF ops in `tf.data`
-    pipelines and plain scripts are fine and are not reported.
+    pipelines are fine and are not reported; those in the rest of a Keras module (a script's
+    evaluation code) are KER225's, whose fix is unsafe because there the result changes type.
 
     ## Example
     ```python
