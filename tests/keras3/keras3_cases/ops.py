@@ -241,6 +241,29 @@ CASES = [
         ]
     ],
     Case(
+        "KER219",
+        "strings-under-xla",
+        '''
+import numpy as np
+import keras
+import tensorflow as tf
+
+
+class Digits(keras.layers.Layer):
+    def call(self, x):
+        return tf.strings.length(tf.strings.as_string(x))
+
+
+inputs = keras.Input((3,))
+model = keras.Model(inputs, Digits()(inputs))
+model.compile(jit_compile=True)
+RESULT = model.predict(np.ones((2, 3), "float32"), verbose=0).tolist()
+''',
+        # Even on TensorFlow: XLA has no string kernels.
+        raises("InvalidArgumentError", "Detected unsupported operations when trying to compile graph"),
+        envs=("tensorflow",),
+    ),
+    Case(
         "KER203",
         "gather-nd-is-not-take-along-axis",
         INPUTS + '''
