@@ -71,6 +71,19 @@ class KerasfixProtocol(LanguageServerProtocol):
             general.position_encodings = [UTF8, *(e for e in general.position_encodings if e != UTF8)]
         return (yield from super().lsp_initialize(params))
 
+    # The server keeps each open file's text itself (`OpenDocument`, updated with its line index
+    # in `did_change`): pygls's copy of it was never read, and keeping it up to date cost more
+    # than the rest of a keystroke. Notebook cells stay pygls's (notebookDocument/didChange).
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
 
 @dataclass
 class OpenDocument:
@@ -304,11 +317,10 @@ def did_change(ls: KerasfixServer, params: types.DidChangeTextDocumentParams) ->
     document = ls.documents.get(params.text_document.uri)
     if document is None:
         return
-    text, lines = document.text, document.lines(ls.encoding)
+    lines = document.lines(ls.encoding)
     for event in params.content_changes:
-        text = apply_change(text, lines, event)
-        lines = Lines(text, ls.encoding)
-    document.text = text
+        lines = apply_change(lines, event)
+    document.text = lines.text
     document.remember_lines(lines)
     document.version = params.text_document.version
     ls.schedule(document)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import accumulate, repeat
+from operator import add
+
 from lsprotocol import types
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -45,13 +48,41 @@ def _code_points(line: str, units: int, encoding: str) -> int:
     return len(line)
 
 
+def line_starts(text: str) -> list[int]:
+    """The offset where each line begins; lines end with `\n`, `\r\n` or a lone `\r` (LSP's
+    three line endings, fewer than `str.splitlines` knows)."""
+    if text.count("\r") == text.count("\r\n"):
+        # No lone `\r`: splitting on `\n` finds every line. This runs in C, where a regex
+        # match object per line made each keystroke in a long file cost milliseconds.
+        return list(accumulate(map(add, map(len, text.split("\n")[:-1]), repeat(1)), initial=0))
+    return [0] + [m.end() for m in _NEWLINE.finditer(text)]
+
+
 class Lines:
     """Line starts of one text, for offset <-> client position conversions."""
 
-    def __init__(self, text: str, encoding: str = UTF16) -> None:
+    def __init__(self, text: str, encoding: str = UTF16, starts: list[int] | None = None) -> None:
         self.text = text
         self.encoding = encoding
-        self.starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+        self.starts = line_starts(text) if starts is None else starts
+
+    def edited(self, start: int, end: int, inserted: str) -> Lines:
+        """The lines of the text with `text[start:end]` replaced by `inserted`. Only the lines
+        around the edit are scanned; the ones after it move by the change in length, so a
+        keystroke in a long file costs little more than copying its text."""
+        text = self.text[:start] + inserted + self.text[end:]
+        delta = len(inserted) - (end - start)
+        # A line start `s` depends on text[s - 1] and text[s] (a `\r` followed by `\n` is one
+        # ending): those before `start` and after `end` are untouched by the edit.
+        before = self.starts[: bisect.bisect_left(self.starts, max(start, 1))]
+        new_end = end + delta
+        middle = [
+            match.end()
+            for match in _NEWLINE.finditer(text, max(start - 1, 0), new_end + 1)
+            if start <= match.end() <= new_end
+        ]
+        after = list(map(add, self.starts[bisect.bisect_right(self.starts, end) :], repeat(delta)))
+        return Lines(text, self.encoding, before + middle + after)
 
     def line_text(self, line: int) -> str:
         """The line without its line ending."""
@@ -97,10 +128,10 @@ def changed_region(old: str, new: str) -> tuple[int, int, int]:
     return prefix, len(old) - low, len(new) - low
 
 
-def apply_change(text: str, lines: Lines, event: types.TextDocumentContentChangeEvent) -> str:
-    """The text after one `didChange` content change (`lines` indexes `text`)."""
+def apply_change(lines: Lines, event: types.TextDocumentContentChangeEvent) -> Lines:
+    """The text (with its lines) after one `didChange` content change."""
     if isinstance(event, types.TextDocumentContentChangeWholeDocument):
-        return event.text
+        return Lines(event.text, lines.encoding)
     start = lines.offset(event.range.start)
     end = max(lines.offset(event.range.end), start)
-    return text[:start] + event.text + text[end:]
+    return lines.edited(start, end, event.text)

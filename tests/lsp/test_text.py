@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 from lsprotocol import types
@@ -50,4 +52,26 @@ def test_incremental_change_in_utf16_after_an_emoji():
     event = types.TextDocumentContentChangePartial(
         range=types.Range(types.Position(0, column), types.Position(0, column + 1)), text="2"
     )
-    assert apply_change(text, lines, event) == "x = '😀'; y = 2\n"
+    assert apply_change(lines, event).text == "x = '😀'; y = 2\n"
+
+
+# Lone `\r`, `\r\n` split by an edit, and the other characters `str.splitlines` would break on.
+EDGY_TEXTS = st.lists(st.sampled_from(["a", "\n", "\r", "\r\n", "\x0c", "\u2028", "数"]), max_size=30).map("".join)
+
+
+def _starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+
+
+@given(EDGY_TEXTS, EDGY_TEXTS, st.data())
+def test_lines_after_an_edit_are_those_of_the_new_text(text: str, inserted: str, data):
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    edited = Lines(text).edited(start, end, inserted)
+    assert edited.text == text[:start] + inserted + text[end:]
+    assert edited.starts == _starts(edited.text)
+
+
+@given(EDGY_TEXTS)
+def test_line_starts_know_only_the_three_lsp_line_endings(text: str):
+    assert Lines(text).starts == _starts(text)
