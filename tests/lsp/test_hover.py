@@ -87,22 +87,17 @@ async def test_no_hover_on_plain_python_or_a_shadowed_name(session):
     assert await hover(session, uri, 9, SOURCE.splitlines()[9].index("reduce_sum") + 1) is None
 
 
-async def test_hover_is_fast_on_a_3000_line_file(session):
+async def test_hover_answers_anywhere_in_a_3000_line_file(session):
+    # How fast it answers is measured by tests/bench_lsp_latency.py, not asserted here.
     body = "".join(f"def step_{i}(x):\n    return tf.reduce_sum(x, axis={i % 3})\n\n" for i in range(1000))
     text = "import tensorflow as tf\n" + body
     assert text.count("\n") >= 3000
     uri = session.open("big.py", text)
     await session.diagnostics(uri, 1)
-    # The first hover on a file just opened may wait for the server to read its names.
-    await hover(session, uri, 1, 0)
-    times = []
-    for line in (2, 1500, 2998):
-        column = text.splitlines()[line].find("reduce_sum")
-        started = time.perf_counter()
-        result = await hover(session, uri, line, max(column, 0) + 1)
-        times.append(time.perf_counter() - started)
-        assert result is None or "keras.ops.sum" in result.contents.value
-    assert max(times) < 0.2, times
+    for line in (2, 1502, 2999):
+        column = text.splitlines()[line].index("reduce_sum")
+        result = await hover(session, uri, line, column + 1)
+        assert result is not None and "keras.ops.sum" in result.contents.value
 
 
 @pytest.mark.options({"pythonPath": str(KERAS3_PYTHON)})
