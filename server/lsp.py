@@ -24,7 +24,6 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import from_fs_path, to_fs_path
 
 from kerasfix.rules import Settings, lint
-from kerasfix.rules.model import SYNTAX_ERROR_CODE
 
 from .lsp_actions import (
     DiagnosticCache,
@@ -37,7 +36,7 @@ from .lsp_actions import (
     to_diagnostic,
 )
 from .lsp_config import Configuration
-from .lsp_hover import ModuleNames, Signatures, counterpart, dotted_at, module_names, render_counterpart, rule_docs
+from .lsp_hover import ModuleNames, Signatures, build_hover, module_names
 from .lsp_linting import DocumentLinter, Job, LintOutcome, LintWorker
 from .lsp_notebook import NOTEBOOK_FIX_ALL_KIND, NOTEBOOK_SYNC, Notebooks, document_path, lint_text
 from .lsp_text import UTF8, UTF16, Lines, apply_change
@@ -46,8 +45,6 @@ log = logging.getLogger("kerasfix.server")
 
 CHECK_WORKSPACE_COMMAND = "kerasfix.checkWorkspace"
 FIX_ALL_COMMAND = "kerasfix.fixAll"
-# How long a hover waits for jedi before answering without the signature.
-HOVER_SIGNATURE_WAIT = 0.12
 _SKIPPED_FOLDERS = frozenset({".git", ".hg", ".venv", "venv", "__pycache__", "node_modules", ".tox", ".mypy_cache", "build", "dist"})
 
 
@@ -365,13 +362,6 @@ def notebook_did_close(ls: KerasfixServer, params: types.DidCloseNotebookDocumen
 # ----- hover ---------------------------------------------------------------------------------
 
 
-def _contains(where: types.Range, position: types.Position) -> bool:
-    start, end = where.start, where.end
-    after_start = (position.line, position.character) >= (start.line, start.character)
-    before_end = (position.line, position.character) <= (end.line, end.character)
-    return after_start and before_end
-
-
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 async def hover(ls: KerasfixServer, params: types.HoverParams) -> types.Hover | None:
     if ls.notebooks.is_synced_cell(params.text_document.uri):
@@ -379,44 +369,13 @@ async def hover(ls: KerasfixServer, params: types.HoverParams) -> types.Hover | 
     document = ls.documents.get(params.text_document.uri)
     if document is None:
         return None
+    published = document.published if document.published_version == document.version else []
     position = params.position
-    sections: list[str] = []
-    hover_range: types.Range | None = None
-    if document.published_version == document.version:
-        for diagnostic in document.published:
-            if diagnostic.code == SYNTAX_ERROR_CODE or not _contains(diagnostic.range, position):
-                continue
-            note = diagnostic.data.get("note") if isinstance(diagnostic.data, dict) else None
-            docs = rule_docs(str(diagnostic.code), note)
-            if docs:
-                sections.append(docs)
-                hover_range = hover_range or diagnostic.range
-    lines = document.lines(ls.encoding)
-    if position.line < len(lines.starts):
-        line_text = lines.line_text(position.line)
-        column = lines.offset(position) - lines.starts[position.line]
-        found = dotted_at(line_text, column)
-        if found is not None:
-            spelled, start, end = found
-            qualified = (await document.names()).qualify(spelled, position.line)
-            target = counterpart(qualified) if qualified else None
-            if target is not None:
-                signature = None
-                if target.replacement:
-                    future = ls.signatures.lookup(target.replacement)
-                    try:
-                        signature = await asyncio.wait_for(asyncio.wrap_future(future), HOVER_SIGNATURE_WAIT)
-                    except (asyncio.TimeoutError, asyncio.CancelledError):
-                        signature = None
-                sections.insert(0, render_counterpart(spelled, target, signature))
-                offset = lines.starts[position.line]
-                hover_range = lines.range(offset + start, offset + end)
-    if not sections:
-        return None
-    return types.Hover(
-        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(sections)),
-        range=hover_range,
-    )
+
+    async def qualify(spelled: str) -> str | None:
+        return (await document.names()).qualify(spelled, position.line)
+
+    return await build_hover(published, document.lines(ls.encoding), position, qualify, ls.signatures)
 
 
 # ----- code actions and commands ------------------------------------------------------------

@@ -8,19 +8,23 @@ its own thread with a time bound; a slow or failed lookup only leaves the signat
 from __future__ import annotations
 
 import ast
+import asyncio
 import concurrent.futures
 import logging
 import queue
 import re
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from lsprotocol import types
+
 from kerasfix.rules import rule_by_code
 from kerasfix.rules.context import keras_api
+from kerasfix.rules.model import SYNTAX_ERROR_CODE
 from kerasfix.rules.tables import load_lines
 
 if sys.version_info >= (3, 11):
@@ -29,6 +33,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 log = logging.getLogger("kerasfix.server")
+
+# How long a hover waits for jedi's signature before answering without it.
+SIGNATURE_WAIT = 0.12
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*")
 
@@ -263,3 +270,54 @@ class Signatures:
         except Exception:  # noqa: BLE001 - no signature is better than a failed hover
             log.debug("jedi could not look up %s", name, exc_info=True)
         return None
+
+
+def contains(where: types.Range, position: types.Position) -> bool:
+    start, end = where.start, where.end
+    return (start.line, start.character) <= (position.line, position.character) <= (end.line, end.character)
+
+
+async def build_hover(
+    diagnostics: Sequence[types.Diagnostic],
+    lines,
+    position: types.Position,
+    qualify: Callable[[str], Awaitable[str | None]],
+    signatures: Signatures,
+) -> types.Hover | None:
+    """The hover at `position` of a text (`lines`, a `lsp_text.Lines`) with these published
+    diagnostics: the docs of each finding there, then the Keras 3 counterpart of the dotted
+    name under the cursor (`qualify` turns its spelling into a qualified name, or None)."""
+    sections: list[str] = []
+    hover_range: types.Range | None = None
+    for diagnostic in diagnostics:
+        if diagnostic.code == SYNTAX_ERROR_CODE or not contains(diagnostic.range, position):
+            continue
+        note = diagnostic.data.get("note") if isinstance(diagnostic.data, dict) else None
+        docs = rule_docs(str(diagnostic.code), note)
+        if docs:
+            sections.append(docs)
+            hover_range = hover_range or diagnostic.range
+    if position.line < len(lines.starts):
+        column = lines.offset(position) - lines.starts[position.line]
+        found = dotted_at(lines.line_text(position.line), column)
+        if found is not None:
+            spelled, start, end = found
+            qualified = await qualify(spelled)
+            target = counterpart(qualified) if qualified else None
+            if target is not None:
+                signature = None
+                if target.replacement:
+                    future = signatures.lookup(target.replacement)
+                    try:
+                        signature = await asyncio.wait_for(asyncio.wrap_future(future), SIGNATURE_WAIT)
+                    except (asyncio.TimeoutError, asyncio.CancelledError):
+                        signature = None
+                sections.insert(0, render_counterpart(spelled, target, signature))
+                offset = lines.starts[position.line]
+                hover_range = lines.range(offset + start, offset + end)
+    if not sections:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(sections)),
+        range=hover_range,
+    )

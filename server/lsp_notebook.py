@@ -22,11 +22,10 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from kerasfix.rules.model import SYNTAX_ERROR_CODE
 from kerasfix.rules.notebook import CellProgram, fix_cells, python_view
 
 from .lsp_actions import FIX_ALL_KIND, SOURCE, quick_fixes, to_diagnostic
-from .lsp_hover import ModuleNames, counterpart, dotted_at, module_names, render_counterpart, rule_docs
+from .lsp_hover import ModuleNames, build_hover, module_names
 from .lsp_linting import DocumentLinter, Job, LintOutcome, LintWorker
 from .lsp_text import Lines, changed_region
 
@@ -43,8 +42,6 @@ NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
     ],
     save=False,
 )
-# How long a hover waits for jedi before answering without the signature (as for files).
-_HOVER_SIGNATURE_WAIT = 0.12
 
 
 def document_path(uri: str) -> str | None:
@@ -99,11 +96,6 @@ class OpenNotebook:
         if uri in self.published and self.published_versions.get(uri) == version:
             return self.published[uri]
         return None
-
-
-def _contains(where: types.Range, position: types.Position) -> bool:
-    start, end = where.start, where.end
-    return (start.line, start.character) <= (position.line, position.character) <= (end.line, end.character)
 
 
 def _wants(only: Sequence[str] | None, kind: str) -> bool:
@@ -328,43 +320,14 @@ class Notebooks:
             return None
         cell = cells[place]
         server = self.server
-        sections: list[str] = []
-        hover_range: types.Range | None = None
-        for diagnostic in state.current(uri, cell.version) or []:
-            if diagnostic.code == SYNTAX_ERROR_CODE or not _contains(diagnostic.range, position):
-                continue
-            note = diagnostic.data.get("note") if isinstance(diagnostic.data, dict) else None
-            docs = rule_docs(str(diagnostic.code), note)
-            if docs:
-                sections.append(docs)
-                hover_range = hover_range or diagnostic.range
-        lines = Lines(cell.text, server.encoding)
-        if position.line < len(lines.starts):
-            column = lines.offset(position) - lines.starts[position.line]
-            found = dotted_at(lines.line_text(position.line), column)
-            if found is not None:
-                spelled, start, end = found
-                names, program = await self._names(state, cells)
-                line = position.line + (program.first_line(place) if place < len(program.sources) else 0)
-                qualified = names.qualify(spelled, line)
-                target = counterpart(qualified) if qualified else None
-                if target is not None:
-                    signature = None
-                    if target.replacement:
-                        future = server.signatures.lookup(target.replacement)
-                        try:
-                            signature = await asyncio.wait_for(asyncio.wrap_future(future), _HOVER_SIGNATURE_WAIT)
-                        except (asyncio.TimeoutError, asyncio.CancelledError):
-                            signature = None
-                    sections.insert(0, render_counterpart(spelled, target, signature))
-                    offset = lines.starts[position.line]
-                    hover_range = lines.range(offset + start, offset + end)
-        if not sections:
-            return None
-        return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(sections)),
-            range=hover_range,
-        )
+
+        async def qualify(spelled: str) -> str | None:
+            names, program = await self._names(state, cells)
+            line = position.line + (program.first_line(place) if place < len(program.sources) else 0)
+            return names.qualify(spelled, line)
+
+        published = state.current(uri, cell.version) or []
+        return await build_hover(published, Lines(cell.text, server.encoding), position, qualify, server.signatures)
 
     # ----- code actions and fix-all -------------------------------------------------------
 
