@@ -35,7 +35,7 @@ from .syntax import Unparsable, check_parsable
 from .walker import build_dispatch, walk
 
 # A file none of whose words is one of these cannot hold a finding: skip it without parsing.
-_RELEVANT = re.compile(r"keras|tensorflow|\btf\b|flax|jax|orbax")
+RELEVANT = re.compile(r"keras|tensorflow|\btf\b|flax|jax|orbax")
 
 # Deep nesting (hundreds of brackets) needs more than Python's default 1,000 frames.
 _RECURSION_LIMIT = 20_000
@@ -73,12 +73,13 @@ def _enabled_rules(select, extend_select, ignore, backends, keras_version) -> tu
 
 
 @lru_cache(maxsize=64)
-def _dispatch(rules: tuple[Rule, ...]):
+def dispatch_table(rules: tuple[Rule, ...]):
+    """The rules to call for each node type, built once per selection of rules."""
     return build_dispatch(rules)
 
 
 @contextmanager
-def _engine_conditions() -> Iterator[None]:
+def engine_conditions() -> Iterator[None]:
     """No garbage collection during a lint (it only finds young trees to walk again), and room
     for deeply nested code."""
     was_enabled = gc.isenabled()
@@ -107,27 +108,27 @@ def lint(
 
     `rules` replaces the registered rule set (for testing a rule or the engine alone)."""
     settings = settings or Settings()
-    if not _RELEVANT.search(source):
+    if not RELEVANT.search(source):
         return []
     shift = 1 if source.startswith(BOM) else 0
     text = source[shift:]
-    with _engine_conditions():
+    with engine_conditions():
         try:
             module = parse_module(text)
         except cst.ParserSyntaxError as error:
             return [syntax_finding(source, text, shift, error)]
         except Unparsable as error:
-            return [_unparsable(source, error.why, error.offset + shift)]
+            return [unparsable(source, error.why, error.offset + shift)]
         except (RecursionError, MemoryError) as error:
-            return [_unparsable(source, f"too deeply nested to check ({type(error).__name__})")]
+            return [unparsable(source, f"too deeply nested to check ({type(error).__name__})")]
         except UnicodeError as error:
             # A lone surrogate (from a bad decode) cannot be handed to the parser.
-            return [_unparsable(source, f"it holds text that is not valid Unicode ({error.reason})")]
+            return [unparsable(source, f"it holds text that is not valid Unicode ({error.reason})")]
         ctx = Context(module, settings, path)
         try:
             run_rules(ctx, rules)
         except RecursionError:
-            return [_unparsable(source, "too deeply nested to check")]
+            return [unparsable(source, "too deeply nested to check")]
         if not ctx.pending:
             return []
         return finish(ctx, text, shift, LineIndex(source), None)
@@ -141,7 +142,7 @@ def parse_module(text: str) -> cst.Module:
 
 def run_rules(ctx: Context, rules: Sequence[Rule] | None = None) -> None:
     chosen = enabled_rules(ctx.settings) if rules is None else tuple(rules)
-    walk(ctx.module, ctx, _dispatch(chosen))
+    walk(ctx.module, ctx, dispatch_table(chosen))
 
 
 @dataclass(frozen=True)
@@ -356,7 +357,7 @@ def syntax_finding(source: str, text: str, shift: int, error: cst.ParserSyntaxEr
     return _make_syntax(lines, start, end, f"SyntaxError: {message}")
 
 
-def _unparsable(source: str, why: str, offset: int = 0) -> Finding:
+def unparsable(source: str, why: str, offset: int = 0) -> Finding:
     lines = LineIndex(source)
     return _make_syntax(lines, offset, offset, f"File not checked: {why}")
 
@@ -433,7 +434,7 @@ def apply_edits(source: str, edits: Sequence[Edit]) -> str:
 
 def _parses(source: str) -> bool:
     try:
-        with _engine_conditions():
+        with engine_conditions():
             parse_module(source[1:] if source.startswith(BOM) else source)
     except (cst.ParserSyntaxError, Unparsable, RecursionError, MemoryError, UnicodeError):
         return False

@@ -25,22 +25,22 @@ import libcst as cst
 from .context import Context
 from .engine import (
     BOM,
+    RELEVANT,
     ImportSite,
-    _engine_conditions,
-    _RELEVANT,
-    _unparsable,
+    dispatch_table,
     enabled_rules,
+    engine_conditions,
     existing_imports,
     finish,
     import_anchor,
     parse_module,
     syntax_finding,
+    unparsable,
     walk,
-    _dispatch,
 )
 from .model import SYNTAX_ERROR_CODE, Edit, Finding, Fix, Span
-from .names import Bindings, _collect, module_bindings
-from .positions import LineIndex, _Done, _RecordingState
+from .names import Bindings, collect_bindings, module_bindings
+from .positions import CodegenDone, LineIndex, RecordingState
 from .rule import Rule
 from .settings import Settings
 from .syntax import Unparsable
@@ -62,7 +62,7 @@ class _State:
 def _signature(stmt: cst.CSTNode, module: cst.Module) -> tuple:
     """What other statements may depend on: the names a statement binds, and class bases."""
     bindings = Bindings()
-    _collect([stmt], bindings, set())
+    collect_bindings([stmt], bindings, set())
     bases = ()
     if isinstance(stmt, cst.ClassDef):
         bases = tuple(module.code_for_node(arg) for arg in stmt.bases)
@@ -80,10 +80,10 @@ def _statement_spans(module: cst.Module, start: int, end: int) -> list[tuple[int
     comments above it, wherever LibCST put them) to its own end; the last part runs to `end`.
     """
     ends = {id(stmt) for stmt in module.body}
-    state = _RecordingState(module, ends, [])
+    state = RecordingState(module, ends, [])
     try:
         module._codegen(state)
-    except _Done:
+    except CodegenDone:
         pass
     offsets = list(accumulate(map(len, state.tokens), initial=0))
     spans: list[tuple[int, int]] = []
@@ -166,12 +166,12 @@ class IncrementalLinter:
 
     def _full(self, source: str) -> list[Finding]:
         self.last_mode = "full"
-        if not _RELEVANT.search(source):
+        if not RELEVANT.search(source):
             self._state = None
             return []
         shift = 1 if source.startswith(BOM) else 0
         text = source[shift:]
-        with _engine_conditions():
+        with engine_conditions():
             try:
                 module = parse_module(text)
             except cst.ParserSyntaxError as error:
@@ -179,16 +179,16 @@ class IncrementalLinter:
                 return self._broken(source, syntax_finding(source, text, shift, error))
             except Unparsable as error:
                 self._state = None
-                return [_unparsable(source, error.why, error.offset + shift)]
+                return [unparsable(source, error.why, error.offset + shift)]
             except (RecursionError, MemoryError):
                 self._state = None
-                return [_unparsable(source, "too deeply nested to check")]
+                return [unparsable(source, "too deeply nested to check")]
             ctx = Context(module, self.settings, self.path)
             try:
-                walk(module, ctx, _dispatch(self.rules))
+                walk(module, ctx, dispatch_table(self.rules))
             except RecursionError:
                 self._state = None
-                return [_unparsable(source, "too deeply nested to check")]
+                return [unparsable(source, "too deeply nested to check")]
             lines = LineIndex(source)
             findings = finish(ctx, text, shift, lines, None)
             anchor = import_anchor(module)
@@ -247,7 +247,7 @@ class IncrementalLinter:
         if site is not None and start < site:
             return self._full(source)
         region = source[start : end + delta]
-        with _engine_conditions():
+        with engine_conditions():
             try:
                 module = parse_module(region)
             except (cst.ParserSyntaxError, Unparsable):
@@ -271,7 +271,7 @@ class IncrementalLinter:
             ctx = Context(module, self.settings, self.path, bindings=state.bindings, classes=classes)
             local_rules = tuple(r for r in self.rules if not r.whole_file)
             try:
-                walk(module, ctx, _dispatch(local_rules))
+                walk(module, ctx, dispatch_table(local_rules))
             except RecursionError:
                 return self._full(source)
             lines = LineIndex(source)
@@ -304,10 +304,10 @@ class IncrementalLinter:
 def _anchor_offset(module: cst.Module, anchor: tuple[cst.CSTNode, bool], shift: int) -> int | None:
     """The offset where fixes insert imports, found by regenerating up to the anchor."""
     node, after = anchor
-    state = _RecordingState(module, {id(node)}, [])
+    state = RecordingState(module, {id(node)}, [])
     try:
         module._codegen(state)
-    except _Done:
+    except CodegenDone:
         pass
     if id(node) not in state.starts or id(node) not in state.ends:
         return None

@@ -71,14 +71,15 @@ def import_bindings(stmt: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, st
             yield local, f"{base}.{name}"
 
 
-def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+def target_names(target: cst.BaseExpression) -> Iterator[str]:
+    """The names an assignment target binds (`a`, `a, (b, *c)`)."""
     if isinstance(target, cst.Name):
         yield target.value
     elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
-            yield from _target_names(element.value)
+            yield from target_names(element.value)
     elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
+        yield from target_names(target.value)
 
 
 class Bindings(dict):
@@ -93,7 +94,7 @@ class Bindings(dict):
             self[local] = LOCAL
 
 
-def _collect(body: Sequence[cst.CSTNode], bindings: Bindings, declared_global: set[str]) -> None:
+def collect_bindings(body: Sequence[cst.CSTNode], bindings: Bindings, declared_global: set[str]) -> None:
     """Bindings made by statements of one scope, not descending into nested scopes' bodies."""
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -103,19 +104,19 @@ def _collect(body: Sequence[cst.CSTNode], bindings: Bindings, declared_global: s
             bindings.bind_local(stmt.name.value)
         elif isinstance(stmt, cst.BaseCompoundStatement):
             if isinstance(stmt, cst.For):
-                for name in _target_names(stmt.target):
+                for name in target_names(stmt.target):
                     bindings.bind_local(name)
             elif isinstance(stmt, cst.With):
                 for item in stmt.items:
                     if item.asname is not None:
-                        for name in _target_names(item.asname.name):
+                        for name in target_names(item.asname.name):
                             bindings.bind_local(name)
             elif isinstance(stmt, (cst.Try, cst.TryStar)):
                 for handler in stmt.handlers:
                     if handler.name is not None and isinstance(handler.name.name, cst.Name):
                         bindings.bind_local(handler.name.name.value)
             for block in child_blocks(stmt):
-                _collect(block, bindings, declared_global)
+                collect_bindings(block, bindings, declared_global)
         elif isinstance(stmt, cst.BaseSmallStatement):
             # The body of `if x: import y` (a SimpleStatementSuite) holds small statements.
             _collect_small(stmt, bindings, declared_global)
@@ -130,10 +131,10 @@ def _collect_small(small: cst.BaseSmallStatement, bindings: Bindings, declared_g
                 bindings.bind_local(local)
     elif isinstance(small, cst.Assign):
         for target in small.targets:
-            for name in _target_names(target.target):
+            for name in target_names(target.target):
                 bindings.bind_local(name)
     elif isinstance(small, (cst.AugAssign, cst.AnnAssign)):
-        for name in _target_names(small.target):
+        for name in target_names(small.target):
             bindings.bind_local(name)
     elif isinstance(small, (cst.Global, cst.Nonlocal)):
         for item in small.names:
@@ -162,7 +163,7 @@ def child_blocks(stmt: cst.BaseCompoundStatement) -> Iterator[Sequence[cst.CSTNo
 
 def module_bindings(module: cst.Module) -> Bindings:
     bindings = Bindings()
-    _collect(module.body, bindings, set())
+    collect_bindings(module.body, bindings, set())
     return bindings
 
 
@@ -181,7 +182,7 @@ def function_bindings(node: cst.FunctionDef | cst.Lambda) -> Bindings:
         bindings[name] = LOCAL
     if isinstance(node, cst.FunctionDef):
         declared_global: set[str] = set()
-        _collect(node.body.body, bindings, declared_global)
+        collect_bindings(node.body.body, bindings, declared_global)
         for name in declared_global:
             bindings.pop(name, None)
     return bindings

@@ -28,11 +28,11 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 STATEMENT_TYPES = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
 
-class _Done(Exception):
+class CodegenDone(Exception):
     """Raised inside code generation once every wanted node has been written."""
 
 
-class _RecordingState(CodegenState):
+class RecordingState(CodegenState):
     def __init__(self, module: cst.Module, wanted: set[int], indent: list[str]) -> None:
         super().__init__(
             default_indent=module.default_indent,
@@ -55,7 +55,7 @@ class _RecordingState(CodegenState):
             self.ends[key] = len(self.tokens)
             self.remaining -= 1
             if self.remaining == 0:
-                raise _Done
+                raise CodegenDone
 
 
 class LineIndex:
@@ -209,7 +209,7 @@ def locate(
             missing |= wanted
             continue
         base = lines[line_index]
-        state = _RecordingState(module, wanted, indent)
+        state = RecordingState(module, wanted, indent)
         parent = path[-2]
         # An `elif` is an If inside its parent's orelse; it writes "elif", not "if".
         is_elif = isinstance(root, cst.If) and isinstance(parent, cst.If) and parent.orelse is root
@@ -218,7 +218,7 @@ def locate(
                 root._codegen(state, is_elif=True)
             else:
                 root._codegen(state)
-        except _Done:
+        except CodegenDone:
             pass
         if not source.startswith("".join(state.tokens), base):
             missing |= wanted
@@ -233,10 +233,10 @@ def locate(
     if stats is not None:
         stats["whole_module"] = stats.get("whole_module", 0) + len(missing)
     if missing:
-        state = _RecordingState(module, missing, [])
+        state = RecordingState(module, missing, [])
         try:
             module._codegen(state)
-        except _Done:
+        except CodegenDone:
             pass
         generated = "".join(state.tokens)
         # LibCST does not reproduce every odd layout exactly (a backslash continuation before a

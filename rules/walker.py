@@ -47,7 +47,8 @@ _LEAVES = (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cs
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _fields(kind: type) -> tuple[str, ...]:
+def child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that can hold child nodes (whitespace and leaves have none)."""
     names = _FIELDS.get(kind)
     if names is None:
         if issubclass(kind, _LEAVES):
@@ -62,7 +63,8 @@ def _fields(kind: type) -> tuple[str, ...]:
     return names
 
 
-def _concrete_node_types() -> list[type[cst.CSTNode]]:
+def concrete_node_types() -> list[type[cst.CSTNode]]:
+    """Every LibCST node class that can appear in a tree (no abstract bases)."""
     found: list[type[cst.CSTNode]] = []
     seen: set[type] = set()
     todo: list[type] = [cst.CSTNode]
@@ -80,7 +82,7 @@ def _concrete_node_types() -> list[type[cst.CSTNode]]:
 
 def build_dispatch(rules: Iterable[Rule]) -> dict[type, tuple[Rule, ...]]:
     """Node type -> the rules to call on it; a rule asking for a base class gets every subclass."""
-    concrete = _concrete_node_types()
+    concrete = concrete_node_types()
     table: dict[type, list[Rule]] = {}
     for rule in rules:
         for wanted in rule.nodes:
@@ -96,7 +98,7 @@ _NODE_TYPES: frozenset[type] = frozenset()
 def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]]) -> None:
     global _NODE_TYPES
     if not _NODE_TYPES:
-        _NODE_TYPES = frozenset(_concrete_node_types())
+        _NODE_TYPES = frozenset(concrete_node_types())
     # A set lookup on the exact type: `isinstance(x, cst.CSTNode)` goes through ABC machinery.
     node_types = _NODE_TYPES
     parents = ctx.parents
@@ -119,7 +121,7 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
                     errors.append((rule.code, error))
         names = _FIELDS.get(kind)
         if names is None:
-            names = _fields(kind)
+            names = child_fields(kind)
         if not names:
             return
         scoped = kind is cst.FunctionDef or kind is cst.Lambda

@@ -30,7 +30,7 @@ import libcst as cst
 from ..context import Context
 from ..edits import FixSpec, NodeEdit, Replace
 from ..names import dotted_name
-from ..walker import _fields
+from ..walker import child_fields
 
 _SHARED_KEY = "imports.used_names"
 
@@ -56,7 +56,7 @@ def _is_docstring(stmt: cst.SimpleStatementLine) -> bool:
     )
 
 
-def _collect(module: cst.Module) -> _Uses:
+def collect_bindings(module: cst.Module) -> _Uses:
     names: set[str] = set()
     words: set[str] = set()
     todo: list[cst.CSTNode] = [module]
@@ -84,7 +84,7 @@ def _collect(module: cst.Module) -> _Uses:
             # `f(tf=1)`: the keyword is not a read of `tf`.
             todo.append(node.value)  # type: ignore[attr-defined]
             continue
-        for field in _fields(kind):
+        for field in child_fields(kind):
             value = getattr(node, field)
             if isinstance(value, cst.CSTNode):
                 todo.append(value)
@@ -96,7 +96,7 @@ def _collect(module: cst.Module) -> _Uses:
 def _uses(ctx: Context) -> _Uses:
     found = ctx.shared.get(_SHARED_KEY)
     if found is None:
-        found = ctx.shared[_SHARED_KEY] = _collect(ctx.module)
+        found = ctx.shared[_SHARED_KEY] = collect_bindings(ctx.module)
     return found
 
 

@@ -27,8 +27,8 @@ import libcst as cst
 
 from ..context import Context, call_keyword, keras_api, string_value
 from ..edits import FixSpec
-from ..names import Scopes, import_bindings
-from ..walker import _concrete_node_types, _fields
+from ..names import Scopes, import_bindings, target_names
+from ..walker import child_fields, concrete_node_types
 from ._common import (
     LEGACY_H5,
     WEIGHTS,
@@ -267,18 +267,8 @@ class _Scope:
             self.literals[name] = literal
 
 
-def _target_names(target: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
-
-
 def _bind_targets(target: cst.BaseExpression, scope: _Scope, literal: cst.BaseExpression | None = None) -> None:
-    for name in _target_names(target):
+    for name in target_names(target):
         scope.bind(name, literal)
 
 
@@ -342,7 +332,7 @@ _BINDERS: dict[type, Callable[[Any, _Scope], None]] = {
 
 @lru_cache(maxsize=1)
 def _node_types() -> frozenset[type]:
-    return frozenset(_concrete_node_types())
+    return frozenset(concrete_node_types())
 
 
 class _Names:
@@ -426,7 +416,7 @@ class _Collector:
             self.calls.append((node, scope, in_class))  # type: ignore[arg-type]
         node_types = _node_types()
         # Field by field, as the engine's walker does: exact type checks, no ABC machinery.
-        for name in _fields(kind):
+        for name in child_fields(kind):
             value = getattr(node, name)
             value_kind = type(value)
             if value_kind in node_types:
