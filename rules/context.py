@@ -261,3 +261,15 @@ def has_star_args(call: cst.Call) -> bool:
 
 
 Chain = Sequence[cst.CSTNode]
+
+
+def class_methods(klass: cst.ClassDef) -> dict[str, cst.FunctionDef]:
+    """The functions defined directly in a class body, by name."""
+    if not isinstance(klass.body, cst.IndentedBlock):
+        return {}
+    return {stmt.name.value: stmt for stmt in klass.body.body if isinstance(stmt, cst.FunctionDef)}
+
+
+def positional_params(function: cst.FunctionDef) -> list[cst.Param]:
+    params = function.params
+    return [*params.posonly_params, *params.params]

@@ -14,8 +14,8 @@ from typing import Iterator
 
 import libcst as cst
 
-from .context import Context, Pending
-from .edits import FixSpec, Insert, Replace
+from .context import Context
+from .edits import FixSpec, Replace
 from .model import (
     SYNTAX_ERROR_CODE,
     Applicability,

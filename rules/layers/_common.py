@@ -5,16 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context
-
-_EMPTY: dict[str, cst.FunctionDef] = {}
-
-
-def class_methods(klass: cst.ClassDef) -> dict[str, cst.FunctionDef]:
-    """The functions defined directly in a class body, by name."""
-    if not isinstance(klass.body, cst.IndentedBlock):
-        return _EMPTY
-    return {stmt.name.value: stmt for stmt in klass.body.body if isinstance(stmt, cst.FunctionDef)}
+from ..context import Context, class_methods, positional_params
 
 
 def enclosing_method(ctx: Context, *names: str) -> tuple[cst.ClassDef, cst.FunctionDef] | None:
@@ -39,10 +30,6 @@ def self_attribute(expr: cst.BaseExpression) -> str | None:
     if isinstance(expr, cst.Attribute) and is_self(expr.value):
         return expr.attr.value
     return None
-
-
-def positional_params(function: cst.FunctionDef) -> list[cst.Param]:
-    return [*function.params.posonly_params, *function.params.params]
 
 
 def param_name(function: cst.FunctionDef, index: int) -> str | None:

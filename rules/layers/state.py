@@ -6,14 +6,13 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context, has_star_args, positional_args
+from ..context import Context, class_methods, has_star_args, positional_args
 from ..edits import FixSpec, Insert, Replace, remove_arg, rename_keyword
 from ..rule import BACKENDS, Example, Rule
 from ..tables import load_toml
 from ._initial_values import weight_spec
 from ._common import (
     callee_leaf,
-    class_methods,
     enclosing_method,
     is_self,
     keras_reference,

@@ -13,7 +13,7 @@ from typing import Any
 
 import libcst as cst
 
-from ..context import Context
+from ..context import Context, class_methods, positional_params
 from ..edits import Insert, Replace
 from ..names import child_blocks
 
@@ -69,15 +69,6 @@ def body_of(node: cst.FunctionDef | cst.ClassDef) -> Sequence[cst.CSTNode]:
     return body.body if isinstance(body, cst.IndentedBlock) else ()
 
 
-def methods(klass: cst.ClassDef) -> dict[str, cst.FunctionDef]:
-    return {stmt.name.value: stmt for stmt in body_of(klass) if isinstance(stmt, cst.FunctionDef)}
-
-
-def positional_params(function: cst.FunctionDef) -> list[cst.Param]:
-    params = function.params
-    return [*params.posonly_params, *params.params]
-
-
 def is_self_attribute(expr: cst.BaseExpression, name: str | None = None) -> bool:
     return (
         isinstance(expr, cst.Attribute)
@@ -112,7 +103,7 @@ def class_attributes(ctx: Context, klass: cst.ClassDef) -> dict[str, cst.BaseExp
 
     def compute() -> dict[str, cst.BaseExpression]:
         found: dict[str, cst.BaseExpression] = {}
-        for method in methods(klass).values():
+        for method in class_methods(klass).values():
             for key, value in _constructions(body_of(method), True).items():
                 if key.startswith("self."):
                     found.setdefault(key[5:], value)
@@ -311,7 +302,7 @@ def add_to_init(
     if not isinstance(klass.body, cst.IndentedBlock):
         return None
     class_indent = block_indent(ctx, klass.body)
-    init = methods(klass).get("__init__")
+    init = class_methods(klass).get("__init__")
     if init is None:
         step = inner_indent(ctx, klass.body)
         return insert_method(

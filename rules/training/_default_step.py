@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from ..context import Context, string_value
+from ..context import Context, positional_params, string_value
 from ..names import function_bindings
-from ._common import is_docstring, is_self_attribute, positional_params
+from ._common import is_docstring, is_self_attribute
 
 # The `training` flag each default step passes to `self(x, ...)`.
 STEP_TRAINING = {"train_step": True, "test_step": False, "predict_step": False}

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 
 import libcst as cst
 
-from ..context import Context, keras_api
+from ..context import Context, class_methods, keras_api
 from ..names import function_bindings
-from ._common import body_of, is_self_attribute, methods, small_statements
+from ._common import body_of, is_self_attribute, small_statements
 from ._default_step import step_resolver
 
 # Keras layers whose `call` takes no `training` argument (read from `inspect.signature` in
@@ -62,7 +62,7 @@ def _calls(node: cst.CSTNode) -> Iterator[cst.Call]:
 def _self_assignments(klass: cst.ClassDef) -> dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]]:
     """Every value assigned to `self.<attr>` in the methods of the class, with its method."""
     found: dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]] = {}
-    for method in methods(klass).values():
+    for method in class_methods(klass).values():
         for small in small_statements(body_of(method)):
             if isinstance(small, cst.Assign):
                 targets = [t.target for t in small.targets]
@@ -106,7 +106,7 @@ class _FlagAnalysis:
             return False
         base = klass.bases[0].value
         api = keras_api(self.ctx.qualname(base))
-        own_call = methods(klass).get("call")
+        own_call = class_methods(klass).get("call")
         if api is not None:
             name = api[0]
             inherits_free = name.startswith("layers.") and name[7:] in _FLAG_FREE_LAYERS
@@ -128,7 +128,7 @@ class _FlagAnalysis:
         visited.add(method.name.value)
         resolve = step_resolver(self.ctx, method)
         local = function_bindings(method)
-        own = methods(klass)
+        own = class_methods(klass)
         assigned = _self_assignments(klass)
         for call in _calls(method.body):
             func = call.func
@@ -187,7 +187,7 @@ def layers_see_same_flag(ctx: Context, klass: cst.ClassDef) -> bool:
     """Whether deleting the model's custom step leaves the `training` flag its layers get as it
     was: its `call` takes `training` (the default passes it), it has no `call` of its own (a
     functional or Sequential model's takes it), or nothing its `call` reaches reads the flag."""
-    call = methods(klass).get("call")
+    call = class_methods(klass).get("call")
     if call is None:
         return True
     params = (*call.params.posonly_params, *call.params.params, *call.params.kwonly_params)

@@ -7,11 +7,11 @@ from typing import Any
 
 import libcst as cst
 
-from ..context import Context, call_keyword, has_star_args
+from ..context import Context, call_keyword, class_methods, has_star_args
 from ..edits import FixSpec, Insert, Replace, remove_arg, rename_keyword
 from ..rule import Example, Rule
 from ..tables import load_toml
-from ._common import methods, remove_args
+from ._common import remove_args
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +37,7 @@ def _removed_arguments() -> dict[str, dict[str, dict[str, Any]]]:
 def _defined_here(ctx: Context, method: str) -> bool:
     """`self.fit_generator(...)` inside a class that defines `fit_generator` itself."""
     klass = ctx.klass
-    return klass is not None and method in methods(klass)
+    return klass is not None and method in class_methods(klass)
 
 
 class GeneratorMethods(Rule):

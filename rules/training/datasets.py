@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context
+from ..context import Context, class_methods
 from ..edits import FixSpec, Insert, Replace
 from ..rule import Example, Rule
-from ._common import add_kwargs_param, block_indent, inner_indent, insert_first, methods, super_init_call
+from ._common import add_kwargs_param, block_indent, inner_indent, insert_first, super_init_call
 
 _SEQUENCE = frozenset({"utils.Sequence", "utils.data_utils.Sequence"})
 
@@ -129,7 +129,7 @@ class SequenceToPyDataset(Rule):
                 self._report_sequence(node, base, ctx)
                 return
             if api[0] == "utils.PyDataset":
-                init = methods(node).get("__init__")
+                init = class_methods(node).get("__init__")
                 if init is not None and super_init_call(init) is None:
                     edits = self._super_call(node, init, ctx)
                     fix = FixSpec.safe("Call `super().__init__(**kwargs)`", *edits) if edits else None
@@ -143,7 +143,7 @@ class SequenceToPyDataset(Rule):
             return
         code, imports = reference
         edits: list[Replace | Insert] = [Replace(base.value, code)]
-        init = methods(node).get("__init__")
+        init = class_methods(node).get("__init__")
         if init is not None and super_init_call(init) is None:
             extra = self._super_call(node, init, ctx)
             if extra is None:

@@ -6,11 +6,11 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context
+from ..context import Context, class_methods
 from ..edits import FixSpec
 from ..rule import Example, Rule
 from ..tables import load_toml
-from ._common import add_to_init, class_attributes, methods, super_init_call
+from ._common import add_to_init, class_attributes, super_init_call
 
 
 @lru_cache(maxsize=1)
@@ -145,7 +145,7 @@ class XlaIncompatibleOpInLayer(Rule):
         if isinstance(flag, cst.Name) and flag.value == "False":
             return
         message = self.message.format(op=qualified.replace("tensorflow.", "tf.", 1))  # type: ignore[union-attr]
-        init = methods(klass).get("__init__")
+        init = class_methods(klass).get("__init__")
         edits = None
         if init is None or super_init_call(init) is not None:
             # Layer.__init__ sets `supports_jit = True`: the flag must come after that call.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, string_value
+from ..context import Context, class_methods, positional_params, string_value
 from ..edits import FixSpec, Insert, Replace
 from ..rule import Example, Rule
 from ._common import (
@@ -16,8 +16,6 @@ from ._common import (
     insert_method,
     is_optimizer,
     local_values,
-    methods,
-    positional_params,
     statements,
 )
 
@@ -601,7 +599,7 @@ class LossLogOverwritten(Rule):
             if value.func.attr.value in ("result", "stateless_result"):
                 return
         klass = ctx.klass
-        if klass is None or "metrics" in methods(klass):
+        if klass is None or "metrics" in class_methods(klass):
             return
         fix = None if is_stateless_step(function) else self._tracker_fix(ctx, klass, element)
         ctx.report(element.key, end=element.value, fix=fix)
@@ -629,7 +627,7 @@ class LossLogOverwritten(Rule):
             "@property",
             "def metrics(self):",
             f"{step}return [self.loss_tracker]",
-            after=methods(klass).get("__init__"),
+            after=class_methods(klass).get("__init__"),
         )
         if init is None or prop is None:
             return None
