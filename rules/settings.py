@@ -31,10 +31,14 @@ _VERSION = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
 
 
 class SettingsError(ValueError):
-    def __init__(self, key: str, problem: str, source: str | None = None) -> None:
+    def __init__(self, key: str, problem: str, source: str | None = None, usable: Any = None) -> None:
         where = f" in {source}" if source else ""
         super().__init__(f"invalid setting `{key}`{where}: {problem}")
         self.key = key
+        self.problem = problem
+        # What is left of the value without its bad entries (None: nothing usable), used when
+        # errors are collected rather than raised: one bad code does not void the others.
+        self.usable = usable
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -132,6 +136,8 @@ class Settings:
                     raise SettingsError(raw_key, f"unknown key (known keys: {known})", source)
                 changes[key.replace("-", "_")] = parser(raw_key, value, source)
             except SettingsError as error:
+                if errors is not None and error.usable is not None:
+                    changes[key.replace("-", "_")] = error.usable
                 if errors is None:
                     raise
                 errors.append(error)
@@ -155,20 +161,27 @@ def _codes(key: str, value: Any, source: str | None) -> tuple[str, ...]:
         value = [v for v in re.split(r"[,\s]+", value) if v]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise SettingsError(key, "expected a list of rule codes such as [\"KER2\", \"KER101\"]", source)
-    bad = [v for v in value if not _CODE.match(v.strip().upper())]
-    if bad:
-        raise SettingsError(key, f"unknown rule code(s) {', '.join(map(repr, bad))}: codes look like KER201 or a prefix like KER2", source)
-    _check_known(key, [v.strip().upper() for v in value], source)
-    return tuple(v.strip().upper() for v in value)
+    codes = [v.strip().upper() for v in value]
+    malformed = [v for v, code in zip(value, codes) if not _CODE.match(code)]
+    unknown = _unknown_codes([c for c in codes if _CODE.match(c)])
+    good = tuple(c for c in codes if _CODE.match(c) and c not in unknown)
+    if malformed:
+        raise SettingsError(
+            key,
+            f"unknown rule code(s) {', '.join(map(repr, malformed))}: codes look like KER201 or a prefix like KER2",
+            source,
+            usable=good if good else None,
+        )
+    if unknown:
+        raise SettingsError(key, f"no rule has the code(s) {', '.join(unknown)}", source, usable=good if good else None)
+    return good
 
 
-def _check_known(key: str, codes: list[str], source: str | None) -> None:
+def _unknown_codes(codes: list[str]) -> list[str]:
     from .registry import all_rules
 
     known = [rule.code for rule in all_rules()]
-    unknown = [c for c in codes if c != "ALL" and not any(k.startswith(c) for k in known)]
-    if unknown:
-        raise SettingsError(key, f"no rule has the code(s) {', '.join(unknown)}", source)
+    return [c for c in codes if c != "ALL" and not any(k.startswith(c) for k in known)]
 
 
 def _globs(key: str, value: Any, source: str | None) -> tuple[str, ...]:
@@ -220,12 +233,19 @@ def _severities(key: str, value: Any, source: str | None) -> tuple[tuple[str, Se
     if not isinstance(value, Mapping):
         raise SettingsError(key, 'expected a table such as { KER2 = "error" }', source)
     out = []
+    problems: list[SettingsError] = []
     for code, level in value.items():
-        _codes(f"{key}.{code}", [code], source)
         try:
+            _codes(f"{key}.{code}", [code], source)
             out.append((code.upper(), Severity(str(level).lower())))
+        except SettingsError as problem:
+            problems.append(problem)
         except ValueError:
-            raise SettingsError(f"{key}.{code}", f"{level!r} is not one of error, warning, info, hint", source) from None
+            problems.append(SettingsError(f"{key}.{code}", f"{level!r} is not one of error, warning, info, hint", source))
+    if problems:
+        # The first bad entry is named; the good ones still apply.
+        first = problems[0]
+        raise SettingsError(first.key, first.problem, source, usable=tuple(out) if out else None)
     return tuple(out)
 
 

@@ -148,6 +148,20 @@ def test_pyproject_settings_and_bad_keys(tmp_path, capsys):
     assert "invalid setting `bogus`" in err and "unknown key" in err
 
 
+def test_a_bad_entry_leaves_the_good_ones_of_its_setting(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.kerasfix]\nselect = ["KER601", "KER999"]\nseverity = { KER601 = "hint", KER5 = "loud" }\n'
+    )
+    (tmp_path / "a.py").write_text(KERAS2)
+    main(["check", str(tmp_path), "--output-format", "json"])
+    captured = capsys.readouterr()
+    findings = json.loads(captured.out)
+    assert {f["code"] for f in findings} == {"KER601"}
+    assert all(f["severity"] == "hint" for f in findings)
+    assert "no rule has the code(s) KER999" in captured.err
+    assert "invalid setting `severity.KER5`" in captured.err and "'loud'" in captured.err
+
+
 def test_gitignore_and_default_excludes(tmp_path, capsys):
     (tmp_path / ".gitignore").write_text("generated/\n")
     for folder in ("generated", ".venv", "src"):

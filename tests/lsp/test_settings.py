@@ -138,13 +138,17 @@ async def _shown(session, needle: str) -> str:
     return await asyncio.wait_for(wait(), 20)
 
 
-@pytest.mark.options({"select": ["KER601", "NOPE9"], "targetBackends": ["theano"], "severity": {"KER6": "error"}})
+@pytest.mark.options(
+    {"select": ["KER601", "NOPE9"], "targetBackends": ["theano"], "severity": {"KER6": "error", "KER5": "loud"}}
+)
 async def test_bad_initialization_options_are_shown_and_the_rest_applied(session):
     uri = session.open("train.py", SOURCE)
     diagnostics = await session.diagnostics(uri, 1)
-    # The bad `select` falls back to every rule; the good `severity` still applies.
-    [lr] = [d for d in diagnostics if d.code == "KER601"]
-    assert lr.severity == types.DiagnosticSeverity.Error
+    # The bad code is dropped from `select` and the bad `severity` entry from its table: the
+    # rest of each still applies.
+    [lr] = diagnostics
+    assert lr.code == "KER601" and lr.severity == types.DiagnosticSeverity.Error
+    assert "loud" in await _shown(session, "`severity.KER5`")
     message = await _shown(session, "NOPE9")
     assert message.startswith("kerasfix: invalid setting `select`") and "unknown rule code" in message
     assert "theano" in await _shown(session, "targetBackends")
