@@ -53,8 +53,10 @@ ENVS = {
         Env("jax", "jax", "jax", "3.15.1"),
         Env("tensorflow", "tensorflow", "tensorflow", "3.15.1"),
         Env("torch", "torch", "torch", "3.15.1"),
-        # TensorFlow installed, JAX backend: code that still calls TF ops in a Keras 3 model.
+        # TensorFlow installed, JAX or PyTorch backend: code that still calls TF ops in a Keras 3
+        # model, run on the backend that breaks it.
         Env("tf-jax", "tensorflow", "jax", "3.15.1"),
+        Env("tf-torch", "tensorflow", "torch", "3.15.1"),
         Env("keras3.0-jax", "keras305", "jax", "3.0.5"),
         Env("nnx", "nnx", "jax", "3.15.1"),
     )

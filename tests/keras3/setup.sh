@@ -2,16 +2,17 @@
 # Virtual environments with the real Keras 3 for tests/keras3, one per backend set.
 # Idempotent: a venv whose recorded requirements match is only checked, never reinstalled.
 # TensorFlow stays out of the "jax" venv so that "runs without TensorFlow" means it; the
-# "tensorflow" venv has jax too, for programs that mix TF ops with the JAX backend.
+# "tensorflow" venv has jax and torch too, for programs that mix TF ops with the JAX or PyTorch
+# backend (a Keras 2 program before its fix, run on the backend the rule is about).
 set -euo pipefail
 CACHE="${KERASFIX_TEST_CACHE:-$HOME/.cache/kerasfix-tests}"
 VENVS="$CACHE/venvs"
 mkdir -p "$VENVS"
 
-# name|requirements (space separated). Keep in sync with tests/keras3/venvs.py.
+# name|requirements (space separated). Keep in sync with ENVS in tests/keras3/keras3_harness.py.
 SPECS=(
     "jax|keras==3.15.1 jax==0.10.2 jaxlib==0.10.2 scikeras==0.13.0"
-    "tensorflow|keras==3.15.1 tensorflow-cpu==2.21.0 jax==0.10.2 jaxlib==0.10.2"
+    "tensorflow|keras==3.15.1 tensorflow-cpu==2.21.0 jax==0.10.2 jaxlib==0.10.2 torch==2.13.0"
     "torch|keras==3.15.1 torch==2.13.0"
     "keras305|keras==3.0.5 jax==0.4.23 jaxlib==0.4.23 numpy<2 scipy<1.13 ml-dtypes<0.3 packaging"
     "nnx|keras==3.15.1 jax==0.10.2 jaxlib==0.10.2 flax==0.12.8 orbax-checkpoint==0.12.4"
