@@ -29,10 +29,12 @@ class TfRandomInLayer(Rule):
     """
     ## Why
     `tf.random.normal` and friends are TensorFlow ops with hidden global state. In a Keras 3
-    layer they tie the model to TensorFlow (on JAX and PyTorch they return TensorFlow tensors
-    the backend cannot use), and the way to get fresh yet reproducible numbers on every backend
-    is a `keras.random.SeedGenerator` the layer owns: `keras.random` ops are stateless and draw
-    the next seed from it on each call, also inside a jitted function.
+    layer they tie the model to TensorFlow: on JAX they fail inside the jitted step; on PyTorch
+    `predict` still runs (TensorFlow reads the tensor through NumPy), but `fit` fails with
+    "Can't call numpy() on Tensor that requires grad" once the layer's input needs gradients.
+    The way to get fresh yet reproducible numbers on every backend is a
+    `keras.random.SeedGenerator` the layer owns: `keras.random` ops are stateless and draw the
+    next seed from it on each call, also inside a jitted function.
 
     ## Example
     ```python
@@ -53,7 +55,8 @@ class TfRandomInLayer(Rule):
     ```
 
     ## Backends
-    All (on JAX it is critical: the op cannot run inside a jitted step).
+    All (on JAX the op cannot run inside a jitted step; on PyTorch it breaks `fit`; checked on
+    Keras 3.15.1).
 
     ## Fix safety
     Unsafe: the random streams differ from TensorFlow's even with the same seed, an int `seed=`

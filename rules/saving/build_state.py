@@ -70,7 +70,10 @@ class BuildConfigNotRestorable(Rule):
     or build the model with the functional API, where each input has its own dtype.
 
     ## Backends
-    All; most often seen with TensorFlow ops on the TensorFlow backend.
+    TensorFlow. On PyTorch the same model reloads whole, optimizer state included: `call()` runs
+    eagerly on real tensors of the right dtypes. On JAX the TensorFlow op cannot run at all, so
+    `fit` already fails ("Unable to automatically build the model"); KER201 reports that. Checked
+    on Keras 3.15.1.
 
     ## Fix safety
     None: `build()` needs the shapes of the model's inputs and sublayers.
@@ -81,8 +84,9 @@ class BuildConfigNotRestorable(Rule):
 
     code = "KER311"
     name = "build-config-not-restorable"
-    message = "A dtype-sensitive TensorFlow op on a dict input in `call()` of a class without `build()`: Keras 3 may fail to rebuild it on load and drop the optimizer state with only a warning"
+    message = "A dtype-sensitive TensorFlow op on a dict input in `call()` of a class without `build()`: on the TensorFlow backend Keras 3 may fail to rebuild it on load and drop the optimizer state with only a warning"
     nodes = (cst.Call,)
+    backends = frozenset({"tensorflow"})
     examples = (
         Example(
             "import tensorflow as tf\nfrom tensorflow import keras\n\n"
@@ -153,10 +157,16 @@ class SublayerBuiltConditionally(Rule):
     uses only under a condition on its arguments (`if training:`, `if mask is not None:`) is not
     reached by that trace, so it stays unbuilt: Keras 3 warns "`build()` was called on layer …,
     however the layer does not have a `build()` method implemented and it looks like it has
-    unbuilt state", on JAX `fit` can then fail when the sublayer creates its weights inside the
-    jitted train step (`TracerArrayConversionError`), and loading a saved model fails with "Layer 'dense' was never built and
-    thus it doesn't have any variables. However the weights file lists 2 variables for this
-    layer".
+    unbuilt state". When `fit` takes the branch, the sublayer makes its weights inside the train
+    step, after the optimizer was built:
+    - PyTorch: the first step fails, "Unknown variable: … This optimizer can only be called for
+      the variables it was originally built with";
+    - JAX: the weights are made inside the jitted step, so the second step fails ("… whereas the
+      optimizer was built with 2 variables") and after a single step saving fails with
+      `TracerArrayConversionError`;
+    - TensorFlow: `fit` runs, but loading the saved model fails with "Layer 'dense' was never
+      built and thus it doesn't have any variables. However the weights file lists 2 variables
+      for this layer".
 
     ## Example
     ```python
@@ -176,19 +186,20 @@ class SublayerBuiltConditionally(Rule):
     ```
 
     ## Backends
-    All (every backend on load; JAX may already fail at `fit`).
+    All: `fit` fails on PyTorch and JAX, loading fails on TensorFlow (checked on Keras 3.15.1
+    with a sublayer called under `if training:`).
 
     ## Fix safety
     None: `build()` needs each sublayer's input shape.
 
     ## References
-    - Catalogue K3-SAV-012; keras-team/keras#18823; the warning and the JAX failure checked on
+    - Catalogue K3-SAV-012; keras-team/keras#18823; the warning and the failures checked on
       Keras 3.15.1.
     """
 
     code = "KER312"
     name = "sublayer-built-conditionally"
-    message = "This sublayer is only called under a condition in `call()` and the layer has no `build()`: Keras 3 may never build it"
+    message = "This sublayer is only called under a condition in `call()` and the layer has no `build()`: Keras 3 does not build it with the layer, so `fit` or loading the saved model can fail"
     nodes = (cst.Call,)
     examples = (
         Example(

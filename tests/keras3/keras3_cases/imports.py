@@ -139,7 +139,7 @@ model.compile(tfa.optimizers.AdamW(weight_decay=1e-4, learning_rate=1e-3), "mse"
 RESULT = model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0).history["loss"]
 ''',
         raises("ModuleNotFoundError", "No module named 'tensorflow_addons'"),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
         unsafe=True,
         # The AdamW fix leaves the import unused; the next pass deletes it.
         fixed_check=result_shows("one epoch's loss", lambda r: isinstance(r, list) and len(r) == 1),
@@ -206,7 +206,7 @@ from tensorflow.keras.callbacks.experimental import BackupAndRestore
 RESULT = type(BackupAndRestore("backup")).__name__
 ''',
         raises("ModuleNotFoundError", "callbacks.experimental"),
-        envs=("tensorflow",),
+        envs=("tensorflow", "tf-jax", "tf-torch"),
         fixed_check=result_shows("a BackupAndRestore", lambda r: r == "BackupAndRestore"),
     ),
     Case(
@@ -300,8 +300,8 @@ clf.fit(x, y)
 RESULT = list(clf.predict(x).shape)
 ''',
         raises("ModuleNotFoundError", "No module named 'keras.wrappers.scikit_learn'"),
-        # scikeras, the fix's target, is installed in the "jax" venv only.
-        envs=("jax",),
+        # scikeras, the fix's target, is installed in the "jax" and "torch" venvs.
+        envs=("jax", "torch"),
         unsafe=True,
         fixed_check=result_shows("16 class predictions", lambda r: r == [16]),
     ),

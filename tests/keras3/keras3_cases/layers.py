@@ -172,7 +172,7 @@ model.fit(np.ones((8, 2)), np.ones((8, 1)), batch_size=2, epochs=1, verbose=0)
 RESULT = [int(opt.iterations), float(opt.learning_rate)]
 ''',
         warns("Argument `decay` is no longer supported and will be ignored"),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
         unsafe=True,
         # Keras 2: lr / (1 + decay * iterations) after the 4 steps.
         fixed_check=result_shows("Keras 2's decayed rate 0.1 / 3", lambda r: r[0] == 4 and abs(r[1] - 0.1 / 3) < 1e-7),
@@ -203,7 +203,7 @@ model.compile(optimizer="sgd", loss=keras.losses.mse, metrics=[keras.metrics.mae
 RESULT = sorted(model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0, return_dict=True))
 ''',
         raises("AttributeError", "module 'keras.losses' has no attribute 'mse'"),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("loss and the metric", lambda r: r == ["loss", "mean_absolute_error"]),
     ),
     Case(
@@ -232,7 +232,7 @@ outputs = keras.layers.Dense(2, name="block1/dense")(inputs)
 RESULT = keras.Model(inputs, outputs).layers[-1].name
 ''',
         raises("ValueError", "/"),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("the name with _", lambda r: r == "block1_dense"),
     ),
     Case(

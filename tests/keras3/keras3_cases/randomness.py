@@ -1,5 +1,7 @@
 """KER7xx: random ops and seeds."""
 
+import math
+
 from . import Case, raises, result_shows
 
 CASES = [
@@ -34,6 +36,36 @@ RESULT = [float(noise.mean()), float(noise.std())]
         ),
     ),
     Case(
+        "KER701",
+        "tf-random-normal-in-fit-on-torch",
+        '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+
+class Noise(keras.layers.Layer):
+    def __init__(self, rate, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+
+    def call(self, x):
+        return x + tf.random.normal(tf.shape(x), stddev=self.rate)
+
+
+x = np.linspace(-1.0, 1.0, 64, dtype="float32").reshape(16, 4)
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), Noise(0.1), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+RESULT = model.fit(x, x.sum(axis=1, keepdims=True), epochs=2, verbose=0).history["loss"]
+''',
+        # predict() runs on PyTorch (TensorFlow reads the tensor through NumPy), but in fit the
+        # input of the op needs gradients and cannot be handed to TensorFlow.
+        raises("RuntimeError", "Can't call numpy() on Tensor that requires grad"),
+        envs=("tf-torch",),
+        unsafe=True,
+        fixed_check=result_shows("two finite losses", lambda r: len(r) == 2 and all(math.isfinite(v) for v in r)),
+    ),
+    Case(
         "KER702",
         "tf-set-seed-on-jax",
         '''
@@ -52,7 +84,7 @@ RESULT = [weights(), weights()]
 ''',
         result_shows("different weights after the same seed", lambda r: r[0] != r[1]),
         # Keras's own generator is left unseeded on the TensorFlow backend too.
-        envs=("tf-jax", "tensorflow"),
+        envs=("tf-jax", "tensorflow", "tf-torch"),
         fixed_check=result_shows("the same weights after the same seed", lambda r: r[0] == r[1]),
     ),
     Case(
@@ -104,7 +136,7 @@ second = model.predict(np.ones((2, 100), "float32"), verbose=0)
 RESULT = bool((first == second).all())
 ''',
         result_shows("the same dropout mask on every call", lambda r: r is True),
-        envs=("jax",),
+        envs=("jax", "torch"),
         unsafe=True,
         fixed_check=result_shows("a new mask on every call", lambda r: r is False),
     ),

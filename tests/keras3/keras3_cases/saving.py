@@ -29,6 +29,61 @@ def same_predictions(result) -> bool:
     return before == after
 
 
+TF_WHERE_ON_DICT_INPUT = '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+
+@keras.saving.register_keras_serializable()
+class SimpleModel(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.flatten = keras.layers.Flatten()
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, input):
+        masked_image = tf.where(input["mask"], input["image"], 0.0)
+        return self.dense(self.flatten(masked_image))
+
+
+data = {"image": np.ones((8, 4, 4), "float32"), "mask": np.ones((8, 4, 4), bool)}
+model = SimpleModel()
+model.compile(optimizer="adam", loss="mse")
+model.fit(data, np.ones((8, 1), "float32"), epochs=1, verbose=0)
+model.save("model.keras")
+restored = keras.models.load_model("model.keras")
+RESULT = [len(model.optimizer.variables), len(restored.optimizer.variables)]
+'''
+
+CONDITIONAL_SUBLAYER = '''
+import numpy as np
+import keras
+from keras import layers
+
+
+@keras.saving.register_keras_serializable()
+class Block(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(3)
+        self.aux = layers.Dense(3)
+
+    def call(self, x, training=None):
+        x = self.dense(x)
+        if training:
+            x = self.aux(x)
+        return x
+
+
+model = keras.Sequential([keras.Input((3,)), Block()])
+model.compile(optimizer="sgd", loss="mse")
+model.fit(np.ones((4, 3), "float32"), np.ones((4, 3), "float32"), epochs=1, verbose=0)
+model.save("model.keras")
+restored = keras.models.load_model("model.keras")
+'''
+
+
 CASES = [
     Case(
         "KER301",
@@ -95,7 +150,7 @@ model.save("model.keras", save_format="tf")
 RESULT = sorted(os.listdir("."))
 ''',
         warns("The `save_format` argument is deprecated in Keras 3"),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("model.keras", lambda r: "model.keras" in r),
     ),
     Case(
@@ -106,7 +161,7 @@ model.save_weights("w.weights.h5", save_format="h5")
 RESULT = sorted(os.listdir("."))
 ''',
         raises("TypeError", "save_format"),
-        envs=("jax",),
+        envs=("jax", "torch"),
         fixed_check=result_shows("w.weights.h5", lambda r: "w.weights.h5" in r),
     ),
     Case(
@@ -118,7 +173,7 @@ open("saved_model_dir/saved_model.pb", "wb").close()
 restored = keras.models.load_model("saved_model_dir")
 ''',
         raises("ValueError", "Note that the legacy SavedModel format is not supported by `load_model()` in Keras 3"),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
     ),
     Case(
         "KER303",
@@ -219,7 +274,7 @@ model.save_weights("pretrained.weights.h5")
 model.load_weights("pretrained.weights.h5", by_name=True)
 ''',
         raises("ValueError", "`by_name` only supports loading legacy '.h5' or '.hdf5' files"),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
     ),
     Case(
         "KER307",
@@ -234,7 +289,7 @@ model.save("model.keras")
 restored = keras.models.load_model("model.keras")
 ''',
         raises("ValueError", "Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda"),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
     ),
     Case(
         "KER308",
@@ -289,7 +344,7 @@ restored = keras.models.load_model("model.keras")
 RESULT = [model.predict(x, verbose=0).tolist(), restored.predict(x, verbose=0).tolist()]
 ''',
         raises("TypeError", "unexpected keyword argument"),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("the same predictions after reloading", same_predictions),
     ),
     Case(
@@ -315,37 +370,12 @@ model.save("model.keras")
 restored = keras.models.load_model("model.keras")
 ''',
         raises("NotImplementedError", "must override `get_config()`"),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
     ),
     Case(
         "KER311",
         "tf-where-on-dict-input",
-        '''
-import numpy as np
-import tensorflow as tf
-import keras
-
-
-@keras.saving.register_keras_serializable()
-class SimpleModel(keras.Model):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.flatten = keras.layers.Flatten()
-        self.dense = keras.layers.Dense(1)
-
-    def call(self, input):
-        masked_image = tf.where(input["mask"], input["image"], 0.0)
-        return self.dense(self.flatten(masked_image))
-
-
-data = {"image": np.ones((8, 4, 4), "float32"), "mask": np.ones((8, 4, 4), bool)}
-model = SimpleModel()
-model.compile(optimizer="adam", loss="mse")
-model.fit(data, np.ones((8, 1), "float32"), epochs=1, verbose=0)
-model.save("model.keras")
-restored = keras.models.load_model("model.keras")
-RESULT = [len(model.optimizer.variables), len(restored.optimizer.variables)]
-''',
+        TF_WHERE_ON_DICT_INPUT,
         all_of(
             warns("Skipping variable loading for optimizer 'adam', because it has 2 variables"),
             result_shows("the optimizer state dropped on load", lambda r: r == [6, 2]),
@@ -353,36 +383,52 @@ RESULT = [len(model.optimizer.variables), len(restored.optimizer.variables)]
         envs=("tensorflow",),
     ),
     Case(
+        "KER311",
+        "tf-where-on-dict-input-reloads-on-torch",
+        TF_WHERE_ON_DICT_INPUT
+        + "RESULT.append(bool(np.allclose(model.predict(data, verbose=0), restored.predict(data, verbose=0))))\n",
+        # PyTorch runs call() eagerly on the real inputs: the model reloads whole (not affected).
+        result_shows("the optimizer state and the predictions restored", lambda r: r == [6, 6, True]),
+        envs=("tf-torch",),
+    ),
+    Case(
+        "KER311",
+        "tf-where-on-dict-input-on-jax",
+        TF_WHERE_ON_DICT_INPUT,
+        # JAX cannot run the TensorFlow op at all: fit fails first (KER201's finding, not this one).
+        raises("RuntimeError", "Unable to automatically build the model"),
+        envs=("tf-jax",),
+    ),
+    Case(
         "KER312",
         "conditional-sublayer-reload",
-        '''
-import numpy as np
-import keras
-from keras import layers
-
-
-@keras.saving.register_keras_serializable()
-class Block(layers.Layer):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.dense = layers.Dense(3)
-        self.aux = layers.Dense(3)
-
-    def call(self, x, training=None):
-        x = self.dense(x)
-        if training:
-            x = self.aux(x)
-        return x
-
-
-model = keras.Sequential([keras.Input((3,)), Block()])
-model.compile(optimizer="sgd", loss="mse")
-model.fit(np.ones((4, 3), "float32"), np.ones((4, 3), "float32"), epochs=1, verbose=0)
-model.save("model.keras")
-restored = keras.models.load_model("model.keras")
-''',
+        CONDITIONAL_SUBLAYER,
         raises("ValueError", "was never built and thus it doesn't have any variables"),
         envs=("tensorflow",),
+    ),
+    Case(
+        "KER312",
+        "conditional-sublayer-fit-on-jax",
+        CONDITIONAL_SUBLAYER.replace("epochs=1", "epochs=2"),
+        # The sublayer's weights are made inside the first jitted step; the second step sees
+        # more trainable variables than the optimizer was built with.
+        raises("ValueError", "whereas the optimizer was built with 2 variables"),
+        envs=("jax",),
+    ),
+    Case(
+        "KER312",
+        "conditional-sublayer-single-step-save-on-jax",
+        CONDITIONAL_SUBLAYER,
+        # One step only: fit ends, but the weights made inside it are leaked tracers.
+        raises("TracerArrayConversionError", "while tracing the function train_step"),
+        envs=("jax",),
+    ),
+    Case(
+        "KER312",
+        "conditional-sublayer-fit-on-torch",
+        CONDITIONAL_SUBLAYER,
+        raises("ValueError", "This optimizer can only be called for the variables it was originally built with"),
+        envs=("torch",),
     ),
     Case(
         "KER314",
@@ -400,7 +446,7 @@ RESULT = [len(kernels), owners]
         result_shows(
             "no kernel found and no layer names", lambda r: r == [0, ["kernel", "bias", "kernel", "bias"]]
         ),
-        envs=("jax", "tensorflow", "keras3.0-jax"),
+        envs=("jax", "tensorflow", "torch", "keras3.0-jax"),
         unsafe=True,
         fixed_check=result_shows(
             "both kernels and the owning layers", lambda r: r == [2, ["dense", "dense", "head", "head"]]
@@ -417,7 +463,7 @@ model = keras.Model(inputs, keras.layers.Dense(1, name="head")(keras.layers.Dens
 RESULT = [w.name for w in model.weights if "dense/kernel:0" in w.name]
 ''',
         result_shows("no match", lambda r: r == []),
-        envs=("jax",),
+        envs=("jax", "torch"),
         unsafe=True,
         fixed_check=result_shows("the dense kernel", lambda r: r == ["kernel"]),
     ),
@@ -429,7 +475,7 @@ model.save("model.h5")
 RESULT = sorted(os.listdir("."))
 ''',
         warns("This file format is considered legacy"),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
         unsafe=True,
         fixed_check=result_shows("model.keras", lambda r: "model.keras" in r and "model.h5" not in r),
     ),
