@@ -25,8 +25,12 @@ class TfDtypeObject(Rule):
     ## Why
     `tf.float32` is a TensorFlow object: code that names it needs TensorFlow installed, and a
     layer that passes it to `keras.ops` or compares a tensor's dtype with it ties the model to
-    the TensorFlow backend. Keras 3 spells dtypes as strings (`"float32"`), which every backend
-    and every `keras.ops` function accepts.
+    the TensorFlow backend. On JAX, `keras.ops` functions that hand the dtype to JAX as it is
+    fail (`keras.ops.ones((4,), dtype=tf.float32)`: `TypeError: Cannot interpret 'tf.float32'
+    as a data type`; `keras.ops.cast` reads the dtype's name and works). On PyTorch
+    `keras.ops` accept it, but `x.dtype == tf.float32` is `False` for a float32 torch tensor,
+    so such a branch silently goes the other way. Keras 3 spells dtypes as strings
+    (`"float32"`), which every backend and every `keras.ops` function accepts.
 
     Scope: Keras model code, as for KER201 (layer and model methods, `Lambda` functions, losses
     and metrics).
@@ -46,7 +50,7 @@ class TfDtypeObject(Rule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX (dtype arguments) and PyTorch (dtype comparisons); each needs TensorFlow installed.
 
     ## Fix safety
     Safe where the dtype is a call's argument (`dtype=tf.int32`, `cast(x, tf.float32)`). Other

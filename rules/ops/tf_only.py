@@ -36,7 +36,7 @@ class TfOnlyOp(TfOpRule):
     `keras.backend.backend() == "tensorflow"`.
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     No fix: the message says what to do.

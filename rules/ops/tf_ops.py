@@ -43,15 +43,23 @@ class TfOpInModel(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch (on TensorFlow the op works).
+    JAX: the op fails as the model is traced, in `predict()` as in `fit()`. PyTorch: TensorFlow
+    reads the torch tensor through NumPy, so `predict()` runs on the CPU, but in `fit()` an op
+    whose input carries gradients fails (`RuntimeError: Can't call numpy() on Tensor that
+    requires grad`), and an op on the layer's own weights reads them without their gradients:
+    those weights silently stop training. On TensorFlow the op works.
 
     ## Fix safety
     Safe where the table marks the row safe: the callee is renamed, renamed keywords are
     renamed, `name=` is dropped (keras.ops take none), defaults that differ are spelled out.
     A call with more positional arguments than the row maps, an unknown keyword or `*args`
     gets no fix. `tf.boolean_mask(x, m)` -> `x[m]` and `tf.split` with a non-literal size are
-    unsafe. Ops without a counterpart (`tf.nn.dropout` needs a seed generator,
-    `tf.nn.conv2d_transpose` an output shape) get no fix; the note says what to write.
+    unsafe. `tf.nn.batch_normalization` becomes TensorFlow's own formula, `(x - mean) *
+    keras.ops.rsqrt(variance + epsilon) * scale + offset`, which broadcasts as TensorFlow does;
+    its Python operators need tensors on PyTorch in training, where a NumPy array `mean` fails
+    as the TF op did (`Can't call numpy() on Tensor that requires grad`). Ops without a
+    counterpart (`tf.nn.dropout` needs a seed generator, `tf.nn.conv2d_transpose` an output
+    shape) get no fix; the note says what to write.
 
     ## References
     - Catalogue MB-OPS-000 (verified on Keras 3.15.1), MB-OPS-017 (keyword renames).

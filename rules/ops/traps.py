@@ -45,7 +45,7 @@ class TfGatherAxis(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch (the TF op itself only runs on TensorFlow).
+    JAX, and PyTorch in training (the TF op itself; see KER201).
 
     ## Fix safety
     Safe: the fix keeps TF's axis (`axis=0` unless given). `batch_dims=` or `max_norm=` have no
@@ -105,7 +105,7 @@ class TfGatherNd(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     No fix: the rewrite depends on the index layout.
@@ -144,7 +144,7 @@ class TfArgmaxAxis(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Safe: the fix adds `axis=0` unless an axis is given. `output_type=` gets no fix: the result
@@ -193,7 +193,7 @@ class TfCumsumAxis(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Safe: the fix adds `axis=0` unless an axis is given. `exclusive=` and `reverse=` have no
@@ -239,7 +239,7 @@ class TfDiagPart(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Safe: the fix names the last two axes. `k=` (off-diagonals) gets no fix.
@@ -282,7 +282,7 @@ class TfTensorScatterUpdate(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Safe.
@@ -327,7 +327,7 @@ class TfSvdOrder(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     No fix: the code that uses the results changes too.
@@ -361,7 +361,7 @@ class TfSplitSizes(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Unsafe: sizes `[s0, s1, ...]` become the running sums without the last one. It is exact,
@@ -412,7 +412,7 @@ class TfIntegerMean(TfOpRule):
     (or keep the float mean if that was the intent).
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Unsafe: casting the float mean back truncates as TF does, but very large integers lose
@@ -465,7 +465,9 @@ class TfWhereOneArgument(TfOpRule):
     TensorFlow's (N, ndim) layout.
 
     ## Backends
-    JAX and PyTorch.
+    JAX. Not PyTorch: a boolean mask carries no gradient, so TensorFlow reads the torch tensor
+    through NumPy and the op runs, in `fit()` too (checked on the CPU), and
+    `keras.ops.where(mask)` is not traced there.
 
     ## Fix safety
     No fix. Three-argument `tf.where` maps to `keras.ops.where` directly (KER201).
@@ -476,6 +478,7 @@ class TfWhereOneArgument(TfOpRule):
 
     code = "KER212"
     name = "tf-where-one-argument"
+    backends = frozenset({"jax"})
     message = "One-argument `tf.where` returns coordinates whose shape depends on the data: mask with `keras.ops.where(c, x, y)`"
     examples = (
         Example(_layer(_TF, "return «tf.where»(x > 0)"), None),
@@ -508,7 +511,7 @@ class TfGeluApproximate(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Safe: the fix spells out `approximate=False` (or keeps the given value).
@@ -578,7 +581,7 @@ class TfMatmulTranspose(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch (and every backend once the call is renamed by hand).
+    JAX, and PyTorch in training (see KER201); every backend once the call is renamed by hand.
 
     ## Fix safety
     Safe: the operand is transposed over its last two axes (batches too); `adjoint_*` also
@@ -626,7 +629,7 @@ class TfSortDirection(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Safe for `sort` (sorted values are the same either way). Unsafe for `argsort`: flipping an
@@ -676,7 +679,7 @@ class TfComplexFft(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Unsafe: the argument becomes a tuple when it is a literal `tf.complex(real, imag)`, but the
@@ -722,7 +725,7 @@ class TfL2Normalize(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Safe: the axis is kept, or `axis=None` is spelled out. `epsilon=` is applied differently
@@ -771,7 +774,7 @@ class TfShapeTuple(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Safe for an indexed shape (`tf.shape(x)[i]`); unsafe for the whole shape (tensor vs tuple).
@@ -821,7 +824,7 @@ class TfControlFlow(TfOpRule):
     ```
 
     ## Backends
-    JAX and PyTorch.
+    JAX, and PyTorch in training (see KER201).
 
     ## Fix safety
     Safe for `cond`, `while_loop`, `vectorized_map` and `map_fn` (same callable protocol).

@@ -4,6 +4,10 @@ Each group is one program: every op sits in the `call()` of its own layer (where
 wrapped in a functional model and run with `predict()`. On the JAX backend the TensorFlow op
 cannot take JAX's traced arrays; on TensorFlow the same program gives the reference numbers that
 kerasfix's `keras.ops` rewrite must reproduce on JAX (per op, so a wrong mapping names itself).
+
+On PyTorch, TensorFlow converts a torch tensor through NumPy, so `predict()` runs on the CPU; what
+breaks is training, where the op's input carries gradients. The PyTorch program of each group
+also trains every op (`train()`), and kerasfix's rewrite must train and give TensorFlow's numbers.
 """
 
 from __future__ import annotations
@@ -37,6 +41,42 @@ def probe(layer, kind):
 
 
 RESULT = {}
+'''
+
+TRAINING = '''
+# In a model, statistics are tensors: a NumPy array meets a torch tensor that carries gradients
+# only through keras.ops (`x - MEAN` fails in fit on PyTorch; see KER201's fix safety).
+MEAN, VARIANCE, OFFSET, SCALE = (keras.ops.convert_to_tensor(a) for a in (MEAN, VARIANCE, OFFSET, SCALE))
+
+
+class Trained(keras.layers.Layer):
+    """Feeds the op a tensor that carries gradients, as any layer after a trainable one gets;
+    the op's float outputs join the loss."""
+
+    def __init__(self, op):
+        super().__init__()
+        self.op = op
+
+    def build(self, shape):
+        self.scale = self.add_weight(shape=(), initializer="ones")
+
+    def call(self, x):
+        scaled = x * self.scale
+        total = keras.ops.mean(scaled)
+        for out in keras.tree.flatten(self.op(scaled)):
+            if "float" in keras.backend.standardize_dtype(out.dtype):
+                total = total + keras.ops.mean(out)
+        return keras.ops.zeros_like(scaled[:, :1, 0]) + total
+
+
+def train(layer, kind):
+    data = INPUTS[kind]
+    if data.dtype.kind != "f":
+        return  # integer inputs carry no gradient
+    inputs = keras.Input(shape=data.shape[1:], dtype=str(data.dtype))
+    model = keras.Model(inputs, Trained(layer)(inputs))
+    model.compile("sgd", "mse")
+    model.fit(data, np.zeros((len(data), 1), "float32"), verbose=0)
 '''
 
 # (name, input kind, body of call(self, x)); one-line bodies are returned as they are.
@@ -165,7 +205,6 @@ GROUPS = [
         ("matmul_transpose_b", "f", "tf.matmul(x, x, transpose_b=True)"),
     ], 1e-5),
     ("KER215", "sort-descending", [("sort_descending", "f", 'tf.sort(x, axis=1, direction="DESCENDING")')], 0.0),
-    ("KER224", "dtype-object", [("dtype", "f", "tf.cast(x * 10.0, tf.int32)")], 0.0),
 ]
 
 # Rewrites that change results in corner cases: applied with --unsafe-fixes.
@@ -180,14 +219,17 @@ UNSAFE_GROUPS = [
 # control flow (tf.map_fn) fails earlier, when it builds a TypeSpec of the tracer.
 TRACER_ERROR = ("AttributeError", "'str' object has no attribute '_error_repr'")
 GROUP_ERRORS = {"map-fn": ("TypeError", "Could not build a TypeSpec for JitTracer")}
+# On PyTorch, in fit(): TensorFlow reads the torch tensor through NumPy, which autograd forbids.
+TRAINING_ERROR = ("RuntimeError", "Can't call numpy() on Tensor that requires grad")
 
 
 def class_name(name: str) -> str:
     return "Op" + "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
 
 
-def program(ops) -> str:
-    parts = [INPUTS]
+def program(ops, trained: bool = False) -> str:
+    """Each op in a layer of its own, run with predict(); `trained`: then trained too."""
+    parts = [INPUTS, TRAINING if trained else ""]
     for name, kind, body in ops:
         statement = body if "return " in body else f"return {body}"
         parts.append(
@@ -195,6 +237,8 @@ def program(ops) -> str:
             f"    def call(self, x):\n        {statement}\n\n\n"
             f'RESULT["{name}"] = probe({class_name(name)}(), "{kind}")\n'
         )
+        if trained:
+            parts.append(f'train({class_name(name)}(), "{kind}")\n')
     return "".join(parts)
 
 
@@ -205,6 +249,19 @@ CASES = [
         program(ops),
         raises(*GROUP_ERRORS.get(title, TRACER_ERROR)),
         envs=("tf-jax",),
+        reference="tensorflow",
+        tolerance=tolerance,
+        unsafe=unsafe,
+    )
+    for unsafe, groups in ((False, GROUPS), (True, UNSAFE_GROUPS))
+    for rule, title, ops, tolerance in groups
+] + [
+    Case(
+        rule,
+        f"tf-{title}-in-training",
+        program(ops, trained=True),
+        raises(*TRAINING_ERROR),
+        envs=("tf-torch",),
         reference="tensorflow",
         tolerance=tolerance,
         unsafe=unsafe,
@@ -231,7 +288,7 @@ CASES = [
     # Ops without a keras.ops form (no fix): each fails in a JAX model, and the ports the
     # rules warn about misbehave as their docs say.
     *[
-        Case(rule, f"tf-{title}-in-a-jax-model", program(ops), raises(*TRACER_ERROR), envs=("tf-jax",))
+        case
         for rule, title, ops in [
             ("KER203", "gather-nd", [("gather_nd", "f", "tf.gather_nd(x, [[0, 1], [1, 2]])")]),
             ("KER208", "svd", [("svd", "f", "s, u, v = tf.linalg.svd(x)\n        return s")]),
@@ -239,6 +296,20 @@ CASES = [
             ("KER219", "lgamma", [("lgamma", "p", "tf.math.lgamma(x)")]),
             ("KER219", "strings", [("as_string", "f", "tf.strings.length(tf.strings.as_string(x))")]),
         ]
+        for case in (
+            Case(rule, f"tf-{title}-in-a-jax-model", program(ops), raises(*TRACER_ERROR), envs=("tf-jax",)),
+            # A boolean mask carries no gradient: one-argument tf.where trains on PyTorch.
+            Case(
+                rule,
+                f"tf-{title}-in-torch-training",
+                program(ops, trained=True),
+                result_shows("fit running and predict giving the 12 (N, 3) coordinates",
+                             lambda r: [len(row) for row in r["where_coordinates"]] == [3] * 12)
+                if rule == "KER212"
+                else raises(*TRAINING_ERROR),
+                envs=("tf-torch",),
+            ),
+        )
     ],
     Case(
         "KER219",
@@ -449,7 +520,7 @@ model = keras.Model(inputs, outputs)
 RESULT = model.predict(np.arange(8.0).reshape(2, 2, 2, 1), verbose=0).tolist()
 ''',
         raises("ValueError", "A KerasTensor cannot be used as input to a TensorFlow function"),
-        envs=("tensorflow", "tf-jax"),
+        envs=("tensorflow", "tf-jax", "tf-torch"),
         fixed_check=result_shows(
             "the squeezed inputs", lambda r: r == [[[0.0, 1.0], [2.0, 3.0]], [[4.0, 5.0], [6.0, 7.0]]]
         ),
@@ -466,8 +537,60 @@ outputs = {"a": np.ones(2), "b": [np.zeros(1), np.ones(1)]}
 RESULT = [float(v.sum()) for v in tf.nest.flatten(outputs)]
 ''',
         raises("ModuleNotFoundError", "No module named 'tensorflow'"),
-        envs=("jax",),
+        envs=("jax", "torch"),
         # The tf.nest fix leaves `import tensorflow as tf` unused; KER107's fix deletes it.
         fixed_check=result_shows("the sums in sorted-key order", lambda r: r == [2.0, 0.0, 1.0]),
+    ),
+    Case(
+        "KER201",
+        "tf-op-on-weights-on-torch",
+        '''
+import numpy as np
+import keras
+import tensorflow as tf
+
+
+class Project(keras.layers.Layer):
+    def build(self, shape):
+        self.kernel = self.add_weight(shape=(shape[-1], 2), initializer="ones")
+
+    def call(self, x):
+        return tf.matmul(x, self.kernel)
+
+
+inputs = keras.Input((3,))
+project = Project()
+model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="ones")(project(inputs)))
+model.compile(keras.optimizers.SGD(0.1), "mse")
+model.fit(np.ones((4, 3), "float32"), np.zeros((4, 1), "float32"), verbose=0)
+RESULT = bool(np.allclose(keras.ops.convert_to_numpy(project.kernel), 1.0))
+''',
+        # TensorFlow reads the variable through NumPy: no gradient reaches it, with no error,
+        # while the Dense layer after it trains.
+        result_shows("the kernel left untrained", lambda r: r is True),
+        envs=("tf-torch",),
+        fixed_check=result_shows("the kernel trained", lambda r: r is False),
+        reference="tensorflow",
+    ),
+    # keras.ops.cast reads a TensorFlow dtype's name on every backend, but the dtypes that go to
+    # JAX as they are fail, and on PyTorch a dtype comparison is silently False.
+    Case(
+        "KER224",
+        "dtype-object-in-keras-ops",
+        program([("dtype", "f", "x * keras.ops.ones((4,), dtype=tf.float32)")]),
+        raises("TypeError", "Cannot interpret 'tf.float32' as a data type"),
+        envs=("tf-jax",),
+        reference="tensorflow",
+        tolerance=0.0,
+    ),
+    Case(
+        "KER224",
+        "dtype-object-comparison",
+        program([("double_floats", "f", "x * 2.0 if x.dtype == tf.float32 else x")]),
+        result_shows(
+            "the float input not doubled: torch.float32 != tf.float32",
+            lambda r: abs(r["double_floats"][0][0][0] + 0.9) < 1e-6,  # -1.8 on TensorFlow and JAX
+        ),
+        envs=("tf-torch",),
     ),
 ]
