@@ -55,8 +55,9 @@ class TfRandomInLayer(Rule):
     ```
 
     ## Backends
-    All (on JAX the op cannot run inside a jitted step; on PyTorch it breaks `fit`; checked on
-    Keras 3.15.1).
+    JAX (the op cannot run inside a jitted step) and PyTorch (it breaks `fit`). On the
+    TensorFlow backend the op works: fresh noise on every call, the same after
+    `keras.utils.set_random_seed`. Checked on Keras 3.15.1.
 
     ## Fix safety
     Unsafe: the random streams differ from TensorFlow's even with the same seed, an int `seed=`
@@ -73,6 +74,7 @@ class TfRandomInLayer(Rule):
     message = "`{op}` is a stateful TensorFlow op: use `keras.random.{new}(..., seed=self.seed_generator)`"
     nodes = (cst.Call,)
     fix = "unsafe"
+    backends = frozenset({"jax", "torch"})
     examples = (
         Example(
             "import keras\nimport tensorflow as tf\n"

@@ -93,3 +93,21 @@ def test_global_seed_reuses_an_existing_import():
     assert fix(source, "seed.py", RANDOMNESS).source == (
         "import tensorflow as tf\nfrom keras import utils\nutils.set_random_seed(1)\n"
     )
+
+
+def test_tf_random_is_reported_where_keras_cannot_run_it():
+    # The TensorFlow backend runs the op in its own graph; JAX and PyTorch (in fit) cannot.
+    source = (
+        "import tensorflow as tf\nimport keras\n"
+        "class Noise(keras.layers.Layer):\n"
+        "    def call(self, x):\n"
+        "        return x + tf.random.normal(tf.shape(x))\n"
+    )
+
+    def found(*backends: str) -> list[str]:
+        settings = Settings(select=("KER701",), target_backends=frozenset(backends))
+        return [f.code for f in lint(source, "layer.py", settings)]
+
+    assert found("tensorflow") == []
+    assert found("torch") == ["KER701"]
+    assert found("jax", "tensorflow") == ["KER701"]

@@ -85,6 +85,15 @@ def test_masked_model_seed_reports_the_tf_where_only():
     assert codes(with_build) == []
 
 
+
+def test_masked_model_is_reported_for_the_tensorflow_backend_only():
+    # On PyTorch the model reloads whole; on JAX the TensorFlow op already fails in fit (KER201).
+    def found(*backends: str) -> list[str]:
+        return codes(MASKED_MODEL, Settings(select=("KER311",), target_backends=frozenset(backends)))
+
+    assert found("tensorflow") == ["KER311"]
+    assert found("jax", "torch") == []
+
 def test_directory_save_with_save_format_becomes_one_keras_file():
     source = 'import keras\nmodel.save("exported", save_format="tf")\n'
     assert sorted(codes(source)) == ["KER301", "KER302"]

@@ -66,6 +66,44 @@ RESULT = model.fit(x, x.sum(axis=1, keepdims=True), epochs=2, verbose=0).history
         fixed_check=result_shows("two finite losses", lambda r: len(r) == 2 and all(math.isfinite(v) for v in r)),
     ),
     Case(
+        "KER701",
+        "tf-random-normal-works-on-tensorflow",
+        '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+
+class Noise(keras.layers.Layer):
+    def __init__(self, rate, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+
+    def call(self, x):
+        return x + tf.random.normal(tf.shape(x), stddev=self.rate)
+
+
+def run():
+    keras.utils.set_random_seed(7)
+    x = np.linspace(-1.0, 1.0, 64, dtype="float32").reshape(16, 4)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), Noise(0.1), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    losses = model.fit(x, x.sum(axis=1, keepdims=True), epochs=2, verbose=0).history["loss"]
+    first = np.asarray(model.layers[1](np.zeros((2, 1000), "float32")))
+    second = np.asarray(model.layers[1](np.zeros((2, 1000), "float32")))
+    return [losses, round(float(first.std()), 2), bool((first != second).any())]
+
+
+RESULT = [run(), run()]
+''',
+        # The TensorFlow backend runs the op in its own graph: the rule is quiet there.
+        result_shows(
+            "training, fresh noise of std 0.1 on every call, the same run after the same seed",
+            lambda r: r[0] == r[1] and r[0][1:] == [0.1, True] and len(r[0][0]) == 2,
+        ),
+        envs=("tensorflow",),
+    ),
+    Case(
         "KER702",
         "tf-set-seed-on-jax",
         '''
@@ -136,7 +174,7 @@ second = model.predict(np.ones((2, 100), "float32"), verbose=0)
 RESULT = bool((first == second).all())
 ''',
         result_shows("the same dropout mask on every call", lambda r: r is True),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         unsafe=True,
         fixed_check=result_shows("a new mask on every call", lambda r: r is False),
     ),

@@ -52,7 +52,7 @@ from keras.preprocessing.image import ImageDataGenerator
 generator = ImageDataGenerator(rescale=1.0 / 255)
 ''',
         raises("ImportError", "cannot import name 'ImageDataGenerator'"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
     ),
     Case(
         "KER604",
@@ -63,7 +63,7 @@ from keras.preprocessing.text import Tokenizer
 tokenizer = Tokenizer(num_words=100)
 ''',
         raises("ModuleNotFoundError", "No module named 'keras.preprocessing.text'"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
     ),
     Case(
         "KER705",
