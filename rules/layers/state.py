@@ -49,8 +49,9 @@ class TfVariableAttribute(Rule):
     ## Why
     Keras 3 layers track `keras.Variable`s (and `add_weight`) only. A `tf.Variable` stored on a
     layer is invisible to it: on TensorFlow the layer silently has no trainable weights (fit
-    warns "The model does not have any trainable weights" and nothing learns), and JAX or
-    PyTorch cannot use it at all.
+    warns "The model does not have any trainable weights" and nothing learns). PyTorch reads
+    the `tf.Variable` as a constant (TensorFlow installed): just as silent, nothing learns. JAX
+    cannot trace it: a model using it fails in `fit()` or `predict()`.
 
     ## Example
     ```python
@@ -72,7 +73,8 @@ class TfVariableAttribute(Rule):
     stateless scope" (checked on Keras 3.15.1); `add_weight` defers the value to its initializer.
 
     ## Backends
-    All: silent on TensorFlow, an error on JAX and PyTorch.
+    All: silent on TensorFlow and PyTorch (no trainable weights, no learning), an error on JAX
+    (checked on Keras 3.15.1).
 
     ## Fix safety
     In `__init__`: `keras.Variable`, safe when the initial value is a literal or a NumPy array and

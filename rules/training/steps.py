@@ -177,8 +177,10 @@ class GradientTapeInTrainStep(Rule):
     model computes on JAX arrays or torch tensors, which no tape sees. The step fails before it
     gets there: on JAX, Keras calls `train_step(self, state, data)` (a `TypeError` for the
     Keras 2 signature, KER501), and with that signature `self(x)` inside the stateless step
-    raises `TypeError: 'NoneType' object is not callable`; without TensorFlow installed the
-    import fails.
+    raises `TypeError: 'NoneType' object is not callable`. On PyTorch the step runs until
+    `tape.gradient` is handed the torch loss: `TypeError: Cannot convert the argument
+    `type_value`: tensor(...) to a TensorFlow DType`. Without TensorFlow installed the import
+    fails.
 
     ## Example
     ```python
@@ -296,9 +298,9 @@ class StepMustReturnDict(Rule):
     Keras 3 reads the logs a custom `train_step` / `test_step` returns with `logs.items()`.
     A bare tensor, a list or nothing fails after the step:
     `AttributeError: 'EagerTensor' object has no attribute 'items'` (TensorFlow),
-    `'ArrayImpl' object has no attribute 'items'` (JAX, where the logs are the first item of
-    the returned `(logs, state)` pair), `'NoneType' object has no attribute 'items'` when
-    nothing is returned.
+    `'Tensor' object has no attribute 'items'` (PyTorch), `'ArrayImpl' object has no attribute
+    'items'` (JAX, where the logs are the first item of the returned `(logs, state)` pair),
+    `'NoneType' object has no attribute 'items'` when nothing is returned.
 
     ## Example
     ```python

@@ -61,6 +61,74 @@ def tf_step_model(loss: str, metrics: str, returns: str) -> str:
     )
 
 
+# Custom steps as Keras 3 writes them for one backend, without TensorFlow: PyTorch's
+# `loss.backward()` and JAX's stateless `(logs, state)` steps.
+STEP_DATA = '''
+import numpy as np
+{imports}
+import keras
+
+keras.utils.set_random_seed(0)
+x = np.linspace(-1.0, 1.0, 64, dtype="float32").reshape(16, 4)
+y = x.sum(axis=1, keepdims=True)
+
+
+class Regressor(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(1, kernel_initializer="zeros")
+
+    def call(self, inputs):
+        return self.dense(inputs)
+'''
+
+TORCH_TRAIN_STEP = '''
+    def train_step(self, data):
+        x, y = data
+        self.zero_grad()
+        loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+        loss.backward()
+        grads = [v.value.grad for v in self.trainable_weights]
+        with torch.no_grad():
+            self.optimizer.apply(grads, self.trainable_weights)
+        return {returns}
+'''
+
+JAX_TRAIN_STEP = '''
+    def train_step(self, state, data):
+        trainable, non_trainable, optimizer_vars, metrics_vars = state
+        x, y = data
+
+        def loss_fn(trainable):
+            y_pred, _ = self.stateless_call(trainable, non_trainable, x)
+            return keras.ops.mean((y - y_pred) ** 2)
+
+        loss, grads = jax.value_and_grad(loss_fn)(trainable)
+        trainable, optimizer_vars = self.optimizer.stateless_apply(optimizer_vars, grads, trainable)
+        return {"loss": loss}, (trainable, non_trainable, optimizer_vars, metrics_vars)
+'''
+
+JAX_TEST_STEP_RETURNING_LOSS = '''
+    def test_step(self, state, data):
+        trainable, non_trainable, metrics_vars = state
+        x, y = data
+        y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x)
+        loss = keras.ops.mean((y - y_pred) ** 2)
+        return loss, (trainable, non_trainable, metrics_vars)
+'''
+
+FIT_LOSSES = '''
+
+model = Regressor()
+model.compile(optimizer="sgd", loss="mse")
+RESULT = model.fit(x, y, epochs=3, batch_size=8, verbose=0).history["loss"]
+'''
+
+
+def torch_train_step(returns: str) -> str:
+    return STEP_DATA.replace("{imports}", "import torch") + TORCH_TRAIN_STEP.replace("{returns}", returns) + FIT_LOSSES
+
+
 FIT = '''
 model = Regressor()
 model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
@@ -188,12 +256,46 @@ model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
         envs=("tf-jax",),
     ),
     Case(
+        "KER502",
+        "gradient-tape-on-torch",
+        tf_step_model("self.compute_loss(y=y, y_pred=y_pred)", "", "{}") + FIT,
+        # The tape saw no TensorFlow op: `tape.gradient` is handed a torch tensor.
+        raises("TypeError", "Cannot convert the argument `type_value`: tensor("),
+        envs=("tf-torch",),
+    ),
+    Case(
         "KER503",
         "step-returns-a-tensor",
         tf_step_model("self.compute_loss(y=y, y_pred=y_pred)", "", "loss") + FIT,
         raises("AttributeError", "has no attribute 'items'"),
         envs=("tensorflow",),
         unsafe=True,
+    ),
+    Case(
+        "KER503",
+        "torch-step-returns-a-tensor",
+        torch_train_step("loss"),
+        raises("AttributeError", "'Tensor' object has no attribute 'items'"),
+        envs=("torch",),
+        unsafe=True,
+        # With KER505's fix (unsafe too) the logged loss is the real one.
+        fixed_check=result_shows("the real, falling losses", lambda r: r[0] > r[-1] > 0.0),
+    ),
+    Case(
+        "KER503",
+        "jax-step-returns-a-tensor",
+        STEP_DATA.replace("{imports}\n", "") + JAX_TEST_STEP_RETURNING_LOSS + '''
+
+model = Regressor()
+model.compile(optimizer="sgd", loss="mse")
+RESULT = model.evaluate(x, y, verbose=0, return_dict=True)
+''',
+        raises("AttributeError", "ArrayImpl' object has no attribute 'items'"),
+        envs=("jax",),
+        unsafe=True,
+        # The step's `loss` now reaches the logs, where the never-updated `loss` tracker replaces
+        # it: KER505 reports that next (a JAX step gets no fix).
+        fixed_check=result_shows("a dict of logs, the loss tracker's 0.0", lambda r: r == {"loss": 0.0}),
     ),
     Case(
         "KER504",
@@ -206,13 +308,36 @@ model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
         + '''
 model = Regressor()
 model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
-model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+model.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
 RESULT = model.predict(x[:3], verbose=0).tolist()
 ''',
-        warns("`model.compiled_loss()` is deprecated"),
-        envs=("tensorflow",),
+        # Not shuffled: each backend draws its own batch order, and the fixed program on PyTorch
+        # is compared with the Keras 2 step on TensorFlow.
+        per_env(
+            tensorflow=warns("`model.compiled_loss()` is deprecated"),
+            tf_torch=raises("AttributeError", "'Regressor' object has no attribute 'compiled_loss'"),
+        ),
+        envs=("tensorflow", "tf-torch"),
         unsafe=True,
         reference="tensorflow",
+    ),
+    Case(
+        "KER504",
+        "compiled-loss-gone-on-jax-and-torch",
+        STEP_DATA.replace("{imports}\n", "")
+        + '''
+    def loss_on(self, x, y):
+        return self.compiled_loss(y, self(x))
+
+
+model = Regressor()
+model.compile(optimizer="sgd", loss="mse")
+RESULT = float(keras.ops.convert_to_numpy(model.loss_on(x, y)))
+''',
+        raises("AttributeError", "'Regressor' object has no attribute 'compiled_loss'"),
+        envs=("jax", "torch"),
+        # Zero weights: the MSE is the mean of y squared.
+        fixed_check=result_shows("the compiled MSE", lambda r: abs(r - 5.482489) < 1e-5),
     ),
     Case(
         "KER505",
@@ -227,6 +352,23 @@ RESULT = model.fit(x, y, epochs=3, batch_size=8, verbose=0).history["loss"]
         envs=("tensorflow",),
         unsafe=True,
         fixed_check=result_shows("the real, falling losses", lambda r: r[0] > r[-1] > 0.0),
+    ),
+    Case(
+        "KER505",
+        "torch-step-loss-replaced-by-tracker",
+        torch_train_step('{"loss": loss}'),
+        result_shows("a History of 0.0 losses", lambda r: r == [0.0, 0.0, 0.0]),
+        envs=("torch",),
+        unsafe=True,
+        fixed_check=result_shows("the real, falling losses", lambda r: r[0] > r[-1] > 0.0),
+    ),
+    Case(
+        "KER505",
+        "jax-step-loss-replaced-by-tracker",
+        # No fix for a JAX step: the tracker would have to be updated statelessly.
+        STEP_DATA.replace("{imports}", "import jax") + JAX_TRAIN_STEP + FIT_LOSSES,
+        result_shows("a History of 0.0 losses", lambda r: r == [0.0, 0.0, 0.0]),
+        envs=("jax",),
     ),
     Case(
         "KER506",
@@ -447,7 +589,7 @@ model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
 RESULT = dict(zip(model.metrics_names, model.evaluate(x, y, verbose=0)))
 ''',
         result_shows("no 'mae' key", lambda r: "mae" not in r and "compile_metrics" in r),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
         unsafe=True,
         fixed_check=result_shows("'loss' and 'mae'", lambda r: sorted(r) == ["loss", "mae"]),
     ),
@@ -499,7 +641,7 @@ RESULT = {"calls": calls, "weights": np.abs(model.get_weights()[0]).sum().item()
         result_shows(
             "an override never called, weights trained", lambda r: r["calls"] == [] and r["weights"] > 0.01
         ),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
     ),
     Case(
         "KER530",
@@ -511,7 +653,7 @@ cb = keras.callbacks.ReduceLROnPlateau(patience=3, epsilon=1e-3)
 RESULT = cb.min_delta
 ''',
         result_shows("the default min_delta, epsilon swallowed", lambda r: r == 1e-4),
-        envs=("jax", "tensorflow"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("min_delta 1e-3", lambda r: r == 1e-3),
     ),
     Case(
@@ -523,7 +665,7 @@ import keras
 RESULT = type(keras.callbacks.ProgbarLogger(count_mode="steps")).__name__
 ''',
         raises("TypeError", "got an unexpected keyword argument 'count_mode'"),
-        envs=("jax",),
+        envs=("jax", "torch"),
         fixed_check=result_shows("a ProgbarLogger", lambda r: r == "ProgbarLogger"),
     ),
     Case(
@@ -536,7 +678,7 @@ tb = tf.keras.callbacks.TensorBoard("logs", write_grads=True)
 RESULT = tb.log_dir
 ''',
         raises("TypeError", "got an unexpected keyword argument 'write_grads'"),
-        envs=("tensorflow",),
+        envs=("tensorflow", "tf-torch"),
         fixed_check=result_shows("log_dir logs", lambda r: r == "logs"),
     ),
     Case(
