@@ -51,7 +51,7 @@ class TfVariableAttribute(Rule):
     layer is invisible to it: on TensorFlow the layer silently has no trainable weights (fit
     warns "The model does not have any trainable weights" and nothing learns). PyTorch reads
     the `tf.Variable` as a constant (TensorFlow installed): just as silent, nothing learns. JAX
-    cannot trace it: a model using it fails in `fit()` or `predict()`.
+    cannot trace it: a model using it fails when Keras builds it symbolically or in `fit()`.
 
     ## Example
     ```python
