@@ -58,6 +58,7 @@ ENVS = {
         Env("tf-jax", "tensorflow", "jax", "3.15.1"),
         Env("tf-torch", "tensorflow", "torch", "3.15.1"),
         Env("keras3.0-jax", "keras305", "jax", "3.0.5"),
+        Env("keras3.0-torch", "keras305", "torch", "3.0.5"),
         Env("nnx", "nnx", "jax", "3.15.1"),
     )
 }

@@ -51,6 +51,18 @@ def raises(kind: str, text: str) -> Check:
     return check
 
 
+def raises_one_of(*expected: tuple[str, str]) -> Check:
+    """Like `raises`, for a failure Keras reports from more than one place (which one is hit
+    first can vary from run to run)."""
+
+    def check(result: Result) -> None:
+        assert any(result.error == kind and text in result.message for kind, text in expected), (
+            f"expected one of {expected}\n{result.describe()}"
+        )
+
+    return check
+
+
 def warns(text: str) -> Check:
     """Runs to the end, but says `text` (a Python warning or a Keras log line)."""
 

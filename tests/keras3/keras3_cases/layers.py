@@ -140,7 +140,7 @@ RESULT = list(model.predict(np.zeros((2, 10), "int32"), verbose=0).shape)
 ''',
         raises("ValueError", "Unrecognized keyword arguments passed to Embedding: {'input_length': 10}"),
         # From 3.2 only a warning: the rule is quiet there (fixed_in 3.2.0).
-        envs=("keras3.0-jax",),
+        envs=("keras3.0-jax", "keras3.0-torch"),
         keras_version=(3, 0, 5),
         fixed_check=result_shows("shape [2, 10, 4]", lambda r: r == [2, 10, 4]),
     ),
@@ -339,7 +339,7 @@ model = keras.Model({"foo": i1, "bar": {"baz": i2}}, out)
 RESULT = model.predict({"foo": np.ones((1, 2)), "bar": {"baz": np.ones((1, 2))}}, verbose=0).tolist()
 ''',
         raises("ValueError", "When providing `inputs` as a dict, all values in the dict must be KerasTensors"),
-        envs=("keras3.0-jax",),
+        envs=("keras3.0-jax", "keras3.0-torch"),
         keras_version=(3, 0, 5),
     ),
     Case(
@@ -466,7 +466,7 @@ bn = keras.layers.BatchNormalization(renorm=True)
 RESULT = keras.ops.convert_to_numpy(bn(np.ones((2, 3), "float32"))).shape
 ''',
         raises("ValueError", "Unrecognized keyword arguments passed to BatchNormalization: {'renorm': True}"),
-        envs=("keras3.0-jax",),
+        envs=("keras3.0-jax", "keras3.0-torch"),
         keras_version=(3, 0, 5),
     ),
     Case(
@@ -521,7 +521,7 @@ class Outer(keras.layers.Layer):
 RESULT = keras.ops.convert_to_numpy(Outer()(np.ones((1, 2), "float32"))).tolist()
 ''',
         raises("ValueError", "Only input tensors may be passed as positional arguments"),
-        envs=("keras3.0-jax",),
+        envs=("keras3.0-jax", "keras3.0-torch"),
         keras_version=(3, 0, 5),
     ),
     Case(
