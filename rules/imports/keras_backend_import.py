@@ -66,7 +66,10 @@ class UnusedKerasBackendImport(Rule):
     ```
 
     ## Backends
-    All.
+    All: a dead import on every backend. Spelled `from tensorflow.keras import backend`, it
+    also keeps TensorFlow a dependency, so the module fails to load on JAX or PyTorch without
+    TensorFlow (`ModuleNotFoundError: No module named 'tensorflow'`); on the TensorFlow backend
+    it is harmless.
 
     ## Fix safety
     Safe: the import is deleted only when nothing in the file uses the name it binds. A name

@@ -105,7 +105,9 @@ class RemovedKerasNamespace(TableRule):
     ```
 
     ## Backends
-    All.
+    All: the `tf.keras` shim of TensorFlow does not serve them either (`tf.keras.experimental`
+    raises `AttributeError` on the TensorFlow backend; checked on Keras 3.15.1 with
+    TensorFlow 2.21).
 
     ## Fix safety
     Safe for the learning-rate schedules that moved (`keras.experimental.CosineDecay` was an
@@ -434,7 +436,9 @@ class ScikitLearnWrappers(TableRule):
     ```
 
     ## Backends
-    All.
+    All: on the TensorFlow backend the `tf.keras` shim has only Keras 3's own wrappers, so
+    `from tensorflow.keras.wrappers.scikit_learn import ...` fails there too
+    (`ModuleNotFoundError`, checked on Keras 3.15.1 with TensorFlow 2.21).
 
     ## Fix safety
     Unsafe, for `from ... import KerasClassifier, KerasRegressor` only: the import moves to

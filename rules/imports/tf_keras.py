@@ -57,7 +57,10 @@ class TfKerasNamespace(Rule):
     ```
 
     ## Backends
-    All: it is the first step of every migration.
+    JAX and PyTorch, where `tf.keras` cannot even be imported without TensorFlow. On the
+    TensorFlow backend (TensorFlow >= 2.16) `tf.keras` forwards to Keras 3 itself: the same
+    classes (`tf.keras.layers.Dense is keras.layers.Dense`), so the code runs as it is and the
+    import is only a needless tie to TensorFlow. Checked on Keras 3.15.1 with TensorFlow 2.21.
 
     ## Fix safety
     Safe: the Keras 3 name is the same object the `tf.keras` shim forwards to. `import
@@ -73,6 +76,7 @@ class TfKerasNamespace(Rule):
     message = "Keras is imported through TensorFlow: import `keras` itself"
     nodes = (cst.Attribute, cst.ImportFrom, cst.Import)
     fix = "safe"
+    backends = frozenset({"jax", "torch"})
     examples = (
         Example(
             "import tensorflow as tf\nmodel = «tf.keras.Sequential»([«tf.keras.layers.Dense»(1)])\n",

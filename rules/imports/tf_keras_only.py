@@ -46,7 +46,11 @@ class TfKerasOnlyName(Rule):
     ```
 
     ## Backends
-    All.
+    JAX and PyTorch, where `tf.keras` is not available. On the TensorFlow backend the shim
+    serves these names (`int_shape`, `get_value`, `batch_dot`, ... checked on Keras 3.15.1 with
+    TensorFlow 2.21), so the code runs until its import moves to `keras`. Its `set_value` and
+    `batch_set_value` fail there on a Keras 3 variable (`AttributeError: 'str' object has no
+    attribute 'name'`): KER221 reports those on every backend.
 
     ## Fix safety
     No fix: each name needs its own replacement (for `keras.backend` functions mostly a
@@ -60,6 +64,7 @@ class TfKerasOnlyName(Rule):
     name = "tf-keras-only-name"
     message = "Only the `tf.keras` shim has this name: Keras 3 does not"
     nodes = (cst.Attribute, cst.ImportFrom)
+    backends = frozenset({"jax", "torch"})
     examples = (
         Example("import tensorflow as tf\nshape = «tf.keras.backend.int_shape»(x)\n", None),
         Example("from tensorflow.keras import backend as K\nv = «K.get_value»(x)\n", None),

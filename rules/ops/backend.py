@@ -50,7 +50,11 @@ class RemovedBackendFunction(Rule):
     ```
 
     ## Backends
-    All.
+    All: `keras.backend` is Keras 3's on every backend. On the TensorFlow backend the
+    `tf.keras.backend` spelling still finds most of them through the shim (`int_shape`,
+    `argmax`, `get_value`, ...), but its `set_value` and `batch_set_value` fail on a Keras 3
+    variable such as `model.optimizer.learning_rate`: `AttributeError: 'str' object has no
+    attribute 'name'`. Checked on Keras 3.15.1 with TensorFlow 2.21.
 
     ## Fix safety
     Safe where the table says safe (`int_shape`, math and shape functions, `set_value` ->

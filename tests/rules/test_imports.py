@@ -320,3 +320,22 @@ def test_a_tensorflow_only_script_keeps_its_unused_import():
     # Not Keras 3 code, and ordinary unused-import linting is Ruff's job.
     source = "import tensorflow as tf\nimport numpy as np\n"
     assert lint(source, "a.py", UNUSED) == []
+
+
+def test_tf_keras_findings_follow_the_backends_where_they_break():
+    # On the TensorFlow backend `tf.keras` is Keras 3 and its shim serves the Keras 2 backend
+    # functions; only JAX and PyTorch break. A removed name breaks everywhere.
+    source = (
+        "import tensorflow as tf\n"
+        "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
+        "shape = tf.keras.backend.int_shape(x)\n"
+        "schedule = tf.keras.experimental.CosineDecay(1e-3, 1000)\n"
+    )
+
+    def found(*backends: str) -> list[str]:
+        settings = Settings(select=("KER101", "KER103", "KER108"), target_backends=frozenset(backends))
+        return sorted({f.code for f in lint(source, "a.py", settings)})
+
+    assert found("tensorflow") == ["KER108"]
+    assert found("jax") == ["KER101", "KER103", "KER108"]
+    assert found("torch", "tensorflow") == ["KER101", "KER103", "KER108"]

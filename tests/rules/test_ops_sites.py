@@ -163,3 +163,15 @@ def test_tensorflow_control_flow_moves_with_the_functions_it_runs():
         "z = keras.ops.cond(p, lambda: keras.ops.absolute(x), lambda: x)\n"
     )
     assert fix(fixed, "t.py", OUTSIDE, unsafe=True).source == fixed
+
+
+def test_tf_nest_is_reported_where_tensorflow_may_be_missing():
+    source = "import keras\nimport tensorflow as tf\n\nflat = tf.nest.flatten(x)\n"
+
+    def found(*backends: str) -> list[str]:
+        settings = Settings(select=("KER223",), target_backends=frozenset(backends))
+        return [f.code for f in lint(source, "t.py", settings)]
+
+    assert found("tensorflow") == []
+    assert found("jax") == ["KER223"]
+    assert found("torch", "tensorflow") == ["KER223"]

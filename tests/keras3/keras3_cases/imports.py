@@ -34,6 +34,28 @@ RESULT = np.asarray(layer(np.ones((1, 3), "float32"))).tolist()
         fixed_check=result_shows("3.0 everywhere", lambda r: r == [[3.0, 3.0]]),
     ),
     Case(
+        "KER101",
+        "tf-keras-is-keras-on-tensorflow",
+        '''
+import numpy as np
+import keras
+import tensorflow as tf
+from tensorflow.keras import layers
+from tensorflow.keras.layers import Dense as D
+
+model = tf.keras.Sequential([tf.keras.Input((3,)), layers.Dense(4), D(2)])
+RESULT = [
+    list(model(np.ones((1, 3), "float32")).shape),
+    layers.Dense is keras.layers.Dense and D is keras.layers.Dense,
+    isinstance(model, keras.Model),
+]
+''',
+        # TensorFlow >= 2.16 forwards `tf.keras` to Keras 3 itself: the same classes, no error.
+        result_shows("a Keras 3 model of Keras 3 layers", lambda r: r == [[1, 2], True, True]),
+        envs=("tensorflow",),
+        fixed_check=result_shows("the same model", lambda r: r == [[1, 2], True, True]),
+    ),
+    Case(
         "KER102",
         "keras-engine-and-layers-core",
         '''
@@ -86,6 +108,31 @@ RESULT = tf.keras.backend.int_shape(x)
         envs=("jax", "torch"),
     ),
     Case(
+        "KER103",
+        "tf-keras-shim-serves-them-on-tensorflow",
+        '''
+import numpy as np
+import keras
+import tensorflow as tf
+from tensorflow.keras.backend import batch_dot
+
+x = np.zeros((2, 3), "float32")
+v = keras.Variable(1.5)
+RESULT = [
+    tf.keras.backend.int_shape(x),
+    float(tf.keras.backend.get_value(v)),
+    list(batch_dot(np.ones((2, 3, 4), "float32"), np.ones((2, 4, 5), "float32")).shape),
+    hasattr(keras.backend, "int_shape"),
+]
+''',
+        # Only the `tf.keras` spelling works, and only where TensorFlow is installed.
+        result_shows(
+            "the shim's answers, and no int_shape in keras.backend",
+            lambda r: r == [[2, 3], 1.5, [2, 3, 5], False],
+        ),
+        envs=("tensorflow",),
+    ),
+    Case(
         "KER104",
         "keras-core",
         '''
@@ -96,7 +143,7 @@ from keras_core import ops
 RESULT = float(ops.sum(keras.layers.Dense(2, kernel_initializer="ones")(np.ones((1, 3)))))
 ''',
         raises("ModuleNotFoundError", "No module named 'keras_core'"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("6.0", lambda r: r == 6.0),
     ),
     Case(
@@ -167,7 +214,21 @@ schedule = keras.experimental.CosineDecay(1e-3, 1000)
 RESULT = float(schedule(0))
 ''',
         raises("AttributeError", "module 'keras' has no attribute 'experimental'"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
+        fixed_check=result_shows("1e-3 at step 0", lambda r: abs(r - 1e-3) < 1e-9),
+    ),
+    Case(
+        "KER108",
+        "tf-keras-experimental-schedules",
+        '''
+import tensorflow as tf
+
+schedule = tf.keras.experimental.CosineDecay(1e-3, 1000)
+RESULT = float(schedule(0))
+''',
+        # The `tf.keras` shim does not serve `experimental` either.
+        raises("AttributeError", "module 'keras._tf_keras.keras' has no attribute 'experimental'"),
+        envs=("tensorflow",),
         fixed_check=result_shows("1e-3 at step 0", lambda r: abs(r - 1e-3) < 1e-9),
     ),
     Case(
@@ -279,6 +340,22 @@ RESULT = [list(x.shape), list(keras.ops.concatenate([x, x], axis=-1).shape)]
         fixed_check=result_shows("the shapes", lambda r: r == [[2, 3], [2, 6]]),
     ),
     Case(
+        "KER114",
+        "backend-import-left-after-the-port-on-tensorflow",
+        '''
+import numpy as np
+import keras
+from tensorflow.keras import backend as K
+
+x = np.ones((2, 3), "float32")
+RESULT = [list(x.shape), list(keras.ops.concatenate([x, x], axis=-1).shape)]
+''',
+        # Where TensorFlow is installed the dead import is harmless: a clean-up, not a failure.
+        result_shows("the shapes", lambda r: r == [[2, 3], [2, 6]]),
+        envs=("tensorflow",),
+        fixed_check=result_shows("the shapes", lambda r: r == [[2, 3], [2, 6]]),
+    ),
+    Case(
         "KER113",
         "scikit-learn-wrapper",
         '''
@@ -304,5 +381,18 @@ RESULT = list(clf.predict(x).shape)
         envs=("jax", "torch"),
         unsafe=True,
         fixed_check=result_shows("16 class predictions", lambda r: r == [16]),
+    ),
+    Case(
+        "KER113",
+        "tf-keras-scikit-learn-wrapper",
+        '''
+from tensorflow.keras.wrappers.scikit_learn import KerasRegressor
+
+RESULT = KerasRegressor.__name__
+''',
+        # The `tf.keras` shim has only Keras 3's own `SKLearn*` wrappers. (The fix's target,
+        # scikeras, is not in the "tensorflow" venv: its run is the case above, unsafe there.)
+        raises("ModuleNotFoundError", "No module named 'tensorflow.keras.wrappers.scikit_learn'"),
+        envs=("tensorflow",),
     ),
 ]

@@ -479,13 +479,13 @@ import keras
 
 x = np.arange(6.0).reshape(2, 3)
 RESULT = [
-    keras.ops.transpose(x, perm=[1, 0]).tolist(),
-    keras.ops.mean(x, axis=1, keep_dims=True).tolist(),
-    keras.ops.arange(0, limit=10, delta=4).tolist(),
+    np.asarray(keras.ops.transpose(x, perm=[1, 0])).tolist(),
+    np.asarray(keras.ops.mean(x, axis=1, keep_dims=True)).tolist(),
+    np.asarray(keras.ops.arange(0, limit=10, delta=4)).tolist(),
 ]
 ''',
         raises("TypeError", "got an unexpected keyword argument 'perm'"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows(
             "the TensorFlow results",
             lambda r: r == [[[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]], [[1.0], [4.0]], [0, 4, 8]],
@@ -500,11 +500,49 @@ import keras
 from keras import backend as K
 
 x = np.arange(6.0, dtype="float32").reshape(2, 3)
-RESULT = [K.int_shape(x)[-1], K.argmax(x).tolist(), K.concatenate([x, x]).shape]
+RESULT = [K.int_shape(x)[-1], np.asarray(K.argmax(x)).tolist(), list(K.concatenate([x, x]).shape)]
 ''',
         raises("AttributeError", "module 'keras.backend' has no attribute 'int_shape'"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("Keras 2's results", lambda r: r == [3, [2, 2], [2, 6]]),
+    ),
+    Case(
+        "KER221",
+        "tf-keras-backend-shim-on-tensorflow",
+        '''
+import numpy as np
+import keras
+import tensorflow as tf
+
+x = np.arange(6.0, dtype="float32").reshape(2, 3)
+RESULT = [
+    tf.keras.backend.int_shape(x)[-1],
+    np.asarray(tf.keras.backend.argmax(x)).tolist(),
+    float(tf.keras.backend.get_value(keras.Variable(2.0))),
+]
+''',
+        # Through `tf.keras` the TensorFlow backend still finds most of them (the shim of
+        # TF >= 2.16), until the import moves to `keras`; the fixed program runs the same.
+        result_shows("Keras 2's results", lambda r: r == [3, [2, 2], 2.0]),
+        envs=("tensorflow",),
+        fixed_check=result_shows("Keras 2's results", lambda r: r == [3, [2, 2], 2.0]),
+    ),
+    Case(
+        "KER221",
+        "tf-keras-set-value-on-a-keras-variable",
+        '''
+import keras
+import tensorflow as tf
+
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+model.compile(keras.optimizers.Adam(1e-3), "mse")
+tf.keras.backend.set_value(model.optimizer.learning_rate, 1e-4)
+RESULT = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+''',
+        # The shim's `set_value` reads `x.dtype.name`: a Keras 3 variable's dtype is a string.
+        raises("AttributeError", "'str' object has no attribute 'name'"),
+        envs=("tensorflow",),
+        fixed_check=result_shows("the new learning rate", lambda r: abs(r - 1e-4) < 1e-9),
     ),
     Case(
         "KER222",
@@ -540,6 +578,31 @@ RESULT = [float(v.sum()) for v in tf.nest.flatten(outputs)]
         envs=("jax", "torch"),
         # The tf.nest fix leaves `import tensorflow as tf` unused; KER107's fix deletes it.
         fixed_check=result_shows("the sums in sorted-key order", lambda r: r == [2.0, 0.0, 1.0]),
+    ),
+    Case(
+        "KER223",
+        "tf-nest-works-on-tensorflow",
+        '''
+import numpy as np
+import keras
+import tensorflow as tf
+
+outputs = {"b": [np.zeros(1), np.ones(1)], "a": np.ones(2)}
+doubled = tf.nest.map_structure(lambda v: v * 2, outputs)
+flat = tf.nest.flatten(doubled)
+again = tf.nest.pack_sequence_as(outputs, flat)
+RESULT = [[float(v.sum()) for v in flat], sorted(again), [float(v.sum()) for v in again["b"]]]
+''',
+        # With TensorFlow installed `tf.nest` works on its backend: the rule is for JAX and
+        # PyTorch, and `keras.tree` gives the same structures.
+        result_shows(
+            "the doubled sums in sorted-key order",
+            lambda r: r == [[4.0, 0.0, 2.0], ["a", "b"], [0.0, 2.0]],
+        ),
+        envs=("tensorflow",),
+        fixed_check=result_shows(
+            "the same structures", lambda r: r == [[4.0, 0.0, 2.0], ["a", "b"], [0.0, 2.0]]
+        ),
     ),
     Case(
         "KER201",
