@@ -61,6 +61,8 @@ class TfKerasNamespace(Rule):
     TensorFlow backend (TensorFlow >= 2.16) `tf.keras` forwards to Keras 3 itself: the same
     classes (`tf.keras.layers.Dense is keras.layers.Dense`), so the code runs as it is and the
     import is only a needless tie to TensorFlow. Checked on Keras 3.15.1 with TensorFlow 2.21.
+    A name that neither Keras 3 nor the shim has (`tf.keras.metrics.mean_iou`) fails on
+    TensorFlow too, yet a TensorFlow-only project does not see this rule's finding for it.
 
     ## Fix safety
     Safe: the Keras 3 name is the same object the `tf.keras` shim forwards to. `import
