@@ -30,6 +30,9 @@ class LossReductionEnum(TableRule):
     `AttributeError: module 'keras.losses' has no attribute 'Reduction'`. The Keras 2 value
     `"auto"` is refused too: `ValueError: Invalid value for argument reduction. Expected one of
     {'none', 'sum', 'mean', None, 'sum_over_batch_size', 'mean_with_sample_weight'}`.
+    Only the `tf.keras` shim of TensorFlow 2.16+ still has `tf.keras.losses.Reduction`, whose
+    members are those strings: `NONE`, `SUM` and `SUM_OVER_BATCH_SIZE` run there today and
+    break after moving to `import keras`, while `AUTO` is `"auto"` and fails already.
 
     ## Example
     ```python
@@ -44,7 +47,8 @@ class LossReductionEnum(TableRule):
     ```
 
     ## Backends
-    All.
+    All (checked on JAX, TensorFlow and PyTorch, and `Reduction.AUTO` through `tf.keras` on
+    TensorFlow with Keras 3.0.5 and 3.15.1).
 
     ## Fix safety
     Safe: each member becomes its string. `AUTO` becomes `"sum_over_batch_size"`, which is what

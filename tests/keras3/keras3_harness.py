@@ -59,6 +59,7 @@ ENVS = {
         Env("tf-torch", "tensorflow", "torch", "3.15.1"),
         Env("keras3.0-jax", "keras305", "jax", "3.0.5"),
         Env("keras3.0-torch", "keras305", "torch", "3.0.5"),
+        Env("keras3.0-tensorflow", "keras305tf", "tensorflow", "3.0.5"),
         Env("nnx", "nnx", "jax", "3.15.1"),
     )
 }
@@ -96,6 +97,7 @@ PRELOAD = {
     "tensorflow": ("numpy", "tensorflow", "jax", "keras"),
     "torch": ("numpy", "torch", "keras"),
     "keras305": ("numpy", "jax", "keras"),
+    "keras305tf": ("numpy", "tensorflow", "keras"),
     "nnx": ("numpy", "jax", "flax.nnx", "keras"),
 }
 

@@ -140,7 +140,7 @@ RESULT = list(model.predict(np.zeros((2, 10), "int32"), verbose=0).shape)
 ''',
         raises("ValueError", "Unrecognized keyword arguments passed to Embedding: {'input_length': 10}"),
         # From 3.2 only a warning: the rule is quiet there (fixed_in 3.2.0).
-        envs=("keras3.0-jax", "keras3.0-torch"),
+        envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
         keras_version=(3, 0, 5),
         fixed_check=result_shows("shape [2, 10, 4]", lambda r: r == [2, 10, 4]),
     ),
@@ -156,7 +156,7 @@ model = keras.Sequential([layers.Dense(8, input_shape=(4,)), layers.Dense(1)])
 RESULT = [len(model.inputs), list(model.predict(np.ones((3, 4)), verbose=0).shape)]
 ''',
         warns("Do not pass an `input_shape`/`input_dim` argument to a layer"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("a built model, shape [3, 1]", lambda r: r == [1, [3, 1]]),
     ),
     Case(
@@ -190,8 +190,24 @@ loss = keras.losses.MeanSquaredError(reduction=keras.losses.Reduction.NONE)
 RESULT = keras.ops.convert_to_numpy(loss(np.zeros((3, 2)), np.ones((3, 2)))).tolist()
 ''',
         raises("AttributeError", "module 'keras.losses' has no attribute 'Reduction'"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("one loss per sample", lambda r: r == [1.0, 1.0, 1.0]),
+    ),
+    # The tf.keras shim of TensorFlow 2.16+ still has `Reduction`, whose members are the strings:
+    # NONE, SUM and SUM_OVER_BATCH_SIZE run there, but AUTO is "auto", which Keras 3 refuses.
+    Case(
+        "KER606",
+        "tf-keras-reduction-auto",
+        '''
+import numpy as np
+import tensorflow as tf
+
+loss = tf.keras.losses.MeanSquaredError(reduction=tf.keras.losses.Reduction.AUTO)
+RESULT = float(loss(np.zeros((3, 2)), np.ones((3, 2))))
+''',
+        raises("ValueError", "Invalid value for argument `reduction`"),
+        envs=("tensorflow", "keras3.0-tensorflow"),
+        fixed_check=result_shows("the mean loss", lambda r: r == 1.0),
     ),
     Case(
         "KER607",
@@ -213,7 +229,7 @@ RESULT = sorted(model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0, retu
         "thresholded-relu",
         THRESHOLDED,
         raises("AttributeError", "module 'keras.layers' has no attribute 'ThresholdedReLU'"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         # The tf.keras shim of TensorFlow 2.21 still has the Keras 2 layer: the reference.
         reference="tensorflow",
         reference_program=THRESHOLDED.replace("import keras\n", "import tensorflow as tf\n")
@@ -257,7 +273,7 @@ layer = Linear()
 RESULT = [keras.ops.convert_to_numpy(layer(np.ones((1, 3), "float32"))).tolist(), layer.kernel.path]
 ''',
         raises("ValueError", "`name` must be passed as a keyword argument"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("a named kernel", lambda r: r == [[[3.0, 3.0]], "linear/kernel"]),
     ),
     Case(
@@ -271,7 +287,7 @@ x = np.ones((5, 2, 3), "float32")  # (time, batch, features)
 RESULT = list(keras.layers.LSTM(4, time_major=True)(x).shape)
 ''',
         raises("ValueError", "time_major"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         unsafe=True,
         fixed_check=result_shows("one output per batch item", lambda r: r == [2, 4]),
     ),
@@ -288,7 +304,7 @@ context = keras.layers.Attention(causal=True)([q, v])
 RESULT = keras.ops.convert_to_numpy(context)[0, 0].tolist()
 ''',
         raises("ValueError", "causal"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         unsafe=True,
         # With the causal mask the first step only sees the first value.
         fixed_check=result_shows("the first value at step 0", lambda r: r == [0.0, 1.0]),
@@ -322,7 +338,7 @@ x = keras.Input((4,))
 RESULT = x.get_shape()[-1]
 ''',
         raises("AttributeError", "get_shape"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("the last dimension", lambda r: r == 4),
     ),
     Case(
@@ -339,7 +355,7 @@ model = keras.Model({"foo": i1, "bar": {"baz": i2}}, out)
 RESULT = model.predict({"foo": np.ones((1, 2)), "bar": {"baz": np.ones((1, 2))}}, verbose=0).tolist()
 ''',
         raises("ValueError", "When providing `inputs` as a dict, all values in the dict must be KerasTensors"),
-        envs=("keras3.0-jax", "keras3.0-torch"),
+        envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
         keras_version=(3, 0, 5),
     ),
     Case(
@@ -466,7 +482,7 @@ bn = keras.layers.BatchNormalization(renorm=True)
 RESULT = keras.ops.convert_to_numpy(bn(np.ones((2, 3), "float32"))).shape
 ''',
         raises("ValueError", "Unrecognized keyword arguments passed to BatchNormalization: {'renorm': True}"),
-        envs=("keras3.0-jax", "keras3.0-torch"),
+        envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
         keras_version=(3, 0, 5),
     ),
     Case(
@@ -490,9 +506,9 @@ import keras
 tokens = keras.Input(shape=(None,), dtype="int32", ragged=True)
 RESULT = tokens.shape
 ''',
-        # The argument is missing from Keras 3.0 to 3.8 whatever the backend: the 3.0.5 venv runs JAX.
+        # The argument is missing from Keras 3.0 to 3.8 whatever the backend, TensorFlow included.
         raises("TypeError", "Input() got an unexpected keyword argument 'ragged'"),
-        envs=("keras3.0-jax",),
+        envs=("keras3.0-jax", "keras3.0-tensorflow"),
         keras_version=(3, 0, 5),
     ),
     Case(
@@ -521,7 +537,7 @@ class Outer(keras.layers.Layer):
 RESULT = keras.ops.convert_to_numpy(Outer()(np.ones((1, 2), "float32"))).tolist()
 ''',
         raises("ValueError", "Only input tensors may be passed as positional arguments"),
-        envs=("keras3.0-jax", "keras3.0-torch"),
+        envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
         keras_version=(3, 0, 5),
     ),
     Case(
@@ -556,6 +572,6 @@ data = np.arange(20, dtype="float32").reshape(20, 1)
 RESULT = len(TimeseriesGenerator(data, data, length=5, batch_size=4))
 ''',
         raises("ImportError", "cannot import name 'TimeseriesGenerator'"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
     ),
 ]

@@ -444,7 +444,7 @@ history = model.fit(np.ones((4, 3)), [np.ones((4, 1)), np.zeros((4, 1))], verbos
 RESULT = history.history["head_a_loss"]
 ''',
         raises("KeyError", "head_a_loss"),
-        envs=("keras3.0-jax", "keras3.0-torch"),
+        envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
         keras_version=(3, 0, 5),
     ),
     Case(
@@ -477,7 +477,7 @@ model.fit(x, y, epochs=1, verbose=0, workers=2, use_multiprocessing=False)
 RESULT = model.predict(x, verbose=0, max_queue_size=4).shape
 ''',
         raises("TypeError", "got an unexpected keyword argument 'workers'"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         unsafe=True,
         fixed_check=result_shows("16 predictions", lambda r: r == [16, 1]),
     ),
@@ -503,7 +503,7 @@ model.compile(optimizer="sgd", loss="mse")
 RESULT = len(model.fit(Batches(x, y), epochs=2, verbose=0).history["loss"])
 ''',
         warns("should call `super().__init__(**kwargs)`"),
-        envs=("jax", "torch"),
+        envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("two epochs", lambda r: r == 2),
     ),
     Case(
