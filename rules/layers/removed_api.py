@@ -49,7 +49,10 @@ class RemovedLayerApi(Rule):
     for `add_metric` with `NotImplementedError: Layer add_metric() method is deprecated. Add your
     metric in Model.compile(metrics=[...])`; `Layer(dynamic=True)` raises "Unrecognized keyword
     arguments passed to Dense: {'dynamic': True}". The message of each finding names the
-    replacement.
+    replacement. `get_shape()` is the one exception on TensorFlow: a Keras 3 `KerasTensor`
+    (`keras.Input(...)`, a functional model's tensors) lacks it on every backend, but the
+    tensors a layer's `call()` gets are TensorFlow tensors there and still have it, while JAX
+    and PyTorch fail ("DynamicJaxprTracer has no attribute get_shape").
 
     ## Example
     ```python
@@ -66,7 +69,8 @@ class RemovedLayerApi(Rule):
     ```
 
     ## Backends
-    All.
+    All (checked on JAX, TensorFlow and PyTorch); `get_shape()` inside `call()` breaks only on
+    JAX and PyTorch.
 
     ## Fix safety
     - `x.get_shape()` -> `x.shape`: safe, the same shape for TensorFlow tensors and the only

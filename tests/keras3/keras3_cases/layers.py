@@ -66,6 +66,21 @@ history = model.fit(x, y, epochs=20, batch_size=64, verbose=0)
 RESULT = [len(model.trainable_weights), history.history["loss"][-1] < history.history["loss"][0] / 10]
 '''
 
+GET_SHAPE_IN_CALL = '''
+import numpy as np
+import keras
+
+
+class RowSum(keras.layers.Layer):
+    def call(self, x):
+        ones = keras.ops.ones((x.get_shape()[-1], 1))
+        return keras.ops.matmul(x, ones)
+
+
+model = keras.Sequential([keras.Input((3,)), RowSum()])
+RESULT = model.predict(np.ones((2, 3)), verbose=0).tolist()
+'''
+
 CASES = [
     Case(
         "KER401",
@@ -340,6 +355,24 @@ RESULT = x.get_shape()[-1]
         raises("AttributeError", "get_shape"),
         envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("the last dimension", lambda r: r == 4),
+    ),
+    Case(
+        "KER406",
+        "tensor-get-shape-in-call",
+        GET_SHAPE_IN_CALL,
+        # JAX: "DynamicJaxprTracer has no attribute get_shape"; PyTorch: "'Tensor' object ...".
+        raises("AttributeError", "get_shape"),
+        envs=("jax", "torch"),
+        fixed_check=result_shows("the sum of each row", lambda r: r == [[3.0], [3.0]]),
+    ),
+    Case(
+        "KER406",
+        "tensor-get-shape-in-call-tensorflow",
+        GET_SHAPE_IN_CALL,
+        # A TensorFlow tensor still has get_shape(): only a KerasTensor lacks it.
+        result_shows("the sum of each row", lambda r: r == [[3.0], [3.0]]),
+        envs=("tensorflow",),
+        fixed_check=result_shows("the sum of each row", lambda r: r == [[3.0], [3.0]]),
     ),
     Case(
         "KER420",
