@@ -127,7 +127,9 @@ class PreprocessingSequence(TableRule):
     ```
 
     ## Backends
-    All.
+    All: `keras.preprocessing.sequence` lacks them on JAX, TensorFlow and PyTorch. The
+    `tf.keras` spelling runs wherever TensorFlow is installed, on its backend or JAX's (checked
+    with TensorFlow 2.21).
 
     ## Fix safety
     No fix for the removed names. `pad_sequences` imported through `tf.keras` is moved to

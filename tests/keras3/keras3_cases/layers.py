@@ -225,6 +225,21 @@ RESULT = float(loss(np.zeros((3, 2)), np.ones((3, 2))))
         fixed_check=result_shows("the mean loss", lambda r: r == 1.0),
     ),
     Case(
+        "KER606",
+        "tf-keras-reduction-none-runs-on-tensorflow",
+        '''
+import numpy as np
+import tensorflow as tf
+
+loss = tf.keras.losses.MeanSquaredError(reduction=tf.keras.losses.Reduction.NONE)
+RESULT = tf.keras.ops.convert_to_numpy(loss(np.zeros((3, 2)), np.ones((3, 2)))).tolist()
+''',
+        # Works through the shim today; the fix gives the same losses with `import keras`.
+        result_shows("one loss per sample", lambda r: r == [1.0, 1.0, 1.0]),
+        envs=("tensorflow",),
+        fixed_check=result_shows("one loss per sample", lambda r: r == [1.0, 1.0, 1.0]),
+    ),
+    Case(
         "KER607",
         "loss-metric-aliases",
         '''
@@ -606,5 +621,20 @@ RESULT = len(TimeseriesGenerator(data, data, length=5, batch_size=4))
 ''',
         raises("ImportError", "cannot import name 'TimeseriesGenerator'"),
         envs=("jax", "tensorflow", "torch"),
+    ),
+    Case(
+        "KER605",
+        "timeseries-generator-through-tf-keras",
+        '''
+import numpy as np
+from tensorflow.keras.preprocessing.sequence import TimeseriesGenerator
+
+data = np.arange(20, dtype="float32").reshape(20, 1)
+RESULT = len(TimeseriesGenerator(data, data, length=5, batch_size=4))
+''',
+        # The tf.keras shim still serves it with TensorFlow installed, whatever the backend; it
+        # breaks after moving to `import keras` or without TensorFlow.
+        result_shows("four batches", lambda r: r == 4),
+        envs=("tensorflow", "tf-jax"),
     ),
 ]
