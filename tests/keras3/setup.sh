@@ -12,7 +12,7 @@ mkdir -p "$VENVS"
 # name|requirements (space separated). Keep in sync with ENVS in tests/keras3/keras3_harness.py.
 SPECS=(
     "jax|keras==3.15.1 jax==0.10.2 jaxlib==0.10.2 scikeras==0.13.0"
-    "tensorflow|keras==3.15.1 tensorflow-cpu==2.21.0 jax==0.10.2 jaxlib==0.10.2 torch==2.13.0"
+    "tensorflow|keras==3.15.1 tensorflow-cpu==2.21.0 jax==0.10.2 jaxlib==0.10.2 torch==2.13.0 scikeras==0.13.0"
     "torch|keras==3.15.1 torch==2.13.0 scikeras==0.13.0"
     "keras305|keras==3.0.5 jax==0.4.23 jaxlib==0.4.23 torch==2.13.0 numpy<2 scipy<1.13 ml-dtypes<0.3 packaging"
     "keras305tf|keras==3.0.5 tensorflow-cpu==2.16.2 numpy<2"

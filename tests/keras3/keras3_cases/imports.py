@@ -377,8 +377,8 @@ clf.fit(x, y)
 RESULT = list(clf.predict(x).shape)
 ''',
         raises("ModuleNotFoundError", "No module named 'keras.wrappers.scikit_learn'"),
-        # scikeras, the fix's target, is installed in the "jax" and "torch" venvs.
-        envs=("jax", "torch"),
+        # scikeras, the fix's target, is installed in the "jax", "torch" and "tensorflow" venvs.
+        envs=("jax", "torch", "tensorflow"),
         unsafe=True,
         fixed_check=result_shows("16 class predictions", lambda r: r == [16]),
     ),
@@ -390,8 +390,8 @@ from tensorflow.keras.wrappers.scikit_learn import KerasRegressor
 
 RESULT = KerasRegressor.__name__
 ''',
-        # The `tf.keras` shim has only Keras 3's own `SKLearn*` wrappers. (The fix's target,
-        # scikeras, is not in the "tensorflow" venv: its run is the case above, unsafe there.)
+        # The `tf.keras` shim has only Keras 3's own `SKLearn*` wrappers (no fix: the import
+        # names the shim; the case above runs the fix).
         raises("ModuleNotFoundError", "No module named 'tensorflow.keras.wrappers.scikit_learn'"),
         envs=("tensorflow",),
     ),
