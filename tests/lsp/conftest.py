@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -157,24 +158,33 @@ def apply_edits(text: str, edits: list[tuple[tuple[int, int], tuple[int, int], s
     return text
 
 
-async def start_session(lsp_client: LanguageClient, request, root: Path, options: dict[str, Any]) -> Session:
-    capabilities = client_capabilities(request.param)
+async def connect(
+    lsp_client: LanguageClient,
+    root: Path,
+    capabilities: types.ClientCapabilities,
+    options: dict[str, Any],
+    make_session: Callable[[types.InitializeResult], Any],
+):
+    """Initialize a session with `root` as its workspace, recording what the server publishes,
+    registers and asks to apply on the session `make_session` builds from the server's answer
+    (an object with `published` and `applied` lists, and `registrations` if it keeps them)."""
     original = lsp_client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
-    session_box: list[Session] = []
+    box: list[Any] = []
 
     def record(params: types.PublishDiagnosticsParams) -> None:
-        session_box[0].published.append(params)
+        box[0].published.append(params)
         original(params)
 
     lsp_client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = record
 
     @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(params: types.RegistrationParams) -> None:
-        session_box[0].registrations.extend(params.registrations)
+        if hasattr(box[0], "registrations"):
+            box[0].registrations.extend(params.registrations)
 
     @lsp_client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        session_box[0].applied.append(params)
+        box[0].applied.append(params)
         return types.ApplyWorkspaceEditResult(applied=True)
 
     result = await lsp_client.initialize_session(
@@ -185,9 +195,18 @@ async def start_session(lsp_client: LanguageClient, request, root: Path, options
             initialization_options=options,
         )
     )
-    encoding = result.capabilities.position_encoding or "utf-16"
-    session_box.append(Session(lsp_client, root, encoding))
-    return session_box[0]
+    box.append(make_session(result))
+    return box[0]
+
+
+async def start_session(lsp_client: LanguageClient, request, root: Path, options: dict[str, Any]) -> Session:
+    return await connect(
+        lsp_client,
+        root,
+        client_capabilities(request.param),
+        options,
+        lambda result: Session(lsp_client, root, result.capabilities.position_encoding or "utf-16"),
+    )
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from conftest import connect
+
 SERVER = [sys.executable, "-m", "kerasfix.server", "server"]
 WAIT = 20.0
 SETTINGS = {"select": ["KER601", "KER201"]}
@@ -242,41 +244,15 @@ def with_notebooks(capabilities: types.ClientCapabilities) -> types.ClientCapabi
 
 
 async def start(lsp_client: LanguageClient, root: Path, capabilities) -> NotebookSession:
-    original = lsp_client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
-    box: list[NotebookSession] = []
-
-    def record(params: types.PublishDiagnosticsParams) -> None:
-        box[0].published.append(params)
-        original(params)
-
-    lsp_client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = record
-
-    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register_capability(params: types.RegistrationParams) -> None:
-        pass
-
-    @lsp_client.feature(types.WORKSPACE_APPLY_EDIT)
-    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        box[0].applied.append(params)
-        return types.ApplyWorkspaceEditResult(applied=True)
-
-    result = await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=capabilities,
-            root_uri=from_fs_path(str(root)),
-            workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(root)), name=root.name)],
-            initialization_options=SETTINGS,
-        )
+    return await connect(
+        lsp_client,
+        root,
+        capabilities,
+        SETTINGS,
+        lambda result: NotebookSession(
+            lsp_client, root, result.capabilities.position_encoding or "utf-16", result.capabilities
+        ),
     )
-    box.append(NotebookSession(lsp_client, root, result.capabilities.position_encoding or "utf-16", result.capabilities))
-    return box[0]
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    return root
 
 
 # VS Code (UTF-16 positions) and Neovim (UTF-8), both with notebook sync.

@@ -4,11 +4,8 @@ import math
 
 from . import Case, raises, result_shows
 
-CASES = [
-    Case(
-        "KER701",
-        "tf-random-normal-in-call",
-        '''
+# A Keras 2 layer drawing its noise with TensorFlow's stateful random op.
+TF_NOISE_LAYER = '''
 import numpy as np
 import tensorflow as tf
 import keras
@@ -21,7 +18,13 @@ class Noise(keras.layers.Layer):
 
     def call(self, x):
         return x + tf.random.normal(tf.shape(x), stddev=self.rate)
+'''
 
+CASES = [
+    Case(
+        "KER701",
+        "tf-random-normal-in-call",
+        TF_NOISE_LAYER + '''
 
 model = keras.Sequential([keras.Input((1000,)), Noise(0.5)])
 noise = model.predict(np.zeros((4, 1000), "float32"), verbose=0)
@@ -38,20 +41,7 @@ RESULT = [float(noise.mean()), float(noise.std())]
     Case(
         "KER701",
         "tf-random-normal-in-fit-on-torch",
-        '''
-import numpy as np
-import tensorflow as tf
-import keras
-
-
-class Noise(keras.layers.Layer):
-    def __init__(self, rate, **kwargs):
-        super().__init__(**kwargs)
-        self.rate = rate
-
-    def call(self, x):
-        return x + tf.random.normal(tf.shape(x), stddev=self.rate)
-
+        TF_NOISE_LAYER + '''
 
 x = np.linspace(-1.0, 1.0, 64, dtype="float32").reshape(16, 4)
 model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), Noise(0.1), keras.layers.Dense(1)])
@@ -68,20 +58,7 @@ RESULT = model.fit(x, x.sum(axis=1, keepdims=True), epochs=2, verbose=0).history
     Case(
         "KER701",
         "tf-random-normal-works-on-tensorflow",
-        '''
-import numpy as np
-import tensorflow as tf
-import keras
-
-
-class Noise(keras.layers.Layer):
-    def __init__(self, rate, **kwargs):
-        super().__init__(**kwargs)
-        self.rate = rate
-
-    def call(self, x):
-        return x + tf.random.normal(tf.shape(x), stddev=self.rate)
-
+        TF_NOISE_LAYER + '''
 
 def run():
     keras.utils.set_random_seed(7)
