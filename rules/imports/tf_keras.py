@@ -7,7 +7,7 @@ import libcst as cst
 from ..context import Context
 from ..edits import FixSpec, Replace
 from ..names import dotted_name
-from ..rule import Example, Rule
+from ..rule import BACKENDS, Example, Rule
 from ._common import chain_words, exists, full_name, is_module, module_api, owner
 
 # Modules whose `keras` attribute is the Keras 2 API (or, with TF >= 2.16, its compat shim).
@@ -61,8 +61,8 @@ class TfKerasNamespace(Rule):
     TensorFlow backend (TensorFlow >= 2.16) `tf.keras` forwards to Keras 3 itself: the same
     classes (`tf.keras.layers.Dense is keras.layers.Dense`), so the code runs as it is and the
     import is only a needless tie to TensorFlow. Checked on Keras 3.15.1 with TensorFlow 2.21.
-    A name that neither Keras 3 nor the shim has (`tf.keras.metrics.mean_iou`) fails on
-    TensorFlow too, yet a TensorFlow-only project does not see this rule's finding for it.
+    A name that neither Keras 3 nor the shim has (`tf.keras.metrics.mean_iou`) fails on every
+    backend: KER115 reports it.
 
     ## Fix safety
     Safe: the Keras 3 name is the same object the `tf.keras` shim forwards to. `import
@@ -118,7 +118,6 @@ class TfKerasNamespace(Rule):
         ),
         # A name that exists only in the tf.keras shim blocks the rewrite of the whole import.
         Example("from «tensorflow.keras.backend» import int_shape, floatx\n", None),
-        Example("import tensorflow as tf\nx = «tf.keras.layers.NoSuchLayer»\n", None),
         Example("import «tensorflow.keras»\n", None),
         Example("from tensorflow import «keras», nn\n", None),
     )
@@ -135,6 +134,14 @@ class TfKerasNamespace(Rule):
         "from tensorflow.python.keras.layers import Dense\n",
         "from tf_keras import layers\n",
     )
+
+    # One walk finds both kinds of finding: this rule reports the names Keras 3 has (reached
+    # through TensorFlow), KER115 below the ones it does not have at all.
+    def _migrate(self, ctx: Context, node: cst.CSTNode, message: str | None = None, **kwargs) -> None:
+        ctx.report(node, message, **kwargs)
+
+    def _missing(self, node: cst.CSTNode, ctx: Context, message: str) -> None:
+        pass
 
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
         if type(node) is cst.Attribute:
@@ -158,13 +165,13 @@ class TfKerasNamespace(Rule):
         if owner(path, api[1]) is not None:
             return
         if not exists(path):
-            ctx.report(node, f"`{full_name(path)}` does not exist in Keras 3")
+            self._missing(node, ctx, f"`{full_name(path)}` does not exist in Keras 3")
             return
         fix = None
         reference = ctx.reference("keras")
         if reference is not None:
             fix = FixSpec.safe("Use `keras`", Replace(prefix, reference[0]), imports=reference[1])
-        ctx.report(node, fix=fix)
+        self._migrate(ctx, node, fix=fix)
 
     def _from_import(self, node: cst.ImportFrom, ctx: Context) -> None:
         if node.relative or node.module is None:
@@ -188,19 +195,21 @@ class TfKerasNamespace(Rule):
         if names and all(owned):
             return
         if not is_module(module_path):
-            ctx.report(node.module, f"`{full_name(module_path)}` does not exist in Keras 3")
+            self._missing(node.module, ctx, f"`{full_name(module_path)}` does not exist in Keras 3")
             return
         missing = [name for name, path, who in zip(names, paths, owned) if who or not exists(path)]
         if missing:
             listed = ", ".join(f"`{name}`" for name in missing)
-            ctx.report(
+            self._migrate(
+                ctx,
                 node.module,
                 f"Keras is imported through TensorFlow, but {listed} "
                 f"{'does' if len(missing) == 1 else 'do'} not exist in `{full_name(module_path)}` "
                 "of Keras 3: move the other names to a `keras` import",
             )
             return
-        ctx.report(
+        self._migrate(
+            ctx,
             node.module,
             fix=FixSpec.safe(f"Import from `{full_name(module_path)}`", Replace(node.module, full_name(module_path))),
         )
@@ -213,13 +222,13 @@ class TfKerasNamespace(Rule):
         if not aliases:
             return
         if len(node.names) > 1:
-            ctx.report(aliases[0].name, "Keras is imported through TensorFlow: import it with `import keras`")
+            self._migrate(ctx, aliases[0].name, "Keras is imported through TensorFlow: import it with `import keras`")
             return
         alias = aliases[0]
         text = "import keras"
         if alias.asname is not None and isinstance(alias.asname.name, cst.Name) and alias.asname.name.value != "keras":
             text = f"import keras as {alias.asname.name.value}"
-        ctx.report(node, fix=FixSpec.safe(f"Use `{text}`", Replace(node, text)))
+        self._migrate(ctx, node, fix=FixSpec.safe(f"Use `{text}`", Replace(node, text)))
 
     def _import(self, node: cst.Import, ctx: Context) -> None:
         for alias in node.names:
@@ -231,15 +240,70 @@ class TfKerasNamespace(Rule):
                 continue
             path = api[0]
             if alias.asname is None:
-                ctx.report(alias.name, "Keras is imported through TensorFlow: use `import keras`")
+                self._migrate(ctx, alias.name, "Keras is imported through TensorFlow: use `import keras`")
             elif not (path == "" or is_module(path)):
-                ctx.report(alias.name, f"`{full_name(path)}` is not a module of Keras 3")
+                self._missing(alias.name, ctx, f"`{full_name(path)}` is not a module of Keras 3")
             elif isinstance(alias.asname.name, cst.Name) and alias.asname.name.value == "keras" and path == "":
-                ctx.report(
+                self._migrate(
+                    ctx,
                     alias.name,
                     fix=FixSpec.safe("Use `import keras`", Replace(alias.name, "keras", end=alias.asname)),
                 )
             else:
-                ctx.report(alias.name, fix=FixSpec.safe(f"Import `{full_name(path)}`", Replace(alias.name, full_name(path))))
+                self._migrate(ctx, alias.name, fix=FixSpec.safe(f"Import `{full_name(path)}`", Replace(alias.name, full_name(path))))
 
 
+
+
+class NameMissingFromKeras3(TfKerasNamespace):
+    """
+    ## Why
+    A name reached through `tf.keras` that Keras 3 does not have, nor the `tf.keras` shim that
+    TensorFlow >= 2.16 forwards to: it fails on every backend, with TensorFlow installed or not
+    (`AttributeError: module 'keras._tf_keras.keras.metrics' has no attribute 'mean_iou'` on
+    TensorFlow 2.21). Names that Keras 3 moved or replaced have their own rules with the
+    replacement (KER102-KER113, KER603-KER608); this one is for the rest.
+
+    ## Example
+    ```python
+    import tensorflow as tf
+    iou = tf.keras.metrics.mean_iou(y_true, y_pred, 3)
+    ```
+
+    ## Use instead
+    Keras 3's counterpart, if it has one (here the `keras.metrics.MeanIoU` class), or
+    TensorFlow's own op.
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    No fix: whether a replacement exists, and which, depends on the name.
+
+    ## References
+    - Catalogue K3-IMP-001; the public API of Keras 3.15.1 (`rules/data/keras3_api.txt`).
+    """
+
+    code = "KER115"
+    name = "name-missing-from-keras3"
+    message = "This `tf.keras` name does not exist in Keras 3"
+    fix = "none"
+    backends = BACKENDS
+    examples = (
+        Example("import tensorflow as tf\nx = «tf.keras.layers.NoSuchLayer»\n"),
+        Example("import tensorflow as tf\niou = «tf.keras.metrics.mean_iou»(y_true, y_pred, 3)\n"),
+        Example("from «tensorflow.keras.no_such_module» import thing\n"),
+        Example("import «tensorflow.keras.layers.Dense» as D\n"),
+    )
+    valid = (
+        "import tensorflow as tf\nmodel = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n",
+        "from tensorflow.keras.layers import Dense\n",
+        "import tensorflow.keras as K\n",
+        "import keras\nx = keras.layers.Dense(1)\n",
+    )
+
+    def _migrate(self, ctx: Context, node: cst.CSTNode, message: str | None = None, **kwargs) -> None:
+        pass
+
+    def _missing(self, node: cst.CSTNode, ctx: Context, message: str) -> None:
+        ctx.report(node, message)

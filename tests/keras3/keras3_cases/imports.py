@@ -395,4 +395,19 @@ RESULT = KerasRegressor.__name__
         raises("ModuleNotFoundError", "No module named 'tensorflow.keras.wrappers.scikit_learn'"),
         envs=("tensorflow",),
     ),
+    Case(
+        "KER115",
+        "tf-keras-name-missing-everywhere",
+        '''
+import numpy as np
+import tensorflow as tf
+
+y_true = np.array([0, 1, 2, 1])
+y_pred = np.array([0, 1, 1, 1])
+RESULT = float(tf.keras.metrics.mean_iou(y_true, y_pred, 3)[0])
+''',
+        # Neither Keras 3 nor the tf.keras shim has the TF 1 metric function: every backend fails.
+        raises("AttributeError", "module 'keras._tf_keras.keras.metrics' has no attribute 'mean_iou'"),
+        envs=("tensorflow", "tf-jax", "tf-torch"),
+    ),
 ]
