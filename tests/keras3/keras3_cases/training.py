@@ -25,44 +25,10 @@ def make_model():
     return keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, kernel_initializer="zeros")])
 '''
 
-TF_STEP_MODEL = '''
-import numpy as np
-import tensorflow as tf
-import keras
 
-keras.utils.set_random_seed(0)
-x = np.linspace(-1.0, 1.0, 64, dtype="float32").reshape(16, 4)
-y = x.sum(axis=1, keepdims=True)
-
-
-class Regressor(keras.Model):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.dense = keras.layers.Dense(1, kernel_initializer="zeros")
-
-    def call(self, inputs):
-        return self.dense(inputs)
-
-    def train_step(self, data):
-        x, y = data
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = {loss}
-        grads = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
-        {metrics}
-        return {returns}
-'''
-
-
-def tf_step_model(loss: str, metrics: str, returns: str) -> str:
-    return (
-        TF_STEP_MODEL.replace("{loss}", loss).replace("{metrics}", metrics).replace("{returns}", returns)
-    )
-
-
-# Custom steps as Keras 3 writes them for one backend, without TensorFlow: PyTorch's
-# `loss.backward()` and JAX's stateless `(logs, state)` steps.
+# A subclassed regressor and its data; the custom steps below are added to its class: the
+# Keras 2 tutorial step with TensorFlow, and the steps Keras 3 writes for one backend without
+# TensorFlow (PyTorch's `loss.backward()`, JAX's stateless `(logs, state)`).
 STEP_DATA = '''
 import numpy as np
 {imports}
@@ -81,6 +47,26 @@ class Regressor(keras.Model):
     def call(self, inputs):
         return self.dense(inputs)
 '''
+
+# The Keras 2 tutorial step on the same model, with TensorFlow.
+TF_STEP_MODEL = STEP_DATA.replace("{imports}", "import tensorflow as tf") + '''
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = {loss}
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        {metrics}
+        return {returns}
+'''
+
+
+def tf_step_model(loss: str, metrics: str, returns: str) -> str:
+    return (
+        TF_STEP_MODEL.replace("{loss}", loss).replace("{metrics}", metrics).replace("{returns}", returns)
+    )
+
 
 TORCH_TRAIN_STEP = '''
     def train_step(self, data):
