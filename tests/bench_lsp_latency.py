@@ -110,14 +110,15 @@ def _reply(message_id) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
-async def measure(text: str, edits: int) -> list[float]:
+async def open_in_server(text: str, name: str) -> tuple[asyncio.subprocess.Process, RawClient, str]:
+    """Start `kerasfix server`, open `text` as `name` and wait for its first diagnostics."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kerasfix.server.lsp",
+        sys.executable, "-m", "kerasfix.server", "server",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )
     client = RawClient(process)
     folder = Path(tempfile.mkdtemp())
-    uri = from_fs_path(str(folder / "bench.py"))
+    uri = from_fs_path(str(folder / name))
     await client.send(
         "initialize",
         {"processId": None, "rootUri": from_fs_path(str(folder)), "capabilities": {}, "initializationOptions": {"select": ["KER"]}},
@@ -126,6 +127,11 @@ async def measure(text: str, edits: int) -> list[float]:
     client.send("initialized", {})
     client.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
     await client.wait_published(1)
+    return process, client, uri
+
+
+async def measure(text: str, edits: int) -> list[float]:
+    process, client, uri = await open_in_server(text, "bench.py")
     # The edit: one character typed (then deleted) at the end of the `scaled = total * N`
     # line of the function in the middle of the buffer.
     lines = text.splitlines()

@@ -15,16 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from pathlib import Path
-
-from pygls.uris import from_fs_path
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent / "lsp"))
 
-from bench_lsp_latency import RawClient, bare_parse  # noqa: E402
+from bench_lsp_latency import bare_parse, open_in_server  # noqa: E402
 from test_load import realistic_file  # noqa: E402
 
 
@@ -36,21 +33,7 @@ def peak_memory_mb(pid: int) -> float:
 
 
 async def measure(text: str, edits: int) -> dict[str, float]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kerasfix.server", "server",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )
-    client = RawClient(process)
-    folder = Path(tempfile.mkdtemp())
-    uri = from_fs_path(str(folder / "big.py"))
-    await client.send(
-        "initialize",
-        {"processId": None, "rootUri": from_fs_path(str(folder)), "capabilities": {}, "initializationOptions": {"select": ["KER"]}},
-        request=True,
-    )
-    client.send("initialized", {})
-    client.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
-    await client.wait_published(1)
+    process, client, uri = await open_in_server(text, "big.py")
     lines = text.split("\n")
     row = next(n for n, line in enumerate(lines) if "scaled = total * 40" in line)
     column = len(lines[row])
