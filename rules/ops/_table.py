@@ -535,6 +535,17 @@ def _is_none(arg: cst.Arg | None) -> bool:
     return arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "None")
 
 
+def _array_value(arg: cst.Arg, rewrite: Rewrite) -> bool:
+    """A literal list or tuple, or a NumPy call."""
+    value = arg.value
+    if isinstance(value, (cst.List, cst.Tuple)):
+        return True
+    if isinstance(value, cst.Call):
+        qualified = rewrite.ctx.qualname(value.func)
+        return qualified is not None and qualified.startswith("numpy.")
+    return False
+
+
 def _t_bn_formula(rewrite: Rewrite) -> bool:
     """`tf.nn.batch_normalization(x, mean, variance, offset, scale, eps)` -> TensorFlow's own
     formula, `(x - mean) * rsqrt(variance + eps) * scale + offset`: it broadcasts every
@@ -550,6 +561,11 @@ def _t_bn_formula(rewrite: Rewrite) -> bool:
     rsqrt = rewrite.name("ops.rsqrt")
     if rsqrt is None:
         return False
+    # A NumPy array or a list there works through TensorFlow's op, but `tensor - array` fails on
+    # PyTorch once the tensor carries gradients (in fit): not a safe rewrite.
+    if any(_array_value(arg, rewrite) for arg in (mean, variance, offset, scale) if not _is_none(arg)):
+        rewrite.unsafe = True
+
     def atom(arg: cst.Arg) -> str:
         if isinstance(arg.value, (cst.Integer, cst.Float)):
             return rewrite.code(arg.value)

@@ -57,7 +57,8 @@ class TfOpInModel(TfOpRule):
     unsafe. `tf.nn.batch_normalization` becomes TensorFlow's own formula, `(x - mean) *
     keras.ops.rsqrt(variance + epsilon) * scale + offset`, which broadcasts as TensorFlow does;
     its Python operators need tensors on PyTorch in training, where a NumPy array `mean` fails
-    as the TF op did (`Can't call numpy() on Tensor that requires grad`). Ops without a
+    as the TF op did (`Can't call numpy() on Tensor that requires grad`), so the rewrite is
+    unsafe when an argument is written as a NumPy call or a list. Ops without a
     counterpart (`tf.nn.dropout` needs a seed generator, `tf.nn.conv2d_transpose` an output
     shape) get no fix; the note says what to write.
 

@@ -157,3 +157,23 @@ def test_batch_normalization_without_epsilon_or_with_a_none_mean_gets_no_fix():
     for call in ("tf.nn.batch_normalization(x, y, z, 0.0, 1.0)", "tf.nn.batch_normalization(x, None, z, 0.0, 1.0, 1e-3)"):
         (finding,) = lint(_bn_layer(f"return {call}"), "t.py", OPS)
         assert finding.code == "KER201" and finding.fix is None
+
+
+def test_batch_normalization_formula_is_unsafe_with_numpy_arguments():
+    # `tensor - np.zeros(4)` fails on PyTorch in training: that rewrite needs --unsafe-fixes.
+    source = (
+        "import numpy as np\nimport tensorflow as tf\nimport keras\n"
+        "class L(keras.layers.Layer):\n"
+        "    def call(self, x):\n"
+        "        y = tf.nn.batch_normalization(x, np.zeros(4), v, 0.2, 1.5, 1e-3)\n"
+        "        return tf.nn.batch_normalization(y, m, v, 0.2, 1.5, 1e-3)\n"
+    )
+    settings = Settings(select=("KER201",))
+    safe = fix(source, "a.py", settings).source
+    assert safe.endswith(
+        "        y = tf.nn.batch_normalization(x, np.zeros(4), v, 0.2, 1.5, 1e-3)\n"
+        "        return (y - m) * keras.ops.rsqrt(v + 1e-3) * 1.5 + 0.2\n"
+    )
+    unsafe = fix(source, "a.py", settings, unsafe=True).source
+    assert "        y = (x - np.zeros(4)) * keras.ops.rsqrt(v + 1e-3) * 1.5 + 0.2\n" in unsafe
+    assert fix(unsafe, "a.py", settings, unsafe=True).source == unsafe
