@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import itertools
 import logging
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from kerasfix.rules import Settings, lint
 
+from .files import SourceError, discover, read_source
 from .lsp_actions import (
     DiagnosticCache,
     FIX_ALL_KIND,
@@ -45,7 +45,6 @@ log = logging.getLogger("kerasfix.server")
 
 CHECK_WORKSPACE_COMMAND = "kerasfix.checkWorkspace"
 FIX_ALL_COMMAND = "kerasfix.fixAll"
-_SKIPPED_FOLDERS = frozenset({".git", ".hg", ".venv", "venv", "__pycache__", "node_modules", ".tox", ".mypy_cache", "build", "dist"})
 
 
 def _version() -> str:
@@ -476,21 +475,24 @@ async def open_rule_docs(ls: KerasfixServer, *arguments: Any) -> dict[str, Any]:
 
 
 def python_files(folder: Path, settings_of) -> list[Path]:
+    """The files `kerasfix check` checks in `folder`, each path excluded by its own settings."""
+
+    def is_excluded(path: Path) -> bool:
+        return settings_of(str(path))[0].is_excluded(path)
+
     found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_FOLDERS and not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith((".py", ".pyi")):
-                path = Path(root) / name
-                if not settings_of(str(path))[0].is_excluded(path):
-                    found.append(path)
+    for path, problem in discover([folder], is_excluded):
+        if problem is None:
+            found.append(path)
+        else:
+            log.warning("cannot check %s: %s", path, problem)
     return found
 
 
 def _check_file(path: Path, settings: Settings) -> tuple[str, list]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_source(path).text
+    except SourceError as error:
         log.warning("cannot read %s: %s", path, error)
         return "", []
     return text, lint(text, str(path), settings)
