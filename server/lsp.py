@@ -19,7 +19,6 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import from_fs_path, to_fs_path
 
 from kerasfix.rules import Settings, lint
@@ -39,7 +38,9 @@ from .lsp_config import Configuration
 from .lsp_hover import ModuleNames, Signatures, build_hover, module_names
 from .lsp_linting import DocumentLinter, Job, LintOutcome, LintWorker
 from .lsp_notebook import NOTEBOOK_FIX_ALL_KIND, NOTEBOOK_SYNC, Notebooks, document_path, lint_text
-from .lsp_text import UTF8, UTF16, Lines, apply_change
+from .lsp_io import serve_stdio
+from .lsp_protocol import KerasfixProtocol
+from .lsp_text import UTF16, ChangeRejected, Lines, apply_change
 
 log = logging.getLogger("kerasfix.server")
 
@@ -54,31 +55,6 @@ def _version() -> str:
         return version("kerasfix")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-class KerasfixProtocol(LanguageServerProtocol):
-    """Prefers UTF-8 positions whenever the client offers them (no conversion for the many
-    clients that count bytes), else the client's first choice, else UTF-16."""
-
-    @lsp_method(types.INITIALIZE)
-    def lsp_initialize(self, params: types.InitializeParams):
-        general = params.capabilities.general
-        if general is not None and general.position_encodings and UTF8 in general.position_encodings:
-            general.position_encodings = [UTF8, *(e for e in general.position_encodings if e != UTF8)]
-        return (yield from super().lsp_initialize(params))
-
-    # The server keeps each open file's text itself (`OpenDocument`, updated with its line index
-    # in `did_change`): pygls's copy of it was never read, and keeping it up to date cost more
-    # than the rest of a keystroke. Notebook cells stay pygls's (notebookDocument/didChange).
-    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
-            yield handler, (params,), None
 
 
 @dataclass
@@ -134,6 +110,11 @@ class KerasfixServer(LanguageServer):
         self._reported_problems: set[str] = set()
         self._tokens = itertools.count(1)
         self.notebooks = Notebooks(self)
+
+    def start_io(self, stdin=None, stdout=None) -> int:  # type: ignore[override]
+        """LSP over stdio, read by `lsp_io`, which finds the next message after a broken one;
+        returns the exit status."""
+        return serve_stdio(self, stdin, stdout)
 
     # ----- state ---------------------------------------------------------------------------
 
@@ -314,15 +295,19 @@ def did_change(ls: KerasfixServer, params: types.DidChangeTextDocumentParams) ->
     if document is None:
         return
     lines = document.lines(ls.encoding)
-    for event in params.content_changes:
-        lines = apply_change(lines, event)
+    try:
+        for event in params.content_changes:
+            lines = apply_change(lines, event)
+    except ChangeRejected as error:
+        ls.protocol.lost.lose(document.uri, params.text_document.version, str(error))
+        return
     document.text = lines.text
     document.remember_lines(lines)
     document.version = params.text_document.version
     ls.schedule(document)
 
 
-@server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.TextDocumentSaveRegistrationOptions(include_text=False))
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.TextDocumentSaveRegistrationOptions(include_text=True))
 def did_save(ls: KerasfixServer, params: types.DidSaveTextDocumentParams) -> None:
     uri = params.text_document.uri
     if uri.endswith("pyproject.toml"):
@@ -592,8 +577,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger().setLevel(level)
         if not args.verbose:
             logging.getLogger("pygls").setLevel(logging.WARNING)
-    server.start_io()
-    return 0
+    return server.start_io()
 
 
 if __name__ == "__main__":

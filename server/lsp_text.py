@@ -128,10 +128,34 @@ def changed_region(old: str, new: str) -> tuple[int, int, int]:
     return prefix, len(old) - low, len(new) - low
 
 
+class ChangeRejected(ValueError):
+    """A change that cannot be applied: the editor's text is not the one the server has."""
+
+
+def _check_range(lines: Lines, where: types.Range) -> None:
+    """Rejects ranges no editor sends for the text the server has. A character past the end of
+    its line is the line's end (the protocol says so), and an end on the line after the last one
+    (or further) is the end of the text, as editors spell it; but a range starting beyond the
+    line after the last one edits lines the server's text does not have."""
+    start, end = where.start, where.end
+    if min(start.line, start.character, end.line, end.character) < 0:
+        raise ChangeRejected(f"negative position in {_spell(where)}")
+    if (end.line, end.character) < (start.line, start.character):
+        raise ChangeRejected(f"the range {_spell(where)} ends before it starts")
+    if start.line > len(lines.starts):
+        raise ChangeRejected(f"the range {_spell(where)} starts past the end of the text ({len(lines.starts)} lines)")
+
+
+def _spell(where: types.Range) -> str:
+    return f"{where.start.line}:{where.start.character}-{where.end.line}:{where.end.character}"
+
+
 def apply_change(lines: Lines, event: types.TextDocumentContentChangeEvent) -> Lines:
-    """The text (with its lines) after one `didChange` content change."""
+    """The text (with its lines) after one `didChange` content change; `ChangeRejected` when
+    the change cannot apply to this text."""
     if isinstance(event, types.TextDocumentContentChangeWholeDocument):
         return Lines(event.text, lines.encoding)
+    _check_range(lines, event.range)
     start = lines.offset(event.range.start)
     end = max(lines.offset(event.range.end), start)
     return lines.edited(start, end, event.text)
