@@ -288,3 +288,16 @@ def test_rejected_changes_are_named_and_clamped_ones_are_not():
         apply_change(lines, partial((1, 1), (1, 0)))
     with pytest.raises(ChangeRejected, match="past the end"):
         apply_change(lines, partial((4, 0), (4, 0)))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 65536])
+def test_a_body_quoting_a_header_is_read_whole_however_the_input_is_cut(chunk: int):
+    from kerasfix.server.lsp_io import FrameReader, Message
+
+    # In JSON the CR LF of the quoted header is escaped: no new frame starts there.
+    text = "print('Content-Length: 12\r\n\r\n{}')\n" * 50
+    message = {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"text": text}}
+    data = frame(message) * 3
+    reader = FrameReader()
+    read = [item for start in range(0, len(data), chunk) for item in reader.feed(data[start : start + chunk])]
+    assert read == [Message(message)] * 3
