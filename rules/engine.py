@@ -17,12 +17,12 @@ import libcst as cst
 from .context import Context
 from .edits import FixSpec, Replace
 from .model import (
+    NOT_CHECKED_CODE,
     SYNTAX_ERROR_CODE,
     Applicability,
     Edit,
     Finding,
     Fix,
-    Severity,
     Span,
 )
 from .names import import_bindings
@@ -31,7 +31,7 @@ from .positions import LineIndex, locate
 from .registry import all_rules
 from .rule import Rule
 from .settings import Settings, parse_version
-from .syntax import Unparsable, check_parsable
+from .syntax import NotCheckedRule, SyntaxErrorRule, Unparsable, check_parsable, check_size
 from .walker import build_dispatch, walk
 
 # A file none of whose words is one of these cannot hold a finding: skip it without parsing.
@@ -41,6 +41,10 @@ RELEVANT = re.compile(r"keras|tensorflow|\btf\b|flax|jax|orbax")
 _RECURSION_LIMIT = 20_000
 
 BOM = "\ufeff"
+
+# The findings the engine itself reports, never a rule: the file could not be checked.
+_ENGINE_RULES = {SYNTAX_ERROR_CODE: SyntaxErrorRule, NOT_CHECKED_CODE: NotCheckedRule}
+ENGINE_CODES = frozenset(_ENGINE_RULES)
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def _enabled_rules(select, extend_select, ignore, backends, keras_version) -> tu
     probe = Settings(select=select, extend_select=extend_select, ignore=ignore)
     chosen = []
     for rule in all_rules():
-        if rule.code == SYNTAX_ERROR_CODE or not probe.enabled(rule.code):
+        if rule.code in ENGINE_CODES or not probe.enabled(rule.code):
             continue
         if not rule.backends & backends:
             continue
@@ -118,24 +122,34 @@ def lint(
         except cst.ParserSyntaxError as error:
             return [syntax_finding(source, text, shift, error)]
         except Unparsable as error:
-            return [unparsable(source, error.why, error.offset + shift)]
+            return [unparsable(source, error.why, error.offset + shift, error.code)]
         except (RecursionError, MemoryError) as error:
-            return [unparsable(source, f"too deeply nested to check ({type(error).__name__})")]
+            return [unparsable(source, exhausted_while("parsing", error))]
         except UnicodeError as error:
             # A lone surrogate (from a bad decode) cannot be handed to the parser.
-            return [unparsable(source, f"it holds text that is not valid Unicode ({error.reason})")]
-        ctx = Context(module, settings, path)
+            why = f"it holds text that is not valid Unicode ({error.reason})"
+            return [unparsable(source, why, 0, SYNTAX_ERROR_CODE)]
         try:
+            ctx = Context(module, settings, path)
             run_rules(ctx, rules)
-        except RecursionError:
-            return [unparsable(source, "too deeply nested to check")]
-        if not ctx.pending:
-            return []
-        return finish(ctx, text, shift, LineIndex(source), None)
+            if not ctx.pending:
+                return []
+            return finish(ctx, text, shift, LineIndex(source), None)
+        except (RecursionError, MemoryError) as error:
+            return [unparsable(source, exhausted_while("checking", error))]
+
+
+def exhausted_while(step: str, error: BaseException) -> str:
+    """Why a file was not checked when Python ran out of stack or memory during `step`."""
+    if isinstance(error, MemoryError):
+        return f"memory ran out while {step} it"
+    return f"it is nested too deeply for {step} it (RecursionError)"
 
 
 def parse_module(text: str) -> cst.Module:
-    """LibCST's parse, refused (`Unparsable`) for text that would crash or stall it."""
+    """LibCST's parse, refused (`Unparsable`) for text that is too large, or that would crash
+    or stall it."""
+    check_size(text)
     check_parsable(text)
     return cst.parse_module(text)
 
@@ -337,7 +351,9 @@ def import_anchor(module: cst.Module) -> tuple[cst.CSTNode, bool] | None:
 
 
 def syntax_finding(source: str, text: str, shift: int, error: cst.ParserSyntaxError) -> Finding:
-    """A finding at the place Python's own parser names (it is more precise than LibCST's)."""
+    """A finding at the place Python's own parser names (it is more precise than LibCST's).
+
+    When Python accepts the text that LibCST rejected, the text is valid but not checked."""
     line, column, message = error.raw_line, error.raw_column, error.message
     try:
         ast.parse(text)
@@ -348,27 +364,38 @@ def syntax_finding(source: str, text: str, shift: int, error: cst.ParserSyntaxEr
             message = python_error.msg
     except (ValueError, RecursionError, MemoryError):
         pass
+    else:
+        return _valid_but_unreadable(source, error)
     lines = LineIndex(source)
     line_index = min(max(line - 1, 0), len(lines.starts) - 1)
     line_text = lines.line_text(line_index).rstrip("\r\n")
     column = min(column, len(line_text))
     start = lines.starts[line_index] + column + (shift if line_index == 0 else 0)
     end = start + 1 if column < len(line_text) else start
-    return _make_syntax(lines, start, end, f"SyntaxError: {message}")
+    return _make_finding(lines, start, end, f"SyntaxError: {message}", SYNTAX_ERROR_CODE)
 
 
-def unparsable(source: str, why: str, offset: int = 0) -> Finding:
+def _valid_but_unreadable(source: str, error: cst.ParserSyntaxError) -> Finding:
+    """The KER002 finding for valid Python that LibCST's parser cannot read."""
+    summary = error.message.splitlines()[0] if error.message else "no reason given"
+    return unparsable(source, f"Python accepts it but LibCST's parser does not ({summary})")
+
+
+def unparsable(source: str, why: str, offset: int = 0, code: str = NOT_CHECKED_CODE) -> Finding:
+    """The finding for text that was not checked, and why: KER002, or KER001 when the text is
+    not valid Python source either."""
     lines = LineIndex(source)
-    return _make_syntax(lines, offset, offset, f"File not checked: {why}")
+    return _make_finding(lines, offset, offset, f"File not checked: {why}", code)
 
 
-def _make_syntax(lines: LineIndex, start: int, end: int, message: str) -> Finding:
+def _make_finding(lines: LineIndex, start: int, end: int, message: str, code: str) -> Finding:
+    rule = _ENGINE_RULES[code]
     return Finding(
-        code=SYNTAX_ERROR_CODE,
-        name="syntax-error",
+        code=code,
+        name=rule.name,
         message=message,
         span=Span(start, end, lines.position(start), lines.position(end)),
-        severity=Severity.ERROR,
+        severity=rule.severity,
     )
 
 
@@ -456,7 +483,7 @@ def fix(
     allow_unsafe = settings.unsafe_fixes if unsafe is None else unsafe
     applied = rejected = 0
     findings = lint(source, path, settings, rules=rules)
-    if any(f.code == SYNTAX_ERROR_CODE for f in findings):
+    if any(f.code in ENGINE_CODES for f in findings):
         return FixResult(source, 0, findings)
     for _ in range(max_passes):
         usable = [

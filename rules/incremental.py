@@ -30,6 +30,7 @@ from .engine import (
     dispatch_table,
     enabled_rules,
     engine_conditions,
+    exhausted_while,
     existing_imports,
     finish,
     import_anchor,
@@ -38,12 +39,12 @@ from .engine import (
     unparsable,
     walk,
 )
-from .model import SYNTAX_ERROR_CODE, Edit, Finding, Fix, Span
+from .model import NOT_CHECKED_CODE, SYNTAX_ERROR_CODE, Edit, Finding, Fix, Span
 from .names import Bindings, collect_bindings, module_bindings
 from .positions import CodegenDone, LineIndex, RecordingState
 from .rule import Rule
 from .settings import Settings
-from .syntax import Unparsable
+from .syntax import Unparsable, too_large
 
 
 @dataclass
@@ -158,7 +159,8 @@ class IncrementalLinter:
         if state is not None and source == state.source and not full:
             self.last_mode = "unchanged"
             return state.findings
-        if state is None or full:
+        if state is None or full or too_large(source):
+            # Edits that grow a text past the size limit re-check it whole, so that it is refused.
             return self._full(source)
         return self._region(source, state)
 
@@ -175,22 +177,22 @@ class IncrementalLinter:
             try:
                 module = parse_module(text)
             except cst.ParserSyntaxError as error:
+                finding = syntax_finding(source, text, shift, error)
+                if finding.code == NOT_CHECKED_CODE:  # valid Python LibCST cannot read
+                    return self._not_checked(finding)
                 self.last_mode = "broken"
-                return self._broken(source, syntax_finding(source, text, shift, error))
+                return self._broken(source, finding)
             except Unparsable as error:
-                self._state = None
-                return [unparsable(source, error.why, error.offset + shift)]
-            except (RecursionError, MemoryError):
-                self._state = None
-                return [unparsable(source, "too deeply nested to check")]
-            ctx = Context(module, self.settings, self.path)
+                return self._not_checked(unparsable(source, error.why, error.offset + shift, error.code))
+            except (RecursionError, MemoryError) as error:
+                return self._not_checked(unparsable(source, exhausted_while("parsing", error)))
             try:
+                ctx = Context(module, self.settings, self.path)
                 walk(module, ctx, dispatch_table(self.rules))
-            except RecursionError:
-                self._state = None
-                return [unparsable(source, "too deeply nested to check")]
-            lines = LineIndex(source)
-            findings = finish(ctx, text, shift, lines, None)
+                lines = LineIndex(source)
+                findings = finish(ctx, text, shift, lines, None)
+            except (RecursionError, MemoryError) as error:
+                return self._not_checked(unparsable(source, exhausted_while("checking", error)))
             anchor = import_anchor(module)
             site_offset = _anchor_offset(module, anchor, shift) if anchor is not None else None
             self._state = _State(
@@ -205,6 +207,12 @@ class IncrementalLinter:
                 newline=module.default_newline,
             )
             return findings
+
+    def _not_checked(self, finding: Finding) -> list[Finding]:
+        """The one finding for a text that was not checked; nothing of the last good text is
+        kept, and the next edit checks the whole text again."""
+        self._state = None
+        return [finding]
 
     def _broken(self, source: str, syntax: Finding) -> list[Finding]:
         """One syntax finding, plus the last good findings away from the edit."""
@@ -250,11 +258,10 @@ class IncrementalLinter:
         with engine_conditions():
             try:
                 module = parse_module(region)
-            except (cst.ParserSyntaxError, Unparsable):
+            except (cst.ParserSyntaxError, Unparsable, RecursionError, MemoryError):
                 # The region may only parse together with its neighbours (a string or bracket
-                # opened here and closed further down): the whole file decides.
-                return self._full(source)
-            except (RecursionError, MemoryError):
+                # opened here and closed further down), or be refused by the parser's guard:
+                # the whole file decides, with the same guard.
                 return self._full(source)
             if not module.body:
                 return self._full(source)
@@ -272,10 +279,10 @@ class IncrementalLinter:
             local_rules = tuple(r for r in self.rules if not r.whole_file)
             try:
                 walk(module, ctx, dispatch_table(local_rules))
-            except RecursionError:
+                lines = LineIndex(source)
+                fresh = finish(ctx, region, start, lines, state.import_site)
+            except (RecursionError, MemoryError):
                 return self._full(source)
-            lines = LineIndex(source)
-            fresh = finish(ctx, region, start, lines, state.import_site)
             findings: list[Finding] = []
             for f in state.findings:
                 if f.code == SYNTAX_ERROR_CODE:

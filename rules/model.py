@@ -94,3 +94,5 @@ def rule_url(code: str, name: str) -> str:
 
 
 SYNTAX_ERROR_CODE = "KER001"
+# Valid code that was not checked because the parser could not read it safely.
+NOT_CHECKED_CODE = "KER002"

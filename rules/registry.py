@@ -17,9 +17,9 @@ FAMILIES = ("imports", "ops", "saving", "layers", "training", "removed", "random
 
 @lru_cache(maxsize=1)
 def all_rules() -> tuple[Rule, ...]:
-    from .syntax import SyntaxErrorRule
+    from .syntax import NotCheckedRule, SyntaxErrorRule
 
-    found: dict[str, Rule] = {SyntaxErrorRule.code: SyntaxErrorRule()}
+    found: dict[str, Rule] = {rule.code: rule() for rule in (SyntaxErrorRule, NotCheckedRule)}
     for family in FAMILIES:
         package = importlib.import_module(f"{__package__}.{family}")
         for info in pkgutil.iter_modules(package.__path__):

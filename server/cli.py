@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,8 +24,12 @@ VERSION = "0.1.0"
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
-# Below this many files a process pool costs more than it saves.
+# Below this many files more than one worker process costs more than it saves.
 _PARALLEL_THRESHOLD = 8
+
+CRASHED = (
+    "the checker's process died on this file (a crash in the parser, or out of memory): it was not checked"
+)
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,8 @@ def _process_text(path: str, text: str, settings: Settings, mode: str, unsafe: b
     return Outcome(path, result.remaining, result.source, result.source, result.applied, original=text)
 
 
-def _process_many(batch: list[tuple[str, Settings]], mode: str, unsafe: bool) -> list[Outcome]:
-    return [_process(path, settings, mode, unsafe) for path, settings in batch]
+def _process_many(batch: list[tuple[str, Settings, bool]], mode: str) -> list[Outcome]:
+    return [_process(path, settings, mode, unsafe) for path, settings, unsafe in batch]
 
 
 # ----- settings ------------------------------------------------------------------------------
@@ -181,27 +186,64 @@ class Progress:
 def _run_files(
     files: list[tuple[Path, Settings]], mode: str, unsafe_flag: bool, jobs: int, show_progress: bool
 ) -> list[Outcome]:
+    """Each file's outcome, in order, checked in worker processes (see `_run_isolated`)."""
     progress = Progress(len(files), show_progress)
-    outcomes: list[Outcome] = []
-    tasks = [(str(path), settings) for path, settings in files]
-    if jobs > 1 and len(tasks) >= _PARALLEL_THRESHOLD:
-        size = max(1, min(32, len(tasks) // (jobs * 4)))
-        batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [
-                pool.submit(_process_many, batch, mode, unsafe_flag or batch[0][1].unsafe_fixes)
-                for batch in batches
-            ]
-            for future in futures:
-                batch_outcomes = future.result()
-                outcomes.extend(batch_outcomes)
-                progress.advance(len(batch_outcomes))
-    else:
-        for path, settings in tasks:
-            outcomes.append(_process(path, settings, mode, unsafe_flag or settings.unsafe_fixes))
+    tasks = [(str(path), settings, unsafe_flag or settings.unsafe_fixes) for path, settings in files]
+    try:
+        outcomes = _run_isolated(tasks, mode, jobs, progress)
+    except (OSError, NotImplementedError) as error:
+        # No working process support here (no /dev/shm, no sem_open): check in this process.
+        print(f"kerasfix: warning: cannot start worker processes ({error}); checking in this one", file=sys.stderr)
+        progress = Progress(len(files), show_progress)
+        outcomes = []
+        for path, settings, unsafe in tasks:
+            outcomes.append(_process(path, settings, mode, unsafe))
             progress.advance()
     progress.close()
     return outcomes
+
+
+def _run_isolated(tasks: list[tuple[str, Settings, bool]], mode: str, jobs: int, progress: Progress) -> list[Outcome]:
+    """Each task's outcome, in order, computed in worker processes even with `--jobs 1`.
+
+    A file that crashes the parser (a native crash is a signal, not an exception) or exhausts
+    memory then costs only its own result: the files left without one are checked again in
+    fresh processes, in halves, until the file that kills its process is alone. That file gets
+    an error naming it; every other file is reported as usual."""
+    outcomes: dict[int, Outcome] = {}
+    groups = [list(range(len(tasks)))] if tasks else []
+    while groups:
+        unfinished = _run_pool(groups.pop(), tasks, mode, jobs, outcomes, progress)
+        if len(unfinished) == 1:
+            outcomes[unfinished[0]] = Outcome(tasks[unfinished[0]][0], [], error=CRASHED)
+            progress.advance()
+        elif unfinished:
+            half = len(unfinished) // 2
+            groups += [unfinished[half:], unfinished[:half]]
+    return [outcomes[index] for index in range(len(tasks))]
+
+
+def _run_pool(
+    group: list[int], tasks: list[tuple[str, Settings, bool]], mode: str, jobs: int,
+    outcomes: dict[int, Outcome], progress: Progress,
+) -> list[int]:
+    """Check the files `group` indexes in a fresh pool, adding their outcomes to `outcomes`;
+    return the indexes left without one because a worker process died."""
+    size = max(1, min(32, len(group) // (jobs * 4)))
+    batches = [group[i : i + size] for i in range(0, len(group), size)]
+    workers = min(jobs, len(batches)) if len(group) >= _PARALLEL_THRESHOLD else 1
+    unfinished: list[int] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_process_many, [tasks[i] for i in batch], mode) for batch in batches]
+        for batch, future in zip(batches, futures):
+            try:
+                batch_outcomes = future.result()
+            except BrokenProcessPool:
+                unfinished += batch
+                continue
+            outcomes.update(zip(batch, batch_outcomes))
+            progress.advance(len(batch_outcomes))
+    return unfinished
 
 
 def check(args: argparse.Namespace) -> int:

@@ -66,15 +66,16 @@ def test_bad_input_through_the_cli(tmp_path, capsys, name):
 
 
 # Text that LibCST's parser would take minutes on (its time grows with the square of an
-# expression's depth) or crash on (its native parser overflows the C stack at ~1,500 nested
-# brackets): refused up front with one clear finding where the depth runs over.
+# expression's depth) or crash on (its native parser overflows the C stack at ~1,250 nested
+# brackets): refused up front with one clear finding where the depth runs over (KER002: the
+# file is not checked, which is not a syntax error).
 PATHOLOGICAL = {
     "chain-100k": ("x = " + "+".join(["1"] * 50_000) + "\n", "an expression nested more than 1000 levels deep", 1),
     "attribute-chain": ("x = a" + ".b" * 50_000 + "\n", "an expression nested more than 1000 levels deep", 1),
     "call-chain": ("x = f" + "()" * 50_000 + "\n", "an expression nested more than 1000 levels deep", 1),
     "unary-chain": ("x = " + "-" * 100_000 + "1\n", "an expression nested more than 1000 levels deep", 1),
-    "brackets-2000": ("x = " + "(" * 2000 + "1" + ")" * 2000 + "\n", "brackets nested more than 600 deep", 1),
-    "unclosed-brackets": ("x = " + "[" * 5000 + "\n", "brackets nested more than 600 deep", 1),
+    "brackets-2000": ("x = " + "(" * 2000 + "1" + ")" * 2000 + "\n", "brackets nested more than 200 deep", 1),
+    "unclosed-brackets": ("x = " + "[" * 5000 + "\n", "brackets nested more than 200 deep", 1),
 }
 
 
@@ -91,7 +92,7 @@ def test_pathological_code_is_refused_with_a_clear_finding(tmp_path, name):
     )
     assert result.returncode == 1, result.stderr
     [finding] = result.stdout.splitlines()[:1]
-    assert f"{path}:{line + 2}:" in finding and f"KER001 File not checked: {why}" in finding
+    assert f"{path}:{line + 2}:" in finding and f"KER002 File not checked: {why}" in finding
     assert path.read_bytes() == data
 
 
@@ -102,7 +103,7 @@ def test_the_depth_limits_are_not_reached_by_real_code():
     for seed in SEEDS:
         check_parsable(seed)
     # At the limits themselves the code is still checked.
-    at_limit = "import tensorflow as tf\nx = " + "(" * 599 + "tf.keras.optimizers.Adam(lr=1e-3)" + ")" * 599 + "\n"
+    at_limit = "import tensorflow as tf\nx = " + "(" * 199 + "tf.keras.optimizers.Adam(lr=1e-3)" + ")" * 199 + "\n"
     assert [f.code for f in lint(at_limit, "a.py", only)] == ["KER601"]
     chain = "import tensorflow as tf\nx = " + "+".join(["1"] * 900) + "\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
     assert [f.code for f in lint(chain, "a.py", only)] == ["KER601"]
@@ -122,7 +123,8 @@ def test_lone_surrogate_gives_one_finding_in_lint_and_fix():
     assert fix(text, "a.py").source == text
 
 
-def test_ten_megabytes_of_code(tmp_path):
+def test_ten_megabytes_of_code_are_not_checked(tmp_path):
+    # LibCST would need about 7 GB for it: the file is named as not checked, quickly.
     block = (
         "class Layer{i}(tf.keras.layers.Layer):\n"
         "    def call(self, x):\n"
@@ -134,11 +136,11 @@ def test_ten_megabytes_of_code(tmp_path):
     path = tmp_path / "huge.py"
     path.write_text(text)
     result = subprocess.run(
-        [sys.executable, "-m", "kerasfix.server", "check", str(path), "--select", "KER601", "--statistics"],
-        capture_output=True, text=True, timeout=900,
+        [sys.executable, "-m", "kerasfix.server", "check", str(path), "--select", "KER601", "--output-format", "concise"],
+        capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 1, result.stderr
-    assert "70000\tKER601" in result.stdout
+    assert f"{path}:1:1: KER002 File not checked: it is {len(text):,} characters long, over the limit of 1,000,000" in result.stdout
 
 
 def test_file_that_vanishes_during_the_run_is_named(tmp_path):
@@ -200,7 +202,8 @@ def test_checking_never_runs_the_code(tmp_path):
 # Real Keras 2 code: the shipped programs, every rule's own examples, and slices of a real
 # project when the corpus cache has one (tests/corpora.py).
 SEEDS = [p.read_text(encoding="utf-8") for p in sorted(EXAMPLES.glob("*.py"))] + [
-    example.source for rule in all_rules() for example in rule.examples
+    # (KER002's example is nested too deeply to check, on purpose.)
+    example.source for rule in all_rules() for example in rule.examples if rule.code != "KER002"
 ] + [
     KERAS2,
     "import tensorflow as tf\nfrom tensorflow import keras\n\nclass L(keras.layers.Layer):\n"
