@@ -8,6 +8,7 @@ keys) override it. Loaded pyprojects are cached until a watched pyproject.toml c
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any
 from kerasfix.rules import Settings, SettingsError, load_pyproject
 from kerasfix.rules.settings import find_pyproject
 
+PYTHON_PATH_KEYS = ("pythonPath", "python_path", "python-path")
 # Keys that configure the server itself rather than the rules.
-SERVER_KEYS = frozenset({"pythonPath", "python_path", "python-path", "logLevel"})
+SERVER_KEYS = frozenset({*PYTHON_PATH_KEYS, "logLevel"})
 SECTION = "kerasfix"
 
 
@@ -36,12 +38,29 @@ def editor_section(raw: Any) -> dict[str, Any]:
     return dict(raw)
 
 
+def read_python_path(editor: Mapping[str, Any]) -> tuple[str | None, SettingsError | None]:
+    """The interpreter named by the `pythonPath` setting, absolute (`~` expanded), or the
+    problem with it. A relative path is refused: it would be taken from the server's working
+    directory, which is the workspace's folder."""
+    for key in PYTHON_PATH_KEYS:
+        value = editor.get(key)
+        if isinstance(value, str) and value:
+            expanded = os.path.expanduser(value)
+            if os.path.isabs(expanded):
+                return expanded, None
+            problem = f"{value!r} is a relative path and is not used: give the interpreter's absolute path"
+            return None, SettingsError(key, problem, "editor settings")
+    return None, None
+
+
 class Configuration:
     """Editor settings plus a cache of pyproject settings, safe to use from any thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._editor: dict[str, Any] = {}
+        self._python_path: str | None = None
+        self._python_path_problem: SettingsError | None = None
         self._by_folder: dict[Path, Path | None] = {}
         self._by_pyproject: dict[Path, tuple[Settings, tuple[SettingsError, ...]]] = {}
         self._merged: dict[Path | None, tuple[Settings, tuple[SettingsError, ...]]] = {}
@@ -52,15 +71,13 @@ class Configuration:
 
     @property
     def python_path(self) -> str | None:
-        for key in ("pythonPath", "python_path", "python-path"):
-            value = self._editor.get(key)
-            if isinstance(value, str) and value:
-                return value
-        return None
+        """The absolute path of the interpreter whose environment hover signatures come from."""
+        return self._python_path
 
     def set_editor(self, raw: Any) -> None:
         with self._lock:
             self._editor = editor_section(raw)
+            self._python_path, self._python_path_problem = read_python_path(self._editor)
             self._merged.clear()
 
     def pyproject_changed(self) -> None:
@@ -80,6 +97,8 @@ class Configuration:
                 return cached
             base, errors = self._load(pyproject) if pyproject is not None else (Settings(), ())
             found: list[SettingsError] = list(errors)
+            if self._python_path_problem is not None:
+                found.append(self._python_path_problem)
             rules_part = {k: v for k, v in self._editor.items() if k not in SERVER_KEYS}
             merged = Settings.from_mapping(rules_part, base=base, source="editor settings", errors=found)
             result = (merged, tuple(found))

@@ -1,8 +1,9 @@
 """Hover text: a rule's docs on a finding, and the Keras 3 counterpart of a Keras 2 / TF name.
 
 The counterpart's real signature and first docstring line come from jedi, in its static mode,
-in the user's Python environment (the one the server runs in, or `pythonPath`). jedi runs on
-its own thread with a time bound; a slow or failed lookup only leaves the signature out.
+from the library folders of the Python the server runs in and the site-packages of the
+`pythonPath` environment (read, never run). jedi runs on its own thread with a time bound; a
+slow or failed lookup only leaves the signature out.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ import ast
 import asyncio
 import concurrent.futures
 import logging
+import os
 import queue
 import re
+import site
 import sys
+import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from lsprotocol import types
 
@@ -207,8 +212,59 @@ def rule_docs(code: str, note: str | None) -> str | None:
     return f"{note}\n\n---\n\n{docs}" if note else docs
 
 
+def interpreter_sys_path() -> list[str]:
+    """The library folders of the interpreter running the server, in sys.path order: those of
+    its installation and the user's site-packages. The working directory and PYTHONPATH
+    entries elsewhere are left out: a workspace may control them."""
+    installations = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    if site.ENABLE_USER_SITE:
+        installations.add(Path(site.getusersitepackages()).resolve())
+    kept = []
+    for entry in sys.path:
+        if entry and os.path.isabs(entry):
+            folder = Path(entry).resolve()
+            if any(folder == root or root in folder.parents for root in installations):
+                kept.append(entry)
+    return kept
+
+
+def _pyvenv_version(root: Path) -> str | None:
+    """`X.Y` from an environment's pyvenv.cfg (`version` or virtualenv's `version_info`)."""
+    try:
+        text = (root / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = re.search(r"^\s*version(?:_info)?\s*=\s*(\d+\.\d+)", text, re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def environment_site_packages(python: str) -> list[str]:
+    """The site-packages of the environment whose interpreter is `python` (or whose folder it
+    is), found from the environment's layout without running anything: `lib/pythonX.Y/
+    site-packages` beside the interpreter's `bin` (X.Y from pyvenv.cfg, else any), Windows'
+    `Lib/site-packages`, Debian's `dist-packages`."""
+    interpreter = Path(python)
+    roots = [interpreter] if interpreter.is_dir() else [interpreter.parent.parent, interpreter.parent]
+    found: list[str] = []
+    for root in roots:
+        version = _pyvenv_version(root) or "3*"
+        patterns = (f"lib/python{version}/site-packages", f"lib/python{version}/dist-packages", "lib/python3/dist-packages", "Lib/site-packages")
+        for pattern in patterns:
+            found.extend(str(folder) for folder in sorted(root.glob(pattern)) if folder.is_dir() and str(folder) not in found)
+    return found
+
+
 class Signatures:
     """Signatures from jedi, looked up on one background thread and cached by name.
+
+    jedi reads only what the server hands it, so that nothing of the workspace can make it run
+    code: a jedi project of the server's own, rooted in a private empty folder (left alone,
+    jedi would load a `.jedi/project.json` from the working directory, which can put the
+    workspace on its path, have it import the workspace's compiled modules or run a program
+    as its Python), whose path is the server interpreter's library folders and the `pythonPath`
+    environment's site-packages (found from its layout: that interpreter is never run). jedi
+    inspects compiled modules of the server's own library folders only, in a subprocess of the
+    server's interpreter.
 
     The thread is a daemon: a lookup still running (jedi's first one takes seconds) never keeps
     the server from exiting."""
@@ -220,19 +276,23 @@ class Signatures:
         self._queue: queue.SimpleQueue[tuple[str, concurrent.futures.Future] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._environment = None
+        self._project = None
+        self._root: tempfile.TemporaryDirectory | None = None
 
     def set_python(self, python: str | None) -> None:
         with self._lock:
             if python != self._python:
                 self._python = python
-                self._environment = None
+                self._project = None
                 self._futures.clear()
 
     def lookup(self, name: str) -> concurrent.futures.Future:
         """A future for `(signature, first docstring line)` of `name` (None if unknown)."""
         with self._lock:
             future = self._futures.get(name)
-            if future is None:
+            # A hover that stops waiting cancels the future if jedi had not started on it: the
+            # next hover asks again.
+            if future is None or future.cancelled():
                 future = self._futures[name] = concurrent.futures.Future()
                 self._queue.put((name, future))
                 if self._thread is None:
@@ -252,14 +312,37 @@ class Signatures:
             if future.set_running_or_notify_cancel():
                 future.set_result(self._find(name))
 
+    def _script(self, code: str):
+        """A jedi Script of `code` that sees only the project and interpreter chosen here."""
+        import jedi
+        from jedi.api.environment import SameEnvironment
+
+        if self._environment is None:
+            # The server's own interpreter, never one that a setting or the workspace names.
+            self._environment = SameEnvironment()
+        return jedi.Script(code, project=self._jedi_project(), environment=self._environment)
+
+    def _jedi_project(self):
+        with self._lock:
+            project, python = self._project, self._python
+        if project is not None:
+            return project
+        import jedi
+
+        if self._root is None:
+            self._root = tempfile.TemporaryDirectory(prefix="kerasfix-jedi-")
+        sys_path = interpreter_sys_path()
+        if python and os.path.isabs(python):
+            sys_path = environment_site_packages(python) + sys_path
+        project = jedi.Project(self._root.name, sys_path=sys_path, load_unsafe_extensions=False, smart_sys_path=False)
+        with self._lock:
+            if python == self._python:  # else the setting changed meanwhile: build anew next time
+                self._project = project
+        return project
+
     def _find(self, name: str) -> tuple[str, str] | None:
         try:
-            import jedi
-
-            if self._environment is None:
-                self._environment = jedi.create_environment(self._python or sys.executable, safe=False)
-            code = f"import {name.rpartition('.')[0]}\n{name}"
-            script = jedi.Script(code, environment=self._environment)
+            script = self._script(f"import {name.rpartition('.')[0]}\n{name}")
             for found in script.infer(2, len(name)):
                 signatures = found.get_signatures()
                 if not signatures:
