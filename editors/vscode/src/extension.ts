@@ -200,6 +200,8 @@ export function activate(context: vscode.ExtensionContext): Promise<void> {
     vscode.commands.registerCommand("kerasfix.editor.restart", restart),
     vscode.commands.registerCommand("kerasfix.editor.showOutput", () => output.show(true)),
     vscode.workspace.onDidChangeConfiguration(settingsChanged),
+    // Trusting the workspace lets its settings and its interpreter choose the server.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void restart()),
   );
   lifecycle = lifecycle.then(startClient);
   return lifecycle;

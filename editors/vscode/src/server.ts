@@ -1,5 +1,10 @@
 // Where the kerasfix language server comes from, in the order users expect: the `kerasfix.path`
 // setting, else kerasfix in the selected Python interpreter's environment, else `kerasfix` on PATH.
+//
+// In an untrusted workspace (Restricted Mode) nothing of the workspace chooses the program: VS Code
+// reads `kerasfix.path` and `kerasfix.interpreter` from the user's settings only (package.json lists
+// them in restrictedConfigurations); the Python extension's interpreter and settings, which this
+// extension cannot restrict, are not consulted; and `${workspaceFolder}` is not expanded.
 
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -31,11 +36,24 @@ function expandHome(file: string): string {
   return file.startsWith("~/") ? path.join(process.env.HOME ?? "~", file.slice(2)) : file;
 }
 
+const WORKSPACE_FOLDER = "${workspaceFolder}";
+
 // `${workspaceFolder}` is what users write in settings.json; resolve it against the first folder.
 function resolveVariables(value: string): string {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  const resolved = folder ? value.replace(/\$\{workspaceFolder\}/g, folder) : value;
+  const resolved = folder ? value.replaceAll(WORKSPACE_FOLDER, folder) : value;
   return expandHome(resolved);
+}
+
+type Setting = { value: string } | { refused: string };
+
+// The program a setting names, or why it is not used: in an untrusted workspace, a path into the
+// workspace folder lets the workspace's files choose what runs.
+function settingProgram(name: string, value: string): Setting {
+  if (!vscode.workspace.isTrusted && value.includes(WORKSPACE_FOLDER)) {
+    return { refused: `${name} names a program in the workspace folder, which is not trusted` };
+  }
+  return { value: resolveVariables(value) };
 }
 
 function onPath(name: string): string | undefined {
@@ -47,8 +65,12 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-// The Python extension's interpreter for the workspace, when it is installed.
+// The Python extension's interpreter for the workspace, when it is installed and the workspace
+// is trusted (it may have picked a virtual environment inside the workspace).
 async function selectedInterpreter(resource: vscode.Uri | undefined): Promise<string | undefined> {
+  if (!vscode.workspace.isTrusted) {
+    return undefined;
+  }
   const python = vscode.extensions.getExtension("ms-python.python");
   if (python) {
     try {
@@ -76,10 +98,18 @@ export async function findServer(resource: vscode.Uri | undefined): Promise<Look
   const settings = vscode.workspace.getConfiguration("kerasfix", resource);
   const configuredPath = settings.get<string>("path")?.trim();
   const configuredPython = settings.get<string>("interpreter")?.trim();
-  const python = configuredPython ? resolveVariables(configuredPython) : await selectedInterpreter(resource);
+  const chosenPython = configuredPython ? settingProgram("kerasfix.interpreter", configuredPython) : undefined;
+  if (chosenPython && "refused" in chosenPython) {
+    return { missing: chosenPython.refused };
+  }
+  const python = chosenPython ? chosenPython.value : await selectedInterpreter(resource);
 
   if (configuredPath) {
-    const executable = resolveVariables(configuredPath);
+    const chosen = settingProgram("kerasfix.path", configuredPath);
+    if ("refused" in chosen) {
+      return { missing: chosen.refused, python };
+    }
+    const executable = chosen.value;
     if (!isExecutable(executable)) {
       return { missing: `kerasfix.path is set to ${executable}, which is not an executable file`, python };
     }
