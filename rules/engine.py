@@ -31,7 +31,7 @@ from .positions import LineIndex, locate
 from .registry import all_rules
 from .rule import Rule
 from .settings import Settings, parse_version
-from .syntax import NotCheckedRule, SyntaxErrorRule, Unparsable, check_parsable, check_size
+from .syntax import MAX_FILE_SIZE, NotCheckedRule, SyntaxErrorRule, Unparsable, check_parsable, check_size
 from .walker import build_dispatch, walk
 
 # A file none of whose words is one of these cannot hold a finding: skip it without parsing.
@@ -118,7 +118,7 @@ def lint(
     text = source[shift:]
     with engine_conditions():
         try:
-            module = parse_module(text)
+            module = parse_module(text, settings.max_file_size)
         except cst.ParserSyntaxError as error:
             return [syntax_finding(source, text, shift, error)]
         except Unparsable as error:
@@ -146,10 +146,10 @@ def exhausted_while(step: str, error: BaseException) -> str:
     return f"it is nested too deeply for {step} it (RecursionError)"
 
 
-def parse_module(text: str) -> cst.Module:
-    """LibCST's parse, refused (`Unparsable`) for text that is too large, or that would crash
-    or stall it."""
-    check_size(text)
+def parse_module(text: str, max_size: int = MAX_FILE_SIZE) -> cst.Module:
+    """LibCST's parse, refused (`Unparsable`) for text over `max_size` characters, or that
+    would crash or stall it."""
+    check_size(text, max_size)
     check_parsable(text)
     return cst.parse_module(text)
 
@@ -459,10 +459,10 @@ def apply_edits(source: str, edits: Sequence[Edit]) -> str:
     return "".join(pieces)
 
 
-def _parses(source: str) -> bool:
+def _parses(source: str, max_size: int = MAX_FILE_SIZE) -> bool:
     try:
         with engine_conditions():
-            parse_module(source[1:] if source.startswith(BOM) else source)
+            parse_module(source[1:] if source.startswith(BOM) else source, max_size)
     except (cst.ParserSyntaxError, Unparsable, RecursionError, MemoryError, UnicodeError):
         return False
     return True
@@ -496,8 +496,8 @@ def fix(
         candidate, count = apply_fixes(source, usable)
         if candidate == source:
             break
-        if not _parses(candidate):
-            candidate, count, dropped = _apply_one_by_one(source, usable)
+        if not _parses(candidate, settings.max_file_size):
+            candidate, count, dropped = _apply_one_by_one(source, usable, settings.max_file_size)
             # A fix that breaks the syntax is tried again (and dropped again) in later passes:
             # count it once.
             rejected = dropped
@@ -509,14 +509,14 @@ def fix(
     return FixResult(source, applied, findings, rejected)
 
 
-def _apply_one_by_one(source: str, fixes: list[Fix]) -> tuple[str, int, int]:
+def _apply_one_by_one(source: str, fixes: list[Fix], max_size: int) -> tuple[str, int, int]:
     """Keep each fix only if the text still parses with it and the fixes kept before it (all
     applied to the original text, so offsets stay valid)."""
     kept: list[Fix] = []
     current, count = source, 0
     for fix_ in fixes:
         candidate, n = apply_fixes(source, [*kept, fix_])
-        if n > count and _parses(candidate):
+        if n > count and _parses(candidate, max_size):
             kept.append(fix_)
             current, count = candidate, n
     return current, count, len(fixes) - len(kept)

@@ -44,7 +44,7 @@ from .names import Bindings, collect_bindings, module_bindings
 from .positions import CodegenDone, LineIndex, RecordingState
 from .rule import Rule
 from .settings import Settings
-from .syntax import Unparsable, too_large
+from .syntax import Unparsable
 
 
 @dataclass
@@ -159,7 +159,7 @@ class IncrementalLinter:
         if state is not None and source == state.source and not full:
             self.last_mode = "unchanged"
             return state.findings
-        if state is None or full or too_large(source):
+        if state is None or full or len(source) > self.settings.max_file_size:
             # Edits that grow a text past the size limit re-check it whole, so that it is refused.
             return self._full(source)
         return self._region(source, state)
@@ -175,7 +175,7 @@ class IncrementalLinter:
         text = source[shift:]
         with engine_conditions():
             try:
-                module = parse_module(text)
+                module = parse_module(text, self.settings.max_file_size)
             except cst.ParserSyntaxError as error:
                 finding = syntax_finding(source, text, shift, error)
                 if finding.code == NOT_CHECKED_CODE:  # valid Python LibCST cannot read
@@ -257,7 +257,7 @@ class IncrementalLinter:
         region = source[start : end + delta]
         with engine_conditions():
             try:
-                module = parse_module(region)
+                module = parse_module(region, self.settings.max_file_size)
             except (cst.ParserSyntaxError, Unparsable, RecursionError, MemoryError):
                 # The region may only parse together with its neighbours (a string or bracket
                 # opened here and closed further down), or be refused by the parser's guard:

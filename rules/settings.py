@@ -22,6 +22,7 @@ else:  # pragma: no cover
 
 from .model import Severity
 from .rule import BACKENDS
+from .syntax import MAX_FILE_SIZE
 
 # The newest Keras release the rules know about. "latest" means this.
 LATEST_KERAS = (3, 15, 1)
@@ -61,6 +62,9 @@ class Settings:
     target_backends: frozenset[str] = BACKENDS
     keras_version: tuple[int, int, int] = LATEST_KERAS
     severity: tuple[tuple[str, Severity], ...] = ()
+    # Texts longer than this many characters are not checked (KER002): LibCST's memory grows
+    # with the size (see rules/syntax.py).
+    max_file_size: int = MAX_FILE_SIZE
     # Where the settings came from (a pyproject.toml path), for messages.
     origin: str | None = field(default=None, compare=False)
     # The folder that relative `exclude` and `per-file-ignores` patterns start from.
@@ -198,6 +202,12 @@ def _per_file(key: str, value: Any, source: str | None) -> tuple[tuple[str, tupl
     return tuple((pattern, _codes(f"{key}.{pattern}", codes, source)) for pattern, codes in value.items())
 
 
+def _size(key: str, value: Any, source: str | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise SettingsError(key, f"expected a number of characters greater than 0, got {value!r}", source)
+    return value
+
+
 def _bool(key: str, value: Any, source: str | None) -> bool:
     if not isinstance(value, bool):
         raise SettingsError(key, f"expected true or false, got {value!r}", source)
@@ -260,6 +270,7 @@ _PARSERS = {
     "target-backends": _backends,
     "keras-version": _keras_version,
     "severity": _severities,
+    "max-file-size": _size,
 }
 
 # Editors send camelCase (unsafeFixes); pyproject uses kebab-case; snake_case is accepted too.

@@ -127,14 +127,10 @@ class Unparsable(Exception):
         self.code = code
 
 
-def too_large(text: str) -> bool:
-    return len(text) > MAX_FILE_SIZE
-
-
-def check_size(text: str) -> None:
-    """Raise `Unparsable` for text longer than MAX_FILE_SIZE characters."""
-    if too_large(text):
-        raise Unparsable(f"it is {len(text):,} characters long, over the limit of {MAX_FILE_SIZE:,}")
+def check_size(text: str, limit: int = MAX_FILE_SIZE) -> None:
+    """Raise `Unparsable` for text longer than `limit` characters."""
+    if len(text) > limit:
+        raise Unparsable(f"it is {len(text):,} characters long, over the limit of {limit:,} (`max-file-size`)")
 
 
 def check_parsable(text: str) -> None:
@@ -270,7 +266,8 @@ class NotCheckedRule(Rule):
     this finding instead, saying what is too large or too deep and the limit, and checks the
     rest of the project as usual:
 
-    - a file over 1,000,000 characters (about 750 MB of memory and half a minute to parse);
+    - a file over 1,000,000 characters (up to about 750 MB of memory and half a minute to
+      parse); change the limit with `max-file-size = 2_000_000` in `[tool.kerasfix]`;
     - brackets nested more than 200 deep (CPython refuses more, too), or f-strings nested
       more than 100 deep;
     - one expression nested more than 1,000 levels deep: a 1,000-term `a + b + ...` chain

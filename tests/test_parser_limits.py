@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kerasfix.rules import Settings, fix, lint, syntax
+from kerasfix.rules import Settings, fix, lint
 from kerasfix.rules.incremental import IncrementalLinter
 
 KERAS2 = "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
@@ -270,8 +270,26 @@ def test_a_file_over_the_size_limit_is_not_parsed(monkeypatch):
     assert len(text) > FILE_SIZE
     [finding] = lint(text, "huge.py", ONLY)
     assert finding.code == "KER002"
-    assert finding.message == f"File not checked: it is {len(text):,} characters long, over the limit of 1,000,000"
+    assert finding.message == (
+        f"File not checked: it is {len(text):,} characters long, over the limit of 1,000,000 (`max-file-size`)"
+    )
     assert fix(text, "huge.py", ONLY).source == text
+
+
+def test_the_size_limit_is_a_setting(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.kerasfix]\nselect = ["KER601"]\nmax-file-size = 200\n')
+    small = tmp_path / "small.py"
+    small.write_text(HEAD + "opt = " + ADAM + "\n")
+    large = tmp_path / "large.py"
+    large.write_text(HEAD + "opt = " + ADAM + "\n" + "x = 1\n" * 40)
+    result = subprocess.run(
+        [sys.executable, "-m", "kerasfix.server", "check", str(tmp_path), "--output-format", "concise", "--fix"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    size = len(large.read_text())
+    assert f"{large}:1:1: KER002 File not checked: it is {size} characters long, over the limit of 200" in result.stdout
+    assert "(lr=" not in small.read_text() and "(lr=" in large.read_text()
 
 
 @pytest.mark.parametrize("error", [MemoryError, RecursionError])
@@ -323,9 +341,9 @@ def test_the_incremental_linter_refuses_an_edited_statement_past_a_limit():
     assert [f.code for f in linter.lint(GOOD)] == ["KER601"]
 
 
-def test_the_incremental_linter_refuses_a_text_edited_past_the_size_limit(monkeypatch):
-    monkeypatch.setattr(syntax, "MAX_FILE_SIZE", len(GOOD) + 100)
-    linter = IncrementalLinter("a.py", ONLY)
+def test_the_incremental_linter_refuses_a_text_edited_past_the_size_limit():
+    settings = Settings.from_mapping({"select": ["KER601"], "max-file-size": len(GOOD) + 100})
+    linter = IncrementalLinter("a.py", settings)
     assert [f.code for f in linter.lint(GOOD)] == ["KER601"]
     # Each edit re-parses one small statement; the text as a whole is what is too large.
     grown = GOOD.replace("return 1", "return " + " + ".join(["1"] * 60))

@@ -140,7 +140,7 @@ def test_ten_megabytes_of_code_are_not_checked(tmp_path):
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 1, result.stderr
-    assert f"{path}:1:1: KER002 File not checked: it is {len(text):,} characters long, over the limit of 1,000,000" in result.stdout
+    assert f"{path}:1:1: KER002 File not checked: it is {len(text):,} characters long, over the limit of 1,000,000 (`max-file-size`)" in result.stdout
 
 
 def test_file_that_vanishes_during_the_run_is_named(tmp_path):
