@@ -7,12 +7,12 @@ what was wrong, so a front end can report them and go on.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePath
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Any
 
 if sys.version_info >= (3, 11):
@@ -21,6 +21,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .model import Severity
+from .patterns import PathPatterns
 from .rule import BACKENDS
 from .syntax import MAX_FILE_SIZE
 
@@ -29,6 +30,11 @@ LATEST_KERAS = (3, 15, 1)
 
 _CODE = re.compile(r"^(ALL|KER\d{0,3})$")
 _VERSION = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?$")
+# Paths whose exclusion and ignored codes each settings object remembers (a walk asks for every
+# file; the server for each open document on every lint).
+_PATHS_REMEMBERED = 4096
+# Deeper arrays and tables than a pyproject.toml ever needs (kerasfix's own go three deep).
+_MAX_NESTING = 100
 
 
 class SettingsError(ValueError):
@@ -50,7 +56,7 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return (major, minor, patch)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Settings:
     select: tuple[str, ...] = ("KER",)
     ignore: tuple[str, ...] = ()
@@ -82,29 +88,36 @@ class Settings:
     def ignored_for_path(self, code: str, path: str | None) -> bool:
         if not path or not self.per_file_ignores:
             return False
-        for pattern, codes in self.per_file_ignores:
-            if self._path_matches(path, pattern) and _longest_match(code, codes) >= 0:
-                return True
-        return False
+        ignored = self._ignored_codes(str(path))
+        # `code` is ignored when one of its prefixes (or ALL) is: as many lookups as it has letters.
+        return "ALL" in ignored or any(code[:end] in ignored for end in range(len(code) + 1))
 
     def is_excluded(self, path: str | Path) -> bool:
-        return any(self._path_matches(str(path), p) for p in self.exclude + self.extend_exclude)
+        if not (self.exclude or self.extend_exclude):
+            return False
+        return self._excluded(str(path))
 
-    def _path_matches(self, path: str, pattern: str) -> bool:
-        pure = PurePath(path)
-        candidates = {str(pure), pure.name, pure.as_posix()}
-        if self.root:
-            try:
-                candidates.add(Path(path).resolve().relative_to(Path(self.root).resolve()).as_posix())
-            except (ValueError, OSError):
-                pass
-        for candidate in candidates:
-            if fnmatch.fnmatch(candidate, pattern) or fnmatch.fnmatch(candidate, pattern.rstrip("/") + "/*"):
-                return True
-            # A bare folder name excludes everything below it, as in Ruff.
-            if "/" not in pattern and pattern in PurePath(candidate).parts:
-                return True
-        return False
+    # ----- compiled patterns and what they said about each path, built once per object ------------
+
+    @cached_property
+    def _exclude_patterns(self) -> PathPatterns:
+        return PathPatterns(self.exclude + self.extend_exclude, self.root)
+
+    @cached_property
+    def _excluded(self) -> Callable[[str], bool]:
+        return lru_cache(maxsize=_PATHS_REMEMBERED)(self._exclude_patterns.matches)
+
+    @cached_property
+    def _ignored_codes(self) -> Callable[[str], frozenset[str]]:
+        codes_of: dict[str, frozenset[str]] = {}
+        for pattern, codes in self.per_file_ignores:
+            codes_of[pattern] = codes_of.get(pattern, frozenset()).union(codes)
+        patterns = PathPatterns(codes_of, self.root)
+
+        def codes_ignored_in(path: str) -> frozenset[str]:
+            return frozenset().union(*(codes_of[pattern] for pattern in patterns.matching(path)))
+
+        return lru_cache(maxsize=_PATHS_REMEMBERED)(codes_ignored_in)
 
     def severity_for(self, code: str, default: Severity) -> Severity:
         best, level = -1, default
@@ -112,6 +125,33 @@ class Settings:
             if code.startswith(prefix) and len(prefix) > best:
                 best, level = len(prefix), value
         return level
+
+    # ----- comparing -------------------------------------------------------------------------
+    # Settings are compared on every lint (has the document's configuration changed?) and may
+    # hold tens of thousands of patterns: the hash is computed once, and settings whose hashes
+    # differ are unequal without looking at their patterns.
+
+    @cached_property
+    def _compared(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self) if f.compare)
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash(self._compared)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._hash == other._hash and self._compared == other._compared
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to worker processes: the fields only; each process compiles its own patterns.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     # ----- building ------------------------------------------------------------------------
 
@@ -299,8 +339,8 @@ def find_pyproject(start: Path) -> Path | None:
 
 def load_pyproject(path: Path, errors: list[SettingsError] | None = None, base: Settings | None = None) -> Settings:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        data = _read_toml(path)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, _NestedTooDeeply) as error:
         problem = SettingsError("tool.kerasfix", f"cannot read {path}: {error}")
         if errors is None:
             raise problem from error
@@ -316,6 +356,37 @@ def load_pyproject(path: Path, errors: list[SettingsError] | None = None, base: 
         table = {}
     settings = Settings.from_mapping(table, base=base, source=str(path), errors=errors)
     return replace(settings, root=str(path.parent))
+
+
+class _NestedTooDeeply(ValueError):
+    def __init__(self) -> None:
+        super().__init__("arrays or inline tables are nested too deeply to read")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        # tomllib recurses for each level of arrays and inline tables: a file nested deeper than
+        # Python's recursion limit is TOML kerasfix cannot read, reported as a syntax error is.
+        raise _NestedTooDeeply from None
+    # The recursion limit differs between threads' moments (a lint raises it), and messages
+    # print values recursively: one fixed bound keeps the outcome the same everywhere.
+    if _nested_deeper_than(data, _MAX_NESTING):
+        raise _NestedTooDeeply
+    return data
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, Mapping) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def settings_for(path: Path, errors: list[SettingsError] | None = None) -> Settings:

@@ -111,10 +111,11 @@ class SettingsCache:
         self.overrides = overrides
         self.base_config = base_config
         self._by_file: dict[Path, Settings] = {}
+        self._pyproject_of_folder: dict[Path, Path | None] = {}
         self.errors: list[SettingsError] = []
 
     def for_path(self, path: Path) -> Settings:
-        config = self.base_config or find_pyproject(path if path.is_dir() else path.parent)
+        config = self.base_config or self._nearest_pyproject(path if path.is_dir() else path.parent)
         key = config or Path()
         settings = self._by_file.get(key)
         if settings is None:
@@ -127,6 +128,13 @@ class SettingsCache:
                     self.errors.append(error)
                     print(f"kerasfix: warning: {error} (using the default for it)", file=sys.stderr)
         return settings
+
+    def _nearest_pyproject(self, folder: Path) -> Path | None:
+        # Looked up once per folder: finding it reads every pyproject.toml on the way up, and a
+        # generated one with thousands of patterns is large.
+        if folder not in self._pyproject_of_folder:
+            self._pyproject_of_folder[folder] = find_pyproject(folder)
+        return self._pyproject_of_folder[folder]
 
 
 def _code_list(text: str) -> tuple[str, ...]:
