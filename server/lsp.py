@@ -1,8 +1,9 @@
 """`kerasfix server`: the language server (LSP over stdio).
 
 It reuses the engine unchanged: the same findings, fixes and settings as `kerasfix check`.
-Linting runs on a background thread (`lsp_linting`); the message loop only keeps the documents'
-text, converts positions (`lsp_text`) and answers requests. It never imports or runs the user's
+Parsing, linting and fixing run in engine processes (`lsp_engine`, driven by `lsp_linting`'s
+threads); the message loop only keeps the documents' text, converts positions (`lsp_text`) and
+answers requests. It never imports or runs the user's
 code: names are resolved from the source, and jedi is used in its static mode only.
 """
 
@@ -21,7 +22,8 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from kerasfix.rules import Settings, lint
+from kerasfix.rules import Settings
+from kerasfix.rules.engine import unparsable
 
 from .files import SourceError, discover, read_source
 from .lsp_actions import (
@@ -36,7 +38,8 @@ from .lsp_actions import (
 )
 from .lsp_config import Configuration
 from .lsp_hover import ModuleNames, Signatures, build_hover, module_names
-from .lsp_linting import DocumentLinter, Job, LintOutcome, LintWorker
+from .lsp_engine import EngineAborted, EngineCrashed, EngineError, EngineProcess, EngineTimeout, warm_up
+from .lsp_linting import Job, LintOutcome, LintWorker
 from .lsp_notebook import NOTEBOOK_FIX_ALL_KIND, NOTEBOOK_SYNC, Notebooks, document_path, lint_text
 from .lsp_io import serve_stdio
 from .lsp_protocol import KerasfixProtocol
@@ -46,6 +49,8 @@ log = logging.getLogger("kerasfix.server")
 
 CHECK_WORKSPACE_COMMAND = "kerasfix.checkWorkspace"
 FIX_ALL_COMMAND = "kerasfix.fixAll"
+# How long a request may keep the request engine busy before it is stopped.
+REQUEST_BUDGET = 30.0
 
 
 def _version() -> str:
@@ -64,9 +69,9 @@ class OpenDocument:
     version: int | None
     text: str
     converter: DiagnosticCache
-    linter: DocumentLinter = field(default_factory=DocumentLinter)
-    # Bumped for every lint scheduled: only the newest one's result is published.
+    # Bumped for every lint scheduled; a lint's result is published unless a newer one was.
     generation: int = 0
+    published_generation: int = 0
     published: list[types.Diagnostic] = field(default_factory=list)
     published_version: int | None = None
     _lines: Lines | None = None
@@ -105,6 +110,9 @@ class KerasfixServer(LanguageServer):
         self.config = Configuration()
         self.documents: dict[str, OpenDocument] = {}
         self.worker = LintWorker(self._linted, self._prepare_hover)
+        # Fix-all, workspace checks: engine work a request waits for, apart from the lints.
+        self.requests = EngineProcess("requests")
+        self.shutting_down = False
         self.signatures = Signatures()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._reported_problems: set[str] = set()
@@ -151,6 +159,34 @@ class KerasfixServer(LanguageServer):
             found = [to_fs_path(workspace.root_uri)]
         return [Path(f) for f in found if f]
 
+    def stop_engines(self) -> None:
+        """Stop every engine process now, whatever it is doing (shutdown, or the end of input)."""
+        self.shutting_down = True
+        self.worker.stop()
+        self.notebooks.stop()
+        self.requests.close()
+
+    def shutdown(self) -> None:
+        self.stop_engines()
+        super().shutdown()
+
+    # ----- the engine for requests --------------------------------------------------------
+
+    async def run_engine(self, request: tuple) -> Any:
+        """Run an engine operation for a request in the request engine process: None when it
+        fails (logged), runs past its budget or the request is cancelled (the engine stops)."""
+        try:
+            return await self.requests.call_async(request, REQUEST_BUDGET)
+        except EngineAborted:
+            return None
+        except EngineError as error:
+            log.warning("%s failed: %s", request[0], error)
+            return None
+
+    async def fix_all_edits(self, text: str, path: str | None, settings: Settings) -> list[types.TextEdit]:
+        fixed = await self.run_engine(("fix", text, path, settings, settings.unsafe_fixes))
+        return fix_all_edits(text, fixed, self.encoding) if fixed is not None else []
+
     # ----- linting -------------------------------------------------------------------------
 
     def schedule(self, document: OpenDocument) -> None:
@@ -161,7 +197,6 @@ class KerasfixServer(LanguageServer):
             text=lint_text(document.uri, document.text),
             path=document.path,
             settings=self.settings_for(document.path),
-            linter=document.linter,
             converter=document.converter,
             generation=document.generation,
         )
@@ -197,8 +232,11 @@ class KerasfixServer(LanguageServer):
 
     def _publish(self, job: Job, diagnostics: list[types.Diagnostic], wire: list[Any]) -> None:
         document = self.documents.get(job.uri)
-        if document is None or job.cancelled.is_set() or document.generation != job.generation:
-            return  # closed, or a newer text is on its way
+        if document is None or job.cancelled.is_set() or job.generation <= document.published_generation:
+            return  # closed, or a newer lint was published already
+        # A lint is published even when a newer text is waiting: while someone types, the
+        # diagnostics follow the text a step behind rather than not at all.
+        document.published_generation = job.generation
         document.published = diagnostics
         document.published_version = job.version
         # The diagnostics are already in JSON form (serialized once per finding on the lint
@@ -227,6 +265,7 @@ def initialize(ls: KerasfixServer, params: types.InitializeParams) -> None:
     ls.loop = asyncio.get_running_loop()
     ls.config.set_editor(params.initialization_options or {})
     ls.signatures.set_python(ls.config.python_path)
+    warm_up(ls.worker.engine, ls.requests)
     log.info("kerasfix %s, Python %s, positions in %s", ls.version, sys.version.split()[0], getattr(ls.encoding, "value", ls.encoding))
 
 
@@ -250,8 +289,7 @@ async def initialized(ls: KerasfixServer, params: types.InitializedParams) -> No
 
 @server.feature(types.SHUTDOWN)
 def shutdown(ls: KerasfixServer, params: Any) -> None:
-    ls.worker.stop()
-    ls.notebooks.stop()
+    ls.stop_engines()
     ls.signatures.shutdown()
 
 
@@ -401,9 +439,7 @@ async def code_action(ls: KerasfixServer, params: types.CodeActionParams) -> lis
         )
     if _wants(only, FIX_ALL_KIND) and (only or any(d.source == "kerasfix" for d in params.context.diagnostics) or document.published):
         text, version = document.text, document.version
-        edits = await asyncio.get_running_loop().run_in_executor(
-            None, fix_all_edits, text, document.path, settings, settings.unsafe_fixes, ls.encoding
-        )
+        edits = await ls.fix_all_edits(text, document.path, settings)
         if edits and document.version == version:
             actions.append(fix_all_action(document.uri, version, edits, settings.unsafe_fixes))
     return actions
@@ -432,9 +468,7 @@ async def fix_all_command(ls: KerasfixServer, *arguments: Any) -> dict[str, Any]
         return {"applied": False, "reason": "no such open document"}
     settings = ls.settings_for(document.path)
     text, version = document.text, document.version
-    edits = await asyncio.get_running_loop().run_in_executor(
-        None, fix_all_edits, text, document.path, settings, settings.unsafe_fixes, ls.encoding
-    )
+    edits = await ls.fix_all_edits(text, document.path, settings)
     if not edits or document.version != version:
         return {"applied": False, "reason": "nothing to fix" if not edits else "the document changed"}
     result = await ls.workspace_apply_edit_async(
@@ -474,13 +508,24 @@ def python_files(folder: Path, settings_of) -> list[Path]:
     return found
 
 
-def _check_file(path: Path, settings: Settings) -> tuple[str, list]:
+async def _check_file(ls: KerasfixServer, path: Path, settings: Settings) -> tuple[str, list]:
+    """The file's text and findings, linted by the request engine (the same `read_source` as
+    the CLI reads it there); a file the engine could not check gets one finding saying why."""
     try:
-        text = read_source(path).text
-    except SourceError as error:
-        log.warning("cannot read %s: %s", path, error)
+        checked = await ls.requests.call_async(("lint_file", str(path), settings), REQUEST_BUDGET)
+    except (EngineTimeout, EngineCrashed) as error:
+        try:
+            text = read_source(path).text
+        except SourceError:
+            return "", []
+        return text, [unparsable(text, f"{error} while checking it")]
+    except EngineError as error:
+        log.warning("cannot check %s: %s", path, error)
         return "", []
-    return text, lint(text, str(path), settings)
+    if isinstance(checked, str):
+        log.warning("cannot read %s: %s", path, checked)
+        return "", []
+    return checked
 
 
 @server.command(CHECK_WORKSPACE_COMMAND)
@@ -501,9 +546,13 @@ async def check_workspace(ls: KerasfixServer, *arguments: Any) -> dict[str, int]
         )
     total_findings = 0
     for index, path in enumerate(files, 1):
+        if ls.shutting_down:
+            break  # nothing is published after a shutdown
         uri = from_fs_path(str(path))
         settings = ls.settings_for(str(path))
-        text, findings = await loop.run_in_executor(None, _check_file, path, settings)
+        text, findings = await _check_file(ls, path, settings)
+        if ls.shutting_down:
+            break
         total_findings += len(findings)
         if uri not in ls.documents:
             lines = Lines(text, ls.encoding)

@@ -12,7 +12,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from kerasfix.rules import Finding, Severity, fix, rule_by_code
+from kerasfix.rules import Finding, Severity, rule_by_code
 from kerasfix.rules.model import SYNTAX_ERROR_CODE, rule_url
 from kerasfix.rules.noqa import add_noqa
 
@@ -199,10 +199,9 @@ def quick_fixes(
     return actions
 
 
-def fix_all_edits(text: str, path: str | None, settings, unsafe: bool, encoding: str) -> list[types.TextEdit]:
-    """One edit replacing the smallest region that applying every fix changes; none when
-    nothing is fixable."""
-    fixed = fix(text, path, settings, unsafe=unsafe).source
+def fix_all_edits(text: str, fixed: str, encoding: str) -> list[types.TextEdit]:
+    """One edit replacing the smallest region where `fixed` (the text with every fix applied)
+    differs from `text`; none when they are equal."""
     if fixed == text:
         return []
     start, old_end, new_end = changed_region(text, fixed)

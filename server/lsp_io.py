@@ -280,6 +280,7 @@ def serve_stdio(server: JsonRPCServer, stdin: BinaryIO | None = None, stdout: Bi
     reader); returns the exit status."""
     server._stop_event = stop = threading.Event()
     server.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+    log.info("Starting: reading the editor's messages on stdin")
     try:
         return asyncio.run(serve(stdin or sys.stdin.buffer, server.protocol, stop))  # type: ignore[arg-type]
     except BrokenPipeError:

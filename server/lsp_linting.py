@@ -2,9 +2,17 @@
 
 `DocumentLinter` is the one place where a document's text is linted: it keeps what the last run
 learnt about the document, so an edit re-lints only what it touched and a syntax error keeps
-the last good findings.
-`LintWorker` runs lints on one background thread; a document edited while it is being linted
-is linted again once, with its newest text (changes in between are coalesced).
+the last good findings. It runs in an engine process (`lsp_engine`), never in the server's.
+
+`LintWorker` sends each document's newest text to an engine process from a background thread
+and hands back the outcome; a document edited while it is being linted is linted again once,
+with its newest text (changes in between are coalesced). Every lint that finishes is handed
+back, also when a newer text is already waiting, so diagnostics keep up with fast typing.
+
+Two lanes keep one document from starving the others: documents start in the normal lane; one
+whose lint keeps other documents waiting for long, or runs past the lane's budget, is stopped
+and moves to the slow lane, with its own process, for as long as it is open. A lint in the slow
+lane that runs past its budget is stopped and reported as a finding on the document.
 """
 
 from __future__ import annotations
@@ -17,18 +25,30 @@ from typing import Any
 from dataclasses import dataclass, field
 
 from kerasfix.rules import Finding, Settings
+from kerasfix.rules.engine import unparsable
 from kerasfix.rules.incremental import IncrementalLinter
 from kerasfix.rules.model import SYNTAX_ERROR_CODE
+
+from .lsp_engine import EngineAborted, EngineCrashed, EngineError, EngineProcess, EngineTimeout
 
 log = logging.getLogger("kerasfix.server")
 
 # How long the documents must stay unchanged before the idle work runs: typing never waits
 # for it.
 IDLE_DELAY = 0.3
-# The lint thread holds the GIL for long stretches: with Python's default switch interval
-# (5 ms) the message loop waits that long for each didChange it reads while a lint runs, and a
-# flood of edits backs up in the pipe. A shorter interval keeps reading prompt.
+# The lint threads convert positions while the message loop reads: with Python's default switch
+# interval (5 ms) the loop waits that long for each didChange it reads, and a flood of edits
+# backs up in the pipe. A shorter interval keeps reading prompt.
 SWITCH_INTERVAL = 0.0005
+# A lint in the normal lane that runs longer than this is stopped, and its document moves to
+# the slow lane.
+NORMAL_BUDGET = 5.0
+# A lint still running after this long while other documents wait in the normal lane is
+# stopped and its document moved to the slow lane: the others wait at most this long behind it
+# (and for a new engine). A lint nobody waits behind runs on, up to NORMAL_BUDGET.
+SLOW_LINT = 1.0
+# A lint in the slow lane that runs longer than this is stopped and reported on the document.
+SLOW_BUDGET = 60.0
 
 
 @dataclass
@@ -39,6 +59,8 @@ class LintOutcome:
     syntax_error: bool = False
     # How the engine served the lint ("full", "region", "broken", ...), for logs and benchmarks.
     mode: str = ""
+    # Seconds the engine took (measured in the engine process).
+    seconds: float = 0.0
 
 
 class DocumentLinter:
@@ -66,7 +88,6 @@ class Job:
     text: str
     path: str | None
     settings: Settings
-    linter: DocumentLinter
     # Turns the findings into diagnostics (reusing those of unchanged findings).
     converter: Any
     # The document's lint counter when this job was made: only the newest is published.
@@ -75,52 +96,97 @@ class Job:
     cancelled: threading.Event = field(default_factory=threading.Event)
 
 
-class LintWorker:
-    """One background thread that lints the newest pending version of each document."""
+class _Lane:
+    """A thread and its engine process, linting the newest pending version of each document."""
 
-    def __init__(self, done: Callable[[Job, LintOutcome], None], idle: Callable[[Job], None]) -> None:
+    def __init__(self, name: str, budget: float) -> None:
+        self.name = name
+        self.budget = budget
+        self.engine = EngineProcess(name)
+        self.pending: dict[str, Job] = {}
+        self.forgotten: list[str] = []
+        self.thread: threading.Thread | None = None
+
+
+class LintWorker:
+    """Lints the newest pending version of each document, in two lanes (see the module doc)."""
+
+    def __init__(self, done: Callable[[Job, LintOutcome], None], idle: Callable[[Job], None], name: str = "lint") -> None:
         """`done` gets each lint's result; `idle` gets the last job linted once no edit came for
         `IDLE_DELAY` seconds, for work that must not delay diagnostics."""
         self._done = done
         self._idle = idle
-        self._pending: dict[str, Job] = {}
         self._wake = threading.Condition()
         self._stopped = False
-        self._thread: threading.Thread | None = None
+        self._normal = _Lane(name, NORMAL_BUDGET)
+        self._slow = _Lane(f"{name}-slow", SLOW_BUDGET)
+        self._slow_documents: set[str] = set()
 
     def submit(self, job: Job) -> None:
         with self._wake:
-            if self._thread is None:
-                sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-                self._thread = threading.Thread(target=self._run, name="kerasfix-lint", daemon=True)
-                self._thread.start()
-            self._pending[job.uri] = job  # replaces an older version still waiting
-            self._wake.notify()
+            if self._stopped:
+                return
+            lane = self._slow if job.uri in self._slow_documents else self._normal
+            self._queue(lane, job)
+
+    def _queue(self, lane: _Lane, job: Job) -> None:
+        """Under the lock: `job` replaces any older version of its document still waiting."""
+        other = self._normal if lane is self._slow else self._slow
+        other.pending.pop(job.uri, None)
+        lane.pending[job.uri] = job
+        if lane.thread is None:
+            sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+            lane.thread = threading.Thread(target=self._run, args=(lane,), name=f"kerasfix-{lane.name}", daemon=True)
+            lane.thread.start()
+        self._wake.notify_all()
 
     def forget(self, uri: str) -> None:
         with self._wake:
-            job = self._pending.pop(uri, None)
-        if job is not None:
-            job.cancelled.set()
+            jobs = [lane.pending.pop(uri, None) for lane in (self._normal, self._slow)]
+            self._slow_documents.discard(uri)
+            for lane in (self._normal, self._slow):
+                if lane.thread is not None:
+                    lane.forgotten.append(uri)
+            self._wake.notify_all()
+        for job in jobs:
+            if job is not None:
+                job.cancelled.set()
 
     def stop(self) -> None:
         with self._wake:
             self._stopped = True
-            self._wake.notify()
+            self._wake.notify_all()
+        for lane in (self._normal, self._slow):
+            lane.engine.close()
 
-    def _run(self) -> None:
+    @property
+    def engine(self) -> EngineProcess:
+        """The normal lane's engine, where most documents are linted."""
+        return self._normal.engine
+
+    @property
+    def engine_processes(self) -> list[int]:
+        """The running engine processes' ids (for benchmarks that measure memory)."""
+        return [pid for lane in (self._normal, self._slow) if (pid := lane.engine.pid) is not None]
+
+    def _run(self, lane: _Lane) -> None:
         settled: Job | None = None  # the last job linted, until its idle work is done
         while True:
             with self._wake:
-                while not self._pending and not self._stopped:
+                while not lane.pending and not lane.forgotten and not self._stopped:
                     if settled is None:
                         self._wake.wait()
                     elif not self._wake.wait(IDLE_DELAY):
                         break  # quiet for a while: time for the idle work
                 if self._stopped:
                     return
-                job = self._pending.pop(next(iter(self._pending))) if self._pending else None
+                forgotten, lane.forgotten = lane.forgotten, []
+                job = lane.pending.pop(next(iter(lane.pending))) if lane.pending else None
+            for uri in forgotten:
+                lane.engine.send(("forget", uri))
             if job is None:
+                if forgotten:
+                    continue
                 idle, settled = settled, None
                 try:
                     self._idle(idle)  # type: ignore[arg-type]
@@ -129,10 +195,43 @@ class LintWorker:
                 continue
             if job.cancelled.is_set():
                 continue
-            try:
-                outcome = job.linter.lint(job.text, job.path, job.settings)
-            except Exception:  # noqa: BLE001 - a crash on one text must not stop the server
-                log.exception("linting %s failed", job.uri)
+            outcome = self._lint(lane, job)
+            if outcome is None or job.cancelled.is_set():
                 continue
-            self._done(job, outcome)
+            try:
+                self._done(job, outcome)
+            except Exception:  # noqa: BLE001 - a crash on one result must not stop the lane
+                log.exception("publishing %s failed", job.uri)
             settled = job
+
+    def _lint(self, lane: _Lane, job: Job) -> LintOutcome | None:
+        """The outcome to publish for `job`; None when there is none (moved, stopped, failed)."""
+        def give_way(spent: float) -> bool:
+            return lane is self._normal and spent > SLOW_LINT and bool(lane.pending)
+
+        try:
+            outcome = lane.engine.call(("lint", job.uri, job.text, job.path, job.settings), lane.budget, give_way=give_way)
+        except EngineAborted:
+            return None
+        except EngineTimeout:
+            if lane is self._normal:
+                log.warning("linting %s was slow: it moves to the slow lane", job.uri)
+                with self._wake:
+                    self._slow_documents.add(job.uri)
+                    newer = self._normal.pending.get(job.uri)
+                    self._queue(self._slow, newer or job)
+                return None
+            log.warning("linting %s took longer than %g s: stopped", job.uri, lane.budget)
+            return not_checked(job.text, f"checking it took longer than {lane.budget:g} seconds; it is checked again after the next edit")
+        except EngineCrashed as error:
+            log.error("linting %s: %s", job.uri, error)
+            return not_checked(job.text, f"{error} while checking it; it is checked again after the next edit")
+        except EngineError as error:
+            log.error("linting %s failed: %s", job.uri, error)
+            return None
+        return outcome
+
+
+def not_checked(text: str, why: str) -> LintOutcome:
+    """The outcome for a text the engine could not check: one finding saying why."""
+    return LintOutcome([unparsable(text, why)], mode="not checked")

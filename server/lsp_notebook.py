@@ -22,11 +22,11 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from kerasfix.rules.notebook import CellProgram, fix_cells, python_view
+from kerasfix.rules.notebook import CellProgram, python_view
 
 from .lsp_actions import FIX_ALL_KIND, SOURCE, quick_fixes, to_diagnostic
 from .lsp_hover import ModuleNames, build_hover, module_names
-from .lsp_linting import DocumentLinter, Job, LintOutcome, LintWorker
+from .lsp_linting import Job, LintOutcome, LintWorker
 from .lsp_text import Lines, changed_region
 
 log = logging.getLogger("kerasfix.server")
@@ -83,8 +83,9 @@ class NotebookJob(Job):
 class OpenNotebook:
     uri: str
     path: str | None
-    linter: DocumentLinter = field(default_factory=DocumentLinter)
     generation: int = 0
+    # The generation of the lint last published: an older lint's result is never published.
+    published_generation: int = 0
     # Per cell URI: the diagnostics last published and the cell version they are for.
     published: dict[str, list[types.Diagnostic]] = field(default_factory=dict)
     published_versions: dict[str, int | None] = field(default_factory=dict)
@@ -117,9 +118,9 @@ def _fix_all_title(unsafe: bool) -> str:
     return "Fix all kerasfix problems" + (" (including unsafe fixes)" if unsafe else "")
 
 
-def _fix_all_edits(cells: Sequence[CellText], path: str | None, settings, unsafe: bool, encoding: str):
-    """Per changed cell: (its version, one edit replacing the region that fixing changed)."""
-    fixed = fix_cells([cell.text for cell in cells], path, settings, unsafe=unsafe).sources
+def _fix_all_edits(cells: Sequence[CellText], fixed: Sequence[str], encoding: str):
+    """Per changed cell: (its version, one edit replacing the region that fixing changed);
+    `fixed` holds the cells' sources with every fix applied."""
     edits: dict[str, tuple[int | None, list[types.TextEdit]]] = {}
     for cell, new in zip(cells, fixed):
         if new != cell.text:
@@ -135,7 +136,7 @@ class Notebooks:
     def __init__(self, server: Any) -> None:
         self.server = server
         self.open: dict[str, OpenNotebook] = {}
-        self.worker = LintWorker(self._linted, self._prepare_hover)
+        self.worker = LintWorker(self._linted, self._prepare_hover, name="notebook-lint")
 
     # ----- which documents are ours ---------------------------------------------------------
 
@@ -227,7 +228,6 @@ class Notebooks:
                 text=program.text,
                 path=state.path,
                 settings=self.server.settings_for(state.path),
-                linter=state.linter,
                 converter=None,
                 generation=state.generation,
                 cells=cells,
@@ -264,8 +264,11 @@ class Notebooks:
 
     def _publish(self, job: NotebookJob, per_cell: dict[str, list[types.Diagnostic]]) -> None:
         state = self.open.get(job.uri)
-        if state is None or job.cancelled.is_set() or state.generation != job.generation:
-            return  # closed, or a newer text is on its way
+        if state is None or job.cancelled.is_set() or job.generation <= state.published_generation:
+            return  # closed, or a newer lint was published already
+        # A lint is published even when a newer text is waiting: while someone types, the
+        # diagnostics follow the text a step behind rather than not at all.
+        state.published_generation = job.generation
         for uri in [uri for uri in state.published if uri not in per_cell]:
             self._clear(state, uri)  # a cell that left the notebook (or stopped being Python)
         for cell in job.cells:
@@ -355,9 +358,7 @@ class Notebooks:
         if only and _wants(only, NOTEBOOK_FIX_ALL_KIND):
             kinds.append(NOTEBOOK_FIX_ALL_KIND)  # VS Code's notebook-wide actions on save
         if kinds:
-            edits = await asyncio.get_running_loop().run_in_executor(
-                None, _fix_all_edits, cells, state.path, settings, settings.unsafe_fixes, server.encoding
-            )
+            edits = await self._fix_all_edits(cells, state.path, settings)
             if edits and self._cells(state)[1] == version:
                 edit = _document_edits(edits)
                 actions.extend(
@@ -414,14 +415,18 @@ class Notebooks:
             )
         if _wants(only, FIX_ALL_KIND) and (only or any(d.source == SOURCE for d in params.context.diagnostics) or document.published):
             cell, version = CellText(document.uri, document.version, document.text), document.version
-            edits = await asyncio.get_running_loop().run_in_executor(
-                None, _fix_all_edits, (cell,), document.path, settings, settings.unsafe_fixes, server.encoding
-            )
+            edits = await self._fix_all_edits((cell,), document.path, settings)
             if edits and document.version == version:
                 actions.append(
                     types.CodeAction(title=_fix_all_title(settings.unsafe_fixes), kind=FIX_ALL_KIND, edit=_document_edits(edits))
                 )
         return actions
+
+    async def _fix_all_edits(self, cells: Sequence[CellText], path: str | None, settings):
+        """The fix-all edits of the cells, computed by the server's request engine (none if it
+        fails or the request is cancelled: the engine's error is logged)."""
+        fixed = await self.server.run_engine(("fix_cells", [cell.text for cell in cells], path, settings, settings.unsafe_fixes))
+        return _fix_all_edits(cells, fixed, self.server.encoding) if fixed is not None else {}
 
     async def fix_all_command(self, uri: str) -> dict[str, Any]:
         """`kerasfix.fixAll` on a notebook (or any of its cells), or on a cell opened alone."""
@@ -437,9 +442,7 @@ class Notebooks:
             (cells, version), path = self._cells(state), state.path
             current = lambda: self._cells(state)[1]  # noqa: E731
         settings = server.settings_for(path)
-        edits = await asyncio.get_running_loop().run_in_executor(
-            None, _fix_all_edits, cells, path, settings, settings.unsafe_fixes, server.encoding
-        )
+        edits = await self._fix_all_edits(cells, path, settings)
         if not edits or current() != version:
             return {"applied": False, "reason": "nothing to fix" if not edits else "the document changed"}
         result = await server.workspace_apply_edit_async(

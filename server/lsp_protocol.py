@@ -161,6 +161,20 @@ class KerasfixProtocol(LanguageServerProtocol):
             general.position_encodings = [UTF8, *(e for e in general.position_encodings if e != UTF8)]
         return (yield from super().lsp_initialize(params))
 
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args: Any):
+        """pygls's own, cancelling the other requests over a copy of their table: a cancelled
+        request's callback removes it from the table at once, and pygls, iterating over the
+        table itself, answered a shutdown during a workspace check with an internal error."""
+        if (handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield handler, args, None
+        current = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
     # ----- document sync -------------------------------------------------------------------
 
     # The server keeps each open file's text itself (`OpenDocument`, updated with its line index

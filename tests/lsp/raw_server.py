@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-SERVER = [sys.executable, "-m", "kerasfix.server", "server"]
+SERVER = [sys.executable, "-m", "kerasfix.server", "server", *(["--verbose", "--log-file", __import__("os").environ["RAW_LOG"]] if "RAW_LOG" in __import__("os").environ else [])]
 WAIT = 20.0
 
 
@@ -97,6 +97,18 @@ class RawServer:
                 if not take:
                     self.received.append(message)
                 return message
+            self.received.append(message)
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Everything received so far (without waiting for more)."""
+        while True:
+            try:
+                message = self._inbox.get_nowait()
+            except queue.Empty:
+                return self.received
+            if message is None:
+                self._inbox.put(None)
+                return self.received
             self.received.append(message)
 
     def response(self, msg_id: Any, timeout: float = WAIT) -> dict[str, Any]:
