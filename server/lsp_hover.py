@@ -127,10 +127,16 @@ def _bound_in(function: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str
     return frozenset(names)
 
 
+# CPython 3.11's `ast.parse` is not safe in two threads at once ("AST constructor recursion
+# depth mismatch"): the idle lint thread and a hover may both read a module's names.
+_AST_LOCK = threading.Lock()
+
+
 def module_names(text: str) -> ModuleNames | None:
     """The names of a module's source; None if it does not parse."""
     try:
-        tree = ast.parse(text)
+        with _AST_LOCK:
+            tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     imports: dict[str, str] = {}
