@@ -113,8 +113,11 @@ def test_random_edits_match_full_lint():
         got = linter.lint(text)
         modes.append(linter.last_mode)
         expected = full(text)
-        if any(f.code == "KER001" for f in expected):
-            assert any(f.code == "KER001" for f in got)
+        # Text that does not parse (KER001), or that LibCST cannot parse although Python can
+        # (KER002: a line holding only a backslash continuation), gets the same finding.
+        unchecked = {f.code for f in expected} & {"KER001", "KER002"}
+        if unchecked:
+            assert unchecked <= {f.code for f in got}
             assert all(0 <= f.span.start <= f.span.end <= len(text) for f in got)
             if rng.random() < 0.8:
                 text = last_good
