@@ -64,6 +64,9 @@ class RawClient:
         self.responses: dict[int, asyncio.Future] = {}
         self.published: dict[int, float] = {}
         self.waiting: dict[int, asyncio.Future] = {}
+        # The versions published for each document (for waits on many documents).
+        self.published_uris: dict[str, set[int]] = {}
+        self._changed = asyncio.Event()
         self.reader = asyncio.ensure_future(self._read())
 
     def send(self, method: str, params, request: bool = False) -> asyncio.Future | None:
@@ -88,6 +91,8 @@ class RawClient:
             message = json.loads(await stream.readexactly(length))
             if message.get("method") == "textDocument/publishDiagnostics":
                 version = message["params"].get("version")
+                self.published_uris.setdefault(message["params"]["uri"], set()).add(version)
+                self._changed.set()
                 if version is not None:
                     self.published[version] = time.perf_counter()
                     future = self.waiting.pop(version, None)
@@ -97,6 +102,15 @@ class RawClient:
                 self.process.stdin.write(_reply(message["id"]))
             elif "id" in message and message["id"] in self.responses:
                 self.responses.pop(message["id"]).set_result(message.get("result"))
+
+    async def all_published(self, uris: list[str], version: int) -> None:
+        """Wait until each of `uris` has diagnostics for `version`."""
+        waiting = set(uris)
+        while waiting:
+            waiting -= {uri for uri, seen in self.published_uris.items() if version in seen}
+            if waiting:
+                self._changed.clear()
+                await self._changed.wait()
 
     async def wait_published(self, version: int) -> float:
         if version not in self.published:
