@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from .edits import FixSpec
-from .names import Bindings, Scopes, dotted_name
+from .names import Bindings, Scopes, child_blocks, dotted_name
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .project import ProjectModule
     from .rule import Rule
 
 # Prefixes under which Keras 2 code reaches the Keras API. `tf_keras` is left alone on purpose:
@@ -67,6 +68,38 @@ KERAS_BASE_CLASSES = frozenset(
 )
 
 
+def is_keras_base(qualified: str | None) -> bool:
+    """Whether a qualified name is a Keras Layer or Model base class, as the rules count them."""
+    api = keras_api(qualified)
+    return api is not None and (api[0] in KERAS_BASE_CLASSES or api[0].startswith("layers."))
+
+
+def relative_imports(body: Sequence[cst.CSTNode]) -> dict[str, tuple[int, str | None, str]]:
+    """Names bound at module level by relative imports: local name -> (level, module, name),
+    so `from ..layers import base as b` gives `{"b": (2, "layers", "base")}`."""
+    found: dict[str, tuple[int, str | None, str]] = {}
+    for stmt in body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(stmt, cst.BaseCompoundStatement):
+            for block in child_blocks(stmt):
+                found.update(relative_imports(block))
+            continue
+        smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else (stmt,)
+        for small in smalls:
+            if not isinstance(small, cst.ImportFrom) or not small.relative or isinstance(small.names, cst.ImportStar):
+                continue
+            module = dotted_name(small.module) if small.module is not None else None
+            for alias in small.names:
+                name = dotted_name(alias.name)
+                if name is None:
+                    continue
+                asname = alias.asname.name if alias.asname is not None else None
+                local = asname.value if isinstance(asname, cst.Name) else name
+                found[local] = (len(small.relative), module, name)
+    return found
+
+
 class Context:
     """One lint run's state, shared by every rule it runs."""
 
@@ -78,11 +111,15 @@ class Context:
         *,
         bindings: Bindings | None = None,
         classes: dict[str, cst.ClassDef] | None = None,
+        project: ProjectModule | None = None,
     ) -> None:
-        """`bindings` and `classes` describe the whole file when `module` is only a part of it."""
+        """`bindings` and `classes` describe the whole file when `module` is only a part of it.
+        `project` answers for classes of the file's other modules (none without a path)."""
         self.module = module
         self.settings = settings
         self.path = path
+        self.project = project
+        self._relative: dict[str, tuple[int, str | None, str]] | None = None
         self.scopes = Scopes(module, bindings)
         # Ancestors of the node being visited, the Module first.
         self.parents: list[cst.CSTNode] = []
@@ -179,8 +216,8 @@ class Context:
         return self._module_classes
 
     def is_keras_class(self, klass: cst.ClassDef, _depth: int = 0) -> bool:
-        """Whether a class derives from a Keras Layer or Model (through classes of this module
-        too). Names that cannot be resolved count as not Keras."""
+        """Whether a class derives from a Keras Layer or Model, through classes of this module
+        or of other modules of the project. Names that cannot be resolved count as not Keras."""
         key = id(klass)
         if key in self._layer_cache:
             return self._layer_cache[key]
@@ -188,18 +225,46 @@ class Context:
         for base in klass.bases:
             if base.keyword is not None:
                 continue
-            api = self.keras_api(base.value)
-            if api is not None and (api[0] in KERAS_BASE_CLASSES or api[0].startswith("layers.")):
+            qualified = self.qualname(base.value)
+            if is_keras_base(qualified):
                 result = True
                 break
             name = dotted_name(base.value)
             local = self.module_classes().get(name) if name else None
-            if local is not None and local is not klass and _depth < 20:
-                if self.is_keras_class(local, _depth + 1):
+            if local is not None:
+                if local is not klass and _depth < 20 and self.is_keras_class(local, _depth + 1):
                     result = True
                     break
+                continue
+            if self.project is None or keras_api(qualified) is not None:
+                continue  # no project, or a Keras class that is no Layer or Model
+            project_class = qualified or (self._relative_qualname(name) if name else None)
+            if project_class and self.project.is_keras_class(project_class):
+                result = True
+                break
         self._layer_cache[key] = result
         return result
+
+    def _relative_qualname(self, name: str) -> str | None:
+        """The qualified name of `name` when its head was imported relatively (`from .base import
+        BaseLayer`), found with the file's module name in its project."""
+        if self.project is None:
+            return None
+        head, _, rest = name.partition(".")
+        if self.partial:
+            # Only some statements are here, never the imports: ask the file as last saved.
+            target = self.project.own_names().get(head)
+        else:
+            if self._relative is None:
+                self._relative = relative_imports(self.module.body)
+            imported = self._relative.get(head)
+            target = None
+            if imported is not None:
+                module = self.project.relative(imported[0], imported[1])
+                target = f"{module}.{imported[2]}" if module else None
+        if target is None:
+            return None
+        return f"{target}.{rest}" if rest else target
 
     # ----- reporting -----------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from .model import (
 from .names import import_bindings
 from .noqa import suppressed
 from .positions import LineIndex, locate
+from .project import project_for
 from .registry import all_rules
 from .rule import Rule
 from .settings import Settings, parse_version
@@ -130,7 +131,7 @@ def lint(
             why = f"it holds text that is not valid Unicode ({error.reason})"
             return [unparsable(source, why, 0, SYNTAX_ERROR_CODE)]
         try:
-            ctx = Context(module, settings, path)
+            ctx = Context(module, settings, path, project=project_for(path))
             run_rules(ctx, rules)
             if not ctx.pending:
                 return []

@@ -42,6 +42,7 @@ from .engine import (
 from .model import NOT_CHECKED_CODE, SYNTAX_ERROR_CODE, Edit, Finding, Fix, Span
 from .names import Bindings, collect_bindings, module_bindings
 from .positions import CodegenDone, LineIndex, RecordingState
+from .project import project_for
 from .rule import Rule
 from .settings import Settings
 from .syntax import Unparsable
@@ -187,7 +188,7 @@ class IncrementalLinter:
             except (RecursionError, MemoryError) as error:
                 return self._not_checked(unparsable(source, exhausted_while("parsing", error)))
             try:
-                ctx = Context(module, self.settings, self.path)
+                ctx = Context(module, self.settings, self.path, project=project_for(self.path))
                 walk(module, ctx, dispatch_table(self.rules))
                 lines = LineIndex(source)
                 findings = finish(ctx, text, shift, lines, None)
@@ -275,7 +276,10 @@ class IncrementalLinter:
             for s in module.body:
                 if isinstance(s, cst.ClassDef):
                     classes[s.name.value] = s
-            ctx = Context(module, self.settings, self.path, bindings=state.bindings, classes=classes)
+            ctx = Context(
+                module, self.settings, self.path, bindings=state.bindings, classes=classes,
+                project=project_for(self.path),
+            )
             local_rules = tuple(r for r in self.rules if not r.whole_file)
             try:
                 walk(module, ctx, dispatch_table(local_rules))

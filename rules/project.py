@@ -1,0 +1,407 @@
+"""The project index: which classes of a project derive from Keras, across its modules.
+
+A rule sees one file; a layer's Keras base is often in another (`class PairDistance(BaseLayer)`
+with `from .base import BaseLayer`). The index answers for any module of the project, found
+from the file's path: the nearest folder upward holding `pyproject.toml`, `setup.py`,
+`setup.cfg` or `.git`. A module's dotted name is its path relative to that root, or to the
+root's `src/` folder for files under it (`src/pkg/layers/base.py` is `pkg.layers.base`, and a
+package's `__init__.py` is the package).
+
+Modules are read with Python's `ast` (much cheaper than LibCST), only when a question needs
+them, and kept until their file's modification time or size changes. Project code is never
+imported or run. What is resolved: top-level classes (also inside top-level `if`/`try`
+blocks), their bases through the module's imports, absolute and relative, and names a module
+re-exports by importing them (`from .base import BaseLayer` in a package's `__init__.py`), or
+by a plain alias (`Base = keras.layers.Layer`). What is not: `*` imports, bases computed by a
+call or any other expression, classes built at run time, and modules outside the project.
+A module that cannot be read or parsed is unknown: its classes count as not Keras.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .context import is_keras_base, keras_api
+
+ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+# How far a chain of base classes is followed, and how many re-exports a name goes through.
+MAX_DEPTH = 30
+
+# Larger files are not read: a class hierarchy is never there, and ast's tree would be huge.
+MAX_MODULE_BYTES = 4_000_000
+
+# The Keras classes user code derives from, by family: (exact API names, API prefixes), where
+# an API name is what `keras_api` gives (`layers.Layer` for `tf.keras.layers.Layer`).
+KERAS_FAMILIES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "Layer": (frozenset({"Layer", "engine.base_layer.Layer"}), ("layers.",)),
+    "Model": (
+        frozenset({"Model", "models.Model", "Sequential", "models.Sequential", "engine.training.Model"}),
+        (),
+    ),
+    "Metric": (frozenset({"Metric"}), ("metrics.",)),
+    "Loss": (frozenset({"Loss"}), ("losses.",)),
+    "Callback": (frozenset({"Callback"}), ("callbacks.",)),
+    "Optimizer": (frozenset({"Optimizer"}), ("optimizers.",)),
+    "PyDataset": (
+        frozenset({"PyDataset", "utils.PyDataset", "utils.Sequence", "utils.data_utils.Sequence", "Sequence"}),
+        (),
+    ),
+}
+
+# CPython 3.11's `ast.parse` is not safe in two threads at once.
+_PARSE_LOCK = threading.Lock()
+
+
+def keras_family_of(qualified: str | None) -> str | None:
+    """The family ("Layer", "Callback", ...) of a Keras base class name, or None."""
+    api = keras_api(qualified)
+    if api is None:
+        return None
+    name = api[0]
+    if name.startswith("optimizers.schedules."):
+        return None
+    for family, (names, prefixes) in KERAS_FAMILIES.items():
+        if name in names or name.startswith(prefixes):
+            return family
+    return None
+
+
+def find_root(path: Path) -> Path:
+    """The project root of a file: the nearest folder upward with a project marker; without
+    one, the folder above the file's outermost package (or the file's own folder).
+
+    `os.path` tests answer False for paths the system refuses (a NUL byte, a name too long,
+    a folder without permission): a linted file's path never makes the index raise."""
+    folder = path.parent
+    for candidate in (folder, *folder.parents):
+        if any(os.path.exists(candidate / marker) for marker in ROOT_MARKERS):
+            return candidate
+    while os.path.isfile(folder / "__init__.py") and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def absolute_module(package: str, level: int, module: str | None) -> str | None:
+    """The module `from <dots><module> import ...` names, from inside `package`."""
+    parts = package.split(".") if package else []
+    if level - 1 >= len(parts):
+        return None  # beyond the top-level package: Python refuses it too
+    base = parts[: len(parts) - (level - 1)]
+    if module:
+        base.append(module)
+    return ".".join(base) or None
+
+
+@dataclass
+class ModuleInfo:
+    """What the index knows of one module."""
+
+    name: str
+    # Top-level class name -> its bases' qualified names (None for a base it cannot name).
+    classes: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+    # Top-level name -> the qualified name it was imported or aliased as.
+    names: dict[str, str] = field(default_factory=dict)
+
+
+class _ModuleReader:
+    """Reads one module's classes and names from its `ast`, in statement order."""
+
+    def __init__(self, name: str, is_package: bool) -> None:
+        self.info = ModuleInfo(name)
+        self.package = name if is_package else name.rpartition(".")[0]
+
+    def read(self, body: list[ast.stmt]) -> ModuleInfo:
+        for stmt in _top_level(body):
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.asname:
+                        self.info.names[alias.asname] = alias.name
+                    else:
+                        head = alias.name.partition(".")[0]
+                        self.info.names[head] = head
+            elif isinstance(stmt, ast.ImportFrom):
+                self._import_from(stmt)
+            elif isinstance(stmt, ast.ClassDef):
+                bases = tuple(self.qualify(base) for base in stmt.bases)
+                self.info.classes[stmt.name] = bases
+                self.info.names.pop(stmt.name, None)
+            elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target = stmt.targets[0]
+                value = self.qualify(stmt.value)
+                if isinstance(target, ast.Name) and value and target.id not in self.info.names:
+                    self.info.names[target.id] = value
+        return self.info
+
+    def _import_from(self, stmt: ast.ImportFrom) -> None:
+        if stmt.level:
+            module = absolute_module(self.package, stmt.level, stmt.module)
+        else:
+            module = stmt.module
+        if module is None:
+            return
+        for alias in stmt.names:
+            if alias.name == "*":
+                continue
+            self.info.names[alias.asname or alias.name] = f"{module}.{alias.name}"
+
+    def qualify(self, expr: ast.expr) -> str | None:
+        """`keras.layers.Layer` -> `tensorflow.keras.layers.Layer` through this module's names."""
+        parts: list[str] = []
+        while isinstance(expr, ast.Attribute):
+            parts.append(expr.attr)
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return None
+        if expr.id in self.info.classes:
+            head = f"{self.info.name}.{expr.id}"
+        else:
+            head = self.info.names.get(expr.id)
+        if head is None:
+            return None
+        return ".".join([head, *reversed(parts)])
+
+
+# `try` blocks, and `try`/`except*` where Python has it (3.11 on).
+_TRY_NODES = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))
+
+
+def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Module-level statements, including those in top-level `if`, `try` and `with` blocks."""
+    for stmt in body:
+        if isinstance(stmt, (ast.If, ast.With)):
+            yield from _top_level(stmt.body)
+            yield from _top_level(getattr(stmt, "orelse", []))
+        elif isinstance(stmt, _TRY_NODES):
+            yield from _top_level(stmt.body)
+            for handler in stmt.handlers:
+                yield from _top_level(handler.body)
+            yield from _top_level(stmt.orelse)
+            yield from _top_level(stmt.finalbody)
+        else:
+            yield stmt
+
+
+class ProjectIndex:
+    """The classes of one project's modules, read on demand and cached per file version."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._sources = [root / "src", root]
+        # path -> ((mtime_ns, size), the module, or None when it cannot be read or parsed)
+        self._modules: dict[Path, tuple[tuple[int, int], ModuleInfo | None]] = {}
+
+    # ----- modules and files -----------------------------------------------------------------
+
+    def module_name(self, path: Path) -> str | None:
+        """The dotted name of the module at `path`, or None when it is not a module of the root."""
+        if path.suffix != ".py":
+            return None
+        for source in self._sources:
+            try:
+                relative = path.relative_to(source)
+            except ValueError:
+                continue
+            parts = list(relative.with_suffix("").parts)
+            if parts and parts[-1] == "__init__":
+                parts.pop()
+            if parts and all(part.isidentifier() for part in parts):
+                return ".".join(parts)
+            return None
+        return None
+
+    def module_file(self, name: str) -> Path | None:
+        relative = Path(*name.split("."))
+        for source in self._sources:
+            for candidate in (source / relative.with_suffix(".py"), source / relative / "__init__.py"):
+                if os.path.isfile(candidate):
+                    return candidate
+        return None
+
+    def module(self, name: str) -> ModuleInfo | None:
+        path = self.module_file(name)
+        if path is None:
+            return None
+        try:
+            status = path.stat()
+        except OSError:
+            return None
+        version = (status.st_mtime_ns, status.st_size)
+        cached = self._modules.get(path)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        info = self._read(path, name) if status.st_size <= MAX_MODULE_BYTES else None
+        self._modules[path] = (version, info)
+        return info
+
+    def _read(self, path: Path, name: str) -> ModuleInfo | None:
+        try:
+            data = path.read_bytes()
+            with _PARSE_LOCK:
+                tree = ast.parse(data, str(path))
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError):
+            return None
+        return _ModuleReader(name, path.name == "__init__.py").read(tree.body)
+
+    # ----- classes ---------------------------------------------------------------------------
+
+    def _locate(self, qualified: str) -> tuple[ModuleInfo, str] | None:
+        """The project module holding `qualified` and the name within it; None when the name is
+        not in the project or its module cannot be read."""
+        module_name, _, attribute = qualified.rpartition(".")
+        while module_name:
+            info = self.module(module_name)
+            if info is not None:
+                return info, attribute
+            if self.module_file(module_name) is not None:
+                return None  # the module exists but cannot be read
+            # `pkg.layers.base.BaseLayer` may be `base.BaseLayer` of the module `pkg.layers`.
+            module_name, _, head = module_name.rpartition(".")
+            attribute = f"{head}.{attribute}"
+        return None
+
+    def resolve(self, qualified: str) -> str:
+        """The name `qualified` stands for once the project's re-exports and aliases are
+        followed: `pkg.layers.BaseLayer` -> `pkg.layers.base.BaseLayer`, and a module's
+        `from tensorflow.keras.layers import Layer` -> `tensorflow.keras.layers.Layer`."""
+        for _ in range(MAX_DEPTH):
+            found = self._locate(qualified)
+            if found is None:
+                return qualified
+            info, attribute = found
+            first, _, rest = attribute.partition(".")
+            target = None if first in info.classes else info.names.get(first)
+            if target is None:
+                return qualified
+            following = f"{target}.{rest}" if rest else target
+            if following == qualified:
+                return qualified
+            qualified = following
+        return qualified
+
+    def class_bases(self, qualified: str) -> tuple[str | None, ...] | None:
+        """The bases of the project class `qualified` names (after `resolve`), or None."""
+        found = self._locate(self.resolve(qualified))
+        if found is None:
+            return None
+        info, attribute = found
+        return info.classes.get(attribute)
+
+    def derives_from(self, qualified: str, is_base: Callable[[str], bool]) -> bool:
+        """Whether the class `qualified` names is, or derives through any chain of project
+        classes from, a class `is_base` accepts."""
+        seen: set[str] = set()
+        todo = [(qualified, 0)]
+        while todo:
+            name, depth = todo.pop()
+            name = self.resolve(name)
+            if is_base(name):
+                return True
+            if name in seen or depth > MAX_DEPTH:
+                continue
+            seen.add(name)
+            todo.extend((base, depth + 1) for base in self.class_bases(name) or () if base is not None)
+        return False
+
+    def is_keras_class(self, qualified: str) -> bool:
+        """Whether a name of the project is, or derives from, a Keras Layer or Model, as
+        `Context.is_keras_class` counts them."""
+        return self.derives_from(qualified, is_keras_base)
+
+    def keras_family(self, qualified: str) -> str | None:
+        """The Keras family a project class belongs to: "Layer", "Model", "Metric", "Loss",
+        "Callback", "Optimizer" or "PyDataset"; None if it derives from none."""
+        found: list[str] = []
+
+        def is_base(name: str) -> bool:
+            family = keras_family_of(name)
+            if family is not None:
+                found.append(family)
+            return family is not None
+
+        self.derives_from(qualified, is_base)
+        return found[0] if found else None
+
+
+# ----- one index per project root, per process -------------------------------------------------
+
+_INDEXES: dict[Path, ProjectIndex] = {}
+_ROOTS: dict[Path, Path] = {}
+
+
+def absolute_path(path: str | os.PathLike[str]) -> Path:
+    try:
+        return Path(os.path.abspath(path))
+    except OSError:  # the working folder was removed: keep the path as it is
+        return Path(path)
+
+
+def project_index(path: str | os.PathLike[str]) -> ProjectIndex:
+    """The index of the project holding the file at `path` (shared by every file of the root).
+
+    Each folder's root is looked up once per process: a project marker created later is seen
+    by the next process (the next `kerasfix check`, a restarted server)."""
+    absolute = absolute_path(path)
+    root = _ROOTS.get(absolute.parent)
+    if root is None:
+        root = _ROOTS[absolute.parent] = find_root(absolute)
+    index = _INDEXES.get(root)
+    if index is None:
+        index = _INDEXES[root] = ProjectIndex(root)
+    return index
+
+
+class ProjectModule:
+    """The project around one linted file, found on the first question: the engine hands one
+    to each `Context`, so that files whose classes never need it cost nothing."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._index: ProjectIndex | None = None
+        self._name: str | None = None
+
+    @property
+    def index(self) -> ProjectIndex:
+        if self._index is None:
+            self._index = project_index(self.path)
+            self._name = self._index.module_name(absolute_path(self.path))
+        return self._index
+
+    @property
+    def name(self) -> str | None:
+        """The file's dotted module name in its project, if it has one."""
+        _ = self.index
+        return self._name
+
+    @property
+    def package(self) -> str | None:
+        name = self.name
+        if name is None:
+            return None
+        return name if Path(self.path).name == "__init__.py" else name.rpartition(".")[0]
+
+    def relative(self, level: int, module: str | None) -> str | None:
+        """The absolute name of `from <dots><module>` written in this file."""
+        package = self.package
+        return None if package is None else absolute_module(package, level, module)
+
+    def own_names(self) -> dict[str, str]:
+        """This file's top-level names as last saved (for a part of a file being re-linted)."""
+        name = self.name
+        info = self.index.module(name) if name else None
+        return info.names if info is not None else {}
+
+    def is_keras_class(self, qualified: str) -> bool:
+        return self.index.is_keras_class(qualified)
+
+
+def project_for(path: str | None) -> ProjectModule | None:
+    """The project of a linted file; None without a path (standard input, untitled buffers)."""
+    if not path or path == "-":
+        return None
+    return ProjectModule(path)

@@ -1,0 +1,317 @@
+"""The project index: Keras classes whose Keras base is in another module of the project."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from kerasfix.rules import Settings, lint
+from kerasfix.rules.incremental import IncrementalLinter
+from kerasfix.rules.project import ProjectIndex, find_root, project_for, project_index
+from kerasfix.server.cli import main
+
+SETTINGS = Settings.from_mapping({"select": ["KER2"]})
+
+BASE = """\
+from tensorflow import keras
+
+
+class BaseLayer(keras.layers.Layer):
+    pass
+"""
+
+MID = """\
+from .base import BaseLayer
+
+
+class Mid(BaseLayer):
+    pass
+"""
+
+# The TF ops of a layer's `call()` (lines 7-9), and the same ops in a class that is no layer
+# (lines 14-16).
+DISTANCE = """\
+import tensorflow as tf
+
+from .mid import Mid
+
+
+class PairDistance(Mid):
+    def call(self, a, b):
+        both = tf.concat([a, b], axis=-1)
+        count = tf.shape(both)[0]
+        return tf.gather(both, count)
+
+
+class Plain:
+    def call(self, a, b):
+        both = tf.concat([a, b], axis=-1)
+        count = tf.shape(both)[0]
+        return tf.gather(both, count)
+"""
+
+# (code, 1-based row, 1-based column) in DISTANCE: the layer's ops only. The module imports no
+# Keras itself, so the ops of `Plain` are not Keras code at all.
+IN_LAYER = [("KER201", 8, 16), ("KER218", 9, 17), ("KER202", 10, 16)]
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def project(root: Path, prefix: str = "", **overrides: str) -> Path:
+    """The three-module layer chain under `root/prefix`; returns distance.py's path."""
+    files = {
+        "pyproject.toml": "[project]\nname = 'pkg'\n",
+        f"{prefix}pkg/__init__.py": "",
+        f"{prefix}pkg/layers/__init__.py": "",
+        f"{prefix}pkg/layers/base.py": BASE,
+        f"{prefix}pkg/layers/mid.py": MID,
+        f"{prefix}pkg/layers/distance.py": DISTANCE,
+    }
+    files.update({f"{prefix}pkg/{name}": text for name, text in overrides.items()})
+    write(root, files)
+    return root / f"{prefix}pkg/layers/distance.py"
+
+
+def found(path: Path, settings: Settings = SETTINGS) -> list[tuple[str, int, int]]:
+    findings = lint(path.read_text(encoding="utf-8"), str(path), settings)
+    return [(f.code, f.span.start_pos.line + 1, f.span.start_pos.character + 1) for f in findings]
+
+
+def checked(path: Path, capsys) -> list[tuple[str, int, int]]:
+    """What `kerasfix check path --select KER2 --output-format json` reports."""
+    capsys.readouterr()
+    main(["check", str(path), "--select", "KER2", "--output-format", "json", "--quiet"])
+    report = json.loads(capsys.readouterr().out)
+    return [(item["code"], item["location"]["row"], item["location"]["column"]) for item in report]
+
+
+# ----- through the engine and the command line ------------------------------------------------
+
+
+def test_a_layer_whose_keras_base_is_two_modules_away_gets_the_layer_findings(tmp_path):
+    distance = project(tmp_path)
+    assert found(distance) == IN_LAYER
+
+
+def test_kerasfix_check_on_the_file_alone_knows_the_project_around_it(tmp_path, capsys):
+    distance = project(tmp_path)
+    assert checked(distance, capsys) == IN_LAYER
+
+
+def test_kerasfix_check_from_inside_the_package_with_a_relative_path(tmp_path, capsys, monkeypatch):
+    distance = project(tmp_path)
+    monkeypatch.chdir(distance.parent)
+    assert checked(Path("distance.py"), capsys) == IN_LAYER
+
+
+def test_without_a_path_there_is_no_project(tmp_path):
+    distance = project(tmp_path)
+    assert lint(DISTANCE, None, SETTINGS) == []
+    assert found(distance) == IN_LAYER
+
+
+def test_src_layout_with_absolute_imports(tmp_path):
+    distance = project(
+        tmp_path,
+        "src/",
+        **{
+            "layers/mid.py": MID.replace("from .base import", "from pkg.layers.base import"),
+            "layers/distance.py": DISTANCE.replace("from .mid import", "from pkg.layers.mid import"),
+        },
+    )
+    assert found(distance) == IN_LAYER
+
+
+def test_a_base_re_exported_by_the_package_init(tmp_path):
+    distance = project(
+        tmp_path,
+        **{
+            "layers/__init__.py": "from .mid import Mid\n",
+            "layers/distance.py": DISTANCE.replace("from .mid import Mid", "from pkg.layers import Mid"),
+        },
+    )
+    assert found(distance) == IN_LAYER
+
+
+def test_a_keras_class_imported_and_aliased_by_a_compat_module(tmp_path):
+    compat = "from tensorflow.keras.layers import Layer\n\ntry:\n    Base = Layer\nexcept ImportError:\n    Base = object\n"
+    distance = project(
+        tmp_path,
+        **{
+            "compat.py": compat,
+            "layers/base.py": "from .. import compat\n\n\nclass BaseLayer(compat.Base):\n    pass\n",
+        },
+    )
+    assert found(distance) == IN_LAYER
+    assert ProjectIndex(tmp_path).is_keras_class("pkg.compat.Layer")
+
+
+def test_a_module_imported_from_a_parent_package(tmp_path):
+    distance = project(
+        tmp_path,
+        **{"layers/distance.py": DISTANCE.replace("from .mid import Mid", "from ..layers import mid")
+           .replace("(Mid)", "(mid.Mid)")},
+    )
+    assert found(distance) == IN_LAYER
+
+
+# DISTANCE with a second class beside the layer, deriving from `Other` of `pkg/layers/other.py`:
+# the layer's ops (now lines 9-11) are reported, the other class's (lines 16-18) only if `Other`
+# is found to be Keras.
+BESIDE = DISTANCE.replace("from .mid import Mid\n", "from .mid import Mid\nfrom .other import Other\n").replace(
+    "class Plain:", "class NotALayer(Other):"
+)
+IN_LAYER_BESIDE = [(code, row + 1, column) for code, row, column in IN_LAYER]
+
+
+def test_a_cycle_between_two_modules_is_not_keras_and_ends(tmp_path):
+    distance = project(
+        tmp_path,
+        **{
+            "layers/distance.py": BESIDE,
+            "layers/other.py": "from .looped import Looped\n\n\nclass Other(Looped):\n    pass\n",
+            "layers/looped.py": "from .other import Other\n\n\nclass Looped(Other):\n    pass\n",
+        },
+    )
+    assert found(distance) == IN_LAYER_BESIDE
+    assert not ProjectIndex(tmp_path).is_keras_class("pkg.layers.other.Other")
+
+
+def test_a_base_from_an_unrelated_package_is_not_keras(tmp_path):
+    distance = project(
+        tmp_path,
+        **{
+            "layers/distance.py": BESIDE,
+            "layers/other.py": "from sklearn.base import BaseEstimator\n\n\nclass Other(BaseEstimator):\n    pass\n",
+        },
+    )
+    assert found(distance) == IN_LAYER_BESIDE
+
+
+def test_a_module_with_a_syntax_error_in_the_chain_is_unknown(tmp_path, capsys):
+    distance = project(
+        tmp_path,
+        **{
+            "layers/distance.py": BESIDE,
+            "layers/other.py": "from .base import BaseLayer\n\n\nclass Other(BaseLayer):\n    pass\n\ndef broken(:\n",
+        },
+    )
+    assert found(distance) == IN_LAYER_BESIDE
+    assert checked(distance, capsys) == IN_LAYER_BESIDE
+
+
+def test_the_editors_incremental_linter_sees_the_project_after_an_edit(tmp_path):
+    distance = project(tmp_path)
+    linter = IncrementalLinter(str(distance), SETTINGS)
+    first = linter.lint(DISTANCE)
+    assert [(f.code, f.span.start_pos.line + 1) for f in first][:3] == [("KER201", 8), ("KER218", 9), ("KER202", 10)]
+    edited = DISTANCE.replace("count = tf.shape(both)[0]", "count = tf.shape(both)[1]", 1)
+    again = linter.lint(edited)
+    assert linter.last_mode == "region"
+    assert [(f.code, f.span.start_pos.line + 1) for f in again] == [("KER201", 8), ("KER218", 9), ("KER202", 10)]
+
+
+# ----- the index itself -----------------------------------------------------------------------
+
+
+def test_root_is_the_nearest_folder_with_a_project_marker(tmp_path):
+    distance = project(tmp_path)
+    assert find_root(distance) == tmp_path
+    (tmp_path / "pkg" / "setup.cfg").write_text("", encoding="utf-8")
+    assert find_root(distance) == tmp_path / "pkg"
+
+
+def test_module_names_follow_packages_and_src(tmp_path):
+    project(tmp_path, "src/")
+    index = ProjectIndex(tmp_path)
+    assert index.module_name(tmp_path / "src/pkg/layers/mid.py") == "pkg.layers.mid"
+    assert index.module_name(tmp_path / "src/pkg/layers/__init__.py") == "pkg.layers"
+    assert index.module_name(tmp_path / "elsewhere.txt") is None
+
+
+def test_import_forms_resolve_to_the_keras_base(tmp_path):
+    project(
+        tmp_path,
+        **{
+            "models/__init__.py": "",
+            "models/a.py": "import pkg.layers.base as b\n\nclass A(b.BaseLayer):\n    pass\n",
+            "models/c.py": "from ..layers import base\n\nclass C(base.BaseLayer):\n    pass\n",
+            "models/d.py": "from ..layers.mid import Mid as Alias\n\nclass D(Alias):\n    pass\n",
+            "models/e.py": "import pkg.layers.mid\n\nclass E(pkg.layers.mid.Mid):\n    pass\n",
+        },
+    )
+    index = ProjectIndex(tmp_path)
+    for name in ("pkg.models.a.A", "pkg.models.c.C", "pkg.models.d.D", "pkg.models.e.E", "pkg.layers.mid.Mid"):
+        assert index.is_keras_class(name), name
+    assert not index.is_keras_class("pkg.models.a.Missing")
+    assert not index.is_keras_class("numpy.ndarray")
+
+
+def test_callbacks_and_losses_are_a_separate_question(tmp_path):
+    write(
+        tmp_path,
+        {
+            ".git/HEAD": "",
+            "train/__init__.py": "",
+            "train/base.py": "import keras\n\nclass Logger(keras.callbacks.Callback):\n    pass\n"
+            "class Scaled(keras.losses.Loss):\n    pass\n"
+            "class Batches(keras.utils.Sequence):\n    pass\n",
+            "train/more.py": "from .base import Logger, Scaled, Batches\n\nclass Printer(Logger):\n    pass\n"
+            "class Half(Scaled):\n    pass\n"
+            "class Rows(Batches):\n    pass\n",
+        },
+    )
+    index = ProjectIndex(tmp_path)
+    assert not index.is_keras_class("train.more.Printer")
+    assert index.keras_family("train.more.Printer") == "Callback"
+    assert index.keras_family("train.more.Half") == "Loss"
+    assert index.keras_family("train.more.Rows") == "PyDataset"
+    assert index.keras_family("train.base.Nothing") is None
+
+
+def test_modules_are_parsed_once_until_they_change(tmp_path, monkeypatch):
+    project(tmp_path)
+    index = ProjectIndex(tmp_path)
+    parsed: list[Path] = []
+    original = index._read
+
+    def counting(path, name):
+        parsed.append(path)
+        return original(path, name)
+
+    monkeypatch.setattr(index, "_read", counting)
+    assert index.is_keras_class("pkg.layers.mid.Mid")
+    first = len(parsed)
+    assert first >= 2
+    assert index.is_keras_class("pkg.layers.mid.Mid")
+    assert len(parsed) == first
+    base = tmp_path / "pkg/layers/base.py"
+    base.write_text("class BaseLayer:\n    pass\n", encoding="utf-8")
+    os.utime(base, ns=(1, 1))
+    assert not index.is_keras_class("pkg.layers.mid.Mid")
+    assert parsed[first:] == [base]
+
+
+def test_one_index_per_root_is_shared(tmp_path):
+    distance = project(tmp_path)
+    assert project_index(distance) is project_index(tmp_path / "pkg/layers/base.py")
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe not utf-8 \x00", b"class A(:\n"])
+def test_unreadable_modules_are_unknown(tmp_path, content):
+    write(tmp_path, {".git/HEAD": "", "bad.py": ""})
+    (tmp_path / "bad.py").write_bytes(content)
+    assert not ProjectIndex(tmp_path).is_keras_class("bad.A")
+
+
+def test_paths_the_system_refuses_are_no_project():
+    for path in ("/no/such\x00folder/layer.py", "/" + "x" * 5000 + "/layer.py"):
+        assert not project_for(path).is_keras_class("layer.Layer")
