@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,7 +144,10 @@ def test_a_base_re_exported_by_the_package_init(tmp_path):
 
 
 def test_a_keras_class_imported_and_aliased_by_a_compat_module(tmp_path):
-    compat = "from tensorflow.keras.layers import Layer\n\ntry:\n    Base = Layer\nexcept ImportError:\n    Base = object\n"
+    compat = (
+        "from tensorflow.keras.layers import Layer\n\n"
+        "try:\n    Base = Layer\nexcept ImportError:\n    Base = object\n"
+    )
     distance = project(
         tmp_path,
         **{
@@ -315,3 +320,17 @@ def test_unreadable_modules_are_unknown(tmp_path, content):
 def test_paths_the_system_refuses_are_no_project():
     for path in ("/no/such\x00folder/layer.py", "/" + "x" * 5000 + "/layer.py"):
         assert not project_for(path).is_keras_class("layer.Layer")
+
+
+def check_stdin(*args: str, cwd: Path) -> list:
+    options = ["--select", "KER2", "--output-format", "json"]
+    command = [sys.executable, "-m", "kerasfix.server", "check", "-", *args, *options]
+    result = subprocess.run(command, input=DISTANCE, capture_output=True, text=True, cwd=cwd, timeout=120)
+    return json.loads(result.stdout)
+
+
+def test_standard_input_with_a_file_name_knows_that_files_project(tmp_path):
+    distance = project(tmp_path)
+    report = check_stdin("--stdin-filename", str(distance), cwd=tmp_path)
+    assert [(item["code"], item["location"]["row"], item["location"]["column"]) for item in report] == IN_LAYER
+    assert check_stdin(cwd=distance.parent) == []
