@@ -38,7 +38,7 @@ from .lsp_actions import (
 )
 from .lsp_config import Configuration
 from .lsp_hover import ModuleNames, Signatures, build_hover, module_names
-from .lsp_engine import EngineAborted, EngineCrashed, EngineError, EngineProcess, EngineTimeout, warm_up
+from .lsp_engine import EngineAborted, EngineCrashed, EngineError, EngineTimeout, engine_process, warm_up
 from .lsp_linting import Job, LintOutcome, LintWorker
 from .lsp_notebook import NOTEBOOK_FIX_ALL_KIND, NOTEBOOK_SYNC, Notebooks, document_path, lint_text
 from .lsp_io import serve_stdio
@@ -111,7 +111,7 @@ class KerasfixServer(LanguageServer):
         self.documents: dict[str, OpenDocument] = {}
         self.worker = LintWorker(self._linted, self._prepare_hover)
         # Fix-all, workspace checks: engine work a request waits for, apart from the lints.
-        self.requests = EngineProcess("requests")
+        self.requests = engine_process("requests")
         self.shutting_down = False
         self.signatures = Signatures()
         self.loop: asyncio.AbstractEventLoop | None = None

@@ -59,6 +59,13 @@ class EngineAborted(EngineError):
     """The call was aborted from another thread (the request was cancelled)."""
 
 
+def engine_process(name: str) -> EngineProcess:
+    """An engine process where the platform has what it needs (POSIX pipes as connections);
+    elsewhere (Windows) the engine runs on the calling thread, as it did before it had a
+    process of its own: no isolation, but a working server."""
+    return EngineProcess(name) if os.name == "posix" else InProcessEngine(name)
+
+
 def _memory_limit() -> int:
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -215,6 +222,41 @@ class EngineProcess:
             return process.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover - a kill is not refused
             return None
+
+
+class InProcessEngine(EngineProcess):
+    """The engine's operations run on the calling thread, in the server's process. Budgets and
+    aborts cannot stop a running parse here; an aborted call's answer is dropped."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._handler: _Handler | None = None
+
+    def _exchange(self, request: tuple, budget: float | None, give_way: Callable[[float], bool] | None) -> Any:
+        if self._handler is None:
+            self._handler = _Handler()
+        operation, *arguments = request
+        try:
+            answer = getattr(self._handler, operation)(*arguments)
+        except MemoryError:
+            raise EngineCrashed("the checking ran out of memory") from None
+        except Exception as error:  # noqa: BLE001 - reported to the caller, as from a process
+            raise EngineError(f"{type(error).__name__}: {error}") from None
+        if self._aborted or self._closed:
+            raise EngineAborted("cancelled")
+        return answer
+
+    def send(self, request: tuple) -> None:
+        with self._lock:
+            if self._handler is not None:
+                operation, *arguments = request
+                getattr(self._handler, operation)(*arguments)
+
+    def abort(self, token: object = None) -> None:
+        if token is not None and token is not self._current:
+            self._cancelled.add(token)
+            return
+        self._aborted = True
 
 
 _spawn_requests: queue.SimpleQueue = queue.SimpleQueue()

@@ -29,7 +29,7 @@ from kerasfix.rules.engine import unparsable
 from kerasfix.rules.incremental import IncrementalLinter
 from kerasfix.rules.model import SYNTAX_ERROR_CODE
 
-from .lsp_engine import EngineAborted, EngineCrashed, EngineError, EngineProcess, EngineTimeout
+from .lsp_engine import EngineAborted, EngineCrashed, EngineError, EngineProcess, EngineTimeout, engine_process
 
 log = logging.getLogger("kerasfix.server")
 
@@ -102,7 +102,7 @@ class _Lane:
     def __init__(self, name: str, budget: float) -> None:
         self.name = name
         self.budget = budget
-        self.engine = EngineProcess(name)
+        self.engine = engine_process(name)
         self.pending: dict[str, Job] = {}
         self.forgotten: list[str] = []
         self.thread: threading.Thread | None = None

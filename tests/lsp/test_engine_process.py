@@ -212,3 +212,42 @@ def test_shutdown_during_a_workspace_check_answers_it_cleanly_and_publishes_noth
     messages = server.drain()
     published = [m for m in messages if m.get("method") == "textDocument/publishDiagnostics"]
     assert published == [], "diagnostics were published after the shutdown"
+
+
+# ----- the engine processes themselves ---------------------------------------------------------
+
+
+def test_an_engine_call_past_its_budget_stops_the_process_and_the_next_call_starts_another(tmp_path, monkeypatch):
+    from kerasfix.rules import Settings
+    from kerasfix.server.lsp_engine import EngineProcess, EngineTimeout
+
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(hooks))
+    engine = EngineProcess("test")
+    settings = Settings(select=("KER601",))
+    try:
+        with pytest.raises(EngineTimeout):
+            engine.call(("lint", "frozen", f"# {FREEZE}\n" + KERAS2, None, settings), 3.0)
+        outcome = engine.call(("lint", "plain", KERAS2, None, settings), None)
+        assert [f.code for f in outcome.findings] == ["KER601"]
+        assert engine.starts == 2
+    finally:
+        engine.close()
+
+
+def test_the_in_process_engine_serves_the_same_operations():
+    """Where the platform has no POSIX pipes (Windows), the engine runs in the server's process."""
+    from kerasfix.rules import Settings
+    from kerasfix.server.lsp_engine import EngineAborted, InProcessEngine
+
+    engine = InProcessEngine("test")
+    settings = Settings(select=("KER601",))
+    outcome = engine.call(("lint", "plain", KERAS2, None, settings), None)
+    assert [f.code for f in outcome.findings] == ["KER601"]
+    fixed = engine.call(("fix", KERAS2, None, settings, False), None)
+    assert fixed == KERAS2.replace("lr=", "learning_rate=")
+    engine.close()
+    with pytest.raises(EngineAborted):
+        engine.call(("fix", KERAS2, None, settings, False), None)
