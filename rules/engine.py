@@ -14,6 +14,7 @@ from typing import Iterator
 
 import libcst as cst
 
+from .backend_scope import in_backend_scope
 from .context import Context
 from .edits import FixSpec, Replace
 from .model import (
@@ -182,6 +183,7 @@ def finish(
     module."""
     module, settings, path = ctx.module, ctx.settings, ctx.path
     pending = [p for p in ctx.pending if not settings.ignored_for_path(p.rule.code, path)]
+    pending = in_backend_scope(ctx, pending, text)
     if not pending:
         return []
     anchor = None

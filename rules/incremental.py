@@ -22,6 +22,7 @@ from itertools import accumulate
 
 import libcst as cst
 
+from .backend_scope import guards_reach_other_statements
 from .context import Context
 from .engine import (
     BOM,
@@ -59,6 +60,9 @@ class _State:
     findings: list[Finding]
     indent: str
     newline: str
+    # A module-level backend guard narrows other top-level statements than its own: every edit
+    # re-lints the whole file, so that the narrowing follows it.
+    guarded: bool = False
 
 
 def _signature(stmt: cst.CSTNode, module: cst.Module) -> tuple:
@@ -192,6 +196,7 @@ class IncrementalLinter:
                 walk(module, ctx, dispatch_table(self.rules))
                 lines = LineIndex(source)
                 findings = finish(ctx, text, shift, lines, None)
+                guarded = guards_reach_other_statements(ctx, text)
             except (RecursionError, MemoryError) as error:
                 return self._not_checked(unparsable(source, exhausted_while("checking", error)))
             anchor = import_anchor(module)
@@ -206,6 +211,7 @@ class IncrementalLinter:
                 findings=findings,
                 indent=module.default_indent,
                 newline=module.default_newline,
+                guarded=guarded,
             )
             return findings
 
@@ -238,7 +244,7 @@ class IncrementalLinter:
 
     def _region(self, source: str, state: _State) -> list[Finding]:
         old = state.source
-        if not state.spans or (source.startswith(BOM) != old.startswith(BOM)):
+        if not state.spans or state.guarded or (source.startswith(BOM) != old.startswith(BOM)):
             return self._full(source)
         prefix = _common_prefix(old, source)
         suffix = _common_suffix(old, source, min(len(old), len(source)) - prefix)
@@ -282,6 +288,8 @@ class IncrementalLinter:
             )
             local_rules = tuple(r for r in self.rules if not r.whole_file)
             try:
+                if guards_reach_other_statements(ctx, region):
+                    return self._full(source)
                 walk(module, ctx, dispatch_table(local_rules))
                 lines = LineIndex(source)
                 fresh = finish(ctx, region, start, lines, state.import_site)
