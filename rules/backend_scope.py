@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from .context import Context, Pending, string_value
-from .names import Bindings, child_blocks, function_bindings, import_bindings, target_names
+from .names import Bindings, function_bindings, import_bindings, statements, target_names
 from .rule import BACKENDS
 from .walker import child_fields
 
@@ -221,7 +221,7 @@ def _module_backend_names(ctx: Context) -> frozenset[str]:
     """Module-level names bound exactly once, to the backend's name (`BACKEND = backend()`)."""
     counts: dict[str, int] = {}
     candidates: set[str] = set()
-    for stmt in _module_statements(ctx.module.body):
+    for stmt in statements(ctx.module.body):
         for small in _smalls(stmt):
             for name in _bound_names(small):
                 counts[name] = counts.get(name, 0) + 1
@@ -233,17 +233,6 @@ def _module_backend_names(ctx: Context) -> frozenset[str]:
             ):
                 candidates.add(small.targets[0].target.value)
     return frozenset(name for name in candidates if counts.get(name) == 1)
-
-
-def _module_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
-    """Statements that run in the module's scope, also inside `if` / `try` / `for` blocks."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            continue
-        if isinstance(stmt, cst.BaseCompoundStatement):
-            for block in child_blocks(stmt):
-                yield from _module_statements(block)
 
 
 def _smalls(stmt: cst.CSTNode) -> Sequence[cst.CSTNode]:

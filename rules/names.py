@@ -161,6 +161,19 @@ def child_blocks(stmt: cst.BaseCompoundStatement) -> Iterator[Sequence[cst.CSTNo
         yield orelse.body.body
 
 
+def statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """Every statement of a block and of the blocks nested in it, not entering nested `def`s
+    and classes (their statements belong to another scope)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(stmt, cst.BaseCompoundStatement):
+            for block in child_blocks(stmt):
+                yield from statements(block)
+
+
+
 def module_bindings(module: cst.Module) -> Bindings:
     bindings = Bindings()
     collect_bindings(module.body, bindings, set())

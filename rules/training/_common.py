@@ -15,7 +15,7 @@ import libcst as cst
 
 from ..context import Context, class_methods, positional_params
 from ..edits import Insert, Replace
-from ..names import child_blocks
+from ..names import statements
 
 _RUN_STORE: weakref.WeakKeyDictionary[Context, dict[Any, Any]] = weakref.WeakKeyDictionary()
 
@@ -42,18 +42,6 @@ def run_cached(ctx: Context, key: Any, compute: Callable[[], Any]) -> Any:
 
 
 # ----- statements ------------------------------------------------------------------------------
-
-
-def statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
-    """Every statement of a block and of the blocks nested in it, not entering nested `def`s
-    and classes (their statements belong to another scope)."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            continue
-        if isinstance(stmt, cst.BaseCompoundStatement):
-            for block in child_blocks(stmt):
-                yield from statements(block)
 
 
 def small_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.BaseSmallStatement]:
