@@ -188,10 +188,6 @@ class EngineProcess:
         with self._lock:
             self._stop()
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None and self._process.poll() is None else None
-
     # ----- the child -------------------------------------------------------------------------
 
     def _ensure_started(self) -> tuple[Connection, Connection]:
@@ -383,10 +379,7 @@ class _Handler:
         linter = self._linters.get(key)
         if linter is None:
             linter = self._linters[key] = self._new_linter()
-        started = time.perf_counter()
-        outcome = linter.lint(text, path, settings)
-        outcome.seconds = time.perf_counter() - started
-        return outcome
+        return linter.lint(text, path, settings)
 
     def forget(self, key: str) -> None:
         self._linters.pop(key, None)
@@ -403,18 +396,17 @@ class _Handler:
 
     def lint_file(self, path: str, settings) -> tuple[str, list] | str:
         """A workspace file's text and findings, or why it cannot be read."""
+        from pathlib import Path
+
         from kerasfix.rules import lint
 
         from .files import SourceError, read_source
 
         try:
-            source = read_source(_path(path))
+            source = read_source(Path(path))
         except SourceError as error:
             return str(error)
         return source.text, lint(source.text, path, settings)
-
-    def ping(self) -> int:
-        return os.getpid()
 
     def warm(self) -> None:
         """Import and run everything a lint needs once, before the first document arrives."""
@@ -434,9 +426,3 @@ def warm_up(*engines: EngineProcess) -> None:
                 log.warning("starting the %s engine: %s", engine.name, error)
 
     threading.Thread(target=run, name="kerasfix-warm-up", daemon=True).start()
-
-
-def _path(path: str):
-    from pathlib import Path
-
-    return Path(path)

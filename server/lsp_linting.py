@@ -59,8 +59,6 @@ class LintOutcome:
     syntax_error: bool = False
     # How the engine served the lint ("full", "region", "broken", ...), for logs and benchmarks.
     mode: str = ""
-    # Seconds the engine took (measured in the engine process).
-    seconds: float = 0.0
 
 
 class DocumentLinter:
@@ -163,11 +161,6 @@ class LintWorker:
     def engine(self) -> EngineProcess:
         """The normal lane's engine, where most documents are linted."""
         return self._normal.engine
-
-    @property
-    def engine_processes(self) -> list[int]:
-        """The running engine processes' ids (for benchmarks that measure memory)."""
-        return [pid for lane in (self._normal, self._slow) if (pid := lane.engine.pid) is not None]
 
     def _run(self, lane: _Lane) -> None:
         settled: Job | None = None  # the last job linted, until its idle work is done
