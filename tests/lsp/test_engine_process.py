@@ -251,3 +251,52 @@ def test_the_in_process_engine_serves_the_same_operations():
     engine.close()
     with pytest.raises(EngineAborted):
         engine.call(("fix", KERAS2, None, settings, False), None)
+
+
+def test_an_engine_process_has_its_memory_capped():
+    from kerasfix.server.lsp_engine import EngineProcess, _memory_limit
+
+    engine = EngineProcess("test")
+    try:
+        engine.call(("warm",), None)
+        limits = Path(f"/proc/{engine._process.pid}/limits").read_text()
+        [line] = [line for line in limits.splitlines() if line.startswith("Max address space")]
+        assert line.split()[3:5] == [str(_memory_limit())] * 2
+    finally:
+        engine.close()
+
+
+def test_the_engine_processes_end_with_a_killed_server(server: RawServer, tmp_path: Path):
+    frozen = (tmp_path / "frozen.py").as_uri()
+    server.open(frozen, f"# {FREEZE}\n" + KERAS2)
+    tasks = Path(f"/proc/{server.process.pid}/task")
+
+    def engines() -> set[int]:
+        return {int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()}
+
+    def cpu_seconds(pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:
+            return 0.0
+        return int(fields[11]) / os.sysconf("SC_CLK_TCK")
+
+    # Wait until an engine is stuck in the frozen parse (a lint of two lines takes no CPU to
+    # speak of): a stuck child never reads the end of its pipe, only the kernel can stop it.
+    for _ in range(1200):
+        if any(cpu_seconds(pid) > 3 for pid in engines()):
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("no engine got stuck in the frozen parse")
+    children = engines()
+    server.process.kill()
+    server.process.wait()
+    for pid in children:
+        for _ in range(200):  # the kernel delivers the parent-death signal at once; reaping may lag
+            status = Path(f"/proc/{pid}/status")
+            if not status.exists() or "State:\tZ" in status.read_text():
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"engine process {pid} outlived the server")
