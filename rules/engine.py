@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import gc
 import re
 import sys
@@ -14,6 +13,7 @@ from typing import Iterator
 
 import libcst as cst
 
+from . import python_ast
 from .backend_scope import in_backend_scope
 from .context import Context
 from .edits import FixSpec, Replace
@@ -359,7 +359,7 @@ def syntax_finding(source: str, text: str, shift: int, error: cst.ParserSyntaxEr
     When Python accepts the text that LibCST rejected, the text is valid but not checked."""
     line, column, message = error.raw_line, error.raw_column, error.message
     try:
-        ast.parse(text)
+        python_ast.parse(text)
     except SyntaxError as python_error:
         if python_error.lineno:
             line = python_error.lineno

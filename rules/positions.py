@@ -20,6 +20,7 @@ from itertools import accumulate
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from . import python_ast
 from .model import Position
 from .names import child_blocks
 
@@ -191,7 +192,7 @@ def locate(
             continue
         if tree is None and not tree_failed:
             try:
-                tree = ast.parse(source)
+                tree = python_ast.parse(source)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 tree_failed = True
         first = _first_line(tree, path, counterparts) if tree is not None else None

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import ast
 import os
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import python_ast
 from .context import is_keras_base, keras_api
 
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
@@ -54,8 +54,6 @@ KERAS_FAMILIES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
     ),
 }
 
-# CPython 3.11's `ast.parse` is not safe in two threads at once.
-_PARSE_LOCK = threading.Lock()
 
 
 def keras_family_of(qualified: str | None) -> str | None:
@@ -242,8 +240,7 @@ class ProjectIndex:
     def _read(self, path: Path, name: str) -> ModuleInfo | None:
         try:
             data = path.read_bytes()
-            with _PARSE_LOCK:
-                tree = ast.parse(data, str(path))
+            tree = python_ast.parse(data, str(path))
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError):
             return None
         return _ModuleReader(name, path.name == "__init__.py").read(tree.body)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from kerasfix.rules import rule_by_code
+from kerasfix.rules import python_ast, rule_by_code
 from kerasfix.rules.context import keras_api
 from kerasfix.rules.model import SYNTAX_ERROR_CODE
 from kerasfix.rules.tables import load_lines
@@ -127,16 +127,10 @@ def _bound_in(function: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str
     return frozenset(names)
 
 
-# CPython 3.11's `ast.parse` is not safe in two threads at once ("AST constructor recursion
-# depth mismatch"): the idle lint thread and a hover may both read a module's names.
-_AST_LOCK = threading.Lock()
-
-
 def module_names(text: str) -> ModuleNames | None:
     """The names of a module's source; None if it does not parse."""
     try:
-        with _AST_LOCK:
-            tree = ast.parse(text)
+        tree = python_ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     imports: dict[str, str] = {}

@@ -1,0 +1,18 @@
+"""Python's own parser (`ast`), for the few places that need its answer rather than LibCST's.
+
+CPython 3.11's `ast.parse` is not safe in two threads at once ("AST constructor recursion depth
+mismatch"); the language server parses on several threads (lints, hover, the project index),
+so every call goes through one lock.
+"""
+
+from __future__ import annotations
+
+import ast
+import threading
+
+_LOCK = threading.Lock()
+
+
+def parse(source: str | bytes, filename: str = "<unknown>") -> ast.Module:
+    with _LOCK:
+        return ast.parse(source, filename)
