@@ -6,9 +6,9 @@
 """
 
 from .engine import FixResult, apply_fixes, enabled_rules, fix, lint
-from .model import Applicability, Edit, Finding, Fix, Position, Severity, Span
-from .registry import all_rules, rule_by_code
-from .settings import Settings, SettingsError, load_pyproject, settings_for
+from .engine.model import Applicability, Edit, Finding, Fix, Position, Severity, Span
+from .engine.registry import all_rules, rule_by_code
+from .engine.settings import Settings, SettingsError, load_pyproject, settings_for
 
 __all__ = [
     "Applicability",

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kerasfix.rules import Finding, Settings, SettingsError, all_rules, fix, lint, rule_by_code
-from kerasfix.rules.model import SYNTAX_ERROR_CODE
-from kerasfix.rules.notebook import Notebook, NotebookError, fix_notebook, lint_notebook
-from kerasfix.rules.settings import find_pyproject, load_pyproject
+from kerasfix.rules.engine.model import SYNTAX_ERROR_CODE
+from kerasfix.rules.engine.notebook import Notebook, NotebookError, fix_notebook, lint_notebook
+from kerasfix.rules.engine.settings import find_pyproject, load_pyproject
 
 from . import output
 from .files import SUFFIXES, SourceError, decode, discover, read_source, write_source

@@ -23,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from kerasfix.rules import Settings
-from kerasfix.rules.engine import unparsable
+from kerasfix.rules.engine.lint import unparsable
 
 from .files import SourceError, discover, read_source
 from .lsp_actions import (

@@ -13,8 +13,8 @@ from typing import Any
 from lsprotocol import types
 
 from kerasfix.rules import Finding, Severity, rule_by_code
-from kerasfix.rules.model import SYNTAX_ERROR_CODE, rule_url
-from kerasfix.rules.noqa import add_noqa
+from kerasfix.rules.engine.model import SYNTAX_ERROR_CODE, rule_url
+from kerasfix.rules.engine.noqa import add_noqa
 
 from .lsp_text import Lines, changed_region
 

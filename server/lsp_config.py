@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasfix.rules import Settings, SettingsError, load_pyproject
-from kerasfix.rules.settings import find_pyproject
+from kerasfix.rules.engine.settings import find_pyproject
 
 PYTHON_PATH_KEYS = ("pythonPath", "python_path", "python-path")
 # Keys that configure the server itself rather than the rules.

@@ -390,7 +390,7 @@ class _Handler:
         return fix(text, path, settings, unsafe=unsafe).source
 
     def fix_cells(self, texts: list[str], path: str | None, settings, unsafe: bool) -> list[str]:
-        from kerasfix.rules.notebook import fix_cells
+        from kerasfix.rules.engine.notebook import fix_cells
 
         return list(fix_cells(texts, path, settings, unsafe=unsafe).sources)
 

@@ -27,10 +27,11 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from kerasfix.rules import python_ast, rule_by_code
-from kerasfix.rules.context import keras_api
-from kerasfix.rules.model import SYNTAX_ERROR_CODE
-from kerasfix.rules.tables import load_lines
+from kerasfix.rules import rule_by_code
+from kerasfix.rules.engine import python_ast
+from kerasfix.rules.engine.context import keras_api
+from kerasfix.rules.engine.model import SYNTAX_ERROR_CODE
+from kerasfix.rules.engine.tables import load_lines
 
 if sys.version_info >= (3, 11):
     import tomllib

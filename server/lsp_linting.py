@@ -25,9 +25,9 @@ from typing import Any
 from dataclasses import dataclass, field
 
 from kerasfix.rules import Finding, Settings
-from kerasfix.rules.engine import unparsable
-from kerasfix.rules.incremental import IncrementalLinter
-from kerasfix.rules.model import SYNTAX_ERROR_CODE
+from kerasfix.rules.engine.lint import unparsable
+from kerasfix.rules.engine.incremental import IncrementalLinter
+from kerasfix.rules.engine.model import SYNTAX_ERROR_CODE
 
 from .lsp_engine import EngineAborted, EngineCrashed, EngineError, EngineProcess, EngineTimeout, engine_process
 

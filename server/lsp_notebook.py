@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from kerasfix.rules.notebook import CellProgram, python_view
+from kerasfix.rules.engine.notebook import CellProgram, python_view
 
 from .lsp_actions import FIX_ALL_KIND, SOURCE, quick_fixes, to_diagnostic
 from .lsp_hover import ModuleNames, build_hover, module_names

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kerasfix.rules import Finding, all_rules
-from kerasfix.rules.model import Position, rule_url
+from kerasfix.rules.engine.model import Position, rule_url
 
 FORMATS = ("full", "concise", "json", "sarif", "github")
 

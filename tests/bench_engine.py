@@ -21,7 +21,7 @@ from pathlib import Path
 import libcst as cst
 
 from kerasfix.rules import Settings, lint
-from kerasfix.rules.project import ProjectIndex, find_root
+from kerasfix.rules.engine.project import ProjectIndex, find_root
 
 sys.setrecursionlimit(20_000)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kerasfix.rules import Settings, lint
-from kerasfix.rules.incremental import IncrementalLinter
+from kerasfix.rules.engine.incremental import IncrementalLinter
 
 
 def found(source: str, settings: Settings | None = None) -> list[tuple[str, int]]:

@@ -6,9 +6,9 @@ import libcst as cst
 import pytest
 
 from kerasfix.rules import Settings, fix, lint
-from kerasfix.rules.context import Context
-from kerasfix.rules.edits import FixSpec, Replace, append_arg, remove_arg
-from kerasfix.rules.rule import Rule
+from kerasfix.rules.engine.context import Context
+from kerasfix.rules.engine.edits import FixSpec, Replace, append_arg, remove_arg
+from kerasfix.rules.engine.rule import Rule
 
 
 class ReduceSumToOps(Rule):

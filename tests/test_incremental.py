@@ -7,7 +7,7 @@ import random
 import libcst as cst
 
 from kerasfix.rules import Settings, lint
-from kerasfix.rules.incremental import IncrementalLinter
+from kerasfix.rules.engine.incremental import IncrementalLinter
 
 from test_engine import RULES
 

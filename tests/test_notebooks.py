@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kerasfix.rules import Edit, Position, Settings
-from kerasfix.rules.notebook import (
+from kerasfix.rules.engine.notebook import (
     CellEdit,
     CellProgram,
     Notebook,

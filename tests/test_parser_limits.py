@@ -1,7 +1,7 @@
 """No input crashes or stalls the parser, and a file that cannot be checked safely says so.
 
 LibCST's native parser overflows the C stack (a crash, not an exception) on deeply nested code
-and takes quadratic time and memory on some long chains; `rules/syntax.py` refuses such text
+and takes quadratic time and memory on some long chains; `rules/engine/syntax.py` refuses such text
 before the parser sees it, and the engine reports it as KER002 (not a syntax error). The
 command line also survives a worker process that dies anyway: the other files are reported.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kerasfix.rules import Settings, fix, lint
-from kerasfix.rules.incremental import IncrementalLinter
+from kerasfix.rules.engine.incremental import IncrementalLinter
 
 KERAS2 = "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
 MARKER = "CRASH_THE_PARSER_HERE"
@@ -309,8 +309,8 @@ def test_running_out_of_memory_or_stack_while_checking_is_a_finding(monkeypatch,
     def exhausted(*args, **kwargs):
         raise error()
 
-    monkeypatch.setattr("kerasfix.rules.engine.walk", exhausted)
-    monkeypatch.setattr("kerasfix.rules.incremental.walk", exhausted)
+    monkeypatch.setattr("kerasfix.rules.engine.lint.walk", exhausted)
+    monkeypatch.setattr("kerasfix.rules.engine.incremental.walk", exhausted)
     text = HEAD + "opt = " + ADAM + "\n"
     [finding] = lint(text, "a.py", ONLY)
     assert finding.code == "KER002" and "checking it" in finding.message

@@ -8,7 +8,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, WhitespaceInclusivePositionProvider
 
-from kerasfix.rules.positions import LineIndex, locate
+from kerasfix.rules.engine.positions import LineIndex, locate
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "rules").rglob("*.py"))[:40] + sorted((ROOT / "tests").rglob("*.py"))[:20]
@@ -64,7 +64,7 @@ def _check(text: str) -> int:
 
 
 def _pos(code_position):
-    from kerasfix.rules.model import Position
+    from kerasfix.rules.engine.model import Position
 
     return Position(code_position.line - 1, code_position.column)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kerasfix.rules import Settings, lint
-from kerasfix.rules.incremental import IncrementalLinter
-from kerasfix.rules.project import ProjectIndex, find_root, project_for, project_index
+from kerasfix.rules.engine.incremental import IncrementalLinter
+from kerasfix.rules.engine.project import ProjectIndex, find_root, project_for, project_index
 from kerasfix.server.cli import main
 
 SETTINGS = Settings.from_mapping({"select": ["KER2"]})

@@ -97,7 +97,7 @@ def test_pathological_code_is_refused_with_a_clear_finding(tmp_path, name):
 
 
 def test_the_depth_limits_are_not_reached_by_real_code():
-    from kerasfix.rules.syntax import check_parsable
+    from kerasfix.rules.engine.syntax import check_parsable
 
     only = Settings.from_mapping({"select": ["KER601"]})
     for seed in SEEDS:

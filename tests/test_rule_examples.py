@@ -7,7 +7,7 @@ import libcst as cst
 import pytest
 
 from kerasfix.rules import Settings, all_rules, fix, lint
-from kerasfix.rules.model import SYNTAX_ERROR_CODE
+from kerasfix.rules.engine.model import SYNTAX_ERROR_CODE
 
 RULES = [r for r in all_rules() if r.code != SYNTAX_ERROR_CODE]
 EXAMPLES = [

@@ -20,7 +20,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from kerasfix.rules.patterns import PathPatterns
+from kerasfix.rules.engine.patterns import PathPatterns
 
 CHECK = [sys.executable, "-m", "kerasfix.server", "check"]
 SERVER = [sys.executable, "-m", "kerasfix.server", "server"]

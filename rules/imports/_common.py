@@ -14,11 +14,11 @@ from typing import ClassVar
 
 import libcst as cst
 
-from ..context import KERAS_PREFIXES, Context, keras_api
-from ..edits import FixSpec, NodeEdit, Replace
-from ..names import dotted_name
-from ..rule import Rule
-from ..tables import load_lines, load_toml
+from ..engine.context import KERAS_PREFIXES, Context, keras_api
+from ..engine.edits import FixSpec, NodeEdit, Replace
+from ..engine.names import dotted_name
+from ..engine.rule import Rule
+from ..engine.tables import load_lines, load_toml
 
 TABLES = ("imports_namespaces.toml", "removed_names.toml")
 

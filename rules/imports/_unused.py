@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..context import Context
-from ..edits import FixSpec, NodeEdit, Replace
-from ..names import dotted_name
-from ..walker import child_fields
+from ..engine.context import Context
+from ..engine.edits import FixSpec, NodeEdit, Replace
+from ..engine.names import dotted_name
+from ..engine.walker import child_fields
 
 _SHARED_KEY = "imports.used_names"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context
-from ..edits import FixSpec, Replace
-from ..rule import Example
-from ..names import dotted_name
+from ..engine.context import Context
+from ..engine.edits import FixSpec, Replace
+from ..engine.rule import Example
+from ..engine.names import dotted_name
 from ._common import TableRule, module_api
 
 

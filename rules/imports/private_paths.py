@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..rule import Example
+from ..engine.rule import Example
 from ._common import Match, Row, TableRule, exists, leaves, quoted, replacement, row_for
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, call_keyword, has_star_args
-from ..edits import FixSpec, Replace
-from ..names import dotted_name
-from ..rule import Example, Rule
+from ..engine.context import Context, call_keyword, has_star_args
+from ..engine.edits import FixSpec, Replace
+from ..engine.names import dotted_name
+from ..engine.rule import Example, Rule
 from ._unused import removal_fix
 
 ADDONS = "tensorflow_addons"

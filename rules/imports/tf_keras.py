@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context
-from ..edits import FixSpec, Replace
-from ..names import dotted_name
-from ..rule import BACKENDS, Example, Rule
+from ..engine.context import Context
+from ..engine.edits import FixSpec, Replace
+from ..engine.names import dotted_name
+from ..engine.rule import BACKENDS, Example, Rule
 from ._common import chain_words, exists, full_name, is_module, module_api, owner
 
 # Modules whose `keras` attribute is the Keras 2 API (or, with TF >= 2.16, its compat shim).

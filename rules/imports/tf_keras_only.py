@@ -6,9 +6,9 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context
-from ..names import dotted_name
-from ..rule import Example, Rule
+from ..engine.context import Context
+from ..engine.names import dotted_name
+from ..engine.rule import Example, Rule
 from ._common import chain_words, full_name, module_api, row_for, tf_keras_only
 
 

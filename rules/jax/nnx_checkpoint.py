@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context
-from ..rule import Example, Rule
+from ..engine.context import Context
+from ..engine.rule import Example, Rule
 from ..training._common import local_values, run_cached
 
 _NOTE = """\

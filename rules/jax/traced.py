@@ -6,10 +6,10 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context
-from ..names import dotted_name
-from ..rule import Example, Rule
-from ..tables import load_toml
+from ..engine.context import Context
+from ..engine.names import dotted_name
+from ..engine.rule import Example, Rule
+from ..engine.tables import load_toml
 from ..training._common import local_values, positional_params, traced_class
 
 _TENSOR_CALL_PREFIXES = ("tensorflow.", "jax.", "keras.ops.", "keras.random.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, class_methods, positional_params
+from ..engine.context import Context, class_methods, positional_params
 
 
 def enclosing_method(ctx: Context, *names: str) -> tuple[cst.ClassDef, cst.FunctionDef] | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..context import Context, positional_args
+from ..engine.context import Context, positional_args
 from ._common import keras_reference
 
 # Functions whose first argument is a shape and whose value is constant.

@@ -7,11 +7,11 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context, call_keyword
-from ..edits import FixSpec, Insert, append_arg, remove_arg, rename_keyword
-from ..model import Severity
-from ..rule import Example, Rule
-from ..tables import load_toml
+from ..engine.context import Context, call_keyword
+from ..engine.edits import FixSpec, Insert, append_arg, remove_arg, rename_keyword
+from ..engine.model import Severity
+from ..engine.rule import Example, Rule
+from ..engine.tables import load_toml
 from ._common import callee_leaf, keras_reference
 
 

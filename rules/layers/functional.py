@@ -6,10 +6,10 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context, call_keyword, class_methods, positional_args
-from ..edits import FixSpec, Replace
-from ..rule import Example, Rule
-from ..tables import load_toml
+from ..engine.context import Context, call_keyword, class_methods, positional_args
+from ..engine.edits import FixSpec, Replace
+from ..engine.rule import Example, Rule
+from ..engine.tables import load_toml
 from ._common import callee_leaf, enclosing_method, keras_reference, param_name, self_attribute
 
 _CONTAINERS = (cst.Dict, cst.List, cst.Tuple)

@@ -6,10 +6,10 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context, call_keyword
-from ..edits import FixSpec, Replace
-from ..rule import Example, Rule
-from ..tables import load_toml
+from ..engine.context import Context, call_keyword
+from ..engine.edits import FixSpec, Replace
+from ..engine.rule import Example, Rule
+from ..engine.tables import load_toml
 from ._common import enclosing_method, is_self
 
 

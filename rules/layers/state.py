@@ -6,10 +6,10 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context, class_methods, has_star_args, positional_args
-from ..edits import FixSpec, Insert, Replace, remove_arg, rename_keyword
-from ..rule import BACKENDS, Example, Rule
-from ..tables import load_toml
+from ..engine.context import Context, class_methods, has_star_args, positional_args
+from ..engine.edits import FixSpec, Insert, Replace, remove_arg, rename_keyword
+from ..engine.rule import BACKENDS, Example, Rule
+from ..engine.tables import load_toml
 from ._initial_values import weight_spec
 from ._common import (
     callee_leaf,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context
-from ..names import dotted_name
-from ..rule import Rule
+from ..engine.context import Context
+from ..engine.names import dotted_name
+from ..engine.rule import Rule
 from ._sites import _CALLBACK_CALLS, note_model_functions, report_in_model_code
 from ._table import Row, build_fix, code_for, normalize_tf, tf_leaves, tf_rows
 

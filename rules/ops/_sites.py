@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from ..context import Context, Pending, call_keyword, keras_api, positional_args
-from ..names import child_blocks
-from ..rule import Rule
+from ..engine.context import Context, Pending, call_keyword, keras_api, positional_args
+from ..engine.names import child_blocks
+from ..engine.rule import Rule
 
 _LOSS_PARAMETERS = frozenset({"y_true", "y_pred"})
 

@@ -15,10 +15,10 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context, call_keyword, has_star_args, positional_args, string_value
-from ..edits import FixSpec, Insert, NodeEdit, Replace, append_arg, rename_keyword
-from ..names import dotted_name
-from ..tables import load_toml
+from ..engine.context import Context, call_keyword, has_star_args, positional_args, string_value
+from ..engine.edits import FixSpec, Insert, NodeEdit, Replace, append_arg, rename_keyword
+from ..engine.names import dotted_name
+from ..engine.tables import load_toml
 
 GENERIC = "KER201"
 # Codes for traps that depend on how the op is called, not only on which op it is.

@@ -6,9 +6,9 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context
-from ..rule import Example, Rule
-from ..tables import load_lines
+from ..engine.context import Context
+from ..engine.rule import Example, Rule
+from ..engine.tables import load_lines
 from ._sites import may_be_keras
 from ._table import backend_rows, build_fix
 

@@ -6,11 +6,11 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context
-from ..edits import FixSpec, Replace
-from ..names import dotted_name
-from ..rule import Example, Rule
-from ..tables import load_toml
+from ..engine.context import Context
+from ..engine.edits import FixSpec, Replace
+from ..engine.names import dotted_name
+from ..engine.rule import Example, Rule
+from ..engine.tables import load_toml
 from ._base import PORTABILITY_BACKENDS
 from ._sites import may_be_tf, report_in_model_code
 

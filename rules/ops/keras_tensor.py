@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context
-from ..names import dotted_name
-from ..rule import Example, Rule
+from ..engine.context import Context
+from ..engine.names import dotted_name
+from ..engine.rule import Example, Rule
 from ._sites import in_model_code, may_be_tf, on_keras_tensor
 from ._table import build_fix, normalize_tf, tf_rows
 

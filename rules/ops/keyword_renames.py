@@ -6,9 +6,9 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context, call_keyword
-from ..edits import FixSpec, rename_keyword
-from ..rule import Example, Rule
+from ..engine.context import Context, call_keyword
+from ..engine.edits import FixSpec, rename_keyword
+from ..engine.rule import Example, Rule
 from ._table import keras_keyword_renames
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context
-from ..edits import FixSpec, Replace
-from ..names import dotted_name
-from ..rule import Example, Rule
+from ..engine.context import Context
+from ..engine.edits import FixSpec, Replace
+from ..engine.names import dotted_name
+from ..engine.rule import Example, Rule
 from ._base import PORTABILITY_BACKENDS
 from ._sites import in_model_code, may_be_tf, module_uses_keras
 from ._table import nest_safety, normalize_tf

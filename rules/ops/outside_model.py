@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import libcst as cst
 
-from ..context import Context
-from ..model import Applicability, Severity
-from ..names import dotted_name
-from ..rule import Example, Rule
+from ..engine.context import Context
+from ..engine.model import Applicability, Severity
+from ..engine.names import dotted_name
+from ..engine.rule import Example, Rule
 from ._base import PORTABILITY_BACKENDS
 from ._sites import in_model_code, may_be_tf, module_uses_keras, on_keras_tensor
 from ._table import build_fix, leaf_name, normalize_tf, tf_leaves, tf_rows

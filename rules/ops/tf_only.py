@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context
-from ..names import dotted_name
-from ..rule import Example
+from ..engine.context import Context
+from ..engine.names import dotted_name
+from ..engine.rule import Example
 from ._base import TfOpRule
 from ._sites import _CALLBACK_CALLS, may_be_tf, note_model_functions, report_in_model_code
 from ._table import leaf_name, normalize_tf, only_tf_prefixes, only_tf_words, tf_leaves, tf_rows

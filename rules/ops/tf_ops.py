@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..rule import Example
+from ..engine.rule import Example
 from ._base import TfOpRule, spelled
 from ._table import Row
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, call_keyword
-from ..edits import FixSpec, Replace
-from ..rule import Example
+from ..engine.context import Context, call_keyword
+from ..engine.edits import FixSpec, Replace
+from ..engine.rule import Example
 from ._base import TfOpRule
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import libcst as cst
 
-from ..context import Context
-from ..edits import Insert
-from ..tables import load_toml
+from ..engine.context import Context
+from ..engine.edits import Insert
+from ..engine.tables import load_toml
 from ..training._common import add_to_init, class_attributes, constructed_api
 
 ATTRIBUTE = "seed_generator"

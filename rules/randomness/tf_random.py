@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, has_star_args
-from ..edits import FixSpec, Insert, Replace, append_arg
-from ..rule import Example, Rule
+from ..engine.context import Context, has_star_args
+from ..engine.edits import FixSpec, Insert, Replace, append_arg
+from ..engine.rule import Example, Rule
 from ..training._common import body_of
 from ._seed import int_literal, keras_signatures, seed_source, seeding_functions, tensorflow_ops
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, has_star_args
-from ..edits import FixSpec, Replace, append_arg
-from ..rule import Example, Rule
+from ..engine.context import Context, has_star_args
+from ..engine.edits import FixSpec, Replace, append_arg
+from ..engine.rule import Example, Rule
 from ..training._common import class_attributes, is_self_attribute, traced_class
 from ._seed import int_literal, keras_signatures, seed_source
 

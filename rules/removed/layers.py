@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, call_keyword, has_star_args, positional_args
-from ..edits import FixSpec, Insert, Replace, append_arg, rename_keyword
+from ..engine.context import Context, call_keyword, has_star_args, positional_args
+from ..engine.edits import FixSpec, Insert, Replace, append_arg, rename_keyword
 from ..imports._common import TableRule
-from ..rule import Example
+from ..engine.rule import Example
 
 # Callee names whose calls this rule rewrites itself.
 _CALLED = frozenset({"ThresholdedReLU", "SyncBatchNormalization"})

@@ -6,10 +6,10 @@ import dataclasses
 
 import libcst as cst
 
-from ..context import Context, call_keyword, string_value
-from ..edits import FixSpec, Replace
+from ..engine.context import Context, call_keyword, string_value
+from ..engine.edits import FixSpec, Replace
 from ..imports._common import Match, TableRule
-from ..rule import Example
+from ..engine.rule import Example
 
 # Keras 2 `Reduction` members and the strings Keras 3 takes instead. AUTO meant
 # SUM_OVER_BATCH_SIZE outside a distribution strategy.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, call_keyword, positional_args
-from ..edits import FixSpec, Replace, remove_arg
-from ..rule import Example, Rule
+from ..engine.context import Context, call_keyword, positional_args
+from ..engine.edits import FixSpec, Replace, remove_arg
+from ..engine.rule import Example, Rule
 
 SCHEDULE = "keras.optimizers.schedules.InverseTimeDecay"
 

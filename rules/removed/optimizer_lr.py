@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, call_keyword
-from ..edits import FixSpec, rename_keyword
-from ..rule import Example, Rule
+from ..engine.context import Context, call_keyword
+from ..engine.edits import FixSpec, rename_keyword
+from ..engine.rule import Example, Rule
 
 
 class OptimizerLrArgument(Rule):

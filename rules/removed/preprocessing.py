@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..imports._common import TableRule
-from ..rule import Example
+from ..engine.rule import Example
 
 
 class ImageDataGenerator(TableRule):

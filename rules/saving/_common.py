@@ -7,9 +7,9 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context, call_keyword, positional_args
-from ..edits import Replace
-from ..tables import load_toml
+from ..engine.context import Context, call_keyword, positional_args
+from ..engine.edits import Replace
+from ..engine.tables import load_toml
 
 LEGACY_H5 = (".h5", ".hdf5")
 WHOLE_MODEL = (".keras", *LEGACY_H5)

@@ -6,10 +6,10 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context
+from ..engine.context import Context
 from ..layers._common import all_param_names, class_methods, enclosing_method, param_name, self_assignments, self_attribute
-from ..rule import Example, Rule
-from ..tables import load_toml
+from ..engine.rule import Example, Rule
+from ..engine.tables import load_toml
 
 _BUILD_METHODS = ("build", "build_from_config")
 

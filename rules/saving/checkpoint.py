@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, call_keyword
-from ..edits import FixSpec, Replace, remove_arg
-from ..rule import Example, Rule
+from ..engine.context import Context, call_keyword
+from ..engine.edits import FixSpec, Replace, remove_arg
+from ..engine.rule import Example, Rule
 from ._common import method_call
-from .paths import WEIGHTS_FILE, checkpoint_rename, load_owner, path_plan, report_binding, report_load, report_save
+from ._paths import WEIGHTS_FILE, checkpoint_rename, load_owner, path_plan, report_binding, report_load, report_save
 
 # A load of a file Keras 3 still reads, which this file's `ModelCheckpoint` moves to a new name.
 _PAIRED_LOAD = "This file's `ModelCheckpoint` writes what is loaded here under a name Keras 3 rejects, which the fix renames: load the new name"

@@ -6,11 +6,11 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context
-from ..edits import FixSpec, Insert, Replace
-from ..names import dotted_name
-from ..rule import Example, Rule
-from ..tables import load_toml
+from ..engine.context import Context
+from ..engine.edits import FixSpec, Insert, Replace
+from ..engine.names import dotted_name
+from ..engine.rule import Example, Rule
+from ..engine.tables import load_toml
 from ..layers._common import all_param_names, class_methods, direct_calls, is_self, keras_reference
 
 REGISTER = "register_keras_serializable"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, call_keyword
-from ..edits import FixSpec, remove_arg
-from ..model import Severity
-from ..rule import Example, Rule
+from ..engine.context import Context, call_keyword
+from ..engine.edits import FixSpec, remove_arg
+from ..engine.model import Severity
+from ..engine.rule import Example, Rule
 from ._common import WEIGHTS, WHOLE_MODEL, method_call, model_save_path, path_argument, path_tail
-from .paths import load_owner, path_plan, report_binding, report_load, report_save
+from ._paths import load_owner, path_plan, report_binding, report_load, report_save
 
 # A load of a legacy `.h5` file that this file's own save moves to `.keras`.
 _PAIRED_LOAD = "This file saves the model it loads here to `.h5`, which the fix moves to `.keras`: load the `.keras` file"

@@ -6,10 +6,10 @@ import re
 
 import libcst as cst
 
-from ..context import Context, call_keyword, positional_args
-from ..edits import FixSpec, Replace
-from ..model import Severity
-from ..rule import Example, Rule
+from ..engine.context import Context, call_keyword, positional_args
+from ..engine.edits import FixSpec, Replace
+from ..engine.model import Severity
+from ..engine.rule import Example, Rule
 from ..layers._common import callee_leaf
 
 # Where a `name=` becomes a layer or variable name.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, call_keyword
-from ..rule import BACKENDS, Example, Rule
+from ..engine.context import Context, call_keyword
+from ..engine.rule import BACKENDS, Example, Rule
 from ._common import LEGACY_H5, WEIGHTS, method_call, path_argument, path_tail
-from .paths import (
+from ._paths import (
     load_owner,
     needs_weights_rename,
     path_plan,

@@ -13,9 +13,9 @@ from typing import Any
 
 import libcst as cst
 
-from ..context import Context, class_methods, positional_params
-from ..edits import Insert, Replace
-from ..names import statements
+from ..engine.context import Context, class_methods, positional_params
+from ..engine.edits import Insert, Replace
+from ..engine.names import statements
 
 _RUN_STORE: weakref.WeakKeyDictionary[Context, dict[Any, Any]] = weakref.WeakKeyDictionary()
 

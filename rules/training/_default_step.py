@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from ..context import Context, positional_params, string_value
-from ..names import function_bindings
+from ..engine.context import Context, positional_params, string_value
+from ..engine.names import function_bindings
 from ._common import is_docstring, is_self_attribute
 
 # The `training` flag each default step passes to `self(x, ...)`.

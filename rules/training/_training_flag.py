@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 
 import libcst as cst
 
-from ..context import Context, class_methods, keras_api
-from ..names import function_bindings
+from ..engine.context import Context, class_methods, keras_api
+from ..engine.names import function_bindings
 from ._common import body_of, is_self_attribute, small_statements
 from ._default_step import step_resolver
 

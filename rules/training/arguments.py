@@ -7,10 +7,10 @@ from typing import Any
 
 import libcst as cst
 
-from ..context import Context, call_keyword, class_methods, has_star_args
-from ..edits import FixSpec, Insert, Replace, remove_arg, rename_keyword
-from ..rule import Example, Rule
-from ..tables import load_toml
+from ..engine.context import Context, call_keyword, class_methods, has_star_args
+from ..engine.edits import FixSpec, Insert, Replace, remove_arg, rename_keyword
+from ..engine.rule import Example, Rule
+from ..engine.tables import load_toml
 from ._common import remove_args
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, class_methods
-from ..edits import FixSpec, Insert, Replace
-from ..rule import Example, Rule
+from ..engine.context import Context, class_methods
+from ..engine.edits import FixSpec, Insert, Replace
+from ..engine.rule import Example, Rule
 from ._common import add_kwargs_param, block_indent, inner_indent, insert_first, super_init_call
 
 _SEQUENCE = frozenset({"utils.Sequence", "utils.data_utils.Sequence"})

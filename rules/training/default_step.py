@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context
-from ..edits import FixSpec, Replace
-from ..rule import Example, Rule
+from ..engine.context import Context
+from ..engine.edits import FixSpec, Replace
+from ..engine.rule import Example, Rule
 from ._common import block_indent, body_of
 from ._default_step import STEP_TRAINING, step_repeats_default, step_resolver
 from ._training_flag import layers_see_same_flag

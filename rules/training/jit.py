@@ -6,10 +6,10 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..context import Context, class_methods
-from ..edits import FixSpec
-from ..rule import Example, Rule
-from ..tables import load_toml
+from ..engine.context import Context, class_methods
+from ..engine.edits import FixSpec
+from ..engine.rule import Example, Rule
+from ..engine.tables import load_toml
 from ._common import add_to_init, class_attributes, super_init_call
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, call_keyword, has_star_args, string_value
-from ..edits import FixSpec, Insert, Replace, remove_arg
-from ..names import dotted_name
-from ..rule import Example, Rule
+from ..engine.context import Context, call_keyword, has_star_args, string_value
+from ..engine.edits import FixSpec, Insert, Replace, remove_arg
+from ..engine.names import dotted_name
+from ..engine.rule import Example, Rule
 from ._common import is_metric, is_self_attribute
 
 # Keras 2 `compiled_loss(y_true, y_pred, sample_weight)` -> `compute_loss` keywords.

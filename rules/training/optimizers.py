@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context
-from ..edits import FixSpec, Replace
-from ..rule import Example, Rule
+from ..engine.context import Context
+from ..engine.edits import FixSpec, Replace
+from ..engine.rule import Example, Rule
 from ._common import body_of, is_optimizer
 
 # Attribute -> what to do instead, for the Keras 2 optimizer API Keras 3 optimizers lack.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, class_methods, positional_params, string_value
-from ..edits import FixSpec, Insert, Replace
-from ..rule import Example, Rule
+from ..engine.context import Context, class_methods, positional_params, string_value
+from ..engine.edits import FixSpec, Insert, Replace
+from ..engine.rule import Example, Rule
 from ._common import (
     add_to_init,
     block_indent,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..context import Context, keras_api
-from ..model import Severity
-from ..names import dotted_name
-from ..rule import Example, Rule
+from ..engine.context import Context, keras_api
+from ..engine.model import Severity
+from ..engine.names import dotted_name
+from ..engine.rule import Example, Rule
 from ._common import run_cached
 
 _TF_LAYERS = frozenset({"layers.TextVectorization", "layers.StringLookup"})

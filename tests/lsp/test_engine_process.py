@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kerasfix.rules.syntax import MAX_FILE_SIZE
+from kerasfix.rules.engine.syntax import MAX_FILE_SIZE
 
 from raw_server import RawServer
 

@@ -12,7 +12,7 @@ import pytest
 
 from kerasfix.rules import Settings, fix, lint
 from kerasfix.rules.imports._common import exists, owner, row_for, rows, tf_keras_only
-from kerasfix.rules.registry import rule_by_code
+from kerasfix.rules.engine.registry import rule_by_code
 
 MY_FAMILIES = ("KER1", "KER6")
 # The Keras 3 + JAX venv of tests/keras3/setup.sh (no TensorFlow in it).
@@ -293,7 +293,7 @@ def test_in_a_package_init_the_deletion_is_unsafe():
 
 
 def test_an_editors_partial_relint_offers_no_deletion():
-    from kerasfix.rules.incremental import IncrementalLinter
+    from kerasfix.rules.engine.incremental import IncrementalLinter
 
     source = "import keras\nimport tensorflow as tf\n\n\ndef f():\n    return tf.ones(2)\n"
     linter = IncrementalLinter("a.py", UNUSED)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from kerasfix.rules import Settings, all_rules, fix, lint
-from kerasfix.rules.tables import load_lines, load_toml
+from kerasfix.rules.engine.tables import load_lines, load_toml
 
 OPS = Settings(select=("KER2",), keras_version=(3, 0, 0))
 LAYER = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from kerasfix.rules import Settings, fix, lint
-from kerasfix.rules.model import Severity
+from kerasfix.rules.engine.model import Severity
 
 TRAINING = Settings(select=("KER5",), keras_version=(3, 0, 0))
 

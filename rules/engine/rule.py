@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
+from .checked import checked_on
 from .model import Severity, rule_url
 
 if TYPE_CHECKING:
@@ -94,8 +95,6 @@ class Rule:
             facts.append(
                 f"- Fixed in Keras {cls.fixed_in}: reported only when `keras-version` is older"
             )
-        from .provenance import checked_on
-
         checked = checked_on(cls.code)
         if checked:
             facts.append(f"- Checked on {checked}")

@@ -22,6 +22,7 @@ else:  # pragma: no cover
 
 from .model import Severity
 from .patterns import PathPatterns
+from .registry import all_rules
 from .rule import BACKENDS
 from .syntax import MAX_FILE_SIZE
 
@@ -69,7 +70,7 @@ class Settings:
     keras_version: tuple[int, int, int] = LATEST_KERAS
     severity: tuple[tuple[str, Severity], ...] = ()
     # Texts longer than this many characters are not checked (KER002): LibCST's memory grows
-    # with the size (see rules/syntax.py).
+    # with the size (see rules/engine/syntax.py).
     max_file_size: int = MAX_FILE_SIZE
     # Where the settings came from (a pyproject.toml path), for messages.
     origin: str | None = field(default=None, compare=False)
@@ -222,8 +223,6 @@ def _codes(key: str, value: Any, source: str | None) -> tuple[str, ...]:
 
 
 def _unknown_codes(codes: list[str]) -> list[str]:
-    from .registry import all_rules
-
     known = [rule.code for rule in all_rules()]
     return [c for c in codes if c != "ALL" and not any(k.startswith(c) for k in known)]
 

@@ -13,20 +13,23 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+# The data files sit beside the rule families, in `kerasfix.rules`, not in the engine.
+_DATA = resources.files(__package__.rpartition(".")[0])
+
 
 @lru_cache(maxsize=None)
 def load_toml(name: str) -> dict[str, Any]:
-    text = resources.files(__package__).joinpath("data", name).read_text(encoding="utf-8")
+    text = _DATA.joinpath("data", name).read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 
 @lru_cache(maxsize=None)
 def load_json(name: str) -> Any:
-    text = resources.files(__package__).joinpath("data", name).read_text(encoding="utf-8")
+    text = _DATA.joinpath("data", name).read_text(encoding="utf-8")
     return json.loads(text)
 
 
 @lru_cache(maxsize=None)
 def load_lines(name: str) -> frozenset[str]:
-    text = resources.files(__package__).joinpath("data", name).read_text(encoding="utf-8")
+    text = _DATA.joinpath("data", name).read_text(encoding="utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))

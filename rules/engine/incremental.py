@@ -24,7 +24,7 @@ import libcst as cst
 
 from .backend_scope import guards_reach_other_statements
 from .context import Context
-from .engine import (
+from .lint import (
     BOM,
     RELEVANT,
     ImportSite,

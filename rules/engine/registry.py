@@ -11,17 +11,18 @@ import pkgutil
 from functools import lru_cache
 
 from .rule import Rule
+from .syntax import NotCheckedRule, SyntaxErrorRule
 
+# The families sit beside the engine, in `kerasfix.rules`.
+_RULES_PACKAGE = __package__.rpartition(".")[0]
 FAMILIES = ("imports", "ops", "saving", "layers", "training", "removed", "randomness", "jax")
 
 
 @lru_cache(maxsize=1)
 def all_rules() -> tuple[Rule, ...]:
-    from .syntax import NotCheckedRule, SyntaxErrorRule
-
     found: dict[str, Rule] = {rule.code: rule() for rule in (SyntaxErrorRule, NotCheckedRule)}
     for family in FAMILIES:
-        package = importlib.import_module(f"{__package__}.{family}")
+        package = importlib.import_module(f"{_RULES_PACKAGE}.{family}")
         for info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package.__name__}.{info.name}")
             for value in vars(module).values():

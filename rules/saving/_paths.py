@@ -25,10 +25,10 @@ from typing import Any
 
 import libcst as cst
 
-from ..context import Context, call_keyword, keras_api, string_value
-from ..edits import FixSpec
-from ..names import Scopes, import_bindings, target_names
-from ..walker import child_fields, concrete_node_types
+from ..engine.context import Context, call_keyword, keras_api, string_value
+from ..engine.edits import FixSpec
+from ..engine.names import Scopes, import_bindings, target_names
+from ..engine.walker import child_fields, concrete_node_types
 from ._common import (
     LEGACY_H5,
     WEIGHTS,

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .engine import _parses, apply_edits, lint, select_edits
+from .lint import _parses, apply_edits, lint, select_edits
 from .model import SYNTAX_ERROR_CODE, Applicability, Edit, Finding, Fix, Span
 from .positions import LineIndex
 from .settings import Settings
