@@ -3,8 +3,9 @@
     python tests/corpora.py            # download (if needed) and print per-rule findings
 
 The corpora are the ones named in the project's knowledge base: the Keras 2 source itself, the
-largest tf.keras application code, a GNN library, and two before/after pairs of projects that
-their maintainers migrated to Keras 3 by hand.
+largest tf.keras application code, a GNN library, two before/after pairs of projects that
+their maintainers migrated to Keras 3 by hand, and two libraries written for Keras 3 (keras-cv,
+keras-nlp). tests/corpus_metrics.py measures recall and precision on them.
 """
 
 from __future__ import annotations
@@ -27,9 +28,16 @@ CORPORA = {
     "scikeras-0.13": ("scikeras", "0.13.0", False, "scikeras-0.13.0/scikeras"),
     "keras-tuner-1.3": ("keras-tuner", "1.3.5", False, "keras-tuner-1.3.5/keras_tuner"),
     "keras-tuner-1.4": ("keras-tuner", "1.4.0", False, "keras-tuner-1.4.0/keras_tuner"),
+    "keras-cv": ("keras-cv", "0.8.2", False, "keras-cv-0.8.2/keras_cv"),
+    "keras-nlp": ("keras-nlp", "0.8.2", False, "keras-nlp-0.8.2/keras_nlp"),
 }
 # The versions whose maintainers finished a hand migration to Keras 3.
 MIGRATED = ("scikeras-0.13", "keras-tuner-1.4")
+# Keras 3 code: the migrated versions and two libraries written for Keras 3 (they still use
+# tf.data in preprocessing on purpose). Findings there are mostly false.
+CLEAN = (*MIGRATED, "keras-cv", "keras-nlp")
+# Before/after pairs: the Keras 2 version and its hand migration.
+PAIRS = (("scikeras-0.12", "scikeras-0.13"), ("keras-tuner-1.3", "keras-tuner-1.4"))
 
 
 def fetch(name: str) -> Path:
