@@ -334,3 +334,107 @@ def test_standard_input_with_a_file_name_knows_that_files_project(tmp_path):
     report = check_stdin("--stdin-filename", str(distance), cwd=tmp_path)
     assert [(item["code"], item["location"]["row"], item["location"]["column"]) for item in report] == IN_LAYER
     assert check_stdin(cwd=distance.parent) == []
+
+
+# ----- whole-project facts: saving sites, registering decorators, step variants ----------------
+
+FACTS = {
+    "pyproject.toml": "",
+    "pkg/__init__.py": "from .api import export\n",
+    "pkg/api.py": (
+        "import keras\n"
+        "class export:\n"
+        "    def __init__(self, path):\n"
+        "        self.path = path\n"
+        "    def __call__(self, symbol):\n"
+        "        return keras.saving.register_keras_serializable(package='pkg')(symbol)\n"
+        "def plain(f):\n"
+        "    return f\n"
+    ),
+    "pkg/sub/__init__.py": "",
+    "pkg/sub/train.py": (
+        "import pickle\n"
+        "import numpy as np\n"
+        "import tensorflow as tf\n"
+        "import torch\n"
+        "class TFTrainer(tf.keras.Model):\n"
+        "    def train_step(self, data):\n"
+        "        with tf.GradientTape() as tape:\n"
+        "            pass\n"
+        "class TorchTrainer(tf.keras.Model):\n"
+        "    def train_step(self, data):\n"
+        "        torch.no_grad()\n"
+        "class JaxTrainer(tf.keras.Model):\n"
+        "    def train_step(self, state, data):\n"
+        "        return state\n"
+        "def go(m2, arr):\n"
+        "    np.save('a', arr)\n"
+        "    torch.save(arr, 'b')\n"
+        "    m2.save('c_dir')\n"
+        "    pickle.dump(m2, open('f', 'wb'))\n"
+        "    tf.keras.callbacks.ModelCheckpoint('x', save_weights_only=True)\n"
+        "    tf.keras.callbacks.ModelCheckpoint('y')\n"
+    ),
+    "pkg/quiet.py": "import numpy as np\nimport torch\ndef f(a):\n    np.save('a', a)\n    torch.save(a, 'b')\n",
+    ".venv/lib/site.py": "model.save('ignored')\n",
+    "build/lib/pkg/old.py": "model.save('ignored')\n",
+}
+
+
+def test_saving_sites_name_the_calls_that_save_or_load_keras_objects(tmp_path):
+    write(tmp_path, FACTS)
+    index = ProjectIndex(tmp_path)
+    assert index.saving_sites() == [
+        ("pkg.sub.train", 18, ".save(...)"),
+        ("pkg.sub.train", 19, "pickle.dump(...)"),
+        ("pkg.sub.train", 21, "ModelCheckpoint(...) saving whole models"),
+    ]
+    # The linted module itself is left out: its rule reads the buffer, which may be unsaved.
+    assert project_for(str(tmp_path / "pkg/sub/train.py")).saving_sites() == []
+    assert set(index.module_names()) == {"pkg", "pkg.api", "pkg.sub", "pkg.sub.train", "pkg.quiet"}
+
+
+def test_a_project_that_never_saves_has_no_saving_sites(tmp_path):
+    files = {k: v for k, v in FACTS.items() if k != "pkg/sub/train.py"}
+    write(tmp_path, files)
+    assert ProjectIndex(tmp_path).saving_sites() == []
+
+
+def test_registering_decorators_are_followed_through_re_exports(tmp_path):
+    write(tmp_path, FACTS)
+    index = ProjectIndex(tmp_path)
+    assert index.is_registering("pkg.export")
+    assert index.is_registering("pkg.api.export")
+    assert index.is_registering("keras.saving.register_keras_serializable")
+    assert not index.is_registering("pkg.api.plain")
+    assert not index.is_registering("functools.wraps")
+
+
+def test_step_variants_by_backend(tmp_path):
+    write(tmp_path, FACTS)
+    assert ProjectIndex(tmp_path).step_variants() == {
+        "tensorflow": {"pkg.sub.train.TFTrainer"},
+        "torch": {"pkg.sub.train.TorchTrainer"},
+        "jax": {"pkg.sub.train.JaxTrainer"},
+    }
+
+
+def test_a_new_module_is_seen_after_the_module_list_is_forgotten(tmp_path):
+    write(tmp_path, {k: v for k, v in FACTS.items() if k != "pkg/sub/train.py"})
+    index = ProjectIndex(tmp_path)
+    assert index.saving_sites() == []
+    write(tmp_path, {"pkg/sub/train.py": FACTS["pkg/sub/train.py"]})
+    assert index.saving_sites() == []  # the walk is remembered
+    index.forget_module_list()
+    assert len(index.saving_sites()) == 3
+
+
+def test_a_project_too_big_to_walk_has_unknown_facts(tmp_path, monkeypatch):
+    import kerasfix.rules.engine.project as project_module
+
+    write(tmp_path, FACTS)
+    monkeypatch.setattr(project_module, "MAX_PROJECT_FILES", 2)
+    index = ProjectIndex(tmp_path)
+    assert index.module_names() is None
+    assert index.saving_sites() is None
+    assert index.step_variants() is None

@@ -15,12 +15,26 @@ re-exports by importing them (`from .base import BaseLayer` in a package's `__in
 by a plain alias (`Base = keras.layers.Layer`). What is not: `*` imports, bases computed by a
 call or any other expression, classes built at run time, and modules outside the project.
 A module that cannot be read or parsed is unknown: its classes count as not Keras.
+
+Besides classes, each module records three facts rules ask about the whole project:
+- where it saves, loads or serializes Keras objects by their config (`model.save(...)`,
+  `load_model`, `clone_model`, `serialize_keras_object`, `model_from_json`, pickling, a
+  `ModelCheckpoint` that saves whole models): the saving rules advise on a custom class only
+  in a project where saving happens;
+- which of its top-level functions and classes wrap `register_keras_serializable` (a project's
+  own `@export(...)` decorator that registers what it decorates);
+- which backend each class's `train_step` is written for (`tf.GradientTape`, `torch`, or
+  JAX's stateless `train_step(self, state, data)`), so a class that exists for one backend in a
+  project holding the other backends' variants is checked for that backend only.
+Whole-project questions read every module under the root once (the same cache), skipping
+hidden folders, virtual environments and build output, up to `MAX_PROJECT_FILES`.
 """
 
 from __future__ import annotations
 
 import ast
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +49,39 @@ MAX_DEPTH = 30
 
 # Larger files are not read: a class hierarchy is never there, and ast's tree would be huge.
 MAX_MODULE_BYTES = 4_000_000
+
+# A project bigger than this is not walked whole: whole-project facts are then unknown.
+MAX_PROJECT_FILES = 20_000
+
+# Folders a project walk never enters: virtual environments, build output, caches.
+SKIPPED_FOLDERS = frozenset(
+    {"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "env", "_build", "htmlcov"}
+)
+
+# Calls that save, load or rebuild Keras objects from their config (the attribute or function
+# name); `save` and `to_json` only as methods, the others under any spelling.
+SAVING_METHODS = frozenset({"save", "to_json", "save_model"})
+SAVING_FUNCTIONS = frozenset(
+    {
+        "save_model",
+        "load_model",
+        "model_from_json",
+        "model_from_config",
+        "model_from_yaml",
+        "serialize_keras_object",
+        "deserialize_keras_object",
+        "clone_model",
+        "save_to_preset",
+        "from_preset",
+    }
+)
+PICKLING_MODULES = frozenset({"pickle", "cloudpickle", "dill", "joblib"})
+# Text that must appear in a module for it to hold any of the above (a cheap first test).
+_SAVING_TEXT = re.compile(
+    rb"\.save\(|to_json|_model\(|model_from_|serialize_keras_object|_preset\(|ModelCheckpoint|"
+    rb"pickle|dill|joblib"
+)
+REGISTER = "register_keras_serializable"
 
 # The Keras classes user code derives from, by family: (exact API names, API prefixes), where
 # an API name is what `keras_api` gives (`layers.Layer` for `tf.keras.layers.Layer`).
@@ -105,6 +152,12 @@ class ModuleInfo:
     classes: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
     # Top-level name -> the qualified name it was imported or aliased as.
     names: dict[str, str] = field(default_factory=dict)
+    # (line, what) of each place the module saves, loads or rebuilds Keras objects by config.
+    saves: list[tuple[int, str]] = field(default_factory=list)
+    # Top-level functions and classes whose code calls `register_keras_serializable`.
+    registering: set[str] = field(default_factory=set)
+    # Top-level class name -> the backends its own `train_step` is written for.
+    step_backends: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 class _ModuleReader:
@@ -114,7 +167,25 @@ class _ModuleReader:
         self.info = ModuleInfo(name)
         self.package = name if is_package else name.rpartition(".")[0]
 
-    def read(self, body: list[ast.stmt]) -> ModuleInfo:
+    def read(self, body: list[ast.stmt], source: bytes = b"") -> ModuleInfo:
+        self._read_names(body)
+        if _SAVING_TEXT.search(source):
+            self.info.saves = _saving_sites(body, self)
+        if REGISTER.encode() in source:
+            self.info.registering = {
+                stmt.name
+                for stmt in _top_level(body)
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and _mentions_register(stmt)
+            }
+        if b"train_step" in source:
+            for stmt in _top_level(body):
+                if isinstance(stmt, ast.ClassDef):
+                    backends = _step_backends(stmt, self)
+                    if backends:
+                        self.info.step_backends[stmt.name] = backends
+        return self.info
+
+    def _read_names(self, body: list[ast.stmt]) -> None:
         for stmt in _top_level(body):
             if isinstance(stmt, ast.Import):
                 for alias in stmt.names:
@@ -134,7 +205,6 @@ class _ModuleReader:
                 value = self.qualify(stmt.value)
                 if isinstance(target, ast.Name) and value and target.id not in self.info.names:
                     self.info.names[target.id] = value
-        return self.info
 
     def _import_from(self, stmt: ast.ImportFrom) -> None:
         if stmt.level:
@@ -165,6 +235,78 @@ class _ModuleReader:
         return ".".join([head, *reversed(parts)])
 
 
+def _call_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
+def _saving_sites(body: list[ast.stmt], reader: _ModuleReader) -> list[tuple[int, str]]:
+    """Where a module saves, loads or rebuilds Keras objects from their config."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _call_name(node.func)
+        if name is None:
+            continue
+        what = None
+        if name in SAVING_FUNCTIONS:
+            what = f"{name}(...)"
+        elif name in SAVING_METHODS and isinstance(node.func, ast.Attribute):
+            # `np.save`, `torch.save`, `tf.saved_model.save`: a module's function, not a
+            # model's method.
+            owner = reader.qualify(node.func.value)
+            if owner is None or owner.startswith(reader.info.name):
+                what = f".{name}(...)"
+        elif name in ("dump", "dumps"):
+            owner = reader.qualify(node.func.value) if isinstance(node.func, ast.Attribute) else reader.qualify(node.func)
+            if owner is not None and owner.partition(".")[0] in PICKLING_MODULES:
+                what = f"{owner.partition('.')[0]}.{name}(...)"
+        elif name == "ModelCheckpoint" and not any(
+            k.arg == "save_weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
+            for k in node.keywords
+        ):
+            what = "ModelCheckpoint(...) saving whole models"
+        if what is not None:
+            found.append((node.lineno, what))
+    found.sort()
+    return found
+
+
+def _mentions_register(definition: ast.AST) -> bool:
+    for node in ast.walk(definition):
+        if (isinstance(node, ast.Name) and node.id == REGISTER) or (
+            isinstance(node, ast.Attribute) and node.attr == REGISTER
+        ):
+            return True
+    return False
+
+
+def _step_backends(klass: ast.ClassDef, reader: _ModuleReader) -> frozenset[str]:
+    """The backends a class's own `train_step` is written for: JAX's stateless signature
+    `train_step(self, state, data)` or `jax` calls, `tf.GradientTape`, or `torch` calls."""
+    found: set[str] = set()
+    for stmt in klass.body:
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) or stmt.name != "train_step":
+            continue
+        if len(stmt.args.posonlyargs) + len(stmt.args.args) >= 3:
+            found.add("jax")
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.Name, ast.Attribute)):
+                qualified = reader.qualify(node) or ""
+                head = qualified.partition(".")[0]
+                if head == "jax":
+                    found.add("jax")
+                elif head == "torch":
+                    found.add("torch")
+                elif qualified.endswith("GradientTape") and head in ("tensorflow", "keras"):
+                    found.add("tensorflow")
+    return frozenset(found)
+
+
 # `try` blocks, and `try`/`except*` where Python has it (3.11 on).
 _TRY_NODES = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))
 
@@ -185,6 +327,9 @@ def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield stmt
 
 
+_TOO_BIG: list[str] = []
+
+
 class ProjectIndex:
     """The classes of one project's modules, read on demand and cached per file version."""
 
@@ -193,6 +338,8 @@ class ProjectIndex:
         self._sources = [root / "src", root]
         # path -> ((mtime_ns, size), the module, or None when it cannot be read or parsed)
         self._modules: dict[Path, tuple[tuple[int, int], ModuleInfo | None]] = {}
+        # Every module name under the root, walked at the first whole-project question.
+        self._all: list[str] | None = None
 
     # ----- modules and files -----------------------------------------------------------------
 
@@ -243,7 +390,76 @@ class ProjectIndex:
             tree = python_ast.parse(data, str(path))
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError):
             return None
-        return _ModuleReader(name, path.name == "__init__.py").read(tree.body)
+        return _ModuleReader(name, path.name == "__init__.py").read(tree.body, data)
+
+    # ----- the whole project -----------------------------------------------------------------
+
+    def module_names(self) -> list[str] | None:
+        """Every module of the project, found by walking the root once (hidden folders,
+        virtual environments and build output skipped); None for a project too big to walk."""
+        if self._all is None:
+            self._all = self._walk()
+        return None if self._all is _TOO_BIG else self._all
+
+    def forget_module_list(self) -> None:
+        """Walk the root again at the next whole-project question (files were added or removed)."""
+        self._all = None
+
+    def _walk(self) -> list[str]:
+        names: list[str] = []
+        count = 0
+        for folder, folders, files in os.walk(self.root):
+            folders[:] = sorted(
+                f for f in folders
+                if not f.startswith(".") and f not in SKIPPED_FOLDERS
+                and not os.path.isfile(os.path.join(folder, f, "pyvenv.cfg"))
+            )
+            for file in sorted(files):
+                if not file.endswith(".py"):
+                    continue
+                count += 1
+                if count > MAX_PROJECT_FILES:
+                    return _TOO_BIG
+                name = self.module_name(Path(folder, file))
+                if name is not None:
+                    names.append(name)
+        return names
+
+    def modules(self) -> Iterator[ModuleInfo]:
+        """Every readable module of the project (none when it is too big to walk)."""
+        for name in self.module_names() or ():
+            info = self.module(name)
+            if info is not None:
+                yield info
+
+    def saving_sites(self, exclude: str | None = None) -> list[tuple[str, int, str]] | None:
+        """(module, line, what) of every place the project saves, loads or rebuilds Keras
+        objects by config, leaving out the module `exclude` (the linted buffer, whose own
+        text the rule reads); None when the project is too big to know."""
+        if self.module_names() is None:
+            return None
+        return [(info.name, line, what) for info in self.modules() if info.name != exclude for line, what in info.saves]
+
+    def is_registering(self, qualified: str) -> bool:
+        """Whether the decorator `qualified` names is Keras's `register_keras_serializable` or
+        a project function or class that calls it."""
+        qualified = self.resolve(qualified)
+        if qualified.rpartition(".")[2] == REGISTER:
+            return True
+        found = self._locate(qualified)
+        return found is not None and found[1] in found[0].registering
+
+    def step_variants(self) -> dict[str, set[str]] | None:
+        """Backend -> the project classes whose `train_step` is written for it alone; None
+        when the project is too big to know."""
+        if self.module_names() is None:
+            return None
+        variants: dict[str, set[str]] = {}
+        for info in self.modules():
+            for klass, backends in info.step_backends.items():
+                if len(backends) == 1:
+                    variants.setdefault(next(iter(backends)), set()).add(f"{info.name}.{klass}")
+        return variants
 
     # ----- classes ---------------------------------------------------------------------------
 
@@ -395,6 +611,16 @@ class ProjectModule:
 
     def is_keras_class(self, qualified: str) -> bool:
         return self.index.is_keras_class(qualified)
+
+    def saving_sites(self) -> list[tuple[str, int, str]] | None:
+        """Where the rest of the project saves or loads Keras objects (see `ProjectIndex`)."""
+        return self.index.saving_sites(exclude=self.name)
+
+    def is_registering(self, qualified: str) -> bool:
+        return self.index.is_registering(qualified)
+
+    def step_variants(self) -> dict[str, set[str]] | None:
+        return self.index.step_variants()
 
 
 def project_for(path: str | None) -> ProjectModule | None:
