@@ -6,8 +6,9 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..engine.context import Context, call_keyword
+from ..engine.context import Context, call_keyword, class_methods
 from ..engine.edits import FixSpec, Replace
+from ..engine.provenance import LAYER, MODEL, fact_of, provenance
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
 from ._common import enclosing_method, is_self
@@ -19,15 +20,7 @@ def _table() -> dict:
 
 
 def _receiver_word(expr: cst.BaseExpression) -> str | None:
-    """What a receiver is named: `model.layers[0]` and `model.get_layer(...)` are layers."""
-    if isinstance(expr, cst.Subscript):
-        inner = expr.value
-        if isinstance(inner, cst.Attribute) and inner.attr.value == "layers":
-            return "layer"
-        return None
-    if isinstance(expr, cst.Call):
-        func = expr.func
-        return "layer" if isinstance(func, cst.Attribute) and func.attr.value == "get_layer" else None
+    """A receiver's name, for a receiver provenance knows nothing about."""
     if isinstance(expr, cst.Attribute):
         return expr.attr.value.lower()
     if isinstance(expr, cst.Name) and expr.value != "self":
@@ -35,9 +28,30 @@ def _receiver_word(expr: cst.BaseExpression) -> str | None:
     return None
 
 
-def _receiver_matches(expr: cst.BaseExpression, kind: str) -> bool:
+def _own_attribute(ctx: Context, receiver: cst.BaseExpression, attr: str) -> bool:
+    """`self.<attr>` where the class defines or assigns `attr` itself: the user's, not Keras's."""
+    klass = ctx.klass
+    if klass is None or not isinstance(receiver, cst.Name) or receiver.value != "self":
+        return False
+    return attr in class_methods(klass) or provenance(ctx).assigns_self_attribute(klass, attr)
+
+
+def _receiver_matches(ctx: Context, expr: cst.BaseExpression, kind: str, attr: str) -> bool:
+    """Whether the receiver is a `kind` ("layer" or "model"; "any" takes every receiver).
+
+    A receiver shown to be a layer (`keras.layers.Dense(4)`, `model.layers[0]`,
+    `model.get_layer(...)`, `self` in a Layer subclass) or a model (`keras.Sequential()`,
+    `load_model(...)`, `self` in a Model subclass) matches its kind whatever its name, and
+    never the other kind; one shown to be anything else never matches. A receiver provenance
+    knows nothing about matches when its name contains the kind's word (`encoder_layer`,
+    `model`)."""
     if kind == "any":
         return True
+    if _own_attribute(ctx, expr, attr):
+        return False
+    fact = fact_of(ctx, expr)
+    if fact.known:
+        return fact.kind == kind
     word = _receiver_word(expr)
     return word is not None and kind in word
 
@@ -124,6 +138,13 @@ class RemovedLayerApi(Rule):
             "        return input_signature\n",
             None,
         ),
+        Example(
+            "import keras\nm2 = keras.Sequential()\n«m2.reset_states»()\n"
+            "d = keras.layers.Dense(4)\nshape = «d.output_shape»\n",
+            "import keras\nm2 = keras.Sequential()\nm2.reset_states()\n"
+            "d = keras.layers.Dense(4)\nshape = d.output.shape\n",
+            unsafe=True,
+        ),
     )
     valid = (
         "import keras\nmodel = keras.Sequential()\nprint(model.output_shape, model.input_shape)\n",
@@ -132,6 +153,10 @@ class RemovedLayerApi(Rule):
         "        super().__init__()\n        self.input_shape = input_shape\n",
         "import keras\nd = keras.layers.Dense(4, dynamic=False)\n",
         "import keras\nclass Plain:\n    def compute_output_signature(self, s):\n        return s\n",
+        "import keras\nmodel_layer = keras.Model(inp, out)\nprint(model_layer.output_shape)\n",
+        "import keras\nlayer_sizes = {'a': 64}\nlayer_sizes.updates\n",
+        "import keras\nclass Head(keras.layers.Layer):\n    def build(self, shape):\n        self.input_shape_ = shape\n"
+        "        self.output_shape = shape\n    def call(self, x):\n        return x if self.output_shape else x\n",
     )
 
     def visit(self, node: cst.Call | cst.Attribute | cst.FunctionDef, ctx: Context) -> None:
@@ -150,7 +175,7 @@ class RemovedLayerApi(Rule):
         parent = ctx.parents[-1]
         if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.Call) and parent.func is node):
             return
-        if not _receiver_matches(node.value, entry["receiver"]):
+        if not _receiver_matches(ctx, node.value, entry["receiver"], node.attr.value):
             return
         fix = None
         if entry.get("fix") == "tensor-shape":
@@ -167,7 +192,7 @@ class RemovedLayerApi(Rule):
         if entry is None:
             self._dynamic(node, ctx)
             return
-        if not _receiver_matches(func.value, entry["receiver"]):
+        if not _receiver_matches(ctx, func.value, entry["receiver"], func.attr.value):
             return
         if entry.get("fix") == "shape":
             if node.args:
@@ -263,4 +288,7 @@ class SymbolicAddLoss(Rule):
             return
         if is_self(func.value) and (ctx.klass is None or not ctx.is_keras_class(ctx.klass)):
             return
+        fact = fact_of(ctx, receiver)
+        if fact.known and fact.kind not in (MODEL, LAYER):
+            return  # another library's `add_loss` (a trainer, a loss registry)
         ctx.report(func)

@@ -7,8 +7,9 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..engine.context import Context, call_keyword, positional_args
+from ..engine.context import Context, call_keyword, keras_api, positional_args
 from ..engine.edits import Replace
+from ..engine.provenance import MODEL, Where, provenance, where_of
 from ..engine.tables import load_toml
 
 LEGACY_H5 = (".h5", ".hdf5")
@@ -80,7 +81,8 @@ def path_argument(call: cst.Call, keyword: str, index: int) -> cst.Arg | None:
     return positional[index] if len(positional) > index else None
 
 
-def _looks_like_model(expr: cst.BaseExpression) -> bool:
+def _named_like_model(expr: cst.BaseExpression) -> bool:
+    """The fallback for a receiver provenance knows nothing about: its name."""
     while isinstance(expr, (cst.Subscript, cst.Call)):
         expr = expr.value if isinstance(expr, cst.Subscript) else expr.func
     if isinstance(expr, cst.Attribute):
@@ -93,25 +95,52 @@ def _looks_like_model(expr: cst.BaseExpression) -> bool:
     return word == "self" or any(part in word for part in _model_words())
 
 
-def model_save_path(call: cst.Call, ctx: Context) -> cst.Arg | None:
-    """The path argument of `model.save(path)` or `keras.models.save_model(model, path)`.
+def is_model_receiver(ctx: Context, receiver: cst.BaseExpression, where: Where | None = None) -> bool:
+    """Whether `receiver.save(...)` saves a Keras model.
 
-    `.save` is a common method name (images, checkpoints, tokenizers), so the receiver must be
-    named like a model (`model`, `self`, `autoencoder`, `net`...) and must not be an import
-    (`np.save`, `torch.save`, `tf.saved_model.save`).
+    `.save` is a common method name (images, checkpoints, tokenizers, gensim models), so:
+    - a value shown to be a model (`m2 = keras.Sequential(...)`, `net = load_model(...)`, a
+      parameter annotated `keras.Model`, `self` in a Model subclass...) is one, whatever its
+      name;
+    - a value shown to be anything else (`Image.open(p)`, `tf.train.Checkpoint()`, a layer, a
+      list) is not, whatever its name, nor is an import (`np.save`, `tf.saved_model.save`);
+    - a value provenance knows nothing about (a parameter without annotation, the result of a
+      function of another module, an attribute of another object) is one when it is named
+      like a model (`model`, `net`, `encoder`... in `data/saving_receivers.toml`, or `self`).
     """
+    where = where if where is not None else where_of(ctx)
+    facts = provenance(ctx)
+    if isinstance(receiver, (cst.Name, cst.Attribute)) and facts.qualname(receiver, where) is not None:
+        return False
+    fact = facts.fact(receiver, where)
+    if fact.kind == MODEL:
+        return True
+    if fact.known:
+        return False
+    return _named_like_model(receiver)
+
+
+def may_hold_weights(ctx: Context, receiver: cst.BaseExpression, where: Where | None = None) -> bool:
+    """Whether `receiver.save_weights(...)` / `.load_weights(...)` is Keras's: the method names
+    are Keras's own, so any receiver counts except one shown to be something other than a
+    model (a layer, a list, an object of another library such as `MaskRCNN(...)`)."""
+    fact = provenance(ctx).fact(receiver, where if where is not None else where_of(ctx))
+    return fact.kind == MODEL or not fact.known
+
+
+def model_save_path(call: cst.Call, ctx: Context, where: Where | None = None) -> cst.Arg | None:
+    """The path argument of `model.save(path)` or `keras.models.save_model(model, path)`, where
+    the receiver of `.save` is a model by `is_model_receiver`; `where` is the call's position
+    when the walker is elsewhere."""
     func = call.func
     if isinstance(func, cst.Attribute) and func.attr.value == "save":
-        receiver = func.value
-        if not _looks_like_model(receiver):
-            return None
-        if isinstance(receiver, (cst.Name, cst.Attribute)) and ctx.qualname(receiver) is not None:
+        if not is_model_receiver(ctx, func.value, where):
             return None
         return path_argument(call, "filepath", 0)
     if isinstance(func, (cst.Name, cst.Attribute)) and (
         (func.value if isinstance(func, cst.Name) else func.attr.value) == "save_model"
     ):
-        api = ctx.keras_api(func)
+        api = keras_api(provenance(ctx).qualname(func, where if where is not None else where_of(ctx)))
         if api is not None and api[0] in ("models.save_model", "saving.save_model"):
             return path_argument(call, "filepath", 1)
     return None
@@ -121,3 +150,8 @@ def method_call(call: cst.Call, method: str) -> bool:
     """`<something>.save_weights(...)`: the name is Keras's own, whatever the receiver."""
     func = call.func
     return isinstance(func, cst.Attribute) and func.attr.value == method
+
+
+def weights_call(call: cst.Call, method: str, ctx: Context, where: Where | None = None) -> bool:
+    """`<receiver>.save_weights(...)` (or `load_weights`) on a receiver `may_hold_weights`."""
+    return method_call(call, method) and may_hold_weights(ctx, call.func.value, where)  # type: ignore[attr-defined]

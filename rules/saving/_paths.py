@@ -28,17 +28,18 @@ import libcst as cst
 from ..engine.context import Context, call_keyword, keras_api, string_value
 from ..engine.edits import FixSpec
 from ..engine.names import Scopes, import_bindings, target_names
+from ..engine.provenance import Where
 from ..engine.walker import child_fields, concrete_node_types
 from ._common import (
     LEGACY_H5,
     WEIGHTS,
     has_extension,
-    method_call,
     model_save_path,
     path_argument,
     last_component,
     path_tail,
     rewrite_tail,
+    weights_call,
     without_suffix,
 )
 
@@ -229,7 +230,7 @@ def path_plan(ctx: Context) -> PathPlan:
     """The file's plan, made on first use and shared by the saving rules for this lint."""
     plan = ctx.shared.get(_SHARED_KEY)
     if plan is None or plan[0] is not ctx.module:
-        plan = ctx.shared[_SHARED_KEY] = (ctx.module, _Collector(ctx.module).plan())
+        plan = ctx.shared[_SHARED_KEY] = (ctx.module, _Collector(ctx).plan())
     return plan[1]
 
 
@@ -336,7 +337,7 @@ def _node_types() -> frozenset[type]:
 
 
 class _Names:
-    """What `model_save_path` asks of a context, answered at the collector's position."""
+    """Import names resolved at the collector's position."""
 
     def __init__(self, scopes: Scopes) -> None:
         self.scopes = scopes
@@ -351,8 +352,9 @@ class _Names:
 class _Collector:
     """One walk of the module: the bindings of each scope, and every call that saves or loads."""
 
-    def __init__(self, module: cst.Module) -> None:
-        self.module = module
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.module = module = ctx.module
         self.scopes = Scopes(module)
         self.names = _Names(self.scopes)
         self.calls: list[tuple[cst.Call, _Scope, bool]] = []
@@ -373,6 +375,21 @@ class _Collector:
                 for _ in functions:
                     self.scopes.pop()
         return plan
+
+    @staticmethod
+    def _where(scope: _Scope) -> Where:
+        """The position of a call in `scope`, as provenance takes it."""
+        functions: list[cst.FunctionDef] = []
+        klass: cst.ClassDef | None = None
+        current: _Scope | None = scope
+        while current is not None:
+            if isinstance(current.node, cst.FunctionDef):
+                functions.append(current.node)
+            elif klass is None and isinstance(current.node, cst.ClassDef):
+                klass = current.node
+            current = current.parent
+        functions.reverse()
+        return Where(tuple(functions), klass)
 
     @staticmethod
     def _functions(scope: _Scope) -> list[cst.FunctionDef | cst.Lambda]:
@@ -520,8 +537,8 @@ class _Collector:
             return
         found: tuple[str, bool, cst.Arg | None] | None = None
         if leaf in ("save", "save_model"):
-            found = (MODEL, True, model_save_path(call, self.names))  # type: ignore[arg-type]
-        elif leaf in ("save_weights", "load_weights") and method_call(call, leaf):
+            found = (MODEL, True, model_save_path(call, self.ctx, self._where(scope)))
+        elif leaf in ("save_weights", "load_weights") and weights_call(call, leaf, self.ctx, self._where(scope)):
             found = (WEIGHTS_FILE, leaf == "save_weights", path_argument(call, "filepath", 0))
         elif leaf in ("ModelCheckpoint", "load_model"):
             api = self.names.keras_api(func)

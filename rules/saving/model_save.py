@@ -8,7 +8,7 @@ from ..engine.context import Context, call_keyword
 from ..engine.edits import FixSpec, remove_arg
 from ..engine.model import Severity
 from ..engine.rule import Example, Rule
-from ._common import WEIGHTS, WHOLE_MODEL, method_call, model_save_path, path_argument, path_tail
+from ._common import WEIGHTS, WHOLE_MODEL, method_call, model_save_path, path_argument, path_tail, weights_call
 from ._paths import load_owner, path_plan, report_binding, report_load, report_save
 
 # A load of a legacy `.h5` file that this file's own save moves to `.keras`.
@@ -90,6 +90,21 @@ class SaveToDirectory(Rule):
             'import keras\nclass Net(keras.Model):\n    def export_all(self):\n        self.save(«"net"»)\n',
             None,
         ),
+        Example(
+            'import keras\nm2 = keras.Sequential([keras.layers.Dense(2)])\nm2.save(«"c_dir"»)\n',
+            'import keras\nm2 = keras.Sequential([keras.layers.Dense(2)])\nm2.save("c_dir.keras")\n',
+            unsafe=True,
+        ),
+        Example(
+            'import tensorflow as tf\nnet = tf.keras.models.load_model("a.h5")\nnet.save(«"exported"»)\n',
+            'import tensorflow as tf\nnet = tf.keras.models.load_model("a.h5")\nnet.save("exported.keras")\n',
+            unsafe=True,
+        ),
+        Example(
+            'import keras\n\ndef export(m: keras.Model, root):\n    m.save(«f"{root}/serving"»)\n',
+            'import keras\n\ndef export(m: keras.Model, root):\n    m.save(f"{root}/serving.keras")\n',
+            unsafe=True,
+        ),
     )
     valid = (
         'import keras\nmodel.save("model.keras")\nmodel.save("model.h5")\n',
@@ -99,6 +114,9 @@ class SaveToDirectory(Rule):
         'tf.saved_model.save(model, "export_dir")\nimage.save("thumbnail")\n',
         'import keras\nmodel.save("logs/{epoch}")\nmodel.export("serving_dir")\n',
         'import keras\ndef save_model(model, path): ...\nsave_model(model, "out")\n',
+        'import keras\nfrom PIL import Image\nimg = Image.open(p)\nimg.save("x")\n',
+        'import keras\nimport PIL.Image\nmodel = PIL.Image.new("RGB", (8, 8))\nmodel.save("out")\n',
+        'import keras\nimport tensorflow as tf\nmodel_ckpt = tf.train.Checkpoint(model=m)\nmodel_ckpt.save("ckpt/step")\n',
     )
 
     def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
@@ -154,6 +172,8 @@ class SaveFormatArgument(Rule):
     name = "save-format-argument"
     message = "`save_format=` is gone in Keras 3: the file extension decides the format"
     nodes = (cst.Call,)
+    # Whether `.save()` saves a model may depend on other statements (`m2 = keras.Sequential()`).
+    whole_file = True
     fix = "safe"
     deprecated = True
     examples = (
@@ -189,6 +209,8 @@ class SaveFormatArgument(Rule):
         if arg is None:
             return
         if method_call(node, "save_weights"):
+            if not weights_call(node, "save_weights", ctx):
+                return
             path = path_argument(node, "filepath", 0)
             accepted: tuple[str, ...] = (WEIGHTS,)
         else:

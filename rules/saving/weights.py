@@ -6,7 +6,7 @@ import libcst as cst
 
 from ..engine.context import Context, call_keyword
 from ..engine.rule import BACKENDS, Example, Rule
-from ._common import LEGACY_H5, WEIGHTS, method_call, path_argument, path_tail
+from ._common import LEGACY_H5, WEIGHTS, method_call, path_argument, path_tail, weights_call
 from ._paths import (
     load_owner,
     needs_weights_rename,
@@ -248,7 +248,7 @@ class LoadWeightsByName(Rule):
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         arg = call_keyword(node, "by_name")
-        if arg is None or not method_call(node, "load_weights"):
+        if arg is None or not weights_call(node, "load_weights", ctx):
             return
         if isinstance(arg.value, cst.Name) and arg.value.value == "False":
             return

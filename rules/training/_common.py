@@ -16,6 +16,7 @@ import libcst as cst
 from ..engine.context import Context, class_methods, positional_params
 from ..engine.edits import Insert, Replace
 from ..engine.names import statements
+from ..engine.provenance import METRIC, OPTIMIZER, fact_of, kind_of
 
 _RUN_STORE: weakref.WeakKeyDictionary[Context, dict[Any, Any]] = weakref.WeakKeyDictionary()
 
@@ -145,11 +146,11 @@ def _iterated_over(ctx: Context, name: cst.Name) -> cst.BaseExpression | None:
 
 
 def is_metric(ctx: Context, expr: cst.BaseExpression) -> bool:
-    """Evidence in the code that `expr` is a Keras metric: it was built by `keras.metrics.X(...)`
-    here, or it is the variable of a loop over some `.metrics`."""
-    api = constructed_api(ctx, _value_of(ctx, expr))
-    if api is not None:
-        return api.startswith("metrics.") and api[8:9].isupper()
+    """Evidence in the code that `expr` is a Keras metric: provenance shows it (built by
+    `keras.metrics.X(...)`, an instance of a project Metric class), or it is the variable of a
+    loop over some `.metrics`."""
+    if kind_of(ctx, expr) == METRIC:
+        return True
     if isinstance(expr, cst.Name):
         iterable = _iterated_over(ctx, expr)
         return isinstance(iterable, cst.Attribute) and iterable.attr.value == "metrics"
@@ -157,12 +158,14 @@ def is_metric(ctx: Context, expr: cst.BaseExpression) -> bool:
 
 
 def is_optimizer(ctx: Context, expr: cst.BaseExpression) -> bool:
-    """Evidence that `expr` is a Keras optimizer: `self.optimizer`, `model.optimizer`, or a value
-    built by `keras.optimizers.X(...)` here."""
-    if isinstance(expr, cst.Attribute) and expr.attr.value == "optimizer":
+    """Evidence that `expr` is a Keras optimizer: provenance shows it (`keras.optimizers.X(...)`,
+    `model.optimizer`, `self.optimizer` in a Model, a project Optimizer class), or it is an
+    `.optimizer` attribute provenance knows nothing about (`self.optimizer` of a class whose
+    Keras base is out of reach: the attribute name is Keras's own)."""
+    fact = fact_of(ctx, expr)
+    if fact.kind == OPTIMIZER:
         return True
-    api = constructed_api(ctx, _value_of(ctx, expr))
-    return api is not None and api.startswith("optimizers.") and api.rsplit(".", 1)[-1][:1].isupper()
+    return not fact.known and isinstance(expr, cst.Attribute) and expr.attr.value == "optimizer"
 
 
 # ----- adding code to a class ------------------------------------------------------------------

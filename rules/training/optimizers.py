@@ -6,6 +6,7 @@ import libcst as cst
 
 from ..engine.context import Context
 from ..engine.edits import FixSpec, Replace
+from ..engine.provenance import OPTIMIZER, class_kind
 from ..engine.rule import Example, Rule
 from ._common import body_of, is_optimizer
 
@@ -34,13 +35,8 @@ _DEAD_HOOKS = {
 
 
 def _is_optimizer_class(ctx: Context, klass: cst.ClassDef | None) -> bool:
-    if klass is None:
-        return False
-    for base in klass.bases:
-        api = ctx.keras_api(base.value)
-        if api is not None and api[0].startswith("optimizers."):
-            return True
-    return False
+    """A subclass of a Keras optimizer, also through project classes of other modules."""
+    return klass is not None and class_kind(ctx, klass).kind == OPTIMIZER
 
 
 class OptimizerAttributes(Rule):
