@@ -115,6 +115,9 @@ _MODEL_APIS = frozenset(
         "models.model_from_json",
         "models.model_from_config",
         "models.model_from_yaml",
+        "engine.sequential.Sequential",
+        "engine.training.Model",
+        "engine.functional.Functional",
     }
 )
 _INPUT_APIS = frozenset({"Input", "layers.Input", "engine.input_layer.Input"})
