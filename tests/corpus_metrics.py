@@ -20,7 +20,7 @@ with a per-rule breakdown, and a sample of findings (fixed seed, stratified by r
 judged TRUE / FALSE / DEBATABLE in the same judgements file.
 
 tests/projects/chain3 is a hand-made project (a layer chain three classes deep across three
-modules); its expected lines are marked `# expect` in the source.
+modules); its expected lines are marked `# expect` (or `# expect-known-miss`) in the source.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import difflib
 import io
 import json
 import random
+import re
 import subprocess
 import sys
 import tokenize
@@ -265,12 +266,15 @@ def measure_clean(name: str) -> CleanResult:
     return CleanResult(name, physical_lines(folder), check(folder), folder)
 
 
+EXPECT = re.compile(r"# expect(?:$|-known-miss\b)")
+
+
 def expected_lines(project: Path) -> dict[str, set[int]]:
-    """Relative path -> lines marked `# expect` in the project's sources."""
+    """Relative path -> lines marked `# expect` (pinned by a test) or `# expect-known-miss`."""
     out: dict[str, set[int]] = defaultdict(set)
     for path in sorted(project.rglob("*.py")):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.rstrip().endswith("# expect"):
+            if EXPECT.search(line.rstrip()):
                 out[path.relative_to(project).as_posix()].add(n)
     return out
 

@@ -7,6 +7,7 @@ import libcst as cst
 from ..engine.context import Context
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
+from ..ops._sites import tensorflow_uses
 from ._unused import removal_fix
 
 
@@ -16,6 +17,10 @@ def _is_tensorflow(module: str | None) -> bool:
 
 def _tensorflow_alias(alias: cst.ImportAlias) -> bool:
     return _is_tensorflow(dotted_name(alias.name))
+
+
+def _keras_module(alias: cst.ImportAlias) -> bool:
+    return (dotted_name(alias.name) or "").startswith(("tensorflow.keras", "tensorflow.python.keras"))
 
 
 def _imports_keras3(ctx: Context) -> bool:
@@ -29,7 +34,10 @@ class UnconditionalTensorflowImport(Rule):
     top level cannot even be imported where TensorFlow is not installed
     (`ModuleNotFoundError: No module named 'tensorflow'`), and on other backends it pays
     TensorFlow's import time and memory for nothing. This rule reports the import in a module
-    that also imports `keras` itself (Keras 3 style); an import inside `try: ... except
+    that also imports `keras` itself (Keras 3 style), or uses Keras through TensorFlow (Keras 2
+    code: `from tensorflow import keras`, `tf.keras.Model`), which is about to become Keras 3
+    code, or needs TensorFlow only for file I/O and logging (`tf.io.gfile`, `tf.get_logger`,
+    which KER225 reports with their plain-Python forms); an import inside `try: ... except
     ImportError:` or inside a function is not reported.
 
     ## Example
@@ -82,6 +90,14 @@ class UnconditionalTensorflowImport(Rule):
     code = "KER107"
     name = "unconditional-tensorflow-import"
     message = "TensorFlow is imported unconditionally in Keras 3 code: it cannot run without TensorFlow installed"
+    utilities_message = (
+        "TensorFlow is imported only for file I/O or logging (`tf.io.gfile`, `tf.get_logger`),"
+        " which Python does without it"
+    )
+    keras2_message = (
+        "TensorFlow is imported unconditionally in Keras code: on Keras 3 this module cannot run"
+        " without TensorFlow installed"
+    )
     nodes = (cst.Import, cst.ImportFrom)
     backends = frozenset({"jax", "torch"})
     fix = "safe"
@@ -110,10 +126,29 @@ class UnconditionalTensorflowImport(Rule):
             "import keras\n«import numpy as np, tensorflow as tf»\n",
             "import keras\nimport numpy as np\n",
         ),
+        # Keras 2 code, which becomes Keras 3 code: Keras imported through TensorFlow, or
+        # spelled `tf.keras`. The Keras import itself is KER101's.
+        Example("«import tensorflow as tf»\nfrom tensorflow import keras\n\nx = tf.ones(3)\n", None),
+        Example("«import tensorflow as tf»\nfrom tensorflow.keras.layers import Dense\n\nx = tf.ones(3)\n", None),
+        Example("«import tensorflow as tf»\n\nmodel = tf.keras.Sequential()\n", None),
+        Example(
+            "«from tensorflow import io as tf_io»\nimport tensorflow.keras as keras\n\n"
+            "exists = tf_io.gfile.exists\n",
+            None,
+        ),
+        # TensorFlow only for file I/O and logging: Python does both without it.
+        Example(
+            "import json\n«import tensorflow as tf»\n\n\ndef load(path):\n"
+            "    with tf.io.gfile.GFile(path) as f:\n        return json.load(f)\n",
+            None,
+        ),
     )
     valid = (
         "import tensorflow as tf\nx = tf.constant(1)\n",
-        "import tensorflow as tf\nfrom tensorflow import keras\n",
+        # TensorFlow for more than file I/O.
+        "import tensorflow as tf\n\nif tf.io.gfile.exists(p):\n    x = tf.constant(1)\n",
+        # Not Keras code: TensorFlow's own modules only.
+        "import tensorflow as tf\nfrom tensorflow import data\n\nds = data.Dataset.range(3).map(tf.square)\n",
         "import keras\ntry:\n    import tensorflow as tf\nexcept ImportError:\n    tf = None\n",
         "import keras\ndef to_tf(x):\n    import tensorflow as tf\n    return tf.constant(x)\n",
         "import keras\nfrom tensorflow import keras as tf_keras\n",
@@ -125,7 +160,8 @@ class UnconditionalTensorflowImport(Rule):
         if len(ctx.parents) != 2:
             return
         if type(node) is cst.Import:
-            if not any(_is_tensorflow(dotted_name(alias.name)) for alias in node.names):  # type: ignore[union-attr]
+            # `import tensorflow.keras as keras` is KER101's.
+            if not any(_tensorflow_alias(alias) and not _keras_module(alias) for alias in node.names):  # type: ignore[union-attr]
                 return
         else:
             assert isinstance(node, cst.ImportFrom)
@@ -139,7 +175,16 @@ class UnconditionalTensorflowImport(Rule):
                 if all(dotted_name(alias.name) == "keras" for alias in node.names):
                     return
         if _imports_keras3(ctx):
-            # `import tensorflow as tf, numpy as np` names each module; `from tensorflow import
-            # a, b` imports only from TensorFlow.
-            concerns = _tensorflow_alias if type(node) is cst.Import else None
-            ctx.report(node, fix=removal_fix(node, ctx, "TensorFlow", concerns))
+            message = None
+        else:
+            uses = tensorflow_uses(ctx)
+            if uses.keras:
+                message = self.keras2_message
+            elif uses.only_utilities:
+                message = self.utilities_message
+            else:
+                return
+        # `import tensorflow as tf, numpy as np` names each module; `from tensorflow import
+        # a, b` imports only from TensorFlow.
+        concerns = _tensorflow_alias if type(node) is cst.Import else None
+        ctx.report(node, message, fix=removal_fix(node, ctx, "TensorFlow", concerns))

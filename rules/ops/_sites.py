@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..engine.context import Context, Pending, call_keyword, keras_api, positional_args
-from ..engine.names import child_blocks
+from ..engine.names import child_blocks, dotted_name
 from ..engine.rule import Rule
+from ..engine.tables import load_toml
 
 _LOSS_PARAMETERS = frozenset({"y_true", "y_pred"})
 
@@ -290,3 +291,106 @@ def may_be_keras(func: cst.BaseExpression, ctx: Context) -> bool:
         if isinstance(func, cst.Attribute) and func.attr.value == "backend":
             return True
     return False
+
+
+# ----- TensorFlow utilities with a plain-Python equivalent -------------------------------------
+
+_TF_USES_KEY = "ops.tensorflow_uses"
+_KERAS_THROUGH_TF = ("tensorflow.keras", "tensorflow.python.keras")
+
+
+def tf_utilities() -> dict[str, dict]:
+    """`rules/data/ops_stdlib.toml`: TensorFlow utilities (`tf.io.gfile.*`, `tf.get_logger`)
+    and their standard-library replacements."""
+    return load_toml("ops_stdlib.toml")
+
+
+def is_tf_utility(qualified: str) -> bool:
+    return qualified in tf_utilities() or qualified.startswith("tensorflow.io.gfile.")
+
+
+@dataclass(frozen=True)
+class TensorflowUses:
+    # Keras spelled through TensorFlow: `from tensorflow import keras`, `tf.keras.Model`.
+    keras: bool
+    # TensorFlow utilities with a plain-Python equivalent (`tf.io.gfile.exists`, ...).
+    utilities: int
+    # Any other use of TensorFlow (`tf.reduce_sum`, `tf.data`, `tf.__version__`, `tf` itself).
+    other: int
+    # Names bound to TensorFlow by the module's top-level, unconditional imports.
+    unconditional: frozenset[str]
+
+    @property
+    def only_utilities(self) -> bool:
+        """TensorFlow is there only for file I/O or logging, which Python does without it."""
+        return self.utilities > 0 and self.other == 0
+
+
+def tensorflow_uses(ctx: Context) -> TensorflowUses:
+    """What the module uses TensorFlow for, read once per module (imports are not uses)."""
+    found = ctx.shared.get(_TF_USES_KEY)
+    if found is not None:
+        return found
+    keras = False
+    utilities = other = 0
+    unconditional: set[str] = set()
+    for stmt in ctx.module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    unconditional.update(_tf_bound(small, ctx))
+    if _roots(ctx).tf_roots:
+        todo: list[cst.CSTNode] = [ctx.module]
+        while todo:
+            node = todo.pop()
+            kind = type(node)
+            if kind is cst.Import or kind is cst.ImportFrom:
+                continue
+            if kind is cst.Attribute or kind is cst.Name:
+                qualified = _module_qualname(node, ctx)  # type: ignore[arg-type]
+                if qualified == "tensorflow" or (qualified or "").startswith("tensorflow."):
+                    if qualified.startswith(_KERAS_THROUGH_TF):  # type: ignore[union-attr]
+                        keras = True
+                    elif is_tf_utility(qualified):  # type: ignore[arg-type]
+                        utilities += 1
+                    else:
+                        other += 1
+                    continue
+                if kind is cst.Name:
+                    continue
+            todo.extend(node.children)
+    if not keras:
+        keras = any(q.startswith(_KERAS_THROUGH_TF) for q in ctx.scopes.module.values() if q)
+    found = ctx.shared[_TF_USES_KEY] = TensorflowUses(keras, utilities, other, frozenset(unconditional))
+    return found
+
+
+def _module_qualname(expr: cst.BaseExpression, ctx: Context) -> str | None:
+    """The qualified name through the module's own imports (a local that shadows one is not
+    seen: this reads the whole module from wherever the walker is, and must not fill the
+    position-dependent cache of `Context.qualname`)."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if not isinstance(expr, cst.Name):
+        return None
+    base = ctx.scopes.module.get(expr.value)
+    if not base:
+        return None
+    return ".".join([base, *reversed(parts)])
+
+
+def _tf_bound(node: cst.Import | cst.ImportFrom, ctx: Context) -> list[str]:
+    names = []
+    if isinstance(node.names, cst.ImportStar):
+        return names
+    for alias in node.names:
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            bound = alias.asname.name.value
+        else:
+            bound = (dotted_name(alias.name) or "").split(".")[0]
+        qualified = ctx.scopes.module.get(bound)
+        if qualified and (qualified == "tensorflow" or qualified.startswith("tensorflow.")):
+            names.append(bound)
+    return names

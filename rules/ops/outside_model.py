@@ -7,12 +7,21 @@ from dataclasses import replace
 
 import libcst as cst
 
-from ..engine.context import Context
+from ..engine.context import Context, has_star_args, positional_args
+from ..engine.edits import FixSpec, Replace, append_arg
 from ..engine.model import Applicability, Severity
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
 from ._base import PORTABILITY_BACKENDS
-from ._sites import in_model_code, may_be_tf, module_uses_keras, on_keras_tensor
+from ._sites import (
+    in_model_code,
+    may_be_tf,
+    module_uses_keras,
+    on_keras_tensor,
+    root_name,
+    tensorflow_uses,
+    tf_utilities,
+)
 from ._table import build_fix, leaf_name, normalize_tf, tf_leaves, tf_rows
 
 # Calls whose function arguments run somewhere other than the script's own flow: in a
@@ -138,6 +147,12 @@ class TfOpOutsideModel(Rule):
 
     This rule covers the code KER201 leaves out: module-level statements, plain functions and
     methods of classes that are not Keras layers or models, in a module that imports Keras.
+    It also reports TensorFlow's file and logging utilities, which Python's standard library
+    has (`tf.io.gfile.exists` -> `os.path.exists`, `tf.io.gfile.GFile` -> `open`,
+    `tf.io.gfile.makedirs` -> `os.makedirs(..., exist_ok=True)`, `tf.get_logger()` ->
+    `logging.getLogger("tensorflow")`), in Keras code and in any module that needs TensorFlow
+    for nothing else, where TensorFlow is imported unconditionally (an import under `if` or
+    `try` makes it optional, and the module guards its uses).
     It stays quiet where TensorFlow itself runs the op or takes its value, because there a
     `keras.ops` op of the JAX or PyTorch backend cannot run: `tf.data` pipelines (functions and
     lambdas given to `map`, `filter`, ...), `@tf.function` functions, arguments of other
@@ -164,7 +179,10 @@ class TfOpOutsideModel(Rule):
     type, from a `tf.Tensor` to the backend's tensor (a JAX array, a torch tensor): `float()`,
     `np.asarray()`, arithmetic and `keras.ops` work on both, but `.numpy()` and TensorFlow
     calls on the result do not. Review the uses of the value. Ops without a one-to-one
-    `keras.ops` form are not reported (KER107 still reports the import).
+    `keras.ops` form are not reported (KER107 still reports the import). The file utilities'
+    replacements read local paths only: `tf.io.gfile` also reads `gs://`, `s3://`, `hdfs://`
+    and `ram://` paths (and a `GFile` has `.size()`); `copy`, `rename` and `stat` get no fix
+    (different defaults and results).
 
     ## References
     - Catalogue MB-DEP-001 (TensorFlow as a hidden dependency), MB-OPS-000 (the op table).
@@ -200,6 +218,43 @@ class TfOpOutsideModel(Rule):
         ),
         # No keras.ops form: nothing to offer.
         Example("import keras\nimport tensorflow as tf\n\nx = tf.nn.dropout(y, 0.5)\n", None),
+        # File and logging utilities: Python has them.
+        Example(
+            "import os\nimport keras\nimport tensorflow as tf\n\n"
+            "def save(path, text):\n"
+            "    if not «tf.io.gfile.exists»(path):\n"
+            "        «tf.io.gfile.makedirs»(path)\n"
+            "    with «tf.io.gfile.GFile»(os.path.join(path, 'a.txt'), 'w') as f:\n"
+            "        f.write(text)\n"
+            "    «tf.get_logger»().info('saved')\n",
+            "import os\nimport keras\nimport tensorflow as tf\nimport logging\n\n"
+            "def save(path, text):\n"
+            "    if not os.path.exists(path):\n"
+            "        os.makedirs(path, exist_ok=True)\n"
+            "    with open(os.path.join(path, 'a.txt'), 'w') as f:\n"
+            "        f.write(text)\n"
+            "    logging.getLogger(\"tensorflow\").info('saved')\n",
+            unsafe=True,
+        ),
+        # A module that needs TensorFlow only for these (no Keras import).
+        Example(
+            "import tensorflow as tf\nfrom tensorflow import io as tf_io\n\n"
+            "for root, _, files in «tf_io.gfile.walk»(folder):\n"
+            "    «tf.io.gfile.rmtree»(root)\n"
+            "names = «tf.io.gfile.glob»(pattern)\n"
+            "«tf.io.gfile.copy»(a, b, overwrite=True)\n",
+            "import tensorflow as tf\nfrom tensorflow import io as tf_io\nimport os\nimport shutil\nimport glob\n\n"
+            "for root, _, files in os.walk(folder):\n"
+            "    shutil.rmtree(root)\n"
+            "names = glob.glob(pattern)\n"
+            "tf.io.gfile.copy(a, b, overwrite=True)\n",
+            unsafe=True,
+        ),
+        # Keywords the replacement does not take the same way: no fix.
+        Example(
+            "import keras\nimport tensorflow as tf\n\nok = «tf.io.gfile.exists»(path=p)\n",
+            None,
+        ),
     )
     valid = (
         # Not Keras code.
@@ -222,15 +277,83 @@ class TfOpOutsideModel(Rule):
         "import keras\nimport tensorflow as tf\n\ninputs = keras.Input((3,))\noutputs = tf.abs(inputs)\n",
         # A parameter named tf.
         "import keras\n\ndef f(tf, x):\n    return tf.reduce_sum(x)\n",
+        # File I/O in a module that needs TensorFlow for more, and does not use Keras.
+        "import tensorflow as tf\n\nok = tf.io.gfile.exists(p)\nx = tf.constant(1)\n",
+        # TensorFlow made optional: the module guards its uses.
+        "import os\nimport keras\ntry:\n    import tensorflow as tf\nexcept ImportError:\n    tf = None\n\n"
+        "def exists(p):\n    if tf is None:\n        return os.path.exists(p)\n    return tf.io.gfile.exists(p)\n",
+        # Inside a layer: KER219 reports TensorFlow's file ops in model code.
+        "import keras\nimport tensorflow as tf\n\n"
+        "class L(keras.layers.Layer):\n    def build(self, shape):\n        self.ok = tf.io.gfile.exists('v.txt')\n",
     )
 
     def __init__(self) -> None:
         self.leaves = tf_leaves()
+        self.utility_leaves = frozenset(name.rsplit(".", 1)[1] for name in tf_utilities())
+
+    def _visit_utility(self, node: cst.Call, ctx: Context) -> None:
+        """`tf.io.gfile.exists(p)` -> `os.path.exists(p)`, `tf.get_logger()` ->
+        `logging.getLogger("tensorflow")`: in Keras code, or where such utilities are all the
+        module needs TensorFlow for."""
+        func = node.func
+        qualified = ctx.qualname(func)
+        row = tf_utilities().get(qualified or "")
+        if row is None:
+            return
+        uses = tensorflow_uses(ctx)
+        # TensorFlow imported under `if` / `try` is optional: the module guards its uses.
+        if root_name(func) not in uses.unconditional:
+            return
+        if not (uses.keras or uses.only_utilities or module_uses_keras(ctx)):
+            return
+        # Plain Python functions: what runs them (a `tf.function`, a pipeline) does not matter.
+        if in_model_code(ctx) is True:
+            return
+        spelled = dotted_name(func) or qualified
+        target = row.get("target")
+        if target:
+            message = f"`{spelled}` needs TensorFlow installed: `{target}` does the same for local paths without it"
+        else:
+            message = f"`{spelled}` needs TensorFlow installed: use Python's `os` / `shutil` for local paths"
+        ctx.report(func, message, fix=self._utility_fix(node, row, ctx) if target else None)
+
+    @staticmethod
+    def _utility_fix(node: cst.Call, row: dict, ctx: Context) -> FixSpec | None:
+        if has_star_args(node) or len(positional_args(node)) > row.get("positional", 0):
+            return None
+        keep = set(row.get("keep", ()))
+        if any(arg.keyword is not None and arg.keyword.value not in keep for arg in node.args):
+            return None
+        target = row["target"]
+        if "." not in target:
+            # A builtin: only where nothing shadows it.
+            if ctx.scopes.is_bound(target):
+                return None
+            callee, imports = target, ()
+        else:
+            found = ctx.reference(target)
+            if found is None:
+                return None
+            callee, imports = found
+        add = row.get("add")
+        if add and not node.args:
+            edits = [Replace(node, f"{callee}({add})")]
+        else:
+            edits = [Replace(node.func, callee)]
+            if add:
+                edits.append(append_arg(node, add))
+        spelled = dotted_name(node.func) or "the call"
+        return FixSpec.unsafe(f"Replace `{spelled}` with `{callee}` (local paths only)", *edits, imports=imports)
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         leaf = leaf_name(func)
-        if leaf is None or leaf not in self.leaves or not may_be_tf(func, ctx):
+        if leaf is None or not may_be_tf(func, ctx):
+            return
+        if leaf in self.utility_leaves:
+            self._visit_utility(node, ctx)
+            return
+        if leaf not in self.leaves:
             return
         qualified = normalize_tf(ctx.qualname(func))
         row = tf_rows().get(qualified) if qualified else None
