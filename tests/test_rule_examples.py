@@ -22,6 +22,16 @@ VALID = [
 ]
 
 
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A project folder holding nothing else: examples are linted as its files, so that what
+    surrounds the tests (this repository's own example programs save models) cannot change
+    the rules' answers."""
+    root = tmp_path_factory.mktemp("examples")
+    (root / "pyproject.toml").write_text("")
+    return root
+
+
 def only(rule) -> Settings:
     # Every backend and the oldest Keras 3, so version- and backend-gated rules run too.
     return Settings(select=(rule.code,), keras_version=(3, 0, 0))
@@ -36,31 +46,32 @@ def test_every_rule_has_examples_and_docs():
 
 
 @pytest.mark.parametrize("rule, index, example", EXAMPLES)
-def test_example(rule, index, example):
+def test_example(rule, index, example, project):
     settings = only(rule)
     source = example.source
-    findings = [f for f in lint(source, "example.py", settings) if f.code == rule.code]
+    path = str(project / "example.py")
+    findings = [f for f in lint(source, path, settings) if f.code == rule.code]
     got = sorted((f.span.start, f.span.end) for f in findings)
     expected = example.expected_ranges()
     assert [source[a:b] for a, b in got] == [source[a:b] for a, b in expected]
     assert got == expected
-    result = fix(source, "example.py", settings, unsafe=example.unsafe).source
+    result = fix(source, path, settings, unsafe=example.unsafe).source
     if example.after is None:
         assert all(f.fix is None or (f.fix.applicability.value == "unsafe" and not example.unsafe) for f in findings)
         assert result == source
         return
     assert result == example.after
     cst.parse_module(result)
-    again = fix(result, "example.py", settings, unsafe=example.unsafe).source
+    again = fix(result, path, settings, unsafe=example.unsafe).source
     assert again == result
-    left = [f for f in lint(result, "example.py", settings) if f.code == rule.code and f.fix is not None]
+    left = [f for f in lint(result, path, settings) if f.code == rule.code and f.fix is not None]
     assert left == [], "the fixed text still has fixable findings of the rule"
     if not example.unsafe:
         # A safe example must not need unsafe fixes, and its unsafe run gives the same text.
-        assert fix(source, "example.py", settings, unsafe=True).source == example.after
+        assert fix(source, path, settings, unsafe=True).source == example.after
 
 
 @pytest.mark.parametrize("rule, snippet", VALID)
-def test_valid(rule, snippet):
-    found = [f for f in lint(snippet, "valid.py", only(rule)) if f.code == rule.code]
+def test_valid(rule, snippet, project):
+    found = [f for f in lint(snippet, str(project / "valid.py"), only(rule)) if f.code == rule.code]
     assert found == []

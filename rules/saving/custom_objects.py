@@ -12,20 +12,10 @@ from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
 from ..layers._common import all_param_names, class_methods, direct_calls, is_self, keras_reference
+from ._reach import REGISTER, registration, saving_reason
 
-REGISTER = "register_keras_serializable"
 # Keys every layer's base config has: `from_config` passes them back to `__init__`.
 BASE_CONFIG_KEYS = frozenset({"name", "trainable", "dtype"})
-
-
-def _decorator_names(klass: cst.ClassDef):
-    for decorator in klass.decorators:
-        expr = decorator.decorator
-        if isinstance(expr, cst.Call):
-            expr = expr.func
-        name = dotted_name(expr)
-        if name:
-            yield name.rsplit(".", 1)[-1]
 
 
 class UnregisteredCustomObject(Rule):
@@ -38,10 +28,21 @@ class UnregisteredCustomObject(Rule):
     deep inside the message: "Could not locate class 'TransformerBlock'. Make sure custom
     classes and functions are decorated with `@keras.saving.register_keras_serializable()`".
 
+    Reported only for a class that can reach a load: the file or another module of its project
+    saves, loads or rebuilds Keras objects by their config (`model.save(...)`, `load_model`,
+    `clone_model`, `serialize_keras_object`, `pickle.dump`, a `ModelCheckpoint` saving whole
+    models...), or the class defines `get_config()` or `from_config()`. The note names what was
+    found. Saving arrays (`np.save`), weights (`save_weights`) or a SavedModel
+    (`tf.saved_model.save`) does not count; a project too large to walk counts as saving. A
+    class given to `custom_objects=`, registered by a call, or decorated by a project function
+    that calls `register_keras_serializable` (an `@export("pkg.layers.Block")`) is registered.
+
     ## Example
     ```python
     class TransformerBlock(keras.layers.Layer):
         ...
+
+    model.save("gpt.keras")
     ```
 
     ## Use instead
@@ -71,44 +72,68 @@ class UnregisteredCustomObject(Rule):
     fix = "safe"
     examples = (
         Example(
-            "import keras\n\n\nclass «TransformerBlock»(keras.layers.Layer):\n    pass\n",
-            "import keras\n\n\n@keras.saving.register_keras_serializable()\nclass TransformerBlock(keras.layers.Layer):\n    pass\n",
+            "import keras\n\n\nclass «TransformerBlock»(keras.layers.Layer):\n    pass\n\n\nmodel.save('gpt.keras')\n",
+            "import keras\n\n\n@keras.saving.register_keras_serializable()\nclass TransformerBlock(keras.layers.Layer):\n    pass\n\n\nmodel.save('gpt.keras')\n",
         ),
         Example(
-            "import tensorflow as tf\n\n# A residual block.\n@dataclass_like\nclass «Residual»(tf.keras.Model):\n    pass\n",
-            "import tensorflow as tf\n\n# A residual block.\n@tf.keras.utils.register_keras_serializable()\n@dataclass_like\nclass Residual(tf.keras.Model):\n    pass\n",
+            "import tensorflow as tf\n\n# A residual block.\n@dataclass_like\nclass «Residual»(tf.keras.Model):\n    pass\n"
+            "restored = tf.keras.models.load_model('residual.keras')\n",
+            "import tensorflow as tf\n\n# A residual block.\n@tf.keras.utils.register_keras_serializable()\n@dataclass_like\nclass Residual(tf.keras.Model):\n    pass\n"
+            "restored = tf.keras.models.load_model('residual.keras')\n",
         ),
         Example(
             "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
-            "class «Base»(layers.Layer):\n    pass\nclass «Child»(Base):\n    pass\n",
+            "class «Base»(layers.Layer):\n    pass\nclass «Child»(Base):\n    pass\n"
+            "def train(model):\n    model.fit(x, y, callbacks=[keras.callbacks.ModelCheckpoint('best.keras')])\n",
             "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
             "@keras.utils.register_keras_serializable()\nclass Base(layers.Layer):\n    pass\n"
-            "@keras.utils.register_keras_serializable()\nclass Child(Base):\n    pass\n",
+            "@keras.utils.register_keras_serializable()\nclass Child(Base):\n    pass\n"
+            "def train(model):\n    model.fit(x, y, callbacks=[keras.callbacks.ModelCheckpoint('best.keras')])\n",
         ),
+        # No save in this file, but a `get_config()` is there to be saved.
         Example(
-            "from keras import layers\nclass «Scale»(layers.Layer):\n    pass\n",
+            "from keras import layers\nclass «Scale»(layers.Layer):\n    def get_config(self):\n        return {}\n",
             "from keras import layers\nimport keras\n"
-            "@keras.saving.register_keras_serializable()\nclass Scale(layers.Layer):\n    pass\n",
+            "@keras.saving.register_keras_serializable()\nclass Scale(layers.Layer):\n    def get_config(self):\n        return {}\n",
         ),
     )
     valid = (
-        "import keras\n@keras.saving.register_keras_serializable(package='demo')\nclass A(keras.layers.Layer):\n    pass\n",
-        "import tensorflow as tf\n@tf.keras.utils.register_keras_serializable()\nclass A(tf.keras.Model):\n    pass\n",
-        "from keras.saving import register_keras_serializable\n@register_keras_serializable\nclass A(keras.layers.Layer):\n    pass\n",
-        "import keras\nclass Config:\n    layers = 3\n",
-        "import keras\ndef make():\n    class Local(keras.layers.Layer):\n        pass\n    return Local\n",
-        "def build(tf):\n    class A(tf.keras.layers.Layer):\n        pass\n",
+        "import keras\n@keras.saving.register_keras_serializable(package='demo')\nclass A(keras.layers.Layer):\n    pass\n"
+        "model.save('m.keras')\n",
+        "import tensorflow as tf\n@tf.keras.utils.register_keras_serializable()\nclass A(tf.keras.Model):\n    pass\n"
+        "model.save('m.keras')\n",
+        "from keras.saving import register_keras_serializable\n@register_keras_serializable\nclass A(keras.layers.Layer):\n    pass\n"
+        "model.save('m.keras')\n",
+        # Registered by a decorator of the file that calls `register_keras_serializable`.
+        "import keras\ndef export(path):\n    def wrap(cls):\n        return keras.saving.register_keras_serializable('pkg')(cls)\n    return wrap\n"
+        "@export('pkg.layers.A')\nclass A(keras.layers.Layer):\n    pass\nmodel.save('m.keras')\n",
+        # Registered by a call, or given to `load_model` in `custom_objects`.
+        "import keras\nclass A(keras.layers.Layer):\n    pass\nA = keras.saving.register_keras_serializable()(A)\nmodel.save('m.keras')\n",
+        "import keras\nclass A(keras.layers.Layer):\n    pass\nm = keras.models.load_model('m.keras', custom_objects={'A': A})\n",
+        "import keras\nclass Config:\n    layers = 3\nmodel.save('m.keras')\n",
+        "import keras\ndef make():\n    class Local(keras.layers.Layer):\n        pass\n    return Local\nmodel.save('m.keras')\n",
+        "def build(tf):\n    class A(tf.keras.layers.Layer):\n        pass\nmodel.save('m.keras')\n",
+        # A file (of a project) that never saves nor loads a model: nothing to register for.
+        "import keras\nclass Block(keras.layers.Layer):\n    def call(self, x):\n        return x\n"
+        "model = keras.Sequential([Block()])\nmodel.fit(x, y)\n",
+        # Saving arrays, weights or a SavedModel needs no registered class.
+        "import numpy as np\nimport torch\nimport tensorflow as tf\nimport keras\nclass Block(keras.layers.Layer):\n    pass\n"
+        "np.save('x.npy', x)\ntorch.save(state, 'x.pt')\ntf.saved_model.save(module, 'exported')\n"
+        "model.save_weights('m.weights.h5')\ncheckpoint = keras.callbacks.ModelCheckpoint('w.weights.h5', save_weights_only=True)\n",
     )
 
     def visit(self, node: cst.ClassDef, ctx: Context) -> None:
         # Only module-level classes: a class made inside a function is a new class per call.
         if ctx.parents[-1] is not ctx.module or not node.bases:
             return
-        if REGISTER in set(_decorator_names(node)) or not ctx.is_keras_class(node):
+        if not ctx.is_keras_class(node) or registration(node, ctx) is not None:
+            return
+        note = saving_reason(node, ctx, class_methods(node), None)
+        if note is None:
             return
         reference = keras_reference(ctx, f"saving.{REGISTER}", tf_path=f"utils.{REGISTER}")
         if reference is None:
-            ctx.report(node.name)
+            ctx.report(node.name, note=note)
             return
         code, imports = reference
         text = f"@{code}()\n"
@@ -121,7 +146,7 @@ class UnregisteredCustomObject(Rule):
             # engine may put it after the decorator: write the import here instead.
             edit = Insert(node, "".join(line + "\n" for line in imports) + text)
             imports = ()
-        ctx.report(node.name, fix=FixSpec.safe("Register the class for saving", edit, imports=imports))
+        ctx.report(node.name, fix=FixSpec.safe("Register the class for saving", edit, imports=imports), note=note)
 
 
 class LayerInitWithoutKwargs(Rule):
@@ -135,11 +160,17 @@ class LayerInitWithoutKwargs(Rule):
     an unexpected keyword argument 'name'` (Keras 3.15.1; the first of them that `__init__`
     does not take is named).
 
+    Reported only for a class that can be reloaded: the file or another module of its project
+    saves, loads or rebuilds Keras objects by their config, the class defines `get_config()`,
+    or it is registered for saving (as KER308 counts them; the note says which).
+
     ## Example
     ```python
     class TransformerBlock(layers.Layer):
         def __init__(self, embed_dim, num_heads, ff_dim):
             super().__init__()
+
+    model.save("gpt.keras")
     ```
 
     ## Use instead
@@ -173,30 +204,38 @@ class LayerInitWithoutKwargs(Rule):
             "class TransformerBlock(layers.Layer):\n"
             "    def «__init__»(self, embed_dim, num_heads, ff_dim, rate=0.1):\n"
             "        super().__init__()\n"
-            "        self.embed_dim = embed_dim\n",
+            "        self.embed_dim = embed_dim\n"
+            "model.save('gpt.keras')\n",
             "from tensorflow.keras import layers\n"
             "class TransformerBlock(layers.Layer):\n"
             "    def __init__(self, embed_dim, num_heads, ff_dim, rate=0.1, **kwargs):\n"
             "        super().__init__(**kwargs)\n"
-            "        self.embed_dim = embed_dim\n",
+            "        self.embed_dim = embed_dim\n"
+            "model.save('gpt.keras')\n",
         ),
         Example(
             "import tensorflow as tf\n"
             "class Head(tf.keras.layers.Layer):\n"
             "    def «__init__»(\n        self,\n        units: int,\n    ):\n"
-            "        super(Head, self).__init__(name='head')\n",
+            "        super(Head, self).__init__(name='head')\n"
+            "restored = tf.keras.models.load_model('head.keras')\n",
             None,
         ),
+        # No save in this file: the class's own `get_config()` is there to be saved.
         Example(
             "import keras\n"
             "class Block(keras.Model):\n"
             "    def «__init__»(self, units, *, act='relu', **config):\n"
             "        keras.Model.__init__(self, dtype='float32')\n"
-            "        self.units = units\n",
+            "        self.units = units\n"
+            "    def get_config(self):\n"
+            "        return {'units': self.units}\n",
             None,
         ),
+        # Registered: it is there to be saved.
         Example(
             "import keras\n"
+            "@keras.saving.register_keras_serializable()\n"
             "class Gate(keras.layers.Layer):\n"
             "    def «__init__»(self, units: int, **kw):\n"
             "        super().__init__(trainable=True)\n",
@@ -206,31 +245,45 @@ class LayerInitWithoutKwargs(Rule):
             "import keras\n"
             "class Gate(keras.layers.Layer):\n"
             "    def «__init__»(self, *args, **kw):\n"
-            "        super().__init__(*args)\n",
+            "        super().__init__(*args)\n"
+            "def train(model):\n"
+            "    model.fit(x, y, callbacks=[keras.callbacks.ModelCheckpoint('best.keras')])\n",
             "import keras\n"
             "class Gate(keras.layers.Layer):\n"
             "    def __init__(self, *args, **kw):\n"
-            "        super().__init__(*args, **kw)\n",
+            "        super().__init__(*args, **kw)\n"
+            "def train(model):\n"
+            "    model.fit(x, y, callbacks=[keras.callbacks.ModelCheckpoint('best.keras')])\n",
         ),
         Example(
-            "import keras\n"
+            "import pickle\nimport keras\n"
             "class Scale(keras.layers.Layer):\n"
             "    def «__init__»(self, factor: float = 2.0):\n"
-            "        super(Scale, self).__init__()\n",
-            "import keras\n"
+            "        super(Scale, self).__init__()\n"
+            "blob = pickle.dumps(model)\n",
+            "import pickle\nimport keras\n"
             "class Scale(keras.layers.Layer):\n"
             "    def __init__(self, factor: float = 2.0, **kwargs):\n"
-            "        super(Scale, self).__init__(**kwargs)\n",
+            "        super(Scale, self).__init__(**kwargs)\n"
+            "blob = pickle.dumps(model)\n",
         ),
     )
     valid = (
         "import keras\nclass A(keras.layers.Layer):\n"
-        "    def __init__(self, units, **kwargs):\n        super().__init__(**kwargs)\n",
-        "import keras\nclass A(keras.layers.Layer):\n    def call(self, x):\n        return x\n",
+        "    def __init__(self, units, **kwargs):\n        super().__init__(**kwargs)\nmodel.save('m.keras')\n",
+        "import keras\nclass A(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel.save('m.keras')\n",
         "import keras\nclass A(keras.layers.Layer):\n    def __init__(self, units):\n        super().__init__()\n"
-        "    @classmethod\n    def from_config(cls, config):\n        return cls(config['units'])\n",
-        "class Plain:\n    def __init__(self, units):\n        self.units = units\n",
-        "def f(tf):\n    class A(tf.keras.layers.Layer):\n        def __init__(self, units):\n            super().__init__()\n",
+        "    @classmethod\n    def from_config(cls, config):\n        return cls(config['units'])\nmodel.save('m.keras')\n",
+        "class Plain:\n    def __init__(self, units):\n        self.units = units\nmodel.save('m.keras')\n",
+        "def f(tf):\n    class A(tf.keras.layers.Layer):\n        def __init__(self, units):\n            super().__init__()\n"
+        "model.save('m.keras')\n",
+        # A file (of a project) that never saves nor loads a model: the config is never read.
+        "import keras\nclass A(keras.layers.Layer):\n    def __init__(self, units):\n        super().__init__()\n"
+        "        self.units = units\nmodel = keras.Sequential([A(3)])\nmodel.fit(x, y)\nmodel.save_weights('m.weights.h5')\n",
+        # `save` of a module's function, not of a model.
+        "import numpy as np\nimport tensorflow as tf\nimport keras\nclass A(keras.layers.Layer):\n"
+        "    def __init__(self, units):\n        super().__init__()\n"
+        "np.save('x.npy', x)\ntf.saved_model.save(module, 'exported')\n",
     )
 
     def visit(self, node: cst.ClassDef, ctx: Context) -> None:
@@ -250,6 +303,9 @@ class LayerInitWithoutKwargs(Rule):
         else:
             kwargs = "kwargs" if "kwargs" not in all_param_names(init) else "base_kwargs"
             message = None
+        note = saving_reason(node, ctx, methods, registration(node, ctx))
+        if note is None:
+            return
         fix = None
         forwarding = _forward(super_call, kwargs) if super_call is not None else None
         if forwarding is not None:
@@ -259,7 +315,7 @@ class LayerInitWithoutKwargs(Rule):
                 edits = [Insert(anchor, f", **{kwargs}", after=True), forwarding] if anchor is not None else []
             if edits:
                 fix = FixSpec.safe(f"Accept `**{kwargs}` and pass it to `super().__init__()`", *edits)
-        ctx.report(init.name, message, fix=fix)
+        ctx.report(init.name, message, fix=fix, note=note)
 
 
 def _super_init_call(init: cst.FunctionDef) -> cst.Call | None:
@@ -321,11 +377,17 @@ class NonSerializableInitArgument(Rule):
     created by passing non-serializable argument values in __init__(), and therefore the object
     must override get_config() in order to be serializable.`
 
+    Reported only for a class that can be saved: the file or another module of its project
+    saves, loads or rebuilds Keras objects by their config, the class defines `from_config()`,
+    or it is registered for saving (as KER308 counts them; the note says which).
+
     ## Example
     ```python
     class Residual(keras.layers.Layer):
         def __init__(self, inner: keras.layers.Layer, activation=keras.activations.relu, **kwargs):
             super().__init__(**kwargs)
+
+    model.save("residual.keras")
     ```
 
     ## Use instead
@@ -361,36 +423,48 @@ class NonSerializableInitArgument(Rule):
             "class Residual(keras.layers.Layer):\n"
             "    def __init__(self, «inner: keras.layers.Layer», «activation=keras.activations.relu», **kwargs):\n"
             "        super().__init__(**kwargs)\n"
+            "model.save('residual.keras')\n"
         ),
+        # Registered: it is there to be saved.
         Example(
             "import tensorflow as tf\nfrom typing import Callable, Optional\n"
+            "@tf.keras.utils.register_keras_serializable('mix')\n"
             "class Mix(tf.keras.Model):\n"
             "    def __init__(self, units, «fn: Callable», «init=tf.keras.initializers.GlorotUniform()»,\n"
             "                 «config: Optional[ModelConfig] = None», **kwargs):\n"
             "        super().__init__(**kwargs)\n"
         ),
+        # No save in this file: the class's own `from_config()` is there to load it.
         Example(
             "import numpy as np\nfrom keras import layers\n"
             "class Table(layers.Layer):\n"
             "    def __init__(self, «table: np.ndarray», «fallback=lambda t: t», **kwargs):\n"
             "        super().__init__(**kwargs)\n"
+            "    @classmethod\n"
+            "    def from_config(cls, config):\n"
+            "        return cls(**config)\n"
         ),
     )
     valid = (
         "import keras\nclass AutoCfg(keras.layers.Layer):\n"
         "    def __init__(self, units: int, act: str = 'tanh', sizes: list[int] | None = None, **kwargs):\n"
-        "        super().__init__(**kwargs)\n",
+        "        super().__init__(**kwargs)\nmodel.save('m.keras')\n",
         "import keras\nclass WithCfg(keras.layers.Layer):\n"
         "    def __init__(self, inner: keras.layers.Layer, **kwargs):\n        super().__init__(**kwargs)\n"
-        "    def get_config(self):\n        return {**super().get_config(), 'inner': None}\n",
+        "    def get_config(self):\n        return {**super().get_config(), 'inner': None}\nmodel.save('m.keras')\n",
         "import keras\nclass D(keras.layers.Layer):\n"
         "    def __init__(self, units=DEFAULT_UNITS, shape=(3, 4), dtype=keras.mixed_precision.dtype_policy(), **kwargs):\n"
-        "        super().__init__(**kwargs)\n",
-        "import keras\nclass NotKeras:\n    def __init__(self, fn=keras.activations.relu):\n        self.fn = fn\n",
+        "        super().__init__(**kwargs)\nmodel.save('m.keras')\n",
+        "import keras\nclass NotKeras:\n    def __init__(self, fn=keras.activations.relu):\n        self.fn = fn\n"
+        "model.save('m.keras')\n",
         "import tensorflow as tf\nfrom typing import Optional, Union, Dict, Any, Text\n"
         "class Drop(tf.keras.layers.Layer):\n"
         "    def __init__(self, rate: Optional[Union[float, tf.Tensor]] = None, extra: Optional[Dict[Text, Any]] = None,\n"
-        "                 size: 'int | tf.Tensor' = 1, **kwargs):\n        super().__init__(**kwargs)\n",
+        "                 size: 'int | tf.Tensor' = 1, **kwargs):\n        super().__init__(**kwargs)\nmodel.save('m.keras')\n",
+        # A file (of a project) that never saves nor loads a model: the config is never needed.
+        "import keras\nclass Residual(keras.layers.Layer):\n"
+        "    def __init__(self, inner: keras.layers.Layer, **kwargs):\n        super().__init__(**kwargs)\n"
+        "        self.inner = inner\nmodel = keras.Sequential([Residual(keras.layers.Dense(2))])\nmodel.fit(x, y)\n",
     )
 
     def visit(self, node: cst.ClassDef, ctx: Context) -> None:
@@ -399,11 +473,16 @@ class NonSerializableInitArgument(Rule):
         if init is None or "get_config" in methods or not ctx.is_keras_class(node):
             return
         params = init.params
+        note: str | None = None
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             if param.name.value in BASE_CONFIG_KEYS or param.name.value == "self":
                 continue
             if self._is_object(param, ctx):
-                ctx.report(param.name, end=param.default or param.annotation or param.name)
+                if note is None:
+                    note = saving_reason(node, ctx, methods, registration(node, ctx))
+                    if note is None:
+                        return
+                ctx.report(param.name, end=param.default or param.annotation or param.name, note=note)
 
     def _is_object(self, param: cst.Param, ctx: Context) -> bool:
         default = param.default

@@ -1,0 +1,326 @@
+"""Whether a custom Keras class can reach a save or a load (KER308, KER309, KER310).
+
+Registering a class and accepting `**kwargs` matter only when Keras rebuilds the class from its
+config. A class is taken to reach that when:
+- the linted file saves, loads or rebuilds Keras objects by config: the same calls the project
+  index counts for the other modules (`project.SAVING_METHODS`, `SAVING_FUNCTIONS`,
+  `PICKLING_MODULES`, a `ModelCheckpoint` saving whole models), read here from the buffer
+  itself, which may be unsaved;
+- the class defines `get_config` or `from_config`: it is written to be serialized;
+- the class is registered (`register_keras_serializable` under any spelling, a project decorator
+  that calls it, `register_keras_serializable(...)(Cls)`, or passed in `custom_objects=`);
+- another module of the project saves or loads (`ProjectModule.saving_sites()`); when the
+  project is too big to walk, that is unknown and counts as reaching.
+Without a path (standard input, an untitled buffer) there is no project: only the text counts.
+The answer comes with the reason, which the finding's note shows.
+
+While an editor re-lints only the edited statements, the file's own saves are those of the
+edited statements plus those of the file as the project index last read it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from ..engine.context import Context, relative_imports
+from ..engine.names import Scopes, dotted_name
+from ..engine.positions import CodegenDone, RecordingState
+from ..engine.project import PICKLING_MODULES, SAVING_FUNCTIONS, SAVING_METHODS
+from ..engine.walker import child_fields, concrete_node_types
+
+REGISTER = "register_keras_serializable"
+CONFIG_METHODS = ("get_config", "from_config")
+
+_SHARED_KEY = "saving.reach"
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_NODE_TYPES: frozenset[type] = frozenset()
+
+
+@dataclass
+class _FileFacts:
+    """What the linted text says, read once per lint."""
+
+    # (call, what) of each place the text saves, loads or rebuilds Keras objects, in order.
+    sites: list[tuple[cst.Call, str]] = field(default_factory=list)
+    # Names registered by a call (`register_keras_serializable()(Block)`) or passed in
+    # `custom_objects={...}`.
+    registered: dict[str, str] = field(default_factory=dict)
+    # Cached answers: the note about the file's own saves, the project's.
+    file_note: str | None = None
+    project_note: str | None = None
+    project_known: bool = False
+    # Top-level functions and classes of the text that call `register_keras_serializable`.
+    registering: dict[str, bool] = field(default_factory=dict)
+
+
+def _facts(ctx: Context) -> _FileFacts:
+    found = ctx.shared.get(_SHARED_KEY)
+    if found is None or found[0] is not ctx.module:
+        found = ctx.shared[_SHARED_KEY] = (ctx.module, _Scan(ctx).run())
+    return found[1]
+
+
+class _Scan:
+    """One walk of the text for saving calls and registrations, with the names of each
+    function's own imports (as the engine's walker resolves them, without touching its state)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.scopes = Scopes(ctx.module, ctx.scopes.module)
+        self.facts = _FileFacts()
+
+    def run(self) -> _FileFacts:
+        global _NODE_TYPES
+        if not _NODE_TYPES:
+            _NODE_TYPES = frozenset(concrete_node_types())
+        self._walk(self.ctx.module)
+        return self.facts
+
+    def _walk(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        if kind is cst.Call:
+            self._call(node)  # type: ignore[arg-type]
+        names = child_fields(kind)
+        if not names:
+            return
+        scoped = kind is cst.FunctionDef or kind is cst.Lambda
+        if scoped:
+            self.scopes.push(node)  # type: ignore[arg-type]
+        node_types = _NODE_TYPES
+        for name in names:
+            value = getattr(node, name)
+            value_kind = type(value)
+            if value_kind in node_types:
+                self._walk(value)
+            elif value_kind is tuple or value_kind is list:
+                for item in value:
+                    if type(item) in node_types:
+                        self._walk(item)
+        if scoped:
+            self.scopes.pop()
+
+    def _call(self, call: cst.Call) -> None:
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            name = func.attr.value
+        elif isinstance(func, cst.Name):
+            name = func.value
+        elif isinstance(func, cst.Call):
+            # `register_keras_serializable(...)(Block)`
+            inner = dotted_name(func.func)
+            if inner and inner.rsplit(".", 1)[-1] == REGISTER and call.args and isinstance(call.args[0].value, cst.Name):
+                self.facts.registered.setdefault(call.args[0].value.value, f"`{REGISTER}(...)(...)`")
+            return
+        else:
+            return
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == "custom_objects" and isinstance(arg.value, cst.Dict):
+                for element in arg.value.elements:
+                    if isinstance(element, cst.DictElement) and isinstance(element.value, cst.Name):
+                        self.facts.registered.setdefault(element.value.value, "`custom_objects=`")
+        # The same tests as the project index's (`project._saving_sites`) on the CST, and the
+        # same words for what was found, so that a note reads alike from either.
+        what = None
+        if name in SAVING_FUNCTIONS:
+            what = f"{name}(...)"
+        elif name in SAVING_METHODS and isinstance(func, cst.Attribute):
+            # `np.save`, `torch.save`, `tf.saved_model.save`: a module's function, not a
+            # model's method.
+            if self.scopes.qualified_name(func.value) is None:
+                what = f".{name}(...)"
+        elif name in ("dump", "dumps"):
+            owner = self.scopes.qualified_name(func)
+            if owner is not None and owner.partition(".")[0] in PICKLING_MODULES:
+                what = f"{owner.partition('.')[0]}.{name}(...)"
+        elif name == "ModelCheckpoint" and not any(
+            arg.keyword is not None and arg.keyword.value == "save_weights_only"
+            and isinstance(arg.value, cst.Name) and arg.value.value == "True"
+            for arg in call.args
+        ):
+            what = "ModelCheckpoint(...) saving whole models"
+        if what is not None:
+            self.facts.sites.append((call, what))
+
+
+def _line_of(module: cst.Module, node: cst.CSTNode) -> int | None:
+    """The 1-based line where `node` starts, by writing the module out up to it."""
+    state = RecordingState(module, {id(node)}, [])
+    try:
+        module._codegen(state)
+    except CodegenDone:
+        pass
+    start = state.starts.get(id(node))
+    if start is None:
+        return None
+    return len(_NEWLINE.findall("".join(state.tokens[:start]))) + 1
+
+
+# ----- registration ----------------------------------------------------------------------------
+
+
+def registration(node: cst.ClassDef, ctx: Context) -> str | None:
+    """How the class is registered for saving (for the note), or None."""
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        name = dotted_name(expr)
+        if name is None:
+            continue
+        if name.rsplit(".", 1)[-1] == REGISTER or _registering_decorator(expr, name, ctx):
+            return f"`@{name}`"
+    if ctx.parents[-1] is ctx.module:
+        return _facts(ctx).registered.get(node.name.value)
+    return None
+
+
+def _registering_decorator(expr: cst.BaseExpression, name: str, ctx: Context) -> bool:
+    """Whether a decorator is a function or class of this text or of the project that calls
+    `register_keras_serializable` (a project's `@export("pkg.layers.Block")`)."""
+    head = name.partition(".")[0]
+    if head == name and not ctx.scopes.is_bound(head):
+        return False
+    definition = _top_level_definition(ctx, name)
+    if definition is not None:
+        facts = _facts(ctx)
+        if name not in facts.registering:
+            facts.registering[name] = _mentions_register(definition)
+        return facts.registering[name]
+    if ctx.project is None:
+        return False
+    qualified = ctx.qualname(expr) or _relative_qualname(ctx, name)
+    if qualified is None:
+        return False
+    try:
+        return ctx.project.is_registering(qualified)
+    except (OSError, RecursionError, ValueError):
+        return False
+
+
+def _top_level_definition(ctx: Context, name: str) -> cst.CSTNode | None:
+    if "." in name:
+        return None
+    for stmt in ctx.module.body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and stmt.name.value == name:
+            return stmt
+    return None
+
+
+def _mentions_register(definition: cst.CSTNode) -> bool:
+    todo = [definition]
+    while todo:
+        node = todo.pop()
+        if (isinstance(node, cst.Name) and node.value == REGISTER) or (
+            isinstance(node, cst.Attribute) and node.attr.value == REGISTER
+        ):
+            return True
+        todo.extend(node.children)
+    return False
+
+
+def _relative_qualname(ctx: Context, name: str) -> str | None:
+    """The project name of `name` when its head was imported relatively (`from ..api import
+    export`); the imports are read from the file as last saved while only a part is linted."""
+    project = ctx.project
+    if project is None:
+        return None
+    head, _, rest = name.partition(".")
+    if ctx.partial:
+        target = project.own_names().get(head)
+    else:
+        imported = relative_imports(ctx.module.body).get(head)
+        target = None
+        if imported is not None:
+            module = project.relative(imported[0], imported[1])
+            target = f"{module}.{imported[2]}" if module else None
+    if target is None:
+        return None
+    return f"{target}.{rest}" if rest else target
+
+
+# ----- saving --------------------------------------------------------------------------------
+
+
+def saving_reason(node: cst.ClassDef, ctx: Context, methods: dict, registered: str | None) -> str | None:
+    """Why the class can reach a save or a load (the finding's note), or None when nothing
+    shows that it can. `registered` is how the class is registered, if it is."""
+    note = _file_note(ctx)
+    if note is not None:
+        return note
+    for method in CONFIG_METHODS:
+        if method in methods:
+            return f"The class defines `{method}()`: it is written to be saved and loaded."
+    if registered is not None:
+        return f"The class is registered for saving ({registered})."
+    return _project_note(ctx)
+
+
+def _file_note(ctx: Context) -> str | None:
+    facts = _facts(ctx)
+    if facts.file_note is not None:
+        return facts.file_note or None
+    note = ""
+    if facts.sites:
+        call, what = facts.sites[0]
+        line = None if ctx.partial else _line_of(ctx.module, call)
+        where = f"line {line}, {_code(what)}" if line is not None else _code(what)
+        note = f"This file saves or loads models ({where})."
+    elif ctx.partial and ctx.project is not None:
+        # Only some statements are here: the rest of the file as the index last read it.
+        name = ctx.project.name
+        info = ctx.project.index.module(name) if name else None
+        if info is not None and info.saves:
+            line, what = info.saves[0]
+            note = f"This file saves or loads models (line {line}, {_code(what)})."
+    facts.file_note = note
+    return note or None
+
+
+def _project_note(ctx: Context) -> str | None:
+    facts = _facts(ctx)
+    if facts.project_known:
+        return facts.project_note
+    facts.project_known = True
+    project = ctx.project
+    if project is None:
+        return None
+    try:
+        sites = project.saving_sites()
+    except (OSError, RecursionError, ValueError):
+        sites = None
+    if sites is None:
+        facts.project_note = (
+            "The project is too large to tell whether it saves models: reported in case it does."
+        )
+    elif sites:
+        module, line, what = sites[0]
+        more = f", and {len(sites) - 1} more" if len(sites) > 1 else ""
+        facts.project_note = (
+            f"The project saves or loads models ({_module_path(ctx, module)}:{line}, {_code(what)}{more})."
+        )
+    return facts.project_note
+
+
+def _code(what: str) -> str:
+    """`.save(...)`; `ModelCheckpoint(...)` saving whole models."""
+    code, space, rest = what.partition(" ")
+    return f"`{code}`{space}{rest}"
+
+
+def _module_path(ctx: Context, module: str) -> str:
+    """`pkg/train.py` for the module `pkg.train`, from the project's root."""
+    project = ctx.project
+    if project is None:
+        return module
+    index = project.index
+    path = index.module_file(module)
+    if path is None:
+        return module
+    try:
+        return Path(path).relative_to(index.root).as_posix()
+    except ValueError:
+        return module

@@ -1,0 +1,308 @@
+"""KER308, KER309 and KER310 report only classes that can reach a save or a load: the file or
+another module of its project saves, loads or rebuilds Keras objects by config, the class has a
+`get_config()` / `from_config()`, or it is registered. Projects are built in temporary folders
+(a `pyproject.toml` and a package), as the index finds them on disk."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from kerasfix.rules import Settings, fix, lint
+from kerasfix.rules.engine import project as project_module
+from kerasfix.rules.engine.incremental import IncrementalLinter
+
+CODES = ("KER308", "KER309", "KER310")
+SETTINGS = Settings(select=CODES)
+
+LAYERS = '''\
+import keras
+
+
+class Block(keras.layers.Layer):
+    def __init__(self, units, activation=keras.activations.relu):
+        super().__init__()
+        self.units = units
+        self.activation = activation
+
+    def call(self, x):
+        return self.activation(x)
+'''
+
+LAYERS_FIXED = '''\
+import keras
+
+
+@keras.saving.register_keras_serializable()
+class Block(keras.layers.Layer):
+    def __init__(self, units, activation=keras.activations.relu, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = activation
+
+    def call(self, x):
+        return self.activation(x)
+'''
+
+TRAIN_SAVES = '''\
+import keras
+
+from .layers import Block
+
+
+def main(x, y):
+    model = keras.Sequential([Block(3)])
+    model.compile(loss="mse")
+    model.fit(x, y)
+    model.save("model.keras")
+'''
+
+TRAIN_ONLY = '''\
+import numpy as np
+import keras
+
+from .layers import Block
+
+
+def main(x, y):
+    model = keras.Sequential([Block(3)])
+    model.compile(loss="mse")
+    model.fit(x, y)
+    model.save_weights("model.weights.h5")
+    np.save("predictions.npy", model.predict(x))
+'''
+
+
+def make_project(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    package = root / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def findings(root: Path, name: str = "pkg/layers.py", text: str | None = None):
+    path = root / name
+    source = path.read_text() if text is None else text
+    return lint(source, str(path), SETTINGS)
+
+
+def codes(found) -> list[str]:
+    return sorted(f.code for f in found)
+
+
+def test_a_class_of_a_project_that_saves_is_reported_with_the_save_named(tmp_path):
+    root = make_project(tmp_path, {"pkg/layers.py": LAYERS, "pkg/train.py": TRAIN_SAVES})
+    found = findings(root)
+    assert codes(found) == ["KER308", "KER309", "KER310"]
+    for finding in found:
+        assert finding.note == "The project saves or loads models (pkg/train.py:10, `.save(...)`)."
+
+
+def test_a_project_that_never_saves_gets_no_finding(tmp_path):
+    root = make_project(tmp_path, {"pkg/layers.py": LAYERS, "pkg/train.py": TRAIN_ONLY})
+    assert findings(root) == []
+    assert findings(root, "pkg/train.py") == []
+
+
+def test_the_linted_text_counts_even_unsaved(tmp_path):
+    root = make_project(tmp_path, {"pkg/layers.py": LAYERS, "pkg/train.py": TRAIN_ONLY})
+    text = LAYERS + "\n\ndef export(model):\n    return keras.models.clone_model(model)\n"
+    found = findings(root, text=text)
+    assert codes(found) == ["KER308", "KER309", "KER310"]
+    assert {f.note for f in found} == {"This file saves or loads models (line 15, `clone_model(...)`)."}
+
+
+def test_a_class_with_get_config_or_from_config_needs_its_config_anyway(tmp_path):
+    with_config = LAYERS.replace(
+        "    def call(self, x):",
+        "    def get_config(self):\n        return {**super().get_config(), 'units': self.units}\n\n    def call(self, x):",
+    )
+    root = make_project(tmp_path, {"pkg/layers.py": with_config, "pkg/train.py": TRAIN_ONLY})
+    found = findings(root)
+    # KER310 asks for the `get_config()` the class has.
+    assert codes(found) == ["KER308", "KER309"]
+    assert {f.note for f in found} == {"The class defines `get_config()`: it is written to be saved and loaded."}
+
+    loading = LAYERS.replace(
+        "    def call(self, x):",
+        "    @classmethod\n    def from_config(cls, config):\n        return cls(**config)\n\n    def call(self, x):",
+    )
+    # KER309 leaves a class with its own `from_config()` alone: KER310 still asks for a config.
+    assert codes(findings(root, text=loading)) == ["KER308", "KER310"]
+
+
+REGISTERING = '''\
+import keras
+
+
+def export(path, package="pkg"):
+    """Makes `path` public and registers the object for saving."""
+
+    def decorate(symbol):
+        keras.saving.register_keras_serializable(package=package)(symbol)
+        return symbol
+
+    return decorate
+'''
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "from pkg import export\n",  # re-exported by the package's __init__
+        "from . import export\n",
+        "from .api import export as public\n",
+        "import pkg.api\n",
+    ],
+)
+def test_a_project_decorator_that_registers_counts_as_registration(tmp_path, spelling):
+    decorator = {
+        "from pkg import export\n": "@export('pkg.layers.Block')",
+        "from . import export\n": "@export('pkg.layers.Block')",
+        "from .api import export as public\n": "@public('pkg.layers.Block')",
+        "import pkg.api\n": "@pkg.api.export('pkg.layers.Block')",
+    }[spelling]
+    layers = LAYERS.replace("import keras\n", "import keras\n" + spelling).replace(
+        "\nclass Block", f"\n{decorator}\nclass Block"
+    )
+    root = make_project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "from .api import export\n",
+            "pkg/api.py": REGISTERING,
+            "pkg/layers.py": layers,
+            "pkg/train.py": TRAIN_ONLY,
+        },
+    )
+    found = findings(root)
+    # Registered: nothing for KER308; the class is there to be saved, so its config matters.
+    assert codes(found) == ["KER309", "KER310"]
+    assert {f.note for f in found} == {f"The class is registered for saving (`{decorator.split('(')[0]}`)."}
+
+
+def test_a_decorator_that_does_not_register_is_not_registration(tmp_path):
+    layers = LAYERS.replace("import keras\n", "import keras\nfrom .api import export\n").replace(
+        "\nclass Block", "\n@export('pkg.layers.Block')\nclass Block"
+    )
+    plain = "def export(path):\n    def decorate(symbol):\n        return symbol\n    return decorate\n"
+    root = make_project(tmp_path / "quiet", {"pkg/api.py": plain, "pkg/layers.py": layers, "pkg/train.py": TRAIN_ONLY})
+    assert findings(root) == []
+    root2 = make_project(tmp_path / "saving", {"pkg/api.py": plain, "pkg/layers.py": layers, "pkg/train.py": TRAIN_SAVES})
+    assert codes(findings(root2)) == ["KER308", "KER309", "KER310"]
+
+
+@pytest.mark.xfail(
+    reason="the project index sees that a decorator registers only when its own code names "
+    "register_keras_serializable, not through a helper it calls (keras-cv's keras_cv_export)",
+)
+def test_a_decorator_registering_through_a_helper(tmp_path):
+    api = '''\
+import keras
+
+
+def maybe_register_serializable(symbol, package):
+    keras.saving.register_keras_serializable(package=package)(symbol)
+
+
+class export:
+    def __init__(self, path, package="pkg"):
+        self.package = package
+
+    def __call__(self, symbol):
+        maybe_register_serializable(symbol, self.package)
+        return symbol
+'''
+    layers = LAYERS.replace("import keras\n", "import keras\nfrom pkg.api import export\n").replace(
+        "\nclass Block", "\n@export('pkg.layers.Block')\nclass Block"
+    )
+    root = make_project(tmp_path, {"pkg/api.py": api, "pkg/layers.py": layers, "pkg/train.py": TRAIN_SAVES})
+    assert "KER308" not in codes(findings(root))
+
+
+def test_registration_and_custom_objects_in_the_file(tmp_path):
+    root = make_project(tmp_path, {"pkg/layers.py": LAYERS, "pkg/train.py": TRAIN_ONLY})
+    by_call = LAYERS + "\n\nBlock = keras.saving.register_keras_serializable(package='pkg')(Block)\n"
+    found = findings(root, text=by_call)
+    assert codes(found) == ["KER309", "KER310"]
+    assert found[0].note == "The class is registered for saving (`register_keras_serializable(...)(...)`)."
+    by_load = LAYERS + "\n\nrestored = keras.models.load_model('m.keras', custom_objects={'Block': Block})\n"
+    assert codes(findings(root, text=by_load)) == ["KER309", "KER310"]
+
+
+def test_a_project_too_big_to_walk_keeps_every_finding(tmp_path, monkeypatch):
+    root = make_project(tmp_path, {"pkg/layers.py": LAYERS, "pkg/train.py": TRAIN_ONLY})
+    monkeypatch.setattr(project_module, "MAX_PROJECT_FILES", 1)
+    found = findings(root)
+    assert codes(found) == ["KER308", "KER309", "KER310"]
+    assert "too large" in found[0].note
+
+
+def test_without_a_path_only_the_text_counts(tmp_path):
+    assert lint(LAYERS, None, SETTINGS) == []
+    found = lint(LAYERS + "\nmodel.save('m.keras')\n", None, SETTINGS)
+    assert codes(found) == ["KER308", "KER309", "KER310"]
+    assert found[0].note == "This file saves or loads models (line 13, `.save(...)`)."
+
+
+def test_fixes_in_a_project_that_saves(tmp_path):
+    root = make_project(tmp_path, {"pkg/layers.py": LAYERS, "pkg/train.py": TRAIN_SAVES})
+    path = str(root / "pkg/layers.py")
+    fixed = fix(LAYERS, path, SETTINGS).source
+    assert fixed == LAYERS_FIXED
+    cst.parse_module(fixed)
+    assert fix(fixed, path, SETTINGS).source == fixed
+    assert codes(lint(fixed, path, SETTINGS)) == ["KER310"]  # no fix: the author serializes it
+    # In a project that never saves there is nothing to fix.
+    quiet = make_project(tmp_path / "quiet", {"pkg/layers.py": LAYERS, "pkg/train.py": TRAIN_ONLY})
+    assert fix(LAYERS, str(quiet / "pkg/layers.py"), SETTINGS).source == LAYERS
+
+
+def test_an_editor_relinting_the_class_keeps_the_files_own_save(tmp_path):
+    layers = LAYERS + "\n\ndef export(model):\n    model.save('m.keras')\n"
+    root = make_project(tmp_path, {"pkg/layers.py": layers, "pkg/train.py": TRAIN_ONLY})
+    linter = IncrementalLinter(str(root / "pkg/layers.py"), SETTINGS)
+    assert codes(linter.lint(layers)) == ["KER308", "KER309", "KER310"]
+    edited = layers.replace("self.units = units", "self.units = int(units)")
+    found = linter.lint(edited)
+    assert linter.last_mode == "region"
+    assert codes(found) == ["KER308", "KER309", "KER310"]
+    assert found == lint(edited, str(root / "pkg/layers.py"), SETTINGS)
+
+
+# ----- the command line --------------------------------------------------------------------
+
+
+def check(*args: str, cwd: Path, stdin: str | None = None) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "kerasfix.server", "check", *args, "--select", ",".join(CODES),
+         "--output-format", "json", "--exit-zero", "--quiet"],
+        cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return sorted(item["code"] for item in json.loads(result.stdout))
+
+
+def test_one_file_checked_alone_knows_the_rest_of_its_project(tmp_path):
+    saving = make_project(tmp_path / "saving", {"pkg/layers.py": LAYERS, "pkg/train.py": TRAIN_SAVES})
+    quiet = make_project(tmp_path / "quiet", {"pkg/layers.py": LAYERS, "pkg/train.py": TRAIN_ONLY})
+    assert check("pkg/layers.py", cwd=saving) == ["KER308", "KER309", "KER310"]
+    assert check("pkg/layers.py", cwd=quiet) == []
+
+
+def test_standard_input_without_a_name_has_no_project(tmp_path):
+    # The folder's project saves, but text read from standard input has no path: only the
+    # text itself counts.
+    root = make_project(tmp_path, {"pkg/layers.py": LAYERS, "pkg/train.py": TRAIN_SAVES})
+    assert check("-", cwd=root, stdin=LAYERS) == []
+    assert check("-", cwd=root, stdin=LAYERS + "\nmodel.save('m.keras')\n") == ["KER308", "KER309", "KER310"]
