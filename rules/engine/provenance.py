@@ -61,6 +61,7 @@ for the scopes of the few nodes a rule asks about.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -150,6 +151,16 @@ _HUB_LAYER_SUFFIXES = ("Tokenizer", "Preprocessor", "ImageConverter", "AudioConv
 _BUILTIN_TYPES = frozenset(
     {"str", "int", "float", "bool", "bytes", "complex", "list", "dict", "tuple", "set", "frozenset", "object"}
 )
+
+# What calling a builtin gives (others, such as `max` or `getattr`, may give anything).
+_BUILTIN_CALLS = {
+    "list": LIST, "sorted": LIST, "dict": DICT, "tuple": TUPLE,
+    **dict.fromkeys(
+        ("set", "frozenset", "str", "int", "float", "bool", "bytes", "open", "len", "range",
+         "enumerate", "zip", "repr", "format", "isinstance", "hasattr"),
+        OTHER,
+    ),
+}
 
 _SHARED_KEY = "engine.provenance"
 
@@ -474,6 +485,8 @@ class Provenance:
             return self._scope_name(name, None, scope, (), where.klass)
         if self.ctx.partial and name in self._scopes.module:
             return Fact(UNKNOWN, "bound in statements that are not being re-linted")
+        if hasattr(builtins, name):
+            return Fact(OTHER, f"the builtin `{name}`")
         return Fact(UNKNOWN, f"`{name}` is not bound in this module")
 
     def _is_method_chain(self, where: Where) -> bool:
@@ -774,6 +787,10 @@ class Provenance:
             if holder.kind == DATASET:
                 return Fact(DATASET, f"`.{func.attr.value}()` of a dataset")
         callee = self.fact(func, where) if isinstance(func, (cst.Name, cst.Attribute)) else self.value_fact(func, chain, klass)
+        if isinstance(func, cst.Name) and callee.why == f"the builtin `{func.value}`":
+            made = _BUILTIN_CALLS.get(func.value)
+            if made is not None:
+                return Fact(made, f"`{func.value}(...)`")
         if callee.kind in (LAYER, MODEL):
             return Fact(TENSOR, f"a {callee.kind} called on a value")
         return Fact(UNKNOWN, "a call whose result is not followed")

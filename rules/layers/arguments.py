@@ -10,6 +10,7 @@ import libcst as cst
 from ..engine.context import Context, call_keyword
 from ..engine.edits import FixSpec, Insert, append_arg, remove_arg, rename_keyword
 from ..engine.model import Severity
+from ..engine.provenance import MODEL, fact_of
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
 from ._common import callee_leaf, keras_reference
@@ -557,6 +558,9 @@ class LayerInputShapeArgument(Rule):
             and len(line.body) == 1
         ):
             return None
+        fact = fact_of(ctx, call.func.value)
+        if fact.known and fact.kind != MODEL:
+            return None  # `.add()` of something shown not to be a Sequential model
         receiver = call.func.value.value
         siblings = block.body if isinstance(block, (cst.Module, cst.IndentedBlock)) else ()
         for stmt in siblings:

@@ -8,6 +8,7 @@ import libcst as cst
 
 from ..engine.context import Context, call_keyword, class_methods, positional_args
 from ..engine.edits import FixSpec, Replace
+from ..engine.provenance import LAYER, MODEL, fact_of
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
 from ._common import callee_leaf, enclosing_method, keras_reference, param_name, self_attribute
@@ -149,6 +150,9 @@ class NoneInNestedCallArguments(Rule):
             "    def call(self, x, mask=None):\n"
             "        return self.inner([x, («None», x)])\n"
         ),
+        Example(
+            "import keras\nblock = keras.layers.Concatenate()\ny = block([a, «None»])\n"
+        ),
     )
     valid = (
         "import keras\nclass Outer(keras.layers.Layer):\n"
@@ -157,6 +161,9 @@ class NoneInNestedCallArguments(Rule):
         "    def helper(self, d):\n        return d\n"
         "    def call(self, x):\n        return self.helper({'foo': None})\n",
         "import keras\nprint({'a': None})\n",
+        "import keras\nclass Outer(keras.layers.Layer):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.lookup = dict\n"
+        "    def call(self, x):\n        return self.lookup({'foo': None})\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -170,10 +177,17 @@ class NoneInNestedCallArguments(Rule):
                     ctx.report(none)
 
     def _calls_layer(self, node: cst.Call, ctx: Context) -> bool:
+        """The callee is a layer or model: built by `keras.layers.X(...)` right there, shown to
+        be one by provenance (`block = layers.Dense(2)`, `self.block = Block()`), or an
+        attribute of a Keras class that provenance knows nothing about and that is no method."""
         func = node.func
         if isinstance(func, cst.Call):
             api = ctx.keras_api(func.func)
             return api is not None and api[0].startswith("layers.")
+        if isinstance(func, (cst.Name, cst.Attribute)) and ctx.qualname(func) is None:
+            fact = fact_of(ctx, func)
+            if fact.known:
+                return fact.kind in (LAYER, MODEL)
         attribute = self_attribute(func)
         klass = ctx.klass
         if attribute is None or klass is None or not ctx.is_keras_class(klass):

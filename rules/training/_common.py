@@ -16,7 +16,7 @@ import libcst as cst
 from ..engine.context import Context, class_methods, positional_params
 from ..engine.edits import Insert, Replace
 from ..engine.names import statements
-from ..engine.provenance import METRIC, OPTIMIZER, fact_of, kind_of
+from ..engine.provenance import METRIC, MODEL, OPTIMIZER, fact_of, kind_of
 
 _RUN_STORE: weakref.WeakKeyDictionary[Context, dict[Any, Any]] = weakref.WeakKeyDictionary()
 
@@ -155,6 +155,14 @@ def is_metric(ctx: Context, expr: cst.BaseExpression) -> bool:
         iterable = _iterated_over(ctx, expr)
         return isinstance(iterable, cst.Attribute) and iterable.attr.value == "metrics"
     return False
+
+
+def may_be_model(ctx: Context, expr: cst.BaseExpression) -> bool:
+    """Whether the receiver of a model method (`fit_generator`, `fit(workers=)`, `compile`) may
+    be a Keras model: shown to be one, or of unknown provenance; never a value shown to be
+    something else (a dataset, a layer, an object of another library)."""
+    fact = fact_of(ctx, expr)
+    return fact.kind == MODEL or not fact.known
 
 
 def is_optimizer(ctx: Context, expr: cst.BaseExpression) -> bool:

@@ -11,7 +11,7 @@ from ..engine.context import Context, call_keyword, class_methods, has_star_args
 from ..engine.edits import FixSpec, Insert, Replace, remove_arg, rename_keyword
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
-from ._common import remove_args
+from ._common import may_be_model, remove_args
 
 
 @lru_cache(maxsize=1)
@@ -102,6 +102,8 @@ class GeneratorMethods(Rule):
         "import keras\ndef fit_generator(gen):\n    pass\nfit_generator(g)\n",
         "import keras\nclass Wrapper:\n    def fit_generator(self, g):\n        pass\n"
         "    def run(self, g):\n        self.fit_generator(g)\n",
+        "import keras\nfrom gans.trainers import GanTrainer\ntrainer = GanTrainer(g, d)\n"
+        "trainer.fit_generator(batches, epochs=3)\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -110,7 +112,7 @@ class GeneratorMethods(Rule):
             return
         old = func.attr.value
         entry = _generators().get(old)
-        if entry is None or _defined_here(ctx, old):
+        if entry is None or _defined_here(ctx, old) or not may_be_model(ctx, func.value):
             return
         new = entry["replacement"]
         message = self.message.format(old=old, new=new)
@@ -194,6 +196,7 @@ class WorkerArguments(Rule):
         "import keras\nmodel.fit(seq, epochs=5)\n",
         "import keras\nseq = MySeq(x, workers=4, use_multiprocessing=True)\n",
         "import keras\nfit(seq, workers=4)\n",
+        "import keras\nfrom gans.trainers import GanTrainer\ntrainer = GanTrainer(g, d)\ntrainer.fit(seq, workers=4)\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -202,7 +205,7 @@ class WorkerArguments(Rule):
             return
         names, method_names = _worker_arguments()
         method = func.attr.value
-        if method not in method_names:
+        if method not in method_names or not may_be_model(ctx, func.value):
             return
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in names:
@@ -273,6 +276,8 @@ class RemovedMethodArguments(Rule):
         "import keras\nmodel.compile(optimizer='adam', loss='mse', jit_compile=False)\n",
         "import keras\nimport re\npattern = re.compile('x', flags=0)\n",
         "import keras\nmodel.train_on_batch(x, y)\n",
+        "import keras\nfrom gans.trainers import GanTrainer\ntrainer = GanTrainer(g, d)\n"
+        "trainer.train_on_batch(x, y, reset_metrics=False)\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -281,7 +286,7 @@ class RemovedMethodArguments(Rule):
             return
         method = func.attr.value
         removed = _removed_arguments().get(method)
-        if removed is None:
+        if removed is None or not may_be_model(ctx, func.value):
             return
         for arg in node.args:
             if arg.keyword is None:
