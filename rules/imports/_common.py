@@ -399,3 +399,64 @@ def _rename_alias(alias: cst.ImportAlias, new_name: str) -> Replace:
     if alias.asname is not None:
         return Replace(alias.name, new_name)
     return Replace(alias.name, f"{new_name} as {dotted_name(alias.name)}")
+
+
+# ----- compatibility shims ---------------------------------------------------------------------
+
+_SHIM_KEY = "imports.shim_branches"
+
+
+def _alternatives(node: cst.CSTNode, inner: cst.CSTNode) -> list[cst.CSTNode]:
+    """The branches of an `if` / `try` that run instead of the one holding `inner`."""
+    if isinstance(node, cst.If):
+        return [b for b in (node.body, node.orelse) if b is not None and b is not inner]
+    if isinstance(node, (cst.Try, cst.TryStar)):
+        handlers = list(node.handlers)
+        if inner in handlers:
+            return [b for b in (node.body, node.orelse, *handlers) if b is not None and b is not inner]
+        if inner is node.body or inner is node.orelse:
+            return handlers  # type: ignore[return-value]
+    return []
+
+
+def _imported_packages(branch: cst.CSTNode) -> frozenset[str]:
+    """Top-level packages that a branch imports (not inside functions or classes defined there)."""
+    found: set[str] = set()
+    todo = [branch]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(node, cst.Import):
+            found.update((dotted_name(a.name) or "").split(".")[0] for a in node.names)
+            continue
+        if isinstance(node, cst.ImportFrom):
+            if not node.relative and node.module is not None:
+                found.add((dotted_name(node.module) or "").split(".")[0])
+            continue
+        if isinstance(node, cst.BaseExpression):
+            continue
+        todo.extend(node.children)
+    return frozenset(found)
+
+
+def shim_alternatives(ctx: Context) -> frozenset[str]:
+    """Packages imported by the other branches of the `if` / `try` statements around the node
+    being visited. `if keras_3(): import keras` / `else: from tensorflow import keras` gives
+    {"keras"} in the `else`: code there is the fallback of a compatibility shim, which runs
+    only where that package is not used."""
+    parents = ctx.parents
+    found: frozenset[str] = frozenset()
+    cache = None
+    for index in range(1, len(parents) - 1):
+        node = parents[index]
+        if not isinstance(node, (cst.If, cst.Try, cst.TryStar)):
+            continue
+        if cache is None:
+            cache = ctx.shared.setdefault(_SHIM_KEY, {})
+        for branch in _alternatives(node, parents[index + 1]):
+            packages = cache.get(id(branch))
+            if packages is None:
+                packages = cache[id(branch)] = _imported_packages(branch)
+            found |= packages
+    return found

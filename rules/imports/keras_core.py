@@ -8,7 +8,7 @@ from ..engine.context import Context
 from ..engine.edits import FixSpec, Replace
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
-from ._common import exists, owner, root_name
+from ._common import exists, owner, root_name, shim_alternatives
 
 
 class KerasCoreImport(Rule):
@@ -49,6 +49,11 @@ class KerasCoreImport(Rule):
     fix = "safe"
     examples = (
         Example("import «keras_core» as keras\n", "import keras\n"),
+        # The other branch is not Keras 3: reported.
+        Example(
+            "try:\n    from tensorflow import keras\nexcept ImportError:\n    import «keras_core» as keras\n",
+            "try:\n    from tensorflow import keras\nexcept ImportError:\n    import keras\n",
+        ),
         Example("import «keras_core» as K\n", "import keras as K\n"),
         Example("import «keras_core»\nx = keras_core.ops.ones(3)\n", "import keras as keras_core\nx = keras_core.ops.ones(3)\n"),
         Example("from «keras_core» import ops, layers\n", "from keras import ops, layers\n"),
@@ -60,9 +65,16 @@ class KerasCoreImport(Rule):
         "import keras\nfrom keras import ops\n",
         "from .keras_core import ops\n",
         "import keras_core_extras\n",
+        # A shim: `keras_core` only where `keras` is missing.
+        "try:\n    from keras import ops\nexcept ImportError:\n    from keras_core import ops\n",
+        "if KERAS_3:\n    import keras\nelse:\n    import keras_core as keras\n",
     )
 
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
+        # The fallback of a shim whose other branch imports `keras`: `keras_core` runs only
+        # where Keras 3 is missing.
+        if "keras" in shim_alternatives(ctx):
+            return
         if type(node) is cst.Import:
             for alias in node.names:  # type: ignore[union-attr]
                 name = dotted_name(alias.name)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import libcst as cst
+
+from ..engine.context import Context
 from ..engine.rule import Example
-from ._common import Match, Row, TableRule, exists, leaves, quoted, replacement, row_for
+from ._common import Match, Row, TableRule, exists, leaves, quoted, replacement, row_for, shim_alternatives
 
 
 @lru_cache(maxsize=1)
@@ -114,10 +117,21 @@ class PrivateKerasPath(TableRule):
         "from .src.layers import Dense\n",
         "def f(keras):\n    return keras.src.ops.sum\n",
         "from keras.utils.np_utils import to_categorical\n",
+        # A shim: the private fallback runs only where the public import fails.
+        "try:\n    from keras.ops import *\nexcept ImportError:\n    from keras.src.ops import *\n",
+        "if KERAS_3:\n    from keras.ops import *\nelse:\n    try:\n        from keras.src.ops import *\n"
+        "    except ImportError:\n        from keras_core.src.ops import *\n",
     )
 
     def words(self) -> frozenset[str]:
         return _words()
+
+    def visit(self, node: cst.CSTNode, ctx: Context) -> None:
+        # The fallback of a shim whose other branch imports `keras` (`try: from keras.ops
+        # import *` / `except ImportError: from keras_core.src.ops import *`).
+        if "keras" in shim_alternatives(ctx):
+            return
+        super().visit(node, ctx)
 
     def message_for(self, match: Match) -> str:
         # Three different facts: TensorFlow's Keras 2 copy imports but is not Keras 3;

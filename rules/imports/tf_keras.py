@@ -8,7 +8,7 @@ from ..engine.context import Context
 from ..engine.edits import FixSpec, Replace
 from ..engine.names import dotted_name
 from ..engine.rule import BACKENDS, Example, Rule
-from ._common import chain_words, exists, full_name, is_module, module_api, owner
+from ._common import chain_words, exists, full_name, is_module, module_api, owner, shim_alternatives
 
 # Modules whose `keras` attribute is the Keras 2 API (or, with TF >= 2.16, its compat shim).
 TF_MODULES = frozenset({"tensorflow", "tensorflow.compat.v1", "tensorflow.compat.v2"})
@@ -120,6 +120,11 @@ class TfKerasNamespace(Rule):
         Example("from «tensorflow.keras.backend» import int_shape, floatx\n", None),
         Example("import «tensorflow.keras»\n", None),
         Example("from tensorflow import «keras», nn\n", None),
+        # In the same branch as the Keras 3 import: not a fallback.
+        Example(
+            "if KERAS_3:\n    import keras\n    from «tensorflow.keras» import layers\n",
+            "if KERAS_3:\n    import keras\n    from keras import layers\n",
+        ),
     )
     valid = (
         "import keras\nfrom keras import layers\nmodel = keras.Sequential([layers.Dense(1)])\n",
@@ -133,11 +138,19 @@ class TfKerasNamespace(Rule):
         "import tensorflow as tf\nk = tf.keras.backend.int_shape\n",
         "from tensorflow.python.keras.layers import Dense\n",
         "from tf_keras import layers\n",
+        # The Keras 2 fallback of a shim whose other branch imports Keras 3 (or keras_core).
+        "try:\n    import keras\nexcept ImportError:\n    from tensorflow import keras\n",
+        "import tensorflow as tf\nif KERAS_3:\n    from keras import layers\nelse:\n"
+        "    from tensorflow.keras import layers\n    if not hasattr(tf.keras, 'saving'):\n        pass\n",
+        "if MULTI_BACKEND:\n    from keras_core import *\nelse:\n    from tensorflow.keras import *\n",
     )
 
     # One walk finds both kinds of finding: this rule reports the names Keras 3 has (reached
     # through TensorFlow), KER115 below the ones it does not have at all.
     def _migrate(self, ctx: Context, node: cst.CSTNode, message: str | None = None, **kwargs) -> None:
+        # The Keras 2 fallback of a shim whose other branch imports Keras 3 (or `keras_core`).
+        if not {"keras", "keras_core"}.isdisjoint(shim_alternatives(ctx)):
+            return
         ctx.report(node, message, **kwargs)
 
     def _missing(self, node: cst.CSTNode, ctx: Context, message: str) -> None:

@@ -9,7 +9,7 @@ import libcst as cst
 from ..engine.context import Context
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
-from ._common import chain_words, full_name, module_api, row_for, tf_keras_only
+from ._common import chain_words, full_name, module_api, row_for, shim_alternatives, tf_keras_only
 
 
 def _shim_only(path: str) -> bool:
@@ -77,6 +77,12 @@ class TfKerasOnlyName(Rule):
         "def f(tf):\n    return tf.keras.backend.int_shape(x)\n",
         "import tensorflow as tf\nx = tf.keras.layers.ThresholdedReLU()\n",
         "from tensorflow.keras.preprocessing.image import ImageDataGenerator\n",
+        # Defined, not used.
+        "from tensorflow import keras\nkeras.backend.name_scope = keras.name_scope\n",
+        # The Keras 2 branch of a shim.
+        "try:\n    import keras\n    K = keras.ops\nexcept ImportError:\n"
+        "    from tensorflow.keras import backend as K\n    shape = K.int_shape(x)\n"
+        "    from tensorflow.keras.backend import int_shape\n",
     )
 
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
@@ -85,14 +91,23 @@ class TfKerasOnlyName(Rule):
             if names is None or names.isdisjoint(_leaves()):
                 return
             api = ctx.keras_api(node)  # type: ignore[arg-type]
-            if api is not None and api[1] == "tf.keras" and _shim_only(api[0]):
-                ctx.report(node, self._message(api[0]))
+            if api is None or api[1] != "tf.keras" or not _shim_only(api[0]):
+                return
+            # Assigned, not used: `keras.backend.name_scope = keras.name_scope` defines it.
+            above = ctx.parents[-1]
+            if isinstance(above, cst.AssignTarget) and above.target is node:
+                return
+            if not {"keras", "keras_core"}.isdisjoint(shim_alternatives(ctx)):
+                return
+            ctx.report(node, self._message(api[0]))
             return
         assert isinstance(node, cst.ImportFrom)
         if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
             return
         api = module_api(dotted_name(node.module))
         if api is None or api[1] != "tf.keras":
+            return
+        if not {"keras", "keras_core"}.isdisjoint(shim_alternatives(ctx)):
             return
         for alias in node.names:
             name = dotted_name(alias.name)
