@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from kerasfix.rules import Settings, lint
@@ -325,12 +327,39 @@ def test_incremental_lint_gives_what_a_full_lint_gives(source, codes):
         assert linter.lint(source) == _full(source)
 
 
+FAST_PATH = '''import keras
+import tensorflow as tf
+
+if keras.backend.backend() == "tensorflow":
+
+    @keras.saving.register_keras_serializable()
+    class PairConcat(keras.layers.Layer):
+        def call(self, a, b):
+            return tf.concat([a, b], axis=-1)
+
+
+@keras.saving.register_keras_serializable()
+class Merge(keras.layers.Layer):
+    def call(self, a, b):
+        return tf.concat([a, b], axis=-1)
+'''
+
+
 def test_edit_inside_a_guarded_block_relints_that_statement_only():
+    linter = IncrementalLinter("layers.py", Settings())
+    linter.lint(FAST_PATH)
+    edited = FAST_PATH.replace("axis=-1)", "axis=1)", 1)
+    assert [(f.code, f.span.start_pos.line + 1) for f in linter.lint(edited)] == [("KER107", 2), ("KER201", 15)]
+    assert linter.last_mode == "region"
+
+
+def test_a_framework_import_behind_a_guard_relints_the_whole_file():
+    """Whether the module exists for one backend depends on every statement of it."""
     linter = IncrementalLinter("layers.py", Settings())
     linter.lint(TENSORFLOW_GUARD)
     edited = TENSORFLOW_GUARD.replace("axis=-1)", "axis=1)", 1)
     assert [(f.code, f.span.start_pos.line + 1) for f in linter.lint(edited)] == [("KER201", 16)]
-    assert linter.last_mode == "region"
+    assert linter.last_mode == "full"
 
 
 def test_module_level_early_exit_relints_the_whole_file():
@@ -380,3 +409,226 @@ def test_parameter_shadowing_a_backend_name_is_not_a_guard():
     )
     assert found(source) == [("KER107", 2), ("KER201", 11)]
     assert found(source.replace(", backend=None", "")) == [("KER107", 2)]
+
+
+# ----- modules that exist for one backend ------------------------------------------------------
+
+# KER416 (TensorFlow only) is reported before Keras 3.9; the saving rules (KER3xx) read the
+# project the file is in, which the fixtures leave out.
+OLD_KERAS = Settings(keras_version=(3, 0, 0), ignore=("KER3",))
+
+TORCH_MODULE = '''"""Helpers for the PyTorch backend."""
+import keras
+
+if keras.backend.backend() == "torch":
+    import torch
+else:
+    torch = None
+
+
+class Noise(keras.layers.Layer):
+    def call(self, x):
+        return x + keras.random.normal(keras.ops.shape(x))
+
+
+class TorchModel(keras.Model):
+    def train_step(self, data):
+        x, y = data
+        self.zero_grad()
+        loss = self.compute_loss(y=y, y_pred=self(x))
+        loss.backward()
+        return {"loss": loss}
+
+
+def helper(x):
+    return x
+
+
+tokens = keras.Input(shape=(None,), ragged=True)
+optimizer = keras.optimizers.Adam(lr=1e-3)
+'''
+
+TENSORFLOW_MODULE = '''"""Helpers for the TensorFlow backend."""
+import keras
+
+if keras.backend.backend() == "tensorflow":
+    import tensorflow as tf
+
+
+def resize(images):
+    return tf.image.resize(images, (224, 224))
+
+
+class TapeModel(keras.Model):
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            loss = self.compute_loss(y=y, y_pred=self(x))
+        return {"loss": loss}
+
+
+def helper(x):
+    return x
+
+
+tokens = keras.Input(shape=(None,), ragged=True)
+'''
+
+
+def found_in(source: str, settings: Settings = OLD_KERAS) -> list[tuple[str, int]]:
+    return found(source, settings)
+
+
+def codes_in(source: str, settings: Settings = OLD_KERAS) -> list[str]:
+    return [code for code, _ in found(source, settings)]
+
+
+def test_module_with_its_framework_imported_behind_a_torch_guard_is_checked_for_torch_only():
+    # Dropped: KER703 (unseeded random under JAX tracing), KER501 (JAX step signature), KER416
+    # (TensorFlow's ragged inputs). Kept: PyTorch's ragged inputs (KER415) and every backend's.
+    assert found_in(TORCH_MODULE) == [("KER505", 21), ("KER415", 28), ("KER601", 29)]
+
+
+def test_module_with_tensorflow_imported_behind_a_guard_is_checked_for_tensorflow_only():
+    # Dropped: KER225 (tf op outside a model), KER501, KER502 (GradientTape), KER415.
+    assert found_in(TENSORFLOW_MODULE) == [("KER505", 17), ("KER416", 24)]
+
+
+def test_guarded_module_within_the_project_targets():
+    # A project for JAX only: nothing of a PyTorch-only module runs.
+    assert found_in(TORCH_MODULE, replace(OLD_KERAS, target_backends=frozenset({"jax"}))) == []
+    torch_and_tf = replace(OLD_KERAS, target_backends=frozenset({"torch", "tensorflow"}))
+    assert found_in(TORCH_MODULE, torch_and_tf) == found_in(TORCH_MODULE)
+
+
+UNNARROWED_TORCH = ["KER703", "KER501", "KER505", "KER415", "KER416", "KER601"]
+
+
+def _torch_module_with(old: str, new: str) -> str:
+    assert old in TORCH_MODULE
+    return TORCH_MODULE.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        # An unguarded framework import anywhere (here in a function).
+        _torch_module_with("def helper(x):\n    return x\n", "def helper(x):\n    import torch as t\n    return x\n"),
+        # Imports for two backends.
+        _torch_module_with("else:\n    torch = None\n", "else:\n    import tensorflow as torch\n"),
+        # The guard holds code besides the import: a fast path of a multi-backend module.
+        _torch_module_with("    import torch\n", "    import torch\n    torch.manual_seed(0)\n"),
+        # Code for the other backends: a fallback after the PyTorch branch returns.
+        _torch_module_with(
+            "def helper(x):\n    return x\n",
+            'def helper(x):\n    if keras.backend.backend() == "torch":\n        return x\n    return -x\n',
+        ),
+        # ... an `else:` that computes.
+        _torch_module_with("else:\n    torch = None\n", "else:\n    torch = keras.ops.convert_to_tensor(0)\n"),
+        # ... a conditional expression on the backend.
+        _torch_module_with(
+            "def helper(x):\n    return x\n",
+            'def helper(x):\n    return x if keras.backend.backend() == "torch" else -x\n',
+        ),
+        # A guard admitting two backends.
+        _torch_module_with('== "torch":', 'in ("torch", "jax"):'),
+    ],
+)
+def test_what_keeps_a_module_multi_backend(variant):
+    assert codes_in(variant) == UNNARROWED_TORCH
+
+
+def test_plain_bindings_and_refusals_keep_a_module_for_one_backend():
+    narrowed = codes_in(TORCH_MODULE)
+    assert narrowed == ["KER505", "KER415", "KER601"]
+    variants = [
+        # A guard inside a function that refuses the other backends.
+        _torch_module_with(
+            "def helper(x):\n    return x\n",
+            'def helper(x):\n    if keras.backend.backend() != "torch":\n        raise NotImplementedError("torch only")\n'
+            "    return x\n",
+        ),
+        # A guard for the module's own backend that computes.
+        _torch_module_with(
+            "def helper(x):\n    return x\n",
+            'def helper(x):\n    if keras.backend.backend() == "torch":\n        x = torch.clone(x)\n    return x\n',
+        ),
+        # `try: import torch / except ImportError: torch = None` inside the guard.
+        _torch_module_with(
+            "    import torch\n", "    try:\n        import torch\n    except ImportError:\n        torch = None\n"
+        ),
+        # A one-line guard, without `else`.
+        _torch_module_with(
+            'if keras.backend.backend() == "torch":\n    import torch\nelse:\n    torch = None\n',
+            'if keras.backend.backend() == "torch": import torch\n',
+        ),
+        # The backend read from the environment, and `from torch import ...`.
+        _torch_module_with(
+            'if keras.backend.backend() == "torch":\n    import torch\n',
+            'if os.environ.get("KERAS_BACKEND") == "torch":\n    from torch import nn\n',
+        ).replace("import keras\n", "import os\n\nimport keras\n"),
+    ]
+    for variant in variants:
+        assert codes_in(variant) == narrowed, variant
+
+
+def test_module_that_refuses_other_backends_is_for_one_backend_from_its_first_line():
+    # Before the refusal: only what the module's own framework import does not reach.
+    source = MODULE_EARLY_EXIT.replace(
+        '"""TensorFlow-only layers."""\nimport keras\n',
+        '"""TensorFlow-only layers."""\nimport keras\n\ntokens = keras.Input(shape=(None,), ragged=True)\n',
+    )
+    assert found_in(source) == [("KER416", 4)]
+    # A framework import before the refusal runs on every backend: nothing is narrowed there.
+    moved = source.replace("import keras\n", "import keras\nimport tensorflow as tf\n", 1)
+    assert found_in(moved) == [("KER107", 3), ("KER415", 5), ("KER416", 5)]
+
+
+def test_module_narrowing_needs_a_framework_import():
+    source = 'import keras\n\nif keras.backend.backend() == "torch":\n    import numpy as np\n\n' + (
+        "tokens = keras.Input(shape=(None,), ragged=True)\n"
+    )
+    assert found_in(source) == [("KER415", 6), ("KER416", 6)]
+
+
+def _same_as_full(linter: IncrementalLinter, text: str, settings: Settings) -> str:
+    assert linter.lint(text) == lint(text, "layers.py", settings)
+    return linter.last_mode
+
+
+@pytest.mark.parametrize("source", [TORCH_MODULE, TENSORFLOW_MODULE])
+def test_incremental_lint_follows_module_narrowing(source):
+    linter = IncrementalLinter("layers.py", OLD_KERAS)
+    assert _same_as_full(linter, source, OLD_KERAS) == "full"
+    unguarded = source.replace("def helper(x):\n    return x\n", "def helper(x):\n    import jax\n    return x\n")
+    backend = "torch" if source is TORCH_MODULE else "tensorflow"
+    guarded = source.replace(
+        "def helper(x):\n    return x\n",
+        f'def helper(x):\n    if keras.backend.backend() == "{backend}":\n        import jax\n    return x\n',
+    )
+    steps = [
+        source.replace("    return x\n", "    return x + 1\n"),  # inside a function: still narrowed
+        unguarded,  # an unguarded import inside a function: the module is no longer narrowed
+        source,  # and back
+        guarded,
+        source,
+    ]
+    for text in steps:
+        _same_as_full(linter, text, OLD_KERAS)
+    assert codes_in(unguarded) != codes_in(source)
+    assert codes_in(guarded) == codes_in(source)
+
+
+def test_a_guarded_framework_import_typed_into_a_module_narrows_it_at_once():
+    source = TORCH_MODULE.replace(
+        'if keras.backend.backend() == "torch":\n    import torch\nelse:\n    torch = None\n', ""
+    ).replace("def helper(x):\n    return x\n", "def helper(x):\n    import torch\n    return x\n")
+    linter = IncrementalLinter("layers.py", OLD_KERAS)
+    before = _same_as_full(linter, source, OLD_KERAS)
+    assert before == "full"
+    assert ("KER501", 12) in [(f.code, f.span.start_pos.line + 1) for f in linter.lint(source)]
+    edited = source.replace(
+        "    import torch\n", '    if keras.backend.backend() == "torch":\n        import torch\n'
+    )
+    _same_as_full(linter, edited, OLD_KERAS)
+    assert "KER501" not in [f.code for f in linter.lint(edited)]

@@ -1,4 +1,5 @@
-"""Which backends each block of a file runs on, read from its backend guards.
+"""Which backends each block of a file runs on, read from its backend guards, from the module's
+guarded framework imports, and from the classes written for one backend.
 
 Keras 3 code often keeps backend-specific helpers behind `if keras.backend.backend() ==
 "tensorflow":`. Code inside such a guard only ever runs on the backends the guard admits, so a
@@ -13,6 +14,23 @@ spelling), `os.environ["KERAS_BACKEND"]`, `os.environ.get("KERAS_BACKEND")`,
 `not`, `and`, `or`. An `if` whose body always leaves (`raise`, `return`, `sys.exit()`) narrows
 the rest of its block. Anything else (a helper function, a variable assigned twice, `tf.keras`'s
 own `backend()`, which is Keras 2) runs on every backend.
+
+A module exists for one backend B (`module_backend`) when it imports a framework
+(`tensorflow`, `torch`, `jax`, `flax`), every such import runs on B alone (behind a guard, or
+after an early exit refusing the other backends), the guard branches holding those imports hold
+nothing but imports and plain bindings (`torch = None`), and no code of the module is guarded for
+backends without B (an `else:` fallback, the code after `if backend() == "tensorflow": return
+...`, a conditional expression on the backend): such a module is multi-backend and its
+unguarded code is checked for every backend.
+
+A class exists for one backend (`step_backends`) when its own `train_step` is written for that
+backend alone (`tf.GradientTape`, `torch`, or JAX's stateless `train_step(self, state, data)` /
+`jax` calls, read exactly as the project index reads them), it is a Keras Layer or Model, and
+the project holds a Keras class whose `train_step` is written for another backend: in another
+module (the project index, read from disk) or in the linted buffer itself (read from the buffer,
+which may be unsaved; the index's entry for the linted module is replaced by the buffer's). A
+project whose steps are all written for one backend is Keras 2 code to migrate, and nothing is
+narrowed.
 """
 
 from __future__ import annotations
@@ -24,12 +42,24 @@ from dataclasses import dataclass
 import libcst as cst
 
 from .context import Context, Pending, string_value
-from .names import Bindings, function_bindings, import_bindings, statements, target_names
+from .names import Bindings, dotted_name, function_bindings, import_bindings, statements, target_names
+from .project import absolute_module
 from .rule import BACKENDS
 from .walker import child_fields
 
 # A file without these words has no guard: its scopes are not computed.
 MENTIONS_BACKEND = re.compile(r"backend|BACKEND")
+# A file without these words imports no framework: it cannot exist for one backend by its imports.
+MENTIONS_FRAMEWORK = re.compile(r"tensorflow|torch|jax|flax")
+# A file without this word has no class written for one backend.
+STEP = "train_step"
+
+# The packages whose import makes code backend-specific, and the backend each belongs to.
+FRAMEWORKS = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax", "flax": "jax"}
+
+# Per-lint cache in `Context.shared`: the guards are read once for `in_backend_scope` and
+# `guards_reach_other_statements`.
+_SHARED_KEY = "engine.backend_scope"
 
 _BACKEND_CALLS = frozenset(
     {
@@ -64,32 +94,165 @@ UNKNOWN = Outcome()
 def in_backend_scope(ctx: Context, pending: list[Pending], text: str) -> list[Pending]:
     """The reports whose rule's backends (among the targeted ones) include a backend the code
     reported runs on; the others are dropped as `target-backends` would drop their rule."""
-    if not pending or not MENTIONS_BACKEND.search(text):
+    if not pending:
         return pending
-    narrowed = _Reader(ctx).read()
-    if not narrowed:
+    scope = _file_scope(ctx, text)
+    narrowed, module = scope.narrowed(), scope.module_backends()
+    if not narrowed and module == ALL:
         return pending
-    targets = ctx.settings.target_backends
+    targets = ctx.settings.target_backends & module
     return [item for item in pending if item.rule.backends & targets & narrowed.get(id(item.node), ALL)]
 
 
 def guards_reach_other_statements(ctx: Context, text: str) -> bool:
-    """Whether a module-level guard narrows statements other than its own (an early exit), or
-    a module-level name holds the backend: re-linting one top-level statement alone would then
-    miss what narrows it."""
-    if not MENTIONS_BACKEND.search(text):
-        return False
-    reader = _Reader(ctx)
-    if reader.backend_names:
-        return True
-    return any(isinstance(stmt, cst.If) and reader.narrows_after(stmt) for stmt in ctx.module.body)
+    """Whether what narrows a statement may lie in other statements, so that re-linting one
+    top-level statement alone could miss it: a module-level guard that narrows the statements
+    after it (an early exit), a module-level name holding the backend, a framework import
+    behind a guard (the module may exist for one backend), or a class whose `train_step` is
+    written for one backend (another class may be its other backends' variant).
+
+    For a part of a file (an editor's re-lint of edited statements) the last is answered
+    without the file's imports: any class with a `train_step` counts."""
+    scope = _file_scope(ctx, text)
+    if MENTIONS_BACKEND.search(text):
+        reader = scope.reader()
+        if reader.backend_names:
+            return True
+        if any(isinstance(stmt, cst.If) and reader.narrows_after(stmt) for stmt in ctx.module.body):
+            return True
+        if MENTIONS_FRAMEWORK.search(text):
+            scope.guards()
+            if any(backends != ALL for backends, _ in reader.imports):
+                return True
+    if STEP in text:
+        if ctx.partial:
+            return any(_own_step(klass) is not None for klass in _top_level_classes(ctx.module.body))
+        return bool(scope.single_backend_classes())
+    return False
+
+
+class _FileScope:
+    """What narrows the code of one linted module, computed on the first question."""
+
+    def __init__(self, ctx: Context, text: str) -> None:
+        self.ctx = ctx
+        self.text = text
+        self._reader: _Reader | None = None
+        self._guards: dict[int, frozenset[str]] | None = None
+        self._narrowed: dict[int, frozenset[str]] | None = None
+        self._module: frozenset[str] | None = None
+        self._classes: dict[cst.ClassDef, frozenset[str]] | None = None
+
+    def reader(self) -> _Reader:
+        if self._reader is None:
+            self._reader = _Reader(self.ctx)
+        return self._reader
+
+    def guards(self) -> dict[int, frozenset[str]]:
+        """Node id -> the backends its guards let it run on, for the nodes that do not run on
+        all of them."""
+        if self._guards is None:
+            if MENTIONS_BACKEND.search(self.text):
+                reader = self.reader()
+                self._guards = dict(reader.read())
+                # A part of a file cannot tell what the whole module is for.
+                self._module = reader.module_backend() if not self.ctx.partial else None
+            else:
+                self._guards = {}
+            if self._module is None:
+                self._module = ALL
+        return self._guards
+
+    def narrowed(self) -> dict[int, frozenset[str]]:
+        """Node id -> the backends it runs on, for the nodes that do not run on all of them
+        (by guards and by classes written for one backend; the module's own backend apart)."""
+        if self._narrowed is None:
+            guards = self.guards()
+            classes = self.narrowed_classes()
+            if not classes:
+                self._narrowed = guards
+            else:
+                found = dict(guards)
+                reader = self.reader()
+                reader.narrowed = found
+                for klass, backends in classes.items():
+                    # Visited again: guards inside the class intersect with its backend.
+                    reader.visit_top_level(klass, guards.get(id(klass), ALL) & backends)
+                self._narrowed = found
+        return self._narrowed
+
+    def module_backends(self) -> frozenset[str]:
+        """The backends the whole module runs on (ALL unless it exists for one backend)."""
+        self.guards()
+        assert self._module is not None
+        return self._module
+
+    def single_backend_classes(self) -> dict[cst.ClassDef, frozenset[str]]:
+        """The module's Keras classes whose `train_step` is written for one backend alone."""
+        if self._classes is None:
+            self._classes = {}
+            if STEP in self.text and not self.ctx.partial:
+                project = self.ctx.project
+                name = (project.name if project is not None else None) or ""
+                package = project.package if project is not None else None
+                names = _ModuleNames(self.ctx.module.body, name, package)
+                for klass in _top_level_classes(self.ctx.module.body):
+                    backends = step_backends(klass, names)
+                    if len(backends) == 1 and self.ctx.is_keras_class(klass):
+                        self._classes[klass] = backends
+        return self._classes
+
+    def narrowed_classes(self) -> dict[cst.ClassDef, frozenset[str]]:
+        """The classes written for one backend in a project (this buffer included) that also
+        holds another backend's variant."""
+        own = self.single_backend_classes()
+        if not own:
+            return {}
+        present: set[str] = set()
+        for backends in own.values():
+            present |= backends
+        if len(present) < 2:
+            present |= _project_variant_backends(self.ctx)
+        return {klass: backends for klass, backends in own.items() if present - backends}
+
+
+def _file_scope(ctx: Context, text: str) -> _FileScope:
+    scope = ctx.shared.get(_SHARED_KEY)
+    if scope is None or (scope.text is not text and scope.text != text):
+        scope = ctx.shared[_SHARED_KEY] = _FileScope(ctx, text)
+    return scope
+
+
+def _project_variant_backends(ctx: Context) -> set[str]:
+    """The backends for which another module of the project holds a Keras class whose
+    `train_step` is written for that backend alone (as last saved; the linted module's own
+    entry is left out: the buffer answers for it)."""
+    project = ctx.project
+    if project is None:
+        return set()
+    variants = project.step_variants()
+    if not variants:
+        return set()
+    own = project.name
+    found: set[str] = set()
+    for backend, classes in variants.items():
+        for qualified in classes:
+            if qualified.rpartition(".")[0] == own:
+                continue
+            if project.is_keras_class(qualified):
+                found.add(backend)
+                break
+    return found
 
 
 class _Reader:
     """One pass over the module that records, for each node in a guarded region, the backends
     it runs on. Every node is listed, not only the guarded blocks: a rule may report a
     descendant of the node it visits, so the walker's parents stack does not always hold the
-    guarded block."""
+    guarded block.
+
+    The pass also records what `module_backend` needs: the backends of each framework import,
+    and of the code (anything but imports and plain bindings) that runs on some backends only."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -97,11 +260,40 @@ class _Reader:
         self.narrowed: dict[int, frozenset[str]] = {}
         # The enclosing functions' own names: a parameter or local may shadow a backend name.
         self._locals: list[Bindings] = []
+        # (backends, whether its guard branch holds other code) for each framework import.
+        self.imports: list[tuple[frozenset[str], bool]] = []
+        # The backends of each piece of guarded code outside refusals.
+        self.code: set[frozenset[str]] = set()
+        # Inside a branch that refuses its backends (ends in `raise` or `sys.exit()`).
+        self._refusing = 0
+        # For each enclosing guard branch, innermost last: whether it holds only imports and
+        # plain bindings.
+        self._branches: list[bool] = []
 
     def read(self) -> dict[int, frozenset[str]]:
         """Node id -> the backends it runs on, for the nodes that do not run on all of them."""
         self._visit(self.ctx.module, ALL)
         return self.narrowed
+
+    def visit_top_level(self, node: cst.CSTNode, backends: frozenset[str]) -> None:
+        """Record a top-level statement's nodes as running on `backends` (intersected with the
+        guards inside it)."""
+        self._visit(node, backends)
+
+    def module_backend(self) -> frozenset[str] | None:
+        """The one backend the module exists for (after `read`), or None: see the module's
+        docstring."""
+        if not self.imports:
+            return None
+        found = {backends for backends, _ in self.imports}
+        if len(found) != 1:
+            return None
+        backends = next(iter(found))
+        if len(backends) != 1 or any(in_code for _, in_code in self.imports):
+            return None
+        if any(not backends <= code for code in self.code):
+            return None
+        return backends
 
     def _visit(self, node: cst.CSTNode, backends: frozenset[str]) -> None:
         if backends != ALL:
@@ -112,15 +304,25 @@ class _Reader:
             self.ctx.scopes.push(node)  # type: ignore[arg-type]
             self._locals.append(function_bindings(node))  # type: ignore[arg-type]
         try:
-            if kind is cst.If or kind is cst.IfExp:
+            if kind is cst.If:
+                self._if(node, backends)  # type: ignore[arg-type]
+            elif kind is cst.IfExp:
                 outcome = self.outcome(node.test)  # type: ignore[attr-defined]
                 self._visit(node.test, backends)  # type: ignore[attr-defined]
+                if outcome != UNKNOWN and not self._refusing:
+                    # Code that picks a value by backend: the module is for several backends.
+                    self.code.add(backends & outcome.true)
+                    self.code.add(backends & outcome.false)
                 self._visit(node.body, backends & outcome.true)  # type: ignore[attr-defined]
-                if node.orelse is not None:  # type: ignore[attr-defined]
-                    self._visit(node.orelse, backends & outcome.false)  # type: ignore[attr-defined]
+                self._visit(node.orelse, backends & outcome.false)  # type: ignore[attr-defined]
             elif kind is cst.Module or kind is cst.IndentedBlock:
                 self._block(node.body, backends)  # type: ignore[attr-defined]
             else:
+                if kind is cst.SimpleStatementSuite:
+                    self._note_code(node, backends)
+                elif kind is cst.Import or kind is cst.ImportFrom:
+                    if _imports_framework(node):  # type: ignore[arg-type]
+                        self.imports.append((backends, bool(self._branches) and not self._branches[-1]))
                 for child in _children(node):
                     self._visit(child, backends)
         finally:
@@ -128,9 +330,47 @@ class _Reader:
                 self.ctx.scopes.pop()
                 self._locals.pop()
 
+    def _if(self, node: cst.If, backends: frozenset[str]) -> None:
+        outcome = self.outcome(node.test)
+        self._visit(node.test, backends)
+        guard = outcome != UNKNOWN
+        self._branch(node.body, backends & outcome.true, guard)
+        orelse = node.orelse
+        if isinstance(orelse, cst.Else):
+            self._branch(orelse.body, backends & outcome.false, guard)
+            if backends & outcome.false != ALL:
+                self.narrowed[id(orelse)] = backends & outcome.false
+        elif orelse is not None:
+            self._visit(orelse, backends & outcome.false)
+
+    def _branch(self, suite: cst.BaseSuite, backends: frozenset[str], guard: bool) -> None:
+        """One branch of an `if`; a guard's branches are tracked for `module_backend`."""
+        if not guard:
+            self._visit(suite, backends)
+            return
+        refusing = _refuses(suite, self.ctx)
+        self._branches.append(_holds_only_bindings(suite.body))
+        self._refusing += refusing
+        try:
+            self._visit(suite, backends)
+        finally:
+            self._refusing -= refusing
+            self._branches.pop()
+
+    def _note_code(self, stmt: cst.CSTNode, backends: frozenset[str]) -> None:
+        """Record guarded code (not an import or plain binding, nor a container whose own
+        statements are recorded) outside refusals."""
+        if backends == ALL or self._refusing or isinstance(stmt, (cst.If, cst.Try, cst.TryStar)):
+            return
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            if all(_is_binding(small) for small in stmt.body):
+                return
+        self.code.add(backends)
+
     def _block(self, body: Sequence[cst.CSTNode], backends: frozenset[str]) -> None:
         """`if backend() != "tensorflow": raise ...` narrows every statement after it."""
         for stmt in body:
+            self._note_code(stmt, backends)
             self._visit(stmt, backends)
             if isinstance(stmt, cst.If):
                 goes_on = self.narrows_after(stmt)
@@ -294,3 +534,269 @@ def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             for item in value:
                 if isinstance(item, cst.CSTNode):
                     yield item
+
+
+# ----- modules that exist for one backend ------------------------------------------------------
+
+
+def _imports_framework(node: cst.Import | cst.ImportFrom) -> bool:
+    """Whether an import statement imports `tensorflow`, `torch`, `jax` or `flax`."""
+    if isinstance(node, cst.ImportFrom):
+        if node.relative or node.module is None:
+            return False
+        module = dotted_name(node.module)
+        return module is not None and module.partition(".")[0] in FRAMEWORKS
+    return any(qualified.partition(".")[0] in FRAMEWORKS for _, qualified in import_bindings(node))
+
+
+_PLAIN_VALUES = (cst.Name, cst.Attribute, cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float)
+
+
+def _is_binding(small: cst.CSTNode) -> bool:
+    """An import, `pass`, a docstring, or a name bound to a name or a literal (`torch = None`,
+    `DTYPE = tf.float32`): nothing that computes."""
+    if isinstance(small, (cst.Import, cst.ImportFrom, cst.Pass, cst.Global, cst.Nonlocal)):
+        return True
+    if isinstance(small, cst.Expr):
+        return isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis))
+    if isinstance(small, (cst.Assign, cst.AnnAssign)):
+        return small.value is None or isinstance(small.value, _PLAIN_VALUES)
+    return False
+
+
+def _holds_only_bindings(body: Sequence[cst.CSTNode]) -> bool:
+    """Whether a block holds only imports and plain bindings, also inside `try` and `if`."""
+    for stmt in body:
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            if not all(_is_binding(small) for small in stmt.body):
+                return False
+        elif isinstance(stmt, cst.BaseSmallStatement):
+            if not _is_binding(stmt):
+                return False
+        elif isinstance(stmt, (cst.If, cst.Try, cst.TryStar)):
+            if not all(_holds_only_bindings(block) for block in _blocks(stmt)):
+                return False
+        else:
+            return False
+    return True
+
+
+def _blocks(stmt: cst.If | cst.Try | cst.TryStar) -> Iterator[Sequence[cst.CSTNode]]:
+    yield stmt.body.body
+    if isinstance(stmt, (cst.Try, cst.TryStar)):
+        for handler in stmt.handlers:
+            yield handler.body.body
+        if stmt.finalbody is not None:
+            yield stmt.finalbody.body.body
+    orelse = stmt.orelse
+    if isinstance(orelse, cst.If):
+        yield (orelse,)
+    elif orelse is not None:
+        yield orelse.body.body
+
+
+def _refuses(suite: cst.BaseSuite, ctx: Context) -> bool:
+    """Whether a block ends by refusing to go on: `raise` or `sys.exit(...)` (not `return`,
+    which hands the backends it runs on a result of their own)."""
+    body = suite.body
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1] if last.body else last
+    if isinstance(last, cst.Raise):
+        return True
+    if isinstance(last, cst.Expr) and isinstance(last.value, cst.Call):
+        return ctx.qualname(last.value.func) in _EXIT_CALLS
+    return False
+
+
+# ----- classes that exist for one backend ------------------------------------------------------
+#
+# The detection mirrors the project index's (`project._step_backends` over Python's `ast`) node
+# for node, so that the linted buffer and the index agree on every class
+# (tests/test_backend_classes.py compares the two on the same sources).
+
+
+def _top_level(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """Module-level statements (small statements one by one), including those in top-level
+    `if`, `try` and `with` blocks, as the project index reads them."""
+    for stmt in body:
+        if isinstance(stmt, cst.If):
+            yield from _top_level(stmt.body.body)
+            orelse = stmt.orelse
+            if isinstance(orelse, cst.If):
+                yield from _top_level((orelse,))
+            elif orelse is not None:
+                yield from _top_level(orelse.body.body)
+        elif isinstance(stmt, cst.With):
+            yield from _top_level(stmt.body.body)
+        elif isinstance(stmt, (cst.Try, cst.TryStar)):
+            yield from _top_level(stmt.body.body)
+            for handler in stmt.handlers:
+                yield from _top_level(handler.body.body)
+            if stmt.orelse is not None:
+                yield from _top_level(stmt.orelse.body.body)
+            if stmt.finalbody is not None:
+                yield from _top_level(stmt.finalbody.body.body)
+        elif isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            yield from stmt.body
+        else:
+            yield stmt
+
+
+def _top_level_classes(body: Sequence[cst.CSTNode]) -> Iterator[cst.ClassDef]:
+    for stmt in _top_level(body):
+        if isinstance(stmt, cst.ClassDef):
+            yield stmt
+
+
+class _ModuleNames:
+    """A module's top-level names as the project index reads them: imports (relative ones made
+    absolute), classes, and plain aliases (`Tape = tf.GradientTape`)."""
+
+    def __init__(self, body: Sequence[cst.CSTNode], name: str, package: str | None) -> None:
+        self.name = name
+        self.package = package
+        self.names: dict[str, str] = {}
+        self.classes: set[str] = set()
+        for stmt in _top_level(body):
+            if isinstance(stmt, cst.Import):
+                for alias in stmt.names:
+                    full = dotted_name(alias.name)
+                    if full is None:
+                        continue
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        self.names[alias.asname.name.value] = full
+                    else:
+                        head = full.partition(".")[0]
+                        self.names[head] = head
+            elif isinstance(stmt, cst.ImportFrom):
+                self._import_from(stmt)
+            elif isinstance(stmt, cst.ClassDef):
+                self.classes.add(stmt.name.value)
+                self.names.pop(stmt.name.value, None)
+            elif isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
+                target = stmt.targets[0].target
+                value = self.qualify(stmt.value)
+                if isinstance(target, cst.Name) and value and target.value not in self.names:
+                    self.names[target.value] = value
+
+    def _import_from(self, stmt: cst.ImportFrom) -> None:
+        module = dotted_name(stmt.module) if stmt.module is not None else None
+        if stmt.relative:
+            if self.package is None:
+                return
+            module = absolute_module(self.package, len(stmt.relative), module)
+        if module is None or isinstance(stmt.names, cst.ImportStar):
+            return
+        for alias in stmt.names:
+            name = dotted_name(alias.name)
+            if name is None:
+                continue
+            asname = alias.asname.name if alias.asname is not None else None
+            local = asname.value if isinstance(asname, cst.Name) else name
+            self.names[local] = f"{module}.{name}"
+
+    def qualify(self, expr: cst.BaseExpression) -> str | None:
+        parts: list[str] = []
+        while isinstance(expr, cst.Attribute):
+            parts.append(expr.attr.value)
+            expr = expr.value
+        if not isinstance(expr, cst.Name):
+            return None
+        if expr.value in self.classes:
+            head: str | None = f"{self.name}.{expr.value}"
+        else:
+            head = self.names.get(expr.value)
+        if head is None:
+            return None
+        return ".".join([head, *reversed(parts)])
+
+
+def _own_step(klass: cst.ClassDef) -> cst.FunctionDef | None:
+    """The class's own `train_step` (the last one defined directly in its body)."""
+    found = None
+    if isinstance(klass.body, cst.IndentedBlock):
+        for stmt in klass.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == STEP:
+                found = stmt
+    return found
+
+
+def step_backends(klass: cst.ClassDef, names: _ModuleNames) -> frozenset[str]:
+    """The backends a class's own `train_step` is written for: JAX's stateless signature
+    `train_step(self, state, data)` or `jax` calls, `tf.GradientTape`, or `torch` calls."""
+    found: set[str] = set()
+    if not isinstance(klass.body, cst.IndentedBlock):
+        return frozenset()
+    for stmt in klass.body.body:
+        if not isinstance(stmt, cst.FunctionDef) or stmt.name.value != STEP:
+            continue
+        if len(stmt.params.posonly_params) + len(stmt.params.params) >= 3:
+            found.add("jax")
+        for node in _expression_names(stmt):
+            qualified = names.qualify(node) or ""
+            head = qualified.partition(".")[0]
+            if head == "jax":
+                found.add("jax")
+            elif head == "torch":
+                found.add("torch")
+            elif qualified.endswith("GradientTape") and head in ("tensorflow", "keras"):
+                found.add("tensorflow")
+    return frozenset(found)
+
+
+def module_step_backends(module: cst.Module, name: str, package: str | None) -> dict[str, frozenset[str]]:
+    """Top-level class name -> the backends its own `train_step` is written for (classes with
+    none left out), as the project index's `ModuleInfo.step_backends` holds them."""
+    names = _ModuleNames(module.body, name, package)
+    found: dict[str, frozenset[str]] = {}
+    for klass in _top_level_classes(module.body):
+        backends = step_backends(klass, names)
+        if backends:
+            found[klass.name.value] = backends
+    return found
+
+
+# Fields holding an identifier that Python's `ast` keeps as a plain string, not a `Name`: they
+# are not names in use.
+_IDENTIFIER_FIELDS: dict[type, frozenset[str]] = {
+    cst.FunctionDef: frozenset({"name"}),
+    cst.ClassDef: frozenset({"name"}),
+    cst.Param: frozenset({"name"}),
+    cst.Arg: frozenset({"keyword"}),
+    cst.ExceptHandler: frozenset({"name"}),
+    cst.ExceptStarHandler: frozenset({"name"}),
+    cst.MatchAs: frozenset({"name"}),
+    cst.MatchStar: frozenset({"name"}),
+    cst.MatchMapping: frozenset({"rest"}),
+    cst.MatchKeywordElement: frozenset({"key"}),
+}
+_NAMELESS = (cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal)
+
+
+def _expression_names(root: cst.CSTNode) -> Iterator[cst.Name | cst.Attribute]:
+    """Every `Name` and `Attribute` that `ast.walk` would meet under `root`."""
+    stack: list[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is cst.Name:
+            yield node  # type: ignore[misc]
+            continue
+        if kind is cst.Attribute:
+            yield node  # type: ignore[misc]
+            stack.append(node.value)  # type: ignore[attr-defined]
+            continue
+        if isinstance(node, _NAMELESS):
+            continue
+        skipped = _IDENTIFIER_FIELDS.get(kind, frozenset())
+        for field in child_fields(kind):
+            if field in skipped:
+                continue
+            value = getattr(node, field)
+            if isinstance(value, cst.CSTNode):
+                stack.append(value)
+            elif isinstance(value, (tuple, list)):
+                stack.extend(item for item in value if isinstance(item, cst.CSTNode))
