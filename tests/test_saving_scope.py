@@ -306,3 +306,16 @@ def test_standard_input_without_a_name_has_no_project(tmp_path):
     root = make_project(tmp_path, {"pkg/layers.py": LAYERS, "pkg/train.py": TRAIN_SAVES})
     assert check("-", cwd=root, stdin=LAYERS) == []
     assert check("-", cwd=root, stdin=LAYERS + "\nmodel.save('m.keras')\n") == ["KER308", "KER309", "KER310"]
+
+
+def test_an_editor_relinting_a_class_sees_a_registering_decorator_of_the_file(tmp_path):
+    block = LAYERS.replace("import keras\n", "").replace("\nclass Block", "\n@export('pkg.layers.Block')\nclass Block")
+    layers = REGISTERING + "\n\n" + block + "\n\ndef save(model):\n    model.save('m.keras')\n"
+    root = make_project(tmp_path, {"pkg/layers.py": layers, "pkg/train.py": TRAIN_ONLY})
+    path = str(root / "pkg/layers.py")
+    linter = IncrementalLinter(path, SETTINGS)
+    assert codes(linter.lint(layers)) == ["KER309", "KER310"]
+    edited = layers.replace("self.units = units", "self.units = int(units)")
+    found = linter.lint(edited)
+    assert linter.last_mode == "region"
+    assert found == lint(edited, path, SETTINGS)

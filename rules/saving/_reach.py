@@ -14,8 +14,10 @@ config. A class is taken to reach that when:
 Without a path (standard input, an untitled buffer) there is no project: only the text counts.
 The answer comes with the reason, which the finding's note shows.
 
-While an editor re-lints only the edited statements, the file's own saves are those of the
-edited statements plus those of the file as the project index last read it.
+While an editor re-lints only the edited statements, the file's own saves and registering
+decorators are those of the edited statements plus those of the file as the project index last
+read it; a registration by a call or in `custom_objects=` outside the edited statements is seen
+at the next whole-file lint.
 """
 
 from __future__ import annotations
@@ -190,13 +192,16 @@ def _registering_decorator(expr: cst.BaseExpression, name: str, ctx: Context) ->
         if name not in facts.registering:
             facts.registering[name] = _mentions_register(definition)
         return facts.registering[name]
-    if ctx.project is None:
-        return False
-    qualified = ctx.qualname(expr) or _relative_qualname(ctx, name)
-    if qualified is None:
+    project = ctx.project
+    if project is None:
         return False
     try:
-        return ctx.project.is_registering(qualified)
+        qualified = ctx.qualname(expr) or _relative_qualname(ctx, name)
+        if qualified is None and ctx.partial and project.name:
+            # A definition of the file outside the statements being re-linted: the file as
+            # the index last read it.
+            qualified = f"{project.name}.{name}"
+        return qualified is not None and project.is_registering(qualified)
     except (OSError, RecursionError, ValueError):
         return False
 
