@@ -271,6 +271,10 @@ class TableRule(Rule):
         return self.removed_message.format(old=quoted(match.path), note=note or "it was removed")
 
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
+        # The fallback of a shim whose other branch imports Keras 3 (`try: from keras.ops
+        # import *` / `except ImportError: from keras_core.src.ops import *`).
+        if "keras" in shim_alternatives(ctx):
+            return
         if type(node) is cst.Attribute:
             self.visit_chain(node, ctx)  # type: ignore[arg-type]
         elif type(node) is cst.ImportFrom:
@@ -411,11 +415,9 @@ def _alternatives(node: cst.CSTNode, inner: cst.CSTNode) -> list[cst.CSTNode]:
     if isinstance(node, cst.If):
         return [b for b in (node.body, node.orelse) if b is not None and b is not inner]
     if isinstance(node, (cst.Try, cst.TryStar)):
-        handlers = list(node.handlers)
-        if inner in handlers:
-            return [b for b in (node.body, node.orelse, *handlers) if b is not None and b is not inner]
-        if inner is node.body or inner is node.orelse:
-            return handlers  # type: ignore[return-value]
+        # The `try` body is the first choice; only a handler is a fallback.
+        if inner in node.handlers:
+            return [b for b in (node.body, node.orelse) if b is not None]
     return []
 
 

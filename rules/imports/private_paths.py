@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import libcst as cst
-
-from ..engine.context import Context
 from ..engine.rule import Example
-from ._common import Match, Row, TableRule, exists, leaves, quoted, replacement, row_for, shim_alternatives
+from ._common import Match, Row, TableRule, exists, leaves, quoted, replacement, row_for
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +107,13 @@ class PrivateKerasPath(TableRule):
         Example("from «keras.engine» import base_layer\n", None),
         Example("from «keras.src.backend.common.variables» import standardize_shape\n", None),
         Example("from «keras.engine.base_layer» import Layer, Model\n", None),
+        # The first choice of a `try` is not a fallback, whatever its handler imports.
+        Example(
+            "try:\n    from «keras.src.saving» import register_keras_serializable\n"
+            "except ImportError:\n    from keras.utils import register_keras_serializable\n",
+            "try:\n    from keras.saving import register_keras_serializable\n"
+            "except ImportError:\n    from keras.utils import register_keras_serializable\n",
+        ),
     )
     valid = (
         "from keras.layers import Layer\nfrom keras.saving import register_keras_serializable\n",
@@ -125,13 +129,6 @@ class PrivateKerasPath(TableRule):
 
     def words(self) -> frozenset[str]:
         return _words()
-
-    def visit(self, node: cst.CSTNode, ctx: Context) -> None:
-        # The fallback of a shim whose other branch imports `keras` (`try: from keras.ops
-        # import *` / `except ImportError: from keras_core.src.ops import *`).
-        if "keras" in shim_alternatives(ctx):
-            return
-        super().visit(node, ctx)
 
     def message_for(self, match: Match) -> str:
         # Three different facts: TensorFlow's Keras 2 copy imports but is not Keras 3;

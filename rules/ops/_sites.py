@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..engine.context import Context, Pending, call_keyword, keras_api, positional_args
-from ..engine.names import child_blocks, dotted_name
+from ..engine.names import child_blocks, dotted_name, statements
 from ..engine.rule import Rule
 from ..engine.tables import load_toml
 
@@ -98,6 +98,8 @@ def report_in_model_code(
     rule: Rule, ctx: Context, node: cst.CSTNode, message: str, fix, note: str | None
 ) -> None:
     """Report now if we are in model code, or hold the finding for the enclosing function."""
+    if tensorflow_backend_module(ctx):
+        return
     where = in_model_code(ctx)
     if where is True:
         ctx.report(node, message, fix=fix, note=note)
@@ -394,3 +396,31 @@ def _tf_bound(node: cst.Import | cst.ImportFrom, ctx: Context) -> list[str]:
         if qualified and (qualified == "tensorflow" or qualified.startswith("tensorflow.")):
             names.append(bound)
     return names
+
+
+_TF_BACKEND_KEY = "ops.tensorflow_backend_module"
+_TF_BACKEND_MODULES = ("keras.src.backend.tensorflow", "keras_core.src.backend.tensorflow")
+
+
+def tensorflow_backend_module(ctx: Context) -> bool:
+    """Whether the module builds on Keras's own TensorFlow backend (`from
+    keras.src.backend.tensorflow import *`): code that runs only with that backend, where
+    TensorFlow ops are the point."""
+    found = ctx.shared.get(_TF_BACKEND_KEY)
+    if found is not None:
+        return found
+    found = False
+    for stmt in statements(ctx.module.body):
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                names = [dotted_name(small.module) or ""]
+            elif isinstance(small, cst.Import):
+                names = [dotted_name(a.name) or "" for a in small.names]
+            else:
+                continue
+            if any(n == m or n.startswith(m + ".") for n in names for m in _TF_BACKEND_MODULES):
+                found = True
+    ctx.shared[_TF_BACKEND_KEY] = found
+    return found

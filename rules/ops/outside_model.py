@@ -19,6 +19,7 @@ from ._sites import (
     module_uses_keras,
     on_keras_tensor,
     root_name,
+    tensorflow_backend_module,
     tensorflow_uses,
     tf_utilities,
 )
@@ -157,7 +158,9 @@ class TfOpOutsideModel(Rule):
     `keras.ops` op of the JAX or PyTorch backend cannot run: `tf.data` pipelines (functions and
     lambdas given to `map`, `filter`, ...), `@tf.function` functions, arguments of other
     TensorFlow calls, `with tf.GradientTape()` blocks; and on functions passed to
-    `layers.Lambda` or `compile` (KER201 reports those), and on KerasTensors (KER222).
+    `layers.Lambda` or `compile` (KER201 reports those), and on KerasTensors (KER222); and in a
+    module built on Keras's own TensorFlow backend (`from keras.src.backend.tensorflow import
+    ...`), which runs only with that backend.
 
     ## Example
     ```python
@@ -277,6 +280,9 @@ class TfOpOutsideModel(Rule):
         "import keras\nimport tensorflow as tf\n\ninputs = keras.Input((3,))\noutputs = tf.abs(inputs)\n",
         # A parameter named tf.
         "import keras\n\ndef f(tf, x):\n    return tf.reduce_sum(x)\n",
+        # A module built on Keras's TensorFlow backend runs only there.
+        "import keras\nimport tensorflow as tf\nfrom keras.src.backend.tensorflow import *\n\n"
+        "def resize(x):\n    return tf.cast(tf.shape(x), 'float32')\n",
         # File I/O in a module that needs TensorFlow for more, and does not use Keras.
         "import tensorflow as tf\n\nok = tf.io.gfile.exists(p)\nx = tf.constant(1)\n",
         # TensorFlow made optional: the module guards its uses.
@@ -358,6 +364,8 @@ class TfOpOutsideModel(Rule):
         qualified = normalize_tf(ctx.qualname(func))
         row = tf_rows().get(qualified) if qualified else None
         if row is None or row.safety == "none" or not module_uses_keras(ctx):
+            return
+        if tensorflow_backend_module(ctx):
             return
         if in_model_code(ctx) is True or on_keras_tensor(node, ctx) or _in_tensorflow_context(ctx):
             return

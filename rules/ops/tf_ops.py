@@ -27,6 +27,8 @@ class TfOpInModel(TfOpRule):
     (functions with `y_true, y_pred` parameters or passed to `compile`). TF ops in `tf.data`
     pipelines are fine and are not reported; those in the rest of a Keras module (a script's
     evaluation code) are KER225's, whose fix is unsafe because there the result changes type.
+    A module built on Keras's own TensorFlow backend (`from keras.src.backend.tensorflow import
+    ...`) runs only with that backend: its TF ops (and those of KER202-KER220) are not reported.
 
     ## Example
     ```python
@@ -169,6 +171,9 @@ class TfOpInModel(TfOpRule):
         ),
     )
     valid = (
+        # A module built on Keras's TensorFlow backend runs only there.
+        "import keras\nimport tensorflow as tf\nfrom keras.src.backend.tensorflow.numpy import *\n\n"
+        "class L(keras.layers.Layer):\n    def call(self, x):\n        return tf.reduce_sum(x)\n",
         # tf.data pipelines use TF ops legitimately.
         "import tensorflow as tf\n\n"
         "def preprocess(image, label):\n"
