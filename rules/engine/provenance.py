@@ -20,9 +20,14 @@ Rules ask "is this receiver a model?" instead of guessing from its name. The ans
   `LOSS` (a loss class instance, or a loss function referenced: `keras.losses.mse`),
   `CALLBACK`, `DATASET` (`tf.data.*`, a dataset method chain such as `ds.batch(32)`,
   `keras.utils.image_dataset_from_directory` and siblings).
-- `OTHER`: shown to be none of these: a literal, a function or class object, a value built by
-  a non-Keras library (`PIL.Image.open(p)`, `tf.train.Checkpoint()`, `np.zeros(3)`), a
-  non-Keras class of the project or of this module, another Keras API (`to_categorical`).
+- `OTHER`: shown to be none of these: a literal, a builtin's result (`open(p)`), a function
+  or class object, a value built by a library that is not Keras (`PIL.Image.open(p)`,
+  `tf.train.Checkpoint()`, `np.zeros(3)`, `tf_keras.Sequential()`), a non-Keras class of the
+  project or of this module, another Keras API (`to_categorical`). Libraries that build Keras
+  models are not "other": `keras_hub` / `keras_nlp` / `keras_cv` models and layers are known,
+  anything else of theirs and of `tensorflow_hub`, `tensorflow_model_optimization`,
+  `segmentation_models`, `transformers` ... (and any package named `*keras*`) is unknown, as
+  is `tf.nest.map_structure(...)`; `copy.deepcopy(x)` is what `x` is.
 - `UNKNOWN`: no evidence, with the reason in `Fact.why`.
 
 How a name's fact is found. The innermost enclosing function that binds the name answers, else
@@ -146,8 +151,23 @@ _DATASET_METHODS = frozenset(
     }
 )
 _CLASS_CONSTRUCTORS = frozenset({"from_config", "from_preset"})
-_HUB_PREFIXES = ("keras_hub.models.", "keras_nlp.models.")
+# Libraries of Keras models and layers written for Keras 3: `keras_hub.models.BertClassifier`,
+# `keras_cv.models.YOLOV8Detector.from_preset(...)` are models, their tokenizers,
+# preprocessors and `layers.X` layers.
+_HUB_LIBRARIES = ("keras_hub.", "keras_nlp.", "keras_cv.")
 _HUB_LAYER_SUFFIXES = ("Tokenizer", "Preprocessor", "ImageConverter", "AudioConverter")
+# Libraries whose functions may return Keras models (`tfmot.quantization.keras.quantize_model`,
+# `segmentation_models.Unet`, `hub.KerasLayer`): their values are unknown, not "other". So is
+# any package whose name holds "keras", except `tf_keras` (code that uses it stays on Keras 2).
+_KERAS_ECOSYSTEM = frozenset(
+    {
+        "tensorflow_hub", "tensorflow_model_optimization", "segmentation_models", "efficientnet",
+        "classification_models", "transformers", "tensorflow_addons", "tensorflow_recommenders",
+        "tensorflow_decision_forests", "tensorflow_probability", "autokeras", "vit_keras",
+    }
+)
+# Calls whose result is their first argument (or a copy of it).
+_PASS_THROUGH = frozenset({"copy.copy", "copy.deepcopy", "typing.cast"})
 _BUILTIN_TYPES = frozenset(
     {"str", "int", "float", "bool", "bytes", "complex", "list", "dict", "tuple", "set", "frozenset", "object"}
 )
@@ -689,6 +709,9 @@ class Provenance:
             return Fact(UNKNOWN, f"`{name}` is not a class this module resolves")
         if keras_api(qualified) is not None:
             return Fact(OTHER, f"{why} (a Keras class of no checked family)")
+        library = _library_fact(qualified)
+        if library is not None:
+            return library
         project = self.ctx.project
         if project is not None:
             index = project.index
@@ -773,7 +796,7 @@ class Provenance:
                     return self.returns(target, (), klass)
         qualified = self._project_name(func, chain) if isinstance(func, (cst.Name, cst.Attribute)) else None
         if qualified is not None:
-            return self._qualified_call(qualified, func, chain)
+            return self._qualified_call(qualified, call, chain, klass)
         if isinstance(func, cst.Name):
             local_class = self._local_class(func.value, chain)
             if local_class is not None:
@@ -815,30 +838,33 @@ class Provenance:
                 del self._module_functions[doubled]
         return self._module_functions.get(name)
 
-    def _qualified_call(self, qualified: str, func: cst.BaseExpression, chain: tuple[cst.FunctionDef, ...]) -> Fact:
+    def _qualified_call(
+        self, qualified: str, call: cst.Call, chain: tuple[cst.FunctionDef, ...], klass: cst.ClassDef | None
+    ) -> Fact:
+        func = call.func
         api = keras_api(qualified)
         if api is not None:
             return _keras_call(api[0])
+        top = qualified.split(".", 1)[0]
         if qualified.startswith("tensorflow.data."):
             return Fact(DATASET, "a `tf.data` dataset")
-        if qualified.startswith(_HUB_PREFIXES):
-            head = qualified.split(".")[2] if qualified.count(".") >= 2 else ""
-            if head[:1].isupper():
-                kind = LAYER if head.endswith(_HUB_LAYER_SUFFIXES) else MODEL
-                return Fact(kind, f"a `{qualified.split('.', 1)[0]}` {kind}")
+        library = _library_fact(qualified)
+        if library is not None:
+            return library
+        if qualified in _PASS_THROUGH:
+            first = call.args[0].value if call.args and call.args[0].keyword is None and not call.args[0].star else None
+            if qualified == "typing.cast" and len(call.args) > 1:
+                first = call.args[1].value
+            return self.value_fact(first, chain, klass) if first is not None else Fact(UNKNOWN, f"`{qualified}()`")
+        if qualified.startswith("tensorflow.nest.") or qualified == "tensorflow.identity":
+            return Fact(UNKNOWN, f"`{qualified}()` returns what it is given")
         project = self.ctx.project
         if project is not None and self._in_project(qualified):
             cls = self._type_fact(func, chain, "an instance of a project class")
             if cls.known:
                 return cls
             return Fact(UNKNOWN, "the result of a function of another module")
-        leaf = qualified.rsplit(".", 1)[-1]
-        if leaf in _CLASS_CONSTRUCTORS:
-            holder = qualified.rsplit(".", 1)[0]
-            family = keras_family_of(holder)
-            if family is not None:
-                return Fact(_FAMILY_KINDS[family], f"`{leaf}()` of a Keras {family}")
-        return Fact(OTHER, f"built by `{qualified.split('.', 1)[0]}`, not Keras", foreign=True)
+        return Fact(OTHER, f"built by `{top}`, not Keras", foreign=True)
 
     def returns(self, function: cst.FunctionDef, outer: tuple[cst.FunctionDef, ...], klass: cst.ClassDef | None) -> Fact:
         """What a function of this module returns: the merged facts of its `return` values."""
@@ -901,6 +927,22 @@ def _keras_call(name: str) -> Fact:
     if name.startswith("callbacks.") and upper:
         return Fact(CALLBACK, spelled)
     return Fact(OTHER, spelled)
+
+
+def _library_fact(qualified: str) -> Fact | None:
+    """What a class or function of a library built on Keras gives: `keras_hub.models.X` (also
+    `.from_preset(...)`) is a model, `keras_cv.layers.X` a layer; anything else of such a
+    library is unknown. None for other libraries."""
+    parts = qualified.split(".")
+    library = parts[0]
+    if qualified.startswith(_HUB_LIBRARIES):
+        if len(parts) > 2 and parts[1] in ("models", "layers") and parts[2][:1].isupper():
+            kind = LAYER if parts[1] == "layers" or parts[2].endswith(_HUB_LAYER_SUFFIXES) else MODEL
+            return Fact(kind, f"a `{library}` {kind}")
+        return Fact(UNKNOWN, f"a value of `{library}`, a library of Keras models")
+    if library in _KERAS_ECOSYSTEM or ("keras" in library and library != "tf_keras"):
+        return Fact(UNKNOWN, f"a value of `{library}`, a library that may build Keras models")
+    return None
 
 
 def _merge(facts: Sequence[Fact]) -> Fact:
