@@ -154,6 +154,15 @@ def test_a_binding_that_is_not_followed_makes_the_name_unknown():
     assert kind(source) == prov.UNKNOWN
 
 
+def test_comprehension_and_lambda_names_make_the_same_name_unknown():
+    source = HEADER + "m = keras.Sequential()\nsaved = [m.save(p) for m in images]\n"
+    assert fact(source) == prov.Fact(prov.UNKNOWN, "assigned a model and a value not followed (also a comprehension's variable)")
+    source = HEADER + "m = keras.Sequential()\nsave = lambda m: m.save('x')\n"
+    assert kind(source) == prov.UNKNOWN
+    source = HEADER + "if (m := keras.Sequential()):\n    pass\n"
+    assert kind(source) == prov.MODEL
+
+
 def test_names_are_answered_by_their_own_scope():
     source = HEADER + "model = keras.Sequential()\ndef f(model):\n    return model\ndef g():\n    return model\n"
     assert kind(source, "model") == prov.MODEL

@@ -49,8 +49,9 @@ build; model = build()` is unknown), attributes of other objects (`trainer.model
 containers (`models[0]`, `outputs["a"]`), values passed as arguments (a parameter without an
 annotation is unknown), order and control flow (a name reassigned in a loop or branch to another
 kind is unknown everywhere in its scope, not per line), `global` / `nonlocal` rebinding,
-assignments made through `setattr`, walrus (`:=`) bindings, string annotations, and names of
-nested scopes (a comprehension's variables, a lambda's parameters). When an editor re-lints only
+assignments made through `setattr`, string annotations, and the scopes of comprehensions and
+lambdas (a name that is also a comprehension's variable or a lambda's parameter in the scope is
+unknown in the whole scope; a walrus `(m := ...)` is an assignment of the scope). When an editor re-lints only
 some top-level statements (`Context.partial`), the other statements are not there: every
 module-level name is then unknown (the names of a function or class being re-linted are not
 affected, a function or class is always re-linted whole).
@@ -271,6 +272,8 @@ _NOT_FOLLOWED = {
     "unpack": Fact(UNKNOWN, "bound by unpacking"),
     "augmented": Fact(UNKNOWN, "changed by an augmented assignment"),
     "global": Fact(UNKNOWN, "declared `global` or `nonlocal`"),
+    "comprehension": Fact(UNKNOWN, "also a comprehension's variable"),
+    "lambda": Fact(UNKNOWN, "also a lambda's parameter"),
 }
 _FUNCTION_OBJECT = Fact(OTHER, "a function or class defined here")
 _EXCEPTION = Fact(OTHER, "an exception")
@@ -343,14 +346,14 @@ def _collect_small(small: cst.BaseSmallStatement, scope: _Scope, attributes: dic
 
 
 def _walk(nodes: Sequence[cst.CSTNode], enter_scopes: bool) -> Iterator[cst.CSTNode]:
-    """Every node below `nodes`; nested functions, classes and lambdas are skipped unless
-    `enter_scopes`."""
+    """Every node below `nodes`; the bodies of nested functions and classes are skipped unless
+    `enter_scopes` (lambdas and comprehensions are entered)."""
     todo = list(reversed(nodes))
     while todo:
         node = todo.pop()
         yield node
         kind = type(node)
-        if not enter_scopes and kind in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
+        if not enter_scopes and kind in (cst.FunctionDef, cst.ClassDef):
             continue
         children: list[cst.CSTNode] = []
         for name in child_fields(kind):
@@ -362,22 +365,37 @@ def _walk(nodes: Sequence[cst.CSTNode], enter_scopes: bool) -> Iterator[cst.CSTN
         todo.extend(reversed(children))
 
 
-def _method_uses(nodes: Sequence[cst.CSTNode], enter_scopes: bool, self_attributes: bool) -> dict[str, set[str]]:
-    """`{"model": {"fit"}}` for `model.fit(...)` (or `{"self.model": ...}` for
-    `self.model.fit(...)` when `self_attributes`)."""
+def _expressions(nodes: Sequence[cst.CSTNode], scope: _Scope) -> None:
+    """What the expressions of a scope add: the methods called on its names (`model.fit(...)`),
+    walrus bindings, and the names comprehensions and lambdas bind, which make the same name of
+    the scope unknown (the analysis has no scopes for them)."""
+    uses: dict[str, set[str]] = {}
+    for node in _walk(nodes, False):
+        kind = type(node)
+        if kind is cst.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if isinstance(func, cst.Attribute) and func.attr.value in USE_METHODS and isinstance(func.value, cst.Name):
+                uses.setdefault(func.value.value, set()).add(func.attr.value)
+        elif kind is cst.CompFor:
+            for name in target_names(node.target):  # type: ignore[attr-defined]
+                scope.bind(name, _NOT_FOLLOWED["comprehension"])
+        elif kind is cst.Lambda:
+            for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):  # type: ignore[attr-defined]
+                scope.bind(param.name.value, _NOT_FOLLOWED["lambda"])
+        elif kind is cst.NamedExpr and isinstance(node.target, cst.Name):  # type: ignore[attr-defined]
+            scope.bind(node.target.value, node.value)  # type: ignore[attr-defined]
+    scope.uses = uses
+
+
+def _self_attribute_uses(nodes: Sequence[cst.CSTNode]) -> dict[str, set[str]]:
+    """`{"model": {"fit"}}` for `self.model.fit(...)` anywhere in `nodes`."""
     found: dict[str, set[str]] = {}
-    for node in _walk(nodes, enter_scopes):
+    for node in _walk(nodes, True):
         if type(node) is not cst.Call:
             continue
         func = node.func  # type: ignore[attr-defined]
-        if not isinstance(func, cst.Attribute) or func.attr.value not in USE_METHODS:
-            continue
-        receiver = func.value
-        if self_attributes:
-            if _is_self_attribute(receiver):
-                found.setdefault(f"self.{receiver.attr.value}", set()).add(func.attr.value)  # type: ignore[union-attr]
-        elif isinstance(receiver, cst.Name):
-            found.setdefault(receiver.value, set()).add(func.attr.value)
+        if isinstance(func, cst.Attribute) and func.attr.value in USE_METHODS and _is_self_attribute(func.value):
+            found.setdefault(func.value.attr.value, set()).add(func.attr.value)  # type: ignore[union-attr]
     return found
 
 
@@ -465,6 +483,7 @@ class Provenance:
             found = self._scope_cache[key] = _Scope()
             if function is None:
                 _collect(self.module.body, found)
+                _expressions(self.module.body, found)
             else:
                 params = function.params
                 for group in (params.posonly_params, params.params, params.kwonly_params):
@@ -474,13 +493,11 @@ class Provenance:
                     if isinstance(star, cst.Param):
                         found.params[star.name.value] = star
                 _collect(_body(function), found)
+                _expressions(_body(function), found)
         return found
 
     def _uses(self, function: cst.FunctionDef | None, scope: _Scope) -> dict[str, set[str]]:
-        if scope.uses is None:
-            body = self.module.body if function is None else _body(function)
-            scope.uses = _method_uses(body, False, False)
-        return scope.uses
+        return scope.uses or {}
 
     def fact(self, expr: cst.BaseExpression, where: Where) -> Fact:
         if isinstance(expr, cst.Name):
@@ -593,7 +610,7 @@ class Provenance:
     def _attribute_uses(self, klass: cst.ClassDef) -> dict[str, set[str]]:
         attributes, uses = self._class_attributes(klass)
         if uses is None:
-            uses = _method_uses(list(class_methods(klass).values()), True, True)
+            uses = _self_attribute_uses(list(class_methods(klass).values()))
             self._attributes[id(klass)] = (attributes, uses)
         return uses
 
@@ -640,7 +657,7 @@ class Provenance:
             if not any(f.kind != NONE for f in facts):
                 found = self._keras_attribute(klass, attr) or found
             if not found.known and not any(f.known for f in facts):
-                uses = self._attribute_uses(klass).get("self." + attr)
+                uses = self._attribute_uses(klass).get(attr)
                 if uses:
                     found = Fact(MODEL, f"`.{sorted(uses)[0]}()` is called on it")
         finally:
@@ -828,6 +845,8 @@ class Provenance:
         for function in reversed(chain):
             if name in self._scope(function).bindings or name in self._scope(function).params:
                 return None
+        if self.ctx.partial:
+            return None  # the module's other statements are not here
         if self._module_functions is None:
             self._module_functions = {
                 stmt.name.value: stmt for stmt in self.module.body if isinstance(stmt, cst.FunctionDef)
