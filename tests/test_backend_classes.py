@@ -171,6 +171,51 @@ def test_one_other_variant_is_enough(tmp_path):
     assert found(root / "trainers" / "jax.py") == JAX_ONLY
 
 
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_variants_count_within_one_top_level_package(tmp_path):
+    # Keras's own layout: one subpackage per backend.
+    root = write_files(
+        tmp_path / "nested",
+        {
+            "src/pkg/__init__.py": "",
+            "src/pkg/backends/__init__.py": "",
+            "src/pkg/backends/tensorflow/__init__.py": "",
+            "src/pkg/backends/tensorflow/trainer.py": TF_TRAINER,
+            "src/pkg/backends/torch/__init__.py": TORCH_TRAINER,
+        },
+    )
+    assert found(root / "src/pkg/backends/tensorflow/trainer.py") == TF_ONLY
+    assert found(root / "src/pkg/backends/torch/__init__.py") == TORCH_ONLY
+    # Scripts at the project's root count for one another.
+    root = write_files(tmp_path / "flat", {"train_tf.py": TF_TRAINER, "train_torch.py": TORCH_TRAINER})
+    assert found(root / "train_tf.py") == TF_ONLY
+
+
+def test_variants_in_another_top_level_package_do_not_count(tmp_path):
+    """An example folder's JAX step does not make the package's Keras 2 step TensorFlow's."""
+    root = write_files(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/train.py": TF_TRAINER,
+            "examples/jax_example.py": JAX_TRAINER,
+            "examples/torch/__init__.py": TORCH_TRAINER,
+            "train.py": TF_TRAINER,
+        },
+    )
+    assert found(root / "pkg/train.py") == TF_ALONE
+    assert found(root / "train.py") == TF_ALONE
+    assert found(root / "examples/jax_example.py") == JAX_ONLY  # its package holds a PyTorch one
+
+
 def test_the_project_targets_still_apply(tmp_path):
     root = make_project(tmp_path, TRAINERS)
     torch = root / "trainers" / "torch.py"

@@ -27,10 +27,11 @@ A class exists for one backend (`step_backends`) when its own `train_step` is wr
 backend alone (`tf.GradientTape`, `torch`, or JAX's stateless `train_step(self, state, data)` /
 `jax` calls, read exactly as the project index reads them), it is a Keras Layer or Model, and
 the project holds a Keras class whose `train_step` is written for another backend: in another
-module (the project index, read from disk) or in the linted buffer itself (read from the buffer,
-which may be unsaved; the index's entry for the linted module is replaced by the buffer's). A
-project whose steps are all written for one backend is Keras 2 code to migrate, and nothing is
-narrowed.
+module of the same top-level package (or, for a module at the project's root, another module at
+the root), from the project index (read from disk), or in the linted buffer itself (read from
+the buffer, which may be unsaved; the index's entry for the linted module is replaced by the
+buffer's). A project whose steps are all written for one backend is Keras 2 code to migrate,
+and nothing is narrowed.
 """
 
 from __future__ import annotations
@@ -224,25 +225,36 @@ def _file_scope(ctx: Context, text: str) -> _FileScope:
 
 
 def _project_variant_backends(ctx: Context) -> set[str]:
-    """The backends for which another module of the project holds a Keras class whose
-    `train_step` is written for that backend alone (as last saved; the linted module's own
-    entry is left out: the buffer answers for it)."""
+    """The backends for which another module of the linted module's top-level package (or, for
+    a module at the project's root, another module at the root) holds a Keras class whose
+    `train_step` is written for that backend alone. Modules are read as last saved; the linted
+    module's own entry is left out: the buffer answers for it."""
     project = ctx.project
-    if project is None:
+    if project is None or project.name is None:
         return set()
     variants = project.step_variants()
     if not variants:
         return set()
-    own = project.name
+    own, group = project.name, _group(project.package or "")
+    index = project.index
     found: set[str] = set()
     for backend, classes in variants.items():
         for qualified in classes:
-            if qualified.rpartition(".")[0] == own:
+            module = qualified.rpartition(".")[0]
+            if module == own:
                 continue
-            if project.is_keras_class(qualified):
+            path = index.module_file(module)
+            package = module if path is not None and path.name == "__init__.py" else module.rpartition(".")[0]
+            if _group(package) == group and project.is_keras_class(qualified):
                 found.add(backend)
                 break
     return found
+
+
+def _group(package: str) -> str:
+    """The modules whose step variants count for one another: a top-level package, or "" for
+    the modules at the project's root."""
+    return package.partition(".")[0]
 
 
 class _Reader:
