@@ -244,6 +244,33 @@ class CleanResult:
     def per_kloc(self) -> float:
         return 1000 * len(self.findings) / self.lines
 
+    def keras2_split(self) -> tuple[int, int, int, int]:
+        """(files, findings) in modules that import Keras through TensorFlow at their top level
+        (Keras 2 code kept in a Keras 3 library, e.g. keras-cv's tf.keras-only layers), and
+        (lines, findings) in the others."""
+        keras2 = {p.resolve() for p in self.root.rglob("*.py") if imports_tf_keras(p)}
+        inside = sum(1 for f in self.findings if Path(f["filename"]).resolve() in keras2)
+        other_lines = self.lines - sum(len(p.read_text(encoding="utf-8").splitlines()) for p in keras2)
+        return len(keras2), inside, other_lines, len(self.findings) - inside
+
+
+def imports_tf_keras(path: Path) -> bool:
+    """A top-level, unconditional `from tensorflow import keras` / `from tensorflow.keras...
+    import` / `import tensorflow.keras`."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except SyntaxError:
+        return False
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module:
+            if stmt.module.startswith("tensorflow.keras") or (
+                stmt.module == "tensorflow" and any(a.name == "keras" for a in stmt.names)
+            ):
+                return True
+        elif isinstance(stmt, ast.Import) and any(a.name.startswith("tensorflow.keras") for a in stmt.names):
+            return True
+    return False
+
 
 def measure_pair(before_name: str, after_name: str, judgements: dict,
                  after_findings: list[dict] | None = None) -> PairResult:
@@ -344,6 +371,10 @@ def main(argv: list[str]) -> int:
         res = measure_clean(name)
         counts = Counter(i["code"] for i in res.findings)
         print(f"{name}: {len(res.findings)} findings / {res.lines} lines = {res.per_kloc:.2f} per kLOC")
+        files, inside, other_lines, other = res.keras2_split()
+        if files:
+            print(f"  of which {inside} in {files} modules importing Keras through TensorFlow (Keras 2 code);"
+                  f" elsewhere {other} / {other_lines} lines = {1000 * other / other_lines:.2f} per kLOC")
         for code, n in sorted(counts.items()):
             print(f"  {code} {n}")
         for item in sample(res):
