@@ -61,6 +61,8 @@ def full(reports: Sequence[FileReport]) -> str:
             out.append(f"{report.where(f, cell)}: {f.code}{_marker(f)} {f.message}")
             if lines:
                 out.extend(_frame(lines, f))
+            if f.note:
+                out.append(f"  = note: {f.note}")
             if f.fix is not None:
                 kind = "" if f.fix.is_safe else " (unsafe: use --unsafe-fixes)"
                 out.append(f"  = help: {f.fix.title}{kind}")
@@ -119,6 +121,7 @@ def as_json(reports: Sequence[FileReport]) -> str:
                     "code": f.code,
                     "name": f.name,
                     "message": f.message,
+                    "note": f.note,
                     "severity": f.severity.value,
                     "filename": report.path,
                     "location": _location(f.start),

@@ -74,6 +74,24 @@ def test_json_uses_ruff_fields(tmp_path, capsys):
     assert item["url"].startswith("https://")
 
 
+def test_a_findings_note_says_why_in_json_and_full_output(tmp_path, capsys):
+    # KER308's note names the save that makes registration matter.
+    path = tmp_path / "a.py"
+    path.write_text(
+        "import keras\n\nclass Block(keras.layers.Layer):\n    pass\n\n"
+        "model = keras.Sequential([Block()])\nmodel.save('m.keras')\n"
+    )
+    main(["check", str(path), "--output-format", "json", "--select", "KER308"])
+    (item,) = json.loads(capsys.readouterr().out)
+    assert item["code"] == "KER308"
+    assert "line 7" in item["note"]
+    main(["check", str(path), "--output-format", "full", "--select", "KER308"])
+    out = capsys.readouterr().out
+    assert f"  = note: {item['note']}\n" in out
+    main(["check", str(path), "--output-format", "json", *ONLY])
+    assert all(finding["note"] is None for finding in json.loads(capsys.readouterr().out))
+
+
 @pytest.mark.parametrize("fmt, needle", [
     ("concise", ":2:32: KER601 [*] "),
     ("github", "::warning title=kerasfix (KER601),file="),
