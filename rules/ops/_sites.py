@@ -336,12 +336,19 @@ def tensorflow_uses(ctx: Context) -> TensorflowUses:
     keras = False
     utilities = other = 0
     unconditional: set[str] = set()
-    for stmt in ctx.module.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
-                    unconditional.update(_tf_bound(small, ctx))
-    if _roots(ctx).tf_roots:
+    if ctx.partial:
+        # An editor re-lints some statements only: the imports and the other statements are
+        # not there. Take every TensorFlow name as imported unconditionally, and the uses of
+        # the other statements as unknown (so "only utilities" is not claimed).
+        unconditional.update(_roots(ctx).tf_roots)  # type: ignore[arg-type]
+        other = 1
+    else:
+        for stmt in ctx.module.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Import, cst.ImportFrom)):
+                        unconditional.update(_tf_bound(small, ctx))
+    if _roots(ctx).tf_roots and not ctx.partial:
         todo: list[cst.CSTNode] = [ctx.module]
         while todo:
             node = todo.pop()
