@@ -38,6 +38,7 @@ from .lsp_actions import (
 )
 from .lsp_config import Configuration
 from .lsp_hover import ModuleNames, Signatures, build_hover, module_names
+from .lsp_index import ProjectSync
 from .lsp_engine import EngineAborted, EngineCrashed, EngineError, EngineTimeout, engine_process, warm_up
 from .lsp_linting import Job, LintOutcome, LintWorker
 from .lsp_notebook import NOTEBOOK_FIX_ALL_KIND, NOTEBOOK_SYNC, Notebooks, document_path, lint_text
@@ -118,6 +119,24 @@ class KerasfixServer(LanguageServer):
         self._reported_problems: set[str] = set()
         self._tokens = itertools.count(1)
         self.notebooks = Notebooks(self)
+        # The project index of every engine process, kept current (`lsp_index`).
+        self.project = ProjectSync(self)
+        normal, slow = self.worker.engines
+        self.project.attach(normal, primary=True)
+        for engine in (slow, *self.notebooks.worker.engines, self.requests):
+            self.project.attach(engine)
+        self.worker.background = self.project
+        self.project.on_work(self.worker.poke)
+
+    @property
+    def tokens(self) -> itertools.count:
+        """Progress tokens, unique in the session."""
+        return self._tokens
+
+    def call_soon(self, callback, *arguments: Any) -> None:
+        """Run `callback(*arguments)` on the message loop (from any thread)."""
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(callback, *arguments)
 
     def start_io(self, stdin=None, stdout=None) -> int:  # type: ignore[override]
         """LSP over stdio, read by `lsp_io`, which finds the next message after a broken one;
@@ -189,7 +208,7 @@ class KerasfixServer(LanguageServer):
 
     # ----- linting -------------------------------------------------------------------------
 
-    def schedule(self, document: OpenDocument) -> None:
+    def schedule(self, document: OpenDocument, full: bool = False) -> None:
         document.generation += 1
         job = Job(
             uri=document.uri,
@@ -199,8 +218,20 @@ class KerasfixServer(LanguageServer):
             settings=self.settings_for(document.path),
             converter=document.converter,
             generation=document.generation,
+            full=full,
         )
         self.worker.submit(job)
+
+    def relint_paths(self, paths: list[str]) -> None:
+        """Lint again, whole, the open documents of `paths`: a module they depend on changed."""
+        if self.shutting_down:
+            return
+        wanted = set(paths)
+        documents = [document for document in self.documents.values() if document.path in wanted]
+        if documents:
+            log.info("a module they depend on changed: checking %s again", ", ".join(Path(d.path).name for d in documents))  # type: ignore[arg-type]
+        for document in documents:
+            self.schedule(document, full=True)
 
     def settings_changed(self, why: str) -> None:
         """Re-lint every open document with its new settings (reporting their problems anew)."""
@@ -272,13 +303,19 @@ def initialize(ls: KerasfixServer, params: types.InitializeParams) -> None:
 @server.feature(types.INITIALIZED)
 async def initialized(ls: KerasfixServer, params: types.InitializedParams) -> None:
     ls.signatures.warm()
+    window = ls.client_capabilities.window
+    ls.project.start(ls.folders(), progress=bool(window is not None and window.work_done_progress))
     watched = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
     if watched and watched.dynamic_registration:
         registration = types.Registration(
             id="kerasfix-pyproject",
             method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
             register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]
+                watchers=[
+                    types.FileSystemWatcher(glob_pattern="**/pyproject.toml"),
+                    # Modules of the project: other files' findings depend on their classes.
+                    types.FileSystemWatcher(glob_pattern="**/*.py"),
+                ]
             ),
         )
         try:
@@ -310,6 +347,14 @@ async def did_change_configuration(ls: KerasfixServer, params: types.DidChangeCo
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 def did_change_watched_files(ls: KerasfixServer, params: types.DidChangeWatchedFilesParams) -> None:
+    kinds = {
+        types.FileChangeType.Created: "created",
+        types.FileChangeType.Changed: "changed",
+        types.FileChangeType.Deleted: "deleted",
+    }
+    ls.project.files_changed(
+        [(path, kinds.get(change.type, "changed")) for change in params.changes if (path := _path(change.uri))]
+    )
     if any(change.uri.endswith("pyproject.toml") for change in params.changes):
         ls.config.pyproject_changed()
         ls.settings_changed("pyproject.toml changed")
@@ -325,6 +370,7 @@ def did_open(ls: KerasfixServer, params: types.DidOpenTextDocumentParams) -> Non
     document = OpenDocument(item.uri, _path(item.uri), item.version, item.text, converter)
     ls.documents[item.uri] = document
     ls.schedule(document)
+    ls.project.opened(document.path, document)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -343,6 +389,7 @@ def did_change(ls: KerasfixServer, params: types.DidChangeTextDocumentParams) ->
     document.remember_lines(lines)
     document.version = params.text_document.version
     ls.schedule(document)
+    ls.project.edited(document.path, document)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.TextDocumentSaveRegistrationOptions(include_text=True))
@@ -363,6 +410,7 @@ def did_close(ls: KerasfixServer, params: types.DidCloseTextDocumentParams) -> N
     document = ls.documents.pop(uri, None)
     ls.worker.forget(uri)
     if document is not None:
+        ls.project.closed(document.path)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 

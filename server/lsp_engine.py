@@ -41,6 +41,8 @@ log = logging.getLogger("kerasfix.server")
 MIN_MEMORY_LIMIT = 2 << 30
 # How often a call checks whether it was aborted or should give way to other work.
 GIVE_WAY_INTERVAL = 0.1
+# How long the requests a call's prelude sends (the project's changes) may take.
+PRELUDE_BUDGET = 30.0
 
 
 class EngineError(Exception):
@@ -90,6 +92,15 @@ class EngineProcess:
         self._cancelled: set[object] = set()
         # How many children were started: a restart after a kill shows here (logs, tests).
         self.starts = 0
+        # Requests to send before each call, given whether the child is new (not started yet,
+        # or started again): the project's changes it lacks (`lsp_index.ProjectSync`).
+        self.prelude: Callable[[bool], list[tuple]] | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether a child is there (it keeps what earlier calls told it)."""
+        process = self._process
+        return process is not None and process.poll() is None
 
     # ----- calls -----------------------------------------------------------------------------
 
@@ -116,9 +127,21 @@ class EngineProcess:
             self._aborted = False
             self._current = token
             try:
+                self._send_prelude()
                 return self._exchange(request, budget, give_way)
             finally:
                 self._current = None
+
+    def _send_prelude(self) -> None:
+        if self.prelude is None:
+            return
+        for request in self.prelude(not self.running):
+            try:
+                self._exchange(request, PRELUDE_BUDGET, None)
+            except EngineAborted:
+                raise
+            except EngineError as error:
+                log.warning("%s engine: %s failed: %s", self.name, request[0], error)
 
     def _exchange(self, request: tuple, budget: float | None, give_way: Callable[[float], bool] | None) -> Any:
         to_child, from_child = self._ensure_started()
@@ -227,6 +250,10 @@ class InProcessEngine(EngineProcess):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self._handler: _Handler | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._handler is not None
 
     def _exchange(self, request: tuple, budget: float | None, give_way: Callable[[float], bool] | None) -> Any:
         if self._handler is None:
@@ -374,12 +401,36 @@ class _Handler:
 
         self._linters: dict[str, DocumentLinter] = {}
         self._new_linter = DocumentLinter
+        self._project: Any = None
 
-    def lint(self, key: str, text: str, path: str | None, settings) -> Any:
+    def lint(self, key: str, text: str, path: str | None, settings, full: bool = False) -> Any:
+        """Lint a document's newest text (`full`: all of it, also when it did not change:
+        a module it depends on did)."""
         linter = self._linters.get(key)
         if linter is None:
             linter = self._linters[key] = self._new_linter()
-        return linter.lint(text, path, settings)
+        return linter.lint(text, path, settings, full=full)
+
+    @property
+    def tracker(self) -> Any:
+        if self._project is None:
+            from .lsp_index import ProjectTracker
+
+            self._project = ProjectTracker()
+        return self._project
+
+    def project(self, updates: list, track: bool) -> None:
+        """Apply changes to the project index: open buffers' texts, closed buffers, files
+        changed on disk (`track`: remember what the changed modules said before)."""
+        self.tracker.apply(updates, track)
+
+    def project_changes(self, open_paths: list[str]) -> list[str]:
+        """The open files whose findings may have changed with the changes applied since."""
+        return self.tracker.changes(open_paths)
+
+    def index(self, folders: list[str], budget: float) -> tuple:
+        """Read the workspace folders' projects for about `budget` seconds."""
+        return self.tracker.index(folders, budget)
 
     def forget(self, key: str) -> None:
         self._linters.pop(key, None)

@@ -68,13 +68,13 @@ class DocumentLinter:
     def __init__(self) -> None:
         self._engine: IncrementalLinter | None = None
 
-    def lint(self, text: str, path: str | None, settings: Settings) -> LintOutcome:
+    def lint(self, text: str, path: str | None, settings: Settings, full: bool = False) -> LintOutcome:
         engine = self._engine
         if engine is None or engine.path != path:
             engine = self._engine = IncrementalLinter(path, settings)
         elif engine.settings != settings:
             engine.reset(settings)
-        findings = engine.lint(text)
+        findings = engine.lint(text, full=full)
         syntax_error = any(f.code == SYNTAX_ERROR_CODE for f in findings)
         return LintOutcome(findings, syntax_error, engine.last_mode)
 
@@ -92,6 +92,8 @@ class Job:
     generation: int = 0
     # Set when the document was closed or replaced: the job's result must not be published.
     cancelled: threading.Event = field(default_factory=threading.Event)
+    # Lint the whole text, also when it did not change (a module it depends on did).
+    full: bool = False
 
 
 class _Lane:
@@ -119,6 +121,18 @@ class LintWorker:
         self._normal = _Lane(name, NORMAL_BUDGET)
         self._slow = _Lane(f"{name}-slow", SLOW_BUDGET)
         self._slow_documents: set[str] = set()
+        # Work for idle lanes (`lsp_index.ProjectSync`): asked whether it has some for a
+        # lane's engine, and to do one short piece of it.
+        self.background: Any = None
+
+    def poke(self) -> None:
+        """Background work arrived: idle lanes look for it."""
+        with self._wake:
+            self._wake.notify_all()
+
+    @property
+    def engines(self) -> tuple[EngineProcess, EngineProcess]:
+        return self._normal.engine, self._slow.engine
 
     def submit(self, job: Job) -> None:
         with self._wake:
@@ -130,7 +144,9 @@ class LintWorker:
     def _queue(self, lane: _Lane, job: Job) -> None:
         """Under the lock: `job` replaces any older version of its document still waiting."""
         other = self._normal if lane is self._slow else self._slow
-        other.pending.pop(job.uri, None)
+        replaced = [older for older in (other.pending.pop(job.uri, None), lane.pending.get(job.uri)) if older is not None]
+        if any(older.full for older in replaced):
+            job.full = True  # a newer text must not undo a whole re-lint still waiting
         lane.pending[job.uri] = job
         if lane.thread is None:
             sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
@@ -162,14 +178,24 @@ class LintWorker:
         """The normal lane's engine, where most documents are linted."""
         return self._normal.engine
 
+    def _background_wanted(self, lane: _Lane) -> bool:
+        background = self.background
+        return background is not None and background.wants(lane.engine)
+
     def _run(self, lane: _Lane) -> None:
         settled: Job | None = None  # the last job linted, until its idle work is done
+        # True once no lint was asked for IDLE_DELAY: background work runs, one short piece
+        # at a time, until the next lint.
+        quiet = False
         while True:
             with self._wake:
                 while not lane.pending and not lane.forgotten and not self._stopped:
-                    if settled is None:
+                    if settled is None and not self._background_wanted(lane):
                         self._wake.wait()
+                    elif quiet:
+                        break
                     elif not self._wake.wait(IDLE_DELAY):
+                        quiet = True
                         break  # quiet for a while: time for the idle work
                 if self._stopped:
                     return
@@ -180,12 +206,20 @@ class LintWorker:
             if job is None:
                 if forgotten:
                     continue
-                idle, settled = settled, None
+                if settled is not None:
+                    idle, settled = settled, None
+                    try:
+                        self._idle(idle)
+                    except Exception:  # noqa: BLE001 - only a cache for hover is lost
+                        log.exception("preparing %s for hover failed", idle.uri)
+                    continue
                 try:
-                    self._idle(idle)  # type: ignore[arg-type]
-                except Exception:  # noqa: BLE001 - only a cache for hover is lost
-                    log.exception("preparing %s for hover failed", idle.uri)  # type: ignore[union-attr]
+                    self.background.step(lane.engine)
+                except Exception:  # noqa: BLE001 - the index is a help; the lints go on
+                    log.exception("the project index's background work failed: it stops")
+                    self.background = None
                 continue
+            quiet = False
             if job.cancelled.is_set():
                 continue
             outcome = self._lint(lane, job)
@@ -203,7 +237,9 @@ class LintWorker:
             return lane is self._normal and spent > SLOW_LINT and bool(lane.pending)
 
         try:
-            outcome = lane.engine.call(("lint", job.uri, job.text, job.path, job.settings), lane.budget, give_way=give_way)
+            outcome = lane.engine.call(
+                ("lint", job.uri, job.text, job.path, job.settings, job.full), lane.budget, give_way=give_way
+            )
         except EngineAborted:
             return None
         except EngineTimeout:

@@ -47,9 +47,12 @@ class LostDocuments:
     def lose(self, uri: str, version: int | None, reason: str) -> None:
         """Forget the text of an open document after a change that could not be applied."""
         server: Any = self._server
-        if server.documents.pop(uri, None) is None and uri not in self._lost:
+        document = server.documents.pop(uri, None)
+        if document is None and uri not in self._lost:
             return  # not open: nothing was lost
         server.worker.forget(uri)
+        if document is not None:
+            server.project.closed(document.path)  # other modules see the file as saved
         first = uri not in self._lost
         self._lost[uri] = LostDocument(version, reason)
         if not first:

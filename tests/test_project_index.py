@@ -438,3 +438,123 @@ def test_a_project_too_big_to_walk_has_unknown_facts(tmp_path, monkeypatch):
     assert index.module_names() is None
     assert index.saving_sites() is None
     assert index.step_variants() is None
+
+
+# ----- an editor's overlays, what depends on what, the background index ----------------------------
+
+
+PLAIN_BASE = "class BaseLayer:\n    pass\n"
+
+
+def test_an_overlay_is_read_instead_of_the_file_until_it_is_removed(tmp_path):
+    project(tmp_path, **{"layers/base.py": PLAIN_BASE})
+    index = ProjectIndex(tmp_path)
+    base = tmp_path / "pkg/layers/base.py"
+    assert not index.is_keras_class("pkg.layers.mid.Mid")
+    index.set_overlay(base, BASE)
+    assert index.is_keras_class("pkg.layers.mid.Mid")
+    # Half-typed code: the module keeps what its last good text said.
+    index.set_overlay(base, BASE + "\nclass Broken(:\n")
+    assert index.is_keras_class("pkg.layers.mid.Mid")
+    index.forget(base)  # a change on disk does not replace an open buffer
+    assert index.is_keras_class("pkg.layers.mid.Mid")
+    index.remove_overlay(base)
+    assert not index.is_keras_class("pkg.layers.mid.Mid")
+
+
+def test_an_overlay_of_a_file_not_saved_yet_is_a_module(tmp_path):
+    project(tmp_path)
+    index = ProjectIndex(tmp_path)
+    new = tmp_path / "pkg/layers/fresh.py"
+    index.set_overlay(new, "from .base import BaseLayer\n\n\nclass Fresh(BaseLayer):\n    pass\n")
+    assert index.is_keras_class("pkg.layers.fresh.Fresh")
+    assert "pkg.layers.fresh" in index.module_names()
+
+
+def test_dependents_follow_imports_bases_and_re_exports(tmp_path):
+    project(
+        tmp_path,
+        **{
+            "__init__.py": "from .layers.mid import Mid\n",
+            "other.py": "import os\n\n\nclass Other:\n    pass\n",
+            "top.py": "from pkg import Mid\n\n\nclass Top(Mid):\n    pass\n",
+        },
+    )
+    index = ProjectIndex(tmp_path)
+    whole = {"pkg", "pkg.layers.mid", "pkg.layers.distance", "pkg.top"}
+    assert index.dependents({"pkg.layers.base"}) == whole
+    assert index.dependents({"pkg.other"}) == set()
+    # Among open files only, reading only what they reach.
+    among = {"pkg.layers.distance", "pkg.other", "pkg.top", "pkg.layers.base"}
+    assert index.dependents({"pkg.layers.base"}, among=among) == {"pkg.layers.distance", "pkg.top"}
+    assert index.dependents({"pkg.layers.distance"}, among=among) == set()
+
+
+def test_a_cycle_of_imports_ends(tmp_path):
+    write(tmp_path, {
+        ".git/HEAD": "",
+        "a.py": "from b import B\n\n\nclass A(B):\n    pass\n",
+        "b.py": "from a import A\n\n\nclass B(A):\n    pass\n",
+        "c.py": "import os\n",
+    })
+    index = ProjectIndex(tmp_path)
+    assert index.dependents({"a"}) == {"b"}
+    assert index.dependents({"c"}, among={"a", "b"}) == set()
+
+
+def test_indexing_reads_every_module_in_steps(tmp_path):
+    project(tmp_path)
+    index = ProjectIndex(tmp_path)
+    steps = list(index.indexing())
+    assert steps[-1] == (5, 5)
+    assert any(total is None for _, total in steps)  # folders walked first
+    assert len(index._modules) == 5
+    assert index.module_names() == sorted(index.module_names())
+
+
+def test_the_engine_finds_the_open_files_a_change_concerns(tmp_path):
+    from kerasfix.server.lsp_index import ProjectTracker
+
+    distance = project(tmp_path, **{"layers/base.py": PLAIN_BASE, "other.py": "class Other:\n    pass\n"})
+    base = str(tmp_path / "pkg/layers/base.py")
+    other = str(tmp_path / "pkg/other.py")
+    opened = [str(distance), other]
+    tracker = ProjectTracker()
+    index = project_index(distance)
+    assert not index.is_keras_class("pkg.layers.distance.PairDistance")  # read once, as a lint does
+
+    # The buffer of base.py opened with the text on disk, then edited inside a function body.
+    tracker.apply([(base, "open", PLAIN_BASE)], True)
+    assert tracker.changes(opened) == []
+    tracker.apply([(base, "open", PLAIN_BASE + "\n\ndef helper():\n    return 1\n")], True)
+    tracker.apply([(base, "open", PLAIN_BASE + "\n\ndef helper():\n    return 2\n")], True)
+    assert tracker.changes(opened) == []
+    # Its class becomes a layer: distance.py (two modules away) is concerned, other.py is not.
+    tracker.apply([(base, "open", BASE)], True)
+    assert tracker.changes(opened) == [str(distance)]
+    assert index.is_keras_class("pkg.layers.distance.PairDistance")
+    # Closed without saving: the file on disk stands for it again.
+    tracker.apply([(base, "close", None)], True)
+    assert tracker.changes(opened) == [str(distance)]
+    # Saved on disk, then reported changed.
+    Path(base).write_text(BASE, encoding="utf-8")
+    tracker.apply([(base, "changed", None)], True)
+    assert tracker.changes(opened) == [str(distance)]
+    # A module starting to save models concerns every open file of the project.
+    Path(other).write_text("class Other:\n    pass\n\n\ndef keep(model):\n    model.save('m.keras')\n", encoding="utf-8")
+    tracker.apply([(other, "changed", None)], True)
+    assert sorted(tracker.changes(opened)) == sorted(opened)
+
+
+def test_the_engine_indexes_the_workspace_in_steps(tmp_path):
+    from kerasfix.server.lsp_index import ProjectTracker
+
+    project(tmp_path)
+    tracker = ProjectTracker()
+    answers = []
+    while True:
+        answers.append(tracker.index([str(tmp_path)], 0.0))
+        if not answers[-1][2]:
+            break
+    assert len(answers) > 5  # a step of no time reads one module
+    assert answers[-1] == (5, 5, False)

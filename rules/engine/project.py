@@ -28,6 +28,13 @@ Besides classes, each module records three facts rules ask about the whole proje
   project holding the other backends' variants is checked for that backend only.
 Whole-project questions read every module under the root once (the same cache), skipping
 hidden folders, virtual environments and build output, up to `MAX_PROJECT_FILES`.
+
+For editors: an overlay (`set_overlay(path, text)`) makes the index read an open buffer's
+unsaved text instead of its file, until it is removed (the buffer closed); while an overlay
+does not parse, the module keeps what its last good text said. `dependents(names)` answers which
+modules' findings may change when some modules' classes or names do (the modules that import
+from them or derive from their classes, through any chain), and `indexing()` reads the whole
+project in small steps, for a server that indexes in the background.
 """
 
 from __future__ import annotations
@@ -158,6 +165,16 @@ class ModuleInfo:
     registering: set[str] = field(default_factory=set)
     # Top-level class name -> the backends its own `train_step` is written for.
     step_backends: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def outline(self) -> tuple:
+        """What other modules' findings depend on through imports and bases: the classes and
+        the names (an edit inside a function body leaves it unchanged)."""
+        return (self.classes, self.names)
+
+    def project_facts(self) -> tuple:
+        """What whole-project questions read from this module (saving sites without their
+        lines, registering definitions, train_step backends)."""
+        return (sorted({what for _, what in self.saves}), sorted(self.registering), self.step_backends)
 
 
 class _ModuleReader:
@@ -340,6 +357,12 @@ class ProjectIndex:
         self._modules: dict[Path, tuple[tuple[int, int], ModuleInfo | None]] = {}
         # Every module name under the root, walked at the first whole-project question.
         self._all: list[str] | None = None
+        # Open buffers' texts, read instead of their files: path -> (serial, text).
+        self._overlays: dict[Path, tuple[int, str]] = {}
+        self._serial = 0
+        # While changes are recorded (`record_changes`): path -> what the module said before
+        # the first change since `take_changes` (None: it did not exist or was unreadable).
+        self._previous: dict[Path, ModuleInfo | None] = {}
 
     # ----- modules and files -----------------------------------------------------------------
 
@@ -364,7 +387,7 @@ class ProjectIndex:
         relative = Path(*name.split("."))
         for source in self._sources:
             for candidate in (source / relative.with_suffix(".py"), source / relative / "__init__.py"):
-                if os.path.isfile(candidate):
+                if candidate in self._overlays or os.path.isfile(candidate):
                     return candidate
         return None
 
@@ -372,6 +395,9 @@ class ProjectIndex:
         path = self.module_file(name)
         if path is None:
             return None
+        overlay = self._overlays.get(path)
+        if overlay is not None:
+            return self._overlay_module(path, name, overlay)
         try:
             status = path.stat()
         except OSError:
@@ -380,17 +406,101 @@ class ProjectIndex:
         cached = self._modules.get(path)
         if cached is not None and cached[0] == version:
             return cached[1]
+        if cached is not None:
+            self._note(path, cached[1])
         info = self._read(path, name) if status.st_size <= MAX_MODULE_BYTES else None
+        self._modules[path] = (version, info)
+        return info
+
+    def _overlay_module(self, path: Path, name: str, overlay: tuple[int, str]) -> ModuleInfo | None:
+        serial, text = overlay
+        version = (-1, serial)
+        cached = self._modules.get(path)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        data = text.encode("utf-8", "surrogatepass")
+        info = self._parse(path, name, data) if len(data) <= MAX_MODULE_BYTES else None
+        if info is None and cached is not None and cached[1] is not None:
+            info = cached[1]  # half-typed code: other modules see its last good text
+        if cached is not None:
+            self._note(path, cached[1])
         self._modules[path] = (version, info)
         return info
 
     def _read(self, path: Path, name: str) -> ModuleInfo | None:
         try:
             data = path.read_bytes()
+        except OSError:
+            return None
+        return self._parse(path, name, data)
+
+    def _parse(self, path: Path, name: str, data: bytes) -> ModuleInfo | None:
+        try:
             tree = python_ast.parse(data, str(path))
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError):
             return None
         return _ModuleReader(name, path.name == "__init__.py").read(tree.body, data)
+
+    def cached(self, name: str) -> tuple[bool, ModuleInfo | None]:
+        """(whether the module was read already, what it said then), without reading it."""
+        path = self.module_file(name)
+        if path is None:
+            return True, None  # no such module: nothing to read
+        cached = self._modules.get(path)
+        return (False, None) if cached is None else (True, cached[1])
+
+    # ----- open buffers and changed files -------------------------------------------------------
+
+    def set_overlay(self, path: Path, text: str) -> None:
+        """Read `text` for the module at `path` (an open buffer) instead of its file."""
+        cached = self._modules.get(path)
+        if cached is not None:
+            self._note(path, cached[1])
+        elif path not in self._overlays and not os.path.isfile(path):
+            self._note(path, None)  # a module that did not exist before
+        self._serial += 1
+        self._overlays[path] = (self._serial, text)
+
+    def remove_overlay(self, path: Path) -> None:
+        """Read the module at `path` from its file again (its buffer was closed)."""
+        if self._overlays.pop(path, None) is not None:
+            self._drop(path)
+
+    def forget(self, path: Path, created: bool = False) -> None:
+        """Read the file at `path` again at the next question (it changed on disk; `created`:
+        it is new); an open buffer's overlay still stands for it."""
+        if path in self._overlays:
+            return
+        if created and path not in self._modules:
+            self._note(path, None)
+        self._drop(path)
+
+    def _drop(self, path: Path) -> None:
+        cached = self._modules.pop(path, None)
+        if cached is not None:
+            self._note(path, cached[1])
+
+    # ----- changes, for editors -----------------------------------------------------------------
+
+    def _note(self, path: Path, before: ModuleInfo | None) -> None:
+        if _RECORDING and path not in self._previous:
+            self._previous[path] = before
+
+    def take_changes(self) -> dict[str, ModuleInfo | None]:
+        """Module name -> what it said before, for the modules read again (changed on disk, in
+        a buffer, created or removed) since the last call, while changes are recorded
+        (`record_changes`): compare with `module(name)` to see what changed."""
+        names = {path: self.module_name(path) for path in self._previous}
+        for name in names.values():
+            if name is not None:
+                self.module(name)  # read now: a note this makes keeps the older text
+        previous, self._previous = self._previous, {}
+        changed: dict[str, ModuleInfo | None] = {}
+        for path, before in previous.items():
+            name = names.get(path) or self.module_name(path)
+            if name is not None:
+                changed.setdefault(name, before)
+        return changed
 
     # ----- the whole project -----------------------------------------------------------------
 
@@ -399,16 +509,37 @@ class ProjectIndex:
         virtual environments and build output skipped); None for a project too big to walk."""
         if self._all is None:
             self._all = self._walk()
-        return None if self._all is _TOO_BIG else self._all
+        if self._all is _TOO_BIG:
+            return None
+        extra = self._overlay_only(self._all)
+        return self._all + extra if extra else self._all
+
+    def _overlay_only(self, walked: list[str]) -> list[str]:
+        """Modules of open buffers that have no file yet (or in a folder the walk skips)."""
+        if not self._overlays:
+            return []
+        known = set(walked)
+        names = (self.module_name(path) for path in self._overlays)
+        return sorted({name for name in names if name is not None and name not in known})
 
     def forget_module_list(self) -> None:
         """Walk the root again at the next whole-project question (files were added or removed)."""
         self._all = None
 
     def _walk(self) -> list[str]:
+        steps = self._walk_steps()
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
+    def _walk_steps(self) -> Iterator[None]:
+        """The walk of `module_names`, yielding after each folder; returns the names."""
         names: list[str] = []
         count = 0
         for folder, folders, files in os.walk(self.root):
+            yield None
             folders[:] = sorted(
                 f for f in folders
                 if not f.startswith(".") and f not in SKIPPED_FOLDERS
@@ -424,6 +555,25 @@ class ProjectIndex:
                 if name is not None:
                     names.append(name)
         return names
+
+    def indexing(self) -> Iterator[tuple[int, int | None]]:
+        """Read every module of the project, one step at a time: yields (modules read, modules
+        found, None while the walk goes on) after each folder walked and each module read."""
+        if self._all is None:
+            steps = self._walk_steps()
+            while True:
+                try:
+                    next(steps)
+                except StopIteration as done:
+                    walked = done.value
+                    break
+                yield 0, None
+            if self._all is None:
+                self._all = walked
+        names = self.module_names() or []
+        for done, name in enumerate(names, 1):
+            self.module(name)
+            yield done, len(names)
 
     def modules(self) -> Iterator[ModuleInfo]:
         """Every readable module of the project (none when it is too big to walk)."""
@@ -460,6 +610,69 @@ class ProjectIndex:
                 if len(backends) == 1:
                     variants.setdefault(next(iter(backends)), set()).add(f"{info.name}.{klass}")
         return variants
+
+    # ----- what depends on what ---------------------------------------------------------------
+
+    def dependencies(self, name: str, _known: dict[str, bool] | None = None) -> set[str]:
+        """The project modules whose classes or names the module `name` uses: those it imports
+        from, and those its classes' bases are in (with the packages on the way, which may
+        re-export them)."""
+        info = self.module(name)
+        if info is None:
+            return set()
+        known = {} if _known is None else _known
+        found: set[str] = set()
+        qualified = list(info.names.values())
+        qualified.extend(base for bases in info.classes.values() for base in bases if base is not None)
+        for target in qualified:
+            parts = target.split(".")
+            for end in range(1, len(parts) + 1):
+                prefix = ".".join(parts[:end])
+                exists = known.get(prefix)
+                if exists is None:
+                    exists = known[prefix] = self.module_file(prefix) is not None
+                if exists and prefix != name:
+                    found.add(prefix)
+        return found
+
+    def dependents(self, module_names, among=None) -> set[str]:
+        """The modules whose findings may change when the classes or names of `module_names`
+        change: those that import from them or derive from their classes, through any chain
+        of project modules (the changed modules themselves are left out). With `among`, only
+        those modules are considered (an editor's open files), and only the modules they reach
+        are read; without it, every module of the project is (none if it is too big to walk)."""
+        changed = set(module_names)
+        known: dict[str, bool] = {}
+        if among is None:
+            users: dict[str, set[str]] = {}
+            for name in self.module_names() or ():
+                for dependency in self.dependencies(name, known):
+                    users.setdefault(dependency, set()).add(name)
+            found: set[str] = set()
+            todo = list(changed)
+            while todo:
+                for user in users.get(todo.pop(), ()):
+                    if user not in found:
+                        found.add(user)
+                        todo.append(user)
+            return found - changed
+        edges: dict[str, set[str]] = {}
+
+        def reaches_changed(start: str) -> bool:
+            seen = {start}
+            todo = [start]
+            while todo:
+                name = todo.pop()
+                following = edges.get(name)
+                if following is None:
+                    following = edges[name] = self.dependencies(name, known)
+                if following & changed:
+                    return True
+                todo.extend(following - seen)
+                seen |= following
+            return False
+
+        return {name for name in among if name not in changed and reaches_changed(name)}
 
     # ----- classes ---------------------------------------------------------------------------
 
@@ -545,6 +758,19 @@ class ProjectIndex:
 
 _INDEXES: dict[Path, ProjectIndex] = {}
 _ROOTS: dict[Path, Path] = {}
+_RECORDING = False
+
+
+def record_changes() -> None:
+    """From now on, every index of this process remembers what its modules said before they
+    changed (`ProjectIndex.take_changes`): an editor's engine finds what a change concerns."""
+    global _RECORDING
+    _RECORDING = True
+
+
+def indexes() -> list[ProjectIndex]:
+    """The project indexes of this process."""
+    return list(_INDEXES.values())
 
 
 def absolute_path(path: str | os.PathLike[str]) -> Path:
