@@ -344,3 +344,85 @@ def test_tf_keras_findings_follow_the_backends_where_they_break():
     every = lint(source, "a.py", Settings(select=("KER101", "KER115")))
     assert [f.code for f in every if "mean_iou" in f.message] == ["KER115"]
     assert "KER115" not in [f.code for f in every if "mean_iou" not in f.message]
+
+
+# ----- compatibility shims (keras-cv, keras-nlp, keras-tuner 1.4 backend modules) --------------
+
+SHIM = '''import types
+
+import tensorflow as tf
+
+if config.keras_3():
+    import keras
+    from keras import *
+else:
+    from tensorflow import keras
+    from tensorflow.keras import *
+
+    if not hasattr(tf.keras, "saving"):
+        keras.saving = types.SimpleNamespace()
+
+if config.keras_3():
+    from keras.ops import *
+else:
+    try:
+        from keras.src.ops import *
+    except ImportError:
+        from keras_core.src.ops import *
+'''
+
+
+def test_the_keras2_branches_of_a_shim_are_not_reported():
+    found = [(f.code, SHIM[f.span.start:f.span.end]) for f in lint(SHIM, "keras.py", Settings(select=MY_FAMILIES))]
+    # Only the unconditional TensorFlow import, which every branch pays for.
+    assert found == [("KER107", "import tensorflow as tf")]
+
+
+def test_the_first_choice_of_a_try_is_reported_whatever_its_fallback_imports():
+    source = (
+        "try:\n    from keras.src.utils import tf_utils\n"
+        "except ImportError:\n    from keras.utils import tf_utils\n"
+    )
+    codes = [(f.code, source[f.span.start:f.span.end]) for f in lint(source, "a.py", Settings(select=MY_FAMILIES))]
+    assert codes == [("KER102", "keras.src.utils")]
+
+
+def test_a_shim_between_keras_core_and_tf_keras_still_reports_keras_core():
+    source = "if MULTI:\n    from keras_core import ops\nelse:\n    from tensorflow.keras import backend as ops\n"
+    found = [(f.code, source[f.span.start:f.span.end]) for f in lint(source, "a.py", Settings(select=MY_FAMILIES))]
+    assert found == [("KER104", "keras_core")]
+
+
+# ----- TensorFlow only for file I/O (keras-tuner 1.3 engine modules) ---------------------------
+
+STATEFUL = '''import json
+
+import tensorflow as tf
+
+
+def save(fname, state):
+    with tf.io.gfile.GFile(fname, "w") as f:
+        f.write(json.dumps(state))
+    tf.get_logger().info("saved")
+'''
+
+
+def test_tensorflow_imported_only_for_file_io_is_reported_with_its_uses():
+    found = [(f.code, STATEFUL[f.span.start:f.span.end]) for f in lint(STATEFUL, "stateful.py", Settings(select=("KER107", "KER225")))]
+    assert found == [
+        ("KER107", "import tensorflow as tf"),
+        ("KER225", "tf.io.gfile.GFile"),
+        ("KER225", "tf.get_logger"),
+    ]
+    fixed = fix(STATEFUL, "stateful.py", Settings(select=("KER107", "KER225")), unsafe=True)
+    assert fixed.source == STATEFUL.replace("tf.io.gfile.GFile", "open").replace(
+        'tf.get_logger().info("saved")', 'logging.getLogger("tensorflow").info("saved")'
+    ).replace("import tensorflow as tf\n", "import tensorflow as tf\nimport logging\n")
+    # Fixing again changes nothing; the import, now unused in a module without Keras, is left
+    # to the general linters.
+    assert fix(fixed.source, "stateful.py", Settings(select=("KER107", "KER225")), unsafe=True).source == fixed.source
+
+
+def test_a_module_that_needs_tensorflow_for_more_than_file_io_is_left_alone():
+    source = STATEFUL + "\n\ndef total(x):\n    return tf.reduce_sum(x)\n"
+    assert lint(source, "stateful.py", Settings(select=("KER107", "KER225"))) == []

@@ -175,3 +175,25 @@ def test_tf_nest_is_reported_where_tensorflow_may_be_missing():
     assert found("tensorflow") == []
     assert found("jax") == ["KER223"]
     assert found("torch", "tensorflow") == ["KER223"]
+
+
+def test_file_utilities_in_an_edited_function_match_a_whole_file_lint():
+    from kerasfix.rules.engine.incremental import IncrementalLinter
+    from kerasfix.rules.engine.registry import rule_by_code
+
+    rules = (rule_by_code("KER225"), rule_by_code("KER107"))
+    source = (
+        "import keras\nimport tensorflow as tf\n\n\n"
+        "def save(path):\n    if not tf.io.gfile.exists(path):\n        tf.io.gfile.makedirs(path)\n\n\n"
+        "def other():\n    return 1\n"
+    )
+    linter = IncrementalLinter("m.py", Settings(), rules)
+    linter.lint(source)
+    for edited in (
+        source.replace("makedirs(path)", "makedirs(path + '/x')"),
+        source.replace("return 1", "return tf.io.gfile.glob('*')"),
+    ):
+        got = linter.lint(edited)
+        assert linter.last_mode == "region"
+        assert got == lint(edited, "m.py", Settings(), rules=rules)
+        assert {edited[f.span.start:f.span.end] for f in got if f.code == "KER225"} >= {"tf.io.gfile.exists"}
