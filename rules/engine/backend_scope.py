@@ -232,22 +232,25 @@ def _project_variant_backends(ctx: Context) -> set[str]:
     project = ctx.project
     if project is None or project.name is None:
         return set()
-    variants = project.step_variants()
-    if not variants:
-        return set()
-    own, group = project.name, _group(project.package or "")
-    index = project.index
     found: set[str] = set()
-    for backend, classes in variants.items():
-        for qualified in classes:
-            module = qualified.rpartition(".")[0]
-            if module == own:
-                continue
-            path = index.module_file(module)
-            package = module if path is not None and path.name == "__init__.py" else module.rpartition(".")[0]
-            if _group(package) == group and project.is_keras_class(qualified):
-                found.add(backend)
-                break
+    try:
+        variants = project.step_variants()
+        if not variants:
+            return found
+        own, group = project.name, _group(project.package or "")
+        index = project.index
+        for backend, classes in variants.items():
+            for qualified in sorted(classes):
+                module = qualified.rpartition(".")[0]
+                if module == own:
+                    continue
+                path = index.module_file(module)
+                package = module if path is not None and path.name == "__init__.py" else module.rpartition(".")[0]
+                if _group(package) == group and project.is_keras_class(qualified):
+                    found.add(backend)
+                    break
+    except (OSError, RecursionError, ValueError):
+        return set()  # the project cannot be read: only the buffer's own variants count
     return found
 
 
