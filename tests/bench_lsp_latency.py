@@ -6,6 +6,12 @@ the publishDiagnostics for that version, on a 300-line and a 3,000-line buffer, 
 
 Prints figures; it is not a timed test. Target for the 3,000-line buffer: p50 <= 0.5x the bare
 parse of the whole buffer (message passing and the lint thread's hand-off included).
+
+Then the same keystrokes with a pause after each (`--pause`, longer than the server's idle
+delay, so that its background work runs between them), without and with a large workspace
+(`--workspace-modules` generated modules) being indexed in the background meanwhile: the ratio of
+the two shows what the index costs a keystroke (target: p50 ratio close to 1; a keystroke waits
+for one index step at most).
 """
 
 from __future__ import annotations
@@ -67,6 +73,8 @@ class RawClient:
         # The versions published for each document (for waits on many documents).
         self.published_uris: dict[str, set[int]] = {}
         self._changed = asyncio.Event()
+        # When the server's background index ended ($/progress end), if it reported one.
+        self.progress_end: float | None = None
         self.reader = asyncio.ensure_future(self._read())
 
     def send(self, method: str, params, request: bool = False) -> asyncio.Future | None:
@@ -98,6 +106,9 @@ class RawClient:
                     future = self.waiting.pop(version, None)
                     if future is not None and not future.done():
                         future.set_result(None)
+            elif message.get("method") == "$/progress":
+                if message["params"]["value"].get("kind") == "end" and str(message["params"]["token"]).startswith("kerasfix-index"):
+                    self.progress_end = time.perf_counter()
             elif "id" in message and "method" in message:  # a request from the server
                 self.process.stdin.write(_reply(message["id"]))
             elif "id" in message and message["id"] in self.responses:
@@ -124,18 +135,51 @@ def _reply(message_id) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
-async def open_in_server(text: str, name: str) -> tuple[asyncio.subprocess.Process, RawClient, str]:
-    """Start `kerasfix server`, open `text` as `name` and wait for its first diagnostics."""
+MODULE = """\
+import tensorflow as tf
+from tensorflow import keras
+{base}
+
+
+class Layer{i}(Base):
+    def call(self, x):
+        total = tf.reduce_sum(x, axis=-1)
+        return tf.concat([total, x], axis=0)
+""" + "".join(f"\n\ndef helper_{j}(x, y):\n    return x * {j} + y\n" for j in range(15))
+
+
+def big_workspace(folder: Path, modules: int) -> None:
+    """`modules` modules in packages of 100, each class deriving from the previous module's."""
+    (folder / "setup.cfg").write_text("", encoding="utf-8")
+    for number in range(modules):
+        package = folder / "big" / f"part{number // 100}"
+        if number % 100 == 0:
+            package.mkdir(parents=True)
+            (package / "__init__.py").write_text("", encoding="utf-8")
+        base = f"from .m{number - 1} import Layer{number - 1} as Base" if number % 100 else "Base = keras.layers.Layer"
+        (package / f"m{number}.py").write_text(MODULE.format(i=number, base=base), encoding="utf-8")
+
+
+async def open_in_server(text: str, name: str, workspace_modules: int = 0) -> tuple[asyncio.subprocess.Process, RawClient, str]:
+    """Start `kerasfix server`, open `text` as `name` and wait for its first diagnostics; with
+    `workspace_modules`, in a workspace of that many modules (indexed in the background)."""
+    folder = Path(tempfile.mkdtemp())
+    if workspace_modules:
+        big_workspace(folder, workspace_modules)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "kerasfix.server", "server",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )
     client = RawClient(process)
-    folder = Path(tempfile.mkdtemp())
     uri = from_fs_path(str(folder / name))
     await client.send(
         "initialize",
-        {"processId": None, "rootUri": from_fs_path(str(folder)), "capabilities": {}, "initializationOptions": {"select": ["KER"]}},
+        {
+            "processId": None,
+            "rootUri": from_fs_path(str(folder)),
+            "capabilities": {"window": {"workDoneProgress": True}},
+            "initializationOptions": {"select": ["KER"]},
+        },
         request=True,
     )
     client.send("initialized", {})
@@ -144,8 +188,10 @@ async def open_in_server(text: str, name: str) -> tuple[asyncio.subprocess.Proce
     return process, client, uri
 
 
-async def measure(text: str, edits: int) -> list[float]:
-    process, client, uri = await open_in_server(text, "bench.py")
+async def measure(text: str, edits: int, pause: float = 0.0, workspace_modules: int = 0) -> tuple[list[float], bool]:
+    """Keystroke-to-diagnostics latencies, and whether the background index was still running
+    after the last keystroke."""
+    process, client, uri = await open_in_server(text, "bench.py", workspace_modules)
     # The edit: one character typed (then deleted) at the end of the `scaled = total * N`
     # line of the function in the middle of the buffer.
     lines = text.splitlines()
@@ -162,25 +208,43 @@ async def measure(text: str, edits: int) -> list[float]:
         started = time.perf_counter()
         client.send("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]})
         latencies.append(await client.wait_published(version) - started)
+        if pause:
+            await asyncio.sleep(pause)
+    indexing = bool(workspace_modules) and client.progress_end is None
     await client.send("shutdown", None, request=True)
     client.send("exit", None)
     await process.wait()
-    return latencies
+    return latencies, indexing
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=60)
+    parser.add_argument("--pause", type=float, default=0.4, help="seconds after each keystroke, in the second table")
+    parser.add_argument("--workspace-modules", type=int, default=5000)
     args = parser.parse_args()
     print(f"{'buffer':>12} {'parse':>9} {'p50':>9} {'p90':>9} {'p50/parse':>10}")
     for size in (300, 3000):
         text = buffer(size)
-        latencies = asyncio.run(measure(text, args.edits))
+        latencies, _ = asyncio.run(measure(text, args.edits))
         parse = bare_parse(text)
         p50 = statistics.median(latencies)
         p90 = statistics.quantiles(latencies, n=10)[-1]
         print(
             f"{text.count(chr(10)):>7} lines {parse * 1e3:>7.1f}ms {p50 * 1e3:>7.1f}ms {p90 * 1e3:>7.1f}ms {p50 / parse:>9.2f}x"
+        )
+    print()
+    print(f"keystrokes {args.pause:g} s apart, alone and while {args.workspace_modules} modules are indexed in the background")
+    print(f"{'buffer':>12} {'p50 alone':>10} {'p50 index':>10} {'ratio':>6} {'p90 alone':>10} {'p90 index':>10} {'ratio':>6} {'max index':>10}  still indexing at the end")
+    for size in (300, 3000):
+        text = buffer(size)
+        alone, _ = asyncio.run(measure(text, args.edits, args.pause))
+        busy, indexing = asyncio.run(measure(text, args.edits, args.pause, args.workspace_modules))
+        a50, b50 = statistics.median(alone), statistics.median(busy)
+        a90, b90 = statistics.quantiles(alone, n=10)[-1], statistics.quantiles(busy, n=10)[-1]
+        print(
+            f"{text.count(chr(10)):>7} lines {a50 * 1e3:>8.1f}ms {b50 * 1e3:>8.1f}ms {b50 / a50:>5.2f}x"
+            f" {a90 * 1e3:>8.1f}ms {b90 * 1e3:>8.1f}ms {b90 / a90:>5.2f}x {max(busy) * 1e3:>8.1f}ms  {'yes' if indexing else 'no'}"
         )
 
 
