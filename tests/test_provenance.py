@@ -95,6 +95,8 @@ def kind(source: str, expr: str = "m", inside: str | None = None, path: str | No
         ("import tensorflow_model_optimization as tfmot\nm = tfmot.quantization.keras.quantize_model(b)", prov.UNKNOWN),
         ("import copy\nm = copy.deepcopy(keras.Sequential())", prov.MODEL),
         ("m = tf.nest.map_structure(f, opts)", prov.UNKNOWN),
+        ("import tensorflow.compat.v2 as tf2\nm = tf2.nest.map_structure(f, opts)", prov.UNKNOWN),
+        ("import tensorflow.compat.v2 as tf2\nm = tf2.data.Dataset.range(3)", prov.DATASET),
         ("import tf_keras\nm = tf_keras.Sequential()", prov.OTHER),
         ("m = make_model()", prov.UNKNOWN),
         ("m = models[0]", prov.UNKNOWN),

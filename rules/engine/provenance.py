@@ -864,6 +864,9 @@ class Provenance:
         api = keras_api(qualified)
         if api is not None:
             return _keras_call(api[0])
+        for compat in ("tensorflow.compat.v2.", "tensorflow.compat.v1."):
+            if qualified.startswith(compat):
+                qualified = "tensorflow." + qualified[len(compat):]
         top = qualified.split(".", 1)[0]
         if qualified.startswith("tensorflow.data."):
             return Fact(DATASET, "a `tf.data` dataset")
