@@ -219,6 +219,14 @@ class TfOpOutsideModel(Rule):
             "scores = ops.softmax(logits)\n",
             unsafe=True,
         ),
+        # Keras spelled `tf.keras` only: still a Keras module.
+        Example(
+            "import tensorflow as tf\n\nmodel = tf.keras.models.load_model('m.keras')\n"
+            "mean = «tf.reduce_mean»(model.predict(x))\n",
+            "import tensorflow as tf\nimport keras\n\nmodel = tf.keras.models.load_model('m.keras')\n"
+            "mean = keras.ops.mean(model.predict(x))\n",
+            unsafe=True,
+        ),
         # No keras.ops form: nothing to offer.
         Example("import keras\nimport tensorflow as tf\n\nx = tf.nn.dropout(y, 0.5)\n", None),
         # File and logging utilities: Python has them.
@@ -363,7 +371,10 @@ class TfOpOutsideModel(Rule):
             return
         qualified = normalize_tf(ctx.qualname(func))
         row = tf_rows().get(qualified) if qualified else None
-        if row is None or row.safety == "none" or not module_uses_keras(ctx):
+        if row is None or row.safety == "none":
+            return
+        # A Keras module: Keras imported (any spelling) or spelled `tf.keras.` somewhere.
+        if not (module_uses_keras(ctx) or tensorflow_uses(ctx).keras):
             return
         if tensorflow_backend_module(ctx):
             return
