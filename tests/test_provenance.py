@@ -66,6 +66,7 @@ def kind(source: str, expr: str = "m", inside: str | None = None, path: str | No
         ("m = keras.Sequential.from_config(config)", prov.MODEL),
         ("m = keras.layers.Dense(3)", prov.LAYER),
         ("m = base.layers[0]", prov.LAYER),
+        ("m = base.layers[1:]", prov.LIST),
         ("m = base.get_layer('encoder')", prov.LAYER),
         ("m = keras.Input((3,))", prov.TENSOR),
         ("m = keras.layers.Dense(3)(x)", prov.TENSOR),

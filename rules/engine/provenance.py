@@ -777,6 +777,8 @@ class Provenance:
         if isinstance(value, cst.Subscript):
             inner = value.value
             if isinstance(inner, cst.Attribute) and inner.attr.value == "layers":
+                if any(isinstance(element.slice, cst.Slice) for element in value.slice):
+                    return Fact(LIST, "a slice of a model's `layers`")
                 return Fact(LAYER, "an item of a model's `layers`")
             return Fact(UNKNOWN, "an item of a container")
         if isinstance(value, cst.Call):

@@ -116,24 +116,6 @@ def constructed_api(ctx: Context, value: cst.BaseExpression | None) -> str | Non
     return api[0] if api else None
 
 
-def _value_of(ctx: Context, expr: cst.BaseExpression) -> cst.BaseExpression | None:
-    """The expression a receiver was assigned from: `self.x` in its class, a name in the
-    enclosing function or the module."""
-    if is_self_attribute(expr):
-        klass = ctx.klass
-        return class_attributes(ctx, klass).get(expr.attr.value) if klass else None  # type: ignore[union-attr]
-    if isinstance(expr, cst.Name):
-        for function in reversed(ctx.functions):
-            value = local_values(ctx, function).get(expr.value)
-            if value is not None:
-                return value
-        if not ctx.functions or not any(
-            expr.value in (p.name.value for p in positional_params(f)) for f in ctx.functions
-        ):
-            return local_values(ctx, None).get(expr.value)
-    return None
-
-
 def _iterated_over(ctx: Context, name: cst.Name) -> cst.BaseExpression | None:
     """The iterable of an enclosing `for name in ...` loop, if any."""
     for parent in reversed(ctx.parents):
