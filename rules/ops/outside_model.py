@@ -153,7 +153,8 @@ class TfOpOutsideModel(Rule):
     `tf.io.gfile.makedirs` -> `os.makedirs(..., exist_ok=True)`, `tf.get_logger()` ->
     `logging.getLogger("tensorflow")`), in Keras code and in any module that needs TensorFlow
     for nothing else, where TensorFlow is imported unconditionally (an import under `if` or
-    `try` makes it optional, and the module guards its uses).
+    `try` makes it optional, and the module guards its uses); in model code too, where they
+    are Python calls rather than ops.
     It stays quiet where TensorFlow itself runs the op or takes its value, because there a
     `keras.ops` op of the JAX or PyTorch backend cannot run: `tf.data` pipelines (functions and
     lambdas given to `map`, `filter`, ...), `@tf.function` functions, arguments of other
@@ -184,8 +185,9 @@ class TfOpOutsideModel(Rule):
     calls on the result do not. Review the uses of the value. Ops without a one-to-one
     `keras.ops` form are not reported (KER107 still reports the import). The file utilities'
     replacements read local paths only: `tf.io.gfile` also reads `gs://`, `s3://`, `hdfs://`
-    and `ram://` paths (and a `GFile` has `.size()`); `copy`, `rename` and `stat` get no fix
-    (different defaults and results).
+    and `ram://` paths (a `GFile` also has `.size()`, and reads text as UTF-8 where `open`
+    uses the locale's encoding); `copy`, `rename` and `stat` get no fix (different defaults
+    and results).
 
     ## References
     - Catalogue MB-DEP-001 (TensorFlow as a hidden dependency), MB-OPS-000 (the op table).
@@ -261,6 +263,16 @@ class TfOpOutsideModel(Rule):
             "tf.io.gfile.copy(a, b, overwrite=True)\n",
             unsafe=True,
         ),
+        # In a layer too: Python file I/O, whatever runs it.
+        Example(
+            "import keras\nimport tensorflow as tf\n\n"
+            "class L(keras.layers.Layer):\n    def build(self, shape):\n"
+            "        self.ok = «tf.io.gfile.exists»('v.txt')\n",
+            "import keras\nimport tensorflow as tf\nimport os\n\n"
+            "class L(keras.layers.Layer):\n    def build(self, shape):\n"
+            "        self.ok = os.path.exists('v.txt')\n",
+            unsafe=True,
+        ),
         # Keywords the replacement does not take the same way: no fix.
         Example(
             "import keras\nimport tensorflow as tf\n\nok = «tf.io.gfile.exists»(path=p)\n",
@@ -296,9 +308,6 @@ class TfOpOutsideModel(Rule):
         # TensorFlow made optional: the module guards its uses.
         "import os\nimport keras\ntry:\n    import tensorflow as tf\nexcept ImportError:\n    tf = None\n\n"
         "def exists(p):\n    if tf is None:\n        return os.path.exists(p)\n    return tf.io.gfile.exists(p)\n",
-        # Inside a layer: KER219 reports TensorFlow's file ops in model code.
-        "import keras\nimport tensorflow as tf\n\n"
-        "class L(keras.layers.Layer):\n    def build(self, shape):\n        self.ok = tf.io.gfile.exists('v.txt')\n",
     )
 
     def __init__(self) -> None:
@@ -320,9 +329,8 @@ class TfOpOutsideModel(Rule):
             return
         if not (uses.keras or uses.only_utilities or module_uses_keras(ctx)):
             return
-        # Plain Python functions: what runs them (a `tf.function`, a pipeline) does not matter.
-        if in_model_code(ctx) is True:
-            return
+        # Plain Python functions, not ops: what runs them (a layer, a `tf.function`, a
+        # pipeline) does not matter.
         spelled = dotted_name(func) or qualified
         target = row.get("target")
         if target:

@@ -9,7 +9,7 @@ from ..engine.context import Context
 from ..engine.names import dotted_name
 from ..engine.rule import Example
 from ._base import TfOpRule
-from ._sites import _CALLBACK_CALLS, may_be_tf, note_model_functions, report_in_model_code
+from ._sites import _CALLBACK_CALLS, is_tf_utility, may_be_tf, note_model_functions, report_in_model_code
 from ._table import leaf_name, normalize_tf, only_tf_prefixes, only_tf_words, tf_leaves, tf_rows
 
 
@@ -18,7 +18,8 @@ class TfOnlyOp(TfOpRule):
     ## Why
     Some TensorFlow families have nothing like them in `keras.ops`: strings (`tf.strings`),
     ragged and sparse tensors (`tf.ragged`, `tf.RaggedTensor`, `tf.sparse`), Python callbacks
-    (`tf.py_function`, `tf.numpy_function`), file and lookup-table ops (`tf.io`, `tf.lookup`),
+    (`tf.py_function`, `tf.numpy_function`), file and lookup-table ops (`tf.io`, `tf.lookup`;
+    `tf.io.gfile`, which is Python file I/O rather than an op, is KER225's),
     `tf.TensorArray`, raw ops, and a few math functions (`lgamma`, `digamma`, `truncatemod`).
     Inside a layer, model, `Lambda`, loss or metric they tie the model to the TensorFlow
     backend (and to non-XLA TensorFlow: they also fail under `jit_compile`).
@@ -77,6 +78,9 @@ class TfOnlyOp(TfOpRule):
         "        return tf.strings.split(x)\n",
         "import keras\nimport strings\n\nclass L(keras.layers.Layer):\n    def call(self, x):\n"
         "        return strings.split(x)\n",
+        # File I/O through TensorFlow is KER225's (it has a plain-Python form).
+        "import keras\nimport tensorflow as tf\n\nclass L(keras.layers.Layer):\n    def build(self, shape):\n"
+        "        with tf.io.gfile.GFile('vocab.txt') as f:\n            self.words = f.read().split()\n",
     )
 
     def __init__(self) -> None:
@@ -104,6 +108,10 @@ class TfOnlyOp(TfOpRule):
             message = f"`{dotted_name(node.func)}` has no `keras.ops` counterpart"
             report_in_model_code(self, ctx, node.func, message, None, row.note)
         elif qualified.startswith(only_tf_prefixes()):
+            if is_tf_utility(qualified):
+                # `tf.io.gfile` is Python file I/O, not an op: it runs on every backend where
+                # TensorFlow is installed, and KER225 gives its plain-Python form.
+                return
             message = f"`{dotted_name(node.func)}` is TensorFlow-only: keep it in the tf.data pipeline or guard it by backend"
             report_in_model_code(self, ctx, node.func, message, None, None)
 
