@@ -54,7 +54,10 @@ lambdas (a name that is also a comprehension's variable or a lambda's parameter 
 unknown in the whole scope; a walrus `(m := ...)` is an assignment of the scope). When an editor re-lints only
 some top-level statements (`Context.partial`), the other statements are not there: every
 module-level name is then unknown (the names of a function or class being re-linted are not
-affected, a function or class is always re-linted whole).
+affected, a function or class is always re-linted whole). A rule whose receivers are often
+module-level names of other statements is `whole_file` (the saving rules); for the others a
+module-level receiver set in another statement gets the unknown receiver's treatment until the
+next whole-file lint.
 
 What an unknown receiver means is each rule's choice, documented with it; the receiver checks
 of the saving, layer and training rules report a value shown to be of the kind they check,
