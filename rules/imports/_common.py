@@ -19,6 +19,7 @@ from ..engine.edits import FixSpec, NodeEdit, Replace
 from ..engine.names import dotted_name
 from ..engine.rule import Rule
 from ..engine.tables import load_lines, load_toml
+from ..engine.walker import code_children
 
 TABLES = ("imports_namespaces.toml", "removed_names.toml")
 
@@ -116,8 +117,9 @@ def leaves(code: str) -> frozenset[str]:
     return frozenset(row.path.rsplit(".", 1)[-1] for row in rows().values() if row.code == code)
 
 
+@lru_cache(maxsize=None)
 def row_for(path: str) -> Row | None:
-    """The most specific row covering `path`."""
+    """The most specific row covering `path` (the tables are fixed: cached per path)."""
     table = rows()
     while True:
         row = table.get(path)
@@ -128,6 +130,7 @@ def row_for(path: str) -> Row | None:
         path = path.rsplit(".", 1)[0]
 
 
+@lru_cache(maxsize=None)
 def replacement(row: Row, path: str) -> str | None:
     """The existing Keras 3 path that replaces `path` (covered by `row`), or None."""
     if row.to is not None:
@@ -190,10 +193,15 @@ def descend(expr: cst.BaseExpression, steps: int) -> cst.BaseExpression | None:
     return expr
 
 
+_CHAIN_KEY = "imports.chain_words"
+
+
 def chain_words(node: cst.Attribute, ctx: Context) -> frozenset[str] | None:
     """The attribute names of a whole `a.b.c` chain, or None for a part of a chain; computed
     once per node for all the table rules that look at it."""
-    cache = ctx.shared.setdefault("imports.chain_words", {})
+    cache = ctx.shared.get(_CHAIN_KEY)
+    if cache is None:
+        cache = ctx.shared[_CHAIN_KEY] = {}
     key = id(node)
     if key in cache:
         return cache[key]
@@ -271,6 +279,12 @@ class TableRule(Rule):
         return self.removed_message.format(old=quoted(match.path), note=note or "it was removed")
 
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
+        if type(node) is cst.Attribute:
+            # A chain that spells none of the rule's names cannot match (the cheap test first:
+            # most chains of a file go no further).
+            names = chain_words(node, ctx)  # type: ignore[arg-type]
+            if names is None or names.isdisjoint(self.words()):
+                return
         # The fallback of a shim whose other branch imports Keras 3 (`try: from keras.ops
         # import *` / `except ImportError: from keras_core.src.ops import *`).
         if "keras" in shim_alternatives(ctx):
@@ -408,6 +422,9 @@ def _rename_alias(alias: cst.ImportAlias, new_name: str) -> Replace:
 # ----- compatibility shims ---------------------------------------------------------------------
 
 _SHIM_KEY = "imports.shim_branches"
+# The statements whose other branches can hold a shim's alternative (no node type derives from
+# them).
+_BRANCHING = frozenset({cst.If, cst.Try, cst.TryStar})
 
 
 def _alternatives(node: cst.CSTNode, inner: cst.CSTNode) -> list[cst.CSTNode]:
@@ -438,7 +455,7 @@ def _imported_packages(branch: cst.CSTNode) -> frozenset[str]:
             continue
         if isinstance(node, cst.BaseExpression):
             continue
-        todo.extend(node.children)
+        todo.extend(code_children(node))
     return frozenset(found)
 
 
@@ -452,7 +469,7 @@ def shim_alternatives(ctx: Context) -> frozenset[str]:
     cache = None
     for index in range(1, len(parents) - 1):
         node = parents[index]
-        if not isinstance(node, (cst.If, cst.Try, cst.TryStar)):
+        if type(node) not in _BRANCHING:  # exact types: an isinstance test costs more here
             continue
         if cache is None:
             cache = ctx.shared.setdefault(_SHIM_KEY, {})

@@ -138,7 +138,9 @@ def unused_aliases(
     aliases = _aliases(node)
     if not aliases:
         return None
-    uses = _uses(ctx)
+    # The file's uses are collected (a walk of the whole tree) only once an alias concerns the
+    # rule: most imports that mention a name a rule looks for are not its imports.
+    uses: _Uses | None = None
     unused: list[cst.ImportAlias] = []
     for alias in aliases:
         if concerns is not None and not concerns(alias):
@@ -146,6 +148,8 @@ def unused_aliases(
         name = _bound_name(node, alias)
         if name is None:
             return None
+        if uses is None:
+            uses = _uses(ctx)
         if not uses.used(name):
             unused.append(alias)
     return unused

@@ -23,6 +23,7 @@ from ..engine.context import Context, Pending, call_keyword, keras_api, position
 from ..engine.names import child_blocks, dotted_name, statements
 from ..engine.rule import Rule
 from ..engine.tables import load_toml
+from ..engine.walker import code_children
 
 _LOSS_PARAMETERS = frozenset({"y_true", "y_pred"})
 
@@ -367,7 +368,7 @@ def tensorflow_uses(ctx: Context) -> TensorflowUses:
                     continue
                 if kind is cst.Name:
                     continue
-            todo.extend(node.children)
+            todo.extend(code_children(node))
     if not keras:
         keras = any(q.startswith(_KERAS_THROUGH_TF) for q in ctx.scopes.module.values() if q)
     found = ctx.shared[_TF_USES_KEY] = TensorflowUses(keras, utilities, other, frozenset(unconditional))

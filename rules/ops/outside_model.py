@@ -12,6 +12,7 @@ from ..engine.edits import FixSpec, Replace, append_arg
 from ..engine.model import Applicability, Severity
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
+from ..engine.walker import code_children
 from ._base import PORTABILITY_BACKENDS
 from ._sites import (
     in_model_code,
@@ -58,7 +59,7 @@ def _callback_names(ctx: Context) -> frozenset[str]:
         if isinstance(node, cst.Call) and _runs_elsewhere(node, ctx):
             for arg in node.args:
                 names.update(_named_functions(arg.value))
-        todo.extend(node.children)
+        todo.extend(code_children(node))
     found = ctx.shared[_SHARED_KEY] = frozenset(names)
     return found
 
