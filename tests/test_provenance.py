@@ -268,6 +268,7 @@ def test_self_and_its_attributes():
     assert kind(CLASSES, "self.model", "Logger.on_epoch_end") == prov.MODEL
     assert kind(CLASSES, "self.model.optimizer", "Logger.on_epoch_end") == prov.OPTIMIZER
     assert kind(CLASSES, "self", "Block.call") == prov.LAYER
+    assert kind(CLASSES, "super()", "Block.call") == prov.LAYER
     assert kind(CLASSES, "self", "Holder.go") == prov.OTHER
     assert kind(CLASSES, "self.model", "Holder.go") == prov.UNKNOWN  # `Image` is not imported
     assert kind(CLASSES.replace("class Holder", "from PIL import Image\nclass Holder"), "self.model", "Holder.go") == prov.OTHER

@@ -819,6 +819,10 @@ class Provenance:
         qualified = self._project_name(func, chain) if isinstance(func, (cst.Name, cst.Attribute)) else None
         if qualified is not None:
             return self._qualified_call(qualified, call, chain, klass)
+        if isinstance(func, cst.Name) and func.value == "super" and not call.args and klass is not None:
+            where_class = Where(chain, klass)
+            if self._is_method_chain(where_class) and not self._scopes.is_bound("super"):
+                return self.class_fact(klass, self._class_chain(where_class))
         if isinstance(func, cst.Name):
             local_class = self._local_class(func.value, chain)
             if local_class is not None:
