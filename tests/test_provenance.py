@@ -337,6 +337,22 @@ def test_a_project_optimizer_class_of_another_module(project: Path):
     assert [f.code for f in lint(source.replace("(BaseOpt)", "(object)"), path, Settings(select=("KER521",)))] == []
 
 
+def test_a_module_beside_a_script_is_the_users_own(tmp_path: Path):
+    """`scripts/train.py` runs with `scripts/` on the path: `from utils import build` is the
+    user's function (unknown), not another library's value (other)."""
+    (tmp_path / "pyproject.toml").write_text("")
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "utils.py").write_text("import keras\n\ndef build():\n    return keras.Sequential()\n")
+    source = "import keras\nfrom utils import build\nfrom PIL import Image\nmodel = build()\nimg = Image.open(p)\n"
+    path = str(scripts / "train.py")
+    assert kind(source, "model", path=path) == prov.UNKNOWN
+    assert kind(source, "img", path=path) == prov.OTHER
+    saved = source + 'model.save("out_dir")\n'
+    assert findings(saved, path=path) == [("KER301", '"out_dir"')]
+    assert kind(source, "model", path=str(tmp_path / "elsewhere" / "train.py")) == prov.OTHER
+
+
 # ----- the rules ---------------------------------------------------------------------------------
 
 SAVING = Settings(select=("KER3",))

@@ -21,7 +21,8 @@ Rules ask "is this receiver a model?" instead of guessing from its name. The ans
   `CALLBACK`, `DATASET` (`tf.data.*`, a dataset method chain such as `ds.batch(32)`,
   `keras.utils.image_dataset_from_directory` and siblings).
 - `OTHER`: shown to be none of these: a literal, a builtin's result (`open(p)`), a function
-  or class object, a value built by a library that is not Keras (`PIL.Image.open(p)`,
+  or class object, a value built by a library that is not Keras (a module neither of the
+  project nor beside the linted file: `PIL.Image.open(p)`,
   `tf.train.Checkpoint()`, `np.zeros(3)`, `tf_keras.Sequential()`), a non-Keras class of the
   project or of this module, another Keras API (`to_categorical`). Libraries that build Keras
   models are not "other": `keras_hub` / `keras_nlp` / `keras_cv` models and layers are known,
@@ -71,6 +72,7 @@ for the scopes of the few nodes a rule asks about.
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -444,6 +446,7 @@ class Provenance:
         self._returns: dict[tuple[int, int], Fact] = {}
         self._active: set[tuple] = set()
         self._module_functions: dict[str, cst.FunctionDef] | None = None
+        self._own_modules: dict[str, bool] = {}
 
     # ----- names ---------------------------------------------------------------------------
 
@@ -740,16 +743,28 @@ class Provenance:
                 return Fact(_FAMILY_KINDS[family], f"{why} (a Keras {family} of the project)")
             if index.class_bases(qualified) is not None:
                 return Fact(OTHER, f"{why} (a project class that is not Keras)")
-            if self._in_project(qualified):
-                return Fact(UNKNOWN, f"`{qualified}` is not a class the project index resolves")
+        if self._in_project(qualified):
+            return Fact(UNKNOWN, f"`{qualified}` is not a class the project index resolves")
         return Fact(OTHER, f"{why} (a class of `{qualified.split('.', 1)[0]}`)")
 
     def _in_project(self, qualified: str) -> bool:
-        project = self.ctx.project
-        if project is None:
-            return False
-        index = project.index
-        return index.module_file(qualified.split(".", 1)[0]) is not None
+        """Whether the top-level module of `qualified` is the user's own: a module of the
+        project, or one beside the linted file (a script's `from utils import build` runs with
+        the script's folder on the path, wherever the project root is)."""
+        top = qualified.split(".", 1)[0]
+        found = self._own_modules.get(top)
+        if found is None:
+            found = False
+            project = self.ctx.project
+            if project is not None:
+                found = project.index.module_file(top) is not None
+            if not found and self.ctx.path and self.ctx.path != "-":
+                folder = os.path.dirname(os.path.abspath(self.ctx.path))
+                found = os.path.isfile(os.path.join(folder, top + ".py")) or os.path.isfile(
+                    os.path.join(folder, top, "__init__.py")
+                )
+            self._own_modules[top] = found
+        return found
 
     # ----- values ----------------------------------------------------------------------------
 
@@ -889,8 +904,7 @@ class Provenance:
             return self.value_fact(first, chain, klass) if first is not None else Fact(UNKNOWN, f"`{qualified}()`")
         if qualified.startswith("tensorflow.nest.") or qualified == "tensorflow.identity":
             return Fact(UNKNOWN, f"`{qualified}()` returns what it is given")
-        project = self.ctx.project
-        if project is not None and self._in_project(qualified):
+        if self._in_project(qualified):
             cls = self._type_fact(func, chain, "an instance of a project class")
             if cls.known:
                 return cls
