@@ -45,6 +45,9 @@ log = logging.getLogger("kerasfix.server")
 INDEX_STEP = 0.03
 # A step that runs far past that (a stuck file system) is stopped with its engine.
 INDEX_BUDGET = 30.0
+# Larger files are not read by the background index (one of them would make a long step): they
+# are read when a lint needs them.
+INDEX_MAX_BYTES = 256_000
 # How long applying changes to the index and finding the dependents may take.
 CHANGES_BUDGET = 30.0
 # The index shows progress for a project of at least this many modules, or a walk longer than
@@ -141,7 +144,7 @@ class _IndexRun:
             # The project a file directly in the folder belongs to.
             index = project_index(absolute_path(folder) / "__kerasfix_probe__.py")
             roots.setdefault(index.root, index)
-        self._pending = [index.indexing() for index in roots.values()]
+        self._pending = [index.indexing(INDEX_MAX_BYTES) for index in roots.values()]
         self._read = 0  # modules read in the projects finished
         self._current: tuple[int, int | None] = (0, None)
         self._found = 0  # modules found in the projects finished

@@ -558,3 +558,11 @@ def test_the_engine_indexes_the_workspace_in_steps(tmp_path):
             break
     assert len(answers) > 5  # a step of no time reads one module
     assert answers[-1] == (5, 5, False)
+
+
+def test_indexing_can_leave_large_files_for_later(tmp_path):
+    project(tmp_path, **{"big.py": "x = 1\n" * 1000})
+    index = ProjectIndex(tmp_path)
+    assert list(index.indexing(max_bytes=2000))[-1] == (6, 6)
+    assert tmp_path / "pkg/big.py" not in index._modules
+    assert len(index._modules) == 5

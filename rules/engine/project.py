@@ -556,9 +556,10 @@ class ProjectIndex:
                     names.append(name)
         return names
 
-    def indexing(self) -> Iterator[tuple[int, int | None]]:
+    def indexing(self, max_bytes: int | None = None) -> Iterator[tuple[int, int | None]]:
         """Read every module of the project, one step at a time: yields (modules read, modules
-        found, None while the walk goes on) after each folder walked and each module read."""
+        found, None while the walk goes on) after each folder walked and each module read.
+        Files over `max_bytes` are left for when a question needs them (one step stays short)."""
         if self._all is None:
             steps = self._walk_steps()
             while True:
@@ -572,6 +573,14 @@ class ProjectIndex:
                 self._all = walked
         names = self.module_names() or []
         for done, name in enumerate(names, 1):
+            if max_bytes is not None:
+                path = self.module_file(name)
+                try:
+                    if path is not None and path not in self._overlays and path.stat().st_size > max_bytes:
+                        yield done, len(names)
+                        continue
+                except OSError:
+                    pass
             self.module(name)
             yield done, len(names)
 

@@ -161,6 +161,22 @@ async def test_an_unsaved_edit_of_a_base_class_re_publishes_the_files_deriving_f
 
 
 @pytest.mark.options({"select": ["KER2"]})
+async def test_fix_all_sees_the_unsaved_buffer_of_a_base_class(session):
+    layer_project(session)
+    uri = session.open("pkg/distance.py", PAIR_DISTANCE)
+    assert await session.diagnostics(uri, 1) == []
+    base = session.open("pkg/base.py", PLAIN_BASE)
+    count = len(session.published)
+    session.replace_all(base, KERAS_BASE)
+    await next_published(session, uri, count, lambda found: found == LAYER_FINDINGS)
+    # Fix-all runs in an engine process of its own: it knows the buffer too.
+    actions = await session.code_actions(uri, [], only=["source.fixAll.kerasfix"])
+    [action] = actions
+    fixed = session.apply(uri, action.edit)
+    assert "keras.ops.concatenate([a, b], axis=-1)" in fixed
+
+
+@pytest.mark.options({"select": ["KER2"]})
 async def test_a_big_workspace_is_indexed_in_the_background_after_the_first_diagnostics(session):
     ends: list[int] = []
     progress = session.client.protocol.fm.features[types.PROGRESS]
