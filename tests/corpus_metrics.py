@@ -3,6 +3,7 @@
     python tests/corpus_metrics.py              # print the figures, the misses and the findings
     python tests/corpus_metrics.py --record     # also add unjudged lines and findings to the
                                                 # judgements file (verdict "?", to be read)
+    python tests/corpus_metrics.py --all        # also list every finding on Keras 3 code
 
 Recall, on the before/after pairs (tests/corpora.py, PAIRS): the "before" and "after" files are
 matched by their path under the package (keras-tuner 1.4.0 moved its code into
@@ -377,6 +378,12 @@ def main(argv: list[str]) -> int:
                   f" elsewhere {other} / {other_lines} lines = {1000 * other / other_lines:.2f} per kLOC")
         for code, n in sorted(counts.items()):
             print(f"  {code} {n}")
+        if "--all" in argv:
+            keras2 = {p.resolve() for p in res.root.rglob("*.py") if imports_tf_keras(p)}
+            for item in sorted(res.findings, key=lambda i: (i["code"], i["filename"], i["location"]["row"])):
+                rel, text = line_text(res.root, item)
+                where = "keras2-module" if Path(item["filename"]).resolve() in keras2 else "keras3-module"
+                print(f"    {item['code']} {where} {rel}:{item['location']['row']}: {text[:100]}")
         for item in sample(res):
             key = (item["corpus"], item["code"], item["file"], item["line"])
             j = known.get(key)
