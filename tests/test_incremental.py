@@ -129,3 +129,27 @@ def test_random_edits_match_full_lint():
             continue
         assert got == expected, linter.last_mode
     assert modes.count("region") > 50, modes
+
+
+def test_a_region_sees_module_level_values_assigned_in_other_statements():
+    # `m2` is a model from its assignment two statements up; the edited statement alone says
+    # nothing of it. The region's rules read the other statements from the earlier parse.
+    before = "import keras\nm2 = keras.Sequential([keras.layers.Dense(2)])\nx = 1\nm2.reset_states()\n"
+    after = before.replace("m2.reset_states()", "m2.reset_states(  )")
+    linter = IncrementalLinter("a.py", Settings())
+    linter.lint(before)
+    findings = linter.lint(after)
+    assert linter.last_mode == "region"
+    assert [f.code for f in findings] == ["KER406"]
+    assert findings == lint(after, "a.py", Settings())
+
+
+def test_a_region_sees_that_a_module_level_value_is_not_a_model():
+    # Named like a model, shown to be an image: a region must not fall back to the name.
+    before = "import PIL.Image\nimport keras\nmodel = PIL.Image.new('RGB', (2, 2))\nx = 1\nmodel.reset_states()\n"
+    after = before.replace("model.reset_states()", "model.reset_states(  )")
+    linter = IncrementalLinter("a.py", Settings())
+    linter.lint(before)
+    findings = linter.lint(after)
+    assert linter.last_mode == "region"
+    assert findings == lint(after, "a.py", Settings()) == []

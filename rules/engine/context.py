@@ -111,11 +111,18 @@ class Context:
         *,
         bindings: Bindings | None = None,
         classes: dict[str, cst.ClassDef] | None = None,
+        statements: Sequence[cst.CSTNode] | None = None,
         project: ProjectModule | None = None,
     ) -> None:
-        """`bindings` and `classes` describe the whole file when `module` is only a part of it.
+        """`bindings`, `classes` and `statements` describe the whole file when `module` is only
+        a part of it: `statements` are all its top-level statements, those being re-linted from
+        `module`, the others from earlier parses (read them, never report on or edit them).
         `project` answers for classes of the file's other modules (none without a path)."""
         self.module = module
+        # The whole file's top-level statements (`module.body` unless only a part is linted).
+        self.module_statements: Sequence[cst.CSTNode] = statements if statements is not None else module.body
+        # Whether `module_statements` holds the whole file even when only a part is linted.
+        self.whole_statements = statements is not None or bindings is None
         self.settings = settings
         self.path = path
         self.project = project
@@ -251,12 +258,12 @@ class Context:
         if self.project is None:
             return None
         head, _, rest = name.partition(".")
-        if self.partial:
+        if not self.whole_statements:
             # Only some statements are here, never the imports: ask the file as last saved.
             target = self.project.own_names().get(head)
         else:
             if self._relative is None:
-                self._relative = relative_imports(self.module.body)
+                self._relative = relative_imports(self.module_statements)
             imported = self._relative.get(head)
             target = None
             if imported is not None:

@@ -60,6 +60,9 @@ class _State:
     findings: list[Finding]
     indent: str
     newline: str
+    # Each top-level statement's node, from the parse that last saw it: a region's rules read
+    # the others (a model assigned in one statement and saved in another).
+    statements: list[cst.CSTNode]
     # A module-level backend guard narrows other top-level statements than its own: every edit
     # re-lints the whole file, so that the narrowing follows it.
     guarded: bool = False
@@ -211,6 +214,7 @@ class IncrementalLinter:
                 findings=findings,
                 indent=module.default_indent,
                 newline=module.default_newline,
+                statements=list(module.body),
                 guarded=guarded,
             )
             return findings
@@ -282,9 +286,10 @@ class IncrementalLinter:
             for s in module.body:
                 if isinstance(s, cst.ClassDef):
                     classes[s.name.value] = s
+            statements = state.statements[:first] + list(module.body) + state.statements[last + 1 :]
             ctx = Context(
                 module, self.settings, self.path, bindings=state.bindings, classes=classes,
-                project=project_for(self.path),
+                statements=statements, project=project_for(self.path),
             )
             local_rules = tuple(r for r in self.rules if not r.whole_file)
             try:
@@ -316,6 +321,7 @@ class IncrementalLinter:
                 findings=findings,
                 indent=state.indent,
                 newline=state.newline,
+                statements=statements,
             )
             return findings
 

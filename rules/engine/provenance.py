@@ -53,12 +53,10 @@ kind is unknown everywhere in its scope, not per line), `global` / `nonlocal` re
 assignments made through `setattr`, string annotations, and the scopes of comprehensions and
 lambdas (a name that is also a comprehension's variable or a lambda's parameter in the scope is
 unknown in the whole scope; a walrus `(m := ...)` is an assignment of the scope). When an editor re-lints only
-some top-level statements (`Context.partial`), the other statements are not there: every
-module-level name is then unknown (the names of a function or class being re-linted are not
-affected, a function or class is always re-linted whole). A rule whose receivers are often
-module-level names of other statements is `whole_file` (the saving rules); for the others a
-module-level receiver set in another statement gets the unknown receiver's treatment until the
-next whole-file lint.
+some top-level statements (`Context.partial`), the editor's linter hands the other statements
+from its earlier parses (`Context.module_statements`), so module-level names are judged over
+the whole file as in a whole-file lint; without them (a caller that gives only a part) every
+module-level name is unknown.
 
 What an unknown receiver means is each rule's choice, documented with it; the receiver checks
 of the saving, layer and training rules report a value shown to be of the kind they check,
@@ -488,8 +486,8 @@ class Provenance:
         if found is None:
             found = self._scope_cache[key] = _Scope()
             if function is None:
-                _collect(self.module.body, found)
-                _expressions(self.module.body, found)
+                _collect(self.ctx.module_statements, found)
+                _expressions(self.ctx.module_statements, found)
             else:
                 params = function.params
                 for group in (params.posonly_params, params.params, params.kwonly_params):
@@ -523,10 +521,10 @@ class Provenance:
                 return self._scope_name(name, function, scope, chain[: depth + 1], where.klass)
         scope = self._scope(None)
         if name in scope.bindings:
-            if self.ctx.partial:
+            if not self.ctx.whole_statements:
                 return Fact(UNKNOWN, "a module-level name while only some statements are re-linted")
             return self._scope_name(name, None, scope, (), where.klass)
-        if self.ctx.partial and name in self._scopes.module:
+        if not self.ctx.whole_statements and name in self._scopes.module:
             return Fact(UNKNOWN, "bound in statements that are not being re-linted")
         if hasattr(builtins, name):
             return Fact(OTHER, f"the builtin `{name}`")
@@ -869,11 +867,11 @@ class Provenance:
         for function in reversed(chain):
             if name in self._scope(function).bindings or name in self._scope(function).params:
                 return None
-        if self.ctx.partial:
+        if not self.ctx.whole_statements:
             return None  # the module's other statements are not here
         if self._module_functions is None:
             self._module_functions = {
-                stmt.name.value: stmt for stmt in self.module.body if isinstance(stmt, cst.FunctionDef)
+                stmt.name.value: stmt for stmt in self.ctx.module_statements if isinstance(stmt, cst.FunctionDef)
             }
             # A name bound twice at module level (`def f` and `f = ...`) is not one function.
             bindings = self._scope(None).bindings
