@@ -297,16 +297,18 @@ def _newlines(text: str, newline: str) -> str:
     return re.sub(r"\r?\n", newline, text)
 
 
-def _import_key(line: str) -> set[tuple[str, str]]:
+@lru_cache(maxsize=1024)
+def _import_key(line: str) -> frozenset[tuple[str, str]]:
+    """The names an import line of a fix binds; the lines are a few fixed texts, parsed once."""
     try:
         statement = cst.parse_statement(line)
     except cst.ParserSyntaxError:
-        return set()
+        return frozenset()
     keys: set[tuple[str, str]] = set()
     for small in getattr(statement, "body", ()):
         if isinstance(small, (cst.Import, cst.ImportFrom)):
             keys.update(import_bindings(small))
-    return keys
+    return frozenset(keys)
 
 
 def existing_imports(module: cst.Module) -> set[tuple[str, str]]:

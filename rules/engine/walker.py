@@ -72,13 +72,15 @@ def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     names = _FIELDS.get(kind)
     if names is None:
         names = child_fields(kind)
+    node_types = _NODE_TYPES or _node_types()
     found: list[cst.CSTNode] = []
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind_of_value = type(value)
+        if kind_of_value in node_types:
             found.append(value)
-        elif type(value) is tuple or type(value) is list:
-            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+        elif kind_of_value is tuple or kind_of_value is list:
+            found.extend(item for item in value if type(item) in node_types)
     return found
 
 
@@ -114,12 +116,16 @@ def build_dispatch(rules: Iterable[Rule]) -> dict[type, tuple[Rule, ...]]:
 _NODE_TYPES: frozenset[type] = frozenset()
 
 
-def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]]) -> None:
+def _node_types() -> frozenset[type]:
     global _NODE_TYPES
     if not _NODE_TYPES:
         _NODE_TYPES = frozenset(concrete_node_types())
+    return _NODE_TYPES
+
+
+def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]]) -> None:
     # A set lookup on the exact type: `isinstance(x, cst.CSTNode)` goes through ABC machinery.
-    node_types = _NODE_TYPES
+    node_types = _NODE_TYPES or _node_types()
     parents = ctx.parents
     scopes = ctx.scopes
     functions = ctx.functions

@@ -349,7 +349,10 @@ def tensorflow_uses(ctx: Context) -> TensorflowUses:
                 for small in stmt.body:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
                         unconditional.update(_tf_bound(small, ctx))
-    if _roots(ctx).tf_roots and not ctx.partial:
+    tf_roots = _roots(ctx).tf_roots
+    if tf_roots and not ctx.partial:
+        # A name or a chain is a TensorFlow use exactly when its root name is one of the
+        # module's TensorFlow names: that cheap test comes first, the qualified name after.
         todo: list[cst.CSTNode] = [ctx.module]
         while todo:
             node = todo.pop()
@@ -357,11 +360,15 @@ def tensorflow_uses(ctx: Context) -> TensorflowUses:
             if kind is cst.Import or kind is cst.ImportFrom:
                 continue
             if kind is cst.Attribute or kind is cst.Name:
-                qualified = _module_qualname(node, ctx)  # type: ignore[arg-type]
-                if qualified == "tensorflow" or (qualified or "").startswith("tensorflow."):
-                    if qualified.startswith(_KERAS_THROUGH_TF):  # type: ignore[union-attr]
+                root = node
+                while type(root) is cst.Attribute:
+                    root = root.value  # type: ignore[attr-defined]
+                if type(root) is cst.Name and root.value in tf_roots:  # type: ignore[attr-defined]
+                    qualified = _module_qualname(node, ctx)  # type: ignore[arg-type]
+                    assert qualified is not None
+                    if qualified.startswith(_KERAS_THROUGH_TF):
                         keras = True
-                    elif is_tf_utility(qualified):  # type: ignore[arg-type]
+                    elif is_tf_utility(qualified):
                         utilities += 1
                     else:
                         other += 1
