@@ -245,14 +245,14 @@ class Context:
                 continue
             if self.project is None or keras_api(qualified) is not None:
                 continue  # no project, or a Keras class that is no Layer or Model
-            project_class = qualified or (self._relative_qualname(name) if name else None)
+            project_class = qualified or (self.relative_qualname(name) if name else None)
             if project_class and self.project.is_keras_class(project_class):
                 result = True
                 break
         self._layer_cache[key] = result
         return result
 
-    def _relative_qualname(self, name: str) -> str | None:
+    def relative_qualname(self, name: str) -> str | None:
         """The qualified name of `name` when its head was imported relatively (`from .base import
         BaseLayer`), found with the file's module name in its project."""
         if self.project is None:

@@ -475,8 +475,7 @@ class Provenance:
             return None
         if self._scopes.module.get(head) != LOCAL:
             return None
-        relative = getattr(self.ctx, "_relative_qualname", None)
-        return relative(name) if relative is not None else None
+        return self.ctx.relative_qualname(name)
 
     # ----- scopes ----------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from ..engine.context import Context, relative_imports
+from ..engine.context import Context
 from ..engine.names import Scopes, dotted_name
 from ..engine.positions import CodegenDone, RecordingState
 from ..engine.project import PICKLING_MODULES, SAVING_FUNCTIONS, SAVING_METHODS
@@ -196,7 +196,7 @@ def _registering_decorator(expr: cst.BaseExpression, name: str, ctx: Context) ->
     if project is None:
         return False
     try:
-        qualified = ctx.qualname(expr) or _relative_qualname(ctx, name)
+        qualified = ctx.qualname(expr) or ctx.relative_qualname(name)
         if qualified is None and ctx.partial and project.name:
             # A definition of the file outside the statements being re-linted: the file as
             # the index last read it.
@@ -225,26 +225,6 @@ def _mentions_register(definition: cst.CSTNode) -> bool:
             return True
         todo.extend(node.children)
     return False
-
-
-def _relative_qualname(ctx: Context, name: str) -> str | None:
-    """The project name of `name` when its head was imported relatively (`from ..api import
-    export`); the imports are read from the file as last saved while only a part is linted."""
-    project = ctx.project
-    if project is None:
-        return None
-    head, _, rest = name.partition(".")
-    if ctx.partial:
-        target = project.own_names().get(head)
-    else:
-        imported = relative_imports(ctx.module.body).get(head)
-        target = None
-        if imported is not None:
-            module = project.relative(imported[0], imported[1])
-            target = f"{module}.{imported[2]}" if module else None
-    if target is None:
-        return None
-    return f"{target}.{rest}" if rest else target
 
 
 # ----- saving --------------------------------------------------------------------------------
