@@ -33,8 +33,10 @@ import tokenize
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 # Folders that never hold the project's own code (as Ruff's default excludes).
 DEFAULT_EXCLUDES = frozenset(
@@ -235,6 +237,10 @@ def _gitignore(folder: Path) -> pathspec.PathSpec | None:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
+    # Imported only for a folder that has a .gitignore: pathspec loads asyncio, a good part of
+    # the command's start-up.
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
