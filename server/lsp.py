@@ -128,6 +128,11 @@ class KerasfixServer(LanguageServer):
         self.worker.background = self.project
         self.project.on_work(self.worker.poke)
 
+    def shows_progress(self) -> bool:
+        """Whether the client shows server-initiated `$/progress`."""
+        window = self.client_capabilities.window
+        return bool(window is not None and window.work_done_progress)
+
     @property
     def tokens(self) -> itertools.count:
         """Progress tokens, unique in the session."""
@@ -303,8 +308,7 @@ def initialize(ls: KerasfixServer, params: types.InitializeParams) -> None:
 @server.feature(types.INITIALIZED)
 async def initialized(ls: KerasfixServer, params: types.InitializedParams) -> None:
     ls.signatures.warm()
-    window = ls.client_capabilities.window
-    ls.project.start(ls.folders(), progress=bool(window is not None and window.work_done_progress))
+    ls.project.start(ls.folders(), progress=ls.shows_progress())
     watched = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
     if watched and watched.dynamic_registration:
         registration = types.Registration(
@@ -322,6 +326,13 @@ async def initialized(ls: KerasfixServer, params: types.InitializedParams) -> No
             await ls.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
         except Exception:  # noqa: BLE001 - without a watcher, saving pyproject.toml still works
             log.warning("the client refused to watch pyproject.toml", exc_info=True)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+def did_change_workspace_folders(ls: KerasfixServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+    # pygls has updated `ls.workspace` already; the index reads the new folders' projects (the
+    # modules it has read stay known).
+    ls.project.start(ls.folders(), progress=ls.shows_progress())
 
 
 @server.feature(types.SHUTDOWN)

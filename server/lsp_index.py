@@ -224,7 +224,10 @@ class ProjectSync:
         with self._lock:
             self._folders = [str(folder) for folder in folders]
             self._indexed = not folders
-            self._progress = _Progress(self.server) if progress else None
+            previous, self._progress = self._progress, (_Progress(self.server) if progress else None)
+            self._started = None
+        if previous is not None:
+            previous.stop()
         self._poke()
 
     def opened(self, path: str | None, document: Any) -> None:
@@ -307,6 +310,8 @@ class ProjectSync:
                 log.warning("indexing the workspace stopped: %s", error)
                 done, total, more = 0, 0, False
             with self._lock:
+                if self._folders is not folders:
+                    return  # the folders changed meanwhile: the new ones are indexed next
                 self._indexed = not more
                 progress = self._progress
             if not more:
@@ -405,6 +410,15 @@ class _Progress:
         self.begun = True
         self._send()
 
+    def stop(self) -> None:
+        """The index starts again (the workspace folders changed): end this bar, if begun."""
+        if self.token is None or self.ended:
+            return
+        self.last = (0, 0, False)
+        if self.begun:
+            self._send()
+        # Otherwise `_begin` ends it as soon as it has begun it.
+
     def _send(self) -> None:
         from lsprotocol import types
 
@@ -413,7 +427,8 @@ class _Progress:
         done, total, more = self.last
         if not more:
             self.ended = True
-            self.server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=f"{total or 0} modules"))
+            message = f"{total} modules" if total else "stopped"
+            self.server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
             return
         percentage = done * 100 // total if total else 0
         if percentage == self.percentage:

@@ -126,8 +126,13 @@ class LintWorker:
         self.background: Any = None
 
     def poke(self) -> None:
-        """Background work arrived: idle lanes look for it."""
+        """Background work arrived: idle lanes look for it (the normal lane's thread starts
+        for it, also before any document is open)."""
         with self._wake:
+            if self._stopped:
+                return
+            if self._background_wanted(self._normal):
+                self._start(self._normal)
             self._wake.notify_all()
 
     @property
@@ -148,11 +153,15 @@ class LintWorker:
         if any(older.full for older in replaced):
             job.full = True  # a newer text must not undo a whole re-lint still waiting
         lane.pending[job.uri] = job
+        self._start(lane)
+        self._wake.notify_all()
+
+    def _start(self, lane: _Lane) -> None:
+        """Under the lock: the lane's thread, started on its first work."""
         if lane.thread is None:
             sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
             lane.thread = threading.Thread(target=self._run, args=(lane,), name=f"kerasfix-{lane.name}", daemon=True)
             lane.thread.start()
-        self._wake.notify_all()
 
     def forget(self, uri: str) -> None:
         with self._wake:

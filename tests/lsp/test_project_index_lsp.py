@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types
+from pygls.uris import from_fs_path
 
 from conftest import WAIT, Session
 
@@ -206,3 +207,34 @@ async def test_a_big_workspace_is_indexed_in_the_background_after_the_first_diag
     assert reports[-1].message == f"{len(list(session.root.rglob('*.py')))} modules"
     percentages = [r.percentage for r in reports[1:-1]]
     assert percentages == sorted(percentages)
+
+
+async def test_a_workspace_folder_added_later_is_indexed_with_progress(session):
+    added = session.root.parent / "added"
+    (added / "pkg").mkdir(parents=True)
+    (added / "setup.cfg").write_text("", encoding="utf-8")
+    for number in range(250):
+        (added / "pkg" / f"m{number}.py").write_text(f"class C{number}:\n    pass\n", encoding="utf-8")
+    session.client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=from_fs_path(str(added)), name="added")], removed=[]
+            )
+        )
+    )
+
+    def ended() -> list | None:
+        for token, reports in session.client.progress_reports.items():
+            if str(token).startswith("kerasfix-index") and reports and isinstance(reports[-1], types.WorkDoneProgressEnd):
+                return reports
+        return None
+
+    async def wait() -> list:
+        while (reports := ended()) is None:
+            await asyncio.sleep(0.05)
+        return reports
+
+    reports = await asyncio.wait_for(wait(), 120)
+    assert isinstance(reports[0], types.WorkDoneProgressBegin)
+    # Both folders: the first one's few files, and the 250 modules of the one added.
+    assert reports[-1].message == f"{250 + len(list(session.root.rglob('*.py')))} modules"
