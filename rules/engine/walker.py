@@ -113,6 +113,52 @@ def build_dispatch(rules: Iterable[Rule]) -> dict[type, tuple[Rule, ...]]:
     return {kind: tuple(found) for kind, found in table.items()}
 
 
+# ----- rules gated by the words of an attribute chain ----------------------------------------
+#
+# A rule with an `attribute_words()` method acts on an `Attribute` node only when the node is a
+# whole chain (`a.b.c`, not its `a.b`, not a name in an import) that spells one of those words:
+# the table rules of the import and removed-API families. The walker reads each chain's words
+# once and calls only the rules whose words it holds, instead of calling every such rule on
+# every attribute for it to find out itself. The rules still test it themselves.
+
+_PART_OF_IMPORT = frozenset({cst.ImportAlias, cst.ImportFrom})
+
+
+def whole_chain_words(node: cst.Attribute, parent: cst.CSTNode) -> frozenset[str] | None:
+    """The attribute names of `node` when it is a whole chain under `parent`, else None."""
+    kind = type(parent)
+    if kind is cst.Attribute:
+        if parent.value is node:  # type: ignore[attr-defined]
+            return None
+    elif kind in _PART_OF_IMPORT:
+        return None
+    names = []
+    expr: cst.BaseExpression = node
+    while type(expr) is cst.Attribute:
+        names.append(expr.attr.value)  # type: ignore[attr-defined]
+        expr = expr.value  # type: ignore[attr-defined]
+    return frozenset(names)
+
+
+_GATES: dict[tuple[Rule, ...], tuple[tuple[Rule, frozenset[str] | None], ...] | None] = {}
+
+
+def attribute_gates(rules: tuple[Rule, ...]) -> tuple[tuple[Rule, frozenset[str] | None], ...] | None:
+    """Each rule called on attributes with its words (None: called on every attribute), in
+    dispatch order; None when no rule is gated."""
+    if rules in _GATES:
+        return _GATES[rules]
+    gates = tuple((rule, _attribute_words(rule)) for rule in rules)
+    found = gates if any(words is not None for _, words in gates) else None
+    _GATES[rules] = found
+    return found
+
+
+def _attribute_words(rule: Rule) -> frozenset[str] | None:
+    method = getattr(rule, "attribute_words", None)
+    return frozenset(method()) if method is not None else None
+
+
 _NODE_TYPES: frozenset[type] = frozenset()
 
 
@@ -132,10 +178,15 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
     classes = ctx.classes
     errors = ctx.errors
 
+    attribute_rules = dispatch.get(cst.Attribute)
+    gates = attribute_gates(tuple(attribute_rules)) if attribute_rules else None
+
     def visit(node: cst.CSTNode) -> None:
         kind = type(node)
         rules = dispatch.get(kind)
         if rules:
+            if kind is cst.Attribute and gates is not None:
+                rules = _gated(node, parents[-1], gates)  # type: ignore[arg-type]
             for rule in rules:
                 ctx._current_rule = rule
                 try:
@@ -175,3 +226,14 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
             classes.pop()
 
     visit(module)
+
+
+def _gated(
+    node: cst.Attribute, parent: cst.CSTNode, gates: tuple[tuple[Rule, frozenset[str] | None], ...]
+) -> list[Rule]:
+    """The rules to call on one attribute: the ungated ones, and the gated ones whose words its
+    chain spells (see `attribute_gates`), in dispatch order."""
+    words = whole_chain_words(node, parent)
+    if words is None:
+        return [rule for rule, wanted in gates if wanted is None]
+    return [rule for rule, wanted in gates if wanted is None or not words.isdisjoint(wanted)]

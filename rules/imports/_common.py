@@ -265,6 +265,11 @@ class TableRule(Rule):
     def words(self) -> frozenset[str]:
         return leaves(self.code)
 
+    def attribute_words(self) -> frozenset[str]:
+        """For the walker: an attribute is visited only when its whole chain spells one of
+        these (see `engine.walker.attribute_gates`); `visit_chain` tests the same."""
+        return self.words()
+
     def resolve(self, path: str, origin: str) -> Match | None:
         row = row_for(path)
         if row is None or row.code != self.code:
