@@ -337,23 +337,25 @@ def tensorflow_uses(ctx: Context) -> TensorflowUses:
     keras = False
     utilities = other = 0
     unconditional: set[str] = set()
-    if ctx.partial:
-        # An editor re-lints some statements only: the imports and the other statements are
-        # not there. Take every TensorFlow name as imported unconditionally, and the uses of
-        # the other statements as unknown (so "only utilities" is not claimed).
+    # The whole file's top-level statements, also while an editor re-lints only some of them.
+    whole = ctx.whole_statements
+    if not whole:
+        # Only some statements are here, and not the imports: take every TensorFlow name as
+        # imported unconditionally, and the uses of the other statements as unknown (so "only
+        # utilities" is not claimed).
         unconditional.update(_roots(ctx).tf_roots)  # type: ignore[arg-type]
         other = 1
     else:
-        for stmt in ctx.module.body:
+        for stmt in ctx.module_statements:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
                         unconditional.update(_tf_bound(small, ctx))
     tf_roots = _roots(ctx).tf_roots
-    if tf_roots and not ctx.partial:
+    if tf_roots and whole:
         # A name or a chain is a TensorFlow use exactly when its root name is one of the
         # module's TensorFlow names: that cheap test comes first, the qualified name after.
-        todo: list[cst.CSTNode] = [ctx.module]
+        todo: list[cst.CSTNode] = list(ctx.module_statements)
         while todo:
             node = todo.pop()
             kind = type(node)
@@ -425,7 +427,7 @@ def tensorflow_backend_module(ctx: Context) -> bool:
     if found is not None:
         return found
     found = False
-    for stmt in statements(ctx.module.body):
+    for stmt in statements(ctx.module_statements):
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
         for small in stmt.body:

@@ -53,7 +53,8 @@ def _callback_names(ctx: Context) -> frozenset[str]:
     if found is not None:
         return found
     names: set[str] = set()
-    todo: list[cst.CSTNode] = [ctx.module]
+    # The whole file's statements, also while an editor re-lints only some of them.
+    todo: list[cst.CSTNode] = list(ctx.module_statements)
     while todo:
         node = todo.pop()
         if isinstance(node, cst.Call) and _runs_elsewhere(node, ctx):

@@ -197,3 +197,26 @@ def test_file_utilities_in_an_edited_function_match_a_whole_file_lint():
         assert linter.last_mode == "region"
         assert got == lint(edited, "m.py", Settings(), rules=rules)
         assert {edited[f.span.start:f.span.end] for f in got if f.code == "KER225"} >= {"tf.io.gfile.exists"}
+
+
+def test_a_module_needing_tensorflow_only_for_file_io_in_a_region_relint():
+    # No Keras import: whether TensorFlow is there only for file I/O depends on every
+    # statement, which a region re-lint reads from its earlier parses.
+    from kerasfix.rules.engine.incremental import IncrementalLinter
+    from kerasfix.rules.engine.registry import rule_by_code
+
+    rules = (rule_by_code("KER225"),)
+    only_io = (
+        "import json\nimport tensorflow as tf\n\n\n"
+        "def load(path):\n    with tf.io.gfile.GFile(path) as f:\n        return json.load(f)\n\n\n"
+        "def other():\n    return 1\n"
+    )
+    more = only_io.replace("return 1", "return tf.constant(1)")
+    for source, codes in ((only_io, ["KER225"]), (more, [])):
+        linter = IncrementalLinter("m.py", Settings(), rules)
+        assert [f.code for f in linter.lint(source)] == codes
+        edited = source.replace("json.load(f)", "json.loads(f.read())")
+        got = linter.lint(edited)
+        assert linter.last_mode == "region"
+        assert got == lint(edited, "m.py", Settings(), rules=rules)
+        assert [f.code for f in got] == codes
