@@ -139,7 +139,8 @@ def check_parsable(text: str) -> None:
     It costs a few percent of a parse: most text is handled by C-speed counting, and only the
     tokens that nest (brackets, operators, strings, line ends) reach Python code.
     """
-    surrogate = _SURROGATE.search(text)
+    # ASCII text (most source) holds no surrogate: `isascii` answers without a scan.
+    surrogate = None if text.isascii() else _SURROGATE.search(text)
     if surrogate is not None:
         raise Unparsable(
             f"it holds a lone surrogate (U+{ord(surrogate.group()):04X}), which is not valid Unicode",
@@ -147,8 +148,19 @@ def check_parsable(text: str) -> None:
             SYNTAX_ERROR_CODE,
         )
     _check_elif_chains(text)
-    if sum(map(text.count, _COUNTED)) > _FEW or text.count("'") + text.count('"') > 2 * MAX_ADJACENT_STRINGS:
+    if _more_than(text, _COUNTED, _FEW) or text.count("'") + text.count('"') > 2 * MAX_ADJACENT_STRINGS:
         _check_expressions(text)
+
+
+def _more_than(text: str, needles: tuple[str, ...], limit: int) -> bool:
+    """Whether the needles occur more than `limit` times in all, counting only until the answer
+    is known (in most files the first one or two needles are enough)."""
+    total = 0
+    for needle in needles:
+        total += text.count(needle)
+        if total > limit:
+            return True
+    return False
 
 
 def _check_expressions(text: str) -> None:
