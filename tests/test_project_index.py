@@ -566,3 +566,51 @@ def test_indexing_can_leave_large_files_for_later(tmp_path):
     assert list(index.indexing(max_bytes=2000))[-1] == (6, 6)
     assert tmp_path / "pkg/big.py" not in index._modules
     assert len(index._modules) == 5
+
+
+def test_a_decorator_that_registers_through_a_helper_of_its_module(tmp_path):
+    # keras-cv's shape: the export class calls a module function that calls Keras's.
+    write(tmp_path, {
+        "pyproject.toml": "",
+        "pkg/__init__.py": "",
+        "pkg/api.py": (
+            "import keras\n"
+            "def maybe_register(symbol):\n"
+            "    keras.saving.register_keras_serializable()(symbol)\n"
+            "def plain(symbol):\n"
+            "    return symbol\n"
+            "if True:\n"
+            "    class export:\n"
+            "        def __call__(self, symbol):\n"
+            "            maybe_register(symbol)\n"
+            "            return symbol\n"
+            "class other:\n"
+            "    def __call__(self, symbol):\n"
+            "        return plain(symbol)\n"
+        ),
+    })
+    index = ProjectIndex(tmp_path)
+    assert index.is_registering("pkg.api.export")
+    assert index.is_registering("pkg.api.maybe_register")
+    assert not index.is_registering("pkg.api.other")
+    assert not index.is_registering("pkg.api.plain")
+
+
+def test_whole_project_answers_are_kept_until_the_index_hears_of_a_change(tmp_path):
+    write(tmp_path, FACTS)
+    index = ProjectIndex(tmp_path)
+    first = index.saving_sites()
+    reads = []
+    original = index.module
+    index.module = lambda name: reads.append(name) or original(name)  # type: ignore[method-assign]
+    assert index.saving_sites() == first
+    assert index.step_variants() is not None
+    index.step_variants()
+    assert reads.count("pkg.sub.train") <= 1  # the second questions read no module again
+    train = tmp_path / "pkg/sub/train.py"
+    train.write_text("import keras\n")
+    assert index.saving_sites() == first  # nothing told the index yet
+    index.forget(train)
+    assert index.saving_sites() == []
+    index.set_overlay(train, FACTS["pkg/sub/train.py"])
+    assert len(index.saving_sites()) == 3

@@ -202,10 +202,6 @@ def test_a_decorator_that_does_not_register_is_not_registration(tmp_path):
     assert codes(findings(root2)) == ["KER308", "KER309", "KER310"]
 
 
-@pytest.mark.xfail(
-    reason="the project index sees that a decorator registers only when its own code names "
-    "register_keras_serializable, not through a helper it calls (keras-cv's keras_cv_export)",
-)
 def test_a_decorator_registering_through_a_helper(tmp_path):
     api = '''\
 import keras

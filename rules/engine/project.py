@@ -189,11 +189,7 @@ class _ModuleReader:
         if _SAVING_TEXT.search(source):
             self.info.saves = _saving_sites(body, self)
         if REGISTER.encode() in source:
-            self.info.registering = {
-                stmt.name
-                for stmt in _top_level(body)
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and _mentions_register(stmt)
-            }
+            self.info.registering = _registering(body)
         if b"train_step" in source:
             for stmt in _top_level(body):
                 if isinstance(stmt, ast.ClassDef):
@@ -293,13 +289,31 @@ def _saving_sites(body: list[ast.stmt], reader: _ModuleReader) -> list[tuple[int
     return found
 
 
-def _mentions_register(definition: ast.AST) -> bool:
+def _mentions(definition: ast.AST, names: set[str]) -> bool:
     for node in ast.walk(definition):
-        if (isinstance(node, ast.Name) and node.id == REGISTER) or (
-            isinstance(node, ast.Attribute) and node.attr == REGISTER
+        if (isinstance(node, ast.Name) and node.id in names) or (
+            isinstance(node, ast.Attribute) and node.attr in names
         ):
             return True
     return False
+
+
+def _registering(body: list[ast.stmt]) -> set[str]:
+    """Top-level functions and classes that call `register_keras_serializable`, directly or
+    through another of the module's own (keras-cv's export class calls its module's
+    `maybe_register_serializable`, which calls Keras's function)."""
+    definitions = [
+        stmt for stmt in _top_level(body) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ]
+    found = {d.name for d in definitions if _mentions(d, {REGISTER})}
+    grown = bool(found)
+    while grown:
+        grown = False
+        for definition in definitions:
+            if definition.name not in found and _mentions(definition, found):
+                found.add(definition.name)
+                grown = True
+    return found
 
 
 def _step_backends(klass: ast.ClassDef, reader: _ModuleReader) -> frozenset[str]:
@@ -363,6 +377,11 @@ class ProjectIndex:
         # While changes are recorded (`record_changes`): path -> what the module said before
         # the first change since `take_changes` (None: it did not exist or was unreadable).
         self._previous: dict[Path, ModuleInfo | None] = {}
+        # Whole-project answers, kept while no module is read again, dropped, overlaid or
+        # created: (generation, answer) per question. Each lint of a class asks them, and
+        # checking every file's version each time would cost a stat per module.
+        self._generation = 0
+        self._whole: dict[str, tuple[int, object]] = {}
 
     # ----- modules and files -----------------------------------------------------------------
 
@@ -410,6 +429,7 @@ class ProjectIndex:
             self._note(path, cached[1])
         info = self._read(path, name) if status.st_size <= MAX_MODULE_BYTES else None
         self._modules[path] = (version, info)
+        self._generation += 1
         return info
 
     def _overlay_module(self, path: Path, name: str, overlay: tuple[int, str]) -> ModuleInfo | None:
@@ -425,6 +445,7 @@ class ProjectIndex:
         if cached is not None:
             self._note(path, cached[1])
         self._modules[path] = (version, info)
+        self._generation += 1
         return info
 
     def _read(self, path: Path, name: str) -> ModuleInfo | None:
@@ -460,6 +481,7 @@ class ProjectIndex:
             self._note(path, None)  # a module that did not exist before
         self._serial += 1
         self._overlays[path] = (self._serial, text)
+        self._generation += 1
 
     def remove_overlay(self, path: Path) -> None:
         """Read the module at `path` from its file again (its buffer was closed)."""
@@ -476,6 +498,7 @@ class ProjectIndex:
         self._drop(path)
 
     def _drop(self, path: Path) -> None:
+        self._generation += 1
         cached = self._modules.pop(path, None)
         if cached is not None:
             self._note(path, cached[1])
@@ -525,6 +548,7 @@ class ProjectIndex:
     def forget_module_list(self) -> None:
         """Walk the root again at the next whole-project question (files were added or removed)."""
         self._all = None
+        self._generation += 1
 
     def _walk(self) -> list[str]:
         steps = self._walk_steps()
@@ -591,13 +615,30 @@ class ProjectIndex:
             if info is not None:
                 yield info
 
+    def _whole_project(self, question: str, compute: Callable[[], object]) -> object:
+        """A whole-project answer, computed again only after a module changed (as far as the
+        index was told or found by reading: a file changed on disk that nothing asked about
+        since is seen at the next `forget`, `forget_module_list` or overlay)."""
+        kept = self._whole.get(question)
+        if kept is not None and kept[0] == self._generation:
+            return kept[1]
+        answer = compute()
+        self._whole[question] = (self._generation, answer)
+        return answer
+
     def saving_sites(self, exclude: str | None = None) -> list[tuple[str, int, str]] | None:
         """(module, line, what) of every place the project saves, loads or rebuilds Keras
         objects by config, leaving out the module `exclude` (the linted buffer, whose own
         text the rule reads); None when the project is too big to know."""
+        every = self._whole_project("saving", self._saving_sites)
+        if every is None:
+            return None
+        return [site for site in every if site[0] != exclude]  # type: ignore[union-attr]
+
+    def _saving_sites(self) -> list[tuple[str, int, str]] | None:
         if self.module_names() is None:
             return None
-        return [(info.name, line, what) for info in self.modules() if info.name != exclude for line, what in info.saves]
+        return [(info.name, line, what) for info in self.modules() for line, what in info.saves]
 
     def is_registering(self, qualified: str) -> bool:
         """Whether the decorator `qualified` names is Keras's `register_keras_serializable` or
@@ -611,6 +652,10 @@ class ProjectIndex:
     def step_variants(self) -> dict[str, set[str]] | None:
         """Backend -> the project classes whose `train_step` is written for it alone; None
         when the project is too big to know."""
+        variants = self._whole_project("steps", self._step_variants)
+        return None if variants is None else {b: set(names) for b, names in variants.items()}  # type: ignore[union-attr]
+
+    def _step_variants(self) -> dict[str, set[str]] | None:
         if self.module_names() is None:
             return None
         variants: dict[str, set[str]] = {}
