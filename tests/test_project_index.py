@@ -375,7 +375,10 @@ FACTS = {
         "    tf.keras.callbacks.ModelCheckpoint('x', save_weights_only=True)\n"
         "    tf.keras.callbacks.ModelCheckpoint('y')\n"
     ),
-    "pkg/quiet.py": "import numpy as np\nimport torch\ndef f(a):\n    np.save('a', a)\n    torch.save(a, 'b')\n",
+    "pkg/quiet.py": (
+        "import numpy as np\nimport torch\ndef f(a, manager):\n    np.save('a', a)\n    torch.save(a, 'b')\n"
+        "    manager.save()\n"
+    ),
     ".venv/lib/site.py": "model.save('ignored')\n",
     "build/lib/pkg/old.py": "model.save('ignored')\n",
 }

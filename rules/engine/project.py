@@ -269,6 +269,8 @@ def _saving_sites(body: list[ast.stmt], reader: _ModuleReader) -> list[tuple[int
         if name in SAVING_FUNCTIONS:
             what = f"{name}(...)"
         elif name in SAVING_METHODS and isinstance(node.func, ast.Attribute):
+            if name == "save" and not node.args and not node.keywords:
+                continue  # `Model.save` needs a path: `checkpoint_manager.save()` is not one
             # `np.save`, `torch.save`, `tf.saved_model.save`: a module's function, not a
             # model's method.
             owner = reader.qualify(node.func.value)

@@ -131,8 +131,8 @@ class _Scan:
             what = f"{name}(...)"
         elif name in SAVING_METHODS and isinstance(func, cst.Attribute):
             # `np.save`, `torch.save`, `tf.saved_model.save`: a module's function, not a
-            # model's method.
-            if self.scopes.qualified_name(func.value) is None:
+            # model's method; `Model.save` needs a path (`checkpoint_manager.save()` is not one).
+            if self.scopes.qualified_name(func.value) is None and (name != "save" or call.args):
                 what = f".{name}(...)"
         elif name in ("dump", "dumps"):
             owner = self.scopes.qualified_name(func)

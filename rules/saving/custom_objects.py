@@ -98,6 +98,9 @@ class UnregisteredCustomObject(Rule):
         ),
     )
     valid = (
+        # A checkpoint manager's `save()` takes no path: it is not a model's save.
+        "import keras\nimport tensorflow as tf\nclass A(keras.layers.Layer):\n    pass\n"
+        "manager = tf.train.CheckpointManager(tf.train.Checkpoint(), 'ckpt', 3)\nmanager.save()\n",
         "import keras\n@keras.saving.register_keras_serializable(package='demo')\nclass A(keras.layers.Layer):\n    pass\n"
         "model.save('m.keras')\n",
         "import tensorflow as tf\n@tf.keras.utils.register_keras_serializable()\nclass A(tf.keras.Model):\n    pass\n"
