@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kerasfix.server")
 
 # How long one step of the background index may read modules in the engine.
-INDEX_STEP = 0.03
+INDEX_STEP = 0.01
 # A step that runs far past that (a stuck file system) is stopped with its engine.
 INDEX_BUDGET = 30.0
 # Larger files are not read by the background index (one of them would make a long step): they
