@@ -44,7 +44,7 @@ import libcst as cst
 
 from .context import Context, Pending, string_value
 from .names import Bindings, dotted_name, function_bindings, import_bindings, statements, target_names
-from .project import absolute_module
+from .project import absolute_module, step_backend_of
 from .rule import BACKENDS
 from .walker import child_fields
 
@@ -751,14 +751,9 @@ def step_backends(klass: cst.ClassDef, names: _ModuleNames) -> frozenset[str]:
         if len(stmt.params.posonly_params) + len(stmt.params.params) >= 3:
             found.add("jax")
         for node in _expression_names(stmt):
-            qualified = names.qualify(node) or ""
-            head = qualified.partition(".")[0]
-            if head == "jax":
-                found.add("jax")
-            elif head == "torch":
-                found.add("torch")
-            elif qualified.endswith("GradientTape") and head in ("tensorflow", "keras"):
-                found.add("tensorflow")
+            backend = step_backend_of(names.qualify(node))
+            if backend is not None:
+                found.add(backend)
     return frozenset(found)
 
 

@@ -329,15 +329,23 @@ def _step_backends(klass: ast.ClassDef, reader: _ModuleReader) -> frozenset[str]
             found.add("jax")
         for node in ast.walk(stmt):
             if isinstance(node, (ast.Name, ast.Attribute)):
-                qualified = reader.qualify(node) or ""
-                head = qualified.partition(".")[0]
-                if head == "jax":
-                    found.add("jax")
-                elif head == "torch":
-                    found.add("torch")
-                elif qualified.endswith("GradientTape") and head in ("tensorflow", "keras"):
-                    found.add("tensorflow")
+                backend = step_backend_of(reader.qualify(node))
+                if backend is not None:
+                    found.add(backend)
     return frozenset(found)
+
+
+def step_backend_of(qualified: str | None) -> str | None:
+    """The backend a name used in a `train_step` ties it to: `jax.*`, `torch.*`, or
+    TensorFlow's `GradientTape` (any spelling)."""
+    if not qualified:
+        return None
+    head = qualified.partition(".")[0]
+    if head in ("jax", "torch"):
+        return head
+    if qualified.endswith("GradientTape") and head in ("tensorflow", "keras"):
+        return "tensorflow"
+    return None
 
 
 # `try` blocks, and `try`/`except*` where Python has it (3.11 on).
