@@ -5,7 +5,7 @@
     fixed = fix(source, "train.py", Settings(), unsafe=False).source
 """
 
-from .engine import FixResult, apply_fixes, enabled_rules, fix, lint
+from .engine.lint import FixResult, apply_fixes, enabled_rules, fix, lint
 from .engine.model import Applicability, Edit, Finding, Fix, Position, Severity, Span
 from .engine.registry import all_rules, rule_by_code
 from .engine.settings import Settings, SettingsError, load_pyproject, settings_for

@@ -424,8 +424,9 @@ class _Handler:
         changed on disk (`track`: remember what the changed modules said before)."""
         self.tracker.apply(updates, track)
 
-    def project_changes(self, open_paths: list[str]) -> list[str]:
-        """The open files whose findings may have changed with the changes applied since."""
+    def project_changes(self, open_paths: list[str]) -> tuple[list[str], bool]:
+        """The open files whose findings may have changed with the changes applied since, and
+        whether any module's classes, names or project facts changed."""
         return self.tracker.changes(open_paths)
 
     def index(self, folders: list[str], budget: float) -> tuple:

@@ -86,11 +86,13 @@ class ProjectTracker:
                 if kind in ("created", "deleted"):
                     index.forget_module_list()
 
-    def changes(self, open_paths: list[str]) -> list[str]:
+    def changes(self, open_paths: list[str]) -> tuple[list[str], bool]:
         """The open files (of `open_paths`) whose findings may have changed since the last
         call: those depending on a module whose classes or names changed, and every open file
-        of a project whose whole-project facts changed. A module is compared with what this
-        process had read of it before (a module it never read concerned none of its lints)."""
+        of a project whose whole-project facts changed; and whether any module changed so
+        (open notebooks, whose imports are not indexed, are then checked again). A module is
+        compared with what this process had read of it before (a module it never read
+        concerned none of its lints)."""
         from kerasfix.rules.engine.project import absolute_path, indexes, project_index
 
         outlines: dict[Path, set[str]] = {}
@@ -103,7 +105,7 @@ class ProjectTracker:
                 if old[1] != new[1]:
                     facts.add(index.root)
         if not outlines and not facts:
-            return []
+            return [], False
         opened: dict[Path, tuple[ProjectIndex, dict[str, list[str]]]] = {}
         for path in open_paths:
             file = absolute_path(path)
@@ -118,7 +120,7 @@ class ProjectTracker:
             else:
                 names = index.dependents(outlines[root], among=set(modules))
             affected.extend(path for name in sorted(names) for path in modules[name])
-        return affected
+        return affected, True
 
     def index(self, folders: list[str], budget: float) -> tuple[int, int | None, bool]:
         """Read the projects of `folders` for about `budget` seconds: (modules read, modules
@@ -286,7 +288,7 @@ class ProjectSync:
             folders = self._folders
         if changes:
             try:
-                affected = engine.call(("project_changes", open_paths), CHANGES_BUDGET)
+                affected, changed = engine.call(("project_changes", open_paths), CHANGES_BUDGET)
             except EngineAborted:
                 return  # shutting down
             except EngineError as error:
@@ -298,6 +300,8 @@ class ProjectSync:
                         self._changes_waiting = False
             if affected:
                 self.server.call_soon(self.server.relint_paths, affected)
+            if changed:
+                self.server.call_soon(self.server.notebooks.relint, True)
             return
         if indexing:
             if self._started is None:

@@ -207,17 +207,18 @@ class Notebooks:
         state.published_versions.pop(cell_uri, None)
         self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell_uri, diagnostics=[]))
 
-    def relint(self) -> None:
-        """After a settings change: lint every open notebook again."""
+    def relint(self, full: bool = False) -> None:
+        """Lint every open notebook again: after a settings change, or (`full`, the whole text
+        although it did not change) after a project module it may import changed."""
         for state in self.open.values():
-            self.schedule(state)
+            self.schedule(state, full)
 
     def stop(self) -> None:
         self.worker.stop()
 
     # ----- linting ------------------------------------------------------------------------
 
-    def schedule(self, state: OpenNotebook) -> None:
+    def schedule(self, state: OpenNotebook, full: bool = False) -> None:
         cells, version = self._cells(state)
         program = CellProgram([cell.text for cell in cells])
         state.generation += 1
@@ -232,6 +233,7 @@ class Notebooks:
                 generation=state.generation,
                 cells=cells,
                 program=program,
+                full=full,
             )
         )
 

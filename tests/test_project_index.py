@@ -528,25 +528,26 @@ def test_the_engine_finds_the_open_files_a_change_concerns(tmp_path):
 
     # The buffer of base.py opened with the text on disk, then edited inside a function body.
     tracker.apply([(base, "open", PLAIN_BASE)], True)
-    assert tracker.changes(opened) == []
+    assert tracker.changes(opened) == ([], False)
     tracker.apply([(base, "open", PLAIN_BASE + "\n\ndef helper():\n    return 1\n")], True)
     tracker.apply([(base, "open", PLAIN_BASE + "\n\ndef helper():\n    return 2\n")], True)
-    assert tracker.changes(opened) == []
+    assert tracker.changes(opened) == ([], False)
     # Its class becomes a layer: distance.py (two modules away) is concerned, other.py is not.
     tracker.apply([(base, "open", BASE)], True)
-    assert tracker.changes(opened) == [str(distance)]
+    assert tracker.changes(opened) == ([str(distance)], True)
     assert index.is_keras_class("pkg.layers.distance.PairDistance")
     # Closed without saving: the file on disk stands for it again.
     tracker.apply([(base, "close", None)], True)
-    assert tracker.changes(opened) == [str(distance)]
+    assert tracker.changes(opened) == ([str(distance)], True)
     # Saved on disk, then reported changed.
     Path(base).write_text(BASE, encoding="utf-8")
     tracker.apply([(base, "changed", None)], True)
-    assert tracker.changes(opened) == [str(distance)]
+    assert tracker.changes(opened) == ([str(distance)], True)
     # A module starting to save models concerns every open file of the project.
     Path(other).write_text("class Other:\n    pass\n\n\ndef keep(model):\n    model.save('m.keras')\n", encoding="utf-8")
     tracker.apply([(other, "changed", None)], True)
-    assert sorted(tracker.changes(opened)) == sorted(opened)
+    affected, changed = tracker.changes(opened)
+    assert sorted(affected) == sorted(opened) and changed
 
 
 def test_the_engine_indexes_the_workspace_in_steps(tmp_path):

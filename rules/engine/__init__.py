@@ -3,9 +3,6 @@ walker, the context a rule sees, positions, edits and fixes, incremental linting
 settings. The rule families beside this package hold only rules and their data.
 
 The modules import one another without cycles (tests/test_layout.py checks it); `registry`
-imports the families by name when the rules are first asked for.
+imports the families by name when the rules are first asked for. Nothing is re-exported here:
+`kerasfix.rules` is the public face, and a module's name (`engine.lint`) stays the module.
 """
-
-from .lint import FixResult, apply_fixes, enabled_rules, fix, lint
-
-__all__ = ["FixResult", "apply_fixes", "enabled_rules", "fix", "lint"]

@@ -449,3 +449,45 @@ def test_cell_uris_and_the_notebook_they_belong_to():
     assert document_path("untitled:Untitled-1") is None
     assert lint_text(cell, "%pip install keras\nx = 1\n") == "#pip install keras\nx = 1\n"
     assert lint_text("file:///home/me/project/train.py", "%pip\n") == "%pip\n"
+
+
+NOTEBOOK_LAYER = (
+    "import tensorflow as tf\nfrom pkg.base import BaseLayer\n\n\n"
+    "class Pair(BaseLayer):\n"
+    "    def call(self, a, b):\n"
+    "        return tf.concat([a, b], axis=-1)\n"
+)
+
+
+async def test_a_base_class_changed_on_disk_checks_the_open_notebook_again(nb):
+    # The notebook's layer derives from a project module's class, which becomes a Keras layer
+    # on disk: the notebook is checked again without any edit of its own.
+    (nb.root / "setup.cfg").write_text("", encoding="utf-8")
+    package = nb.root / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    base = package / "base.py"
+    base.write_text("class BaseLayer:\n    pass\n", encoding="utf-8")
+    # Made after the server started: the editor's file watcher says so.
+    nb.client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(uri=from_fs_path(str(path)), type=types.FileChangeType.Created)
+                for path in (package / "__init__.py", base)
+            ]
+        )
+    )
+    [cell] = nb.open_notebook(NOTEBOOK_LAYER)
+    assert await nb.diagnostics(cell, 1) == []
+    base.write_text("import tensorflow as tf\n\n\nclass BaseLayer(tf.keras.layers.Layer):\n    pass\n", encoding="utf-8")
+    nb.client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=from_fs_path(str(base)), type=types.FileChangeType.Changed)]
+        )
+    )
+
+    async def layer_findings() -> None:
+        while located(nb.latest(cell) or []) != [("KER201", 6, 15)]:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(layer_findings(), WAIT * 2)
