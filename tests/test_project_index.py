@@ -282,7 +282,7 @@ def test_callbacks_and_losses_are_a_separate_question(tmp_path):
     assert index.keras_family("train.base.Nothing") is None
 
 
-def test_modules_are_parsed_once_until_they_change(tmp_path, monkeypatch):
+def test_modules_are_parsed_once_until_the_index_hears_of_a_change(tmp_path, monkeypatch):
     project(tmp_path)
     index = ProjectIndex(tmp_path)
     parsed: list[Path] = []
@@ -301,8 +301,35 @@ def test_modules_are_parsed_once_until_they_change(tmp_path, monkeypatch):
     base = tmp_path / "pkg/layers/base.py"
     base.write_text("class BaseLayer:\n    pass\n", encoding="utf-8")
     os.utime(base, ns=(1, 1))
+    assert index.is_keras_class("pkg.layers.mid.Mid")  # nothing told the index yet
+    assert parsed[first:] == []
+    index.forget(tmp_path / "pkg/layers/other.py")  # any change makes it check versions again
     assert not index.is_keras_class("pkg.layers.mid.Mid")
     assert parsed[first:] == [base]
+    assert not index.is_keras_class("pkg.layers.mid.Mid")
+    assert parsed[first:] == [base]
+
+
+def test_module_files_are_looked_up_again_after_a_change(tmp_path):
+    project(tmp_path)
+    index = ProjectIndex(tmp_path)
+    new = tmp_path / "pkg/layers/new.py"
+    assert index.module_file("pkg.layers.new") is None
+    assert not index.is_keras_class("pkg.layers.new.New")
+    new.write_text("from .base import BaseLayer\n\nclass New(BaseLayer):\n    pass\n", encoding="utf-8")
+    assert index.module_file("pkg.layers.new") is None  # nothing told the index yet
+    index.forget(new, created=True)
+    assert index.module_file("pkg.layers.new") == new
+    assert index.is_keras_class("pkg.layers.new.New")
+    new.unlink()
+    index.forget(new)
+    assert index.module_file("pkg.layers.new") is None
+    assert not index.is_keras_class("pkg.layers.new.New")
+    index.set_overlay(new, "from .base import BaseLayer\n\nclass New(BaseLayer):\n    pass\n")
+    assert index.module_file("pkg.layers.new") == new
+    assert index.is_keras_class("pkg.layers.new.New")
+    index.remove_overlay(new)
+    assert index.module_file("pkg.layers.new") is None
 
 
 def test_one_index_per_root_is_shared(tmp_path):

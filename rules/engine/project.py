@@ -8,7 +8,10 @@ root's `src/` folder for files under it (`src/pkg/layers/base.py` is `pkg.layers
 package's `__init__.py` is the package).
 
 Modules are read with Python's `ast` (much cheaper than LibCST), only when a question needs
-them, and kept until their file's modification time or size changes. Project code is never
+them, and kept until the index is told of a change (`forget`, `forget_module_list`, an
+overlay): a file's version (modification time and size) is then checked again, once, and the
+module read again if it changed. A file changed on disk that nothing told the index about is
+not seen by the same index (the next `kerasfix check` process reads it). Project code is never
 imported or run. What is resolved: top-level classes (also inside top-level `if`/`try`
 blocks), their bases through the module's imports, absolute and relative, and names a module
 re-exports by importing them (`from .base import BaseLayer` in a package's `__init__.py`), or
@@ -392,6 +395,15 @@ class ProjectIndex:
         # checking every file's version each time would cost a stat per module.
         self._generation = 0
         self._whole: dict[str, tuple[int, object]] = {}
+        # What stays true until the index is told of a change (`forget`, `forget_module_list`,
+        # an overlay set or removed) or reads a module whose file changed: the file of each
+        # module name, the files whose version was checked, and the answers about classes
+        # (`is_keras_class`, `keras_family`, `resolve`). A lint asks the same questions of the
+        # same modules thousands of times: each would cost `isfile` tests and a `stat`.
+        self._epoch = 0
+        self._files: dict[str, Path | None] = {}
+        self._checked: set[Path] = set()
+        self._answers: dict[tuple[str, str], object] = {}
 
     # ----- modules and files -----------------------------------------------------------------
 
@@ -413,34 +425,74 @@ class ProjectIndex:
         return None
 
     def module_file(self, name: str) -> Path | None:
+        """The file (or open buffer) of the module `name`, or None; looked up once until the
+        index is told of a change (a created or deleted file, an overlay)."""
+        try:
+            return self._files[name]
+        except KeyError:
+            pass
+        found = None
         relative = Path(*name.split("."))
         for source in self._sources:
             for candidate in (source / relative.with_suffix(".py"), source / relative / "__init__.py"):
                 if candidate in self._overlays or os.path.isfile(candidate):
-                    return candidate
-        return None
+                    found = candidate
+                    break
+            if found is not None:
+                break
+        self._files[name] = found
+        return found
 
     def module(self, name: str) -> ModuleInfo | None:
+        """What the module `name` says. Its file's version (modification time and size) is
+        checked once until the index is told of a change: a file changed on disk since it was
+        read is read again after a `forget` (of it, or of any file), `forget_module_list` or
+        an overlay, not before."""
         path = self.module_file(name)
         if path is None:
             return None
         overlay = self._overlays.get(path)
         if overlay is not None:
             return self._overlay_module(path, name, overlay)
+        cached = self._modules.get(path)
+        if cached is not None and path in self._checked:
+            return cached[1]
         try:
             status = path.stat()
         except OSError:
             return None
         version = (status.st_mtime_ns, status.st_size)
-        cached = self._modules.get(path)
         if cached is not None and cached[0] == version:
+            self._checked.add(path)
             return cached[1]
         if cached is not None:
             self._note(path, cached[1])
+            self._changed()  # answers read from its older text no longer hold
         info = self._read(path, name) if status.st_size <= MAX_MODULE_BYTES else None
         self._modules[path] = (version, info)
+        self._checked.add(path)
         self._generation += 1
         return info
+
+    def _changed(self) -> None:
+        """Drop what holds only until a change: module files, checked versions, answers."""
+        self._epoch += 1
+        self._files.clear()
+        self._checked.clear()
+        self._answers.clear()
+
+    def _answer(self, question: str, qualified: str, compute: Callable[[str], object]) -> object:
+        """A question's answer about `qualified`, kept until a change (see `_changed`)."""
+        key = (question, qualified)
+        try:
+            return self._answers[key]
+        except KeyError:
+            pass
+        epoch = self._epoch
+        answer = compute(qualified)
+        if self._epoch == epoch:  # a module read again on the way: keep nothing
+            self._answers[key] = answer
+        return answer
 
     def _overlay_module(self, path: Path, name: str, overlay: tuple[int, str]) -> ModuleInfo | None:
         serial, text = overlay
@@ -492,6 +544,7 @@ class ProjectIndex:
         self._serial += 1
         self._overlays[path] = (self._serial, text)
         self._generation += 1
+        self._changed()
 
     def remove_overlay(self, path: Path) -> None:
         """Read the module at `path` from its file again (its buffer was closed)."""
@@ -509,6 +562,7 @@ class ProjectIndex:
 
     def _drop(self, path: Path) -> None:
         self._generation += 1
+        self._changed()
         cached = self._modules.pop(path, None)
         if cached is not None:
             self._note(path, cached[1])
@@ -559,6 +613,7 @@ class ProjectIndex:
         """Walk the root again at the next whole-project question (files were added or removed)."""
         self._all = None
         self._generation += 1
+        self._changed()
 
     def _walk(self) -> list[str]:
         steps = self._walk_steps()
@@ -759,6 +814,9 @@ class ProjectIndex:
         """The name `qualified` stands for once the project's re-exports and aliases are
         followed: `pkg.layers.BaseLayer` -> `pkg.layers.base.BaseLayer`, and a module's
         `from tensorflow.keras.layers import Layer` -> `tensorflow.keras.layers.Layer`."""
+        return self._answer("resolve", qualified, self._resolve)  # type: ignore[return-value]
+
+    def _resolve(self, qualified: str) -> str:
         for _ in range(MAX_DEPTH):
             found = self._locate(qualified)
             if found is None:
@@ -801,11 +859,17 @@ class ProjectIndex:
     def is_keras_class(self, qualified: str) -> bool:
         """Whether a name of the project is, or derives from, a Keras Layer or Model, as
         `Context.is_keras_class` counts them."""
+        return self._answer("keras", qualified, self._is_keras_class)  # type: ignore[return-value]
+
+    def _is_keras_class(self, qualified: str) -> bool:
         return self.derives_from(qualified, is_keras_base)
 
     def keras_family(self, qualified: str) -> str | None:
         """The Keras family a project class belongs to: "Layer", "Model", "Metric", "Loss",
         "Callback", "Optimizer" or "PyDataset"; None if it derives from none."""
+        return self._answer("family", qualified, self._keras_family)  # type: ignore[return-value]
+
+    def _keras_family(self, qualified: str) -> str | None:
         found: list[str] = []
 
         def is_base(name: str) -> bool:
