@@ -315,3 +315,15 @@ def test_an_editor_relinting_a_class_sees_a_registering_decorator_of_the_file(tm
     found = linter.lint(edited)
     assert linter.last_mode == "region"
     assert found == lint(edited, path, SETTINGS)
+
+
+def test_a_path_binding_makes_no_plan_in_a_file_without_a_save(monkeypatch):
+    from kerasfix.rules.saving import _paths
+
+    made = []
+    original = _paths._Collector.plan
+    monkeypatch.setattr(_paths._Collector, "plan", lambda self: made.append(1) or original(self))
+    assert lint('import keras\nOUT = "exported"\nprint(OUT)\n') == []
+    assert made == []
+    found = lint('import keras\nOUT = "exported"\nmodel = keras.Sequential()\nmodel.save(OUT)\n')
+    assert made and [f.code for f in found].count("KER301") >= 1

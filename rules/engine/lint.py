@@ -34,7 +34,7 @@ from .registry import all_rules
 from .rule import Rule
 from .settings import Settings, parse_version
 from .syntax import MAX_FILE_SIZE, NotCheckedRule, SyntaxErrorRule, Unparsable, check_parsable, check_size
-from .walker import build_dispatch, walk
+from .walker import SOURCE_TEXT, build_dispatch, walk
 
 # A file none of whose words is one of these cannot hold a finding: skip it without parsing.
 RELEVANT = re.compile(r"keras|tensorflow|\btf\b|flax|jax|orbax")
@@ -133,6 +133,7 @@ def lint(
             return [unparsable(source, why, 0, SYNTAX_ERROR_CODE)]
         try:
             ctx = Context(module, settings, path, project=project_for(path))
+            ctx.shared[SOURCE_TEXT] = text
             run_rules(ctx, rules)
             if not ctx.pending:
                 return []

@@ -15,6 +15,11 @@ import libcst as cst
 from .context import Context
 from .rule import Rule
 
+# The `ctx.shared` key of the text the whole file was parsed from, set by `lint.lint`: a rule
+# may test it before costly work on the tree. It is absent when only a part of a file is linted
+# (an editor's re-lint of an edit): the rule then does the work.
+SOURCE_TEXT = "engine.source_text"
+
 _SKIPPED_FIELDS = frozenset(
     {
         "lpar",

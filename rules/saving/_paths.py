@@ -18,6 +18,7 @@ file wants a SavedModel directory there, which a `.keras` file is not.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,7 +30,7 @@ from ..engine.context import Context, call_keyword, keras_api, string_value
 from ..engine.edits import FixSpec
 from ..engine.names import Scopes, import_bindings, target_names
 from ..engine.provenance import Where
-from ..engine.walker import child_fields, concrete_node_types
+from ..engine.walker import SOURCE_TEXT, child_fields, concrete_node_types
 from ._common import (
     LEGACY_H5,
     WEIGHTS,
@@ -666,6 +667,8 @@ def report_binding(ctx: Context, node: cst.Assign | cst.AnnAssign, code: str, ti
     tail = path_tail(literal)
     if tail is None or not _rename_candidate(tail[0]):
         return
+    if not _may_save(ctx):
+        return  # no save in the file: the plan would hold none
     found = path_plan(ctx).binding_decision(literal)
     if found is None or found[0].code != code:
         return
@@ -676,6 +679,22 @@ def report_binding(ctx: Context, node: cst.Assign | cst.AnnAssign, code: str, ti
         note=f"`{name}` is the path a save in this file writes; renaming it here renames every use of `{name}`.",
         fix=FixSpec.unsafe(title, rewrite_tail(tail[1], rename)),
     )
+
+
+# The names a call that saves is made by (`_Collector._uses`): a file without one as a word
+# has no save for a path's binding to be renamed with.
+_SAVING_WORDS = re.compile(r"\b(?:save|save_model|save_weights|ModelCheckpoint)\b")
+_MAY_SAVE_KEY = "saving.may_save"
+
+
+def _may_save(ctx: Context) -> bool:
+    """Cheap test before the file's plan is made for a binding: whether the linted text names
+    a saving call at all (always True when the text is unknown, in a region re-lint)."""
+    found = ctx.shared.get(_MAY_SAVE_KEY)
+    if found is None:
+        text = ctx.shared.get(SOURCE_TEXT)
+        found = ctx.shared[_MAY_SAVE_KEY] = text is None or _SAVING_WORDS.search(text) is not None
+    return found
 
 
 def _rename_candidate(text: str) -> bool:
