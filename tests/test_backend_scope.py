@@ -632,3 +632,27 @@ def test_a_guarded_framework_import_typed_into_a_module_narrows_it_at_once():
     )
     _same_as_full(linter, edited, OLD_KERAS)
     assert "KER501" not in [f.code for f in linter.lint(edited)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if keras.config.backend() == 'jax':",
+        "if (keras.backend.backend)() == 'jax':",
+        "if keras.config.backend  # which one\n    () == 'jax':",
+        "if keras.config.backend \\\n() == 'jax':",
+        "from keras.config import backend as which\nif which() == 'jax':",
+        "from os import environ as env\nif env['KERAS_BACKEND'] == 'jax':",
+        "if os.getenv('KERAS_BACKEND') == 'jax':",
+    ],
+)
+def test_every_guard_spelling_passes_the_text_test(text):
+    from kerasfix.rules.engine.backend_scope import MAY_GUARD
+
+    assert MAY_GUARD.search(text)
+
+
+def test_a_file_naming_keras_backend_module_only_has_no_guard_to_read():
+    from kerasfix.rules.engine.backend_scope import MAY_GUARD
+
+    assert not MAY_GUARD.search("from tf_keras import backend\n\nx = backend.floatx()\nbackend.clear_session()\n")

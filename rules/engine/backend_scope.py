@@ -48,8 +48,11 @@ from .project import absolute_module, step_backend_of
 from .rule import BACKENDS
 from .walker import child_fields
 
-# A file without these words has no guard: its scopes are not computed.
-MENTIONS_BACKEND = re.compile(r"backend|BACKEND")
+# A file without this text has no guard: its scopes are not computed. A guard reads the backend
+# through a call whose callee ends in `backend` (`keras.config.backend()`, `(backend)()`, also
+# across spaces, line continuations and comments) or is a name imported `... backend as B`, or
+# through `os.environ` / `os.getenv` (any import spelling names `environ` or `getenv`).
+MAY_GUARD = re.compile(r"backend(?:[\s\\)]|#[^\n\r]*)*(?:\(|as\b)|environ|getenv")
 # A file without these words imports no framework: it cannot exist for one backend by its imports.
 MENTIONS_FRAMEWORK = re.compile(r"tensorflow|torch|jax|flax")
 # A file without this word has no class written for one backend.
@@ -115,7 +118,7 @@ def guards_reach_other_statements(ctx: Context, text: str) -> bool:
     For a part of a file (an editor's re-lint of edited statements) the last is answered
     without the file's imports: any class with a `train_step` counts."""
     scope = _file_scope(ctx, text)
-    if MENTIONS_BACKEND.search(text):
+    if MAY_GUARD.search(text):
         reader = scope.reader()
         if reader.backend_names:
             return True
@@ -153,7 +156,7 @@ class _FileScope:
         """Node id -> the backends its guards let it run on, for the nodes that do not run on
         all of them."""
         if self._guards is None:
-            if MENTIONS_BACKEND.search(self.text):
+            if MAY_GUARD.search(self.text):
                 reader = self.reader()
                 self._guards = dict(reader.read())
                 # A part of a file cannot tell what the whole module is for.
