@@ -337,6 +337,12 @@ def _node_types() -> frozenset[type]:
     return frozenset(concrete_node_types())
 
 
+_NODE_TYPES = _node_types()
+# The node types `_Collector._walk` handles itself; the others' child fields, as it meets them.
+_SPECIAL = frozenset({cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Call, *_BINDERS})
+_WALKED: dict[type, tuple[str, ...]] = {}
+
+
 class _Names:
     """Import names resolved at the collector's position."""
 
@@ -407,6 +413,19 @@ class _Collector:
     # the function that uses it.
     def _walk(self, node: cst.CSTNode, scope: _Scope, in_class: bool) -> None:
         kind = type(node)
+        fields = _WALKED.get(kind)
+        if fields is not None:  # most nodes: neither a scope, a binding nor a call
+            walk = self._walk
+            for name in fields:
+                value = getattr(node, name)
+                value_kind = type(value)
+                if value_kind is tuple or value_kind is list:
+                    for item in value:
+                        if type(item) in _NODE_TYPES:
+                            walk(item, scope, in_class)
+                elif value_kind in _NODE_TYPES:
+                    walk(value, scope, in_class)
+            return
         if kind is cst.FunctionDef or kind is cst.Lambda:
             if kind is cst.FunctionDef:
                 scope.bind(node.name.value)
@@ -432,6 +451,8 @@ class _Collector:
             binder(node, scope)
         elif kind is cst.Call:
             self.calls.append((node, scope, in_class))  # type: ignore[arg-type]
+        elif kind not in _SPECIAL:
+            _WALKED[kind] = child_fields(kind)
         node_types = _node_types()
         # Field by field, as the engine's walker does: exact type checks, no ABC machinery.
         for name in child_fields(kind):
@@ -661,14 +682,14 @@ def report_load(ctx: Context, load: Use, message: str | None = None, fallback: R
 def report_binding(ctx: Context, node: cst.Assign | cst.AnnAssign, code: str, title: str) -> None:
     """Report `PATH = "..."` when a save of rule `code` writes to `PATH`: the rename is made
     here, once for every use of the name."""
+    if not _may_save(ctx):
+        return  # no save in the file: the plan would hold none
     literal = literal_binding(node)
     if literal is None:
         return
     tail = path_tail(literal)
     if tail is None or not _rename_candidate(tail[0]):
         return
-    if not _may_save(ctx):
-        return  # no save in the file: the plan would hold none
     found = path_plan(ctx).binding_decision(literal)
     if found is None or found[0].code != code:
         return
