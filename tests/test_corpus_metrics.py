@@ -15,7 +15,7 @@ import corpus_metrics as cm
 from corpora import CLEAN, PAIRS
 
 # Keras 2 lines the maintainers changed that kerasfix reports (of 55 and 61 judged keras2).
-RECALL_FLOOR = {"scikeras-0.12": 50, "keras-tuner-1.3": 57}
+RECALL_FLOOR = {"scikeras-0.12": 50, "keras-tuner-1.3": 59}
 # Expected lines of tests/projects/chain3 reported (of 18; two are saving-path known misses).
 PROJECT_FLOOR = {"chain3": 16}
 # Findings on Keras 3 code (keras-cv: 381 of them in its modules that still import Keras

@@ -1,4 +1,4 @@
-"""KER409-KER416, KER430: layer constructor arguments that Keras 3 removed, moved or limits to
+"""KER409-KER417, KER430: layer constructor arguments that Keras 3 removed, moved or limits to
 one backend."""
 
 from __future__ import annotations
@@ -775,3 +775,97 @@ class RaggedInputTensorFlow(Rule):
         arg = _ragged_argument(node, ctx)
         if arg is not None:
             ctx.report_arg(arg)
+
+
+@lru_cache(maxsize=1)
+def _separable_layers() -> frozenset[str]:
+    return frozenset(_tables()["separable_conv"]["layers"])
+
+
+class SeparableConvKernelArguments(Rule):
+    """
+    ## Why
+    Keras 2 `SeparableConv1D/2D` and `DepthwiseConv1D/2D` accepted `kernel_initializer`,
+    `kernel_regularizer` and `kernel_constraint` (they went on to the base `Conv` layer) and
+    never used them: these layers build a depthwise and a pointwise kernel from their
+    `depthwise_*` and `pointwise_*` arguments. Keras 3 rejects them: "Unrecognized keyword
+    arguments passed to SeparableConv2D: {'kernel_initializer': 'lecun_normal'}".
+
+    ## Example
+    ```python
+    x = layers.SeparableConv2D(64, 3, kernel_initializer="lecun_normal")(x)
+    ```
+
+    ## Use instead
+    ```python
+    x = layers.SeparableConv2D(64, 3)(x)   # what Keras 2 computed
+    # or, to really apply it:
+    x = layers.SeparableConv2D(64, 3, depthwise_initializer="lecun_normal",
+                               pointwise_initializer="lecun_normal")(x)
+    ```
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    Safe: removing the argument gives the layer Keras 2 built (it was ignored). Passing the
+    value to `depthwise_*` / `pointwise_*` instead would change the weights, so it is left to
+    the author.
+
+    ## References
+    - `tf_keras/src/layers/convolutional/base_separable_conv.py` and `base_depthwise_conv.py`
+      (`build` uses only the depthwise and pointwise arguments); Keras 3
+      `keras/src/layers/convolutional/base_separable_conv.py` has no `kernel_*` arguments.
+    """
+
+    code = "KER417"
+    name = "separable-conv-kernel-arguments"
+    message = "Keras 3 separable and depthwise convolutions reject `kernel_*` arguments (Keras 2 ignored them)"
+    nodes = (cst.Call,)
+    fix = "safe"
+    deprecated = True
+    examples = (
+        Example(
+            "from keras import layers\n"
+            "y = layers.SeparableConv2D(32, 3, padding='same', «kernel_initializer='lecun_normal'»)(x)\n",
+            "from keras import layers\n"
+            "y = layers.SeparableConv2D(32, 3, padding='same')(x)\n",
+        ),
+        Example(
+            "import tensorflow as tf\n"
+            "conv = tf.keras.layers.DepthwiseConv2D(3, «kernel_regularizer=reg», «kernel_constraint=c», use_bias=False)\n",
+            "import tensorflow as tf\n"
+            "conv = tf.keras.layers.DepthwiseConv2D(3, use_bias=False)\n",
+        ),
+        Example(
+            "from tensorflow.keras.layers import SeparableConv1D as Sep\n"
+            "conv = Sep(filters=8, kernel_size=5, «kernel_initializer=init»)\n",
+            "from tensorflow.keras.layers import SeparableConv1D as Sep\n"
+            "conv = Sep(filters=8, kernel_size=5)\n",
+        ),
+    )
+    valid = (
+        "import keras\nconv = keras.layers.Conv2D(32, 3, kernel_initializer='he_normal')\n",
+        "import keras\nconv = keras.layers.SeparableConv2D(32, 3, depthwise_initializer='he_normal')\n",
+        "def make(layers):\n    return layers.SeparableConv2D(32, 3, kernel_initializer='he_normal')\n",
+    )
+
+    def visit(self, node: cst.Call, ctx: Context) -> None:
+        if not node.args:
+            return
+        ignored = _tables()["separable_conv"]["ignored_by_keras2"]
+        found = [a for a in node.args if a.keyword is not None and a.keyword.value in ignored]
+        if not found:
+            return
+        layer = keras_layer(node, ctx, _separable_layers())
+        if layer is None:
+            return
+        for arg in found:
+            keyword = arg.keyword.value  # type: ignore[union-attr]
+            kind = keyword.removeprefix("kernel_")
+            ctx.report_arg(
+                arg,
+                f"`{layer}({keyword}=)` is rejected by Keras 3 and was ignored by Keras 2: remove it "
+                f"(or use `depthwise_{kind}=` / `pointwise_{kind}=`)",
+                fix=FixSpec.safe(f"Remove `{keyword}` (Keras 2 ignored it)", remove_arg(node, arg)),
+            )

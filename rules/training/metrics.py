@@ -1,4 +1,4 @@
-"""KER504, KER507, KER508, KER517: the Keras 2 loss and metric APIs of a model."""
+"""KER504, KER507, KER508, KER517, KER518: the Keras 2 loss and metric APIs of a model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ..engine.context import Context, call_keyword, has_star_args, string_value
 from ..engine.edits import FixSpec, Insert, Replace, remove_arg
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
-from ._common import is_metric, is_self_attribute
+from ._common import is_metric, is_self_attribute, may_be_model
 
 # Keras 2 `compiled_loss(y_true, y_pred, sample_weight)` -> `compute_loss` keywords.
 _LOSS_KEYWORDS = {"y_true": "y", "y_pred": "y_pred", "sample_weight": "sample_weight"}
@@ -419,3 +419,88 @@ class MetricsNames(Rule):
         args.append(cst.Arg(keyword=cst.Name("return_dict"), value=cst.Name("True"),
                             equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
         return FixSpec.unsafe("Use `evaluate(..., return_dict=True)`", Replace(dict_call, evaluate.with_changes(args=args)))
+
+
+class ModelMetricsRecompiled(Rule):
+    """
+    ## Why
+    In Keras 3 a compiled model's `metrics` holds its loss tracker (`Mean(name="loss")`) and
+    a `CompileMetrics` container, whatever `compile()` was given; Keras 2 listed nothing
+    before the first training or evaluation. Passing them back to `compile(metrics=...)`
+    (to recompile with a new optimizer or loss) makes the loss tracker a metric of
+    `(y_true, y_pred)`, and the first `fit` raises "TypeError: Mean.update_state() got
+    multiple values for argument 'sample_weight'".
+
+    ## Example
+    ```python
+    model.compile(optimizer=new_optimizer, loss=model.loss, metrics=model.metrics)
+    kwargs = {"optimizer": model.optimizer, "loss": model.loss, "metrics": model.metrics}
+    ```
+
+    ## Use instead
+    ```python
+    model.compile(optimizer=new_optimizer, loss=model.loss, metrics=["accuracy"])
+    ```
+    Keep the metrics the model was first compiled with (Keras 3 does not give them back as a
+    list: `model.metrics` and `model.metrics_names` describe the trackers).
+
+    ## Backends
+    All.
+
+    ## Fix safety
+    None: the original metrics must come from the code that first compiled the model.
+
+    ## References
+    - `keras/src/trainers/trainer.py` (`Trainer.metrics`: the loss tracker and
+      `CompileMetrics`); checked on Keras 3.15.1. Catalogue K3-TRN-017 (`metrics_names`).
+    """
+
+    code = "KER518"
+    name = "model-metrics-recompiled"
+    message = "Keras 3 `model.metrics` holds the loss tracker and the compiled-metrics container: `compile(metrics=)` rejects them at `fit`"
+    nodes = (cst.Attribute,)
+    examples = (
+        Example("import keras\nmodel.compile(optimizer='sgd', loss=model.loss, metrics=«model.metrics»)\n"),
+        Example(
+            "import tensorflow as tf\n"
+            "def recompile(model, optimizer):\n"
+            "    kwargs = {'optimizer': optimizer, 'loss': model.loss, 'metrics': «model.metrics»}\n"
+            "    model.compile(**kwargs)\n"
+        ),
+        Example("import keras\noptions = dict(loss=net.loss, metrics=«net.metrics»)\n"),
+    )
+    valid = (
+        "import keras\nmodel.compile(optimizer='sgd', loss='mse', metrics=['mae'])\n",
+        "import keras\nnames = [m.name for m in model.metrics]\n",
+        "import keras\nreport(metrics=model.metrics)\n",
+        "import keras\nfrom sklearn.pipeline import Pipeline\n"
+        "pipe = Pipeline([])\nsummary = {'metrics': pipe.metrics}\n",
+        "import keras\nmodel.compile(optimizer='sgd', loss='mse', metrics=self.metrics)\n",
+    )
+
+    def visit(self, node: cst.Attribute, ctx: Context) -> None:
+        if node.attr.value != "metrics" or not self._passed_as_metrics(node, ctx):
+            return
+        if isinstance(node.value, cst.Name) and node.value.value == "self":
+            return  # a tuner's or trainer's own `self.metrics` list
+        if not may_be_model(ctx, node.value):
+            return
+        ctx.report(node)
+
+    @staticmethod
+    def _passed_as_metrics(node: cst.Attribute, ctx: Context) -> bool:
+        """`x.compile(metrics=<node>)`, `dict(metrics=<node>)` or `{"metrics": <node>}`."""
+        parent = ctx.parents[-1] if ctx.parents else None
+        if isinstance(parent, cst.DictElement):
+            return parent.value is node and string_value(parent.key) == "metrics"
+        if not isinstance(parent, cst.Arg) or parent.value is not node or parent.keyword is None:
+            return False
+        if parent.keyword.value != "metrics" or len(ctx.parents) < 2:
+            return False
+        call = ctx.parents[-2]
+        if not isinstance(call, cst.Call):
+            return False
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            return func.attr.value == "compile"
+        return isinstance(func, cst.Name) and func.value == "dict" and not ctx.scopes.is_bound("dict")

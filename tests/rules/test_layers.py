@@ -220,3 +220,28 @@ def test_variable_made_in_init_stays_a_keras_variable():
     )
     result = fix(source, "layer.py", Settings(select=("KER401",)))
     assert result.source == source.replace("tf.Variable(", "keras.Variable(")
+
+
+def test_separable_conv_kernel_arguments_are_removed_whatever_the_spelling():
+    source = (
+        "import tensorflow as tf\nfrom tensorflow import keras\n\n"
+        "def sep_conv(x, n):\n"
+        "    x = keras.layers.SeparableConv2D(n, (3, 3), activation='selu', padding='same',\n"
+        "                                     kernel_initializer='lecun_normal')(x)\n"
+        "    y = tf.keras.layers.SeparableConvolution1D(n, 3, kernel_regularizer=reg)(x)\n"
+        "    return keras.layers.DepthwiseConv1D(3, kernel_constraint=c)(y)\n"
+    )
+    assert codes(source) == ["KER417", "KER417", "KER417"]
+    fixed = fix(source, "layer.py", Settings(select=("KER417",))).source
+    assert "kernel_" not in fixed
+    assert "padding='same')(x)" in fixed
+
+
+def test_separable_conv_kernel_arguments_leave_other_layers_alone():
+    source = (
+        "import keras\n"
+        "a = keras.layers.Conv2D(8, 3, kernel_initializer='he_normal')\n"
+        "b = keras.layers.Conv2DTranspose(8, 3, kernel_regularizer=None)\n"
+        "c = keras.layers.SeparableConv2D(8, 3, depthwise_initializer='he_normal', pointwise_constraint=None)\n"
+    )
+    assert codes(source) == []

@@ -397,3 +397,31 @@ def test_a_class_that_changes_what_the_default_step_calls_keeps_its_steps():
         "class Net", "class Base(keras.Model):\n    pass\n\n\nclass Net", 1
     )
     assert codes(custom_base, DEFAULT_STEP) == []
+
+
+def test_model_metrics_given_back_to_compile():
+    source = (
+        "import keras\n\n"
+        "def override(model, optimizer):\n"
+        "    kwargs = {'optimizer': model.optimizer, 'loss': model.loss, 'metrics': model.metrics}\n"
+        "    kwargs['optimizer'] = optimizer\n"
+        "    model.compile(**kwargs)\n\n"
+        "def again(net):\n"
+        "    net.compile(optimizer='adam', loss=net.loss, metrics=net.metrics)\n"
+    )
+    assert [f.code for f in lint(source, "tune.py", TRAINING) if f.code == "KER518"] == ["KER518", "KER518"]
+
+
+def test_model_metrics_read_or_passed_elsewhere_is_not_reported():
+    source = (
+        "import keras\nimport pandas as pd\n\n"
+        "model = keras.Sequential([keras.layers.Dense(1)])\n"
+        "names = [m.name for m in model.metrics]\n"
+        "log(metrics=model.metrics)\n"
+        "frame = pd.DataFrame()\n"
+        "model.compile(optimizer='sgd', loss='mse', metrics=frame.metrics)\n"
+        "class Tuner:\n"
+        "    def run(self, model):\n"
+        "        model.compile(optimizer='sgd', loss='mse', metrics=self.metrics)\n"
+    )
+    assert [f.code for f in lint(source, "tune.py", TRAINING) if f.code == "KER518"] == []
