@@ -637,4 +637,24 @@ RESULT = len(TimeseriesGenerator(data, data, length=5, batch_size=4))
         result_shows("four batches", lambda r: r == 4),
         envs=("tensorflow", "tf-jax"),
     ),
+    Case(
+        "KER417",
+        "separable-conv-kernel-initializer",
+        '''
+import numpy as np
+import keras
+
+keras.utils.set_random_seed(0)
+layer = keras.layers.SeparableConv2D(2, 3, kernel_initializer="he_normal", depthwise_initializer="ones", pointwise_initializer="ones")
+model = keras.Sequential([keras.Input((4, 4, 1)), layer])
+RESULT = model.predict(np.arange(16, dtype="float32").reshape(1, 4, 4, 1), verbose=0).tolist()
+''',
+        raises("ValueError", "Unrecognized keyword arguments passed to SeparableConv2D"),
+        envs=("jax", "tensorflow", "torch"),
+        # Keras 2 ignored the argument: the fixed layer computes what it computed.
+        fixed_check=result_shows(
+            "the window sums of ones-initialized depthwise and pointwise kernels",
+            lambda result: result == [[[[45.0, 45.0], [54.0, 54.0]], [[81.0, 81.0], [90.0, 90.0]]]],
+        ),
+    ),
 ]

@@ -699,4 +699,20 @@ RESULT = float(model.optimizer.learning_rate)
         envs=("jax", "tensorflow", "torch"),
         fixed_check=result_shows("learning_rate 0.1", lambda r: abs(r - 0.1) < 1e-7),
     ),
+    Case(
+        "KER518",
+        "model-metrics-passed-back-to-compile",
+        '''
+import numpy as np
+import keras
+
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+model.compile(optimizer="sgd", loss=model.loss, metrics=model.metrics)
+model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+''',
+        raises("TypeError", "got multiple values for argument 'sample_weight'"),
+        envs=("jax", "tensorflow", "torch"),
+    ),
 ]
