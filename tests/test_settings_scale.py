@@ -26,7 +26,7 @@ CHECK = [sys.executable, "-m", "kerasfix.server", "check"]
 SERVER = [sys.executable, "-m", "kerasfix.server", "server"]
 # Generous: a fixed lint takes seconds; before, these projects took minutes or never finished.
 TIMEOUT = 120
-SOURCE = "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"  # KER101 and KER601
+SOURCE = "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"  # KER101, KER107 and KER601
 DEEP = 100_000
 
 
@@ -167,10 +167,10 @@ def test_deeply_nested_pyproject_is_reported_like_invalid_toml(tmp_path, depth):
     assert f"cannot read {project / 'pyproject.toml'}" in deep.stderr
     assert "nested too deeply" in deep.stderr
     # The same policy as a pyproject.toml that is not TOML: a warning, the defaults used (every
-    # rule, so both findings), and the exit status of the findings.
+    # rule, so all three findings), and the exit status of the findings.
     _, not_toml = outcomes["not-toml"]
     assert deep.returncode == not_toml.returncode == 1
-    assert findings(deep, project) == {"a.py": ["KER101", "KER601"]}
+    assert findings(deep, project) == {"a.py": ["KER101", "KER107", "KER601"]}
     assert deep.stderr.startswith("kerasfix: warning: invalid setting `tool.kerasfix`")
 
 
