@@ -25,11 +25,15 @@ def _model_words() -> tuple[str, ...]:
 def path_tail(expr: cst.BaseExpression) -> tuple[str, cst.CSTNode] | None:
     """The literal text at the end of a path expression and the node that holds it.
 
-    `"out/model"` and `f"{root}/model"` both end in literal text (`out/model`, `/model`); the
-    node is the string or the f-string's last text part, which a fix can rewrite on its own.
+    `"out/model"`, `f"{root}/model"` and `root + "/model"` all end in literal text
+    (`out/model`, `/model`); the node is the string or the f-string's last text part, which a
+    fix can rewrite on its own.
     """
     if isinstance(expr, cst.ConcatenatedString):
         return path_tail(expr.right)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        # Only the right operand's text ends the path (`root + name` has no literal end).
+        return path_tail(expr.right) if isinstance(expr.right, (cst.SimpleString, cst.FormattedString)) else None
     if isinstance(expr, cst.SimpleString):
         if "b" in expr.prefix.lower():
             return None

@@ -507,6 +507,10 @@ class _Collector:
             # it is just the same path as no other.
             key = ("f", self.module.code_for_node(expr), fields) if fields is not None else ("unproven", id(expr))
             return PathRef(key, tail[0], tail[1])
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            tail = path_tail(expr)
+            # `root + "/model"`: a path a save can rename, the same path as no other.
+            return PathRef(("unproven", id(expr)), tail[0], tail[1]) if tail is not None else None
         if isinstance(expr, cst.Call) and self.names.qualname(expr.func) == "os.path.join":
             return self._join(expr, scope)
         return None

@@ -105,6 +105,12 @@ class SaveToDirectory(Rule):
             'import keras\n\ndef export(m: keras.Model, root):\n    m.save(f"{root}/serving.keras")\n',
             unsafe=True,
         ),
+        # A path built with `+`: its literal end is renamed.
+        Example(
+            'import keras\n\ndef export(m: keras.Model, root):\n    m.save(«root + "/serving"»)\n',
+            'import keras\n\ndef export(m: keras.Model, root):\n    m.save(root + "/serving.keras")\n',
+            unsafe=True,
+        ),
     )
     valid = (
         'import keras\nmodel.save("model.keras")\nmodel.save("model.h5")\n',

@@ -156,6 +156,11 @@ class WeightsFileName(Rule):
             unsafe=True,
         ),
         Example(
+            'import keras\ndef keep(model, folder):\n    model.save_weights(«folder + "/weights.h5"»)\n',
+            'import keras\ndef keep(model, folder):\n    model.save_weights(folder + "/weights.weights.h5")\n',
+            unsafe=True,
+        ),
+        Example(
             "import tensorflow as tf\n"
             "model.save_weights(«f'{ckpt_dir}/cp-{epoch:04d}.ckpt'»)\n"
             'model.load_weights(«"ckpt/weights"»)\n',
