@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from .context import Context, Pending, string_value
-from .names import Bindings, dotted_name, function_bindings, import_bindings, statements, target_names
+from .names import Bindings, chain_name, dotted_name, function_bindings, import_bindings, statements, target_names
 from .project import absolute_module, step_backend_of
 from .rule import BACKENDS
 from .walker import child_fields
@@ -516,14 +516,22 @@ def _bound_names(node: cst.CSTNode) -> Iterator[str]:
                 yield from target_names(item.asname.name)
 
 
-def _always_leaves(suite: cst.BaseSuite, ctx: Context) -> bool:
-    """Whether a block ends by leaving: `raise`, `return` or `sys.exit(...)` as its last step."""
+def _last_step(suite: cst.BaseSuite) -> cst.CSTNode | None:
+    """A block's last statement (the last small statement of a simple line)."""
     body = suite.body
     if not body:
-        return False
+        return None
     last = body[-1]
     if isinstance(last, cst.SimpleStatementLine):
         last = last.body[-1] if last.body else last
+    return last
+
+
+def _always_leaves(suite: cst.BaseSuite, ctx: Context) -> bool:
+    """Whether a block ends by leaving: `raise`, `return` or `sys.exit(...)` as its last step."""
+    last = _last_step(suite)
+    if last is None:
+        return False
     if isinstance(last, (cst.Raise, cst.Return)):
         return True
     if isinstance(last, cst.Expr) and isinstance(last.value, cst.Call):
@@ -616,12 +624,9 @@ def _blocks(stmt: cst.If | cst.Try | cst.TryStar) -> Iterator[Sequence[cst.CSTNo
 def _refuses(suite: cst.BaseSuite, ctx: Context) -> bool:
     """Whether a block ends by refusing to go on: `raise` or `sys.exit(...)` (not `return`,
     which hands the backends it runs on a result of their own)."""
-    body = suite.body
-    if not body:
+    last = _last_step(suite)
+    if last is None:
         return False
-    last = body[-1]
-    if isinstance(last, cst.SimpleStatementLine):
-        last = last.body[-1] if last.body else last
     if isinstance(last, cst.Raise):
         return True
     if isinstance(last, cst.Expr) and isinstance(last.value, cst.Call):
@@ -717,19 +722,10 @@ class _ModuleNames:
             self.names[local] = f"{module}.{name}"
 
     def qualify(self, expr: cst.BaseExpression) -> str | None:
-        parts: list[str] = []
-        while isinstance(expr, cst.Attribute):
-            parts.append(expr.attr.value)
-            expr = expr.value
-        if not isinstance(expr, cst.Name):
-            return None
-        if expr.value in self.classes:
-            head: str | None = f"{self.name}.{expr.value}"
-        else:
-            head = self.names.get(expr.value)
-        if head is None:
-            return None
-        return ".".join([head, *reversed(parts)])
+        return chain_name(expr, self._head)
+
+    def _head(self, name: str) -> str | None:
+        return f"{self.name}.{name}" if name in self.classes else self.names.get(name)
 
 
 def _own_step(klass: cst.ClassDef) -> cst.FunctionDef | None:

@@ -10,7 +10,7 @@ usual way to make an import optional.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import libcst as cst
 
@@ -201,6 +201,25 @@ def function_bindings(node: cst.FunctionDef | cst.Lambda) -> Bindings:
     return bindings
 
 
+def chain_name(expr: cst.BaseExpression, head_of: Callable[[str], str | None]) -> str | None:
+    """The qualified name of a chain `a.b.c` whose first name `head_of` qualifies (`a` ->
+    `pkg.a` gives `pkg.a.b.c`); None for any other expression or an unknown first name."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if not isinstance(expr, cst.Name):
+        return None
+    head = head_of(expr.value)
+    if not head:
+        return None
+    if not parts:
+        return head
+    parts.append(head)
+    parts.reverse()
+    return ".".join(parts)
+
+
 class Scopes:
     """The chain of scopes at the walker's current position: module first, innermost last."""
 
@@ -242,20 +261,7 @@ class Scopes:
 
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
         """`tf.keras.layers.Dense` -> `tensorflow.keras.layers.Dense`, or None."""
-        parts: list[str] = []
-        while isinstance(expr, cst.Attribute):
-            parts.append(expr.attr.value)
-            expr = expr.value
-        if not isinstance(expr, cst.Name):
-            return None
-        base = self.lookup(expr.value)
-        if base is None:
-            return None
-        if not parts:
-            return base
-        parts.append(base)
-        parts.reverse()
-        return ".".join(parts)
+        return chain_name(expr, self.lookup)
 
     def local_name_for(self, qualified: str) -> str | None:
         """A module-level name already bound to exactly this qualified name, if any."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..engine.context import Context, Pending, call_keyword, keras_api, positional_args
-from ..engine.names import child_blocks, dotted_name, statements
+from ..engine.names import chain_name, child_blocks, dotted_name, statements
 from ..engine.rule import Rule
 from ..engine.tables import load_toml
 from ..engine.walker import code_children
@@ -388,16 +388,7 @@ def _module_qualname(expr: cst.BaseExpression, ctx: Context) -> str | None:
     """The qualified name through the module's own imports (a local that shadows one is not
     seen: this reads the whole module from wherever the walker is, and must not fill the
     position-dependent cache of `Context.qualname`)."""
-    parts: list[str] = []
-    while isinstance(expr, cst.Attribute):
-        parts.append(expr.attr.value)
-        expr = expr.value
-    if not isinstance(expr, cst.Name):
-        return None
-    base = ctx.scopes.module.get(expr.value)
-    if not base:
-        return None
-    return ".".join([base, *reversed(parts)])
+    return chain_name(expr, ctx.scopes.module.get)
 
 
 def _tf_bound(node: cst.Import | cst.ImportFrom, ctx: Context) -> list[str]:
