@@ -43,8 +43,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from .context import Context, Pending, string_value
-from .names import Bindings, chain_name, dotted_name, function_bindings, import_bindings, statements, target_names
-from .project import absolute_module, step_backend_of
+from .names import LOCAL, Bindings, chain_name, dotted_name, function_bindings, import_bindings, statements, target_names
+from .project import step_backend_of
 from .rule import BACKENDS
 from .walker import child_fields
 
@@ -684,18 +684,10 @@ class _ModuleNames:
         self.names: dict[str, str] = {}
         self.classes: set[str] = set()
         for stmt in _top_level(body):
-            if isinstance(stmt, cst.Import):
-                for alias in stmt.names:
-                    full = dotted_name(alias.name)
-                    if full is None:
-                        continue
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                        self.names[alias.asname.name.value] = full
-                    else:
-                        head = full.partition(".")[0]
-                        self.names[head] = head
-            elif isinstance(stmt, cst.ImportFrom):
-                self._import_from(stmt)
+            if isinstance(stmt, (cst.Import, cst.ImportFrom)):
+                for local, qualified in import_bindings(stmt, package):
+                    if qualified != LOCAL:
+                        self.names[local] = qualified
             elif isinstance(stmt, cst.ClassDef):
                 self.classes.add(stmt.name.value)
                 self.names.pop(stmt.name.value, None)
@@ -704,22 +696,6 @@ class _ModuleNames:
                 value = self.qualify(stmt.value)
                 if isinstance(target, cst.Name) and value and target.value not in self.names:
                     self.names[target.value] = value
-
-    def _import_from(self, stmt: cst.ImportFrom) -> None:
-        module = dotted_name(stmt.module) if stmt.module is not None else None
-        if stmt.relative:
-            if self.package is None:
-                return
-            module = absolute_module(self.package, len(stmt.relative), module)
-        if module is None or isinstance(stmt.names, cst.ImportStar):
-            return
-        for alias in stmt.names:
-            name = dotted_name(alias.name)
-            if name is None:
-                continue
-            asname = alias.asname.name if alias.asname is not None else None
-            local = asname.value if isinstance(asname, cst.Name) else name
-            self.names[local] = f"{module}.{name}"
 
     def qualify(self, expr: cst.BaseExpression) -> str | None:
         return chain_name(expr, self._head)

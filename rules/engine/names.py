@@ -37,10 +37,22 @@ def _module_path(node: cst.BaseExpression | None) -> str | None:
     return dotted_name(node)
 
 
-def import_bindings(stmt: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, str]]:
+def absolute_module(package: str, level: int, module: str | None) -> str | None:
+    """The module `from <dots><module> import ...` names, from inside `package`."""
+    parts = package.split(".") if package else []
+    if level - 1 >= len(parts):
+        return None  # beyond the top-level package: Python refuses it too
+    base = parts[: len(parts) - (level - 1)]
+    if module:
+        base.append(module)
+    return ".".join(base) or None
+
+
+def import_bindings(stmt: cst.Import | cst.ImportFrom, package: str | None = None) -> Iterator[tuple[str, str]]:
     """(local name, qualified name) for each name an import statement binds.
 
-    Relative imports bind names of the user's own package: they map to LOCAL.
+    Relative imports bind names of the user's own package: with the importing module's
+    `package` they are made absolute, without it they map to LOCAL.
     """
     if isinstance(stmt, cst.Import):
         for alias in stmt.names:
@@ -56,6 +68,9 @@ def import_bindings(stmt: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, st
         return
     relative = bool(stmt.relative)
     base = _module_path(stmt.module)
+    if relative and package is not None:
+        base = absolute_module(package, len(stmt.relative), base)
+        relative = base is None
     for alias in stmt.names:
         name = dotted_name(alias.name)
         if name is None:

@@ -51,6 +51,7 @@ from pathlib import Path
 
 from . import python_ast
 from .context import is_keras_base, keras_api
+from .names import absolute_module
 
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 
@@ -140,17 +141,6 @@ def find_root(path: Path) -> Path:
     while os.path.isfile(folder / "__init__.py") and folder.parent != folder:
         folder = folder.parent
     return folder
-
-
-def absolute_module(package: str, level: int, module: str | None) -> str | None:
-    """The module `from <dots><module> import ...` names, from inside `package`."""
-    parts = package.split(".") if package else []
-    if level - 1 >= len(parts):
-        return None  # beyond the top-level package: Python refuses it too
-    base = parts[: len(parts) - (level - 1)]
-    if module:
-        base.append(module)
-    return ".".join(base) or None
 
 
 @dataclass
