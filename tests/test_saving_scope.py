@@ -327,3 +327,37 @@ def test_a_path_binding_makes_no_plan_in_a_file_without_a_save(monkeypatch):
     assert made == []
     found = lint('import keras\nOUT = "exported"\nmodel = keras.Sequential()\nmodel.save(OUT)\n')
     assert made and [f.code for f in found].count("KER301") >= 1
+
+
+def test_a_decorator_of_the_file_registering_through_a_helper_of_the_file(tmp_path):
+    # The file's own decorator registers through the file's own helper, as keras-cv's does
+    # in its module: the linted text is read as the project index reads a module.
+    text = '''\
+import keras
+
+
+def maybe_register(symbol):
+    keras.saving.register_keras_serializable()(symbol)
+
+
+def export(symbol):
+    maybe_register(symbol)
+    return symbol
+
+
+@export
+class Block(keras.layers.Layer):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+keras.Sequential([Block(2)]).save("m.keras")
+'''
+    root = make_project(tmp_path, {"pkg/layers.py": text})
+    assert "KER308" not in codes(findings(root, text=text))
+    unregistered = text.replace("    maybe_register(symbol)\n", "")
+    assert "KER308" in codes(findings(root, text=unregistered))

@@ -48,6 +48,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import python_ast
 from .context import is_keras_base, keras_api
@@ -87,6 +88,8 @@ SAVING_FUNCTIONS = frozenset(
     }
 )
 PICKLING_MODULES = frozenset({"pickle", "cloudpickle", "dill", "joblib"})
+# Every call name `saving_call` may answer for (the others are skipped unread).
+SAVING_CALL_NAMES = SAVING_METHODS | SAVING_FUNCTIONS | {"dump", "dumps", "ModelCheckpoint"}
 # Text that must appear in a module for it to hold any of the above (a cheap first test).
 _SAVING_TEXT = re.compile(
     rb"\.save\(|to_json|_model\(|model_from_|serialize_keras_object|_preset\(|ModelCheckpoint|"
@@ -256,31 +259,59 @@ def _saving_sites(body: list[ast.stmt], reader: _ModuleReader) -> list[tuple[int
         if not isinstance(node, ast.Call):
             continue
         name = _call_name(node.func)
-        if name is None:
+        if name not in SAVING_CALL_NAMES:
             continue
-        what = None
-        if name in SAVING_FUNCTIONS:
-            what = f"{name}(...)"
-        elif name in SAVING_METHODS and isinstance(node.func, ast.Attribute):
-            if name == "save" and not node.args and not node.keywords:
-                continue  # `Model.save` needs a path: `checkpoint_manager.save()` is not one
-            # `np.save`, `torch.save`, `tf.saved_model.save`: a module's function, not a
-            # model's method.
-            owner = reader.qualify(node.func.value)
-            if owner is None or owner.startswith(reader.info.name):
-                what = f".{name}(...)"
-        elif name in ("dump", "dumps"):
-            owner = reader.qualify(node.func.value) if isinstance(node.func, ast.Attribute) else reader.qualify(node.func)
-            if owner is not None and owner.partition(".")[0] in PICKLING_MODULES:
-                what = f"{owner.partition('.')[0]}.{name}(...)"
-        elif name == "ModelCheckpoint" and not any(
-            k.arg == "save_weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
-            for k in node.keywords
-        ):
-            what = "ModelCheckpoint(...) saving whole models"
+        method = isinstance(node.func, ast.Attribute)
+        owner = reader.qualify(node.func.value if method else node.func)  # type: ignore[union-attr]
+        what = saving_call(
+            name,
+            method=method,
+            owner=None if owner is not None and owner.startswith(reader.info.name) else owner,
+            has_arguments=bool(node.args or node.keywords),
+            weights_only=any(
+                k.arg == "save_weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
+                for k in node.keywords
+            ),
+        )
         if what is not None:
             found.append((node.lineno, what))
     found.sort()
+    return found
+
+
+def saving_call(name: str, *, method: bool, owner: str | None, has_arguments: bool, weights_only: bool) -> str | None:
+    """What a call named `name` does with Keras objects by config, in the words of a note
+    (`.save(...)`, `pickle.dump(...)`), or None. `owner` is the qualified name of the receiver
+    of a method (None when it is no import: a model in a variable) or of the called function;
+    the project index and the saving rules' reading of the linted text both ask this."""
+    if name in SAVING_FUNCTIONS:
+        return f"{name}(...)"
+    if name in SAVING_METHODS and method:
+        # `np.save`, `torch.save`, `tf.saved_model.save` are a module's functions, not a
+        # model's method; `Model.save` needs a path (`checkpoint_manager.save()` is not one).
+        if owner is None and (name != "save" or has_arguments):
+            return f".{name}(...)"
+        return None
+    if name in ("dump", "dumps"):
+        head = owner.partition(".")[0] if owner else None
+        return f"{head}.{name}(...)" if head in PICKLING_MODULES else None
+    if name == "ModelCheckpoint" and not weights_only:
+        return "ModelCheckpoint(...) saving whole models"
+    return None
+
+
+def grow_registering(definitions: dict[str, Any], mentions: Callable[[Any, set[str]], bool]) -> set[str]:
+    """The names of `definitions` (top-level functions and classes) that call
+    `register_keras_serializable`, directly or through another of them (keras-cv's export class
+    calls its module's `maybe_register_serializable`, which calls Keras's function)."""
+    found = {name for name, node in definitions.items() if mentions(node, {REGISTER})}
+    grown = bool(found)
+    while grown:
+        grown = False
+        for name, node in definitions.items():
+            if name not in found and mentions(node, found):
+                found.add(name)
+                grown = True
     return found
 
 
@@ -294,21 +325,10 @@ def _mentions(definition: ast.AST, names: set[str]) -> bool:
 
 
 def _registering(body: list[ast.stmt]) -> set[str]:
-    """Top-level functions and classes that call `register_keras_serializable`, directly or
-    through another of the module's own (keras-cv's export class calls its module's
-    `maybe_register_serializable`, which calls Keras's function)."""
-    definitions = [
-        stmt for stmt in _top_level(body) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-    ]
-    found = {d.name for d in definitions if _mentions(d, {REGISTER})}
-    grown = bool(found)
-    while grown:
-        grown = False
-        for definition in definitions:
-            if definition.name not in found and _mentions(definition, found):
-                found.add(definition.name)
-                grown = True
-    return found
+    definitions = {
+        stmt.name: stmt for stmt in _top_level(body) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    }
+    return grow_registering(definitions, _mentions)
 
 
 def _step_backends(klass: ast.ClassDef, reader: _ModuleReader) -> frozenset[str]:

@@ -29,9 +29,9 @@ from pathlib import Path
 import libcst as cst
 
 from ..engine.context import Context
-from ..engine.names import Scopes, dotted_name
+from ..engine.names import Scopes, dotted_name, statements
 from ..engine.positions import CodegenDone, RecordingState
-from ..engine.project import PICKLING_MODULES, SAVING_FUNCTIONS, SAVING_METHODS
+from ..engine.project import SAVING_CALL_NAMES, grow_registering, saving_call
 from ..engine.walker import child_fields, concrete_node_types
 
 REGISTER = "register_keras_serializable"
@@ -55,8 +55,9 @@ class _FileFacts:
     file_note: str | None = None
     project_note: str | None = None
     project_known: bool = False
-    # Top-level functions and classes of the text that call `register_keras_serializable`.
-    registering: dict[str, bool] = field(default_factory=dict)
+    # Top-level functions and classes of the text that call `register_keras_serializable`,
+    # directly or through another of them (None until asked).
+    registering: set[str] | None = None
 
 
 def _facts(ctx: Context) -> _FileFacts:
@@ -124,26 +125,21 @@ class _Scan:
                 for element in arg.value.elements:
                     if isinstance(element, cst.DictElement) and isinstance(element.value, cst.Name):
                         self.facts.registered.setdefault(element.value.value, "`custom_objects=`")
-        # The same tests as the project index's (`project._saving_sites`) on the CST, and the
-        # same words for what was found, so that a note reads alike from either.
-        what = None
-        if name in SAVING_FUNCTIONS:
-            what = f"{name}(...)"
-        elif name in SAVING_METHODS and isinstance(func, cst.Attribute):
-            # `np.save`, `torch.save`, `tf.saved_model.save`: a module's function, not a
-            # model's method; `Model.save` needs a path (`checkpoint_manager.save()` is not one).
-            if self.scopes.qualified_name(func.value) is None and (name != "save" or call.args):
-                what = f".{name}(...)"
-        elif name in ("dump", "dumps"):
-            owner = self.scopes.qualified_name(func)
-            if owner is not None and owner.partition(".")[0] in PICKLING_MODULES:
-                what = f"{owner.partition('.')[0]}.{name}(...)"
-        elif name == "ModelCheckpoint" and not any(
-            arg.keyword is not None and arg.keyword.value == "save_weights_only"
-            and isinstance(arg.value, cst.Name) and arg.value.value == "True"
-            for arg in call.args
-        ):
-            what = "ModelCheckpoint(...) saving whole models"
+        if name not in SAVING_CALL_NAMES:
+            return
+        # The project index's test (`project.saving_call`), so that a note reads alike from either.
+        method = isinstance(func, cst.Attribute)
+        what = saving_call(
+            name,
+            method=method,
+            owner=self.scopes.qualified_name(func.value if method else func),  # type: ignore[union-attr]
+            has_arguments=bool(call.args),
+            weights_only=any(
+                arg.keyword is not None and arg.keyword.value == "save_weights_only"
+                and isinstance(arg.value, cst.Name) and arg.value.value == "True"
+                for arg in call.args
+            ),
+        )
         if what is not None:
             self.facts.sites.append((call, what))
 
@@ -186,41 +182,38 @@ def _registering_decorator(expr: cst.BaseExpression, name: str, ctx: Context) ->
     head = name.partition(".")[0]
     if head == name and not ctx.scopes.is_bound(head):
         return False
-    definition = _top_level_definition(ctx, name)
-    if definition is not None:
+    definitions = _top_level_definitions(ctx)
+    if name in definitions:
         facts = _facts(ctx)
-        if name not in facts.registering:
-            facts.registering[name] = _mentions_register(definition)
-        return facts.registering[name]
+        if facts.registering is None:
+            facts.registering = grow_registering(definitions, _mentions)
+        return name in facts.registering
     project = ctx.project
     if project is None:
         return False
     try:
         qualified = ctx.qualname(expr) or ctx.relative_qualname(name)
-        if qualified is None and ctx.partial and project.name:
-            # A definition of the file outside the statements being re-linted: the file as
-            # the index last read it.
-            qualified = f"{project.name}.{name}"
         return qualified is not None and project.is_registering(qualified)
     except (OSError, RecursionError, ValueError):
         return False
 
 
-def _top_level_definition(ctx: Context, name: str) -> cst.CSTNode | None:
-    if "." in name:
-        return None
-    for stmt in ctx.module.body:
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and stmt.name.value == name:
-            return stmt
-    return None
+def _top_level_definitions(ctx: Context) -> dict[str, cst.CSTNode]:
+    """The text's module-level functions and classes (also in top-level `if`/`try` blocks),
+    the whole file's also while an editor re-lints only some statements."""
+    return {
+        stmt.name.value: stmt
+        for stmt in statements(ctx.module_statements)
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef))
+    }
 
 
-def _mentions_register(definition: cst.CSTNode) -> bool:
+def _mentions(definition: cst.CSTNode, names: set[str]) -> bool:
     todo = [definition]
     while todo:
         node = todo.pop()
-        if (isinstance(node, cst.Name) and node.value == REGISTER) or (
-            isinstance(node, cst.Attribute) and node.attr.value == REGISTER
+        if (isinstance(node, cst.Name) and node.value in names) or (
+            isinstance(node, cst.Attribute) and node.attr.value in names
         ):
             return True
         todo.extend(node.children)
