@@ -656,4 +656,38 @@ RESULT = bool(np.allclose(keras.ops.convert_to_numpy(project.kernel), 1.0))
         ),
         envs=("tf-torch",),
     ),
+    Case(
+        "KER225",
+        "file-utilities-without-tensorflow",
+        '''
+import tempfile
+import numpy as np
+import keras
+import tensorflow as tf
+
+root = tempfile.mkdtemp()
+folder = tf.io.gfile.join(root, "runs", "a")
+tf.io.gfile.makedirs(folder)
+tf.io.gfile.makedirs(folder)  # exists already: still fine
+with tf.io.gfile.GFile(tf.io.gfile.join(folder, "notes.txt"), "w") as f:
+    f.write("units=2")
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, kernel_initializer="ones")])
+model.save_weights(tf.io.gfile.join(folder, "m.weights.h5"))
+with tf.io.gfile.GFile(tf.io.gfile.join(folder, "notes.txt")) as f:
+    notes = f.read()
+found = sorted(p[len(root):] for p in tf.io.gfile.glob(tf.io.gfile.join(root, "runs", "*", "*")))
+walked = sorted((d[len(root):], sorted(files)) for d, _, files in tf.io.gfile.walk(root))
+RESULT = [
+    tf.io.gfile.exists(folder), tf.io.gfile.isdir(folder), sorted(tf.io.gfile.listdir(folder)),
+    notes, found, walked, model.predict(np.ones((1, 3)), verbose=0).tolist(),
+]
+tf.io.gfile.rmtree(root)
+''',
+        raises("ModuleNotFoundError", "No module named 'tensorflow'"),
+        envs=("jax", "torch"),
+        unsafe=True,
+        # The standard-library forms give what tf.io.gfile gives on local paths, and with them
+        # the module no longer needs TensorFlow (KER107 removes the import).
+        reference="tensorflow",
+    ),
 ]
