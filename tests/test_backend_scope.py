@@ -656,3 +656,103 @@ def test_a_file_naming_keras_backend_module_only_has_no_guard_to_read():
     from kerasfix.rules.engine.backend_scope import MAY_GUARD
 
     assert not MAY_GUARD.search("from tf_keras import backend\n\nx = backend.floatx()\nbackend.clear_session()\n")
+
+
+# ----- project helpers that return the backend's name -------------------------------------------
+
+CONFIG_MODULE = '''import os
+
+import keras
+
+
+def multi_backend():
+    return os.environ.get("MULTI", "1") == "1"
+
+
+def backend():
+    return "tensorflow" if not multi_backend() else keras.config.backend()
+
+
+def env_backend():
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def forwarded_backend():
+    return backend()
+
+
+def not_a_backend():
+    if multi_backend():
+        return keras.config.backend()
+    return compute()
+
+
+def compute():
+    return 3
+'''
+
+SAVER = '''import keras
+
+from pkg import config
+from .config import env_backend, forwarded_backend, not_a_backend
+
+
+def local_backend():
+    return keras.config.backend()
+
+
+class Saver(keras.callbacks.Callback):
+    def imported_module(self):
+        if config.backend() != "tensorflow":
+            return
+        print(self.model.distribute_strategy)
+
+    def relative_import(self):
+        if env_backend() == "tensorflow":
+            print(self.model.distribute_strategy)
+
+    def same_module(self):
+        if local_backend() == "tensorflow":
+            print(self.model.distribute_strategy)
+
+    def through_another_helper(self):
+        if forwarded_backend() == "tensorflow":
+            print(self.model.distribute_strategy)
+
+    def helper_that_may_return_something_else(self):
+        if not_a_backend() == "tensorflow":
+            print(self.model.distribute_strategy)
+
+    def unguarded(self):
+        print(self.model.distribute_strategy)
+'''
+
+
+def _project(tmp_path, files: dict[str, str]):
+    (tmp_path / "pyproject.toml").write_text("")
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+def test_a_project_function_returning_the_backend_is_a_guard(tmp_path):
+    root = _project(tmp_path, {"pkg/__init__.py": "", "pkg/config.py": CONFIG_MODULE, "pkg/saver.py": SAVER})
+    path = root / "pkg" / "saver.py"
+    lines = [f.span.start_pos.line + 1 for f in lint(SAVER, str(path), Settings()) if f.code == "KER406"]
+    # Only the helper that may return something else and the unguarded use are reported.
+    assert lines == [31, 34]
+
+
+def test_backend_helpers_are_read_by_the_project_index(tmp_path):
+    from kerasfix.rules.engine.project import project_index
+
+    root = _project(tmp_path, {"pkg/__init__.py": "", "pkg/config.py": CONFIG_MODULE})
+    index = project_index(root / "pkg" / "config.py")
+    info = index.module("pkg.config")
+    assert info is not None
+    assert info.backend_functions == {"backend", "env_backend", "forwarded_backend"}
+    assert index.is_backend_function("pkg.config.backend")
+    assert not index.is_backend_function("pkg.config.multi_backend")
+    assert not index.is_backend_function("keras.config.backend")  # not the project's

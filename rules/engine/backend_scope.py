@@ -8,12 +8,16 @@ excluded the rule.
 
 Recognised guards (the test of an `if` / `elif` or of a conditional expression):
 `keras.backend.backend()`, `keras.config.backend()` or `keras.src.backend.backend()` (any import
-spelling), `os.environ["KERAS_BACKEND"]`, `os.environ.get("KERAS_BACKEND")`,
-`os.getenv("KERAS_BACKEND")`, or a module-level name bound once to one of those, compared with
-`==` / `!=` to a string or with `in` / `not in` to a tuple, list or set of strings, combined with
+spelling; `keras_core`'s too), `os.environ["KERAS_BACKEND"]`, `os.environ.get("KERAS_BACKEND")`,
+`os.getenv("KERAS_BACKEND")`, a call of a project function that returns one of those (`def
+backend(): return keras.config.backend()`, in this module or imported from another one; see
+the project index), or a module-level name bound once to one of those, compared with `==` /
+`!=` to a string or with `in` / `not in` to a tuple, list or set of strings, combined with
 `not`, `and`, `or`. An `if` whose body always leaves (`raise`, `return`, `sys.exit()`) narrows
-the rest of its block. Anything else (a helper function, a variable assigned twice, `tf.keras`'s
-own `backend()`, which is Keras 2) runs on every backend.
+the rest of its block. Anything else (a helper returning a boolean such as `is_jax()`, a
+function whose name does not end in `backend` (the text search that skips files without
+guards looks for `backend(`), a variable assigned twice, `tf.keras`'s own `backend()`, which is
+Keras 2) runs on every backend.
 
 A module exists for one backend B (`module_backend`) when it imports a framework
 (`tensorflow`, `torch`, `jax`, `flax`), every such import runs on B alone (behind a guard, or
@@ -44,7 +48,7 @@ import libcst as cst
 
 from .context import Context, Pending, string_value
 from .names import LOCAL, Bindings, chain_name, dotted_name, function_bindings, import_bindings, statements, target_names
-from .project import step_backend_of
+from .project import BACKEND_CALLS, BACKEND_ENV_KEY, ENV_GETTERS, step_backend_of
 from .rule import BACKENDS
 from .walker import child_fields
 
@@ -65,17 +69,8 @@ FRAMEWORKS = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax", "flax"
 # `guards_reach_other_statements`.
 _SHARED_KEY = "engine.backend_scope"
 
-_BACKEND_CALLS = frozenset(
-    {
-        "keras.backend.backend",
-        "keras.config.backend",
-        "keras.src.backend.backend",
-        "keras.src.backend.config.backend",
-    }
-)
-_ENV_GETTERS = frozenset({"os.environ.get", "os.getenv"})
 _EXIT_CALLS = frozenset({"sys.exit", "os._exit"})
-_ENV_KEY = "KERAS_BACKEND"
+
 
 ALL = BACKENDS
 NONE: frozenset[str] = frozenset()
@@ -96,16 +91,26 @@ UNKNOWN = Outcome()
 
 
 def in_backend_scope(ctx: Context, pending: list[Pending], text: str) -> list[Pending]:
-    """The reports whose rule's backends (among the targeted ones) include a backend the code
-    reported runs on; the others are dropped as `target-backends` would drop their rule."""
+    """The reports whose backends (the rule's, narrowed by the report's own `backends`), among
+    the targeted ones, include a backend the code reported runs on; the others are dropped as
+    `target-backends` would drop their rule."""
     if not pending:
         return pending
     scope = _file_scope(ctx, text)
     narrowed, module = scope.narrowed(), scope.module_backends()
-    if not narrowed and module == ALL:
+    if not narrowed and module == ALL and all(item.backends is None for item in pending):
         return pending
     targets = ctx.settings.target_backends & module
-    return [item for item in pending if item.rule.backends & targets & narrowed.get(id(item.node), ALL)]
+    return [
+        item
+        for item in pending
+        if _backends(item) & targets & narrowed.get(id(item.node), ALL)
+    ]
+
+
+def _backends(item: Pending) -> frozenset[str]:
+    rule = item.rule.backends
+    return rule if item.backends is None else rule & item.backends
 
 
 def guards_reach_other_statements(ctx: Context, text: str) -> bool:
@@ -460,19 +465,42 @@ class _Reader:
 def _reads_backend(expr: cst.BaseExpression, ctx: Context) -> bool:
     if isinstance(expr, cst.Call):
         callee = ctx.qualname(expr.func)
-        if callee in _BACKEND_CALLS:
+        if callee in BACKEND_CALLS:
             return not expr.args
-        if callee in _ENV_GETTERS:
-            return bool(expr.args) and string_value(expr.args[0].value) == _ENV_KEY
-        return False
+        if callee in ENV_GETTERS:
+            return bool(expr.args) and string_value(expr.args[0].value) == BACKEND_ENV_KEY
+        return not expr.args and _calls_backend_function(expr.func, callee, ctx)
     if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
         index = expr.slice[0].slice
         return (
             ctx.qualname(expr.value) == "os.environ"
             and isinstance(index, cst.Index)
-            and string_value(index.value) == _ENV_KEY
+            and string_value(index.value) == BACKEND_ENV_KEY
         )
     return False
+
+
+def _calls_backend_function(func: cst.BaseExpression, callee: str | None, ctx: Context) -> bool:
+    """Whether `func` is a project function returning the backend's name (see the project
+    index): imported (`from .config import backend`, `config.backend`), or a top-level function
+    of this module as last read by the index."""
+    project = ctx.project
+    if project is None:
+        return False
+    if callee is None:
+        name = dotted_name(func)
+        if name is None:
+            return False
+        callee = ctx.relative_qualname(name)
+        if callee is None and isinstance(func, cst.Name) and _is_module_function(ctx, func.value):
+            callee = project.own_function(func.value)
+    return callee is not None and project.is_backend_function(callee)
+
+
+def _is_module_function(ctx: Context, name: str) -> bool:
+    return any(
+        isinstance(stmt, cst.FunctionDef) and stmt.name.value == name for stmt in statements(ctx.module_statements)
+    )
 
 
 def _module_backend_names(ctx: Context) -> frozenset[str]:

@@ -49,6 +49,9 @@ class Pending:
     fix: FixSpec | None
     note: str | None
     end: cst.CSTNode | None = None
+    # The backends this finding is about when narrower than its rule's (`Model.distribute_strategy`
+    # still exists on TensorFlow): the finding is dropped where the code runs on none of them.
+    backends: frozenset[str] | None = None
 
 
 KERAS_BASE_CLASSES = frozenset(
@@ -284,16 +287,18 @@ class Context:
         note: str | None = None,
         end: cst.CSTNode | None = None,
         rule: Rule | None = None,
+        backends: frozenset[str] | None = None,
     ) -> None:
         """Report a finding whose range is `node`'s text, or from `node` to the end of `end`.
 
         The nodes must be the one being visited or its descendants; edits in `fix` may also
-        touch other nodes of the same statement.
+        touch other nodes of the same statement. `backends` narrows the rule's backends for this
+        finding alone.
         """
         owner = rule or self._current_rule
         assert owner is not None
         self.pending.append(
-            Pending(owner, node, tuple(self.parents), message or owner.message, fix, note, end)
+            Pending(owner, node, tuple(self.parents), message or owner.message, fix, note, end, backends)
         )
 
     def report_arg(self, arg: cst.Arg, message: str | None = None, **kwargs) -> None:

@@ -19,7 +19,9 @@ by a plain alias (`Base = keras.layers.Layer`). What is not: `*` imports, bases 
 call or any other expression, classes built at run time, and modules outside the project.
 A module that cannot be read or parsed is unknown: its classes count as not Keras.
 
-Besides classes, each module records three facts rules ask about the whole project:
+Besides classes, each module records which of its top-level functions return the Keras
+backend's name (`def backend(): return keras.config.backend()`, read by the backend guards of
+other modules), and three facts rules ask about the whole project:
 - where it saves, loads or serializes Keras objects by their config (`model.save(...)`,
   `load_model`, `clone_model`, `serialize_keras_object`, `model_from_json`, pickling, a
   `ModelCheckpoint` that saves whole models): the saving rules advise on a custom class only
@@ -161,11 +163,15 @@ class ModuleInfo:
     registering: set[str] = field(default_factory=set)
     # Top-level class name -> the backends its own `train_step` is written for.
     step_backends: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Top-level functions that return the name of the Keras backend in use (`def backend():
+    # return keras.config.backend()`): a call of one is a backend guard's test elsewhere.
+    backend_functions: set[str] = field(default_factory=set)
 
     def outline(self) -> tuple:
-        """What other modules' findings depend on through imports and bases: the classes and
-        the names (an edit inside a function body leaves it unchanged)."""
-        return (self.classes, self.names)
+        """What other modules' findings depend on through imports, bases and backend helpers:
+        the classes, the names and the backend functions (an edit inside a function body that
+        leaves them as they are changes nothing elsewhere)."""
+        return (self.classes, self.names, sorted(self.backend_functions))
 
     def project_facts(self) -> tuple:
         """What whole-project questions read from this module (saving sites without their
@@ -186,6 +192,8 @@ class _ModuleReader:
             self.info.saves = _saving_sites(body, self)
         if REGISTER.encode() in source:
             self.info.registering = _registering(body)
+        if b"backend" in source or BACKEND_ENV_KEY.encode() in source:
+            self.info.backend_functions = _backend_functions(body, self)
         if b"train_step" in source:
             for stmt in _top_level(body):
                 if isinstance(stmt, ast.ClassDef):
@@ -346,6 +354,88 @@ def _step_backends(klass: ast.ClassDef, reader: _ModuleReader) -> frozenset[str]
                 if backend is not None:
                     found.add(backend)
     return frozenset(found)
+
+
+# Calls whose value is the name of the Keras backend in use, and the environment variable that
+# names it before Keras is imported.
+BACKEND_CALLS = frozenset(
+    {
+        "keras.backend.backend",
+        "keras.config.backend",
+        "keras.src.backend.backend",
+        "keras.src.backend.config.backend",
+        "keras_core.backend.backend",
+        "keras_core.config.backend",
+    }
+)
+ENV_GETTERS = frozenset({"os.environ.get", "os.getenv"})
+BACKEND_ENV_KEY = "KERAS_BACKEND"
+
+
+def _backend_functions(body: list[ast.stmt], reader: _ModuleReader) -> set[str]:
+    """The module's top-level functions whose every `return` gives the backend's name: a read
+    of the backend (`keras.config.backend()`, `os.environ.get("KERAS_BACKEND")`, a call of
+    another such function of the module), or a string literal, with at least one read
+    (`return "tensorflow" if legacy() else keras.config.backend()`)."""
+    functions = {
+        stmt.name: stmt for stmt in _top_level(body) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    found: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for name, function in functions.items():
+            if name not in found and _returns_backend(function, reader, found):
+                found.add(name)
+                grew = True
+    return found
+
+
+def _returns_backend(function: ast.FunctionDef | ast.AsyncFunctionDef, reader: _ModuleReader, known: set[str]) -> bool:
+    reads = False
+    returned = False
+    todo: list[ast.AST] = list(function.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue  # their returns are their own
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return False
+        if isinstance(node, ast.Return):
+            value = _backend_value(node.value, reader, known) if node.value is not None else None
+            if value is None:
+                return False
+            returned = True
+            reads = reads or value
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return returned and reads
+
+
+def _backend_value(expr: ast.expr, reader: _ModuleReader, known: set[str]) -> bool | None:
+    """True for a read of the backend's name, False for a string literal, None for anything
+    else."""
+    if isinstance(expr, ast.Constant):
+        return False if isinstance(expr.value, str) else None
+    if isinstance(expr, ast.IfExp):
+        body, orelse = _backend_value(expr.body, reader, known), _backend_value(expr.orelse, reader, known)
+        return None if body is None or orelse is None else body or orelse
+    if isinstance(expr, ast.Call):
+        if isinstance(expr.func, ast.Name) and expr.func.id in known:
+            return True if not expr.args and not expr.keywords else None
+        callee = reader.qualify(expr.func)
+        if callee in BACKEND_CALLS and not expr.args and not expr.keywords:
+            return True
+        if callee in ENV_GETTERS and expr.args and _is_env_key(expr.args[0]):
+            return True
+        return None
+    if isinstance(expr, ast.Subscript) and reader.qualify(expr.value) == "os.environ":
+        return True if _is_env_key(expr.slice) else None
+    return None
+
+
+def _is_env_key(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value == BACKEND_ENV_KEY
 
 
 def step_backend_of(qualified: str | None) -> str | None:
@@ -866,6 +956,14 @@ class ProjectIndex:
             todo.extend((base, depth + 1) for base in self.class_bases(name) or () if base is not None)
         return False
 
+    def is_backend_function(self, qualified: str) -> bool:
+        """Whether `qualified` names a project function that returns the Keras backend's name."""
+        found = self._locate(self.resolve(qualified))
+        if found is None:
+            return False
+        info, attribute = found
+        return attribute in info.backend_functions
+
     def is_keras_class(self, qualified: str) -> bool:
         """Whether a name of the project is, or derives from, a Keras Layer or Model, as
         `Context.is_keras_class` counts them."""
@@ -975,6 +1073,14 @@ class ProjectModule:
 
     def is_keras_class(self, qualified: str) -> bool:
         return self.index.is_keras_class(qualified)
+
+    def is_backend_function(self, qualified: str) -> bool:
+        return self.index.is_backend_function(qualified)
+
+    def own_function(self, name: str) -> str | None:
+        """The qualified name of a top-level function `name` of this file."""
+        module = self.name
+        return f"{module}.{name}" if module else None
 
     def saving_sites(self) -> list[tuple[str, int, str]] | None:
         """Where the rest of the project saves or loads Keras objects (see `ProjectIndex`)."""
