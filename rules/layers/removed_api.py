@@ -8,8 +8,8 @@ import libcst as cst
 
 from ..engine.context import Context, call_keyword, class_methods
 from ..engine.edits import FixSpec, Replace
-from ..engine.provenance import LAYER, MODEL, fact_of, provenance
-from ..engine.rule import Example, Rule
+from ..engine.provenance import LAYER, MODEL, TENSOR, fact_of, provenance
+from ..engine.rule import BACKENDS, Example, Rule
 from ..engine.tables import load_toml
 from ._common import enclosing_method, is_self
 
@@ -36,6 +36,35 @@ def _own_attribute(ctx: Context, receiver: cst.BaseExpression, attr: str) -> boo
     return attr in class_methods(klass) or provenance(ctx).assigns_self_attribute(klass, attr)
 
 
+# Where a backend tensor lacks `get_shape()`: TensorFlow's tensors still have it.
+_NOT_TENSORFLOW = frozenset({"jax", "torch"})
+
+
+def _in_keras_method(ctx: Context) -> bool:
+    """Inside a method of a Keras Layer or Model class (functions nested in it count), where the
+    tensors are the backend's own."""
+    return bool(ctx.functions) and any(ctx.is_keras_class(klass) for klass in ctx.classes)
+
+
+def _tensor_backends(ctx: Context, expr: cst.BaseExpression) -> frozenset[str] | None:
+    """The backends on which `expr.get_shape()` fails, or None where it does not.
+
+    A tensor from Keras (`keras.Input(...)`, a layer or model called on something, a
+    `keras.ops` call, `model.output`) is a `KerasTensor` outside a Keras class's methods, which
+    lacks `get_shape()` on every backend; inside them it is the backend's tensor, which has it
+    on TensorFlow alone. A receiver provenance knows nothing about (a parameter of `call()`) is
+    the backend's tensor in a Keras class's methods, and TensorFlow code elsewhere (a
+    `tf.data` map function, a TensorFlow-only helper). A value shown to be something else
+    (`tf.convert_to_tensor(x)`, a NumPy array) keeps its `get_shape()`, or is not a tensor."""
+    in_method = _in_keras_method(ctx)
+    fact = fact_of(ctx, expr)
+    if fact.kind == TENSOR:
+        return _NOT_TENSORFLOW if in_method else BACKENDS
+    if fact.known or not in_method:
+        return None
+    return _NOT_TENSORFLOW
+
+
 def _receiver_matches(ctx: Context, expr: cst.BaseExpression, kind: str, attr: str) -> bool:
     """Whether the receiver is a `kind` ("layer" or "model"; "any" takes every receiver).
 
@@ -56,6 +85,11 @@ def _receiver_matches(ctx: Context, expr: cst.BaseExpression, kind: str, attr: s
     return word is not None and kind in word
 
 
+def _entry_backends(entry: dict) -> frozenset[str] | None:
+    backends = entry.get("backends")
+    return frozenset(backends) if backends is not None else None
+
+
 class RemovedLayerApi(Rule):
     """
     ## Why
@@ -63,10 +97,15 @@ class RemovedLayerApi(Rule):
     for `add_metric` with `NotImplementedError: Layer add_metric() method is deprecated. Add your
     metric in Model.compile(metrics=[...])`; `Layer(dynamic=True)` raises "Unrecognized keyword
     arguments passed to Dense: {'dynamic': True}". The message of each finding names the
-    replacement. `get_shape()` is the one exception on TensorFlow: a Keras 3 `KerasTensor`
-    (`keras.Input(...)`, a functional model's tensors) lacks it on every backend, but the
-    tensors a layer's `call()` gets are TensorFlow tensors there and still have it, while JAX
-    and PyTorch fail ("DynamicJaxprTracer has no attribute get_shape").
+    replacement. Two exceptions hold on TensorFlow:
+    - `get_shape()`: a Keras 3 `KerasTensor` (`keras.Input(...)`, a functional model's tensors)
+      lacks it on every backend, but the tensors a layer's methods get are TensorFlow tensors
+      there and still have it, while JAX and PyTorch fail ("DynamicJaxprTracer has no attribute
+      get_shape"). It is reported on a tensor from Keras, and on a value of unknown origin
+      inside a Keras class's methods; not on a value shown to be something else
+      (`tf.convert_to_tensor(x).get_shape()`), nor on unknown values of TensorFlow code outside
+      Keras classes (a `tf.data` map function).
+    - `Model.distribute_strategy`: the TensorFlow trainer still has it.
 
     ## Example
     ```python
@@ -83,8 +122,9 @@ class RemovedLayerApi(Rule):
     ```
 
     ## Backends
-    All (checked on JAX, TensorFlow and PyTorch); `get_shape()` inside `call()` breaks only on
-    JAX and PyTorch.
+    All (checked on JAX, TensorFlow and PyTorch); `get_shape()` inside a Keras class's methods
+    and `Model.distribute_strategy` break only on JAX and PyTorch, so they are not reported in
+    code that runs on TensorFlow alone (behind a backend guard, or with `target-backends`).
 
     ## Fix safety
     - `x.get_shape()` -> `x.shape`: safe, the same shape for TensorFlow tensors and the only
@@ -115,6 +155,16 @@ class RemovedLayerApi(Rule):
         Example(
             "import tensorflow as tf\nx = tf.keras.Input((4,))\nn = «x.get_shape()»[-1]\n",
             "import tensorflow as tf\nx = tf.keras.Input((4,))\nn = x.shape[-1]\n",
+        ),
+        Example(
+            "import keras\n\nclass Flat(keras.layers.Layer):\n"
+            "    def call(self, inputs):\n"
+            "        n = «inputs.get_shape()»[-1]\n"
+            "        return keras.ops.reshape(inputs, (-1, n))\n",
+            "import keras\n\nclass Flat(keras.layers.Layer):\n"
+            "    def call(self, inputs):\n"
+            "        n = inputs.shape[-1]\n"
+            "        return keras.ops.reshape(inputs, (-1, n))\n",
         ),
         Example(
             "from tensorflow import keras\n"
@@ -155,6 +205,19 @@ class RemovedLayerApi(Rule):
         "import keras\nclass Plain:\n    def compute_output_signature(self, s):\n        return s\n",
         "import keras\nmodel_layer = keras.Model(inp, out)\nprint(model_layer.output_shape)\n",
         "import keras\nlayer_sizes = {'a': 64}\nlayer_sizes.updates\n",
+        # TensorFlow tensors keep get_shape(): a tf op's result, and TensorFlow code outside a
+        # Keras class (a tf.data map function).
+        "import keras\nimport tensorflow as tf\n\ndef count(points):\n"
+        "    points = tf.convert_to_tensor(points)\n    return points.get_shape().as_list()[0]\n",
+        "import tensorflow as tf\n\ndef parse(image, label):\n"
+        "    return tf.reshape(image, [-1]), label.get_shape()\n",
+        "import keras\nimport tensorflow as tf\n\nclass L(keras.layers.Layer):\n    def call(self, x):\n"
+        "        return tf.zeros(tf.convert_to_tensor(x).get_shape())\n",
+        # Only the TensorFlow backend runs this, and its trainer has distribute_strategy.
+        "import keras\n\nclass Saver(keras.callbacks.Callback):\n"
+        "    def on_epoch_end(self, epoch, logs=None):\n"
+        "        if keras.config.backend() != 'tensorflow':\n            return\n"
+        "        print(self.model.distribute_strategy)\n",
         "import keras\nclass Head(keras.layers.Layer):\n    def build(self, shape):\n        self.input_shape_ = shape\n"
         "        self.output_shape = shape\n    def call(self, x):\n        return x if self.output_shape else x\n",
     )
@@ -181,7 +244,7 @@ class RemovedLayerApi(Rule):
         if entry.get("fix") == "tensor-shape":
             tensor = "output" if node.attr.value == "output_shape" else "input"
             fix = FixSpec.unsafe(f"Use `.{tensor}.shape`", Replace(node.attr, f"{tensor}.shape"))
-        ctx.report(node, entry["message"], fix=fix)
+        ctx.report(node, entry["message"], fix=fix, backends=_entry_backends(entry))
 
     def _visit_call(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
@@ -192,15 +255,18 @@ class RemovedLayerApi(Rule):
         if entry is None:
             self._dynamic(node, ctx)
             return
+        if entry["receiver"] == "tensor":
+            backends = _tensor_backends(ctx, func.value)
+            if backends is None or node.args:
+                return
+            fix = None
+            if entry.get("fix") == "shape":
+                fix = FixSpec.safe("Use `.shape`", Replace(func.attr, "shape", end=node))
+            ctx.report(node, entry["message"], fix=fix, backends=backends)
+            return
         if not _receiver_matches(ctx, func.value, entry["receiver"], func.attr.value):
             return
-        if entry.get("fix") == "shape":
-            if node.args:
-                return
-            fix = FixSpec.safe("Use `.shape`", Replace(func.attr, "shape", end=node))
-            ctx.report(node, entry["message"], fix=fix)
-            return
-        ctx.report(func, entry["message"])
+        ctx.report(func, entry["message"], backends=_entry_backends(entry))
 
     def _dynamic(self, node: cst.Call, ctx: Context) -> None:
         arg = call_keyword(node, "dynamic")

@@ -66,6 +66,13 @@ history = model.fit(x, y, epochs=20, batch_size=64, verbose=0)
 RESULT = [len(model.trainable_weights), history.history["loss"][-1] < history.history["loss"][0] / 10]
 '''
 
+DISTRIBUTE_STRATEGY = '''
+import keras
+
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+RESULT = type(model.distribute_strategy).__name__
+'''
+
 GET_SHAPE_IN_CALL = '''
 import numpy as np
 import keras
@@ -388,6 +395,21 @@ RESULT = x.get_shape()[-1]
         result_shows("the sum of each row", lambda r: r == [[3.0], [3.0]]),
         envs=("tensorflow",),
         fixed_check=result_shows("the sum of each row", lambda r: r == [[3.0], [3.0]]),
+    ),
+    Case(
+        "KER406",
+        "model-distribute-strategy",
+        DISTRIBUTE_STRATEGY,
+        raises("AttributeError", "distribute_strategy"),
+        envs=("jax", "torch"),
+    ),
+    Case(
+        "KER406",
+        "model-distribute-strategy-tensorflow",
+        DISTRIBUTE_STRATEGY,
+        # The TensorFlow trainer keeps it: the finding is for JAX and PyTorch alone.
+        result_shows("the default strategy", lambda r: r == "_DefaultDistributionStrategy"),
+        envs=("tensorflow",),
     ),
     Case(
         "KER420",
