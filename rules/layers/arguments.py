@@ -402,6 +402,9 @@ class EmbeddingInputLength(Rule):
 
 # Keras 2 layer arguments that declared the model input, and what `keras.Input` calls them.
 _INPUT_KEYWORDS = {"input_shape": "shape", "batch_input_shape": "batch_shape", "input_dim": "shape"}
+# Layers whose own `input_dim` is not the model's input (an embedding's vocabulary size); the
+# only ones in Keras 3.15.1 whose constructor takes one.
+_OWN_INPUT_DIM = frozenset({"Embedding", "ReversibleEmbedding"})
 
 
 class LayerInputShapeArgument(Rule):
@@ -480,6 +483,10 @@ class LayerInputShapeArgument(Rule):
             "model.add(keras.layers.Dense(1, input_dim=8))\n",
         ),
         Example(
+            "import keras\nmodel = keras.Sequential([keras.layers.Embedding(input_dim=1000, output_dim=8, «input_shape=(10,)»)])\n",
+            "import keras\nmodel = keras.Sequential([keras.Input(shape=(10,)), keras.layers.Embedding(input_dim=1000, output_dim=8)])\n",
+        ),
+        Example(
             "import tensorflow as tf\n\ndef build():\n    net = tf.keras.Sequential()\n"
             "    net.add(tf.keras.layers.Dense(4, «input_shape=(3,)»))\n    return net\n",
             "import tensorflow as tf\n\ndef build():\n    net = tf.keras.Sequential()\n"
@@ -491,6 +498,9 @@ class LayerInputShapeArgument(Rule):
         "import keras\nmodel = keras.Sequential([keras.Input(shape=(10,)), keras.layers.Dense(1)])\n",
         "import keras\ndef make(input_shape):\n    return build(input_shape=input_shape)\n",
         "import keras\ninp = keras.layers.InputLayer(shape=(3,))\n",
+        # An embedding's input_dim is its vocabulary size.
+        "import keras\nemb = keras.layers.Embedding(input_dim=1000, output_dim=64)\n",
+        "import keras\nemb = keras.layers.ReversibleEmbedding(input_dim=1000, output_dim=64)\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -500,6 +510,10 @@ class LayerInputShapeArgument(Rule):
         api = ctx.keras_api(node.func)
         if api is None or not api[0].startswith("layers."):
             return
+        if api[0].rsplit(".", 1)[-1] in _OWN_INPUT_DIM:
+            found = [a for a in found if a.keyword.value != "input_dim"]  # type: ignore[union-attr]
+            if not found:
+                return
         arg = found[0]
         keyword = arg.keyword.value  # type: ignore[union-attr]
         if api[0] == "layers.InputLayer":
