@@ -205,6 +205,24 @@ def _static() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     )
 
 
+@lru_cache(maxsize=1)
+def _containers() -> tuple[frozenset[str], frozenset[str]]:
+    table = load_toml("layers_tracing.toml")
+    return frozenset(table["container_keras_ops"]), frozenset(table["container_tf_functions"])
+
+
+def _container_call(call: cst.Call, ctx: Context) -> bool:
+    """Whether a call gives a Python list or tuple of tensors (`ops.split`, `tf.unstack`)."""
+    if not isinstance(call.func, (cst.Name, cst.Attribute)):
+        return False
+    keras_ops, tf_functions = _containers()
+    api = ctx.keras_api(call.func)
+    if api is not None:
+        return api[0].startswith("ops.") and api[0][4:] in keras_ops
+    qualified = ctx.qualname(call.func)
+    return qualified is not None and qualified.startswith("tensorflow.") and qualified[11:] in tf_functions
+
+
 def _tensor_call(call: cst.Call, ctx: Context) -> bool:
     """Whether a call computes a tensor: a TensorFlow function or a Keras op."""
     if not isinstance(call.func, (cst.Name, cst.Attribute)):
@@ -433,6 +451,14 @@ class InPlaceTensorMutation(Rule):
         "        m = np.eye(3)\n        m[-1, -1] = -1.0\n        return inputs\n",
         "import keras\nclass L(keras.layers.Layer):\n"
         "    def call(self, x):\n        out = self.attention(x)\n        out = {}\n        out[0] = x\n        return out\n",
+        # Ops that give Python lists or tuples of tensors: their items can be replaced.
+        "import keras\nfrom keras import ops\n\nclass Gates(keras.layers.Layer):\n"
+        "    def call(self, x):\n        parts = ops.split(x, 4, axis=-1)\n"
+        "        parts[0] = ops.sigmoid(parts[0])\n        return ops.concatenate(parts, axis=-1)\n",
+        "import tensorflow as tf\n\nclass Heads(tf.keras.layers.Layer):\n"
+        "    def call(self, inputs):\n        heads = tf.unstack(inputs, axis=1)\n"
+        "        heads[-1] = tf.zeros_like(heads[-1])\n        shape = tf.shape_n([inputs])\n"
+        "        shape[0] = None\n        return tf.stack(heads, axis=1)\n",
     )
 
     def visit(self, node: cst.Assign | cst.AugAssign, ctx: Context) -> None:
@@ -487,6 +513,8 @@ def _tensor_local(method: cst.FunctionDef, name: str, ctx: Context, from_ops_onl
                 continue
             value = small.value
             if isinstance(value, (cst.Dict, cst.List, cst.DictComp, cst.ListComp)):
+                return False
+            if isinstance(value, cst.Call) and _container_call(value, ctx):
                 return False
             if isinstance(value, cst.Call) and (
                 _tensor_call(value, ctx) or (not from_ops_only and self_attribute(value.func) is not None)
