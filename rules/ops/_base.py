@@ -47,10 +47,14 @@ class TfOpRule(Rule):
         if row is None or code_for(node, row) != self.code:
             return
         fix = build_fix(node, row, ctx)
-        report_in_model_code(self, ctx, node.func, self.describe(node, row), fix, row.note or None)
+        report_in_model_code(self, ctx, node.func, self.describe(node, row), fix, self.annotate(node, row))
 
     def describe(self, node: cst.Call, row: Row) -> str:
         return self.message
+
+    def annotate(self, node: cst.Call, row: Row) -> str | None:
+        """The finding's note for this call."""
+        return row.note or None
 
 
 def spelled(node: cst.Call) -> str:

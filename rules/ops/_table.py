@@ -46,6 +46,8 @@ class Row:
     slot: int = 0
     unsafe_drop: frozenset[str] = frozenset()
     note: str = ""
+    # The note for a call that gives its axis, where `note` is about the default axis.
+    axis_given_note: str = ""
     renames: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -65,6 +67,7 @@ def _row(entry: dict, names_key: str) -> Row:
         slot=entry.get("slot", 0),
         unsafe_drop=frozenset(entry.get("unsafe_drop", ())),
         note=entry.get("note", ""),
+        axis_given_note=entry.get("axis_given_note", ""),
         renames=dict(rename),
     )
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..engine.context import Context, call_keyword
+from ..engine.context import Context, call_keyword, positional_args
 from ..engine.edits import FixSpec, Replace
 from ..engine.rule import Example
-from ._base import TfOpRule
+from ._base import TfOpRule, spelled
+from ._table import Row
 
 
 def _layer(imports: str, statement: str, base: str = "keras.layers.Layer") -> str:
@@ -127,7 +128,26 @@ class TfGatherNd(TfOpRule):
     )
 
 
-class TfArgmaxAxis(TfOpRule):
+class _DefaultAxisRule(TfOpRule):
+    """An op whose Keras counterpart has another default axis: a call that gives its axis is
+    told only to port the op, not warned about the default."""
+
+    def describe(self, node: cst.Call, row: Row) -> str:
+        if _gives_axis(node):
+            return f"`{spelled(node)}` runs only on the TensorFlow backend: use `keras.{row.target}` (the axis carries over)"
+        return self.message
+
+    def annotate(self, node: cst.Call, row: Row) -> str | None:
+        if _gives_axis(node):
+            return row.axis_given_note or None
+        return row.note or None
+
+
+def _gives_axis(node: cst.Call) -> bool:
+    return call_keyword(node, "axis") is not None or len(positional_args(node)) >= 2
+
+
+class TfArgmaxAxis(_DefaultAxisRule):
     """
     ## Why
     `tf.argmax(x)` works along axis 0; `keras.ops.argmax(x)` flattens first and returns one
@@ -175,7 +195,7 @@ class TfArgmaxAxis(TfOpRule):
     )
 
 
-class TfCumsumAxis(TfOpRule):
+class TfCumsumAxis(_DefaultAxisRule):
     """
     ## Why
     `tf.math.cumsum(x)` runs along axis 0; `keras.ops.cumsum(x)` flattens first. A (3, 4)

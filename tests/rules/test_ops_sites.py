@@ -220,3 +220,35 @@ def test_a_module_needing_tensorflow_only_for_file_io_in_a_region_relint():
         assert linter.last_mode == "region"
         assert got == lint(edited, "m.py", Settings(), rules=rules)
         assert [f.code for f in got] == codes
+
+
+DISTANCES = '''import tensorflow as tf
+import keras
+
+
+class NearestCentroid(keras.layers.Layer):
+    def call(self, x):
+        d = tf.reduce_sum(tf.square(x[:, None, :] - self.centroids[None]), axis=-1)
+        nearest = tf.argmin(d, axis=1)
+        running = tf.cumsum(d, -1)
+        first = tf.argmax(d)
+        return nearest, running, first
+'''
+
+
+def test_an_explicit_axis_is_not_warned_about_the_default():
+    findings = {(f.code, f.span.start_pos.line + 1): f for f in lint(DISTANCES, "layer.py", Settings(select=("KER204", "KER205")))}
+    given_argmin, given_cumsum, default_argmax = findings[("KER204", 8)], findings[("KER205", 9)], findings[("KER204", 10)]
+    assert given_argmin.message == "`tf.argmin` runs only on the TensorFlow backend: use `keras.ops.argmin` (the axis carries over)"
+    assert given_argmin.note == "keras.ops.argmin returns int32 (tf: int64)"
+    assert given_cumsum.message == "`tf.cumsum` runs only on the TensorFlow backend: use `keras.ops.cumsum` (the axis carries over)"
+    assert given_cumsum.note is None
+    assert default_argmax.message.endswith("unless given an axis: port with `axis=0`")
+    fixed = fix(DISTANCES, "layer.py", Settings(select=("KER204", "KER205"))).source
+    expected = (
+        DISTANCES.replace("tf.argmin(d, axis=1)", "keras.ops.argmin(d, axis=1)")
+        .replace("tf.cumsum(d, -1)", "keras.ops.cumsum(d, -1)")
+        .replace("tf.argmax(d)", "keras.ops.argmax(d, axis=0)")
+    )
+    assert fixed == expected
+    assert fix(fixed, "layer.py", Settings(select=("KER204", "KER205"))).source == fixed
