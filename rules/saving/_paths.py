@@ -27,13 +27,14 @@ from typing import Any
 import libcst as cst
 
 from ..engine.context import Context, call_keyword, keras_api, string_value
-from ..engine.edits import FixSpec
+from ..engine.edits import FixSpec, Replace
 from ..engine.names import Scopes, import_bindings, target_names
 from ..engine.provenance import Where
 from ..engine.walker import SOURCE_TEXT, child_fields, concrete_node_types
 from ._common import (
     LEGACY_H5,
     WEIGHTS,
+    WHOLE_MODEL,
     has_extension,
     model_save_path,
     path_argument,
@@ -46,6 +47,9 @@ from ._common import (
 
 MODEL = "model"
 WEIGHTS_FILE = "weights"
+# A directory given to `keras.callbacks.OrbaxCheckpoint`: Keras 3 loads models and weights
+# from such a directory.
+ORBAX = "orbax"
 
 _CHECKPOINT_SUFFIXES = (".ckpt", ".tf")
 # Endings of Keras 2 weight files that Keras 3 cannot write: legacy HDF5, TF checkpoints, and a
@@ -110,6 +114,9 @@ class PathRef:
     # there, not at the call.
     name: str | None = None
     binding: cst.BaseExpression | None = None
+    # Why the path is a directory made at run time (`tempfile.mkdtemp()`...), when it is one:
+    # then `text` is empty and `node` is the whole path expression.
+    directory: str | None = None
 
 
 @dataclass
@@ -155,6 +162,9 @@ class PathPlan:
         blocked = self._blocked(save.family, save.ref.key)
         if blocked:
             return Decision(None, save.code, blocked)
+        if save.ref.directory is not None:
+            unpaired = self._unpaired(save.family, save.ref.key)
+            return Decision(None if unpaired else save.rename, save.code, unpaired)
         return Decision(save.rename, save.code, self._left_alone(save))
 
     def load_decision(self, load: Use) -> Decision:
@@ -165,6 +175,9 @@ class PathPlan:
         blocked = self._blocked(load.family, load.ref.key)
         if blocked:
             return Decision(None, note=blocked)
+        if load.ref.directory is not None:
+            unpaired = self._unpaired(load.family, load.ref.key)
+            return Decision(None if unpaired else saves[0].rename, saves[0].code, unpaired)
         note = None
         if load.order < min(s.order for s in saves):
             note = (
@@ -172,6 +185,31 @@ class PathPlan:
                 "by Keras 2, convert that file (load it with Keras 2, save it under the new name)."
             )
         return Decision(saves[0].rename, saves[0].code, note)
+
+    def orbax(self, use: Use) -> bool:
+        """Whether this file gives the path to `OrbaxCheckpoint`: a directory Keras 3 loads."""
+        return any(u.family == ORBAX for u in self._group(use.ref.key))
+
+    def _unpaired(self, family: str, key: tuple) -> str | None:
+        """Why the saves and loads of a directory made at run time are not moved together to
+        one file in it, or None. They are when the file proves they are the same directory
+        (one name, bound once) and every load of it comes after a save of it."""
+        if key[0] != "dir":
+            return (
+                "The directory is given by a call, not by a name bound once, so no load in this "
+                "file provably reads it."
+            )
+        group = [u for u in self._group(key) if u.family == family]
+        saves = [u.order for u in group if u.saving]
+        loads = [u.order for u in group if not u.saving]
+        if not loads:
+            return "No load in this file reads the directory, so there is no fix: change its readers with the save."
+        if min(loads) < min(saves):
+            return (
+                "A load of the directory comes before its save in this file: it may read what "
+                "other code wrote there, so neither is moved."
+            )
+        return None
 
     def has_saves(self, load: Use) -> bool:
         """Whether this file saves the path a load reads."""
@@ -188,6 +226,29 @@ class PathPlan:
             if any(u.saving and u.family == load.family and u.rename is None for u in self._group(key)):
                 return extension
         return None
+
+    def saved_in(self, load: Use) -> str | None:
+        """The file that a save of this file, before a load of a directory made at run time,
+        already writes in that directory (`model.save(os.path.join(d, "model.keras"))` ...
+        `load_model(d)`): the load follows it, as it would have followed the save's fix."""
+        key = load.ref.key
+        if key[0] != "dir":
+            return None
+        # `os.path.join` keeps a name as ("name", scope, name), an attribute by its own key.
+        heads = {key, ("name", *key[1:])} if len(key) == 3 else {key}
+        accepted = (WEIGHTS,) if load.family == WEIGHTS_FILE else WHOLE_MODEL
+        found = set()
+        for use in self.uses:
+            if not use.saving or use.family != load.family or use.order > load.order:
+                continue
+            if use.ref.key == key:
+                return None  # the directory itself is saved too: the plan's decision holds
+            parts = use.ref.key[1] if use.ref.key[0] == "join" else ()
+            if len(parts) == 2 and parts[0] in heads and parts[1][0] == "str" and use.rename is None:
+                name = parts[1][1]
+                if "/" not in name and name.lower().endswith(accepted):
+                    found.add(name)
+        return found.pop() if len(found) == 1 else None
 
     def binding_decision(self, literal: cst.BaseExpression) -> tuple[Use, Rename] | None:
         """The save whose rename is made where its path's name is set to `literal`."""
@@ -217,6 +278,8 @@ class PathPlan:
 
     def _left_alone(self, save: Use) -> str | None:
         """Loads of the same path kerasfix cannot follow, named in the save's note."""
+        if save.ref.directory is not None:
+            return None
         loads = [u for u in self.uses if not u.saving and u.family == save.family and u.ref.text == save.ref.text]
         unproven = [u for u in loads if u.ref.key != save.ref.key]
         if unproven:
@@ -252,15 +315,57 @@ def literal_binding(node: cst.Assign | cst.AnnAssign) -> cst.BaseExpression | No
 
 # ----- collecting the file's saves and loads ---------------------------------------------
 
+_TEMPORARY_DIRECTORY = "tempfile.TemporaryDirectory"
+_CONTEXT_MANAGER = "contextlib.contextmanager"
+# How many names (`a = b`, `b = tempfile.mkdtemp()`) and helpers a directory is followed through.
+_DEPTH = 8
+
+
+def _names_directory(expr: cst.BaseExpression) -> bool:
+    """A string or f-string whose last component has no file extension (`"/tmp/run"`,
+    `f"ram://{uuid4().hex}"`). An f-string needs literal text before a last component made of
+    fields only (`f"{name}"` alone may be any file)."""
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        value = string_value(expr)
+        return bool(value) and not has_extension(value)
+    if not isinstance(expr, cst.FormattedString):
+        return False
+    text = "".join(part.value if isinstance(part, cst.FormattedStringText) else "\0" for part in expr.parts)
+    name = last_component(text)
+    literal = name.replace("\0", "")
+    if "." in literal.strip("."):
+        return False
+    if literal:
+        return True
+    prefix = text.rstrip("/")[: -len(name)] if name else ""
+    return bool(prefix.replace("\0", "")) and not prefix.startswith("\0")
+
+
+def _own_yields(node: cst.CSTNode) -> Iterator[cst.BaseExpression | None]:
+    """The values of the `yield`s of a function body, not those of the functions, lambdas and
+    classes inside it (`yield from` gives the `From` node)."""
+    for child in node.children:
+        if isinstance(child, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if isinstance(child, cst.Yield):
+            yield child.value  # type: ignore[misc]
+        yield from _own_yields(child)
+
 
 class _Scope:
-    __slots__ = ("node", "parent", "counts", "literals", "is_class")
+    __slots__ = ("node", "parent", "counts", "literals", "values", "entered", "defs", "is_class")
 
     def __init__(self, node: cst.CSTNode, parent: _Scope | None) -> None:
         self.node = node
         self.parent = parent
         self.counts: dict[str, int] = {}
         self.literals: dict[str, cst.BaseExpression] = {}
+        # What a name is set to (`d = tempfile.mkdtemp()`), the context manager it is the
+        # target of (`with TemporaryDirectory() as d`), the function it defines: read only
+        # when the name is bound once.
+        self.values: dict[str, cst.BaseExpression] = {}
+        self.entered: dict[str, cst.BaseExpression] = {}
+        self.defs: dict[str, cst.FunctionDef] = {}
         self.is_class = isinstance(node, cst.ClassDef)
 
     def bind(self, name: str, literal: cst.BaseExpression | None = None) -> None:
@@ -278,11 +383,15 @@ def _bind_assign(node: cst.Assign, scope: _Scope) -> None:
     literal = literal_binding(node)
     for target in node.targets:
         _bind_targets(target.target, scope, literal)
+    if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+        scope.values[node.targets[0].target.value] = node.value
 
 
 def _bind_ann_assign(node: cst.AnnAssign, scope: _Scope) -> None:
     if node.value is not None:
         _bind_targets(node.target, scope, literal_binding(node))
+        if isinstance(node.target, cst.Name):
+            scope.values[node.target.value] = node.value
 
 
 def _bind_target(node: cst.AugAssign | cst.For | cst.CompFor | cst.NamedExpr | cst.Del, scope: _Scope) -> None:
@@ -292,6 +401,8 @@ def _bind_target(node: cst.AugAssign | cst.For | cst.CompFor | cst.NamedExpr | c
 def _bind_with_item(node: cst.WithItem, scope: _Scope) -> None:
     if node.asname is not None:
         _bind_targets(node.asname.name, scope)
+        if isinstance(node.asname.name, cst.Name):
+            scope.entered[node.asname.name.value] = node.item
 
 
 def _bind_handler(node: cst.ExceptHandler, scope: _Scope) -> None:
@@ -365,6 +476,9 @@ class _Collector:
         self.scopes = Scopes(module)
         self.names = _Names(self.scopes)
         self.calls: list[tuple[cst.Call, _Scope, bool]] = []
+        self.scope_of: dict[int, _Scope] = {}
+        self._aside: Scopes | None = None
+        self._helpers: dict[int, bool] = {}
 
     def plan(self) -> PathPlan:
         self._walk(self.module, _Scope(self.module, None), False)
@@ -429,7 +543,8 @@ class _Collector:
         if kind is cst.FunctionDef or kind is cst.Lambda:
             if kind is cst.FunctionDef:
                 scope.bind(node.name.value)
-            inner = _Scope(node, scope)
+                scope.defs[node.name.value] = node
+            inner = self.scope_of[id(node)] = _Scope(node, scope)
             params = node.params
             for group in (params.posonly_params, params.params, params.kwonly_params):
                 for param in group:
@@ -492,7 +607,7 @@ class _Collector:
             owner = self._once(expr.value, scope)
             literal = owner.literals.get(expr.value) if owner is not None else None
             if literal is None:
-                return None
+                return self._directory_ref(expr, scope)
             tail = path_tail(literal)
             value = string_value(literal)
             if tail is None or value is None:
@@ -513,7 +628,7 @@ class _Collector:
             return PathRef(("unproven", id(expr)), tail[0], tail[1]) if tail is not None else None
         if isinstance(expr, cst.Call) and self.names.qualname(expr.func) == "os.path.join":
             return self._join(expr, scope)
-        return None
+        return self._directory_ref(expr, scope)
 
     def _fields_key(self, expr: cst.FormattedString, scope: _Scope) -> tuple | None:
         bound: list[tuple[int, str]] = []
@@ -550,9 +665,127 @@ class _Collector:
             if last is None:
                 return None
             parts.append(last.key)
-        if last is None or last.name is not None:
+        if last is None or last.name is not None or last.directory is not None:
             return None
         return PathRef(("join", tuple(parts)), last.text, last.node)
+
+    # ----- directories made at run time --------------------------------------------------
+
+    def _directory_ref(self, expr: cst.BaseExpression, scope: _Scope) -> PathRef | None:
+        """A path that is a directory made at run time: `d` set once to `tempfile.mkdtemp()`,
+        the target of `with tempfile.TemporaryDirectory() as d` or of a context manager of
+        this file that yields a directory, `tmp.name` of `tmp = TemporaryDirectory()`, or such
+        a call itself. Its key is its binding: two uses of `d` are the same directory."""
+        why = self._directory(expr, scope, 0, False)
+        if why is None:
+            return None
+        if isinstance(expr, cst.Call):
+            why = why.replace(f"`{self.module.code_for_node(expr)}`", "it", 1)
+        key: tuple = ("unproven", id(expr))
+        if isinstance(expr, cst.Name):
+            owner = self._once(expr.value, scope)
+            if owner is not None:
+                key = ("dir", id(owner.node), expr.value)
+        elif isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            owner = self._once(expr.value.value, scope)
+            if owner is not None:
+                key = ("dir", id(owner.node), expr.value.value, expr.attr.value)
+        return PathRef(key, "", expr, directory=why)
+
+    def _qualname_in(self, expr: cst.BaseExpression, scope: _Scope) -> str | None:
+        """The qualified name of `expr` read in `scope` (not at the call being classified)."""
+        aside = self._aside
+        if aside is None:
+            aside = self._aside = Scopes(self.module, self.scopes.module)
+        functions = self._functions(scope)
+        for function in functions:
+            aside.push(function)
+        try:
+            return aside.qualified_name(expr)
+        finally:
+            for _ in functions:
+                aside.pop()
+
+    def _directory(self, expr: cst.BaseExpression, scope: _Scope, depth: int, strings: bool) -> str | None:
+        """Why `expr`, read in `scope`, is a directory, or None. With `strings` (what a
+        context manager yields), a string whose last component has no file extension is one."""
+        if depth > _DEPTH:
+            return None
+        code = self.module.code_for_node
+        if isinstance(expr, cst.Call):
+            qualified = self._qualname_in(expr.func, scope)
+            if qualified == "tempfile.mkdtemp":
+                return f"`{code(expr)}` makes one and returns its name"
+            if qualified == "tempfile.gettempdir":
+                return f"`{code(expr)}` is the directory for temporary files"
+            return None
+        if isinstance(expr, cst.Attribute):
+            if expr.attr.value != "name":
+                return None
+            made = self._temporary_directory(expr.value, scope)
+            return f"the name of the one `{code(made)}` makes" if made is not None else None
+        if isinstance(expr, cst.Name):
+            owner = self._once(expr.value, scope)
+            if owner is None:
+                return None
+            value = owner.values.get(expr.value)
+            if value is not None:
+                return self._directory(value, owner, depth + 1, strings)
+            item = owner.entered.get(expr.value)
+            if item is None or not isinstance(item, cst.Call):
+                return None
+            if self._qualname_in(item.func, owner) == _TEMPORARY_DIRECTORY:
+                return f"`with {code(item)} as {expr.value}` gives the name of the one it makes"
+            helper = self._context_manager(item.func, owner)
+            if helper is not None and self._yields_directory(helper, depth + 1):
+                return f"every value the context manager `{helper.name.value}()` yields is one"
+            return None
+        if strings and _names_directory(expr):
+            return f"`{code(expr)}` names no file"
+        return None
+
+    def _temporary_directory(self, expr: cst.BaseExpression, scope: _Scope) -> cst.Call | None:
+        """The `tempfile.TemporaryDirectory(...)` call `expr` is (or a name set once to)."""
+        if isinstance(expr, cst.Name):
+            owner = self._once(expr.value, scope)
+            value = owner.values.get(expr.value) if owner is not None else None
+            if value is None:
+                return None
+            expr, scope = value, owner
+        if isinstance(expr, cst.Call) and self._qualname_in(expr.func, scope) == _TEMPORARY_DIRECTORY:
+            return expr
+        return None
+
+    def _context_manager(self, func: cst.BaseExpression, scope: _Scope) -> cst.FunctionDef | None:
+        """The function of this file `func` names, defined once, when it is decorated with
+        `contextlib.contextmanager`."""
+        if not isinstance(func, cst.Name):
+            return None
+        owner = self._once(func.value, scope)
+        found = owner.defs.get(func.value) if owner is not None else None
+        if found is None:
+            return None
+        for decorator in found.decorators:
+            if self._qualname_in(decorator.decorator, owner) == _CONTEXT_MANAGER:
+                return found
+        return None
+
+    def _yields_directory(self, function: cst.FunctionDef, depth: int) -> bool:
+        """Whether `function` yields at least once and every `yield` of it yields a
+        directory (or a name bound once to one, or a string that names no file)."""
+        known = self._helpers.get(id(function))
+        if known is not None:
+            return known
+        self._helpers[id(function)] = False  # a helper that reaches itself yields nothing known
+        inner = self.scope_of.get(id(function))
+        yields = list(_own_yields(function.body))
+        found = bool(yields) and inner is not None
+        for value in yields:
+            if not found:
+                break
+            found = value is not None and self._directory(value, inner, depth, True) is not None
+        self._helpers[id(function)] = found
+        return found
 
     # ----- classifying calls -------------------------------------------------------------
 
@@ -566,15 +799,19 @@ class _Collector:
             found = (MODEL, True, model_save_path(call, self.ctx, self._where(scope)))
         elif leaf in ("save_weights", "load_weights") and weights_call(call, leaf, self.ctx, self._where(scope)):
             found = (WEIGHTS_FILE, leaf == "save_weights", path_argument(call, "filepath", 0))
-        elif leaf in ("ModelCheckpoint", "load_model"):
+        elif leaf in ("ModelCheckpoint", "load_model", "OrbaxCheckpoint"):
             api = self.names.keras_api(func)
             if api is not None and api[0] == "callbacks.ModelCheckpoint":
                 found = (MODEL, True, path_argument(call, "filepath", 0))
             elif api is not None and api[0] in ("models.load_model", "saving.load_model"):
                 found = (MODEL, False, path_argument(call, "filepath", 0))
+            elif api is not None and api[0] == "callbacks.OrbaxCheckpoint":
+                found = (ORBAX, False, path_argument(call, "directory", 0))
         if found is not None and found[2] is not None:
             family, saving, arg = found
             ref = self.resolve(arg.value, scope)
+            if ref is not None and ref.directory is not None and leaf == "ModelCheckpoint":
+                ref = None  # a checkpoint callback given a directory: not read here
             if ref is not None:
                 use = Use(family, call, arg.value, ref, saving, order)
                 if saving:
@@ -630,7 +867,10 @@ class _Collector:
 
 def load_owner(plan: PathPlan, load: Use) -> str | None:
     """The rule that reports a load: KER303 for a directory given to `load_model`, KER304 for a
-    checkpoint prefix given to `load_weights`, else the rule whose save renames the path."""
+    checkpoint prefix given to `load_weights`, else the rule whose save renames the path; none
+    for a directory the file gives to `OrbaxCheckpoint` (Keras 3 reads those)."""
+    if plan.orbax(load):
+        return None
     if load.family == MODEL and not has_extension(load.ref.text):
         return "KER303"
     if load.family == WEIGHTS_FILE and needs_weights_rename(load.ref.text, saving=False):
@@ -650,6 +890,9 @@ def _new_name(use: Use, rename: Rename) -> str:
 def report_save(ctx: Context, use: Use, title: str, message: str | None = None) -> None:
     """Report a save's path, with the rename when the file's other uses of the path allow it."""
     decision = path_plan(ctx).save_decision(use)
+    if use.ref.directory is not None:
+        _report_directory_save(ctx, use, decision, message)
+        return
     if use.ref.name is not None:
         note = decision.note
         if decision.rename is not None:
@@ -669,6 +912,9 @@ def report_load(ctx: Context, load: Use, message: str | None = None, fallback: R
     if decision.code is not None and not _reported(ctx, decision.code):
         # The save keeps its path, so must the load.
         decision = Decision(None, note=f"Enable {decision.code} to rename this load with the save of the same path.")
+    if load.ref.directory is not None:
+        _report_directory_load(ctx, load, decision, message)
+        return
     rename, note = decision.rename, decision.note
     if rename is not None:
         note = note or f"This file saves the same path under a new name: the fix loads `{_new_name(load, rename)}`."
@@ -681,6 +927,90 @@ def report_load(ctx: Context, load: Use, message: str | None = None, fallback: R
         return
     title = f"Load `{_new_name(load, rename)}`"
     ctx.report(load.expr, message, fix=FixSpec.unsafe(title, rewrite_tail(load.ref.node, rename)), note=note)
+
+
+def _file_in(use: Use, rename: Rename | None) -> str:
+    """The file a directory's save and its loads move to: `model.keras` (`model.h5` for
+    `save_format="h5"`), `model.weights.h5` for weights."""
+    if use.family == WEIGHTS_FILE:
+        return "model" + WEIGHTS
+    return "model" + (rename("") if rename is not None else ".keras")
+
+
+def _in_directory(ctx: Context, use: Use, filename: str) -> tuple[str, tuple[str, ...]]:
+    """The path of `filename` in the directory `use` names, and the import it needs:
+    `os.path.join(d, "model.keras")`, or `f"{d}/model.keras"` where `os` is another name."""
+    label = ctx.module.code_for_node(use.ref.node)
+    if ctx.scopes.lookup("os") == "os":
+        return f'os.path.join({label}, "{filename}")', ()
+    if not ctx.scopes.is_bound("os"):
+        return f'os.path.join({label}, "{filename}")', ("import os",)
+    return f'f"{{{label}}}/{filename}"', ()
+
+
+def _report_directory_save(ctx: Context, use: Use, decision: Decision, message: str | None) -> None:
+    """A save to a directory made at run time: moved to one file in it when this file's loads
+    of the same directory (all after a save) move with it; otherwise reported with the way."""
+    label = ctx.module.code_for_node(use.ref.node)
+    note = f"`{label}` is a directory: {use.ref.directory}."
+    fix = None
+    loads_code = "KER303" if use.family == MODEL else "KER304"
+    if decision.rename is not None and not _reported(ctx, loads_code):
+        decision = Decision(None, note=f"Enable {loads_code} to move this file's loads of `{label}` with the save.")
+    if decision.rename is not None:
+        filename = _file_in(use, decision.rename)
+        path, imports = _in_directory(ctx, use, filename)
+        note += f" The fix saves `{filename}` in it, and this file's loads of `{label}` load that file."
+        fix = FixSpec.unsafe(f"Save to `{filename}` in `{label}`", Replace(use.ref.node, path), imports=imports)
+    else:
+        path = _in_directory(ctx, use, _file_in(use, None))[0]
+        if use.family == WEIGHTS_FILE:
+            note += (
+                f" Save the weights to a `.weights.h5` file in it, e.g. `{path}`, and load that "
+                "file where the directory is read."
+            )
+        else:
+            note += (
+                f" Save the model to a `.keras` file in it, e.g. `{path}`, and load that file where the "
+                f"directory is read; or export a SavedModel there with `model.export({label})`."
+            )
+        if decision.note:
+            note += " " + decision.note
+    ctx.report(use.expr, message, fix=fix, note=note)
+
+
+def _report_directory_load(ctx: Context, load: Use, decision: Decision, message: str | None) -> None:
+    """A load of a directory made at run time: it follows this file's save of the same
+    directory to its file, if that save is moved; otherwise reported with the way."""
+    label = ctx.module.code_for_node(load.ref.node)
+    note = f"`{label}` is a directory: {load.ref.directory}."
+    fix = None
+    saved = path_plan(ctx).saved_in(load) if decision.rename is None else None
+    if saved is not None:
+        path, imports = _in_directory(ctx, load, saved)
+        note += f" This file saves `{saved}` in it before this load: the fix loads that file."
+        fix = FixSpec.unsafe(f"Load `{saved}` in `{label}`", Replace(load.ref.node, path), imports=imports)
+    elif decision.rename is not None:
+        filename = _file_in(load, decision.rename)
+        path, imports = _in_directory(ctx, load, filename)
+        note += f" This file saves to `{label}` too: the fix loads `{filename}` in it, the file the save's fix writes."
+        fix = FixSpec.unsafe(f"Load `{filename}` in `{label}`", Replace(load.ref.node, path), imports=imports)
+    else:
+        path = _in_directory(ctx, load, _file_in(load, None))[0]
+        if load.family == WEIGHTS_FILE:
+            note += (
+                " Keras 3 loads weights from a `.weights.h5` file (or a `.keras` or legacy `.h5` one), "
+                f"not from a directory: save them to one in it, e.g. `{path}`, and load that file."
+            )
+        else:
+            note += (
+                " Keras 3 loads a model from a `.keras` file, not from a directory: save it to one in "
+                f"it, e.g. `{path}`, and load that file; or load a SavedModel there for inference with "
+                "`keras.layers.TFSMLayer`."
+            )
+        if decision.note:
+            note += " " + decision.note
+    ctx.report(load.expr, message, fix=fix, note=note)
 
 
 def report_binding(ctx: Context, node: cst.Assign | cst.AnnAssign, code: str, title: str) -> None:

@@ -49,6 +49,30 @@ class SaveToDirectory(Rule):
     `tf.saved_model` or `TFSMLayer` (it wants a SavedModel: use `model.export()`), or saves it
     under two different new names.
 
+    A path that is a directory made at run time is reported too, with a note saying where the
+    directory comes from: a name set to `tempfile.mkdtemp()` or `tempfile.gettempdir()`, the
+    target of `with tempfile.TemporaryDirectory() as d`, `tmp.name` of
+    `tmp = tempfile.TemporaryDirectory()`, or the target of `with helper() as d` where
+    `helper` is a `contextlib.contextmanager` function of the file whose every `yield` yields
+    such a directory or a path without file extension (`f"ram://{uuid4().hex}"`). A path built
+    from it (`os.path.join(d, "model")`, `f"{d}/model"`) is a file name, renamed as above. The
+    directory's fix saves one file in it, and only when the file proves a load reads it back:
+    ```python
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(tmp)
+        restored = keras.models.load_model(tmp)
+    ```
+    becomes
+    ```python
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(os.path.join(tmp, "model.keras"))
+        restored = keras.models.load_model(os.path.join(tmp, "model.keras"))
+    ```
+    (`import os` is added when missing). The save and its loads use the same name, bound once,
+    every load comes after a save, and KER303 is enabled to move the loads. Otherwise there is
+    no fix: a directory that the file never reads back is read elsewhere (archived, uploaded,
+    loaded by another function from a copy), and those readers must change with it.
+
     ## References
     - Catalogue K3-SAV-001; keras-io "Migrating Keras 2 code to multi-backend Keras 3";
       keras-team/keras#18467.
@@ -111,6 +135,27 @@ class SaveToDirectory(Rule):
             'import keras\n\ndef export(m: keras.Model, root):\n    m.save(root + "/serving.keras")\n',
             unsafe=True,
         ),
+        # A directory made at run time, which nothing in the file loads back: no fix.
+        Example(
+            "import tempfile\nfrom contextlib import contextmanager\nimport keras\n\n"
+            "@contextmanager\ndef scratch():\n    path = tempfile.mkdtemp()\n    yield path\n\n"
+            "def pack(model: keras.Model):\n    with scratch() as where:\n        model.save(«where»)\n"
+            "        return archive(where)\n",
+            None,
+        ),
+        Example(
+            "import tempfile\nimport keras\ntmp = tempfile.TemporaryDirectory()\n"
+            "model.save(«tmp.name»)\nmodel.save(«tempfile.mkdtemp()»)\n",
+            None,
+        ),
+        # A path in such a directory is a file name like any other.
+        Example(
+            'import os\nimport tempfile\nimport keras\nwith tempfile.TemporaryDirectory() as d:\n'
+            '    model.save(«os.path.join(d, "model")»)\n',
+            'import os\nimport tempfile\nimport keras\nwith tempfile.TemporaryDirectory() as d:\n'
+            '    model.save(os.path.join(d, "model.keras"))\n',
+            unsafe=True,
+        ),
     )
     valid = (
         'import keras\nmodel.save("model.keras")\nmodel.save("model.h5")\n',
@@ -123,6 +168,20 @@ class SaveToDirectory(Rule):
         'import keras\nfrom PIL import Image\nimg = Image.open(p)\nimg.save("x")\n',
         'import keras\nimport PIL.Image\nmodel = PIL.Image.new("RGB", (8, 8))\nmodel.save("out")\n',
         'import keras\nimport tensorflow as tf\nmodel_ckpt = tf.train.Checkpoint(model=m)\nmodel_ckpt.save("ckpt/step")\n',
+        # Directories made at run time, given to what writes a SavedModel, or holding the file.
+        "import os\nimport tempfile\nimport keras\nimport tensorflow as tf\n"
+        "with tempfile.TemporaryDirectory() as d:\n    model.export(d)\n    tf.saved_model.save(model, d)\n"
+        '    model.save(os.path.join(d, "m.keras"))\n    model.save(f"{d}/m.keras")\n    model.save(d + "/m.keras")\n',
+        'import tempfile\nfrom pathlib import Path\nimport keras\nd = tempfile.mkdtemp()\nmodel.save(Path(d) / "m.keras")\n',
+        # A temporary directory used for something else than the model.
+        "import tempfile\nimport numpy as np\nimport keras\nwith tempfile.TemporaryDirectory() as d:\n"
+        '    np.save(d + "/x.npy", x)\n    image.save(d)\n    model.save("m.keras")\n',
+        # A context manager that may yield a file, or whose name is set twice.
+        "import tempfile\nfrom contextlib import contextmanager\nimport keras\n\n@contextmanager\n"
+        'def target(folder):\n    yield f"{folder}"\n\n@contextmanager\ndef scratch():\n'
+        '    yield tempfile.mkdtemp()\n    yield "out/model.keras"\n\n'
+        "with target(x) as a, scratch() as b:\n    model.save(a)\n    model.save(b)\n"
+        "d = tempfile.mkdtemp()\nd = d + '/m.keras'\nmodel.save(d)\n",
     )
 
     def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:

@@ -53,7 +53,17 @@ class LoadSavedModelDirectory(Rule):
     a name set once to it, or an f-string / `os.path.join` of names set once): the fix of that
     save (KER301, KER305) writes a `.keras` file, and the load is renamed to read it. Without
     such a save there is no fix: `TFSMLayer` is an inference-only layer, not a model that can
-    be compiled or trained. A path the file also gives to `tf.saved_model` is left alone.
+    be compiled or trained. A path the file also gives to `tf.saved_model` is left alone, and a
+    directory it gives to `keras.callbacks.OrbaxCheckpoint` is not reported (Keras 3 loads
+    Orbax checkpoint directories).
+
+    A path that is a directory made at run time (a name set to `tempfile.mkdtemp()`, the
+    target of `with tempfile.TemporaryDirectory() as d` or of a `contextlib.contextmanager`
+    function of the file that yields only directories, `tmp.name` of a `TemporaryDirectory`;
+    see KER301) is reported with a note saying so. It is fixed only with this file's save to
+    the same directory (the same name, bound once, saved before every load): KER301's fix
+    saves `os.path.join(d, "model.keras")` and the load reads that file; a load after a save
+    that already writes a `.keras` file in `d` loads that file.
 
     ## References
     - Catalogue K3-SAV-003; keras-io migration guide; keras-team/keras#18467.
@@ -80,12 +90,35 @@ class LoadSavedModelDirectory(Rule):
             'import keras\nmodel.save("trained_model.keras")\nrestored = keras.models.load_model("trained_model.keras")\n',
             unsafe=True,
         ),
+        # A directory made at run time, filled by other code: no fix.
+        Example(
+            "import os\nimport tempfile\nfrom contextlib import contextmanager\nfrom uuid import uuid4\n"
+            "from tensorflow.keras.models import load_model\n\n@contextmanager\ndef scratch():\n"
+            '    if os.name == "nt":\n        path = tempfile.mkdtemp()\n        yield path\n'
+            '    else:\n        yield f"ram://{uuid4().hex}"\n\n'
+            "def unpack(data):\n    with scratch() as where:\n        extract(data, where)\n"
+            "        return load_model(«where»)\n",
+            None,
+        ),
+        # The save already writes a `.keras` file in the same directory: the load reads it.
+        Example(
+            "import os\nimport tempfile\nimport keras\nwith tempfile.TemporaryDirectory() as tmp:\n"
+            '    model.save(os.path.join(tmp, "model.keras"))\n    restored = keras.models.load_model(«tmp»)\n',
+            "import os\nimport tempfile\nimport keras\nwith tempfile.TemporaryDirectory() as tmp:\n"
+            '    model.save(os.path.join(tmp, "model.keras"))\n'
+            '    restored = keras.models.load_model(os.path.join(tmp, "model.keras"))\n',
+            unsafe=True,
+        ),
     )
     valid = (
         'import keras\nm = keras.models.load_model("model.keras")\nm = keras.models.load_model("old.h5")\n',
         "import keras\nm = keras.models.load_model(path)\n",
         'import torch\nimport keras\nstate = torch.load("weights")\n',
         'import keras\ndef load_model(path): ...\nm = load_model("saved")\n',
+        # Directories made at run time, holding the file or an Orbax checkpoint.
+        'import os\nimport tempfile\nimport keras\nd = tempfile.mkdtemp()\nm = keras.models.load_model(os.path.join(d, "m.keras"))\n',
+        "import tempfile\nimport keras\nd = tempfile.mkdtemp()\ncb = keras.callbacks.OrbaxCheckpoint(d)\n"
+        "model.fit(x, y, callbacks=[cb])\nm = keras.models.load_model(d)\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -138,6 +171,16 @@ class WeightsFileName(Rule):
     renamed path (the same string, or a name set once to it) are renamed with it, even legacy
     `.h5` loads Keras 3 could still read; a path set through a name is renamed where it is set.
 
+    A path that is a directory made at run time (a name set to `tempfile.mkdtemp()`, the
+    target of `with tempfile.TemporaryDirectory() as d` or of a `contextlib.contextmanager`
+    function of the file that yields only directories, `tmp.name` of a `TemporaryDirectory`;
+    see KER301) is reported with a note saying so: Keras 2 wrote a TensorFlow checkpoint under
+    that prefix, Keras 3 can neither write nor read one. The fix saves
+    `os.path.join(d, "model.weights.h5")` and loads that file, only when this file both saves
+    and loads the weights in the same directory (the same name, bound once, saved before every
+    load); a load after a save that already writes a `.weights.h5` file in `d` loads that file.
+    Otherwise there is no fix: whatever else reads or fills the directory must change with it.
+
     ## References
     - Catalogue K3-SAV-004; keras-team/keras#18823.
     """
@@ -176,12 +219,27 @@ class WeightsFileName(Rule):
             '        self.net.save_weights(filepath="agent.weights.h5", overwrite=True)\n',
             unsafe=True,
         ),
+        # A directory made at run time, saved and loaded back by this file.
+        Example(
+            "import tempfile\nimport keras\n\ndef copy_weights(model, fresh):\n"
+            "    with tempfile.TemporaryDirectory() as tmp:\n        model.save_weights(«tmp»)\n"
+            "        fresh.load_weights(«tmp»)\n",
+            "import tempfile\nimport keras\nimport os\n\ndef copy_weights(model, fresh):\n"
+            "    with tempfile.TemporaryDirectory() as tmp:\n"
+            '        model.save_weights(os.path.join(tmp, "model.weights.h5"))\n'
+            '        fresh.load_weights(os.path.join(tmp, "model.weights.h5"))\n',
+            unsafe=True,
+        ),
+        # Only loaded here: no fix.
+        Example("import tempfile\nimport keras\nd = tempfile.mkdtemp()\nrestore(d)\nmodel.load_weights(«d»)\n"),
     )
     valid = (
         'import keras\nmodel.save_weights("w.weights.h5")\nmodel.load_weights("w.weights.h5")\n',
         'import keras\nmodel.load_weights("legacy.h5")\nmodel.load_weights("model.keras")\n',
         "import keras\nmodel.save_weights(path)\n",
         'import keras\nmodel.load_weights("logs/{epoch}")\n',
+        'import os\nimport tempfile\nimport keras\nwith tempfile.TemporaryDirectory() as d:\n'
+        '    model.save_weights(os.path.join(d, "w.weights.h5"))\n    model.load_weights(f"{d}/w.weights.h5")\n',
     )
 
     def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:

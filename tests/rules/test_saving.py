@@ -335,3 +335,276 @@ def test_owner_of_a_variable_comes_from_its_path():
         ("KER314", False),
     ]
     assert fixed(source) == source.replace('w.name.split("/")[0]', 'w.path.split("/")[-2]')
+
+
+# ----- directories made at run time ----------------------------------------------------------
+
+
+def test_a_temporary_directory_saved_and_loaded_moves_to_one_file_in_it():
+    source = (
+        "import tempfile\n"
+        "import keras\n"
+        "with tempfile.TemporaryDirectory() as tmp:\n"
+        "    model.save(tmp)\n"
+        "    restored = keras.models.load_model(tmp)\n"
+    )
+    findings = lint(source, "m.py", SAVING)
+    assert [(f.code, f.fix.title) for f in findings] == [
+        ("KER301", "Save to `model.keras` in `tmp`"),
+        ("KER303", "Load `model.keras` in `tmp`"),
+    ]
+    assert all(not f.fix.is_safe for f in findings)
+    assert all("`tmp` is a directory: `with tempfile.TemporaryDirectory() as tmp`" in f.note for f in findings)
+    assert fixed(source) == (
+        "import tempfile\n"
+        "import keras\n"
+        "import os\n"
+        "with tempfile.TemporaryDirectory() as tmp:\n"
+        '    model.save(os.path.join(tmp, "model.keras"))\n'
+        '    restored = keras.models.load_model(os.path.join(tmp, "model.keras"))\n'
+    )
+
+
+def test_mkdtemp_and_temporary_directory_name_are_directories_too():
+    source = (
+        "import os\n"
+        "import tempfile\n"
+        "import keras\n"
+        "\n"
+        "def copy(model, fresh):\n"
+        "    d = tempfile.mkdtemp()\n"
+        "    model.save_weights(d)\n"
+        "    fresh.load_weights(d)\n"
+        "    holder = tempfile.TemporaryDirectory()\n"
+        "    model.save(holder.name, save_format='h5')\n"
+        "    return keras.models.load_model(holder.name)\n"
+    )
+    findings = lint(source, "m.py", SAVING)
+    assert [(f.code, f.fix is not None) for f in findings] == [
+        ("KER304", True),
+        ("KER304", True),
+        ("KER301", True),
+        ("KER302", False),
+        ("KER303", True),
+    ]
+    assert "`d` is a directory: `tempfile.mkdtemp()` makes one" in findings[0].note
+    assert "`holder.name` is a directory: the name of the one `tempfile.TemporaryDirectory()` makes" in findings[2].note
+    # `save_format="h5"` first saves `model.h5` in the directory; KER315 then moves it to
+    # `.keras`, where Keras 3 ignores `save_format` (KER302 removes it from literal paths only).
+    assert fixed(source) == (
+        "import os\n"
+        "import tempfile\n"
+        "import keras\n"
+        "\n"
+        "def copy(model, fresh):\n"
+        "    d = tempfile.mkdtemp()\n"
+        '    model.save_weights(os.path.join(d, "model.weights.h5"))\n'
+        '    fresh.load_weights(os.path.join(d, "model.weights.h5"))\n'
+        "    holder = tempfile.TemporaryDirectory()\n"
+        '    model.save(os.path.join(holder.name, "model.keras"), save_format=\'h5\')\n'
+        '    return keras.models.load_model(os.path.join(holder.name, "model.keras"))\n'
+    )
+
+
+# scikeras 0.12's `_saving_utils.py`: the directory a context manager of the module yields,
+# filled and read by other code (a tar archive) in another function.
+SCIKERAS_TEMP_FOLDER = '''\
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from uuid import uuid4
+
+from tensorflow import io as tf_io
+from tensorflow.keras.models import load_model
+
+
+@contextmanager
+def _get_temp_folder():
+    if os.name == "nt":
+        tmp_dir = tempfile.mkdtemp()
+        try:
+            yield tmp_dir
+        finally:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+    else:
+        temp_dir = f"ram://{uuid4().hex}"
+        try:
+            yield temp_dir
+        finally:
+            tf_io.gfile.rmtree(temp_dir)
+
+
+def unpack_keras_model(packed):
+    with _get_temp_folder() as temp_dir:
+        extract(packed, temp_dir)
+        model = load_model(temp_dir)
+        model.load_weights(temp_dir)
+        return model
+
+
+def pack_keras_model(model):
+    with _get_temp_folder() as temp_dir:
+        model.save(temp_dir)
+        return archive(temp_dir)
+'''
+
+
+def test_a_context_manager_yielding_directories_is_followed_without_a_fix():
+    findings = lint(SCIKERAS_TEMP_FOLDER, "m.py", SAVING)
+    lines = SCIKERAS_TEMP_FOLDER.splitlines()
+    assert [(f.code, lines[f.span.start_pos.line].strip(), f.fix) for f in findings] == [
+        ("KER303", "model = load_model(temp_dir)", None),
+        ("KER304", "model.load_weights(temp_dir)", None),
+        ("KER301", "model.save(temp_dir)", None),
+    ]
+    for finding in findings:
+        assert "`temp_dir` is a directory: every value the context manager `_get_temp_folder()` yields is one" in finding.note
+    assert 'os.path.join(temp_dir, "model.keras")' in findings[0].note
+    assert 'os.path.join(temp_dir, "model.weights.h5")' in findings[1].note
+    assert "No load in this file reads the directory" in findings[2].note
+    assert fixed(SCIKERAS_TEMP_FOLDER) == SCIKERAS_TEMP_FOLDER
+
+
+def test_a_context_manager_that_may_yield_a_file_is_not_a_directory():
+    source = (
+        "import tempfile\n"
+        "from contextlib import contextmanager\n"
+        "import keras\n"
+        "\n"
+        "@contextmanager\n"
+        "def target(big):\n"
+        "    if big:\n"
+        "        yield tempfile.mkdtemp()\n"
+        "    else:\n"
+        '        yield "out/model.h5"\n'
+        "\n"
+        "@contextmanager\n"
+        "def named(folder):\n"
+        '    yield f"{folder}"\n'
+        "\n"
+        "def nested():\n"
+        "    def inner():\n"
+        "        yield tempfile.mkdtemp()\n"
+        "    return inner\n"
+        "\n"
+        "with target(True) as a, named(x) as b, nested() as c:\n"
+        "    model.save(a)\n"
+        "    model.save(b)\n"
+        "    model.save(c)\n"
+    )
+    assert codes(source) == []
+
+
+def test_a_directory_load_before_its_save_and_a_call_each_time_keep_their_paths():
+    source = (
+        "import tempfile\n"
+        "import keras\n"
+        "with tempfile.TemporaryDirectory() as d:\n"
+        "    old = keras.models.load_model(d)\n"
+        "    model.save(d)\n"
+        "model.save(tempfile.gettempdir())\n"
+        "again = keras.models.load_model(tempfile.gettempdir())\n"
+    )
+    findings = lint(source, "m.py", SAVING)
+    assert [f.code for f in findings] == ["KER303", "KER301", "KER301", "KER303"]
+    assert all(f.fix is None for f in findings)
+    assert "comes before its save" in findings[0].note and "comes before its save" in findings[1].note
+    assert "given by a call" in findings[2].note
+    assert fixed(source) == source
+
+
+def test_a_directory_save_is_moved_only_with_its_loads():
+    source = (
+        "import tempfile\n"
+        "import keras\n"
+        "with tempfile.TemporaryDirectory() as tmp:\n"
+        "    model.save(tmp)\n"
+        "    restored = keras.models.load_model(tmp)\n"
+    )
+    only_saves = Settings(select=("KER301",))
+    (save,) = lint(source, "m.py", only_saves)
+    assert save.fix is None and "Enable KER303" in save.note
+    assert fixed(source, only_saves) == source
+    # A save already moved into the directory (one fix applied at a time): the load follows.
+    moved = source.replace("model.save(tmp)", 'model.save(os.path.join(tmp, "model.keras"))')
+    moved = "import os\n" + moved
+    (load,) = lint(moved, "m.py", SAVING)
+    assert load.code == "KER303" and load.fix.title == "Load `model.keras` in `tmp`"
+    assert fixed(moved) == moved.replace("load_model(tmp)", 'load_model(os.path.join(tmp, "model.keras"))')
+
+
+def test_a_directory_path_uses_an_fstring_where_os_is_another_name():
+    source = (
+        "import tempfile\n"
+        "import keras\n"
+        "\n"
+        "def copy(model, fresh, os):\n"
+        "    with tempfile.TemporaryDirectory() as tmp:\n"
+        "        model.save_weights(tmp)\n"
+        "        fresh.load_weights(tmp)\n"
+    )
+    assert fixed(source) == source.replace(
+        "save_weights(tmp)", 'save_weights(f"{tmp}/model.weights.h5")'
+    ).replace("load_weights(tmp)", 'load_weights(f"{tmp}/model.weights.h5")')
+
+
+def test_paths_built_from_a_directory_are_file_names():
+    source = (
+        "import os\n"
+        "import tempfile\n"
+        "import keras\n"
+        "with tempfile.TemporaryDirectory() as d:\n"
+        '    model.save(os.path.join(d, "model"))\n'
+        '    model.save_weights(f"{d}/w.h5")\n'
+        '    model.save(d + "/best")\n'
+    )
+    assert fixed(source) == (
+        "import os\n"
+        "import tempfile\n"
+        "import keras\n"
+        "with tempfile.TemporaryDirectory() as d:\n"
+        '    model.save(os.path.join(d, "model.keras"))\n'
+        '    model.save_weights(f"{d}/w.weights.h5")\n'
+        '    model.save(d + "/best.keras")\n'
+    )
+
+
+def test_directories_given_to_savedmodel_apis_or_holding_files_stay_quiet():
+    source = (
+        "import os\n"
+        "import tempfile\n"
+        "from pathlib import Path\n"
+        "import numpy as np\n"
+        "import keras\n"
+        "import tensorflow as tf\n"
+        "with tempfile.TemporaryDirectory() as d:\n"
+        "    model.export(d)\n"
+        "    tf.saved_model.save(model, d)\n"
+        "    served = tf.saved_model.load(d)\n"
+        '    model.save(os.path.join(d, "m.keras"))\n'
+        '    model.save(Path(d) / "m.keras")\n'
+        '    np.save(os.path.join(d, "x.npy"), x)\n'
+        "    image.save(d)\n"
+        "orbax_dir = tempfile.mkdtemp()\n"
+        "cb = keras.callbacks.OrbaxCheckpoint(orbax_dir)\n"
+        "model.fit(x, y, callbacks=[cb])\n"
+        "restored = keras.models.load_model(orbax_dir)\n"
+        "model.load_weights(orbax_dir)\n"
+    )
+    assert codes(source) == []
+
+
+def test_a_directory_the_file_also_uses_as_a_savedmodel_is_not_moved():
+    source = (
+        "import tempfile\n"
+        "import keras\n"
+        "with tempfile.TemporaryDirectory() as d:\n"
+        "    model.save(d)\n"
+        "    model.export(d)\n"
+        "    restored = keras.models.load_model(d)\n"
+    )
+    save, load = lint(source, "m.py", SAVING)
+    assert save.fix is None and "model.export()" in save.note
+    assert load.fix is None
+    assert fixed(source) == source
