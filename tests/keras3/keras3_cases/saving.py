@@ -126,6 +126,58 @@ RESULT = [model.predict(x, verbose=0).tolist(), restored.predict(x, verbose=0).t
         unsafe=True,
         fixed_check=result_shows("the same predictions after reloading", same_predictions),
     ),
+    # A directory made at run time: the save and the load of the same directory both move to
+    # one `.keras` file in it, and the reloaded model predicts what the saved one did.
+    Case(
+        "KER301",
+        "save-then-load-temporary-directory",
+        MODEL + '''
+import tempfile
+model.fit(x, y, epochs=2, verbose=0)
+before = model.predict(x, verbose=0).tolist()
+with tempfile.TemporaryDirectory() as tmp:
+    model.save(tmp)
+    restored = keras.models.load_model(tmp)
+    RESULT = [before, restored.predict(x, verbose=0).tolist()]
+''',
+        raises("ValueError", "Invalid filepath extension for saving"),
+        envs=("jax", "tensorflow", "torch"),
+        unsafe=True,
+        fixed_check=result_shows("the same predictions after reloading", same_predictions),
+    ),
+    Case(
+        "KER301",
+        "save-then-load-context-manager-directory",
+        MODEL + '''
+import shutil
+import tempfile
+from contextlib import contextmanager
+
+
+@contextmanager
+def scratch_dir():
+    path = tempfile.mkdtemp()
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def round_trip(model):
+    with scratch_dir() as where:
+        model.save(where)
+        return keras.models.load_model(where)
+
+
+model.fit(x, y, epochs=2, verbose=0)
+restored = round_trip(model)
+RESULT = [model.predict(x, verbose=0).tolist(), restored.predict(x, verbose=0).tolist()]
+''',
+        raises("ValueError", "Invalid filepath extension for saving"),
+        envs=("jax", "tensorflow"),
+        unsafe=True,
+        fixed_check=result_shows("the same predictions after reloading", same_predictions),
+    ),
     Case(
         "KER301",
         "save-model-function-to-directory",
@@ -201,6 +253,24 @@ fresh.load_weights("weights.h5")
 RESULT = [before, fresh.predict(x, verbose=0).tolist()]
 ''',
         raises("ValueError", "The filename must end in `.weights.h5`. Received: filepath=weights.h5"),
+        envs=("jax", "tensorflow", "torch"),
+        unsafe=True,
+        fixed_check=result_shows("the same predictions after reloading", same_predictions),
+    ),
+    Case(
+        "KER304",
+        "weights-to-temporary-directory",
+        MODEL + '''
+import tempfile
+model.fit(x, y, epochs=2, verbose=0)
+before = model.predict(x, verbose=0).tolist()
+tmp = tempfile.mkdtemp()
+model.save_weights(tmp)
+fresh = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+fresh.load_weights(tmp)
+RESULT = [before, fresh.predict(x, verbose=0).tolist()]
+''',
+        raises("ValueError", "The filename must end in `.weights.h5`"),
         envs=("jax", "tensorflow", "torch"),
         unsafe=True,
         fixed_check=result_shows("the same predictions after reloading", same_predictions),
