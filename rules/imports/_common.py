@@ -365,14 +365,26 @@ class TableRule(Rule):
                 ctx.report(node.module, self.message_for(module_match))
             return
         found: list[tuple[cst.ImportAlias, Match | None]] = []
+        # Names another rule's row covers (`layers.experimental.RandomFourierFeatures` is gone,
+        # not moved): that rule reports them, and the module's advice is not for them.
+        elsewhere: list[str] = []
         for alias in node.names:
             name = dotted_name(alias.name)
             if name is None:
                 return
             path = f"{module_path}.{name}" if module_path else name
             found.append((alias, self.resolve(path, origin)))
+            other = row_for(path)
+            if other is not None and other.code != self.code:
+                elsewhere.append(name)
         if module_match is not None:
-            ctx.report(node.module, self.message_for(module_match), fix=self.module_fix(node, found))
+            if len(elsewhere) == len(found):
+                return
+            message = self.message_for(module_match)
+            if elsewhere:
+                names = ", ".join(f"`{name}`" for name in elsewhere)
+                message += f"; not {names}, reported on {'its' if len(elsewhere) == 1 else 'their'} own"
+            ctx.report(node.module, message, fix=self.module_fix(node, found))
             return
         for alias, match in found:
             if match is None:

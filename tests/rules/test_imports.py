@@ -426,3 +426,17 @@ def test_tensorflow_imported_only_for_file_io_is_reported_with_its_uses():
 def test_a_module_that_needs_tensorflow_for_more_than_file_io_is_left_alone():
     source = STATEFUL + "\n\ndef total(x):\n    return tf.reduce_sum(x)\n"
     assert lint(source, "stateful.py", Settings(select=("KER107", "KER225"))) == []
+
+
+KERNEL_APPROXIMATION = '''import tensorflow as tf
+from tensorflow.keras.layers.experimental import RandomFourierFeatures
+from tensorflow.keras.layers.experimental import EinsumDense, RandomFourierFeatures as RFF
+
+features = RandomFourierFeatures(output_dim=64, kernel_initializer="gaussian")
+'''
+
+
+def test_an_experimental_layer_that_did_not_move_is_not_told_it_moved():
+    found = [(f.code, f.span.start_pos.line + 1, f.message) for f in lint(KERNEL_APPROXIMATION, "svm.py", Settings(select=("KER105", "KER608")))]
+    assert [(code, line) for code, line, _ in found] == [("KER608", 2), ("KER105", 3), ("KER608", 3)]
+    assert found[1][2].endswith("not `RandomFourierFeatures`, reported on its own")
