@@ -33,16 +33,20 @@ class TfKerasOnlyName(Rule):
     'int_shape'`. It breaks too on the JAX and PyTorch backends, where `tf.keras` is not
     available.
 
+    A call of a `keras.backend` function (`tf.keras.backend.int_shape(x)`) is KER221's finding,
+    which names the replacement and fixes it where it can; this rule reports the other uses:
+    imports, and functions passed or stored without being called.
+
     ## Example
     ```python
-    import tensorflow as tf
-    shape = tf.keras.backend.int_shape(x)
+    from tensorflow.keras.backend import int_shape
+    shape_of = tf.keras.backend.int_shape
     ```
 
     ## Use instead
     ```python
     from keras import ops
-    shape = ops.shape(x)
+    shape_of = ops.shape
     ```
 
     ## Backends
@@ -66,13 +70,15 @@ class TfKerasOnlyName(Rule):
     nodes = (cst.Attribute, cst.ImportFrom)
     backends = frozenset({"jax", "torch"})
     examples = (
-        Example("import tensorflow as tf\nshape = «tf.keras.backend.int_shape»(x)\n", None),
-        Example("from tensorflow.keras import backend as K\nv = «K.get_value»(x)\n", None),
-        Example("import tensorflow.keras.backend as K\n«K.set_value»(v, 1)\n", None),
+        Example("import tensorflow as tf\nshape_of = «tf.keras.backend.int_shape»\n", None),
+        Example("from tensorflow.keras import backend as K\nvalues = map(«K.get_value», weights)\n", None),
         Example("from tensorflow.keras.backend import «batch_dot», floatx\n", None),
     )
     valid = (
         "import keras\nshape = keras.ops.shape(x)\n",
+        # Calls are KER221's: one finding, with its fix.
+        "import tensorflow as tf\nshape = tf.keras.backend.int_shape(x)\n",
+        "import tensorflow.keras.backend as K\nK.set_value(v, 1)\n",
         "import keras\nK = keras.backend\nK.floatx()\n",
         "def f(tf):\n    return tf.keras.backend.int_shape(x)\n",
         "import tensorflow as tf\nx = tf.keras.layers.ThresholdedReLU()\n",
@@ -96,6 +102,9 @@ class TfKerasOnlyName(Rule):
             # Assigned, not used: `keras.backend.name_scope = keras.name_scope` defines it.
             above = ctx.parents[-1]
             if isinstance(above, cst.AssignTarget) and above.target is node:
+                return
+            # A `keras.backend` function called: KER221 reports the call, with its fix.
+            if isinstance(above, cst.Call) and above.func is node and api[0].startswith("backend."):
                 return
             if not {"keras", "keras_core"}.isdisjoint(shim_alternatives(ctx)):
                 return

@@ -328,7 +328,7 @@ def test_tf_keras_findings_follow_the_backends_where_they_break():
     source = (
         "import tensorflow as tf\n"
         "model = tf.keras.Sequential([tf.keras.layers.Dense(1)])\n"
-        "shape = tf.keras.backend.int_shape(x)\n"
+        "shape_of = tf.keras.backend.int_shape\n"
         "schedule = tf.keras.experimental.CosineDecay(1e-3, 1000)\n"
         "iou = tf.keras.metrics.mean_iou(y_true, y_pred, 3)\n"
     )
@@ -440,3 +440,9 @@ def test_an_experimental_layer_that_did_not_move_is_not_told_it_moved():
     found = [(f.code, f.span.start_pos.line + 1, f.message) for f in lint(KERNEL_APPROXIMATION, "svm.py", Settings(select=("KER105", "KER608")))]
     assert [(code, line) for code, line, _ in found] == [("KER608", 2), ("KER105", 3), ("KER608", 3)]
     assert found[1][2].endswith("not `RandomFourierFeatures`, reported on its own")
+
+
+def test_a_removed_backend_function_called_through_tf_keras_is_one_finding_with_its_fix():
+    source = "import tensorflow as tf\n\ndef flat(x):\n    return tf.reshape(x, (-1, tf.keras.backend.int_shape(x)[-1]))\n"
+    found = lint(source, "a.py", Settings(select=("KER1", "KER221")))
+    assert [(f.code, f.fix is not None) for f in found if "int_shape" in f.message] == [("KER221", True)]

@@ -102,7 +102,8 @@ import numpy as np
 import tensorflow as tf
 
 x = np.zeros((2, 3), "float32")
-RESULT = tf.keras.backend.int_shape(x)
+shape_of = tf.keras.backend.int_shape
+RESULT = shape_of(x)
 ''',
         raises("ModuleNotFoundError", "No module named 'tensorflow'"),
         envs=("jax", "torch"),
