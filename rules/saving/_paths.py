@@ -7,7 +7,12 @@ Two path expressions are the same path only when the file proves it:
   path is that literal, and renaming the literal where the name is set renames every use;
 - f-strings with the same text whose fields are names each bound exactly once, the same
   binding on both sides (a function's parameter `root`, never reassigned: `f"{root}/model"`);
-- `os.path.join(...)` calls of such parts.
+- `os.path.join(...)` calls of such parts;
+- a name bound exactly once to a directory made at run time (`tempfile.mkdtemp()`,
+  `with tempfile.TemporaryDirectory() as d`, `with helper() as d` for a context manager of the
+  file that yields only directories), or `.name` of a name bound once to a TemporaryDirectory:
+  such a path has no literal text, and is moved to a file in the directory
+  (`os.path.join(d, "model.keras")`) only with the file's loads of the same name.
 Anything else (attributes, calls, a name bound twice) is not provably the same path, and a load
 through it keeps its path.
 
