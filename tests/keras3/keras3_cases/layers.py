@@ -397,6 +397,48 @@ RESULT = x.get_shape()[-1]
         fixed_check=result_shows("the sum of each row", lambda r: r == [[3.0], [3.0]]),
     ),
     Case(
+        "KER418",
+        "training-without-default",
+        '''
+import numpy as np
+import keras
+
+
+class Noisy(keras.layers.Layer):
+    def call(self, inputs, training):
+        return inputs + 1.0 if training else inputs * 2.0
+
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.noisy = Noisy()
+        self.dense = keras.layers.Dense(1, kernel_initializer="ones")
+
+    def call(self, x, training=None):
+        return self.dense(self.noisy(x, training=training))
+
+
+x = np.full((2, 3), 3.0, "float32")
+inputs = keras.Input((3,))
+functional = keras.Model(inputs, Noisy()(inputs))
+net = Net()
+RESULT = [
+    functional.predict(x, verbose=0).tolist(),
+    keras.ops.convert_to_numpy(Noisy()(x)).tolist(),
+    keras.ops.convert_to_numpy(net(x, training=True)).tolist(),
+    net.predict(x, verbose=0).tolist(),
+]
+''',
+        raises("TypeError", "missing a required argument: 'training'"),
+        envs=("jax", "tensorflow", "torch"),
+        # Inference where nothing sets training (as Keras 2 passed None), training where a caller does.
+        fixed_check=result_shows(
+            "inference outside fit, training when asked",
+            lambda r: r == [[[6.0] * 3] * 2, [[6.0] * 3] * 2, [[12.0], [12.0]], [[18.0], [18.0]]],
+        ),
+    ),
+    Case(
         "KER406",
         "model-distribute-strategy",
         DISTRIBUTE_STRATEGY,
