@@ -32,7 +32,7 @@ from typing import Any
 import libcst as cst
 
 from ..engine.context import Context, call_keyword, keras_api, string_value
-from ..engine.edits import FixSpec, Replace
+from ..engine.edits import FixSpec, Replace, remove_arg
 from ..engine.names import Scopes, import_bindings, target_names
 from ..engine.provenance import Where
 from ..engine.walker import SOURCE_TEXT, child_fields, concrete_node_types
@@ -906,8 +906,24 @@ def report_save(ctx: Context, use: Use, title: str, message: str | None = None) 
         return
     fix = None
     if decision.rename is not None:
-        fix = FixSpec.unsafe(title, rewrite_tail(use.ref.node, decision.rename))
+        fix = _without_save_format(use, FixSpec.unsafe(title, rewrite_tail(use.ref.node, decision.rename)))
     ctx.report(use.expr, message, fix=fix, note=decision.note)
+
+
+def save_format_of(use: Use) -> cst.Arg | None:
+    """The `save_format=` of a whole-model save: once the path has its extension, Keras 3 only
+    warns about it, and the extension decides the format."""
+    return call_keyword(use.call, "save_format") if use.saving and use.family == MODEL else None
+
+
+def _without_save_format(use: Use, fix: FixSpec) -> FixSpec:
+    """The save's fix, which drops its `save_format=` too: the rename gives the path the
+    extension that decides the format, and one finding with one fix covers both (KER302 leaves
+    such a save to KER301)."""
+    arg = save_format_of(use)
+    if arg is None:
+        return fix
+    return FixSpec(f"{fix.title}, without `save_format`", fix.applicability, (*fix.edits, remove_arg(use.call, arg)), fix.imports)
 
 
 def report_load(ctx: Context, load: Use, message: str | None = None, fallback: Rename | None = None) -> None:
@@ -966,7 +982,9 @@ def _report_directory_save(ctx: Context, use: Use, decision: Decision, message: 
         filename = _file_in(use, decision.rename)
         path, imports = _in_directory(ctx, use, filename)
         note += f" The fix saves `{filename}` in it, and this file's loads of `{label}` load that file."
-        fix = FixSpec.unsafe(f"Save to `{filename}` in `{label}`", Replace(use.ref.node, path), imports=imports)
+        fix = _without_save_format(
+            use, FixSpec.unsafe(f"Save to `{filename}` in `{label}`", Replace(use.ref.node, path), imports=imports)
+        )
     else:
         path = _in_directory(ctx, use, _file_in(use, None))[0]
         if use.family == WEIGHTS_FILE:

@@ -42,7 +42,9 @@ class SaveToDirectory(Rule):
     ## Fix safety
     Unsafe: the artifact becomes one `.keras` file instead of a directory, so whatever reads it
     (serving, a later `load_model`, scripts copying the folder) must change too. With
-    `save_format="h5"` the fix adds `.h5`, keeping the format that call asked for. The loads
+    `save_format="h5"` the fix adds `.h5`, keeping the format that call asked for; the fix
+    drops `save_format=` (the extension decides the format, and KER302 leaves a save this rule
+    reports to it). The loads
     of this file that provably read the same path (the same string, a name set once to it, or
     an f-string / `os.path.join` of names set once) are renamed with it (KER303); a path set
     through a name is renamed where it is set. No fix when the file also gives the path to
@@ -102,7 +104,7 @@ class SaveToDirectory(Rule):
             "from tensorflow import keras\nautoencoder = keras.Model()\n"
             "autoencoder.save(«'ae'», save_format='h5')\n",
             "from tensorflow import keras\nautoencoder = keras.Model()\n"
-            "autoencoder.save('ae.h5', save_format='h5')\n",
+            "autoencoder.save('ae.h5')\n",
             unsafe=True,
         ),
         Example(
@@ -227,7 +229,8 @@ class SaveFormatArgument(Rule):
     Safe when the path is a literal that already ends in `.keras`, `.h5` or `.hdf5`
     (`.weights.h5` for `save_weights`): Keras 3 ignores the argument there, so removing it
     changes nothing. For other paths no fix is offered: the path itself must change first
-    (see KER301 and KER304).
+    (see KER301 and KER304). A whole-model save that KER301 reports is its finding alone: its
+    fix gives the path an extension and drops `save_format=` with it.
 
     ## References
     - Catalogue K3-SAV-002; `keras/src/saving/saving_api.py` `save_model`.
@@ -285,6 +288,8 @@ class SaveFormatArgument(Rule):
                 return
         tail = path_tail(path.value) if path is not None else None
         if tail is None or not tail[0].lower().endswith(accepted):
+            if accepted is WHOLE_MODEL and _save_to_directory_reported(node, ctx):
+                return  # KER301's finding, whose fix drops the argument with the rename
             ctx.report_arg(arg)
             return
         ctx.report_arg(arg, fix=FixSpec.safe("Remove `save_format`", remove_arg(node, arg)))
@@ -364,6 +369,11 @@ class LegacyH5Save(Rule):
             use = path_plan(ctx).use(node)
             if use is not None and not use.saving and load_owner(path_plan(ctx), use) == self.code:
                 report_load(ctx, use, _PAIRED_LOAD)
+
+
+def _save_to_directory_reported(node: cst.Call, ctx: Context) -> bool:
+    use = path_plan(ctx).use(node)
+    return use is not None and use.code == "KER301" and ctx.settings.enabled("KER301") and not ctx.settings.ignored_for_path("KER301", ctx.path)
 
 
 def _may_save_model(node: cst.Call) -> bool:

@@ -96,7 +96,8 @@ def test_masked_model_is_reported_for_the_tensorflow_backend_only():
 
 def test_directory_save_with_save_format_becomes_one_keras_file():
     source = 'import keras\nmodel.save("exported", save_format="tf")\n'
-    assert sorted(codes(source)) == ["KER301", "KER302"]
+    # One finding: KER301's fix gives the path its extension and drops `save_format` with it.
+    assert sorted(codes(source)) == ["KER301"]
     # Safe fixes alone cannot drop `save_format` while the path has no extension.
     assert fix(source, "m.py", SAVING).source == source
     assert fix(source, "m.py", SAVING, unsafe=True).source == 'import keras\nmodel.save("exported.keras")\n'
@@ -384,13 +385,12 @@ def test_mkdtemp_and_temporary_directory_name_are_directories_too():
         ("KER304", True),
         ("KER304", True),
         ("KER301", True),
-        ("KER302", False),
         ("KER303", True),
     ]
     assert "`d` is a directory: `tempfile.mkdtemp()` makes one" in findings[0].note
     assert "`holder.name` is a directory: the name of the one `tempfile.TemporaryDirectory()` makes" in findings[2].note
-    # `save_format="h5"` first saves `model.h5` in the directory; KER315 then moves it to
-    # `.keras`, where Keras 3 ignores `save_format` (KER302 removes it from literal paths only).
+    # `save_format="h5"` first saves `model.h5` in the directory (the fix drops the argument:
+    # the extension decides); KER315 then moves it to `.keras`.
     assert fixed(source) == (
         "import os\n"
         "import tempfile\n"
@@ -401,7 +401,7 @@ def test_mkdtemp_and_temporary_directory_name_are_directories_too():
         '    model.save_weights(os.path.join(d, "model.weights.h5"))\n'
         '    fresh.load_weights(os.path.join(d, "model.weights.h5"))\n'
         "    holder = tempfile.TemporaryDirectory()\n"
-        '    model.save(os.path.join(holder.name, "model.keras"), save_format=\'h5\')\n'
+        '    model.save(os.path.join(holder.name, "model.keras"))\n'
         '    return keras.models.load_model(os.path.join(holder.name, "model.keras"))\n'
     )
 

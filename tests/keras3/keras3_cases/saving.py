@@ -99,6 +99,22 @@ RESULT = sorted(os.listdir("."))
     ),
     Case(
         "KER301",
+        "save-to-directory-with-save-format",
+        MODEL + '''
+model.fit(x, y, epochs=2, verbose=0)
+before = model.predict(x, verbose=0).tolist()
+model.save("exported_model", save_format="tf")
+restored = keras.models.load_model("exported_model.keras")
+RESULT = [before, restored.predict(x, verbose=0).tolist()]
+''',
+        raises("ValueError", "The `save_format` argument is deprecated in Keras 3"),
+        envs=("jax", "tensorflow"),
+        unsafe=True,
+        # One fix: the path gets its extension and save_format goes with it.
+        fixed_check=result_shows("the same predictions after reloading", same_predictions),
+    ),
+    Case(
+        "KER301",
         "save-then-load-same-path",
         MODEL + '''
 model.fit(x, y, epochs=2, verbose=0)
