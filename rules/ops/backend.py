@@ -57,11 +57,19 @@ class RemovedBackendFunction(Rule):
     attribute 'name'`. Checked on Keras 3.15.1 with TensorFlow 2.21.
 
     ## Fix safety
-    Safe where the table says safe (`int_shape`, math and shape functions, `set_value` ->
-    `v.assign`, `cast_to_floatx`, ...). Unsafe for `K.shape` (a tuple, not a tensor) and
-    `K.function` (a `keras.Model`). No fix for functions without a counterpart (learning phase,
-    sessions, `K.rnn`, `K.gradients`, `K.batch_dot`, random functions), for calls whose
-    arguments the table cannot carry over, and for functions imported by name
+    Safe where the table says safe (`int_shape`, math and shape functions, convolutions,
+    `set_value` -> `v.assign`, `cast_to_floatx`, ...). Unsafe for `K.shape` (a tuple, not a
+    tensor), `K.function` (a `keras.Model`), `K.ndim` (`keras.ops.ndim` of a symbolic
+    `keras.Input` is a KerasTensor, not an int), `K.arange` (a negative start without stop
+    raises), `K.conv1d` (no causal padding), `K.batch_normalization` (one value per feature)
+    and the random functions (`keras.random.*` draws other numbers, and an int `seed=` draws
+    the same ones on every call). No fix, with a note saying what to write, for functions
+    without a one-call counterpart: learning phase, sessions, `K.rnn`, `K.gradients`,
+    `K.batch_dot`, `K.hard_sigmoid` (another slope), `K.pool2d` (another default stride),
+    `K.ctc_decode` and `K.ctc_batch_cost` (Keras 3 takes log-probabilities and the blank
+    index: `keras.ops.ctc_decode(keras.ops.log(y_pred + keras.config.epsilon()),
+    input_length, mask_index=num_classes - 1)`, whose `[0]` is Keras 2's best path); nor for
+    calls whose arguments the table cannot carry over, and for functions imported by name
     (`from keras.backend import int_shape`), whose import must go too.
 
     ## References
@@ -132,9 +140,10 @@ class RemovedBackendFunction(Rule):
         if api is None or not api[0].startswith("backend."):
             return
         name = api[0][len("backend."):]
-        if "." in name or name in _kept():
-            return
         row = backend_rows().get(name)
+        # `K.experimental.*` has rows of its own; other dotted names are not functions of K.
+        if ("." in name and row is None) or name in _kept():
+            return
         message = f"`keras.backend.{name}` was removed in Keras 3"
         fix = None
         note = None
