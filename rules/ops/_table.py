@@ -45,6 +45,9 @@ class Row:
     transform: str = ""
     slot: int = 0
     unsafe_drop: frozenset[str] = frozenset()
+    # TensorFlow's parameter names in order: a positional argument past `positional` is passed
+    # by keyword (its renamed name) where the Keras op's parameters come in another order.
+    params: tuple[str, ...] = ()
     note: str = ""
     # The note for a call that gives its axis, where `note` is about the default axis.
     axis_given_note: str = ""
@@ -66,6 +69,7 @@ def _row(entry: dict, names_key: str) -> Row:
         transform=entry.get("transform", ""),
         slot=entry.get("slot", 0),
         unsafe_drop=frozenset(entry.get("unsafe_drop", ())),
+        params=tuple(entry.get("params", ())),
         note=entry.get("note", ""),
         axis_given_note=entry.get("axis_given_note", ""),
         renames=dict(rename),
@@ -365,6 +369,53 @@ def _t_patches(rewrite: Rewrite) -> bool:
     )
 
 
+def _t_pool(rewrite: Rewrite) -> bool:
+    """`tf.nn.max_pool2d(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME")` -> `keras.ops.max_pool(x, 3, 2,
+    "same")`. With "SAME" padding that is uneven, `keras.ops.average_pool` on PyTorch averages
+    over other windows than TensorFlow: that rewrite is unsafe."""
+    call = rewrite.call
+    padding = argument(call, 3, "padding")
+    if padding is None or not isinstance(padding.value, cst.SimpleString):
+        return False
+    if (string_value(padding.value) or "").lower() not in ("same", "valid"):
+        return False
+    if rewrite.target == "ops.average_pool" and (string_value(padding.value) or "").lower() == "same":
+        rewrite.unsafe = True
+    return (
+        _rewrite_spatial(rewrite, argument(call, 1, "ksize"))
+        and _rewrite_spatial(rewrite, argument(call, 2, "strides"))
+        and _lower_string(rewrite, padding)
+    )
+
+
+def _t_axis_tuple(rewrite: Rewrite) -> bool:
+    """A literal list of axes -> a tuple: JAX takes the axes of `keras.ops.norm` as a static
+    argument, which must be hashable (`axis=[1, 2]` fails: "Non-hashable static arguments")."""
+    axis = argument(rewrite.call, 1, "axis")
+    if axis is not None and isinstance(axis.value, cst.List):
+        if any(isinstance(e, cst.StarredElement) for e in axis.value.elements):
+            return False
+        elements = [rewrite.code(e.value) for e in axis.value.elements]
+        text = "(" + ", ".join(elements) + ("," if len(elements) == 1 else "") + ")"
+        rewrite.edits.append(Replace(axis.value, text))
+    return True
+
+
+def _t_slice_sizes(rewrite: Rewrite) -> bool:
+    """`tf.slice(x, begin, size)`: a size of -1 ("to the end") works in `keras.ops.slice` on JAX
+    but gives an empty slice on PyTorch; safe only for literal sizes that are all >= 0."""
+    size = argument(rewrite.call, 2, "size")
+    if size is None:
+        return False
+    value = size.value
+    numbers = None
+    if isinstance(value, (cst.List, cst.Tuple)):
+        numbers = [None if isinstance(e, cst.StarredElement) else _int_literal(e.value) for e in value.elements]
+    if numbers is None or None in numbers or any(n < 0 for n in numbers):  # type: ignore[operator]
+        rewrite.unsafe = True
+    return True
+
+
 def _t_resize_method(rewrite: Rewrite) -> bool:
     method = call_keyword(rewrite.call, "method")
     if method is None:
@@ -648,6 +699,9 @@ def _t_flatten(rewrite: Rewrite) -> bool:
 
 _TRANSFORMS: dict[str, Callable[[Rewrite], bool]] = {
     "strides": _t_strides,
+    "pool": _t_pool,
+    "axis_tuple": _t_axis_tuple,
+    "slice_sizes": _t_slice_sizes,
     "pad_mode": _t_pad_mode,
     "patches": _t_patches,
     "resize_method": _t_resize_method,
@@ -680,9 +734,18 @@ def build_fix(call: cst.Call, row: Row, ctx: Context) -> FixSpec | None:
         return None
     rewrite = Rewrite(call, row, ctx)
     positional = positional_args(call)
-    if len(positional) > row.positional:
-        return None
     keywords: set[str] = set()
+    if len(positional) > row.positional:
+        if len(positional) > len(row.params):
+            return None
+        # Past the slots that mean the same, TF's arguments go by keyword.
+        for index in range(row.positional, len(positional)):
+            name = row.params[index]
+            new = row.renames.get(name, name if name in row.keep else None)
+            if new is None:
+                return None
+            keywords.add(new)
+            rewrite.edits.append(Insert(positional[index].value, f"{new}="))
     for arg in call.args:
         if arg.keyword is None:
             continue
