@@ -116,30 +116,40 @@ def lint(
     settings = settings or Settings()
     if not RELEVANT.search(source):
         return []
+    with engine_conditions():
+        # The tree is built and dropped inside `_lint`: freed before the garbage collector is
+        # on again, it is never traversed by a collection.
+        return _lint(source, path, settings, rules)
+
+
+def _lint(source: str, path: str | None, settings: Settings, rules: Sequence[Rule] | None) -> list[Finding]:
     shift = 1 if source.startswith(BOM) else 0
     text = source[shift:]
-    with engine_conditions():
-        try:
-            module = parse_module(text, settings.max_file_size)
-        except cst.ParserSyntaxError as error:
-            return [syntax_finding(source, text, shift, error)]
-        except Unparsable as error:
-            return [unparsable(source, error.why, error.offset + shift, error.code)]
-        except (RecursionError, MemoryError) as error:
-            return [unparsable(source, exhausted_while("parsing", error))]
-        except UnicodeError as error:
-            # A lone surrogate (from a bad decode) cannot be handed to the parser.
-            why = f"it holds text that is not valid Unicode ({error.reason})"
-            return [unparsable(source, why, 0, SYNTAX_ERROR_CODE)]
-        try:
-            ctx = Context(module, settings, path, project=project_for(path))
-            ctx.shared[SOURCE_TEXT] = text
-            run_rules(ctx, rules)
-            if not ctx.pending:
-                return []
-            return finish(ctx, text, shift, LineIndex(source), None)
-        except (RecursionError, MemoryError) as error:
-            return [unparsable(source, exhausted_while("checking", error))]
+    try:
+        module = parse_module(text, settings.max_file_size)
+    except cst.ParserSyntaxError as error:
+        return [syntax_finding(source, text, shift, error)]
+    except Unparsable as error:
+        return [unparsable(source, error.why, error.offset + shift, error.code)]
+    except (RecursionError, MemoryError) as error:
+        return [unparsable(source, exhausted_while("parsing", error))]
+    except UnicodeError as error:
+        # A lone surrogate (from a bad decode) cannot be handed to the parser.
+        why = f"it holds text that is not valid Unicode ({error.reason})"
+        return [unparsable(source, why, 0, SYNTAX_ERROR_CODE)]
+    ctx = Context(module, settings, path, project=project_for(path))
+    try:
+        ctx.shared[SOURCE_TEXT] = text
+        run_rules(ctx, rules)
+        if not ctx.pending:
+            return []
+        return finish(ctx, text, shift, LineIndex(source), None)
+    except (RecursionError, MemoryError) as error:
+        return [unparsable(source, exhausted_while("checking", error))]
+    finally:
+        # Shared facts may hold the context (a fact finder keeps its `ctx`): that cycle would
+        # keep the whole tree alive until the garbage collector finds it.
+        ctx.shared.clear()
 
 
 def exhausted_while(step: str, error: BaseException) -> str:

@@ -235,7 +235,12 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
         elif kind is cst.ClassDef:
             classes.pop()
 
-    visit(module)
+    try:
+        visit(module)
+    finally:
+        # `visit` reaches itself through its closure: without this the cycle keeps the whole
+        # tree alive after the lint, for the garbage collector to find and free much later.
+        del visit
 
 
 def _gated(
