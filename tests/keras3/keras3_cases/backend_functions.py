@@ -142,6 +142,47 @@ loss = K.ctc_batch_cost(np.array([[0, 1], [2, 2]]), y_pred, input_length[:, None
 RESULT = [np.asarray(decoded[0]).tolist(), np.asarray(log_prob).tolist(), np.asarray(loss).tolist()]
 '''
 
+
+LAYER_AND_LOSS = '''
+import numpy as np
+import keras
+from keras import backend as K
+
+
+class AttentionPooling(keras.layers.Layer):
+    def build(self, input_shape):
+        self.w = self.add_weight(name="w", shape=(input_shape[-1], 1))
+        super().build(input_shape)
+
+    def call(self, x):
+        if K.ndim(x) != 3:
+            raise ValueError("expected (batch, time, features)")
+        scores = K.squeeze(K.dot(x, self.w), axis=-1)
+        weights = K.softmax(scores)
+        pooled = K.sum(x * K.expand_dims(weights), axis=1)
+        return K.l2_normalize(pooled, axis=-1) * K.int_shape(x)[-1]
+
+
+def focal_loss(y_true, y_pred):
+    y_true = K.cast(y_true, K.dtype(y_pred))
+    p = K.clip(y_pred, K.epsilon(), 1.0 - K.epsilon())
+    loss = K.categorical_focal_crossentropy(y_true, p, gamma=2.0)
+    return K.mean(loss) + 0.01 * K.mean(K.softsign(K.reverse(p, axes=-1)))
+
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(2, 5, 4)).astype("float32")
+layer = AttentionPooling()
+layer.build((None, 5, 4))
+layer.w.assign(np.linspace(-1.0, 1.0, 4).reshape(4, 1).astype("float32"))
+y_true = np.eye(3, dtype="int32")[[0, 2]]
+y_pred = keras.ops.softmax(keras.ops.convert_to_tensor(rng.normal(size=(2, 3)).astype("float32")))
+RESULT = {
+    "pooled": np.asarray(keras.ops.convert_to_numpy(layer(x)), dtype="float64").tolist(),
+    "loss": float(keras.ops.convert_to_numpy(focal_loss(y_true, y_pred))),
+}
+'''
+
 CASES = [
     Case(
         "KER221",
@@ -182,5 +223,18 @@ CASES = [
         # No fix: the note says how to port (tests/keras3/test_backend_ports_keras3.py runs it).
         raises("AttributeError", "module 'keras.backend' has no attribute 'ctc_decode'"),
         envs=("jax", "tensorflow", "torch"),
+    ),
+    Case(
+        "KER221",
+        "keras-2-layer-and-loss-on-backend-functions",
+        LAYER_AND_LOSS,
+        raises("AttributeError", "module 'keras.backend' has no attribute 'ndim'"),
+        envs=("jax", "tensorflow", "torch"),
+        unsafe=True,
+        reference="tensorflow",
+        # Keras 2's K.dot reads the weight's TensorShape; a Keras 3 variable's shape is a tuple,
+        # so the reference passes the tf.Variable under it.
+        reference_program=keras2(LAYER_AND_LOSS).replace("K.dot(x, self.w)", "K.dot(x, self.w.value)"),
+        tolerance=1e-5,
     ),
 ]
