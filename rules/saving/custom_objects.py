@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import libcst as cst
+import libcst.matchers as m
 
 from ..engine.context import Context
 from ..engine.edits import FixSpec, Insert, Replace
@@ -165,7 +166,11 @@ class LayerInitWithoutKwargs(Rule):
 
     Reported only for a class that can be reloaded: the file or another module of its project
     saves, loads or rebuilds Keras objects by their config, the class defines `get_config()`,
-    or it is registered for saving (as KER308 counts them; the note says which).
+    or it is registered for saving (as KER308 counts them; the note says which). Not reported
+    when `__init__` takes `name`, `trainable` and `dtype` as parameters of its own, or when the
+    class's own `get_config()` never asks the base class for its config (`return {"units":
+    self.units}`): the saved config then holds only keys `__init__` takes (both reload on
+    Keras 3.15.1).
 
     ## Example
     ```python
@@ -189,8 +194,10 @@ class LayerInitWithoutKwargs(Rule):
     ## Fix safety
     Safe: `**kwargs` is added to the signature and forwarded to `super().__init__()`; calls that
     worked before behave the same. No fix is offered when `super().__init__` already receives
-    `name`, `trainable` or `dtype` explicitly (forwarding `**kwargs` too would pass them
-    twice), or when there is no `super().__init__(...)` call to forward to.
+    `name`, `trainable` or `dtype` explicitly and `__init__` does not take that key as a
+    parameter of its own (`super().__init__(name="head")`: `**kwargs` could hold it too and pass
+    it twice), or when there is no `super().__init__(...)` call to forward to. Forwarding
+    `name=name` from a `name` parameter keeps the fix: `**kwargs` never holds `name` then.
 
     ## References
     - Catalogue K3-SAV-009; keras-team/keras#19899; keras-io GPT text generation example.
@@ -232,7 +239,7 @@ class LayerInitWithoutKwargs(Rule):
             "        keras.Model.__init__(self, dtype='float32')\n"
             "        self.units = units\n"
             "    def get_config(self):\n"
-            "        return {'units': self.units}\n",
+            "        return {**super().get_config(), 'units': self.units}\n",
             None,
         ),
         # Registered: it is there to be saved.
@@ -258,6 +265,19 @@ class LayerInitWithoutKwargs(Rule):
             "def train(model):\n"
             "    model.fit(x, y, callbacks=[keras.callbacks.ModelCheckpoint('best.keras')])\n",
         ),
+        # `name` is a parameter of its own: `**kwargs` cannot hold it twice.
+        Example(
+            "import keras\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def «__init__»(self, factor, name=None):\n"
+            "        super().__init__(name=name)\n"
+            "model.save('scale.keras')\n",
+            "import keras\n"
+            "class Scale(keras.layers.Layer):\n"
+            "    def __init__(self, factor, name=None, **kwargs):\n"
+            "        super().__init__(name=name, **kwargs)\n"
+            "model.save('scale.keras')\n",
+        ),
         Example(
             "import pickle\nimport keras\n"
             "class Scale(keras.layers.Layer):\n"
@@ -274,6 +294,16 @@ class LayerInitWithoutKwargs(Rule):
     valid = (
         "import keras\nclass A(keras.layers.Layer):\n"
         "    def __init__(self, units, **kwargs):\n        super().__init__(**kwargs)\nmodel.save('m.keras')\n",
+        # It takes every key of the saved config (checked: it reloads on Keras 3.15.1).
+        "import keras\nclass A(keras.layers.Layer):\n"
+        "    def __init__(self, units, name=None, trainable=True, dtype=None):\n"
+        "        super().__init__(name=name, trainable=trainable, dtype=dtype)\n        self.units = units\n"
+        "    def get_config(self):\n        return {**super().get_config(), 'units': self.units}\n"
+        "model.save('m.keras')\n",
+        # Its config is its own get_config()'s alone, without the base keys.
+        "import keras\nclass A(keras.layers.Layer):\n    def __init__(self, units):\n        super().__init__()\n"
+        "        self.units = units\n    def get_config(self):\n        return {'units': self.units}\n"
+        "model.save('m.keras')\n",
         "import keras\nclass A(keras.layers.Layer):\n    def call(self, x):\n        return x\nmodel.save('m.keras')\n",
         "import keras\nclass A(keras.layers.Layer):\n    def __init__(self, units):\n        super().__init__()\n"
         "    @classmethod\n    def from_config(cls, config):\n        return cls(config['units'])\nmodel.save('m.keras')\n",
@@ -294,6 +324,8 @@ class LayerInitWithoutKwargs(Rule):
         init = methods.get("__init__")
         if init is None or "from_config" in methods or not ctx.is_keras_class(node):
             return
+        if BASE_CONFIG_KEYS <= all_param_names(init) or _config_without_base(methods):
+            return  # `__init__` takes every key the saved config holds
         star = init.params.star_kwarg
         super_call = _super_init_call(init)
         if super_call is not None and any(arg.star == "**" for arg in super_call.args):
@@ -310,7 +342,7 @@ class LayerInitWithoutKwargs(Rule):
         if note is None:
             return
         fix = None
-        forwarding = _forward(super_call, kwargs) if super_call is not None else None
+        forwarding = _forward(super_call, kwargs, all_param_names(init)) if super_call is not None else None
         if forwarding is not None:
             edits = [forwarding]
             if not isinstance(star, cst.Param):
@@ -335,11 +367,22 @@ def _super_init_call(init: cst.FunctionDef) -> cst.Call | None:
     return None
 
 
-def _forward(call: cst.Call, kwargs: str) -> Insert | Replace | None:
-    """The edit that adds `**kwargs` to the super call, or None when that would pass a base
-    config key twice."""
+def _config_without_base(methods: dict[str, cst.FunctionDef]) -> bool:
+    """A `get_config()` of the class's own that never asks the base class for its config: the
+    saved config holds only the keys it returns, not `name`, `trainable` and `dtype`."""
+    get_config = methods.get("get_config")
+    if get_config is None:
+        return False
+    asks_base = m.Call(func=m.Attribute(attr=m.Name("get_config")))
+    return not m.findall(get_config.body, asks_base)
+
+
+def _forward(call: cst.Call, kwargs: str, params: set[str] | frozenset[str]) -> Insert | Replace | None:
+    """The edit that adds `**kwargs` to the super call, or None when that could pass a base
+    config key twice: the super call names a key that `__init__` does not take as a parameter
+    of its own (`super().__init__(name="head")`), so `**kwargs` may hold it too."""
     for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in BASE_CONFIG_KEYS:
+        if arg.keyword is not None and arg.keyword.value in BASE_CONFIG_KEYS and arg.keyword.value not in params:
             return None
     if not call.args:
         return Replace(call, call.with_changes(args=[cst.Arg(cst.Name(kwargs), star="**")]))

@@ -434,6 +434,39 @@ RESULT = [model.predict(x, verbose=0).tolist(), restored.predict(x, verbose=0).t
         fixed_check=result_shows("the same predictions after reloading", same_predictions),
     ),
     Case(
+        "KER309",
+        "init-forwarding-name-only",
+        '''
+import numpy as np
+import keras
+
+
+@keras.saving.register_keras_serializable()
+class Scale(keras.layers.Layer):
+    def __init__(self, factor=2.0, name=None):
+        super().__init__(name=name)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"factor": self.factor})
+        return config
+
+
+model = keras.Sequential([keras.Input((2,)), Scale(3.0, name="triple")])
+x = np.ones((1, 2), "float32")
+model.save("model.keras")
+restored = keras.models.load_model("model.keras")
+RESULT = [model.predict(x, verbose=0).tolist(), restored.predict(x, verbose=0).tolist()]
+''',
+        raises("TypeError", "unexpected keyword argument 'trainable'"),
+        envs=("jax", "tensorflow", "torch"),
+        fixed_check=result_shows("the same predictions after reloading", same_predictions),
+    ),
+    Case(
         "KER310",
         "layer-argument-without-get-config",
         '''
