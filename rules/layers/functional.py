@@ -233,6 +233,8 @@ def _tensor_call(call: cst.Call, ctx: Context) -> bool:
         name = api[0]
         if name.startswith("ops."):
             return name[4:] not in keras_ops
+        if name.startswith("random."):
+            return name[7:8].islower()  # `keras.random.uniform(...)`, not `SeedGenerator()`
         return name.startswith("backend.") and name[8:] not in keras_backend
     qualified = ctx.qualname(call.func)
     if qualified is None or not qualified.startswith("tensorflow."):

@@ -245,3 +245,24 @@ def test_separable_conv_kernel_arguments_leave_other_layers_alone():
         "c = keras.layers.SeparableConv2D(8, 3, depthwise_initializer='he_normal', pointwise_constraint=None)\n"
     )
     assert codes(source) == []
+
+
+RANDOM_FLIP = '''import tensorflow as tf
+import keras
+
+
+class RandomScale(keras.layers.Layer):
+    def call(self, x, training=None):
+        if training and tf.random.uniform(()) > 0.5:
+            x = x * 2.0
+        return x
+'''
+
+
+def test_a_python_if_on_a_random_tensor_is_still_reported_after_the_fix():
+    # The fix ports tf.random.uniform to keras.random.uniform; the `if` still cannot trace.
+    before = [f.code for f in lint(RANDOM_FLIP, "aug.py", Settings())]
+    assert "KER422" in before
+    fixed = fix(RANDOM_FLIP, "aug.py", Settings(), unsafe=True).source
+    assert "keras.random.uniform((), seed=self.seed_generator) > 0.5" in fixed
+    assert [f.code for f in lint(fixed, "aug.py", Settings())] == ["KER422"]
