@@ -348,7 +348,9 @@ class BuildInputShapeMethods(Rule):
     Keras 2 passed `build()` a `tf.TensorShape`; Keras 3 passes a plain tuple. TensorShape
     methods fail: `AttributeError: 'tuple' object has no attribute 'as_list'`, and
     `input_shape[-1].value` fails because the dimension is already an `int` (or `None`).
-    `isinstance(input_shape, tf.TensorShape)` is now always False.
+    `isinstance(input_shape, tf.TensorShape)` is now always False. The same holds for the
+    shape `compute_output_shape()` receives, and for an attribute `build()` sets to its shape
+    (`self.input_dims = input_shape`, read later as `self.input_dims.as_list()`).
 
     ## Example
     ```python
@@ -404,6 +406,18 @@ class BuildInputShapeMethods(Rule):
             "            shape = list(shape)\n",
         ),
         Example(
+            "import keras\n\nclass Head(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        self.build_output_shape = input_shape\n"
+            "    def compute_output_shape(self, input_shape):\n"
+            "        return «self.build_output_shape.as_list()»[:-1] + [«input_shape[-1].value»]\n",
+            "import keras\n\nclass Head(keras.layers.Layer):\n"
+            "    def build(self, input_shape):\n"
+            "        self.build_output_shape = input_shape\n"
+            "    def compute_output_shape(self, input_shape):\n"
+            "        return list(self.build_output_shape)[:-1] + [input_shape[-1]]\n",
+        ),
+        Example(
             "from tensorflow import keras\n\nclass Base(keras.layers.Layer):\n    pass\n\n"
             "class Child(Base):\n"
             "    def build(self, batch_input_shape):\n"
@@ -420,6 +434,10 @@ class BuildInputShapeMethods(Rule):
         "import tensorflow as tf\ndef shape_of(t):\n    return t.shape.as_list()\n",
         "import keras\nclass P(keras.layers.Layer):\n"
         "    def build(self, input_shape):\n        v = self.table[0].value\n        s = other.as_list()\n",
+        # An attribute build() sets to something else.
+        "import keras\nclass P(keras.layers.Layer):\n"
+        "    def build(self, input_shape):\n        self.spec = make_spec(input_shape)\n"
+        "    def call(self, x):\n        return self.spec.as_list()\n",
     )
 
     def visit(self, node: cst.Call | cst.Attribute, ctx: Context) -> None:
@@ -432,8 +450,8 @@ class BuildInputShapeMethods(Rule):
         func = node.func
         if isinstance(func, cst.Attribute):
             if func.attr.value == "as_list" and not node.args and self._shape_param(func.value, ctx):
-                name = func.value.value  # type: ignore[attr-defined]
-                ctx.report(node, fix=FixSpec.safe("Use `list(...)`", Replace(node, f"list({name})")))
+                shape = ctx.module.code_for_node(func.value)
+                ctx.report(node, fix=FixSpec.safe("Use `list(...)`", Replace(node, f"list({shape})")))
             return
         if (
             isinstance(func, cst.Name)
@@ -445,10 +463,32 @@ class BuildInputShapeMethods(Rule):
             ctx.report(node)
 
     def _shape_param(self, expr: cst.BaseExpression, ctx: Context) -> bool:
-        if not isinstance(expr, cst.Name):
+        """A shape Keras 3 gives as a tuple: the shape parameter of `build()` or
+        `compute_output_shape()`, or a `self.<attr>` that `build()` sets to it (read in any
+        method of the class)."""
+        if isinstance(expr, cst.Name):
+            found = enclosing_method(ctx, *_SHAPE_METHODS)
+            return found is not None and param_name(found[1], 1) == expr.value
+        attribute = self_attribute(expr)
+        klass = ctx.klass
+        if attribute is None or klass is None or not ctx.is_keras_class(klass):
             return False
-        found = enclosing_method(ctx, "build")
-        return found is not None and param_name(found[1], 1) == expr.value
+        return attribute in _shapes_kept(klass)
+
+
+# The methods Keras 3 passes a shape tuple.
+_SHAPE_METHODS = ("build", "compute_output_shape")
+
+
+def _shapes_kept(klass: cst.ClassDef) -> frozenset[str]:
+    """The attributes `build()` sets to its shape parameter (`self.input_dims = input_shape`)."""
+    build = class_methods(klass).get("build")
+    shape = param_name(build, 1) if build is not None else None
+    if shape is None:
+        return frozenset()
+    return frozenset(
+        attribute for attribute, value in self_assignments(build) if isinstance(value, cst.Name) and value.value == shape
+    )
 
 
 class AddWeightSignature(Rule):

@@ -495,6 +495,34 @@ RESULT = model.predict(np.ones((1, 3)), verbose=0).tolist()
         fixed_check=result_shows("[[3.0, 3.0]]", lambda r: r == [[3.0, 3.0]]),
     ),
     Case(
+        "KER404",
+        "shape-kept-by-build",
+        '''
+import numpy as np
+import keras
+
+
+class Head(keras.layers.Layer):
+    def build(self, input_shape):
+        self.build_input_shape_ = input_shape
+        self.w = self.add_weight(shape=(input_shape[-1], 2), initializer="ones")
+
+    def call(self, x):
+        return keras.ops.matmul(x, self.w)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(self.build_input_shape_.as_list()[:-1]) + (2,)
+
+
+inputs = keras.Input((3,))
+model = keras.Model(inputs, Head()(inputs))
+RESULT = [list(model.output.shape), model.predict(np.ones((1, 3)), verbose=0).tolist()]
+''',
+        raises("AttributeError", "'tuple' object has no attribute 'as_list'"),
+        envs=("jax", "tensorflow", "torch"),
+        fixed_check=result_shows("shape (None, 2) and [[3.0, 3.0]]", lambda r: r == [[None, 2], [[3.0, 3.0]]]),
+    ),
+    Case(
         "KER402",
         "weight-created-in-call",
         '''
