@@ -58,11 +58,13 @@ class RemovedBackendFunction(Rule):
 
     ## Fix safety
     Safe where the table says safe (`int_shape`, math and shape functions, convolutions,
-    `set_value` -> `v.assign`, `cast_to_floatx`, ...). Unsafe for `K.shape` (a tuple, not a
-    tensor), `K.function` (a `keras.Model`), `K.ndim` (`keras.ops.ndim` of a symbolic
-    `keras.Input` is a KerasTensor, not an int), `K.arange` (a negative start without stop
-    raises), `K.conv1d` (no causal padding), `K.batch_normalization` (one value per feature)
-    and the random functions (`keras.random.*` draws other numbers, and an int `seed=` draws
+    `set_value` -> `v.assign`, `cast_to_floatx`, `K.dot` -> `keras.ops.tensordot(x, y,
+    axes=[[-1], [-2]])`, which is K.dot on every backend where `keras.ops.dot` is a batched
+    matmul on PyTorch, ...). Unsafe for `K.shape` (a tuple, not a tensor), `K.function` (a
+    `keras.Model`), `K.ndim` (`keras.ops.ndim` of a symbolic `keras.Input` is a KerasTensor,
+    not an int), `K.clip` (no None bound), `K.switch` (broadcasts a lower-rank condition from
+    the other side), `K.arange` (a negative start without stop raises), `K.conv1d` (no causal
+    padding), `K.batch_normalization` (one value per feature) and the random functions (`keras.random.*` draws other numbers, and an int `seed=` draws
     the same ones on every call). No fix, with a note saying what to write, for functions
     without a one-call counterpart: learning phase, sessions, `K.rnn`, `K.gradients`,
     `K.batch_dot`, `K.hard_sigmoid` (another slope), `K.pool2d` (another default stride),
@@ -98,10 +100,10 @@ class RemovedBackendFunction(Rule):
         Example(
             "import tensorflow as tf\n\n"
             "«tf.keras.backend.set_value»(model.optimizer.learning_rate, 1e-4)\n"
-            "y = «tf.keras.backend.clip»(x, min_value=0.0, max_value=1.0)\n",
+            "y = «tf.keras.backend.permute_dimensions»(x, pattern=(0, 2, 1))\n",
             "import tensorflow as tf\nimport keras\n\n"
             "model.optimizer.learning_rate.assign(1e-4)\n"
-            "y = keras.ops.clip(x, x_min=0.0, x_max=1.0)\n",
+            "y = keras.ops.transpose(x, axes=(0, 2, 1))\n",
         ),
         Example(
             "from tensorflow.keras import backend\nfrom keras import ops\n\n"

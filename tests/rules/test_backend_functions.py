@@ -60,7 +60,7 @@ class AttentionPooling(keras.layers.Layer):
     def call(self, x):
         if K.ndim(x) != 3:
             raise ValueError("expected (batch, time, features)")
-        scores = keras.ops.squeeze(keras.ops.dot(x, self.w), axis=-1)
+        scores = keras.ops.squeeze(keras.ops.tensordot(x, self.w, axes=[[-1], [-2]]), axis=-1)
         weights = keras.ops.softmax(scores)
         pooled = keras.ops.sum(x * keras.ops.expand_dims(weights, axis=-1), axis=1)
         return keras.ops.normalize(pooled, axis=-1) * x.shape[-1]
@@ -68,7 +68,7 @@ class AttentionPooling(keras.layers.Layer):
 
 def focal_loss(y_true, y_pred):
     y_true = keras.ops.cast(y_true, keras.ops.dtype(y_pred))
-    p = keras.ops.clip(y_pred, K.epsilon(), 1.0 - K.epsilon())
+    p = K.clip(y_pred, K.epsilon(), 1.0 - K.epsilon())
     loss = keras.losses.categorical_focal_crossentropy(y_true, p, gamma=2.0)
     return keras.ops.mean(loss) + 0.01 * keras.ops.mean(keras.ops.softsign(keras.ops.flip(p, axis=-1)))
 
@@ -78,16 +78,18 @@ def greedy_decode(y_pred, input_length):
     return decoded[0]
 '''
 
-# K.ndim is unsafe (keras.ops.ndim of a symbolic keras.Input is a KerasTensor); in call()
-# it gets a backend tensor and returns an int.
-UNSAFE = SAFE.replace("if K.ndim(x) != 3:", "if keras.ops.ndim(x) != 3:")
+# K.ndim is unsafe (keras.ops.ndim of a symbolic keras.Input is a KerasTensor; in call() it
+# gets a backend tensor and returns an int), and so is K.clip (no None bound in keras.ops.clip).
+UNSAFE = SAFE.replace("if K.ndim(x) != 3:", "if keras.ops.ndim(x) != 3:").replace(
+    "p = K.clip(y_pred,", "p = keras.ops.clip(y_pred,"
+)
 
 
 def test_safe_fixes_of_a_keras_2_layer_and_loss():
     assert fix(KERAS2, "layer.py", BACKEND).source == SAFE
 
 
-def test_unsafe_fixes_add_ndim():
+def test_unsafe_fixes_add_ndim_and_clip():
     assert UNSAFE != SAFE
     assert fix(KERAS2, "layer.py", BACKEND, unsafe=True).source == UNSAFE
 

@@ -183,6 +183,118 @@ RESULT = {
 }
 '''
 
+
+# The rows of the math, shape, comparison and loss functions, with their default axes, a
+# 3-D second argument of K.dot, ties in K.round and a tiny vector in K.l2_normalize.
+EXISTING_ROWS = '''
+import numpy as np
+import keras
+from keras import backend as K
+
+rng = np.random.default_rng(3)
+x = keras.ops.convert_to_tensor(rng.normal(size=(2, 3, 4)).astype("float32"))
+m = keras.ops.convert_to_tensor(rng.normal(size=(4, 5)).astype("float32"))
+m3 = keras.ops.convert_to_tensor(rng.normal(size=(2, 4, 5)).astype("float32"))
+pos = keras.ops.convert_to_tensor(rng.uniform(0.1, 2.0, size=(2, 3, 4)).astype("float32"))
+probs = keras.ops.softmax(x)
+onehot = keras.ops.convert_to_tensor(np.eye(4, dtype="float32")[[[0, 1, 2], [3, 0, 1]]])
+labels = keras.ops.convert_to_tensor(np.array([[0, 1, 2], [3, 0, 1]]))
+bits = keras.ops.convert_to_tensor((rng.uniform(size=(2, 3, 4)) > 0.5).astype("float32"))
+halves = keras.ops.convert_to_tensor(np.array([0.5, 1.5, 2.5, -0.5, -1.5], "float32"))
+tiny = keras.ops.convert_to_tensor(np.array([1e-5, -2e-5, 0.0], "float32"))
+cond1 = keras.ops.convert_to_tensor(np.array([True, False, True, False]))
+
+
+def v(t):
+    return np.asarray(keras.ops.convert_to_numpy(t), dtype="float64").tolist()
+
+
+RESULT = {
+    "dot": v(K.dot(x, m)),
+    # keras.ops.dot is a batched matmul on PyTorch here: the fix is keras.ops.tensordot.
+    "dot3": v(K.dot(x, m3)),
+    "sum": v(K.sum(x, axis=1, keepdims=True)),
+    "mean": v(K.mean(x, 1)),
+    "max": v(K.max(x, axis=-1)),
+    "min": v(K.min(x)),
+    "prod": v(K.prod(pos, axis=2)),
+    "std": v(K.std(x, axis=0)),
+    "var": v(K.var(x, axis=[0, 1])),
+    "any": v(K.any(bits, axis=1)),
+    "all": v(K.all(bits, axis=-1)),
+    "bias_add": v(K.bias_add(x, keras.ops.convert_to_tensor(np.arange(4.0, dtype="float32")))),
+    "square": v(K.square(x)),
+    "sqrt": v(K.sqrt(pos)),
+    "exp": v(K.exp(x)),
+    "log": v(K.log(pos)),
+    "abs": v(K.abs(x)),
+    "sign": v(K.sign(x)),
+    "round": v(K.round(halves)),
+    "pow": v(K.pow(pos, 1.5)),
+    "tanh": v(K.tanh(x)),
+    "cos": v(K.cos(x)),
+    "sin": v(K.sin(x)),
+    "concatenate": v(K.concatenate([x, x])),
+    "reshape": v(K.reshape(x, (-1, 4))),
+    "expand_dims": v(K.expand_dims(x)),
+    "squeeze": v(K.squeeze(K.expand_dims(x, 1), 1)),
+    "stack": v(K.stack([x, x], axis=1)),
+    "tile": v(K.tile(x, (1, 2, 1))),
+    "tile_int": v(K.tile(halves, 2)),
+    "transpose": v(K.transpose(x)),
+    "permute_dimensions": v(K.permute_dimensions(x, (0, 2, 1))),
+    "maximum": v(K.maximum(x, 0.0)),
+    "minimum": v(K.minimum(x, 0.0)),
+    "clip": v(K.clip(x, -0.5, 0.5)),
+    "equal": v(K.equal(bits, 1.0)),
+    "not_equal": v(K.not_equal(bits, 1.0)),
+    "greater": v(K.greater(x, 0.0)),
+    "greater_equal": v(K.greater_equal(x, 0.0)),
+    "less": v(K.less(x, 0.0)),
+    "less_equal": v(K.less_equal(x, 0.0)),
+    "cast": v(K.cast(x * 3.0, "int32")),
+    "cast_to_floatx": v(K.cast_to_floatx(labels)),
+    "ones_like": v(K.ones_like(x)),
+    "zeros_like": v(K.zeros_like(x)),
+    "softmax": v(K.softmax(x)),
+    "softmax_axis": v(K.softmax(x, axis=1)),
+    "relu": v(K.relu(x)),
+    "elu": v(K.elu(x, 0.5)),
+    "sigmoid": v(K.sigmoid(x)),
+    "softplus": v(K.softplus(x)),
+    "stop_gradient": v(K.stop_gradient(x)),
+    "one_hot": v(K.one_hot(labels, 5)),
+    "argmax": v(K.argmax(x)),
+    "argmin": v(K.argmin(x, axis=1)),
+    "cumsum": v(K.cumsum(x)),
+    "cumprod": v(K.cumprod(pos, axis=2)),
+    "gather": v(K.gather(x, [1, 0])),
+    "switch_vector": v(K.switch(cond1, x, -x)),
+    "switch_same_rank": v(K.switch(K.greater(x, 0.0), x, -x)),
+    "repeat_elements": v(K.repeat_elements(x, 2, axis=1)),
+    "batch_flatten": v(K.batch_flatten(x)),
+    "flatten": v(K.flatten(x)),
+    "l2_normalize": v(K.l2_normalize(x, axis=-1)),
+    "l2_normalize_all": v(K.l2_normalize(x)),
+    "l2_normalize_tiny": v(K.l2_normalize(tiny)),
+    "categorical_crossentropy": v(K.categorical_crossentropy(onehot, probs)),
+    "categorical_crossentropy_logits": v(K.categorical_crossentropy(onehot, x, from_logits=True)),
+    "sparse_categorical_crossentropy": v(K.sparse_categorical_crossentropy(labels, probs)),
+    "sparse_categorical_crossentropy_logits": v(K.sparse_categorical_crossentropy(labels, x, True)),
+    "binary_crossentropy": v(K.binary_crossentropy(bits, keras.ops.sigmoid(x))),
+    "binary_crossentropy_logits": v(K.binary_crossentropy(bits, x, from_logits=True)),
+    "int_shape": list(K.int_shape(x)),
+    "shape0": int(K.shape(x)[0]),
+    "eval": v(K.eval(x)),
+    "get_value": v(K.get_value(keras.Variable(np.ones(3, "float32")))),
+    "constant": v(K.constant(2.0, dtype="float32")),
+    "ones": v(K.ones((2, 3))),
+    "zeros": v(K.zeros((2, 3))),
+    "eye": v(K.eye(3)),
+    "variable": v(K.variable(np.ones(3, "float32"), dtype="float32")),
+}
+'''
+
 CASES = [
     Case(
         "KER221",
@@ -235,6 +347,17 @@ CASES = [
         # Keras 2's K.dot reads the weight's TensorShape; a Keras 3 variable's shape is a tuple,
         # so the reference passes the tf.Variable under it.
         reference_program=keras2(LAYER_AND_LOSS).replace("K.dot(x, self.w)", "K.dot(x, self.w.value)"),
+        tolerance=1e-5,
+    ),
+    Case(
+        "KER221",
+        "backend-math-and-shape-functions",
+        EXISTING_ROWS,
+        raises("AttributeError", "module 'keras.backend' has no attribute 'dot'"),
+        envs=("jax", "tensorflow", "torch"),
+        unsafe=True,
+        reference="tensorflow",
+        reference_program=keras2(EXISTING_ROWS),
         tolerance=1e-5,
     ),
 ]
