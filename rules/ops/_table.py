@@ -401,6 +401,19 @@ def _t_axis_tuple(rewrite: Rewrite) -> bool:
     return True
 
 
+def _t_segment_ids(rewrite: Rewrite) -> bool:
+    """A literal list of segment ids -> a tensor: `keras.ops.segment_*` read `segment_ids.shape`
+    (a list fails on every backend: "'list' object has no attribute 'shape'")."""
+    ids = argument(rewrite.call, 1, "segment_ids")
+    if ids is not None and isinstance(ids.value, (cst.List, cst.Tuple)):
+        convert = rewrite.name("ops.convert_to_tensor")
+        if convert is None:
+            return False
+        rewrite.edits.append(Insert(ids.value, f"{convert}("))
+        rewrite.edits.append(Insert(ids.value, ")", after=True))
+    return True
+
+
 def _t_slice_sizes(rewrite: Rewrite) -> bool:
     """`tf.slice(x, begin, size)`: a size of -1 ("to the end") works in `keras.ops.slice` on JAX
     but gives an empty slice on PyTorch; safe only for literal sizes that are all >= 0."""
@@ -702,6 +715,7 @@ _TRANSFORMS: dict[str, Callable[[Rewrite], bool]] = {
     "pool": _t_pool,
     "axis_tuple": _t_axis_tuple,
     "slice_sizes": _t_slice_sizes,
+    "segment_ids": _t_segment_ids,
     "pad_mode": _t_pad_mode,
     "patches": _t_patches,
     "resize_method": _t_resize_method,
