@@ -214,3 +214,96 @@ def test_beam_search_paths_differ_only_where_keras_2_merged_a_repeat(env, keras2
     assert best_2[1][:4] == [2, 1, 3, -1] and best_3[1][:5] == [2, 2, 1, 3, -1]
     assert best_3[0] == best_2[0] and best_3[2] == best_2[2]
     assert ported[1] == expected[1]
+
+
+# Why the unsafe rows are unsafe: the Keras 3 spelling at the inputs their notes name.
+EDGES = '''
+import numpy as np
+import keras
+from keras import ops
+
+x = np.linspace(-1.0, 1.0, 24).astype("float32").reshape(2, 3, 4)
+cond = np.array([[True, False, True], [False, True, True]])
+
+
+def outcome(f):
+    try:
+        value = f()
+    except Exception as error:
+        return "raises " + type(error).__name__
+    return np.asarray(ops.convert_to_numpy(value), dtype="float64").round(4).tolist()
+
+
+RESULT = {
+    "ndim_of_input_is_int": isinstance(ops.ndim(keras.Input((3, 4))), int),
+    "arange_negative": outcome(lambda: ops.arange(-3)),
+    "conv_causal_shape": outcome(lambda: ops.shape(ops.conv(np.ones((1, 5, 2), "float32"), np.ones((3, 2, 1), "float32"),
+                                                         padding="causal"))),
+    "clip_none": outcome(lambda: ops.clip(x[0, 0], 0.0, None)),
+    "clip_inverted": outcome(lambda: ops.clip(x[0, 0], 0.5, -0.5)),
+    "where_lower_rank": outcome(lambda: ops.where(cond, x, -x)),
+    "where_expanded": outcome(lambda: ops.where(ops.expand_dims(cond, -1), x, -x)),
+    "dot_3d_shape": list(ops.shape(ops.dot(x, np.ones((2, 4, 5), "float32")))),
+    "same_draws_with_int_seed": bool(np.array_equal(ops.convert_to_numpy(keras.random.normal((5,), seed=3)),
+                                                    ops.convert_to_numpy(keras.random.normal((5,), seed=3)))),
+}
+'''
+
+KERAS2_EDGES = '''
+import numpy as np
+import tensorflow as tf
+from keras import backend as K
+
+x = tf.constant(np.linspace(-1.0, 1.0, 24).astype("float32").reshape(2, 3, 4))
+cond = tf.constant([[True, False, True], [False, True, True]])
+
+
+def outcome(value):
+    return np.asarray(value, dtype="float64").round(4).tolist()
+
+
+RESULT = {
+    "arange_negative": outcome(K.arange(-3)),
+    "clip_none": outcome(K.clip(x[0, 0], 0.0, None)),
+    "clip_inverted": outcome(K.clip(x[0, 0], 0.5, -0.5)),
+    "switch_lower_rank": outcome(K.switch(cond, x, -x)),
+    "same_draws_with_int_seed": bool(np.array_equal(K.random_normal((5,), seed=3), K.random_normal((5,), seed=3))),
+}
+'''
+
+
+def test_keras_2_at_the_edges():
+    """What Keras 2.15 gives at the inputs where the unsafe rows' Keras 3 spelling differs."""
+    edges = _result("tensorflow", keras2(KERAS2_EDGES))
+    assert edges["arange_negative"] == []
+    assert edges["clip_none"] == [0.0, 0.0, 0.0, 0.0]
+    assert edges["clip_inverted"] == [0.5, 0.5, 0.5, 0.5]
+    assert edges["same_draws_with_int_seed"] is False
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
+def test_keras_3_at_the_edges(env):
+    edges = _result(env, EDGES)
+    keras2_edges = _result("tensorflow", keras2(KERAS2_EDGES))
+    assert edges["ndim_of_input_is_int"] is False
+    assert edges["same_draws_with_int_seed"] is True
+    assert edges["where_lower_rank"].startswith("raises")
+    assert edges["where_expanded"] == keras2_edges["switch_lower_rank"]
+    if env == "jax":
+        assert edges["arange_negative"] == []
+        assert edges["conv_causal_shape"].startswith("raises")
+        assert edges["clip_none"] == keras2_edges["clip_none"]
+        assert edges["clip_inverted"] == [-0.5, -0.5, -0.5, -0.5]
+        assert edges["dot_3d_shape"] == [2, 3, 2, 5]
+    elif env == "tensorflow":
+        assert edges["arange_negative"].startswith("raises")
+        assert edges["conv_causal_shape"].startswith("raises")
+        assert edges["clip_none"].startswith("raises")
+        assert edges["dot_3d_shape"] == [2, 3, 2, 5]
+    else:
+        assert edges["arange_negative"].startswith("raises")
+        # PyTorch pads "causal" as "valid": 5 steps, kernel 3 -> 3 steps.
+        assert edges["conv_causal_shape"] == [1, 3, 1]
+        assert edges["clip_none"].startswith("raises")
+        assert edges["clip_inverted"] == [-0.5, -0.5, -0.5, -0.5]
+        assert edges["dot_3d_shape"] == [2, 3, 5]
