@@ -12,7 +12,7 @@ import tomllib
 import pytest
 
 from keras3_cases import Case, close
-from keras3_cases.registry import ALL_CASES
+from keras3_cases.registry import ALL_CASES, ORPHANS
 from keras3_harness import CHECKED_TOML, ENVS, RUNNER
 from kerasfix.rules import Settings, fix, lint, rule_by_code
 
@@ -100,3 +100,7 @@ def test_checked_toml_is_current():
             entry = recorded.get(case.rule, {})
             assert ENVS[env].backend in entry.get("backends", []), (case.id, env, entry)
             assert ENVS[env].keras in entry.get("keras", []), (case.id, env, entry)
+
+
+def test_every_case_names_a_rule_that_exists():
+    assert ORPHANS == [], "cases whose rule is gone: rename their rule or remove them"
