@@ -86,6 +86,9 @@ RESULT = {
     "in_top_k": values(K.in_top_k(PREDICTIONS, CLASSES, 1)),
     "normalize_batch_in_training": [values(normed), values(batch_mean), values(batch_var)],
     "random_bernoulli": [bool(np.isin(bernoulli, [0.0, 1.0]).all()), bool(abs(bernoulli.mean() - 0.3) < 0.03)],
+    "moving_average_update": values(K.moving_average_update(tf.Variable(ELEMS), ELEMS * 3.0, 0.9)),
+    "batch_get_value": [values(a) for a in K.batch_get_value([tf.Variable(ELEMS), tf.Variable(ROWS)])],
+    "count_params": K.count_params(tf.Variable(IMAGES)),
 }
 '''
 )
@@ -93,6 +96,8 @@ RESULT = {
 # Each line is what the row's note says to write.
 PORT = (
     '''
+import math
+
 import keras
 from keras import ops
 '''
@@ -113,6 +118,7 @@ cost = ops.expand_dims(
 batch_mean, batch_var = ops.moments(X, [0, 1])
 normed = ops.batch_normalization(X, batch_mean, batch_var, axis=-1, offset=BETA, scale=GAMMA, epsilon=1e-3)
 bernoulli = np.asarray(ops.convert_to_numpy(ops.cast(keras.random.uniform((4000,), seed=1) <= 0.3, "float32")))
+average = keras.Variable(ELEMS)
 
 
 def step(acc, e):
@@ -153,6 +159,9 @@ RESULT = {
     "in_top_k": numbers(ops.in_top_k(CLASSES, PREDICTIONS, 1)),
     "normalize_batch_in_training": [numbers(normed), numbers(batch_mean), numbers(batch_var)],
     "random_bernoulli": [bool(np.isin(bernoulli, [0.0, 1.0]).all()), bool(abs(bernoulli.mean() - 0.3) < 0.03)],
+    "moving_average_update": numbers(average.assign_sub((average - ELEMS * 3.0) * (1 - 0.9))),
+    "batch_get_value": [numbers(ops.convert_to_numpy(a)) for a in [keras.Variable(ELEMS), keras.Variable(ROWS)]],
+    "count_params": math.prod(keras.Variable(IMAGES).shape),
 }
 '''
 )
