@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import ast
 import difflib
+import hashlib
 import io
 import json
-import random
 import re
 import subprocess
 import sys
@@ -323,21 +323,30 @@ def line_text(root: Path, item: dict) -> tuple[str, str]:
     return rel, lines[item["location"]["row"] - 1].strip()
 
 
-def sample(result: CleanResult) -> list[dict]:
-    """Up to SAMPLE_PER_FAMILY findings per rule family, fixed seed, as judgement keys."""
-    families: dict[str, list[dict]] = defaultdict(list)
-    for item in result.findings:
-        families[item["code"][:4]].append(item)
-    rng = random.Random(f"{SEED}-{result.name}")
-    out = []
+def stable_sample(items: list, key, per_family: int, seed: str) -> list:
+    """The `per_family` items of each rule family (the first four characters of the code, the
+    key's second part) whose keys hash smallest with `seed`, one per key. A finding added or
+    removed elsewhere does not reshuffle the rest, so what was judged stays in the sample."""
+    families: dict[str, dict[tuple, object]] = defaultdict(dict)
+    for item in items:
+        families[key(item)[1][:4]].setdefault(key(item), item)
+    chosen = []
     for family in sorted(families):
-        items = sorted(families[family], key=lambda i: (i["filename"], i["location"]["row"],
-                                                        i["location"]["column"], i["code"]))
-        for item in rng.sample(items, min(SAMPLE_PER_FAMILY, len(items))):
-            rel, text = line_text(result.root, item)
-            out.append({"corpus": result.name, "code": item["code"], "file": rel, "line": text,
-                        "row": item["location"]["row"]})
-    return out
+        ranked = sorted(families[family].items(),
+                        key=lambda pair: hashlib.sha256(json.dumps([seed, *pair[0]]).encode()).hexdigest())
+        chosen += [item for _key, item in ranked[:per_family]]
+    return chosen
+
+
+def sample(result: CleanResult) -> list[dict]:
+    """Up to SAMPLE_PER_FAMILY findings per rule family (`stable_sample`), as judgement keys."""
+    keyed = []
+    for item in result.findings:
+        rel, text = line_text(result.root, item)
+        keyed.append({"corpus": result.name, "code": item["code"], "file": rel, "line": text,
+                      "row": item["location"]["row"]})
+    return stable_sample(keyed, lambda d: (d["corpus"], d["code"], d["file"], d["line"]),
+                         SAMPLE_PER_FAMILY, f"{SEED}-{result.name}")
 
 
 def main(argv: list[str]) -> int:

@@ -21,7 +21,6 @@ tests/precision_judgements.toml, keyed the same way.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import tomllib
@@ -32,7 +31,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 from corpora import PAIRS, fetch  # noqa: E402
-from corpus_metrics import check  # noqa: E402
+from corpus_metrics import check, stable_sample  # noqa: E402
 
 JUDGEMENTS = TESTS / "precision_judgements.toml"
 PROGRAMS = TESTS / "programs" / "keras2"
@@ -85,19 +84,9 @@ def findings(name: str) -> list[Sampled]:
     return out
 
 
-def _rank(item: Sampled) -> str:
-    return hashlib.sha256(json.dumps([SEED, *item.key]).encode()).hexdigest()
-
-
 def sample(items: list[Sampled], per_family: int) -> list[Sampled]:
     """The `per_family` findings of each rule family with the smallest hashes (one per key)."""
-    families: dict[str, dict[tuple, Sampled]] = defaultdict(dict)
-    for item in items:
-        families[item.code[:4]].setdefault(item.key, item)
-    chosen = []
-    for family in sorted(families):
-        chosen += sorted(families[family].values(), key=_rank)[:per_family]
-    return chosen
+    return stable_sample(items, lambda item: item.key, per_family, SEED)
 
 
 def load() -> list[dict]:
