@@ -401,17 +401,24 @@ def _t_axis_tuple(rewrite: Rewrite) -> bool:
     return True
 
 
-def _t_segment_ids(rewrite: Rewrite) -> bool:
-    """A literal list of segment ids -> a tensor: `keras.ops.segment_*` read `segment_ids.shape`
-    (a list fails on every backend: "'list' object has no attribute 'shape'")."""
-    ids = argument(rewrite.call, 1, "segment_ids")
-    if ids is not None and isinstance(ids.value, (cst.List, cst.Tuple)):
-        convert = rewrite.name("ops.convert_to_tensor")
-        if convert is None:
-            return False
-        rewrite.edits.append(Insert(ids.value, f"{convert}("))
-        rewrite.edits.append(Insert(ids.value, ")", after=True))
-    return True
+def _tensors(*slots: tuple[int, str]) -> Callable[[Rewrite], bool]:
+    """Literal lists at these (slot, keyword) arguments -> tensors: `keras.ops.segment_*` read
+    `segment_ids.shape` and `keras.ops.scatter` reads `updates.dtype` while Keras infers a
+    layer's output (a list fails: "'list' object has no attribute 'shape'")."""
+
+    def transform(rewrite: Rewrite) -> bool:
+        for slot, keyword in slots:
+            arg = argument(rewrite.call, slot, keyword)
+            if arg is None or not isinstance(arg.value, (cst.List, cst.Tuple)):
+                continue
+            convert = rewrite.name("ops.convert_to_tensor")
+            if convert is None:
+                return False
+            rewrite.edits.append(Insert(arg.value, f"{convert}("))
+            rewrite.edits.append(Insert(arg.value, ")", after=True))
+        return True
+
+    return transform
 
 
 def _t_slice_sizes(rewrite: Rewrite) -> bool:
@@ -715,7 +722,8 @@ _TRANSFORMS: dict[str, Callable[[Rewrite], bool]] = {
     "pool": _t_pool,
     "axis_tuple": _t_axis_tuple,
     "slice_sizes": _t_slice_sizes,
-    "segment_ids": _t_segment_ids,
+    "segment_ids": _tensors((1, "segment_ids")),
+    "scatter_lists": _tensors((0, "indices"), (1, "updates")),
     "pad_mode": _t_pad_mode,
     "patches": _t_patches,
     "resize_method": _t_resize_method,

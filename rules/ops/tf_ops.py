@@ -60,7 +60,12 @@ class TfOpInModel(TfOpRule):
     keras.ops.rsqrt(variance + epsilon) * scale + offset`, which broadcasts as TensorFlow does;
     its Python operators need tensors on PyTorch in training, where a NumPy array `mean` fails
     as the TF op did (`Can't call numpy() on Tensor that requires grad`), so the rewrite is
-    unsafe when an argument is written as a NumPy call or a list. Ops without a
+    unsafe when an argument is written as a NumPy call or a list. Pools take ints for TF's
+    `[1, k, k, 1]` lists and a lower-case padding (`average_pool` with "SAME" padding is unsafe:
+    PyTorch averages uneven borders differently); `crop_to_bounding_box` / `pad_to_bounding_box`
+    pass the target size by keyword; `tf.slice` with a size that is not a literal list of
+    sizes >= 0 is unsafe (-1 gives an empty slice on PyTorch); literal lists of segment ids or
+    scatter updates become tensors (`keras.ops` reads their shape and dtype). Ops without a
     counterpart (`tf.nn.dropout` needs a seed generator, `tf.nn.conv2d_transpose` an output
     shape) get no fix; the note says what to write.
 

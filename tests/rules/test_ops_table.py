@@ -177,3 +177,22 @@ def test_batch_normalization_formula_is_unsafe_with_numpy_arguments():
     unsafe = fix(source, "a.py", settings, unsafe=True).source
     assert "        y = (x - np.zeros(4)) * keras.ops.rsqrt(v + 1e-3) * 1.5 + 0.2\n" in unsafe
     assert fix(unsafe, "a.py", settings, unsafe=True).source == unsafe
+
+
+def test_arguments_past_the_shared_slots_go_by_keyword_or_get_no_fix():
+    layer = LAYER
+    fixed = fix(layer.format("tf.image.crop_to_bounding_box(x, 1, 2, 3, target_width=4)"), "t.py", OPS).source
+    assert fixed == layer.format("keras.ops.image.crop_images(x, 1, 2, target_height=3, target_width=4)")
+    (finding,) = lint(layer.format("tf.image.crop_to_bounding_box(x, 1, 2, 3, 4, 5)"), "t.py", OPS)
+    assert finding.fix is None
+    fixed = fix(layer.format("tf.math.reduce_euclidean_norm(x, [0, 1], keepdims=True)"), "t.py", OPS).source
+    assert fixed == layer.format("keras.ops.norm(x, axis=(0, 1), keepdims=True)")
+
+
+def test_literal_lists_become_tensors_where_keras_ops_reads_their_shape():
+    fixed = fix(LAYER.format("tf.math.unsorted_segment_sum(x, segment_ids=[0, 1, 0], num_segments=2)"), "t.py", OPS).source
+    assert fixed == LAYER.format("keras.ops.segment_sum(x, segment_ids=keras.ops.convert_to_tensor([0, 1, 0]), num_segments=2)")
+    fixed = fix(LAYER.format("tf.scatter_nd([[0], [2]], [1.0, 2.0], [4])"), "t.py", OPS).source
+    assert fixed == LAYER.format(
+        "keras.ops.scatter(keras.ops.convert_to_tensor([[0], [2]]), keras.ops.convert_to_tensor([1.0, 2.0]), [4])"
+    )
