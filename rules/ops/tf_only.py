@@ -35,8 +35,9 @@ class TfOnlyOp(TfOpRule):
     (`keras.ops.tanh(tf.linalg.expm(x))`) still shows what is left. Not reported: what runs on
     every backend (checked on Keras 3.15.1 with JAX, and with PyTorch in training):
     `tf.print`, `tf.name_scope`, `tf.device`, `tf.control_dependencies`, `tf.init_scope`,
-    `tf.no_op`, `tf.executing_eagerly`, `tf.get_static_value`, `tf.as_dtype`, `tf.TensorShape`,
-    `tf.newaxis` (it is `None`); decorators (`@tf.function(...)`); and what other rules report:
+    `tf.no_op`, `tf.executing_eagerly`, `tf.get_static_value`, `tf.as_dtype`, `tf.newaxis` (it
+    is `None`), `tf.TensorShape` outside `call()` (in `call()` JAX's symbolic dimensions make it
+    fail, and it is reported); decorators (`@tf.function(...)`); and what other rules report:
     dtypes (KER224), `tf.shape` (KER218), `tf.nest` (KER223), `tf.random` ops (KER701/KER702),
     `tf.Variable` (KER401), `tf.GradientTape` and `tf.function` (training rules), `tf.data`,
     `tf.io`, `tf.train`, `tf.saved_model`, `tf.distribute`, `tf.config`, `tf.keras`.
@@ -157,6 +158,13 @@ class TfOnlyOp(TfOpRule):
                 return
             message = f"`{dotted_name(node.func)}` is TensorFlow-only: keep it in the tf.data pipeline or guard it by backend"
             report_in_model_code(self, ctx, node.func, message, None, None)
+        elif qualified == "tensorflow.TensorShape":
+            # Fine on the tuple `build()` gets; in `call()` JAX infers shapes with symbolic
+            # dimensions, which TensorShape rejects ("Dimension value must be integer or None").
+            literal = bool(node.args) and isinstance(node.args[0].value, (cst.List, cst.Tuple))
+            if not literal and any(function.name.value == "call" for function in ctx.functions):
+                message = "`tf.TensorShape` fails on a traced tensor's shape under JAX: use the shape tuple itself"
+                report_in_model_code(self, ctx, node.func, message, None, "x.shape (or keras.ops.shape(x)) is a tuple on every backend")
         elif _unlisted_op(qualified) and not self._consumed(node, ctx):
             message = f"`{dotted_name(node.func)}` has no `keras.ops` counterpart: it runs only on the TensorFlow backend"
             report_in_model_code(self, ctx, node.func, message, None, _catch_all_note(qualified))

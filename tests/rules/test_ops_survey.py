@@ -179,3 +179,18 @@ def test_norm_axes_become_a_tuple():
     assert fix(source, "t.py", OPS).source == _layer(
         "return keras.ops.norm(x, axis=(1,)) + keras.ops.norm(x, axis=-1)"
     )
+
+
+def test_tensor_shape_of_a_traced_tensor_in_call():
+    source = (
+        "import tensorflow as tf\nimport keras\n\n"
+        "class Block(keras.layers.Layer):\n"
+        "    def build(self, input_shape):\n"
+        "        self.units = tf.TensorShape(input_shape)[-1]\n\n"
+        "    def call(self, x):\n"
+        "        fixed = tf.TensorShape([None, 4])\n"
+        "        return x if tf.TensorShape(x.shape).rank == 2 else x\n"
+    )
+    found = lint(source, "t.py", Settings(select=("KER219",)))
+    assert [source[f.span.start : f.span.end] for f in found] == ["tf.TensorShape"]
+    assert found[0].span.start == source.index("tf.TensorShape(x.shape)")
