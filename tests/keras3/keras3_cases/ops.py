@@ -25,6 +25,10 @@ INPUTS = {
     "i": np.array([[0, 2, 1, 3], [3, 0, 2, 2]], dtype="int32"),
     "img": np.linspace(0.0, 1.0, 2 * 6 * 6 * 3, dtype="float32").reshape(2, 6, 6, 3),
 }
+# Symmetric positive definite matrices, for the linear algebra.
+_A = np.linspace(-1.0, 1.0, 18, dtype="float32").reshape(2, 3, 3)
+INPUTS["m"] = _A @ np.swapaxes(_A, -1, -2) + 3.0 * np.eye(3, dtype="float32")
+SORTED = np.array([-0.5, 0.0, 0.5], dtype="float32")
 KERNEL = np.linspace(-0.5, 0.5, 3 * 3 * 3 * 2, dtype="float32").reshape(3, 3, 3, 2)
 DEPTHWISE = np.linspace(-0.5, 0.5, 2 * 2 * 3 * 1, dtype="float32").reshape(2, 2, 3, 1)
 MEAN = np.array([0.1, -0.2, 0.3, 0.0], dtype="float32")
@@ -175,6 +179,47 @@ NN = [
     ),
 ]
 
+# From the survey of TensorFlow's public ops against keras.ops (see rules/data/ops_tf.toml).
+LINALG = [
+    ("tensordot", "f", "tf.tensordot(x, tf.transpose(x, [0, 2, 1]), axes=[[2], [1]])"),
+    ("matrix_transpose", "f", "tf.linalg.matrix_transpose(x)"),
+    ("inv", "m", "tf.linalg.inv(x)"),
+    ("cholesky", "m", "tf.linalg.cholesky(x)"),
+    ("det-logdet", "m", "tf.linalg.det(x) + tf.linalg.logdet(x)"),
+    ("slogdet", "m", "sign, logabs = tf.linalg.slogdet(x)\n        return sign * logabs"),
+    ("qr", "m", "q, r = tf.linalg.qr(x)\n        return tf.matmul(q, r)"),
+    ("solve", "m", "tf.linalg.solve(x, x[..., :2])"),
+    ("triangular_solve", "m", "tf.linalg.triangular_solve(tf.linalg.cholesky(x), x[..., :1])"),
+    ("trace", "m", "tf.linalg.trace(x)"),
+    ("cross", "m", "tf.linalg.cross(x, x * x)"),
+    ("acosh", "p", "tf.math.acosh(x + 1.0)"),
+    ("reduce_euclidean_norm", "f", "tf.math.reduce_euclidean_norm(x, [1, 2])"),
+    ("erfc-erfinv-i0", "f", "tf.math.erfc(x) + tf.math.erfinv(x) + tf.math.bessel_i0(x)"),
+    ("rint-scalar_mul-realdiv", "p", "tf.math.rint(tf.math.scalar_mul(2.5, x)) + tf.realdiv(x, x + 1.0)"),
+    ("unsorted_segment_prod", "p", "tf.transpose(tf.math.unsorted_segment_prod(tf.transpose(x, [1, 0, 2]), [1, 0, 1], 2), [1, 0, 2])"),
+    ("slice", "f", "tf.slice(x, [0, 1, 1], [2, 2, 3])"),
+    ("scatter_nd", "f", "x + tf.scatter_nd([[0, 1], [2, 3]], [1.0, 2.0], [3, 4])"),
+    ("identity-is_tensor", "f", "tf.identity(x) * 2.0 if tf.is_tensor(x) else x"),
+]
+
+IMAGE = [
+    ("rgb_to_grayscale", "img", "tf.image.rgb_to_grayscale(x)"),
+    ("rgb_to_hsv-hsv_to_rgb", "img", "tf.image.hsv_to_rgb(tf.image.rgb_to_hsv(x) * 0.5)"),
+    ("crop_to_bounding_box", "img", "tf.image.crop_to_bounding_box(x, 1, 2, 3, 2)"),
+    ("pad_to_bounding_box", "img", "tf.image.pad_to_bounding_box(x, 1, 2, 8, 9)"),
+    ("flips", "img", "tf.image.flip_left_right(x) + 2.0 * tf.image.flip_up_down(x)"),
+    ("rot90", "img", "tf.image.rot90(x, k=1)"),
+    ("image_transpose", "img", "tf.image.transpose(x[:, :, :4])"),
+    ("max_pool2d", "img", 'tf.nn.max_pool2d(x, 3, 2, "SAME")'),
+    ("max_pool-lists", "img", 'tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "VALID")'),
+    ("avg_pool2d", "img", 'tf.nn.avg_pool2d(x, 2, 2, "VALID")'),
+    ("avg_pool1d", "f", 'tf.nn.avg_pool1d(x, 2, 1, "VALID")'),
+    ("depth_to_space", "img", "tf.nn.depth_to_space(tf.concat([x, x * 2.0, x * 3.0, x * 4.0], -1), 2)"),
+    ("space_to_depth", "img", "tf.nn.space_to_depth(x, 2)"),
+    ("frame", "f", "tf.signal.frame(x, 2, 1)"),
+    ("bitwise", "i", "tf.bitwise.bitwise_and(x, 2) + tf.bitwise.left_shift(x, 1) + tf.bitwise.right_shift(tf.bitwise.invert(x), 1)"),
+]
+
 GROUPS = [
     # rule, group title, ops, tolerance
     ("KER201", "math", MATH, 1e-5),
@@ -205,6 +250,8 @@ GROUPS = [
         ("matmul_transpose_b", "f", "tf.matmul(x, x, transpose_b=True)"),
     ], 1e-5),
     ("KER215", "sort-descending", [("sort_descending", "f", 'tf.sort(x, axis=1, direction="DESCENDING")')], 0.0),
+    ("KER201", "linalg-and-math", LINALG, 1e-4),
+    ("KER201", "image-pool-signal", IMAGE, 1e-5),
 ]
 
 # Rewrites that change results in corner cases: applied with --unsafe-fixes.
@@ -212,6 +259,16 @@ UNSAFE_GROUPS = [
     ("KER210", "split-sizes", [("split_sizes", "f", "tf.split(x, [1, 3], axis=-1)")], 0.0),
     ("KER211", "integer-mean", [("int_mean", "f", "tf.reduce_mean(tf.cast(x * 10.0, \"int32\"), axis=-1)")], 0.0),
     ("KER215", "argsort-descending", [("argsort_descending", "f", 'tf.argsort(x, axis=-1, direction="DESCENDING")')], 0.0),
+    # Equal where the notes say: eigenvalues (eigenvectors may flip sign), full-rank pseudo-inverses,
+    # a 1-D sorted sequence, segments that are not empty, a vector's diagonal matrix.
+    ("KER201", "unsafe-counterparts", [
+        ("eigh", "m", "values, vectors = tf.linalg.eigh(x)\n        return values"),
+        ("pinv", "f", "tf.linalg.pinv(x)"),
+        ("matrix_rank", "m", "tf.linalg.matrix_rank(x)"),
+        ("searchsorted", "f", "tf.searchsorted(SORTED, tf.reshape(x, [-1]), side=\"right\")"),
+        ("segment_max-min", "f", "tf.transpose(tf.math.unsorted_segment_max(tf.transpose(x, [1, 0, 2]), [1, 0, 1], 2) + tf.math.unsorted_segment_min(tf.transpose(x, [1, 0, 2]), [0, 1, 1], 2), [1, 0, 2])"),
+        ("diag", "f", "x[:, :1, :1] + tf.linalg.diag(SORTED)[0]"),
+    ], 1e-4),
 ]
 
 
@@ -294,6 +351,11 @@ CASES = [
             ("KER208", "svd", [("svd", "f", "s, u, v = tf.linalg.svd(x)\n        return s")]),
             ("KER212", "where-one-argument", [("where_coordinates", "f", "tf.where(x > 0)")]),
             ("KER219", "lgamma", [("lgamma", "p", "tf.math.lgamma(x)")]),
+            # Ops that no row names (the catch-all), and rows that only carry a note.
+            ("KER219", "unlisted-ops", [("expm", "m", "tf.linalg.expm(x)")]),
+            ("KER219", "crop-and-resize", [("crop_and_resize", "img", "tf.image.crop_and_resize(x, [[0.0, 0.0, 0.5, 0.5]] * 2, [0, 1], [4, 4])")]),
+            ("KER219", "squared-difference", [("squared_difference", "f", "tf.math.squared_difference(x, 0.5)")]),
+            ("KER201", "tensor-scatter-nd-add", [("tensor_scatter_nd_add", "f", "tf.tensor_scatter_nd_add(x, [[0, 1, 2]], [5.0])")]),
             ("KER219", "strings", [("as_string", "f", "tf.strings.length(tf.strings.as_string(x))")]),
         ]
         for case in (
@@ -311,6 +373,21 @@ CASES = [
             ),
         )
     ],
+    # The branch index comes from the input: TensorFlow's control flow cannot take the JAX tracer
+    # or the torch tensor while Keras infers the layer's output (before any training).
+    Case(
+        "KER220",
+        "tf-switch-case",
+        program([(
+            "switch_case",
+            "f",
+            'tf.switch_case(keras.ops.cast(keras.ops.sum(x) > 0.0, "int32"), [lambda: x, lambda: x * 2.0])',
+        )]),
+        raises("TypeError", "Could not automatically infer the output shape / dtype"),
+        envs=("tf-jax", "tf-torch"),
+        reference="tensorflow",
+        unsafe=True,
+    ),
     Case(
         "KER219",
         "strings-under-xla",
