@@ -1,4 +1,4 @@
-"""KER608: layers that Keras 3 removed."""
+"""KER608: layers (and the radial constraint) that Keras 3 removed."""
 
 from __future__ import annotations
 
@@ -32,7 +32,10 @@ class RemovedLayer(TableRule):
     `CuDNNLSTM` / `CuDNNGRU`): `AttributeError: module 'keras.layers' has no attribute
     'ThresholdedReLU'`. `ThresholdedReLU`, `RandomHeight` and `RandomWidth` still resolve
     through the `tf.keras` shim, so the code may work today with TensorFlow and break on the
-    other backends or after moving to `import keras`.
+    other backends or after moving to `import keras`. The constraint
+    `keras.constraints.RadialConstraint` (alias `radial_constraint`), made for the kernels of
+    `LocallyConnected2D`, went with them: "module 'keras.constraints' has no attribute
+    'RadialConstraint'" (Keras 3.0.5 and 3.15.1, every spelling).
 
     ## Example
     ```python
@@ -67,7 +70,7 @@ class RemovedLayer(TableRule):
 
     code = "KER608"
     name = "removed-layer"
-    message = "This layer is not in Keras 3"
+    message = "This layer (or the radial constraint) is not in Keras 3"
     nodes = (cst.Attribute, cst.ImportFrom, cst.Import, cst.Call)
     fix = "mixed"
     examples = (
@@ -110,10 +113,18 @@ class RemovedLayer(TableRule):
         Example("from keras.layers import «LocallyConnected2D», Dense\n", None),
         Example("import tensorflow as tf\nx = «tf.keras.layers.RandomHeight»(0.2)\n", None),
         Example("import tensorflow as tf\nx = «tf.keras.layers.experimental.RandomFourierFeatures»(64)\n", None),
+        Example(
+            "import keras\nfrom keras import constraints\n"
+            "a = keras.layers.Dense(4, kernel_constraint=«keras.constraints.RadialConstraint»())\n"
+            "b = «constraints.radial_constraint»()\n",
+            None,
+        ),
+        Example("from tensorflow.keras.constraints import «RadialConstraint», MaxNorm\n", None),
     )
     valid = (
         "import keras\nact = keras.layers.ReLU(threshold=0.5)\n",
         "import keras\nrnn = keras.layers.LSTM(64)\n",
+        "import keras\nc = keras.constraints.MaxNorm(2.0)\n",
         "def f(layers):\n    return layers.ThresholdedReLU(theta=0.5)\n",
         "from my_layers import ThresholdedReLU\nact = ThresholdedReLU(theta=0.5)\n",
     )

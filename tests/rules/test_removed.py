@@ -107,3 +107,22 @@ def test_shadowed_names_are_not_keras():
         "    return keras.optimizers.SGD(decay=0.1)\n"
     )
     assert codes(source) == []
+
+
+def test_radial_constraint_is_reported_under_every_spelling():
+    source = (
+        "import keras\n"
+        "import tensorflow as tf\n"
+        "from keras import constraints, layers\n"
+        "from tensorflow.keras.constraints import RadialConstraint, MaxNorm\n"
+        "\n"
+        "def conv_block(x, filters):\n"
+        "    x = layers.Conv2D(filters, 3, kernel_constraint=constraints.RadialConstraint())(x)\n"
+        "    x = layers.Conv2D(filters, 3, kernel_constraint=tf.keras.constraints.radial_constraint())(x)\n"
+        "    x = layers.Dense(filters, kernel_constraint=keras.constraints.RadialConstraint())(x)\n"
+        "    return layers.Dense(filters, kernel_constraint=MaxNorm(2.0))(x)\n"
+    )
+    findings = [f for f in lint(source, "a.py", Settings()) if f.code == "KER608"]
+    # 0-based lines: the import, and the three uses; MaxNorm is Keras 3's.
+    assert [f.span.start_pos.line for f in findings] == [3, 6, 7, 8]
+    assert all(f.fix is None for f in findings)

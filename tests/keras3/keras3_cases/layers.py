@@ -749,4 +749,19 @@ RESULT = model.predict(np.arange(16, dtype="float32").reshape(1, 4, 4, 1), verbo
             lambda result: result == [[[[45.0, 45.0], [54.0, 54.0]], [[81.0, 81.0], [90.0, 90.0]]]],
         ),
     ),
+    Case(
+        "KER608",
+        "radial-constraint",
+        '''
+import numpy as np
+import keras
+from keras import constraints
+
+layer = keras.layers.Dense(2, kernel_constraint=constraints.RadialConstraint())
+model = keras.Sequential([keras.Input((3,)), layer])
+RESULT = model.predict(np.ones((1, 3)), verbose=0).shape
+''',
+        raises("AttributeError", "module 'keras.constraints' has no attribute 'RadialConstraint'"),
+        envs=("jax", "tensorflow", "torch", "keras3.0-jax"),
+    ),
 ]
