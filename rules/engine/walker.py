@@ -169,6 +169,39 @@ def _attribute_words(rule: Rule) -> frozenset[str] | None:
     return frozenset(method()) if method is not None else None
 
 
+# ----- rules gated by the last name of a callee ----------------------------------------------
+#
+# A rule with a `call_leaves()` method acts on a `Call` only when its callee is a name or an
+# attribute chain whose last name is one of those (`reduce_sum` in `tf.reduce_sum(x)`): most
+# TensorFlow-op rules, which a hundred thousand other calls would each enter only to return.
+# The walker reads the callee's last name once and picks the rules to call by it.
+
+_CALL_TABLES: dict[tuple[Rule, ...], tuple[dict[str, tuple[Rule, ...]], tuple[Rule, ...]] | None] = {}
+
+
+def call_table(rules: tuple[Rule, ...]) -> tuple[dict[str, tuple[Rule, ...]], tuple[Rule, ...]] | None:
+    """For the rules called on calls: last name -> the rules to call for it, and the rules for
+    any other callee (the ungated ones), each in dispatch order; None when no rule is gated."""
+    if rules in _CALL_TABLES:
+        return _CALL_TABLES[rules]
+    gates = [(rule, _call_leaves(rule)) for rule in rules]
+    table = None
+    if any(leaves is not None for _, leaves in gates):
+        names = set().union(*(leaves for _, leaves in gates if leaves is not None))
+        by_name = {
+            name: tuple(rule for rule, leaves in gates if leaves is None or name in leaves) for name in names
+        }
+        table = (by_name, tuple(rule for rule, leaves in gates if leaves is None))
+    _CALL_TABLES[rules] = table
+    return table
+
+
+def _call_leaves(rule: Rule) -> frozenset[str] | None:
+    method = getattr(rule, "call_leaves", None)
+    leaves = method() if method is not None else None
+    return frozenset(leaves) if leaves is not None else None
+
+
 _NODE_TYPES: frozenset[type] = frozenset()
 
 
@@ -190,6 +223,8 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
 
     attribute_rules = dispatch.get(cst.Attribute)
     gates = attribute_gates(tuple(attribute_rules)) if attribute_rules else None
+    call_rules = dispatch.get(cst.Call)
+    calls = call_table(tuple(call_rules)) if call_rules else None
 
     def visit(node: cst.CSTNode) -> None:
         kind = type(node)
@@ -197,6 +232,15 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
         if rules:
             if kind is cst.Attribute and gates is not None:
                 rules = _gated(node, parents[-1], gates)  # type: ignore[arg-type]
+            elif kind is cst.Call and calls is not None:
+                func = node.func  # type: ignore[attr-defined]
+                func_kind = type(func)
+                if func_kind is cst.Attribute:
+                    rules = calls[0].get(func.attr.value, calls[1])
+                elif func_kind is cst.Name:
+                    rules = calls[0].get(func.value, calls[1])
+                else:
+                    rules = calls[1]
             for rule in rules:
                 ctx._current_rule = rule
                 try:

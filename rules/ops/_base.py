@@ -28,6 +28,11 @@ class TfOpRule(Rule):
         # Called for every call in every file: one set lookup decides for most of them.
         self.leaves = tf_leaves(self.code) | _CALLBACK_CALLS
 
+    def call_leaves(self) -> frozenset[str] | None:
+        """The callee last names `visit` acts on (the walker calls it on no other call); None,
+        called on every call, for a subclass with a `visit` of its own."""
+        return self.leaves if type(self).visit is TfOpRule.visit else None
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         kind = type(func)

@@ -369,6 +369,10 @@ class TfOpOutsideModel(Rule):
         spelled = dotted_name(node.func) or "the call"
         return FixSpec.unsafe(f"Replace `{spelled}` with `{callee}` (local paths only)", *edits, imports=imports)
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callee last names `visit` acts on: the walker calls it on no other call."""
+        return self.utility_leaves | self.leaves
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         leaf = leaf_name(func)
