@@ -35,7 +35,8 @@ How a name's fact is found. The innermost enclosing function that binds the name
 the module (a class body's names are not visible in its methods). Every binding of the name in
 that scope counts, wherever it is (nested `if` / `for` / `with` / `try` blocks, before or after
 the use: the analysis is flow-insensitive). `x = None` is ignored (the usual placeholder before
-the real value). All bindings agreeing on one kind give that kind; bindings of different kinds
+the real value), and so is a dataset method called on the name itself (`ds = ds.map(f)`).
+All bindings agreeing on one kind give that kind; bindings of different kinds
 give `UNKNOWN` ("assigned values of different kinds: model, other"); a binding whose value is not
 followed (a loop target, `with ... as x`, tuple unpacking, `x += ...`, an import, `global x`)
 makes the name `UNKNOWN` as well. `self.attr` is found the same way from the `self.attr = ...`
@@ -197,6 +198,8 @@ class Fact:
     why: str
     # Built by a library that is not Keras (a `.compile()` on it still makes it a model).
     foreign: bool = False
+    # The Keras API that built it, when one did (`layers.Dense` for `keras.layers.Dense(4)`).
+    api: str | None = None
 
     @property
     def known(self) -> bool:
@@ -206,6 +209,10 @@ class Fact:
 NONE = "none"
 _NONE = Fact(NONE, "`None`")  # ignored when a name's bindings are merged
 _IMPORT = Fact(UNKNOWN, "an imported name: its value is not followed")
+# A name asked about while its own value is being worked out (`ds = ds.map(f)`).
+_CYCLE = Fact(UNKNOWN, "defined through itself")
+# `ds = ds.batch(32)`: a binding that keeps the name's kind (ignored when bindings are merged).
+_SAME = Fact(NONE, "a dataset method called on the name itself")
 
 
 @dataclass(frozen=True)
@@ -561,7 +568,7 @@ class Provenance:
             return found
         guard = ("name", key)
         if guard in self._active:
-            return Fact(UNKNOWN, f"`{name}` is defined through itself")
+            return _CYCLE
         self._active.add(guard)
         try:
             facts: list[Fact] = []
@@ -847,6 +854,9 @@ class Provenance:
             holder = self.fact(func.value, where)
             if holder.kind == DATASET:
                 return Fact(DATASET, f"`.{func.attr.value}()` of a dataset")
+            if holder is _CYCLE:
+                # `ds = ds.map(f)`: the name keeps the kind of its other values.
+                return _SAME
         callee = self.fact(func, where) if isinstance(func, (cst.Name, cst.Attribute)) else self.value_fact(func, chain, klass)
         if isinstance(func, cst.Name) and callee.why == f"the builtin `{func.value}`":
             made = _BUILTIN_CALLS.get(func.value)
@@ -954,7 +964,7 @@ def _keras_call(name: str) -> Fact:
         return Fact(DATASET, spelled)
     if name.startswith("layers."):
         if upper:
-            return Fact(LAYER, spelled)
+            return Fact(LAYER, spelled, api=name)
         return Fact(TENSOR if leaf in _FUNCTIONAL_LAYERS else OTHER, spelled)
     if name.startswith(("ops.", "random.")) and not upper:
         return Fact(TENSOR, spelled)
