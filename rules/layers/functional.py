@@ -8,12 +8,133 @@ import libcst as cst
 
 from ..engine.context import Context, call_keyword, class_methods, positional_args
 from ..engine.edits import FixSpec, Replace
+from ..engine.names import import_bindings, statements, target_names
 from ..engine.provenance import LAYER, MODEL, fact_of
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
 from ._common import callee_leaf, enclosing_method, keras_reference, param_name, self_attribute
 
 _CONTAINERS = (cst.Dict, cst.List, cst.Tuple)
+
+
+def _param_names(function: cst.FunctionDef) -> set[str]:
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    return names
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def _scope_values(body, name: str) -> list[cst.BaseExpression] | None:
+    """The values of the `name = <value>` assignments of one scope's statements (nested blocks
+    too, not nested functions or classes); None when another statement binds `name` (a loop,
+    `with ... as`, unpacking, `+=`, an import, a `def`, `global`, a walrus)."""
+    values: list[cst.BaseExpression] = []
+    for stmt in statements(body):
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            if stmt.name.value == name:
+                return None
+            continue
+        if isinstance(stmt, cst.For) and name in target_names(stmt.target):
+            return None
+        if isinstance(stmt, cst.With) and any(
+            item.asname is not None and name in target_names(item.asname.name) for item in stmt.items
+        ):
+            return None
+        if isinstance(stmt, (cst.Try, cst.TryStar)) and any(
+            h.name is not None and isinstance(h.name.name, cst.Name) and h.name.name.value == name for h in stmt.handlers
+        ):
+            return None
+        smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ((stmt,) if isinstance(stmt, cst.BaseSmallStatement) else ())
+        for small in smalls:
+            if isinstance(small, cst.Assign):
+                for target in small.targets:
+                    if isinstance(target.target, cst.Name):
+                        if target.target.value == name:
+                            values.append(small.value)
+                    elif name in target_names(target.target):
+                        return None
+            elif isinstance(small, cst.AnnAssign):
+                if isinstance(small.target, cst.Name) and small.target.value == name and small.value is not None:
+                    values.append(small.value)
+            elif isinstance(small, cst.AugAssign):
+                if isinstance(small.target, cst.Name) and small.target.value == name:
+                    return None
+            elif isinstance(small, (cst.Import, cst.ImportFrom)):
+                if any(local == name for local, _ in import_bindings(small)):
+                    return None
+            elif isinstance(small, (cst.Global, cst.Nonlocal)):
+                if any(item.name.value == name for item in small.names):
+                    return None
+    return values
+
+
+class _Walrus(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value == self.name:
+            self.found = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def assigned_value(ctx: Context, name: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The value a name holds where the walker is, when its scope (the innermost enclosing
+    function that binds it, else the module) binds it once, by `name = <value>` (a `name =
+    None` placeholder aside): `inputs` in `inputs = {...}; keras.Model(inputs, out)`. None for a
+    parameter, a name bound in any other way or more than once, a class body's name, and a
+    module-level name while only some statements are re-linted. Like provenance, the analysis
+    is flow-insensitive (the assignment may come after the use)."""
+    if not isinstance(name, cst.Name):
+        return None
+    identifier = name.value
+    for parent in reversed(ctx.parents):
+        if isinstance(parent, cst.ClassDef):
+            return None  # a class body: its names are the class's
+        if isinstance(parent, cst.FunctionDef):
+            break
+    body = None
+    for function in reversed(ctx.functions):
+        if identifier in _param_names(function):
+            return None
+        found = _scope_values(function.body.body if isinstance(function.body, cst.IndentedBlock) else (), identifier)
+        if found is None:
+            return None
+        if found:
+            body = function.body
+            values = found
+            break
+    else:
+        if not ctx.whole_statements:
+            return None
+        found = _scope_values(ctx.module_statements, identifier)
+        if not found:
+            return None
+        values = found
+        body = None
+    walrus = _Walrus(identifier)
+    if body is not None:
+        body.visit(walrus)
+    else:
+        for stmt in ctx.module_statements:
+            if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                stmt.visit(walrus)
+    if walrus.found:
+        return None
+    values = [v for v in values if not _is_none(v)]
+    return values[0] if len(values) == 1 else None
 
 
 def _values(container: cst.BaseExpression):
@@ -33,6 +154,11 @@ class NestedFunctionalInputs(Rule):
     functional model's inputs and outputs: `keras.Model({"foo": a, "bar": {"baz": b}}, out)`
     raises "When providing `inputs` as a dict, all values in the dict must be KerasTensors".
     Keras 3.4 accepts any nesting.
+
+    The structure is seen written in the call or through a name assigned once in its scope
+    (`inputs = {"foo": i1, "bar": {"baz": i2}}; keras.Model(inputs, out)`, also a name inside
+    the structure: `meta = {...}; keras.Model({"image": image, "meta": meta}, out)`); a name
+    assigned more than once, a parameter or a structure built item by item is not followed.
 
     ## Example
     ```python
@@ -70,9 +196,27 @@ class NestedFunctionalInputs(Rule):
             "model = tf.keras.Model(inputs=[a, «[b, c]»], outputs={'x': x, 'y': «(y1, y2)»})\n"
         ),
         Example("from tensorflow.keras import Model\nm = Model([a, b], [out, «{'aux': aux}»])\n"),
+        Example(
+            "import keras\n"
+            'inputs = {"foo": i1, "bar": {"baz": i2}}\n'
+            "model = keras.Model(«inputs», out)\n"
+        ),
+        Example(
+            "import keras\n\ndef build(image, age, sex):\n"
+            '    meta = {"age": age, "sex": sex}\n'
+            "    heads = [keras.layers.Dense(1)(image), [keras.layers.Dense(1)(image)]]\n"
+            '    return keras.Model({"image": image, "meta": «meta»}, outputs=«heads»)\n'
+        ),
     )
     valid = (
         "import keras\nmodel = keras.Model({'a': a, 'b': b}, [o1, o2])\n",
+        "import keras\ninputs = {'a': a, 'b': b}\noutputs = [o1, o2]\nmodel = keras.Model(inputs, outputs)\n",
+        "import keras\ndef build(inputs, outputs):\n    return keras.Model(inputs, outputs)\n",
+        "import keras\ninputs = None\ninputs = [a, b]\nmodel = keras.Model(inputs, out)\n",
+        # Assigned twice: which value reaches the call is not worked out.
+        "import keras\ndef build(a, b, nested):\n    ins = [a, b]\n    if nested:\n        ins = [a, [b]]\n"
+        "    return keras.Model(ins, a)\n",
+        "import keras\nfor ins in ([a], [a, b]):\n    keras.Model(ins, out)\n",
         "import keras\nmodel = keras.Model(inputs, outputs)\n",
         "class Model:\n    pass\nm = Model([a, [b]], c)\n",
     )
@@ -86,11 +230,32 @@ class NestedFunctionalInputs(Rule):
         positional = positional_args(node)
         for index, keyword in enumerate(("inputs", "outputs")):
             arg = call_keyword(node, keyword) or (positional[index] if len(positional) > index else None)
-            if arg is None or not isinstance(arg.value, _CONTAINERS):
+            if arg is None:
                 continue
-            for value in _values(arg.value):
-                if isinstance(value, _CONTAINERS):
-                    ctx.report(value)
+            if isinstance(arg.value, _CONTAINERS):
+                for value in _values(arg.value):
+                    if isinstance(value, _CONTAINERS):
+                        ctx.report(value)
+                    elif _holds_structure(ctx, value):
+                        ctx.report(value, self._held(value, f"is a structure inside the model's {keyword}"))
+                continue
+            # `inputs = {"foo": i1, "bar": {"baz": i2}}; keras.Model(inputs, out)`
+            held = assigned_value(ctx, arg.value)
+            if isinstance(held, _CONTAINERS) and any(
+                isinstance(value, _CONTAINERS) or _holds_structure(ctx, value) for value in _values(held)
+            ):
+                ctx.report(arg.value, self._held(arg.value, f"(the model's {keyword}) is nested"))
+
+    @staticmethod
+    def _held(name: cst.BaseExpression, what: str) -> str:
+        return f"Nested inputs or outputs in a functional model need Keras 3.4 or newer: `{name.value}` {what}, flatten it"  # type: ignore[attr-defined]
+
+
+def _holds_structure(ctx: Context, value: cst.BaseExpression) -> bool:
+    """A name whose one assignment is a list, tuple or dict (`meta = {"age": age}`)."""
+    return isinstance(value, cst.Name) and isinstance(
+        assigned_value(ctx, value), (*_CONTAINERS, cst.ListComp, cst.DictComp)
+    )
 
 
 def _nones(container: cst.BaseExpression):

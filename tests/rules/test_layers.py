@@ -266,3 +266,44 @@ def test_a_python_if_on_a_random_tensor_is_still_reported_after_the_fix():
     fixed = fix(RANDOM_FLIP, "aug.py", Settings(), unsafe=True).source
     assert "keras.random.uniform((), seed=self.seed_generator) > 0.5" in fixed
     assert [f.code for f in lint(fixed, "aug.py", Settings())] == ["KER422"]
+
+
+MULTIMODAL = '''
+import keras
+from keras import layers
+
+
+def build_model(vocab_size, num_tags):
+    title = keras.Input(shape=(None,), name="title")
+    body = keras.Input(shape=(None,), name="body")
+    tags = keras.Input(shape=(num_tags,), name="tags")
+    text = {"title": title, "body": body}
+    inputs = {"text": text, "tags": tags}
+
+    embed = layers.Embedding(vocab_size, 64)
+    title_features = layers.GlobalAveragePooling1D()(embed(title))
+    body_features = layers.GlobalAveragePooling1D()(embed(body))
+    x = layers.concatenate([title_features, body_features, tags])
+    priority = layers.Dense(1, name="priority")(x)
+    department = layers.Dense(4, name="department")(x)
+    outputs = {"priority": priority, "department": department}
+    return keras.Model(inputs=inputs, outputs=outputs)
+
+
+def build_flat_model(vocab_size, num_tags):
+    title = keras.Input(shape=(None,), name="title")
+    tags = keras.Input(shape=(num_tags,), name="tags")
+    inputs = [title, tags]
+    x = layers.concatenate([layers.GlobalAveragePooling1D()(layers.Embedding(vocab_size, 64)(title)), tags])
+    return keras.Model(inputs, layers.Dense(1)(x))
+'''
+
+
+def test_nested_inputs_held_in_names_are_followed():
+    findings = [f for f in lint(MULTIMODAL, "model.py", Settings(select=("KER420",), keras_version=(3, 0, 5)))]
+    # `inputs` nests the `text` dict; the outputs dict and the flat model's list are flat.
+    assert [(f.span.start_pos.line, f.message.split(": ", 1)[1]) for f in findings] == [
+        (19, "`inputs` (the model's inputs) is nested, flatten it"),
+    ]
+    assert all(f.fix is None for f in findings)
+    assert lint(MULTIMODAL, "model.py", Settings(select=("KER420",), keras_version=(3, 4, 0))) == []

@@ -764,4 +764,22 @@ RESULT = model.predict(np.ones((1, 3)), verbose=0).shape
         raises("AttributeError", "module 'keras.constraints' has no attribute 'RadialConstraint'"),
         envs=("jax", "tensorflow", "torch", "keras3.0-jax"),
     ),
+    Case(
+        "KER420",
+        "nested-functional-inputs-in-a-name-before-3.4",
+        '''
+import numpy as np
+import keras
+from keras import layers
+
+i1 = keras.Input((2,), name="i1")
+i2 = keras.Input((2,), name="i2")
+inputs = {"foo": i1, "bar": {"baz": i2}}
+model = keras.Model(inputs, layers.Add()([i1, i2]))
+RESULT = model.predict({"foo": np.ones((1, 2)), "bar": {"baz": np.ones((1, 2))}}, verbose=0).tolist()
+''',
+        raises("ValueError", "When providing `inputs` as a dict, all values in the dict must be KerasTensors"),
+        envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
+        keras_version=(3, 0, 5),
+    ),
 ]
