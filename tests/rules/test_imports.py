@@ -455,3 +455,45 @@ def test_a_private_keras_core_import_is_one_finding_then_the_next():
     assert fixed == "from keras.src.backend.tensorflow import *\n"
     # What is still wrong is still reported: the import is private.
     assert [f.code for f in lint(fixed, "ops.py", Settings(select=("KER1",)))] == ["KER102"]
+
+
+ADDONS_MODEL = '''import tensorflow as tf
+import tensorflow_addons as tfa
+from tensorflow_addons.layers import GELU
+
+inputs = tf.keras.Input((32,))
+x = tf.keras.layers.Dense(64)(inputs)
+x = GELU()(x)
+x = tfa.layers.InstanceNormalization()(x)
+outputs = tf.keras.layers.Dense(3, activation=tfa.activations.mish)(x)
+model = tf.keras.Model(inputs, outputs)
+model.compile(
+    optimizer=tfa.optimizers.LAMB(1e-3),
+    loss=tfa.losses.SigmoidFocalCrossEntropy(),
+    metrics=[tfa.metrics.F1Score(num_classes=3)],
+)
+'''
+
+
+def test_each_addons_api_is_reported_with_its_keras_counterpart():
+    found = {
+        f.span.start_pos.line + 1: f.message
+        for f in lint(ADDONS_MODEL, "model.py", Settings(select=("KER106",)))
+        if f.message.startswith("`tfa.")
+    }
+    assert sorted(found) == [7, 8, 9, 12, 13, 14]
+    assert found[7].startswith("`tfa.layers.GELU` -> `keras.layers.Activation`")
+    assert found[8].startswith("`tfa.layers.InstanceNormalization` -> `keras.layers.GroupNormalization`")
+    assert found[9].startswith("`tfa.activations.mish` -> `keras.activations.mish`")
+    assert found[12] == "`tfa.optimizers.LAMB` -> `keras.optimizers.Lamb`"
+    assert "apply_class_balancing=True" in found[13]
+    assert found[14] == "`tfa.metrics.F1Score` -> `keras.metrics.F1Score`"
+
+
+def test_every_addons_counterpart_is_in_keras_3():
+    from kerasfix.rules.engine.tables import load_lines, load_toml
+
+    api = set(load_lines("keras3_api.txt"))
+    for path, row in load_toml("tensorflow_addons.toml")["api"].items():
+        assert not row["keras"] or f"keras.{row['keras']}" in api, path
+        assert row["keras"] or row["note"], f"{path}: no counterpart needs a note saying what to do"
