@@ -266,13 +266,35 @@ def _nones(container: cst.BaseExpression):
             yield from _nones(value)
 
 
+_LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+
+
+def _may_hold_tensor(container: cst.BaseExpression) -> bool:
+    """Whether a structure holds anything but `None` and literals (`[None, 3]` holds no tensor)."""
+    for value in _values(container):
+        if isinstance(value, _CONTAINERS):
+            if _may_hold_tensor(value):
+                return True
+        elif isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
+            continue
+        elif not isinstance(value, _LITERALS):
+            return True
+    return False
+
+
 class NoneInNestedCallArguments(Rule):
     """
     ## Why
     Before Keras 3.13 a layer called on a structure (a dict or list of tensors) could not have
     `None` in it: `layer({"foo": x, "bar": {"baz": None}})` raises "Only input tensors may be
     passed as positional arguments" (3.0 to 3.3) or `AttributeError: 'NoneType' object has no
-    attribute 'shape'` (3.4 to 3.12).
+    attribute 'shape'` (3.4 to 3.12). The same holds for a keyword argument that holds tensors
+    and `None`: `layer(x, mask=[None, m])` raises "In a nested call() argument, you cannot mix
+    tensors and non-tensors" (3.0 to 3.3) or the `AttributeError` (3.4 to 3.12); a keyword
+    structure of `None` and literals alone (`sizes=[None, 3]`) is not a tensor argument and works.
+
+    The layer is one built right there (`keras.layers.Concatenate()(...)`, `Gate()(...)` of a
+    Layer class of the project), or a name or `self.x` provenance shows to be a layer or model.
 
     ## Example
     ```python
@@ -284,7 +306,7 @@ class NoneInNestedCallArguments(Rule):
     def call(self, tokens, mask=None): ...
     y = self.block(x, mask=None)
     ```
-    Optional tensors go in keyword arguments of `call()`.
+    Optional tensors go in keyword arguments of `call()`, one each.
 
     ## Backends
     All.
@@ -298,7 +320,7 @@ class NoneInNestedCallArguments(Rule):
 
     code = "KER421"
     name = "none-in-nested-call-arguments"
-    message = "`None` inside a structure passed to a layer fails before Keras 3.13: pass optional tensors as keyword arguments"
+    message = "`None` inside a structure passed to a layer fails before Keras 3.13: give each optional tensor its own keyword argument"
     nodes = (cst.Call,)
     fixed_in = "3.13.0"
     examples = (
@@ -318,6 +340,12 @@ class NoneInNestedCallArguments(Rule):
         Example(
             "import keras\nblock = keras.layers.Concatenate()\ny = block([a, «None»])\n"
         ),
+        Example(
+            "import keras\n\nclass Fuse(keras.layers.Layer):\n"
+            "    def call(self, x, extra=None):\n        return x\n\n"
+            "a = keras.Input((2,))\nout = Fuse()(a, extra=[«None», a])\n"
+            "y = keras.layers.Dense(2)(a, mask={'m': «None», 'n': (a, «None»)})\n"
+        ),
     )
     valid = (
         "import keras\nclass Outer(keras.layers.Layer):\n"
@@ -326,20 +354,33 @@ class NoneInNestedCallArguments(Rule):
         "    def helper(self, d):\n        return d\n"
         "    def call(self, x):\n        return self.helper({'foo': None})\n",
         "import keras\nprint({'a': None})\n",
+        "import keras\nclass Fuse(keras.layers.Layer):\n    def call(self, x, sizes=None, extra=None):\n        return x\n"
+        "out = Fuse()(a, sizes=[None, 3], extra=[a, b])\n",
+        "import keras\nclass Plain:\n    def __call__(self, x, extra=None):\n        return x\n"
+        "out = Plain()(a, extra=[None, a])\n",
         "import keras\nclass Outer(keras.layers.Layer):\n"
         "    def __init__(self):\n        super().__init__()\n        self.lookup = dict\n"
         "    def call(self, x):\n        return self.lookup({'foo': None})\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
-        if not node.args or not any(isinstance(a.value, _CONTAINERS) for a in node.args if a.keyword is None):
+        if not node.args or not any(isinstance(a.value, _CONTAINERS) for a in node.args):
             return
         if not self._calls_layer(node, ctx):
             return
         for arg in node.args:
-            if arg.keyword is None and isinstance(arg.value, _CONTAINERS):
+            if not isinstance(arg.value, _CONTAINERS):
+                continue
+            if arg.keyword is None:
                 for none in _nones(arg.value):
                     ctx.report(none)
+            elif _may_hold_tensor(arg.value):
+                message = (
+                    f"`None` next to tensors in `{arg.keyword.value}=` fails before Keras 3.13: "
+                    "give each optional tensor its own keyword argument"
+                )
+                for none in _nones(arg.value):
+                    ctx.report(none, message)
 
     def _calls_layer(self, node: cst.Call, ctx: Context) -> bool:
         """The callee is a layer or model: built by `keras.layers.X(...)` right there, shown to
@@ -348,7 +389,9 @@ class NoneInNestedCallArguments(Rule):
         func = node.func
         if isinstance(func, cst.Call):
             api = ctx.keras_api(func.func)
-            return api is not None and api[0].startswith("layers.")
+            if api is not None:
+                return api[0].startswith("layers.")
+            return fact_of(ctx, func).kind in (LAYER, MODEL)  # `Gate()(x, extra=[None, x])`
         if isinstance(func, (cst.Name, cst.Attribute)) and ctx.qualname(func) is None:
             fact = fact_of(ctx, func)
             if fact.known:

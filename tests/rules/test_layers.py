@@ -307,3 +307,37 @@ def test_nested_inputs_held_in_names_are_followed():
     ]
     assert all(f.fix is None for f in findings)
     assert lint(MULTIMODAL, "model.py", Settings(select=("KER420",), keras_version=(3, 4, 0))) == []
+
+
+CROSS_ATTENTION = '''
+import keras
+from keras import layers, ops
+
+
+class CrossBlock(layers.Layer):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.proj = layers.Dense(units)
+
+    def call(self, x, context=None, sizes=None):
+        if context is not None and context[1] is not None:
+            x = x + ops.mean(context[1], axis=1, keepdims=True)
+        return self.proj(x)
+
+
+tokens = keras.Input((16, 32))
+memory = keras.Input((8, 32))
+block = CrossBlock(32)
+h = block(tokens, context=[None, memory], sizes=[None, 8])
+h = block(h, context=(memory, memory))
+model = keras.Model([tokens, memory], h)
+'''
+
+
+def test_none_next_to_tensors_in_a_keyword_structure():
+    findings = lint(CROSS_ATTENTION, "model.py", Settings(select=("KER421",), keras_version=(3, 0, 5)))
+    # `context=[None, memory]` mixes; `sizes=[None, 8]` holds no tensor; the second call none.
+    assert [(f.span.start_pos.line, f.span.start_pos.character) for f in findings] == [(20, 27)]
+    assert findings[0].message.startswith("`None` next to tensors in `context=` fails before Keras 3.13")
+    assert lint(CROSS_ATTENTION, "model.py", Settings(select=("KER421",), keras_version=(3, 13, 0))) == []

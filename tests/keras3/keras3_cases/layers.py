@@ -782,4 +782,26 @@ RESULT = model.predict({"foo": np.ones((1, 2)), "bar": {"baz": np.ones((1, 2))}}
         envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
         keras_version=(3, 0, 5),
     ),
+    Case(
+        "KER421",
+        "none-in-nested-keyword-argument-before-3.13",
+        '''
+import numpy as np
+import keras
+from keras import layers
+
+
+class Fuse(layers.Layer):
+    def call(self, x, extra=None):
+        return x if extra[0] is None else x + extra[0]
+
+
+a = keras.Input((2,))
+out = Fuse()(a, extra=[None, a])
+RESULT = keras.Model(a, out).predict(np.ones((1, 2)), verbose=0).tolist()
+''',
+        raises("ValueError", "In a nested call() argument, you cannot mix tensors and non-tensors"),
+        envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
+        keras_version=(3, 0, 5),
+    ),
 ]
