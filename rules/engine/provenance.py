@@ -200,6 +200,8 @@ class Fact:
     foreign: bool = False
     # The Keras API that built it, when one did (`layers.Dense` for `keras.layers.Dense(4)`).
     api: str | None = None
+    # A tensor a layer or model computed from its weights: on PyTorch it requires grad.
+    from_weights: bool = False
 
     @property
     def known(self) -> bool:
@@ -863,7 +865,7 @@ class Provenance:
             if made is not None:
                 return Fact(made, f"`{func.value}(...)`")
         if callee.kind in (LAYER, MODEL):
-            return Fact(TENSOR, f"a {callee.kind} called on a value")
+            return Fact(TENSOR, f"a {callee.kind} called on a value", from_weights=True)
         return Fact(UNKNOWN, "a call whose result is not followed")
 
     def _local_class(self, name: str, chain: tuple[cst.FunctionDef, ...]) -> cst.ClassDef | None:

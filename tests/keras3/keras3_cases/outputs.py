@@ -1,0 +1,36 @@
+"""KER227: NumPy reading a model's output tensor, on the backends where it fails."""
+
+from __future__ import annotations
+
+from . import Case, raises, result_shows
+
+PREDICT_BY_CALL = '''
+import numpy as np
+import keras
+
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, kernel_initializer="ones")])
+x = np.arange(6, dtype="float32").reshape(2, 3)
+labels = np.argmax(model(x), axis=-1)
+RESULT = [labels.tolist(), model(x).numpy().tolist()]
+'''
+
+CASES = [
+    Case(
+        "KER227",
+        "numpy-on-model-output",
+        PREDICT_BY_CALL,
+        raises("RuntimeError", "Can't call numpy() on Tensor that requires grad"),
+        envs=("torch",),
+        fixed_check=result_shows("TensorFlow's numbers", lambda r: r == [[0, 0], [[3.0, 3.0], [12.0, 12.0]]]),
+        reference="tensorflow",
+    ),
+    Case(
+        "KER227",
+        "numpy-method-on-jax-array",
+        PREDICT_BY_CALL,
+        raises("AttributeError", "has no attribute 'numpy'"),
+        envs=("jax",),
+        fixed_check=result_shows("TensorFlow's numbers", lambda r: r == [[0, 0], [[3.0, 3.0], [12.0, 12.0]]]),
+        reference="tensorflow",
+    ),
+]
