@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..engine.context import Context, class_methods
+from ..engine.context import Context, call_keyword, class_methods
 from ..engine.edits import FixSpec, Insert
+from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
+from ..engine.walker import code_children
 
 
 class TrainingArgumentWithoutDefault(Rule):
@@ -36,6 +38,8 @@ class TrainingArgumentWithoutDefault(Rule):
 
     ## Backends
     All (checked on JAX, TensorFlow and PyTorch).
+
+    Not reported when this file calls the class's instances and every call gives `training=`.
 
     ## Fix safety
     Safe: the default `None` is what Keras 2 passed when nothing set `training`, and Keras 3
@@ -91,6 +95,10 @@ class TrainingArgumentWithoutDefault(Rule):
     valid = (
         "import keras\n\nclass Noisy(keras.layers.Layer):\n"
         "    def call(self, inputs, training=None):\n        return inputs\n",
+        # Every call in the file gives it.
+        "import keras\n\nclass Pick(keras.layers.Layer):\n"
+        "    def call(self, inputs, other, training):\n        return inputs if training else other\n\n"
+        "out = Pick()(a, b, training=is_training)\npick = Pick()\nsame = pick(a, b, training=False)\n",
         "import keras\n\nclass Noisy(keras.layers.Layer):\n"
         "    def call(self, inputs, training=False):\n        return inputs\n",
         # Not Keras's call().
@@ -110,16 +118,46 @@ class TrainingArgumentWithoutDefault(Rule):
             return
         params = node.params
         positional = [*params.posonly_params, *params.params]
+        found = None
         for index, param in enumerate(positional):
             if param.name.value == "training" and param.default is None:
-                later = positional[index + 1:]
-                fixable = all(p.default is not None for p in later)
-                ctx.report(param.name, end=param.annotation, fix=_default_none(param) if fixable else None)
-                return
+                fixable = all(p.default is not None for p in positional[index + 1:])
+                found = (param, fixable)
+                break
         for param in params.kwonly_params:
-            if param.name.value == "training" and param.default is None:
-                ctx.report(param.name, end=param.annotation, fix=_default_none(param))
-                return
+            if found is None and param.name.value == "training" and param.default is None:
+                found = (param, True)
+        if found is None or _always_given_training(klass.name.value, ctx.module):
+            return
+        param, fixable = found
+        ctx.report(param.name, end=param.annotation, fix=_default_none(param) if fixable else None)
+
+
+def _always_given_training(name: str, module: cst.Module) -> bool:
+    """Whether this file calls the class's instances, and every such call gives `training=`:
+    `Block()(x, training=t)`, or `block = Block()` / `self.block = Block()` then
+    `block(x, training=t)`. A class called elsewhere (another module, `fit()` on a model) is
+    not known to be given it."""
+    instances: set[str] = set()
+    calls: list[cst.Call] = []
+    todo: list[cst.CSTNode] = [module]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Assign) and _constructs(node.value, name):
+            instances.update(dotted_name(t.target) or "" for t in node.targets)
+        elif isinstance(node, cst.Call):
+            calls.append(node)
+        todo.extend(code_children(node))
+    instances.discard("")
+    used = [
+        call for call in calls
+        if _constructs(call.func, name) or (dotted_name(call.func) or "") in instances
+    ]
+    return bool(used) and all(call_keyword(call, "training") is not None for call in used)
+
+
+def _constructs(expr: cst.BaseExpression, name: str) -> bool:
+    return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == name
 
 
 def _default_none(param: cst.Param) -> FixSpec:
