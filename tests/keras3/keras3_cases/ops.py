@@ -200,10 +200,13 @@ LINALG = [
     ("slice", "f", "tf.slice(x, [0, 1, 1], [2, 2, 3])"),
     ("scatter_nd", "f", "x + tf.scatter_nd([[0, 1], [2, 3]], [1.0, 2.0], [3, 4])"),
     ("identity-is_tensor", "f", "tf.identity(x) * 2.0 if tf.is_tensor(x) else x"),
+    ("angle-nextafter", "f", "tf.math.angle(x) + tf.math.nextafter(x, 1.0)"),
+    ("saturate_cast", "f", 'tf.saturate_cast(x * 300.0, "uint8")'),
 ]
 
 IMAGE = [
     ("rgb_to_grayscale", "img", "tf.image.rgb_to_grayscale(x)"),
+    ("grayscale_to_rgb", "img", "tf.image.grayscale_to_rgb(x[..., :1])"),
     ("rgb_to_hsv-hsv_to_rgb", "img", "tf.image.hsv_to_rgb(tf.image.rgb_to_hsv(x) * 0.5)"),
     ("crop_to_bounding_box", "img", "tf.image.crop_to_bounding_box(x, 1, 2, 3, 2)"),
     ("pad_to_bounding_box", "img", "tf.image.pad_to_bounding_box(x, 1, 2, 8, 9)"),
@@ -218,6 +221,7 @@ IMAGE = [
     ("space_to_depth", "img", "tf.nn.space_to_depth(x, 2)"),
     ("frame", "f", "tf.signal.frame(x, 2, 1)"),
     ("bitwise", "i", "tf.bitwise.bitwise_and(x, 2) + tf.bitwise.left_shift(x, 1) + tf.bitwise.right_shift(tf.bitwise.invert(x), 1)"),
+    ("bitwise-or-xor", "i", "tf.bitwise.bitwise_or(x, 4) - tf.bitwise.bitwise_xor(x, 3)"),
 ]
 
 GROUPS = [
