@@ -164,6 +164,10 @@ class LayerInitWithoutKwargs(Rule):
     an unexpected keyword argument 'name'` (Keras 3.15.1; the first of them that `__init__`
     does not take is named).
 
+    An `__init__` that takes `**kwargs` without forwarding them reloads, but the layer comes
+    back with a new name, `trainable=True` and the default dtype (checked on Keras 3.15.1): the
+    finding says so.
+
     Reported only for a class that can be reloaded: the file or another module of its project
     saves, loads or rebuilds Keras objects by their config, the class defines `get_config()`,
     or it is registered for saving (as KER308 counts them; the note says which). Not reported
@@ -334,7 +338,10 @@ class LayerInitWithoutKwargs(Rule):
             if super_call is None:
                 return
             kwargs = star.name.value
-            message = f"`__init__` takes `**{kwargs}` but does not forward it to `super().__init__()`: Keras 3 cannot reload this layer"
+            message = (
+                f"`__init__` takes `**{kwargs}` but does not forward it to `super().__init__()`: "
+                "a reloaded layer loses the `name`, `trainable` and `dtype` it was saved with"
+            )
         else:
             kwargs = "kwargs" if "kwargs" not in all_param_names(init) else "base_kwargs"
             message = None

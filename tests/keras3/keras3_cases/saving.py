@@ -435,6 +435,38 @@ RESULT = [model.predict(x, verbose=0).tolist(), restored.predict(x, verbose=0).t
     ),
     Case(
         "KER309",
+        "kwargs-not-forwarded-loses-the-name",
+        '''
+import numpy as np
+import keras
+
+
+@keras.saving.register_keras_serializable()
+class Scale(keras.layers.Layer):
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__()
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+model = keras.Sequential([keras.Input((2,)), Scale(3.0, name="triple")])
+model.save("model.keras")
+restored = keras.models.load_model("model.keras")
+x = np.ones((1, 2), "float32")
+RESULT = [restored.layers[-1].name == "triple", restored.predict(x, verbose=0).tolist()]
+''',
+        # It reloads, with the same numbers, but under a new name.
+        result_shows("a new name after reloading", lambda r: r == [False, [[3.0, 3.0]]]),
+        envs=("jax", "tensorflow", "torch"),
+        fixed_check=result_shows("the saved name kept", lambda r: r == [True, [[3.0, 3.0]]]),
+    ),
+    Case(
+        "KER309",
         "init-forwarding-name-only",
         '''
 import numpy as np
