@@ -7,11 +7,12 @@ from functools import lru_cache
 import libcst as cst
 
 from ..engine.context import Context, call_keyword, class_methods
-from ..engine.edits import FixSpec, Replace
+from ..engine.edits import FixSpec, Replace, remove_arg
 from ..engine.provenance import LAYER, MODEL, TENSOR, fact_of, provenance
 from ..engine.rule import BACKENDS, Example, Rule
+from ..engine.settings import parse_version
 from ..engine.tables import load_toml
-from ._common import enclosing_method, is_self
+from ._common import all_param_names, enclosing_method, is_self
 
 
 @lru_cache(maxsize=1)
@@ -65,8 +66,9 @@ def _tensor_backends(ctx: Context, expr: cst.BaseExpression) -> frozenset[str] |
     return _NOT_TENSORFLOW
 
 
-def _receiver_matches(ctx: Context, expr: cst.BaseExpression, kind: str, attr: str) -> bool:
-    """Whether the receiver is a `kind` ("layer" or "model"; "any" takes every receiver).
+def _receiver_matches(ctx: Context, expr: cst.BaseExpression, kind: str | list[str], attr: str) -> bool:
+    """Whether the receiver is a `kind` ("layer" or "model", or a list of both; "any" takes
+    every receiver).
 
     A receiver shown to be a layer (`keras.layers.Dense(4)`, `model.layers[0]`,
     `model.get_layer(...)`, `self` in a Layer subclass) or a model (`keras.Sequential()`,
@@ -74,15 +76,16 @@ def _receiver_matches(ctx: Context, expr: cst.BaseExpression, kind: str, attr: s
     never the other kind; one shown to be anything else never matches. A receiver provenance
     knows nothing about matches when its name contains the kind's word (`encoder_layer`,
     `model`)."""
-    if kind == "any":
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    if "any" in kinds:
         return True
     if _own_attribute(ctx, expr, attr):
         return False
     fact = fact_of(ctx, expr)
     if fact.known:
-        return fact.kind == kind
+        return fact.kind in kinds
     word = _receiver_word(expr)
-    return word is not None and kind in word
+    return word is not None and any(k in word for k in kinds)
 
 
 def _entry_backends(entry: dict) -> frozenset[str] | None:
@@ -90,14 +93,46 @@ def _entry_backends(entry: dict) -> frozenset[str] | None:
     return frozenset(backends) if backends is not None else None
 
 
+def _entry_applies(entry: dict, ctx: Context) -> bool:
+    """An entry with `before` is missing only from the Keras versions older than it."""
+    before = entry.get("before")
+    return before is None or ctx.settings.keras_version < parse_version(before)
+
+
+_DYNAMIC_MESSAGE = (
+    "`dynamic=` is not a Keras 3 layer argument (\"Unrecognized keyword arguments\"): every layer "
+    "runs eagerly or traced as the backend decides; for eager debugging use `compile(run_eagerly=True)`"
+)
+
+
+def _accepts_dynamic(klass: cst.ClassDef, ctx: Context, depth: int = 0) -> bool:
+    """Whether the class or a base class of this module takes `dynamic` in its `__init__`
+    itself (then it is that class's argument, not Keras's)."""
+    init = class_methods(klass).get("__init__")
+    if init is not None and "dynamic" in all_param_names(init):
+        return True
+    if depth > 8:
+        return False
+    classes = ctx.module_classes()
+    for base in klass.bases:
+        if isinstance(base.value, cst.Name) and base.value.value in classes:
+            if _accepts_dynamic(classes[base.value.value], ctx, depth + 1):
+                return True
+    return False
+
+
 class RemovedLayerApi(Rule):
     """
     ## Why
     Keras 3 removed the graph-era Layer and Model API. Each use fails with `AttributeError`, or
     for `add_metric` with `NotImplementedError: Layer add_metric() method is deprecated. Add your
-    metric in Model.compile(metrics=[...])`; `Layer(dynamic=True)` raises "Unrecognized keyword
-    arguments passed to Dense: {'dynamic': True}". The message of each finding names the
-    replacement. Two exceptions hold on TensorFlow:
+    metric in Model.compile(metrics=[...])`. `dynamic=` (any value, `False` too) raises
+    "Unrecognized keyword arguments passed to Dense: {'dynamic': True}", in a layer's
+    constructor and in a custom layer's `super().__init__(dynamic=True, **kwargs)` alike, and
+    layers and models have no `dynamic` attribute (Keras 3.0.5 and 3.15.1). `layer.metrics`
+    is missing from Keras 3.0 to 3.2 (`AttributeError: 'Dense' object has no attribute
+    'metrics'`; models always had it): reported only when `keras-version` is older than 3.3.
+    The message of each finding names the replacement. Two exceptions hold on TensorFlow:
     - `get_shape()`: a Keras 3 `KerasTensor` (`keras.Input(...)`, a functional model's tensors)
       lacks it on every backend, but the tensors a layer's methods get are TensorFlow tensors
       there and still have it, while JAX and PyTorch fail ("DynamicJaxprTracer has no attribute
@@ -131,6 +166,8 @@ class RemovedLayerApi(Rule):
       spelling for a Keras 3 `KerasTensor`.
     - `layer.output_shape` -> `layer.output.shape`: unsafe, right only for a layer of a
       functional model (a layer used in several places has several outputs).
+    - `dynamic=False` / `dynamic=None` is removed: safe, it was Keras 2's default. `dynamic=True`
+      has no fix: without it the layer is traced, which its `call()` may not support.
     - Everything else: none, the replacement depends on the code.
 
     ## References
@@ -195,13 +232,54 @@ class RemovedLayerApi(Rule):
             "d = keras.layers.Dense(4)\nshape = d.output.shape\n",
             unsafe=True,
         ),
+        Example(
+            "import keras\nd = keras.layers.Dense(4, «dynamic=False»)\n"
+            "e = keras.layers.Dense(4, activation='relu', «dynamic=None»)\n",
+            "import keras\nd = keras.layers.Dense(4)\ne = keras.layers.Dense(4, activation='relu')\n",
+        ),
+        Example(
+            "from keras import layers\n\nclass Gate(layers.Layer):\n"
+            "    def __init__(self, **kwargs):\n"
+            "        super().__init__(«dynamic=True», **kwargs)\n\n"
+            "    def call(self, x):\n"
+            "        return x if «self.dynamic» else -x\n\n"
+            "gate = Gate(«dynamic=True»)\nprint(«gate.dynamic»)\n",
+            None,
+        ),
+        Example(
+            "import tensorflow as tf\n\nclass Block(tf.keras.layers.Layer):\n"
+            "    def __init__(self, units, **kwargs):\n"
+            "        tf.keras.layers.Layer.__init__(self, «dynamic=False», **kwargs)\n"
+            "        self.units = units\n",
+            "import tensorflow as tf\n\nclass Block(tf.keras.layers.Layer):\n"
+            "    def __init__(self, units, **kwargs):\n"
+            "        tf.keras.layers.Layer.__init__(self, **kwargs)\n"
+            "        self.units = units\n",
+        ),
+        # Keras 3.0 to 3.2 (examples are linted for Keras 3.0).
+        Example(
+            "import keras\ndense = keras.layers.Dense(4)\ntrackers = «dense.metrics»\n"
+            "for layer in model.layers:\n    print(«layer.metrics»)\n"
+            "model = keras.Sequential([dense])\nprint(model.metrics)\n",
+            None,
+        ),
     )
     valid = (
         "import keras\nmodel = keras.Sequential()\nprint(model.output_shape, model.input_shape)\n",
         "import keras\nlstm = keras.layers.LSTM(4, stateful=True)\nlstm.reset_states()\n",
         "import keras\nclass L(keras.layers.Layer):\n    def __init__(self, input_shape):\n"
         "        super().__init__()\n        self.input_shape = input_shape\n",
-        "import keras\nd = keras.layers.Dense(4, dynamic=False)\n",
+        # A class of the module that takes `dynamic` itself.
+        "import keras\nclass Gate(keras.layers.Layer):\n    def __init__(self, dynamic=False, **kwargs):\n"
+        "        super().__init__(**kwargs)\n        self.dynamic = dynamic\n"
+        "    def call(self, x):\n        return x if self.dynamic else -x\n"
+        "class Child(Gate):\n    def __init__(self, **kwargs):\n        super().__init__(dynamic=True, **kwargs)\n"
+        "g = Gate(dynamic=True)\nc = Child(dynamic=False)\n",
+        "import argparse\nimport keras\nargs = argparse.ArgumentParser().parse_args()\nprint(args.dynamic)\n"
+        "run(dynamic=True)\n",
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n        return {m.name: m.result() for m in self.metrics}\n",
+        "import keras\nclass L(keras.layers.Layer):\n    @property\n    def metrics(self):\n        return [self.tracker]\n"
+        "    def call(self, x):\n        return x if self.metrics else x\n",
         "import keras\nclass Plain:\n    def compute_output_signature(self, s):\n        return s\n",
         "import keras\nmodel_layer = keras.Model(inp, out)\nprint(model_layer.output_shape)\n",
         "import keras\nlayer_sizes = {'a': 64}\nlayer_sizes.updates\n",
@@ -233,7 +311,7 @@ class RemovedLayerApi(Rule):
             self._visit_call(node, ctx)
             return
         entry = _table()["attributes"].get(node.attr.value)
-        if entry is None:
+        if entry is None or not _entry_applies(entry, ctx):
             return
         parent = ctx.parents[-1]
         if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.Call) and parent.func is node):
@@ -270,11 +348,46 @@ class RemovedLayerApi(Rule):
 
     def _dynamic(self, node: cst.Call, ctx: Context) -> None:
         arg = call_keyword(node, "dynamic")
-        if arg is None or (isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None")):
+        if arg is None or not self._takes_keras_kwargs(node, ctx):
             return
-        api = ctx.keras_api(node.func)
-        if api is not None and api[0].startswith("layers."):
-            ctx.report_arg(arg, "`dynamic=` is not a Keras 3 layer argument: every layer runs eagerly or traced as the backend decides")
+        fix = None
+        if isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None"):
+            # Keras 2's default: the layer behaves the same without it.
+            fix = FixSpec.safe("Remove `dynamic=`", remove_arg(node, arg))
+        ctx.report_arg(arg, _DYNAMIC_MESSAGE, fix=fix)
+
+    @staticmethod
+    def _takes_keras_kwargs(node: cst.Call, ctx: Context) -> bool:
+        """Whether the call's keyword arguments reach Keras's `Layer.__init__`: a Keras layer
+        or `Sequential` built (`layers.Dense(4, ...)`), `super().__init__(...)` in a Keras
+        class, `keras.layers.Layer.__init__(self, ...)`, or a Layer or Model class of this
+        module built (`Gate(...)`); not when that class (or a base class of this module)
+        takes `dynamic` itself."""
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "__init__":
+            holder = func.value
+            if isinstance(holder, cst.Call) and isinstance(holder.func, cst.Name) and holder.func.value == "super":
+                klass = ctx.klass
+                return (
+                    klass is not None
+                    and ctx.in_method("__init__") is klass
+                    and ctx.is_keras_class(klass)
+                    and not _accepts_dynamic(klass, ctx)
+                )
+            api = ctx.keras_api(holder)
+            return api is not None and (api[0].startswith("layers.") or api[0] in ("Layer", "Model", "models.Model"))
+        api = ctx.keras_api(func)
+        if api is not None:
+            return api[0].startswith("layers.") or api[0] in ("Sequential", "models.Sequential")
+        if isinstance(func, cst.Name) and ctx.qualname(func) is None:
+            klass = ctx.module_classes().get(func.value)
+            return (
+                klass is not None
+                and ctx.is_keras_class(klass)
+                and fact_of(ctx, node).kind in (LAYER, MODEL)
+                and not _accepts_dynamic(klass, ctx)
+            )
+        return False
 
 
 class SymbolicAddLoss(Rule):

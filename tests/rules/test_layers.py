@@ -341,3 +341,54 @@ def test_none_next_to_tensors_in_a_keyword_structure():
     assert [(f.span.start_pos.line, f.span.start_pos.character) for f in findings] == [(20, 27)]
     assert findings[0].message.startswith("`None` next to tensors in `context=` fails before Keras 3.13")
     assert lint(CROSS_ATTENTION, "model.py", Settings(select=("KER421",), keras_version=(3, 13, 0))) == []
+
+
+DEBUG_LAYERS = '''
+import keras
+from keras import layers
+
+
+class PrintShapes(layers.Layer):
+    """Debug layer: prints what it sees, so it must run eagerly."""
+
+    def __init__(self, label, **kwargs):
+        super().__init__(dynamic=True, **kwargs)
+        self.label = label
+
+    def call(self, inputs):
+        if self.dynamic:
+            print(self.label, inputs.shape)
+        return inputs
+
+
+class Residual(layers.Layer):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(units, dynamic=False)
+
+    def call(self, x):
+        return x + self.dense(x)
+
+
+def build(units):
+    model = keras.Sequential([keras.Input((units,)), PrintShapes("in"), Residual(units)])
+    for layer in model.layers:
+        print(layer.name, layer.dynamic, len(layer.metrics))
+    return model
+'''
+
+
+def test_dynamic_layers_and_layer_metrics():
+    def found(version):
+        return [
+            (f.span.start_pos.line, f.fix is not None)
+            for f in lint(DEBUG_LAYERS, "layers.py", Settings(select=("KER406",), keras_version=version))
+        ]
+
+    # super().__init__(dynamic=True), self.dynamic, Dense(dynamic=False) (fixable), layer.dynamic;
+    # layer.metrics only before Keras 3.3.
+    assert found((3, 15, 1)) == [(9, False), (13, False), (21, True), (30, False)]
+    assert found((3, 2, 1)) == [(9, False), (13, False), (21, True), (30, False), (30, False)]
+    result = fix(DEBUG_LAYERS, "layers.py", Settings(select=("KER406",))).source
+    assert "self.dense = layers.Dense(units)\n" in result
+    assert result.count("dynamic") == DEBUG_LAYERS.count("dynamic") - 1

@@ -804,4 +804,66 @@ RESULT = keras.Model(a, out).predict(np.ones((1, 2)), verbose=0).tolist()
         envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
         keras_version=(3, 0, 5),
     ),
+    Case(
+        "KER406",
+        "dynamic-in-super-init",
+        '''
+import numpy as np
+import keras
+from keras import layers
+
+
+class Gate(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(dynamic=True, **kwargs)
+
+    def call(self, x):
+        return x if self.dynamic else -x
+
+
+model = keras.Sequential([keras.Input((2,)), Gate()])
+RESULT = model.predict(np.ones((1, 2)), verbose=0).tolist()
+''',
+        raises("ValueError", "Unrecognized keyword arguments passed to Gate: {'dynamic': True}"),
+        envs=("jax", "tensorflow", "torch", "keras3.0-jax"),
+    ),
+    Case(
+        "KER406",
+        "dynamic-false-removed",
+        '''
+import numpy as np
+import keras
+from keras import layers
+
+
+class Scale(layers.Layer):
+    def __init__(self, factor, **kwargs):
+        super().__init__(dynamic=False, **kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+
+model = keras.Sequential([keras.Input((2,)), Scale(3.0), layers.Dense(1, kernel_initializer="ones", dynamic=False)])
+RESULT = model.predict(np.ones((1, 2)), verbose=0).tolist()
+''',
+        raises("ValueError", "Unrecognized keyword arguments passed to Scale: {'dynamic': False}"),
+        envs=("jax", "tensorflow", "torch", "keras3.0-jax"),
+        fixed_check=result_shows("2 * 3.0 summed by a ones kernel", lambda r: r == [[6.0]]),
+    ),
+    Case(
+        "KER406",
+        "layer-metrics-before-3.3",
+        '''
+import keras
+
+encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name="proj")])
+proj = encoder.get_layer("proj")
+RESULT = [len(encoder.metrics), len(proj.metrics)]
+''',
+        raises("AttributeError", "'Dense' object has no attribute 'metrics'"),
+        envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
+        keras_version=(3, 0, 5),
+    ),
 ]
