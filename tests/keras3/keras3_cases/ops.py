@@ -392,6 +392,38 @@ CASES = [
         reference="tensorflow",
         unsafe=True,
     ),
+    # Why two rewrites are unsafe: on PyTorch, keras.ops.average_pool averages uneven "same"
+    # borders over other windows than TensorFlow, and a slice size of -1 gives an empty slice.
+    Case(
+        "KER201",
+        "unsafe-pool-and-slice-on-torch",
+        INPUTS + '''
+
+class Pool(keras.layers.Layer):
+    def call(self, x):
+        return tf.nn.avg_pool2d(x, 3, 2, "SAME")
+
+
+class Rest(keras.layers.Layer):
+    def call(self, x):
+        return tf.slice(x, [0, 1, 1], [-1, 2, -1])
+
+
+image, f = INPUTS["img"], INPUTS["f"]
+pooled = keras.ops.convert_to_numpy(keras.ops.average_pool(image, 3, 2, "same"))
+rest = keras.ops.slice(f, [0, 1, 1], [-1, 2, -1])
+RESULT = [
+    float(np.max(np.abs(np.asarray(Pool()(image)) - pooled))),
+    list(np.asarray(Rest()(f)).shape),
+    list(rest.shape),
+]
+''',
+        result_shows(
+            "other pooled numbers and an empty slice where TensorFlow takes the rest",
+            lambda r: r[0] > 1e-3 and r[1] == [2, 2, 3] and r[2] != [2, 2, 3],
+        ),
+        envs=("tf-torch",),
+    ),
     Case(
         "KER219",
         "strings-under-xla",
