@@ -230,11 +230,20 @@ def saving_reason(node: cst.ClassDef, ctx: Context, methods: dict, registered: s
     if note is not None:
         return note
     for method in CONFIG_METHODS:
-        if method in methods:
+        if method in methods and not _empty_config(methods[method]):
             return f"The class defines `{method}()`: it is written to be saved and loaded."
     if registered is not None:
         return f"The class is registered for saving ({registered})."
     return _project_note(ctx)
+
+
+def _empty_config(method: cst.FunctionDef) -> bool:
+    """`def get_config(self): return {}`: a test double's stub, not a config to save."""
+    body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
+        return False
+    stmt = body[0].body[0]
+    return isinstance(stmt, cst.Return) and isinstance(stmt.value, cst.Dict) and not stmt.value.elements
 
 
 def _file_note(ctx: Context) -> str | None:

@@ -57,6 +57,10 @@ class UnregisteredCustomObject(Rule):
     ## Backends
     All.
 
+    Not reported for an abstract base, whose `call()` only raises `NotImplementedError` (saved
+    models hold its subclasses), and a `get_config()` that returns `{}` (a test double's stub)
+    is not taken as a sign the class is saved.
+
     ## Fix safety
     Safe: the decorator only adds an entry to Keras's registry of serializable objects; the
     class is returned unchanged. It is spelled through the module's own `keras` or `tf.keras`
@@ -93,12 +97,18 @@ class UnregisteredCustomObject(Rule):
         ),
         # No save in this file, but a `get_config()` is there to be saved.
         Example(
-            "from keras import layers\nclass «Scale»(layers.Layer):\n    def get_config(self):\n        return {}\n",
+            "from keras import layers\nclass «Scale»(layers.Layer):\n    def get_config(self):\n        return {'factor': self.factor}\n",
             "from keras import layers\nimport keras\n"
-            "@keras.saving.register_keras_serializable()\nclass Scale(layers.Layer):\n    def get_config(self):\n        return {}\n",
+            "@keras.saving.register_keras_serializable()\nclass Scale(layers.Layer):\n    def get_config(self):\n        return {'factor': self.factor}\n",
         ),
     )
     valid = (
+        # An abstract base: the saved models hold its subclasses.
+        "import keras\nclass Mixing(keras.layers.Layer):\n    def call(self, x):\n"
+        "        \"\"\"Mixes the tokens.\"\"\"\n        raise NotImplementedError('subclasses mix')\n"
+        "model.save('m.keras')\n",
+        # A test double's empty config is not written to be saved.
+        "import keras\nclass MockModel(keras.Model):\n    def get_config(self):\n        return {}\n",
         # A checkpoint manager's `save()` takes no path: it is not a model's save.
         "import keras\nimport tensorflow as tf\nclass A(keras.layers.Layer):\n    pass\n"
         "manager = tf.train.CheckpointManager(tf.train.Checkpoint(), 'ckpt', 3)\nmanager.save()\n",
@@ -132,7 +142,10 @@ class UnregisteredCustomObject(Rule):
             return
         if not ctx.is_keras_class(node) or registration(node, ctx) is not None:
             return
-        note = saving_reason(node, ctx, class_methods(node), None)
+        methods = class_methods(node)
+        if _abstract_call(methods):
+            return  # a base for other classes: the saved models hold its subclasses
+        note = saving_reason(node, ctx, methods, None)
         if note is None:
             return
         reference = keras_reference(ctx, f"saving.{REGISTER}", tf_path=f"utils.{REGISTER}")
@@ -358,6 +371,31 @@ class LayerInitWithoutKwargs(Rule):
             if edits:
                 fix = FixSpec.safe(f"Accept `**{kwargs}` and pass it to `super().__init__()`", *edits)
         ctx.report(init.name, message, fix=fix, note=note)
+
+
+def _abstract_call(methods: dict[str, cst.FunctionDef]) -> bool:
+    """A `call()` that only raises `NotImplementedError` (after its docstring): the class is
+    an abstract base, never itself in a saved model."""
+    call = methods.get("call")
+    if call is None or not isinstance(call.body, cst.IndentedBlock):
+        return False
+    body = [stmt for stmt in call.body.body if not _docstring(stmt)]
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
+        return False
+    raised = body[0].body[0]
+    if not isinstance(raised, cst.Raise) or raised.exc is None:
+        return False
+    exc = raised.exc.func if isinstance(raised.exc, cst.Call) else raised.exc
+    return isinstance(exc, cst.Name) and exc.value == "NotImplementedError"
+
+
+def _docstring(stmt: cst.BaseStatement) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
 
 
 def _super_init_call(init: cst.FunctionDef) -> cst.Call | None:
