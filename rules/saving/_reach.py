@@ -237,6 +237,12 @@ def saving_reason(node: cst.ClassDef, ctx: Context, methods: dict, registered: s
     return _project_note(ctx)
 
 
+def models_saved_note(ctx: Context) -> str | None:
+    """Why whole models of this file may be saved or loaded (this file or its project does it),
+    or None when nothing shows it."""
+    return _file_note(ctx) or _project_note(ctx)
+
+
 def _empty_config(method: cst.FunctionDef) -> bool:
     """`def get_config(self): return {}`: a test double's stub, not a config to save."""
     body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()

@@ -11,6 +11,7 @@ from ..engine.edits import FixSpec, Replace
 from ..engine.model import Severity
 from ..engine.rule import Example, Rule
 from ..layers._common import callee_leaf
+from ._reach import models_saved_note
 
 # Where a `name=` becomes a layer or variable name.
 _NAMED_APIS = ("layers.", "Input", "Variable", "Model", "Sequential", "models.")
@@ -43,6 +44,10 @@ class LambdaLayerPythonLambda(Rule):
     ```
     or load trusted files with `keras.models.load_model(path, safe_mode=False)`.
 
+    Reported only where whole models are saved or loaded: the file or another module of its
+    project saves, loads or rebuilds Keras models (as KER308 counts it; the note says where).
+    A model that is only trained, or saved as weights, never meets `safe_mode`.
+
     ## Backends
     All.
 
@@ -59,14 +64,20 @@ class LambdaLayerPythonLambda(Rule):
     nodes = (cst.Call,)
     severity = Severity.INFO
     examples = (
-        Example("import keras\nx = keras.layers.Lambda(«lambda t: t * 2»)(x)\n"),
+        Example("import keras\nx = keras.layers.Lambda(«lambda t: t * 2»)(x)\nmodel.save('m.keras')\n"),
         Example(
             "import tensorflow as tf\n"
             "y = tf.keras.layers.Lambda(function=«lambda t: tf.squeeze(t, -1)», name='squeeze')(x)\n"
+            "restored = tf.keras.models.load_model('squeeze.keras')\n"
         ),
-        Example("from tensorflow.keras.layers import Lambda as L\nlayer = L(«lambda t: t[:, 0]»)\n"),
+        Example(
+            "from tensorflow.keras.layers import Lambda as L\nlayer = L(«lambda t: t[:, 0]»)\n"
+            "model.fit(x, y, callbacks=[tf.keras.callbacks.ModelCheckpoint('best.keras')])\n"
+        ),
     )
     valid = (
+        # Nothing in the file or its project saves or loads a whole model.
+        "import keras\nx = keras.layers.Lambda(lambda t: t * 2)(x)\nmodel.save_weights('m.weights.h5')\n",
         "import keras\ndef double(t):\n    return t * 2\nx = keras.layers.Lambda(double)(x)\n",
         "class Lambda:\n    def __init__(self, f): ...\nx = Lambda(lambda t: t)\n",
         "import keras\nkey = sorted(items, key=lambda t: t[0])\n",
@@ -84,8 +95,11 @@ class LambdaLayerPythonLambda(Rule):
         if function is None or not isinstance(function.value, cst.Lambda):
             return
         api = ctx.keras_api(node.func)
-        if api is not None and api[0] == "layers.Lambda":
-            ctx.report(function.value)
+        if api is None or api[0] != "layers.Lambda":
+            return
+        note = models_saved_note(ctx)
+        if note is not None:
+            ctx.report(function.value, note=note)
 
 
 def _named_call(node: cst.Call, ctx: Context) -> bool:
