@@ -7,7 +7,9 @@ import libcst as cst
 from ..engine.context import Context, call_keyword, has_star_args, string_value
 from ..engine.edits import FixSpec, Insert, Replace, remove_arg
 from ..engine.names import dotted_name
+from ..engine.context import positional_args
 from ..engine.rule import Example, Rule
+from ..layers.functional import assigned_value
 from ._common import is_metric, is_self_attribute, may_be_model
 
 # Keras 2 `compiled_loss(y_true, y_pred, sample_weight)` -> `compute_loss` keywords.
@@ -275,20 +277,78 @@ class MetricResetStates(Rule):
         ctx.report(func.attr, fix=FixSpec.safe("Use `reset_state()`", Replace(func.attr, "reset_state")))
 
 
+_DISPLAYS = (cst.List, cst.Tuple, cst.Dict)
+
+
+def _display_size(expr: cst.BaseExpression | None) -> int:
+    """The number of items of a list, tuple or dict display (0 for anything else)."""
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        return sum(1 for element in expr.elements if not isinstance(element, cst.StarredElement))
+    if isinstance(expr, cst.Dict):
+        return sum(1 for element in expr.elements if isinstance(element, cst.DictElement))
+    return 0
+
+
+def _argument(call: cst.Call, index: int, keyword: str) -> cst.BaseExpression | None:
+    arg = call_keyword(call, keyword)
+    if arg is None:
+        positional = positional_args(call)
+        arg = positional[index] if len(positional) > index else None
+    return arg.value if arg is not None else None
+
+
+def _structure(ctx: Context, expr: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """A display, or the display a name is assigned once."""
+    if isinstance(expr, cst.Name):
+        return assigned_value(ctx, expr)
+    return expr
+
+
+def _output_count(ctx: Context, evaluate: cst.Call) -> int:
+    """How many outputs the evaluated model has, as the code shows it: the targets passed
+    (`evaluate(x, [y1, y2])`), or the outputs of the functional model the receiver is assigned
+    (`multi = keras.Model(a, [o1, o2])`); 0 when nothing shows it."""
+    targets = _display_size(_structure(ctx, _argument(evaluate, 1, "y")))
+    if targets:
+        return targets
+    receiver = evaluate.func.value  # type: ignore[attr-defined]
+    built = assigned_value(ctx, receiver) if isinstance(receiver, cst.Name) else None
+    if not isinstance(built, cst.Call) or not isinstance(built.func, (cst.Name, cst.Attribute)):
+        return 0
+    api = ctx.keras_api(built.func)
+    if api is None or api[0] not in ("Model", "models.Model"):
+        return 0
+    return _display_size(_structure(ctx, _argument(built, 1, "outputs")))
+
+
+def _no_return_dict(call: cst.Call) -> bool:
+    arg = call_keyword(call, "return_dict")
+    return arg is None or (isinstance(arg.value, cst.Name) and arg.value.value == "False")
+
+
 class PerOutputLossLogs(Rule):
     """
     ## Why
     Keras 3.0 to 3.4 report only the total `loss` of a multi-output model: `evaluate()` and the
     `History` have no `output_1_loss` / `val_output_1_loss` entries, so reading them raises
     `KeyError`. Keras 3.5.0 restored the per-output losses (keras-team/keras#20023).
+    `evaluate()` of a multi-output model returns a lone float there when `compile()` was given
+    no metrics, so `loss, l1, l2 = multi.evaluate(x, [y1, y2])` raises "TypeError: cannot
+    unpack non-iterable float object" (Keras 3.0.5), and with metrics it returns
+    `[loss, *metrics]`, which the same unpacking mislabels (metric values taken for losses).
+    The unpacking is reported when it takes at least one value per output besides the loss
+    and the code shows the model's outputs: the targets passed as a list, tuple or dict, or the
+    receiver assigned once a functional `keras.Model(inputs, [o1, o2])`.
 
     ## Example
     ```python
     history.history["output_1_loss"]
+    loss, l1, l2 = multi.evaluate(x, [y1, y2])
     ```
 
     ## Use instead
-    Require Keras >= 3.5, or add per-output metrics in `compile(metrics={...})` and read those.
+    Require Keras >= 3.5, or add per-output metrics in `compile(metrics={...})` and read those
+    (`multi.evaluate(x, [y1, y2], return_dict=True)` names every value it returns).
 
     ## Backends
     All.
@@ -303,19 +363,50 @@ class PerOutputLossLogs(Rule):
     code = "KER508"
     name = "per-output-loss-logs"
     message = "Keras before 3.5 logs no per-output losses: `{key}` is missing there (require keras>=3.5)"
-    nodes = (cst.Subscript,)
+    unpack_message = (
+        "Keras before 3.5 returns no per-output losses from `evaluate()` of a multi-output model: "
+        "unpacking {count} values fails (a lone loss) or mislabels metrics as losses; "
+        "use `return_dict=True` or require keras>=3.5"
+    )
+    nodes = (cst.Subscript, cst.Assign)
     fixed_in = "3.5.0"
     examples = (
         Example("import keras\nplt.plot(history.history[«'output_1_loss'»])\n"),
         Example("import tensorflow as tf\nv = hist.history[«\"val_head_a_loss\"»][-1]\n"),
+        Example(
+            "import keras\nmulti = keras.Model(a, [o1, o2])\nmulti.compile('sgd', ['mse', 'mse'])\n"
+            "«loss, l1, l2» = multi.evaluate(x, [y, y])\n"
+        ),
+        Example(
+            "import tensorflow as tf\n\ndef score(model, x, labels, boxes):\n"
+            "    results = model.evaluate(x, {'cls': labels, 'box': boxes}, verbose=0, return_dict=False)\n"
+            "    «total, cls_loss, box_loss, *metrics» = results\n"
+            "    return total, cls_loss, box_loss\n"
+        ),
+        Example(
+            "import keras\nouts = [keras.layers.Dense(1)(h), keras.layers.Dense(1)(h)]\n"
+            "net = keras.Model(inputs=a, outputs=outs)\n«[loss, first, second]» = net.evaluate(ds)\n"
+        ),
     )
     valid = (
         "import keras\nplt.plot(history.history['loss'])\n",
         "import keras\nplt.plot(history.history['val_loss'])\n",
         "import keras\nrow = table['output_1_loss']\n",
+        # One output: [loss, *metrics] in every Keras 3.
+        "import keras\nmodel = keras.Model(a, out)\nmodel.compile('sgd', 'mse', metrics=['mae'])\n"
+        "loss, mae = model.evaluate(x, y)\n",
+        # Fewer names than the loss and one per output: nothing expects per-output losses.
+        "import keras\nloss, acc = multi.evaluate(x, [y1, y2])\n",
+        "import keras\nres = multi.evaluate(x, [y1, y2], return_dict=True)\nloss = res['loss']\n",
+        "import keras\nloss, l1, l2 = multi.evaluate(x, y)\n",
+        "import keras\nfrom sklearn.base import BaseEstimator\nest = BaseEstimator()\n"
+        "a, b, c = est.evaluate(x, [y1, y2])\n",
     )
 
-    def visit(self, node: cst.Subscript, ctx: Context) -> None:
+    def visit(self, node: cst.Subscript | cst.Assign, ctx: Context) -> None:
+        if isinstance(node, cst.Assign):
+            self._unpacked_evaluate(node, ctx)
+            return
         value = node.value
         if not isinstance(value, cst.Attribute) or value.attr.value != "history":
             return
@@ -326,6 +417,29 @@ class PerOutputLossLogs(Rule):
         if key is None or not key.endswith("_loss") or key in ("val_loss",):
             return
         ctx.report(index, self.message.format(key=key))
+
+    def _unpacked_evaluate(self, node: cst.Assign, ctx: Context) -> None:
+        if len(node.targets) != 1:
+            return
+        target = node.targets[0].target
+        if not isinstance(target, (cst.Tuple, cst.List)):
+            return
+        names = sum(1 for element in target.elements if not isinstance(element, cst.StarredElement))
+        value = node.value
+        if isinstance(value, cst.Name):
+            value = assigned_value(ctx, value)  # `results = model.evaluate(...)`
+        if not (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "evaluate"
+            and _no_return_dict(value)
+            and not has_star_args(value)
+        ):
+            return
+        outputs = _output_count(ctx, value)
+        if outputs < 2 or names < outputs + 1 or not may_be_model(ctx, value.func.value):
+            return
+        ctx.report(target, self.unpack_message.format(count=names))
 
 
 class MetricsNames(Rule):

@@ -425,3 +425,44 @@ def test_model_metrics_read_or_passed_elsewhere_is_not_reported():
         "        model.compile(optimizer='sgd', loss='mse', metrics=self.metrics)\n"
     )
     assert [f.code for f in lint(source, "tune.py", TRAINING) if f.code == "KER518"] == []
+
+
+MULTI_TASK_EVAL = '''
+import numpy as np
+import keras
+from keras import layers
+
+
+def build(num_classes):
+    image = keras.Input((32, 32, 3))
+    h = layers.GlobalAveragePooling2D()(layers.Conv2D(8, 3)(image))
+    heads = [layers.Dense(num_classes, name="cls")(h), layers.Dense(4, name="box")(h)]
+    model = keras.Model(image, heads)
+    model.compile("adam", ["sparse_categorical_crossentropy", "mse"])
+    return model
+
+
+def report(model, images, labels, boxes):
+    total, cls_loss, box_loss = model.evaluate(images, [labels, boxes], verbose=0)
+    print(f"loss {total:.3f} (cls {cls_loss:.3f}, box {box_loss:.3f})")
+
+
+def report_dict(model, images, labels, boxes):
+    scores = model.evaluate(images, [labels, boxes], verbose=0, return_dict=True)
+    return scores["loss"]
+
+
+net = build(10)
+scores = net.evaluate(np.zeros((2, 32, 32, 3)), np.zeros((2,)))
+loss, cls_loss, box_loss = net.evaluate(np.zeros((2, 32, 32, 3)), np.zeros((2,)))
+'''
+
+
+def test_unpacked_evaluate_of_a_multi_output_model():
+    findings = lint(MULTI_TASK_EVAL, "train.py", Settings(select=("KER508",), keras_version=(3, 4, 1)))
+    # `report` passes two targets; the last line's receiver `net` is no `keras.Model(...)` call
+    # seen here (built by a function), so nothing shows its outputs.
+    assert [f.span.start_pos.line for f in findings] == [16]
+    assert findings[0].fix is None
+    assert "unpacking 3 values" in findings[0].message
+    assert lint(MULTI_TASK_EVAL, "train.py", Settings(select=("KER508",), keras_version=(3, 5, 0))) == []

@@ -715,4 +715,24 @@ model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
         raises("TypeError", "got multiple values for argument 'sample_weight'"),
         envs=("jax", "tensorflow", "torch"),
     ),
+    Case(
+        "KER508",
+        "unpacked-multi-output-evaluate-before-3.5",
+        '''
+import numpy as np
+import keras
+from keras import layers
+
+a = keras.Input((2,))
+multi = keras.Model(a, [layers.Dense(1, name="o1")(a), layers.Dense(1, name="o2")(a)])
+multi.compile("sgd", ["mse", "mse"])
+x = np.ones((4, 2))
+y = np.ones((4, 1))
+loss, l1, l2 = multi.evaluate(x, [y, y], verbose=0)
+RESULT = [loss, l1, l2]
+''',
+        raises("TypeError", "cannot unpack non-iterable float object"),
+        envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
+        keras_version=(3, 0, 5),
+    ),
 ]
