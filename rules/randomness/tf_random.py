@@ -7,6 +7,7 @@ import libcst as cst
 from ..engine.context import Context, has_star_args
 from ..engine.edits import FixSpec, Insert, Replace, append_arg
 from ..engine.rule import Example, Rule
+from ..engine.walker import code_children
 from ..training._common import body_of
 from ._seed import int_literal, keras_signatures, seed_source, seeding_functions, tensorflow_ops
 
@@ -242,7 +243,10 @@ class TfSetSeed(Rule):
     seed, on every backend, TensorFlow included: two layers built after the same
     `tf.random.set_seed(42)` get different weights. `keras.utils.set_random_seed(n)` seeds
     Python's `random`, NumPy, the backend and Keras's generator (and TensorFlow when it is
-    installed).
+    installed). Code that also seeds Python's `random` in the same function (or module) seeds
+    Keras's initializers already, since Keras 3 draws its default seeds from it (checked on
+    Keras 3.15.1): there the finding is for PyTorch alone, whose dropout draws from torch's own
+    generator.
 
     ## Example
     ```python
@@ -298,9 +302,37 @@ class TfSetSeed(Rule):
         if qualified not in seeding_functions():
             return
         message = self.message.format(op=qualified.replace("tensorflow.", "tf.", 1))  # type: ignore[union-attr]
+        backends = note = None
+        if _seeds_python_random(ctx):
+            # Keras 3 draws its default seeds from Python's `random`, seeded here too: only
+            # PyTorch's own generator (dropout, `torch` random ops) is left unseeded.
+            backends = frozenset({"torch"})
+            note = (
+                "Python's `random` is seeded here too, which seeds Keras's initializers on every "
+                "backend; PyTorch's dropout still draws from torch's own generator."
+            )
         reference = ctx.reference("keras.utils.set_random_seed")
-        if reference is None:
-            ctx.report(func, message)
-            return
-        code, imports = reference
-        ctx.report(func, message, fix=FixSpec.safe("Use `keras.utils.set_random_seed`", Replace(func, code), imports=imports))
+        fix = None
+        if reference is not None:
+            code, imports = reference
+            fix = FixSpec.safe("Use `keras.utils.set_random_seed`", Replace(func, code), imports=imports)
+        ctx.report(func, message, fix=fix, note=note, backends=backends)
+
+
+_PYTHON_SEEDING = frozenset({"random.seed", "random.setstate"})
+
+
+def _seeds_python_random(ctx: Context) -> bool:
+    """Whether the enclosing function (or the module, at top level) also seeds Python's
+    `random`: Keras 3 takes its unseeded initializers' and layers' seeds from it, so the code
+    seeds Keras as `keras.utils.set_random_seed` would (NumPy apart)."""
+    scope: cst.CSTNode = ctx.function or ctx.module
+    todo: list[cst.CSTNode] = [scope]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Call) and ctx.qualname(node.func) in _PYTHON_SEEDING:
+            return True
+        if node is not scope and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        todo.extend(code_children(node))
+    return False

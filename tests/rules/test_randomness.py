@@ -111,3 +111,26 @@ def test_tf_random_is_reported_where_keras_cannot_run_it():
     assert found("tensorflow") == []
     assert found("torch") == ["KER701"]
     assert found("jax", "tensorflow") == ["KER701"]
+
+
+SEEDED_TWICE = '''import random
+
+import numpy as np
+import tensorflow as tf
+
+
+def set_all_seeds(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+'''
+
+
+def test_tf_set_seed_beside_python_random_seed_is_for_pytorch_alone():
+    on = lambda *backends: [  # noqa: E731
+        f.code for f in lint(SEEDED_TWICE, "seeds.py", Settings(select=("KER702",), target_backends=frozenset(backends)))
+    ]
+    assert on("jax", "tensorflow") == []
+    assert on("torch") == ["KER702"]
+    (finding,) = lint(SEEDED_TWICE, "seeds.py", Settings(select=("KER702",)))
+    assert "PyTorch's dropout" in finding.note
