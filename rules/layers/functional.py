@@ -30,64 +30,102 @@ def _is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
 
 
-def _scope_values(body, name: str) -> list[cst.BaseExpression] | None:
-    """The values of the `name = <value>` assignments of one scope's statements (nested blocks
-    too, not nested functions or classes); None when another statement binds `name` (a loop,
-    `with ... as`, unpacking, `+=`, an import, a `def`, `global`, a walrus)."""
-    values: list[cst.BaseExpression] = []
-    for stmt in statements(body):
+_UNFOLLOWED = None  # a name bound otherwise than by `name = <value>`
+
+
+class _Bindings:
+    """Every name one scope binds (its statements and nested blocks, not nested functions or
+    classes): the values of its `name = <value>` assignments, or `_UNFOLLOWED` when another
+    statement binds it too (a loop, `with ... as`, unpacking, `+=`, an import, a `def`,
+    `global`, a walrus)."""
+
+    def __init__(self, body) -> None:
+        self.names: dict[str, list[cst.BaseExpression] | None] = {}
+        for stmt in statements(body):
+            self._statement(stmt)
+        walrus = _Walrus()
+        for stmt in body:
+            if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                stmt.visit(walrus)
+        for name in walrus.names:
+            self.names[name] = _UNFOLLOWED
+
+    def _other(self, names) -> None:
+        for name in names:
+            self.names[name] = _UNFOLLOWED
+
+    def _value(self, name: str, value: cst.BaseExpression) -> None:
+        values = self.names.setdefault(name, [])
+        if values is not _UNFOLLOWED:
+            values.append(value)
+
+    def _statement(self, stmt: cst.CSTNode) -> None:
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            if stmt.name.value == name:
-                return None
-            continue
-        if isinstance(stmt, cst.For) and name in target_names(stmt.target):
-            return None
-        if isinstance(stmt, cst.With) and any(
-            item.asname is not None and name in target_names(item.asname.name) for item in stmt.items
-        ):
-            return None
-        if isinstance(stmt, (cst.Try, cst.TryStar)) and any(
-            h.name is not None and isinstance(h.name.name, cst.Name) and h.name.name.value == name for h in stmt.handlers
-        ):
-            return None
-        smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ((stmt,) if isinstance(stmt, cst.BaseSmallStatement) else ())
-        for small in smalls:
-            if isinstance(small, cst.Assign):
-                for target in small.targets:
-                    if isinstance(target.target, cst.Name):
-                        if target.target.value == name:
-                            values.append(small.value)
-                    elif name in target_names(target.target):
-                        return None
-            elif isinstance(small, cst.AnnAssign):
-                if isinstance(small.target, cst.Name) and small.target.value == name and small.value is not None:
-                    values.append(small.value)
-            elif isinstance(small, cst.AugAssign):
-                if isinstance(small.target, cst.Name) and small.target.value == name:
-                    return None
-            elif isinstance(small, (cst.Import, cst.ImportFrom)):
-                if any(local == name for local, _ in import_bindings(small)):
-                    return None
-            elif isinstance(small, (cst.Global, cst.Nonlocal)):
-                if any(item.name.value == name for item in small.names):
-                    return None
-    return values
+            self._other((stmt.name.value,))
+        elif isinstance(stmt, cst.For):
+            self._other(target_names(stmt.target))
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                if item.asname is not None:
+                    self._other(target_names(item.asname.name))
+        elif isinstance(stmt, (cst.Try, cst.TryStar)):
+            for handler in stmt.handlers:
+                if handler.name is not None and isinstance(handler.name.name, cst.Name):
+                    self._other((handler.name.name.value,))
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self._small(small)
+        elif isinstance(stmt, cst.BaseSmallStatement):
+            self._small(stmt)
+
+    def _small(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, cst.Assign):
+            for target in small.targets:
+                if isinstance(target.target, cst.Name):
+                    self._value(target.target.value, small.value)
+                else:
+                    self._other(target_names(target.target))
+        elif isinstance(small, cst.AnnAssign):
+            if isinstance(small.target, cst.Name) and small.value is not None:
+                self._value(small.target.value, small.value)
+        elif isinstance(small, cst.AugAssign):
+            self._other(target_names(small.target))
+        elif isinstance(small, (cst.Import, cst.ImportFrom)):
+            self._other(local for local, _ in import_bindings(small))
+        elif isinstance(small, (cst.Global, cst.Nonlocal)):
+            self._other(item.name.value for item in small.names)
 
 
 class _Walrus(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.found = False
+    def __init__(self) -> None:
+        self.names: set[str] = set()
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        if isinstance(node.target, cst.Name) and node.target.value == self.name:
-            self.found = True
+        if isinstance(node.target, cst.Name):
+            self.names.add(node.target.value)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
+
+
+_SHARED_KEY = "layers.assigned_value"
+
+
+def _bindings(ctx: Context, function: cst.FunctionDef | None) -> _Bindings:
+    """One scope's bindings, made once per lint run."""
+    cache = ctx.shared.setdefault(_SHARED_KEY, {})
+    key = id(function) if function is not None else 0
+    found = cache.get(key)
+    if found is None or found[0] is not (function if function is not None else ctx.module):
+        if function is None:
+            body = ctx.module_statements
+        else:
+            body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
+        found = cache[key] = (function if function is not None else ctx.module, _Bindings(body))
+    return found[1]
 
 
 def assigned_value(ctx: Context, name: cst.BaseExpression) -> cst.BaseExpression | None:
@@ -105,33 +143,18 @@ def assigned_value(ctx: Context, name: cst.BaseExpression) -> cst.BaseExpression
             return None  # a class body: its names are the class's
         if isinstance(parent, cst.FunctionDef):
             break
-    body = None
     for function in reversed(ctx.functions):
         if identifier in _param_names(function):
             return None
-        found = _scope_values(function.body.body if isinstance(function.body, cst.IndentedBlock) else (), identifier)
-        if found is None:
-            return None
-        if found:
-            body = function.body
-            values = found
+        scope = _bindings(ctx, function)
+        if identifier in scope.names:
+            values = scope.names[identifier]
             break
     else:
         if not ctx.whole_statements:
             return None
-        found = _scope_values(ctx.module_statements, identifier)
-        if not found:
-            return None
-        values = found
-        body = None
-    walrus = _Walrus(identifier)
-    if body is not None:
-        body.visit(walrus)
-    else:
-        for stmt in ctx.module_statements:
-            if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                stmt.visit(walrus)
-    if walrus.found:
+        values = _bindings(ctx, None).names.get(identifier)
+    if values is _UNFOLLOWED:
         return None
     values = [v for v in values if not _is_none(v)]
     return values[0] if len(values) == 1 else None
