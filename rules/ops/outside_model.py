@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import libcst as cst
 
-from ..engine.context import Context, has_star_args, positional_args
+from ..engine.context import Context, call_keyword, has_star_args, positional_args
 from ..engine.edits import FixSpec, Replace, append_arg
 from ..engine.model import Applicability, Severity
 from ..engine.names import dotted_name
@@ -284,6 +284,9 @@ class TfOpOutsideModel(Rule):
     valid = (
         # Not Keras code.
         "import tensorflow as tf\n\nx = tf.reduce_sum([1, 2])\n",
+        # String tensors: only TensorFlow has them.
+        "import keras\nimport tensorflow as tf\n\nsentences = tf.constant(['a dog runs', 'a cat sits'])\n"
+        "names = tf.convert_to_tensor(rows, dtype=tf.string)\nmodel = keras.models.load_model('m.keras')\n",
         # tf.data pipelines: a function given to map, a lambda, a dataset built from a TF op.
         "import keras\nimport tensorflow as tf\n\n"
         "def parse(x):\n    return tf.cast(x, 'float32') / 255.0\n\n"
@@ -394,6 +397,8 @@ class TfOpOutsideModel(Rule):
             return
         if in_model_code(ctx) is True or on_keras_tensor(node, ctx) or _in_tensorflow_context(ctx):
             return
+        if _string_tensor(node):
+            return  # no backend but TensorFlow has string tensors: `keras.ops` cannot take it
         fix = build_fix(node, row, ctx)
         if fix is None:
             return
@@ -406,3 +411,17 @@ class TfOpOutsideModel(Rule):
         )
         # Outside the model the value changes type (see Fix safety): never a safe fix here.
         ctx.report(func, message, fix=replace(fix, applicability=Applicability.UNSAFE))
+
+
+def _string_tensor(node: cst.Call) -> bool:
+    """`tf.constant(["a dog runs"])`, `tf.convert_to_tensor(x, dtype=tf.string)`: a tensor of
+    strings, which JAX and PyTorch do not have."""
+    dtype = call_keyword(node, "dtype")
+    if dtype is not None and (dotted_name(dtype.value) or "").endswith(".string"):
+        return True
+    if not node.args or node.args[0].keyword is not None:
+        return False
+    value = node.args[0].value
+    while isinstance(value, (cst.List, cst.Tuple)) and value.elements:
+        value = value.elements[0].value
+    return isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString))
