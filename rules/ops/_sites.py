@@ -300,6 +300,8 @@ def may_be_keras(func: cst.BaseExpression, ctx: Context) -> bool:
 
 _TF_USES_KEY = "ops.tensorflow_uses"
 _KERAS_THROUGH_TF = ("tensorflow.keras", "tensorflow.python.keras")
+# The modules a chain continues with `.keras` to spell one of `_KERAS_THROUGH_TF`.
+_KERAS_PARENTS = frozenset({"tensorflow", "tensorflow.python"})
 
 
 def tf_utilities() -> dict[str, dict]:
@@ -316,17 +318,12 @@ def is_tf_utility(qualified: str) -> bool:
 class TensorflowUses:
     # Keras spelled through TensorFlow: `from tensorflow import keras`, `tf.keras.Model`.
     keras: bool
-    # TensorFlow utilities with a plain-Python equivalent (`tf.io.gfile.exists`, ...).
-    utilities: int
-    # Any other use of TensorFlow (`tf.reduce_sum`, `tf.data`, `tf.__version__`, `tf` itself).
-    other: int
+    # TensorFlow is there only for file I/O or logging (`tf.io.gfile.exists`, `tf.get_logger`),
+    # which Python does without it: no other use (`tf.reduce_sum`, `tf.data`, `tf` itself).
+    # Not worked out where `keras` is true: every reader asks about `keras` first.
+    only_utilities: bool
     # Names bound to TensorFlow by the module's top-level, unconditional imports.
     unconditional: frozenset[str]
-
-    @property
-    def only_utilities(self) -> bool:
-        """TensorFlow is there only for file I/O or logging, which Python does without it."""
-        return self.utilities > 0 and self.other == 0
 
 
 def tensorflow_uses(ctx: Context) -> TensorflowUses:
@@ -334,7 +331,8 @@ def tensorflow_uses(ctx: Context) -> TensorflowUses:
     found = ctx.shared.get(_TF_USES_KEY)
     if found is not None:
         return found
-    keras = False
+    bindings = ctx.scopes.module
+    keras = any(q.startswith(_KERAS_THROUGH_TF) for q in bindings.values() if q)
     utilities = other = 0
     unconditional: set[str] = set()
     # The whole file's top-level statements, also while an editor re-lints only some of them.
@@ -352,7 +350,12 @@ def tensorflow_uses(ctx: Context) -> TensorflowUses:
                     if isinstance(small, (cst.Import, cst.ImportFrom)):
                         unconditional.update(_tf_bound(small, ctx))
     tf_roots = _roots(ctx).tf_roots
-    if tf_roots and whole:
+    if tf_roots and whole and not keras:
+        # A use spells Keras only through a name bound to `tensorflow` or `tensorflow.python`
+        # (`tf.keras.Model`): one bound to `tensorflow.keras...` made `keras` true above, and
+        # any other (`tensorflow.compat.v2`) never qualifies to `tensorflow.keras`. Without such
+        # a name, the search ends at the first use that is not a utility: the answers are known.
+        keras_roots = any(bindings.get(name) in _KERAS_PARENTS for name in tf_roots)
         # A name or a chain is a TensorFlow use exactly when its root name is one of the
         # module's TensorFlow names: that cheap test comes first, the qualified name after.
         todo: list[cst.CSTNode] = list(ctx.module_statements)
@@ -370,17 +373,19 @@ def tensorflow_uses(ctx: Context) -> TensorflowUses:
                     assert qualified is not None
                     if qualified.startswith(_KERAS_THROUGH_TF):
                         keras = True
-                    elif is_tf_utility(qualified):
+                        break
+                    if is_tf_utility(qualified):
                         utilities += 1
                     else:
                         other += 1
+                        if not keras_roots:
+                            break
                     continue
                 if kind is cst.Name:
                     continue
             todo.extend(code_children(node))
-    if not keras:
-        keras = any(q.startswith(_KERAS_THROUGH_TF) for q in ctx.scopes.module.values() if q)
-    found = ctx.shared[_TF_USES_KEY] = TensorflowUses(keras, utilities, other, frozenset(unconditional))
+    only_utilities = not keras and utilities > 0 and other == 0
+    found = ctx.shared[_TF_USES_KEY] = TensorflowUses(keras, only_utilities, frozenset(unconditional))
     return found
 
 
