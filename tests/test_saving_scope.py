@@ -361,3 +361,39 @@ keras.Sequential([Block(2)]).save("m.keras")
     assert "KER308" not in codes(findings(root, text=text))
     unregistered = text.replace("    maybe_register(symbol)\n", "")
     assert "KER308" in codes(findings(root, text=unregistered))
+
+
+BASE_WITH_CONFIG = '''import keras
+
+
+class DetectionModel(keras.Model):
+    def __init__(self, backbone, head, **kwargs):
+        super().__init__(**kwargs)
+        self.backbone, self.head = backbone, head
+
+    def get_config(self):
+        return {"backbone": self.backbone, "head": self.head}
+'''
+
+SUBCLASS = '''import keras
+
+from pkg import detection
+
+
+class MaskModel(detection.DetectionModel):
+    def __init__(self, backbone: keras.Model, head: keras.layers.Layer, mask_head: keras.layers.Layer, **kwargs):
+        super().__init__(backbone, head, **kwargs)
+        self.mask_head = mask_head
+
+model = MaskModel(a, b, c)
+model.save("mask.keras")
+'''
+
+
+def test_a_get_config_inherited_from_another_module_counts(tmp_path):
+    root = make_project(tmp_path, {"pkg/detection.py": BASE_WITH_CONFIG, "pkg/mask.py": SUBCLASS})
+    assert "KER310" not in codes(findings(root, "pkg/mask.py"))
+    # Without the base's get_config, the object arguments are reported.
+    bare = BASE_WITH_CONFIG.replace("def get_config", "def _config")
+    root2 = make_project(tmp_path / "other", {"pkg/detection.py": bare, "pkg/mask.py": SUBCLASS})
+    assert codes(findings(root2, "pkg/mask.py")).count("KER310") == 3

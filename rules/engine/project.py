@@ -163,6 +163,8 @@ class ModuleInfo:
     registering: set[str] = field(default_factory=set)
     # Top-level class name -> the backends its own `train_step` is written for.
     step_backends: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Top-level classes that define `get_config()` themselves.
+    configured: set[str] = field(default_factory=set)
     # Top-level functions that return the name of the Keras backend in use (`def backend():
     # return keras.config.backend()`): a call of one is a backend guard's test elsewhere.
     backend_functions: set[str] = field(default_factory=set)
@@ -171,7 +173,7 @@ class ModuleInfo:
         """What other modules' findings depend on through imports, bases and backend helpers:
         the classes, the names and the backend functions (an edit inside a function body that
         leaves them as they are changes nothing elsewhere)."""
-        return (self.classes, self.names, sorted(self.backend_functions))
+        return (self.classes, self.names, sorted(self.backend_functions), sorted(self.configured))
 
     def project_facts(self) -> tuple:
         """What whole-project questions read from this module (saving sites without their
@@ -217,6 +219,8 @@ class _ModuleReader:
                 bases = tuple(self.qualify(base) for base in stmt.bases)
                 self.info.classes[stmt.name] = bases
                 self.info.names.pop(stmt.name, None)
+                if any(isinstance(item, ast.FunctionDef) and item.name == "get_config" for item in stmt.body):
+                    self.info.configured.add(stmt.name)
             elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target = stmt.targets[0]
                 value = self.qualify(stmt.value)
@@ -964,6 +968,15 @@ class ProjectIndex:
         info, attribute = found
         return attribute in info.backend_functions
 
+    def defines_config(self, qualified: str) -> bool:
+        """Whether the project class `qualified` names, or a project class it derives from,
+        defines `get_config()`."""
+        def configured(name: str) -> bool:
+            found = self._locate(name)
+            return found is not None and found[1] in found[0].configured
+
+        return self.derives_from(qualified, configured)
+
     def is_keras_class(self, qualified: str) -> bool:
         """Whether a name of the project is, or derives from, a Keras Layer or Model, as
         `Context.is_keras_class` counts them."""
@@ -1076,6 +1089,9 @@ class ProjectModule:
 
     def is_backend_function(self, qualified: str) -> bool:
         return self.index.is_backend_function(qualified)
+
+    def defines_config(self, qualified: str) -> bool:
+        return self.index.defines_config(qualified)
 
     def own_function(self, name: str) -> str | None:
         """The qualified name of a top-level function `name` of this file."""

@@ -373,6 +373,29 @@ class LayerInitWithoutKwargs(Rule):
         ctx.report(init.name, message, fix=fix, note=note)
 
 
+def _inherits_config(klass: cst.ClassDef, ctx: Context, depth: int = 0) -> bool:
+    """Whether a base class of this file or of its project (not Keras's own) defines
+    `get_config()`: the class saves its arguments through it."""
+    local = ctx.module_classes()
+    for base in klass.bases:
+        name = dotted_name(base.value)
+        if name is None or base.keyword is not None:
+            continue
+        parent = local.get(name)
+        if parent is not None:
+            if parent is not klass and depth < 20 and (
+                "get_config" in class_methods(parent) or _inherits_config(parent, ctx, depth + 1)
+            ):
+                return True
+            continue
+        if ctx.project is None or ctx.keras_api(base.value) is not None:
+            continue
+        qualified = ctx.qualname(base.value) or ctx.relative_qualname(name)
+        if qualified and ctx.project.defines_config(qualified):
+            return True
+    return False
+
+
 def _abstract_call(methods: dict[str, cst.FunctionDef]) -> bool:
     """A `call()` that only raises `NotImplementedError` (after its docstring): the class is
     an abstract base, never itself in a saved model."""
@@ -562,6 +585,8 @@ class NonSerializableInitArgument(Rule):
         methods = class_methods(node)
         init = methods.get("__init__")
         if init is None or "get_config" in methods or not ctx.is_keras_class(node):
+            return
+        if _inherits_config(node, ctx):
             return
         params = init.params
         note: str | None = None
