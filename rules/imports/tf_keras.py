@@ -156,6 +156,11 @@ class TfKerasNamespace(Rule):
     def _missing(self, node: cst.CSTNode, ctx: Context, message: str) -> None:
         pass
 
+    def attribute_words(self) -> frozenset[str]:
+        """For the walker: an attribute is visited only when its whole chain spells `keras`
+        (see `engine.walker.attribute_gates`); `_chain` tests the same."""
+        return frozenset({"keras"})
+
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
         if type(node) is cst.Attribute:
             self._chain(node, ctx)  # type: ignore[arg-type]

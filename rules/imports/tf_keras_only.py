@@ -91,6 +91,11 @@ class TfKerasOnlyName(Rule):
         "    from tensorflow.keras.backend import int_shape\n",
     )
 
+    def attribute_words(self) -> frozenset[str]:
+        """For the walker: an attribute is visited only when its whole chain spells one of
+        these (see `engine.walker.attribute_gates`); `visit` tests the same."""
+        return _leaves()
+
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
         if type(node) is cst.Attribute:
             names = chain_words(node, ctx)  # type: ignore[arg-type]
