@@ -57,8 +57,8 @@ class UnregisteredCustomObject(Rule):
     ## Backends
     All.
 
-    Not reported for an abstract base, whose `call()` only raises `NotImplementedError` (saved
-    models hold its subclasses), and a `get_config()` that returns `{}` (a test double's stub)
+    Not reported for an abstract base, one of whose methods only raises `NotImplementedError`
+    (saved models hold its subclasses), and a `get_config()` that returns `{}` (a test double's stub)
     is not taken as a sign the class is saved.
 
     ## Fix safety
@@ -397,12 +397,15 @@ def _inherits_config(klass: cst.ClassDef, ctx: Context, depth: int = 0) -> bool:
 
 
 def _abstract_call(methods: dict[str, cst.FunctionDef]) -> bool:
-    """A `call()` that only raises `NotImplementedError` (after its docstring): the class is
-    an abstract base, never itself in a saved model."""
-    call = methods.get("call")
-    if call is None or not isinstance(call.body, cst.IndentedBlock):
+    """A method (`call()`, or a hook it calls) that only raises `NotImplementedError` (after
+    its docstring): the class is an abstract base, never itself in a saved model."""
+    return any(_only_raises_not_implemented(method) for method in methods.values())
+
+
+def _only_raises_not_implemented(method: cst.FunctionDef) -> bool:
+    if not isinstance(method.body, cst.IndentedBlock):
         return False
-    body = [stmt for stmt in call.body.body if not _docstring(stmt)]
+    body = [stmt for stmt in method.body.body if not _docstring(stmt)]
     if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
         return False
     raised = body[0].body[0]
