@@ -390,6 +390,17 @@ class RemovedLayerApi(Rule):
         return False
 
 
+def _in_method_called_by_call(ctx: Context) -> bool:
+    """Inside a method of a Keras class other than `__init__`: `call()`, `build()`, or a helper
+    that `call()` calls (`self.add_loss` there receives the step's tensors, which is all Keras 3
+    checks)."""
+    klass = ctx.klass
+    if klass is None or not ctx.functions or not ctx.is_keras_class(klass):
+        return False
+    method = next((f for f in ctx.functions if class_methods(klass).get(f.name.value) is f), None)
+    return method is not None and method.name.value != "__init__"
+
+
 class SymbolicAddLoss(Rule):
     """
     ## Why
@@ -397,7 +408,10 @@ class SymbolicAddLoss(Rule):
     `model.add_loss(ops.mean(outputs))`. Keras 3 accepts `add_loss()` only inside a layer's or
     model's `call()` (or `build()`): a functional model raises `NotImplementedError` with an
     empty message, and a layer given a non-tensor raises "`add_loss()` can only be called from
-    inside `build()` or `call()`, on a tensor input".
+    inside `build()` or `call()`, on a tensor input". What Keras 3 checks is the tensor: a
+    layer's own methods that `call()` runs (`self.add_loss(...)` in a helper it calls) are
+    fine, and not reported; `self.add_loss` in `__init__` and `add_loss` on a model or layer
+    from outside it are.
 
     ## Example
     ```python
@@ -454,6 +468,10 @@ class SymbolicAddLoss(Rule):
         "    def add_loss(self, loss):\n        super().add_loss(loss * 2)\n",
         "import keras\nclass M(keras.Model):\n"
         "    def call(self, x):\n        loss = self.add_loss\n        return x\n",
+        # A helper that call() runs: the loss is a tensor of the step.
+        "import keras\nclass Pool(keras.layers.Layer):\n"
+        "    def call(self, x):\n        return self.select(x)\n"
+        "    def select(self, x):\n        self.add_loss(keras.ops.mean(x))\n        return x\n",
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
@@ -463,7 +481,7 @@ class SymbolicAddLoss(Rule):
         receiver = func.value
         if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) and receiver.func.value == "super":
             return
-        if is_self(func.value) and enclosing_method(ctx, "call", "build") is not None:
+        if is_self(func.value) and _in_method_called_by_call(ctx):
             return
         if is_self(func.value) and (ctx.klass is None or not ctx.is_keras_class(ctx.klass)):
             return
