@@ -8,6 +8,7 @@ from ..engine.context import Context, keras_api
 from ..engine.model import Severity
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
+from ..engine.walker import SOURCE_TEXT
 from ._common import run_cached
 
 _TF_LAYERS = frozenset({"layers.TextVectorization", "layers.StringLookup"})
@@ -51,11 +52,11 @@ class TensorflowDataPipeline(Rule):
     backends = frozenset({"jax", "torch"})
     examples = (
         Example(
-            "import tensorflow as tf\n"
+            "import keras\nimport tensorflow as tf\n"
             "ds = «tf.data».Dataset.from_tensor_slices(x).batch(32)\n"
             "val = tf.data.Dataset.range(3)\n"
         ),
-        Example("from tensorflow import «data as tf_data»\nds = tf_data.Dataset.range(10)\n"),
+        Example("import keras\nfrom tensorflow import «data as tf_data»\nds = tf_data.Dataset.range(10)\n"),
         Example("import keras\nvectorize = «keras.layers.TextVectorization»(max_tokens=100)\n"),
         Example("from keras.layers import «StringLookup»\nlookup = StringLookup()\n"),
     )
@@ -63,6 +64,8 @@ class TensorflowDataPipeline(Rule):
         "import keras\nclass Rows(keras.utils.PyDataset):\n    pass\n",
         "import tensorflow as tf\ndef f(tf):\n    return tf.data\n",
         "import keras\nfrom sklearn import datasets\ndata = datasets.load_iris().data\n",
+        # TensorFlow code without Keras.
+        "import tensorflow as tf\n\ndef records(pattern):\n    return tf.data.TFRecordDataset(tf.io.gfile.glob(pattern))\n",
     )
 
     def _first(self, ctx: Context, kind: str) -> bool:
@@ -73,6 +76,8 @@ class TensorflowDataPipeline(Rule):
         return True
 
     def visit(self, node: cst.Attribute | cst.ImportFrom, ctx: Context) -> None:
+        if not _keras_module(ctx):
+            return  # TensorFlow code without Keras: not the JAX / PyTorch code this is about
         if isinstance(node, cst.ImportFrom):
             self._visit_import(node, ctx)
             return
@@ -101,3 +106,16 @@ class TensorflowDataPipeline(Rule):
                 api = keras_api(f"{module}.{name}")
                 if api is not None and api[0] in _TF_LAYERS and self._first(ctx, name):
                     ctx.report(alias.name, self.message.format(what=name), end=end)
+
+
+_KERAS_MODULE = "training.tf_data.keras_module"
+
+
+def _keras_module(ctx: Context) -> bool:
+    """Whether the module imports Keras (any spelling) or spells `tf.keras` (once per lint)."""
+    found = ctx.shared.get(_KERAS_MODULE)
+    if found is None:
+        imported = any(keras_api(qualified) is not None for qualified in ctx.scopes.module.values() if qualified)
+        text = ctx.shared.get(SOURCE_TEXT)
+        found = ctx.shared[_KERAS_MODULE] = imported or text is None or ".keras" in text
+    return found

@@ -180,10 +180,13 @@ def test_tf_data_note_is_information_once_per_file_and_only_for_jax_or_torch():
         "import tensorflow as tf\n"
         "train = tf.data.Dataset.from_tensor_slices(x)\n"
         "val = tf.data.Dataset.from_tensor_slices(y)\n"
+        "model = tf.keras.models.load_model('m.keras')\n"
     )
     findings = lint(source, "data.py", Settings(select=("KER540",)))
     assert [(f.code, f.severity) for f in findings] == [("KER540", Severity.INFO)]
     assert findings[0].start.line == 1
+    # TensorFlow code without Keras is not the JAX or PyTorch code the note is about.
+    assert lint(source.replace("model = tf.keras.models.load_model('m.keras')\n", ""), "data.py", Settings(select=("KER540",))) == []
     tensorflow_only = Settings(select=("KER540",), target_backends=frozenset({"tensorflow"}))
     assert lint(source, "data.py", tensorflow_only) == []
 
