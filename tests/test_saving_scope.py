@@ -397,3 +397,10 @@ def test_a_get_config_inherited_from_another_module_counts(tmp_path):
     bare = BASE_WITH_CONFIG.replace("def get_config", "def _config")
     root2 = make_project(tmp_path / "other", {"pkg/detection.py": bare, "pkg/mask.py": SUBCLASS})
     assert codes(findings(root2, "pkg/mask.py")).count("KER310") == 3
+
+
+def test_a_test_module_counts_only_its_own_saves(tmp_path):
+    root = make_project(tmp_path, {"pkg/layers_test.py": LAYERS, "pkg/train.py": TRAIN_SAVES})
+    assert "KER308" not in codes(findings(root, "pkg/layers_test.py"))
+    saving_test = LAYERS + "\nmodel.save('roundtrip.keras')\n"
+    assert "KER308" in codes(findings(root, "pkg/layers_test.py", saving_test))

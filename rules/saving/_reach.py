@@ -243,6 +243,13 @@ def models_saved_note(ctx: Context) -> str | None:
     return _file_note(ctx) or _project_note(ctx)
 
 
+def _test_module(path: str | None) -> bool:
+    """A test file (`*_test.py`, `test_*.py`, `conftest.py`): its models are built to be
+    checked, and saved only where the test itself saves them."""
+    name = Path(path).name if path else ""
+    return name.endswith("_test.py") or name.startswith("test_") or name == "conftest.py"
+
+
 def _empty_config(method: cst.FunctionDef) -> bool:
     """`def get_config(self): return {}`: a test double's stub, not a config to save."""
     body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
@@ -279,7 +286,7 @@ def _project_note(ctx: Context) -> str | None:
         return facts.project_note
     facts.project_known = True
     project = ctx.project
-    if project is None:
+    if project is None or _test_module(ctx.path):
         return None
     try:
         sites = project.saving_sites()

@@ -182,8 +182,9 @@ class LayerInitWithoutKwargs(Rule):
     finding says so.
 
     Reported only for a class that can be reloaded: the file or another module of its project
-    saves, loads or rebuilds Keras objects by their config, the class defines `get_config()`,
-    or it is registered for saving (as KER308 counts them; the note says which). Not reported
+    saves, loads or rebuilds Keras objects by their config (for a test file, `*_test.py` or
+    `test_*.py`, only its own saves count), the class defines `get_config()`, or it is
+    registered for saving (as KER308 counts them; the note says which). Not reported
     when `__init__` takes `name`, `trainable` and `dtype` as parameters of its own, or when the
     class's own `get_config()` never asks the base class for its config (`return {"units":
     self.units}`): the saved config then holds only keys `__init__` takes (both reload on
