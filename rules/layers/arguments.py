@@ -13,6 +13,7 @@ from ..engine.model import Severity
 from ..engine.provenance import MODEL, fact_of
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
+from ..engine.walker import SOURCE_TEXT
 from ._common import callee_leaf, keras_reference
 
 
@@ -32,11 +33,33 @@ def keras_layer(node: cst.Call, ctx: Context, names: frozenset[str] | tuple[str,
     # to resolve.
     if leaf not in names and not isinstance(node.func, cst.Name):
         return None
+    if not _spelled(ctx, names):
+        return None
     api = ctx.keras_api(node.func)
     if api is None:
         return None
     name = api[0].removeprefix("layers.")
     return name if name in names and api[0] in (f"layers.{name}", name) else None
+
+
+_SPELLED_KEY = "layers.spelled_layers"
+
+
+def _spelled(ctx: Context, names: frozenset[str] | tuple[str, ...]) -> bool:
+    """Whether the linted text spells one of the layer `names` (once per lint and set of
+    names). A call resolves to a layer only through the layer's name, written in the callee
+    (`layers.Dense`) or in the import that binds it (`from keras.layers import Dense as D`):
+    in a file that never spells it, no call needs resolving."""
+    text = ctx.shared.get(SOURCE_TEXT)
+    if text is None:  # only a part of the file is linted: the rest may spell it
+        return True
+    cache = ctx.shared.get(_SPELLED_KEY)
+    if cache is None:
+        cache = ctx.shared[_SPELLED_KEY] = {}
+    found = cache.get(names)
+    if found is None:
+        found = cache[names] = any(name in text for name in names)
+    return found
 
 
 def _is_false(expr: cst.BaseExpression) -> bool:
