@@ -209,7 +209,7 @@ def rule_docs(code: str, note: str | None) -> str | None:
     rule = rule_by_code(code)
     if rule is None:
         return None
-    docs = rule.docs()
+    docs = rule.docs(rows=False)
     return f"{note}\n\n---\n\n{docs}" if note else docs
 
 

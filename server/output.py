@@ -143,7 +143,7 @@ def sarif(reports: Sequence[FileReport], version: str) -> str:
             "id": rule.code,
             "name": rule.name,
             "shortDescription": {"text": rule.message},
-            "fullDescription": {"text": rule.docs()},
+            "fullDescription": {"text": rule.docs(rows=False)},
             "helpUri": rule_url(rule.code, rule.name),
         }
         for rule in all_rules()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from .checked import checked_on
+from .checked import checked_on, row_checked_on
 from .model import Severity, rule_url
 
 if TYPE_CHECKING:
@@ -84,7 +84,9 @@ class Rule:
         raise NotImplementedError
 
     @classmethod
-    def docs(cls) -> str:
+    def docs(cls, rows: bool = True) -> str:
+        """The rule's Markdown page; `rows=False` leaves out the op-table rows' checks (a
+        long list, for `kerasfix rule` rather than a hover)."""
         body = inspect.cleandoc(cls.__doc__ or "")
         header = f"# {cls.code} {cls.name}\n\n{cls.message}\n"
         facts = [
@@ -98,7 +100,33 @@ class Rule:
         checked = checked_on(cls.code)
         if checked:
             facts.append(f"- Checked on {checked}")
+        table = cls.table_rows() if rows else ()
+        if table:
+            body += "\n\n" + _rows_section(table)
         return f"{header}\n" + "\n".join(facts) + f"\n\n{body}\n\nDocs: {rule_url(cls.code, cls.name)}\n"
+
+    @classmethod
+    def table_rows(cls) -> tuple[tuple[str, bool], ...]:
+        """For a rule driven by an op table: each row's key (`tf.reduce_sum`) and whether the
+        row has a fix, for the docs to say which rewrites real Keras ran."""
+        return ()
+
+
+def _rows_section(rows: tuple[tuple[str, bool], ...]) -> str:
+    with_fix = [key for key, fixed in rows if fixed]
+    checked = [(key, row_checked_on(key)) for key in with_fix]
+    run = [f"- `{key}`: {where}" for key, where in checked if where]
+    not_run = [f"`{key}`" for key, where in checked if not where]
+    lines = [
+        "## Table rows checked",
+        f"{len(run)} of the {len(with_fix)} rows with a fix are run under real Keras by a case "
+        "(the TensorFlow or Keras 2 op for the reference numbers, the rewrite on the backends "
+        "listed):",
+        *run,
+    ]
+    if not_run:
+        lines += ["", "Not run under Keras (checked only against the table's example): " + ", ".join(not_run) + "."]
+    return "\n".join(lines)
 
 
 _FIX_WORDS = {

@@ -57,6 +57,11 @@ class TfOpRule(Rule):
     def describe(self, node: cst.Call, row: Row) -> str:
         return self.message
 
+    @classmethod
+    def table_rows(cls) -> tuple[tuple[str, bool], ...]:
+        rows = {row.names[0]: row for row in tf_rows().values() if row.rule == cls.code}
+        return tuple((f"tf.{name}", row.safety != "none") for name, row in sorted(rows.items()))
+
     def annotate(self, node: cst.Call, row: Row) -> str | None:
         """The finding's note for this call."""
         return row.note or None

@@ -134,6 +134,11 @@ class RemovedBackendFunction(Rule):
         "import torch.backends as backend\nbackend.cudnn.enabled = True\n",
     )
 
+    @classmethod
+    def table_rows(cls) -> tuple[tuple[str, bool], ...]:
+        rows = {row.names[0]: row for row in backend_rows().values()}
+        return tuple((f"K.{name}", row.safety != "none") for name, row in sorted(rows.items()))
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         if not isinstance(func, (cst.Attribute, cst.Name)) or not may_be_keras(func, ctx):

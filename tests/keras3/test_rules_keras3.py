@@ -104,3 +104,21 @@ def test_checked_toml_is_current():
 
 def test_every_case_names_a_rule_that_exists():
     assert ORPHANS == [], "cases whose rule is gone: rename their rule or remove them"
+
+
+def test_checked_rows_are_what_the_cases_run():
+    """rules/data/checked_rows.toml (`kerasfix rule`'s per-row "run under real Keras") lists the
+    op-table rows these cases run: regenerate it with tests/tools/gen_checked_rows.py."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    generator = Path(__file__).resolve().parents[1] / "tools" / "gen_checked_rows.py"
+    result = subprocess.run([sys.executable, str(generator), "--check"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+
+
+def test_rule_docs_say_which_table_rows_ran_under_keras():
+    docs = rule_by_code("KER204").docs()
+    assert "## Table rows checked" in docs and "- `tf.argmax`: Keras 3.15.1" in docs
+    assert "## Table rows checked" not in rule_by_code("KER204").docs(rows=False)
