@@ -682,6 +682,10 @@ class InPlaceTensorMutation(Rule):
         "import keras\nimport numpy as np\nclass L(keras.layers.Layer):\n"
         "    def call(self, inputs):\n        inputs[0] = inputs[0][..., :-1]\n"
         "        m = np.eye(3)\n        m[-1, -1] = -1.0\n        return inputs\n",
+        # A NumPy array mutated before it becomes a tensor.
+        "from tensorflow import keras\nimport numpy as np\nK = keras.backend\nclass L(keras.layers.Layer):\n"
+        "    def call(self, inputs):\n        m = np.eye(4)\n        m[-1, -1] = -1.0\n"
+        "        m = K.constant(m)\n        return K.dot(inputs, m)\n",
         "import keras\nclass L(keras.layers.Layer):\n"
         "    def call(self, x):\n        out = self.attention(x)\n        out = {}\n        out[0] = x\n        return out\n",
         # Ops that give Python lists or tuples of tensors: their items can be replaced.
@@ -709,9 +713,9 @@ class InPlaceTensorMutation(Rule):
             name = target.value.value  # type: ignore[attr-defined]
             if _array_index(target):
                 # `x[:, 0]` and `x[i, j]` index arrays, never lists or dicts.
-                if name == param_name(method, 1) or _tensor_local(method, name, ctx):
+                if name == param_name(method, 1) or _tensor_local(method, name, ctx, before=node):
                     ctx.report(target)
-            elif _tensor_local(method, name, ctx, from_ops_only=True):
+            elif _tensor_local(method, name, ctx, from_ops_only=True, before=node):
                 ctx.report(target)
 
 
@@ -730,15 +734,20 @@ def _string_index(target: cst.Subscript) -> bool:
     )
 
 
-def _tensor_local(method: cst.FunctionDef, name: str, ctx: Context, from_ops_only: bool = False) -> bool:
+def _tensor_local(
+    method: cst.FunctionDef, name: str, ctx: Context, from_ops_only: bool = False, before: cst.CSTNode | None = None
+) -> bool:
     """Whether `call()` assigns `name` from a tensor op (`h = tf.nn.relu(x)`) or, unless
     `from_ops_only`, from a sublayer (`h = self.dense(x)`), and never from a list or dict, in its
-    top-level statements."""
+    top-level statements; with `before` (the mutation), only the assignments up to its statement
+    count (`m = np.eye(3); m[-1, -1] = -1.0; m = K.constant(m)` mutates a NumPy array)."""
     body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
     tensor = False
     for stmt in body:
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
+        if before is not None and any(small is before for small in stmt.body):
+            break
         for small in stmt.body:
             if not isinstance(small, cst.Assign):
                 continue
