@@ -8,6 +8,7 @@ import pytest
 
 from kerasfix.rules import Settings, lint
 from kerasfix.rules.engine.incremental import IncrementalLinter
+from project_files import write_project
 
 
 def found(source: str, settings: Settings | None = None) -> list[tuple[str, int]]:
@@ -728,17 +729,8 @@ class Saver(keras.callbacks.Callback):
 '''
 
 
-def _project(tmp_path, files: dict[str, str]):
-    (tmp_path / "pyproject.toml").write_text("")
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return tmp_path
-
-
 def test_a_project_function_returning_the_backend_is_a_guard(tmp_path):
-    root = _project(tmp_path, {"pkg/__init__.py": "", "pkg/config.py": CONFIG_MODULE, "pkg/saver.py": SAVER})
+    root = write_project(tmp_path, {"pkg/__init__.py": "", "pkg/config.py": CONFIG_MODULE, "pkg/saver.py": SAVER})
     path = root / "pkg" / "saver.py"
     lines = [f.span.start_pos.line + 1 for f in lint(SAVER, str(path), Settings()) if f.code == "KER406"]
     # Only the helper that may return something else and the unguarded use are reported.
@@ -748,7 +740,7 @@ def test_a_project_function_returning_the_backend_is_a_guard(tmp_path):
 def test_backend_helpers_are_read_by_the_project_index(tmp_path):
     from kerasfix.rules.engine.project import project_index
 
-    root = _project(tmp_path, {"pkg/__init__.py": "", "pkg/config.py": CONFIG_MODULE})
+    root = write_project(tmp_path, {"pkg/__init__.py": "", "pkg/config.py": CONFIG_MODULE})
     index = project_index(root / "pkg" / "config.py")
     info = index.module("pkg.config")
     assert info is not None

@@ -16,6 +16,7 @@ import pytest
 from kerasfix.rules import Settings, fix, lint
 from kerasfix.rules.engine import project as project_module
 from kerasfix.rules.engine.incremental import IncrementalLinter
+from project_files import write_project
 
 CODES = ("KER308", "KER309", "KER310")
 SETTINGS = Settings(select=CODES)
@@ -79,16 +80,7 @@ def main(x, y):
 
 
 def make_project(root: Path, files: dict[str, str]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
-    package = root / "pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+    return write_project(root, {"pkg/__init__.py": "", **files}, pyproject="[project]\nname = 'demo'\n")
 
 
 def findings(root: Path, name: str = "pkg/layers.py", text: str | None = None):

@@ -12,18 +12,9 @@ from ..engine.names import import_bindings, statements, target_names
 from ..engine.provenance import LAYER, MODEL, fact_of
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
-from ._common import callee_leaf, enclosing_method, keras_reference, param_name, self_attribute
+from ._common import all_param_names, callee_leaf, enclosing_method, keras_reference, param_name, self_attribute
 
 _CONTAINERS = (cst.Dict, cst.List, cst.Tuple)
-
-
-def _param_names(function: cst.FunctionDef) -> set[str]:
-    params = function.params
-    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.add(star.name.value)
-    return names
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:
@@ -144,7 +135,7 @@ def assigned_value(ctx: Context, name: cst.BaseExpression) -> cst.BaseExpression
         if isinstance(parent, cst.FunctionDef):
             break
     for function in reversed(ctx.functions):
-        if identifier in _param_names(function):
+        if identifier in all_param_names(function):
             return None
         scope = _bindings(ctx, function)
         if identifier in scope.names:
