@@ -36,12 +36,15 @@ VARIANCE = np.array([0.5, 1.0, 2.0, 0.25], dtype="float32")
 OFFSET = np.array([0.2, 0.0, -0.1, 0.3], dtype="float32")
 SCALE = np.array([1.5, 0.5, 1.0, 2.0], dtype="float32")
 TABLE = np.arange(15, dtype="float32").reshape(5, 3)
+POINTWISE = np.linspace(-0.5, 0.5, 3 * 2, dtype="float32").reshape(1, 1, 3, 2)
 
 
 def probe(layer, kind):
     data = INPUTS[kind]
     inputs = keras.Input(shape=data.shape[1:], dtype=str(data.dtype))
-    return keras.Model(inputs, layer(inputs)).predict(data, verbose=0)
+    out = keras.Model(inputs, layer(inputs)).predict(data, verbose=0)
+    # A complex tensor (TensorFlow's FFTs) as the (real, imag) pair keras.ops gives.
+    return [out.real, out.imag] if np.iscomplexobj(out) else out
 
 
 RESULT = {}
@@ -224,6 +227,90 @@ IMAGE = [
     ("bitwise-or-xor", "i", "tf.bitwise.bitwise_or(x, 4) - tf.bitwise.bitwise_xor(x, 3)"),
 ]
 
+ARITHMETIC = [
+    ("add-subtract", "f", "tf.add(x, 1.0) + tf.subtract(x, 0.5) + tf.math.add(x, x)"),
+    ("multiply-divide", "p", "tf.multiply(x, 2.0) + tf.divide(x, x + 1.0) + tf.math.truediv(x, 3.0)"),
+    (
+        "comparisons-and-logic",
+        "f",
+        'tf.cast(tf.logical_or(tf.greater_equal(x, 0.3), tf.less(x, -0.3)), "float32")'
+        ' + 2.0 * tf.cast(tf.math.logical_xor(tf.less_equal(x, 0.0), tf.not_equal(x, 0.1)), "float32")',
+    ),
+    ("floor-ceil-negative", "f", "tf.math.floor(x * 3.0) + tf.math.ceil(x * 3.0) + tf.negative(x)"),
+    ("reciprocal-log1p-expm1", "p", "tf.math.reciprocal(x) + tf.math.log1p(x) + tf.math.expm1(x)"),
+    ("trigonometric-hyperbolic", "f", "tf.sin(x) + tf.cos(x) + tf.tan(x) + tf.sinh(x) + tf.cosh(x)"),
+    ("real-conj", "f", "tf.math.real(x) + 2.0 * tf.math.conj(x)"),
+    (
+        "activations",
+        "f",
+        "tf.math.log_sigmoid(x) + tf.nn.elu(x) + tf.nn.selu(x) + tf.nn.silu(x) + tf.nn.softsign(x)"
+        " + tf.nn.leaky_relu(x, alpha=0.1) + tf.nn.leaky_relu(x * 2.0)",
+    ),
+    ("bias_add", "f", "tf.nn.bias_add(x, MEAN)"),
+    ("roll-repeat", "f", "tf.roll(x, shift=1, axis=-1) + tf.repeat(x, 2, axis=-1)[..., :4]"),
+    ("unstack", "f", "tf.unstack(x, axis=1)"),
+    ("rank-size", "f", 'x * tf.cast(tf.rank(x), "float32") + tf.cast(tf.size(x[0]), "float32")'),
+    (
+        "zeros-ones-fill-eye-constant",
+        "f",
+        "x + tf.zeros([3, 4]) + tf.ones([4]) + tf.fill([3, 4], 0.5) + tf.eye(3, 4) + tf.constant(2.0)"
+        " + tf.convert_to_tensor(MEAN)",
+    ),
+    ("range-linspace", "f", 'x + tf.linspace(0.0, 1.0, 4) + tf.cast(tf.range(0, limit=8, delta=2), "float32")'),
+    (
+        "meshgrid",
+        "f",
+        'rows, cols = tf.meshgrid(SORTED, MEAN, indexing="ij")\n'
+        "        across, down = tf.meshgrid(MEAN, SORTED)\n"
+        "        return x * rows + cols - across * down",
+    ),
+    ("conv1d", "f", 'tf.nn.conv1d(x[..., :3], KERNEL[0], stride=2, padding="SAME")'),
+    ("separable_conv2d", "img", 'tf.nn.separable_conv2d(x, DEPTHWISE, POINTWISE, [1, 2, 2, 1], "SAME")'),
+    ("in_top_k", "f", "tf.math.in_top_k(tf.argmin(x[:, 1], axis=-1), x[:, 0], 2)"),
+    (
+        "unsorted_segment_sum",
+        "f",
+        "tf.transpose(tf.math.unsorted_segment_sum(tf.transpose(x, [1, 0, 2]), [1, 0, 1], 2), [1, 0, 2])",
+    ),
+]
+
+# Equal where the notes say: a stopped gradient for floordiv (PyTorch has no derivative of it), a
+# count over all non-batch axes (PyTorch transposes a 2-D count), imag of a complex tensor.
+UNSAFE_ARITHMETIC = [
+    ("floordiv", "f", "tf.math.floordiv(tf.stop_gradient(x), 0.25)"),
+    ("count_nonzero", "f", "tf.math.count_nonzero(x > 0.2, axis=[1, 2])"),
+    (
+        "real-imag-conj",
+        "f",
+        'z = tf.math.conj(tf.cast(x, "complex64") * (1.0 + 0.5j))\n'
+        "        return tf.math.real(z) - 2.0 * tf.math.imag(z)",
+    ),
+]
+
+# Data-dependent shapes: keras.ops.segment_sum/max need `num_segments=` on JAX, boolean indexing
+# and bincount do not trace under jit (the rows' notes); on PyTorch they train and give
+# TensorFlow's numbers, bincount for a 1-D input (TensorFlow counts a 2-D one whole).
+DATA_DEPENDENT = [
+    ("segment_sum", "f", "tf.transpose(tf.math.segment_sum(tf.transpose(x, [1, 0, 2]), [0, 0, 1]), [1, 0, 2])"),
+    ("segment_max", "f", "tf.transpose(tf.math.segment_max(tf.transpose(x, [1, 0, 2]), [0, 0, 1]), [1, 0, 2])"),
+    ("boolean_mask", "f", "tf.boolean_mask(x, x > 0.0)"),
+    ("bincount", "i", "x[:, :1] + tf.math.bincount(x[0])"),
+]
+
+# keras.ops FFTs take and give (real, imag) pairs; `probe` splits TensorFlow's complex results.
+FFT = [
+    ("fft", "f", "tf.signal.fft(tf.complex(x, x * 0.5))"),
+    ("rfft", "f", "tf.signal.rfft(x)"),
+    ("irfft", "f", "tf.signal.irfft(tf.complex(x, x * 0.5))"),
+    ("ifft2d", "f", "tf.signal.ifft2d(tf.complex(x, -x))"),
+]
+
+CONTROL_FLOW = [
+    ("cond", "f", "tf.cond(tf.reduce_sum(x) > 0.0, lambda: x * 2.0, lambda: x - 1.0)"),
+    ("while_loop", "f", "i, y = tf.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * 1.5), (0, x))\n        return y"),
+    ("vectorized_map", "f", "tf.vectorized_map(lambda row: row * 2.0 + 1.0, x)"),
+]
+
 GROUPS = [
     # rule, group title, ops, tolerance
     ("KER201", "math", MATH, 1e-5),
@@ -256,6 +343,8 @@ GROUPS = [
     ("KER215", "sort-descending", [("sort_descending", "f", 'tf.sort(x, axis=1, direction="DESCENDING")')], 0.0),
     ("KER201", "linalg-and-math", LINALG, 1e-4),
     ("KER201", "image-pool-signal", IMAGE, 1e-5),
+    ("KER201", "arithmetic-activations-creation", ARITHMETIC, 1e-5),
+    ("KER220", "cond-while-loop-vectorized-map", CONTROL_FLOW, 1e-5),
 ]
 
 # Rewrites that change results in corner cases: applied with --unsafe-fixes.
@@ -273,6 +362,9 @@ UNSAFE_GROUPS = [
         ("segment_max-min", "f", "tf.transpose(tf.math.unsorted_segment_max(tf.transpose(x, [1, 0, 2]), [1, 0, 1], 2) + tf.math.unsorted_segment_min(tf.transpose(x, [1, 0, 2]), [0, 1, 1], 2), [1, 0, 2])"),
         ("diag", "f", "x[:, :1, :1] + tf.linalg.diag(SORTED)[0]"),
     ], 1e-4),
+    # A single matrix for lstsq: keras.ops.lstsq takes no batch on JAX.
+    ("KER201", "unsafe-arithmetic-and-lstsq", [*UNSAFE_ARITHMETIC, ("lstsq", "m", "x + tf.linalg.lstsq(x[0], x[1])")], 1e-4),
+    ("KER216", "fft-pairs", FFT, 1e-4),
 ]
 
 
@@ -377,6 +469,15 @@ CASES = [
             ),
         )
     ],
+    Case(
+        "KER201",
+        "tf-data-dependent-shapes-in-training",
+        program(DATA_DEPENDENT, trained=True),
+        raises(*TRAINING_ERROR),
+        envs=("tf-torch",),
+        reference="tensorflow",
+        unsafe=True,
+    ),
     # The branch index comes from the input: TensorFlow's control flow cannot take the JAX tracer
     # or the torch tensor while Keras infers the layer's output (before any training).
     Case(
