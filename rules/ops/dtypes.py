@@ -33,7 +33,9 @@ class TfDtypeObject(Rule):
     (`"float32"`), which every backend and every `keras.ops` function accepts.
 
     Scope: Keras model code, as for KER201 (layer and model methods, `Lambda` functions, losses
-    and metrics).
+    and metrics), and anywhere an argument of a Keras API call (`keras.Input((3,),
+    dtype=tf.float32)`, `layers.Dense(4, dtype=tf.float16)`): there it keeps TensorFlow a
+    dependency of code that needs nothing else of it.
 
     ## Example
     ```python
@@ -87,9 +89,19 @@ class TfDtypeObject(Rule):
             "        return x if x.dtype == «tf.half» else x\n",
             None,
         ),
+        Example(
+            "import tensorflow as tf\nimport keras\n\n"
+            "inputs = keras.Input((3,), dtype=«tf.float32»)\n"
+            "outputs = keras.layers.Dense(2, dtype=«tf.float16»)(inputs)\n",
+            "import tensorflow as tf\nimport keras\n\n"
+            'inputs = keras.Input((3,), dtype="float32")\n'
+            'outputs = keras.layers.Dense(2, dtype="float16")(inputs)\n',
+        ),
     )
     valid = (
         "import tensorflow as tf\n\ndef parse(x):\n    return tf.cast(x, tf.float32)\n",
+        # Not a Keras call's argument, outside model code.
+        "import tensorflow as tf\nimport keras\n\nds = tf.data.Dataset.range(3).map(lambda x: tf.cast(x, tf.float32))\n",
         "import keras\nimport numpy as np\n\nclass L(keras.layers.Layer):\n"
         "    def call(self, x):\n        return keras.ops.cast(x, np.float32)\n",
         "import keras\n\nclass L(keras.layers.Layer):\n    def call(self, x, tf):\n"
@@ -107,4 +119,15 @@ class TfDtypeObject(Rule):
         if ctx.parents and isinstance(ctx.parents[-1], cst.Arg):
             fix = FixSpec.safe(f'Use "{name}"', Replace(node, f'"{name}"'))
         message = f'`{dotted_name(node)}` is a TensorFlow dtype object: use "{name}"'
+        if fix is not None and _keras_call_argument(ctx):
+            # `keras.Input((3,), dtype=tf.float32)` anywhere: the last use that keeps the
+            # TensorFlow import (KER107) once the rest is ported.
+            ctx.report(node, message, fix=fix)
+            return
         report_in_model_code(self, ctx, node, message, fix, None)
+
+
+def _keras_call_argument(ctx: Context) -> bool:
+    """Whether the node is an argument of a call of a Keras API (`keras.Input`, a layer)."""
+    parents = ctx.parents
+    return len(parents) >= 2 and isinstance(parents[-2], cst.Call) and ctx.keras_api(parents[-2].func) is not None

@@ -1,4 +1,5 @@
-"""KER227: NumPy reading a model's output tensor, on the backends where it fails."""
+"""Model inputs and outputs: NumPy reading a model's output tensor (KER227), TensorFlow dtypes
+given to Keras calls outside the model (KER224), on the backends where they fail."""
 
 from __future__ import annotations
 
@@ -32,5 +33,22 @@ CASES = [
         envs=("jax",),
         fixed_check=result_shows("TensorFlow's numbers", lambda r: r == [[0, 0], [[3.0, 3.0], [12.0, 12.0]]]),
         reference="tensorflow",
+    ),
+    Case(
+        "KER224",
+        "tf-dtype-given-to-keras-input",
+        '''
+import numpy as np
+import tensorflow as tf
+import keras
+
+inputs = keras.Input((3,), dtype=tf.float32)
+model = keras.Model(inputs, keras.layers.Dense(2, kernel_initializer="ones")(inputs))
+RESULT = [model.inputs[0].dtype, model.predict(np.ones((1, 3)), verbose=0).tolist()]
+''',
+        # Without TensorFlow installed; the fix drops the dtype object, then the import.
+        raises("ModuleNotFoundError", "No module named 'tensorflow'"),
+        envs=("jax", "torch"),
+        fixed_check=result_shows("float32 inputs and [[3.0, 3.0]]", lambda r: r == ["float32", [[3.0, 3.0]]]),
     ),
 ]
