@@ -30,6 +30,7 @@ def _keras2_backend(root):
         package.__path__ = [_os.path.join(root, *name.split("."))]
         _sys.modules[name] = package
     stub = _types.ModuleType("tf_keras.src.dtensor.dtensor_api")
+    stub.DVariable = type("DVariable", (), {{}})  # K.set_value asks whether a variable is one
     _sys.modules[stub.__name__] = stub
     _sys.modules["tf_keras.src.dtensor"].dtensor_api = stub
     return _importlib.import_module("tf_keras.src.backend")
@@ -295,6 +296,58 @@ RESULT = {
 }
 '''
 
+# Variables and their updates, a name scope, logsumexp. Keras 2's set_value/update read a
+# TensorFlow dtype and call tf.compat.v1.assign: its reference program gets tf.Variables.
+VARIABLES_AND_SCOPES = '''
+import numpy as np
+import keras
+from keras import backend as K
+
+rng = np.random.default_rng(5)
+x = keras.ops.convert_to_tensor(rng.normal(size=(2, 3, 4)).astype("float32"))
+
+
+def values(t):
+    return np.asarray(keras.ops.convert_to_numpy(t), dtype="float64").tolist()
+
+
+rate = keras.Variable(0.01)
+K.set_value(rate, 0.5)
+weights = keras.Variable(np.zeros((2, 3), "float32"))
+K.set_value(weights, np.arange(6.0).reshape(2, 3))
+moving = keras.Variable(np.ones(3, "float32"))
+K.update(moving, np.array([0.5, 1.5, 2.5], "float32"))
+K.update_add(moving, np.full(3, 2.0, "float32"))
+count = keras.Variable(np.array([10.0, 20.0], "float32"))
+K.update_sub(count, np.array([1.0, 5.0], "float32"))
+with K.name_scope("block"):
+    scoped = K.logsumexp(x, axis=-1)
+RESULT = {
+    "set_value": [values(rate), values(weights)],
+    "update-update_add": values(moving),
+    "update_sub": values(count),
+    "name_scope-logsumexp": values(scoped),
+    "logsumexp_all": values(K.logsumexp(x)),
+    "logsumexp_keepdims": values(K.logsumexp(x, 1, True)),
+}
+'''
+
+# K.function's callable takes and returns lists; the fix's keras.Model does for two outputs or
+# more (the note: a one-output list gives the tensor itself; no `updates=`; tensors, not arrays).
+FUNCTION = '''
+import numpy as np
+import keras
+from keras import backend as K
+
+inputs = keras.Input((3,))
+hidden = keras.layers.Dense(2, kernel_initializer="ones", bias_initializer="zeros")(inputs)
+outputs = keras.layers.Dense(1, kernel_initializer="ones")(hidden)
+model = keras.Model(inputs, outputs)
+get_both = K.function([inputs], [hidden, outputs])
+hidden_values, output_values = get_both([np.arange(6.0, dtype="float32").reshape(2, 3)])
+RESULT = [np.asarray(keras.ops.convert_to_numpy(t), dtype="float64").tolist() for t in (hidden_values, output_values)]
+'''
+
 CASES = [
     Case(
         "KER221",
@@ -359,5 +412,28 @@ CASES = [
         reference="tensorflow",
         reference_program=keras2(EXISTING_ROWS),
         tolerance=1e-5,
+    ),
+    Case(
+        "KER221",
+        "backend-variable-updates-and-name-scope",
+        VARIABLES_AND_SCOPES,
+        raises("AttributeError", "module 'keras.backend' has no attribute 'set_value'"),
+        envs=("jax", "tensorflow", "torch"),
+        reference="tensorflow",
+        reference_program=keras2(VARIABLES_AND_SCOPES).replace(
+            "keras.Variable(", "__import__(\"tensorflow\").Variable("
+        ),
+        tolerance=1e-5,
+    ),
+    Case(
+        "KER221",
+        "backend-function-as-a-model",
+        FUNCTION,
+        raises("AttributeError", "module 'keras.backend' has no attribute 'function'"),
+        envs=("jax", "tensorflow", "torch"),
+        unsafe=True,
+        fixed_check=result_shows(
+            "both layers' outputs", lambda r: r == [[[3.0, 3.0], [12.0, 12.0]], [[6.0], [24.0]]]
+        ),
     ),
 ]
