@@ -83,11 +83,15 @@ class NumpyOnModelOutput(Rule):
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute):
+        if type(func) is not cst.Attribute:
+            return
+        # The cheap tests first: most calls are neither `.numpy()` nor a NumPy function.
+        is_method = func.attr.value == "numpy" and not node.args
+        if not is_method and not _numpy_root(func, ctx):
             return
         if ctx.functions and any(ctx.is_keras_class(klass) for klass in ctx.classes):
             return
-        if func.attr.value == "numpy" and not node.args:
+        if is_method:
             fact = fact_of(ctx, func.value)
             if fact.kind == TENSOR:
                 where = "JAX and PyTorch" if fact.from_weights else "JAX"
@@ -114,3 +118,14 @@ class NumpyOnModelOutput(Rule):
             fix = FixSpec.safe("Use `keras.ops.convert_to_numpy`", Replace(first, f"{reference[0]}({value})"), imports=reference[1])
         spelled = ctx.module.code_for_node(func)
         ctx.report(func, self.message.format(what=f"{spelled}(...)", where="PyTorch"), fix=fix, backends=frozenset({"torch"}))
+
+
+def _numpy_root(func: cst.Attribute, ctx: Context) -> bool:
+    """Whether the callee's chain starts at a module-level name bound to NumPy (`np.argmax`)."""
+    root = func.value
+    while type(root) is cst.Attribute:
+        root = root.value  # type: ignore[attr-defined]
+    if type(root) is not cst.Name:
+        return False
+    bound = ctx.scopes.module.get(root.value)  # type: ignore[attr-defined]
+    return bool(bound) and (bound == "numpy" or bound.startswith("numpy."))

@@ -1059,9 +1059,10 @@ def report_binding(ctx: Context, node: cst.Assign | cst.AnnAssign, code: str, ti
     )
 
 
-# The names a call that saves is made by (`_Collector._uses`): a file without one as a word
-# has no save for a path's binding to be renamed with.
-_SAVING_WORDS = re.compile(r"\b(?:save|save_model|save_weights|ModelCheckpoint)\b")
+# The names a call that saves is made by (`_Collector._uses`): a file that never calls one
+# (the word followed by its parenthesis; "save" in a docstring is not a call) has no save for
+# a path's binding to be renamed with.
+_SAVING_WORDS = re.compile(r"\b(?:save|save_model|save_weights|ModelCheckpoint)\s*\(")
 _MAY_SAVE_KEY = "saving.may_save"
 
 

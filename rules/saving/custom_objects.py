@@ -5,13 +5,13 @@ from __future__ import annotations
 from functools import lru_cache
 
 import libcst as cst
-import libcst.matchers as m
 
 from ..engine.context import Context
 from ..engine.edits import FixSpec, Insert, Replace
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
+from ..engine.walker import code_children
 from ..layers._common import all_param_names, class_methods, direct_calls, is_self, keras_reference
 from ._reach import REGISTER, registration, saving_reason
 
@@ -445,8 +445,13 @@ def _config_without_base(methods: dict[str, cst.FunctionDef]) -> bool:
     get_config = methods.get("get_config")
     if get_config is None:
         return False
-    asks_base = m.Call(func=m.Attribute(attr=m.Name("get_config")))
-    return not m.findall(get_config.body, asks_base)
+    todo: list[cst.CSTNode] = [get_config.body]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get_config":
+            return False
+        todo.extend(code_children(node))
+    return True
 
 
 def _forward(call: cst.Call, kwargs: str, params: set[str] | frozenset[str]) -> Insert | Replace | None:
