@@ -525,6 +525,71 @@ RESULT = [
         ),
         envs=("tf-torch",),
     ),
+    # Why four more rewrites are unsafe, on PyTorch: keras.ops.count_nonzero transposes a 2-D
+    # count, keras.ops.bincount counts each row where TensorFlow counts the whole input,
+    # keras.ops.imag of a real tensor fails where TensorFlow gives zeros, and training through
+    # keras.ops.floor_divide fails (TensorFlow's gradient of floordiv is zero).
+    Case(
+        "KER201",
+        "unsafe-count-bincount-imag-floordiv-on-torch",
+        INPUTS + '''
+
+class Count(keras.layers.Layer):
+    def call(self, x):
+        return tf.math.count_nonzero(x > 0.2, axis=-1)
+
+
+class Bins(keras.layers.Layer):
+    def call(self, x):
+        return tf.math.bincount(x)
+
+
+class Imaginary(keras.layers.Layer):
+    def call(self, x):
+        return tf.math.imag(x)
+
+
+class Floored(keras.layers.Layer):
+    def build(self, shape):
+        self.scale = self.add_weight(shape=(), initializer="ones")
+
+    def call(self, x):
+        return keras.ops.floor_divide(x * self.scale, 0.25) + x * self.scale
+
+
+inputs = keras.Input((3, 4))
+floored = keras.Model(inputs, Floored()(inputs))
+floored.compile("sgd", "mse")
+try:
+    floored.fit(INPUTS["f"], np.zeros((2, 3, 4), "float32"), verbose=0)
+    floordiv = "no error"
+except RuntimeError as error:
+    floordiv = str(error)
+f, i = INPUTS["f"], INPUTS["i"]
+try:
+    keras.ops.imag(f)
+    imag = "no error"
+except RuntimeError as error:
+    imag = str(error)
+RESULT = [
+    np.asarray(Count()(f)).tolist(),
+    keras.ops.convert_to_numpy(keras.ops.count_nonzero(f > 0.2, axis=-1)).tolist(),
+    np.asarray(Bins()(i)).tolist(),
+    keras.ops.convert_to_numpy(keras.ops.bincount(i)).tolist(),
+    float(np.abs(np.asarray(Imaginary()(f))).max()),
+    imag,
+    floordiv,
+]
+''',
+        result_shows(
+            "a transposed count, counts per row, imag failing where TensorFlow gives zeros, no floordiv gradient",
+            lambda r: r[0] == [[0, 0, 0], [1, 4, 4]] and r[1] == [[0, 1], [0, 4], [0, 4]]
+            and r[2] == [2, 1, 3, 2] and r[3] == [[1, 1, 1, 1], [1, 0, 2, 1]]
+            and r[4] == 0.0 and "imag is not implemented" in r[5]
+            and "derivative for aten::floor_divide is not implemented" in r[6],
+        ),
+        envs=("tf-torch",),
+    ),
     Case(
         "KER219",
         "strings-under-xla",
