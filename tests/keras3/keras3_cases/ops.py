@@ -44,7 +44,8 @@ def probe(layer, kind):
     inputs = keras.Input(shape=data.shape[1:], dtype=str(data.dtype))
     out = keras.Model(inputs, layer(inputs)).predict(data, verbose=0)
     # A complex tensor (TensorFlow's FFTs) as the (real, imag) pair keras.ops gives.
-    return [out.real, out.imag] if np.iscomplexobj(out) else out
+    # A list of outputs (tf.split's parts) may be ragged: only an array can be complex.
+    return [out.real, out.imag] if isinstance(out, np.ndarray) and np.iscomplexobj(out) else out
 
 
 RESULT = {}
