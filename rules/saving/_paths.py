@@ -327,7 +327,7 @@ _DEPTH = 8
 
 
 def _names_directory(expr: cst.BaseExpression) -> bool:
-    """A string or f-string whose last component has no file extension (`"/tmp/run"`,
+    """A string or f-string whose last component has no file extension (`"runs/latest"`,
     `f"ram://{uuid4().hex}"`). An f-string needs literal text before a last component made of
     fields only (`f"{name}"` alone may be any file)."""
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
