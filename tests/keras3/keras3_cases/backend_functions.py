@@ -1,15 +1,21 @@
 """KER221 on the `keras.backend` functions whose table rows carry a fix: the Keras 2 program
 fails on Keras 3, and its fixed version computes what Keras 2.15's own `keras.backend`
 computes. That reference is the real Keras 2 code: `keras2(program)` runs the program with
-`K` loaded from the tf-keras 2.15 source (tests/corpora.py downloads it) on TensorFlow."""
+`K` loaded from the tf-keras 2.15 source (tests/corpora.py downloads it when the cases are collected) on TensorFlow."""
 
 from __future__ import annotations
 
-from keras3_harness import CACHE
+import sys
+from pathlib import Path
 
 from . import Case, raises, result_shows
 
-TF_KERAS_2_15 = CACHE / "corpora" / "tf-keras" / "tf_keras-2.15.0"
+# tests/: the corpora downloader. The reference source is fetched when the cases are collected,
+# so a fresh machine has it before any program runs (the corpus tests run later).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from corpora import fetch  # noqa: E402
+
+TF_KERAS_2_15 = fetch("tf-keras").parent
 KERAS2_IMPORT = "from keras import backend as K\n"
 # Keras 2.15's tf_keras/src/backend.py needs a few tf_keras modules, not the package's
 # __init__ (which registers TF 2.15 internals): empty parent packages that find the
