@@ -238,6 +238,20 @@ def provenance(ctx: Context) -> Provenance:
     return found
 
 
+def assigned_value(ctx: Context, name: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The value a name holds at the walker's position when its scope binds it once by `name =
+    <value>` (`Provenance.single_value`); None for anything but a name, and in a class body,
+    whose names are the class's."""
+    if not isinstance(name, cst.Name):
+        return None
+    for parent in reversed(ctx.parents):
+        if isinstance(parent, cst.ClassDef):
+            return None
+        if isinstance(parent, cst.FunctionDef):
+            break
+    return provenance(ctx).single_value(name.value, where_of(ctx))
+
+
 def fact_of(ctx: Context, expr: cst.BaseExpression, where: Where | None = None) -> Fact:
     """What `expr` holds, asked from the walker's position (or `where`)."""
     return provenance(ctx).fact(expr, where if where is not None else where_of(ctx))
@@ -517,6 +531,22 @@ class Provenance:
         if isinstance(expr, cst.Attribute):
             return self._attribute_fact(expr, where)
         return self.value_fact(expr, where.functions, where.klass)
+
+    def single_value(self, name: str, where: Where) -> cst.BaseExpression | None:
+        """The value a name holds where asked when its scope binds it once, by `name =
+        <value>` (a `name = None` placeholder aside): `inputs` in `inputs = {...};
+        keras.Model(inputs, out)`. None for a parameter, a binding whose value is not followed
+        (see the module's docs), a name bound more than once, and a module-level name while
+        only some statements are re-linted."""
+        for function in reversed(where.functions):
+            scope = self._scope(function)
+            if name in scope.params:
+                return None
+            if name in scope.bindings:
+                return _single(scope.bindings[name])
+        if not self.ctx.whole_statements:
+            return None
+        return _single(self._scope(None).bindings.get(name, ()))
 
     def _name_fact(self, name: str, where: Where) -> Fact:
         chain = where.functions
@@ -997,6 +1027,13 @@ def _library_fact(qualified: str) -> Fact | None:
     if library in _KERAS_ECOSYSTEM or ("keras" in library and library != "tf_keras"):
         return Fact(UNKNOWN, f"a value of `{library}`, a library that may build Keras models")
     return None
+
+
+def _single(values: Sequence[cst.BaseExpression | Fact]) -> cst.BaseExpression | None:
+    if any(isinstance(value, Fact) for value in values):
+        return None
+    values = [v for v in values if not (isinstance(v, cst.Name) and v.value == "None")]
+    return values[0] if len(values) == 1 else None  # type: ignore[return-value]
 
 
 def _merge(facts: Sequence[Fact]) -> Fact:

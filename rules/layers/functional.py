@@ -8,147 +8,16 @@ import libcst as cst
 
 from ..engine.context import Context, call_keyword, class_methods, positional_args
 from ..engine.edits import FixSpec, Replace
-from ..engine.names import import_bindings, statements, target_names
-from ..engine.provenance import LAYER, MODEL, fact_of
+from ..engine.provenance import LAYER, MODEL, assigned_value, fact_of
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
-from ._common import all_param_names, callee_leaf, enclosing_method, keras_reference, param_name, self_attribute
+from ._common import callee_leaf, enclosing_method, keras_reference, param_name, self_attribute
 
 _CONTAINERS = (cst.Dict, cst.List, cst.Tuple)
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
-
-
-_UNFOLLOWED = None  # a name bound otherwise than by `name = <value>`
-
-
-class _Bindings:
-    """Every name one scope binds (its statements and nested blocks, not nested functions or
-    classes): the values of its `name = <value>` assignments, or `_UNFOLLOWED` when another
-    statement binds it too (a loop, `with ... as`, unpacking, `+=`, an import, a `def`,
-    `global`, a walrus)."""
-
-    def __init__(self, body) -> None:
-        self.names: dict[str, list[cst.BaseExpression] | None] = {}
-        for stmt in statements(body):
-            self._statement(stmt)
-        walrus = _Walrus()
-        for stmt in body:
-            if not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                stmt.visit(walrus)
-        for name in walrus.names:
-            self.names[name] = _UNFOLLOWED
-
-    def _other(self, names) -> None:
-        for name in names:
-            self.names[name] = _UNFOLLOWED
-
-    def _value(self, name: str, value: cst.BaseExpression) -> None:
-        values = self.names.setdefault(name, [])
-        if values is not _UNFOLLOWED:
-            values.append(value)
-
-    def _statement(self, stmt: cst.CSTNode) -> None:
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            self._other((stmt.name.value,))
-        elif isinstance(stmt, cst.For):
-            self._other(target_names(stmt.target))
-        elif isinstance(stmt, cst.With):
-            for item in stmt.items:
-                if item.asname is not None:
-                    self._other(target_names(item.asname.name))
-        elif isinstance(stmt, (cst.Try, cst.TryStar)):
-            for handler in stmt.handlers:
-                if handler.name is not None and isinstance(handler.name.name, cst.Name):
-                    self._other((handler.name.name.value,))
-        elif isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                self._small(small)
-        elif isinstance(stmt, cst.BaseSmallStatement):
-            self._small(stmt)
-
-    def _small(self, small: cst.BaseSmallStatement) -> None:
-        if isinstance(small, cst.Assign):
-            for target in small.targets:
-                if isinstance(target.target, cst.Name):
-                    self._value(target.target.value, small.value)
-                else:
-                    self._other(target_names(target.target))
-        elif isinstance(small, cst.AnnAssign):
-            if isinstance(small.target, cst.Name) and small.value is not None:
-                self._value(small.target.value, small.value)
-        elif isinstance(small, cst.AugAssign):
-            self._other(target_names(small.target))
-        elif isinstance(small, (cst.Import, cst.ImportFrom)):
-            self._other(local for local, _ in import_bindings(small))
-        elif isinstance(small, (cst.Global, cst.Nonlocal)):
-            self._other(item.name.value for item in small.names)
-
-
-class _Walrus(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        if isinstance(node.target, cst.Name):
-            self.names.add(node.target.value)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-
-_SHARED_KEY = "layers.assigned_value"
-
-
-def _bindings(ctx: Context, function: cst.FunctionDef | None) -> _Bindings:
-    """One scope's bindings, made once per lint run."""
-    cache = ctx.shared.setdefault(_SHARED_KEY, {})
-    key = id(function) if function is not None else 0
-    found = cache.get(key)
-    if found is None or found[0] is not (function if function is not None else ctx.module):
-        if function is None:
-            body = ctx.module_statements
-        else:
-            body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
-        found = cache[key] = (function if function is not None else ctx.module, _Bindings(body))
-    return found[1]
-
-
-def assigned_value(ctx: Context, name: cst.BaseExpression) -> cst.BaseExpression | None:
-    """The value a name holds where the walker is, when its scope (the innermost enclosing
-    function that binds it, else the module) binds it once, by `name = <value>` (a `name =
-    None` placeholder aside): `inputs` in `inputs = {...}; keras.Model(inputs, out)`. None for a
-    parameter, a name bound in any other way or more than once, a class body's name, and a
-    module-level name while only some statements are re-linted. Like provenance, the analysis
-    is flow-insensitive (the assignment may come after the use)."""
-    if not isinstance(name, cst.Name):
-        return None
-    identifier = name.value
-    for parent in reversed(ctx.parents):
-        if isinstance(parent, cst.ClassDef):
-            return None  # a class body: its names are the class's
-        if isinstance(parent, cst.FunctionDef):
-            break
-    for function in reversed(ctx.functions):
-        if identifier in all_param_names(function):
-            return None
-        scope = _bindings(ctx, function)
-        if identifier in scope.names:
-            values = scope.names[identifier]
-            break
-    else:
-        if not ctx.whole_statements:
-            return None
-        values = _bindings(ctx, None).names.get(identifier)
-    if values is _UNFOLLOWED:
-        return None
-    values = [v for v in values if not _is_none(v)]
-    return values[0] if len(values) == 1 else None
 
 
 def _values(container: cst.BaseExpression):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..engine.context import Context, call_keyword, has_star_args, string_value
+from ..engine.context import Context, call_keyword, has_star_args, positional_args, string_value
 from ..engine.edits import FixSpec, Insert, Replace, remove_arg
 from ..engine.names import dotted_name
-from ..engine.context import positional_args
+from ..engine.provenance import assigned_value
 from ..engine.rule import Example, Rule
-from ..layers.functional import assigned_value
 from ._common import is_metric, is_self_attribute, may_be_model
 
 # Keras 2 `compiled_loss(y_true, y_pred, sample_weight)` -> `compute_loss` keywords.
