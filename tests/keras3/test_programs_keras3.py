@@ -197,3 +197,79 @@ def test_version_gates_hold_on_the_newest_keras():
         assert case.rule not in {f.code for f in lint(case.before, "case.py", Settings())}
         result = RUNNER.run("jax", case.before)
         assert result.ok, result.describe()
+
+
+# Code the rules leave quiet because it works on Keras 3: each program runs on every backend,
+# and the result shows the point (the loss counted, the layer reloaded with its name ...).
+QUIET = {
+    "add-loss-in-a-helper-that-call-runs": (
+        "KER407",
+        '''
+import numpy as np
+import keras
+
+
+class Pool(keras.layers.Layer):
+    def call(self, x):
+        return self.select(x)
+
+    def select(self, x):
+        self.add_loss(keras.ops.mean(x))
+        return x
+
+
+layer = Pool()
+layer(np.full((2, 3), 2.0, "float32"))
+RESULT = [float(keras.ops.convert_to_numpy(loss)) for loss in layer.losses]
+''',
+        [2.0],
+    ),
+    "init-taking-the-base-config-keys": (
+        "KER309",
+        '''
+import numpy as np
+import keras
+
+
+@keras.saving.register_keras_serializable()
+class Scale(keras.layers.Layer):
+    def __init__(self, factor, name=None, trainable=True, dtype=None):
+        super().__init__(name=name, trainable=trainable, dtype=dtype)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+model = keras.Sequential([keras.Input((2,)), Scale(3.0, name="triple")])
+model.save("model.keras")
+restored = keras.models.load_model("model.keras")
+RESULT = [restored.layers[-1].name, restored.predict(np.ones((1, 2)), verbose=0).tolist()]
+''',
+        ["triple", [[3.0, 3.0]]],
+    ),
+    "embedding-input-dim": (
+        "KER413",
+        '''
+import numpy as np
+import keras
+
+emb = keras.layers.Embedding(input_dim=10, output_dim=2, embeddings_initializer="ones")
+RESULT = keras.ops.convert_to_numpy(emb(np.array([[1, 9]]))).tolist()
+''',
+        [[[1.0, 1.0], [1.0, 1.0]]],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUIET))
+def test_code_the_rules_leave_quiet_runs_on_every_backend(name):
+    code, program, expected = QUIET[name]
+    assert code not in {f.code for f in lint(program, "quiet.py", Settings())}
+    for env in ("jax", "tensorflow", "torch"):
+        result = RUNNER.run(env, program)
+        assert result.ok, result.describe()
+        assert result.result == expected, (env, result.result)
