@@ -140,6 +140,7 @@ class Context:
         self._current_rule: Rule | None = None
         self._module_classes: dict[str, cst.ClassDef] | None = classes
         self._layer_cache: dict[int, bool] = {}
+        self._imports_keras: bool | None = None
         self._names: dict[int, str | None] = {}
         # Per-lint facts several rules share (keyed by the rule family's own keys).
         self.shared: dict = {}
@@ -159,6 +160,15 @@ class Context:
             return cache[key]
         found = cache[key] = self.scopes.qualified_name(expr)
         return found
+
+    def imports_keras(self) -> bool:
+        """Whether the module binds anything of Keras at its top level, under any spelling
+        (`import keras`, `from tensorflow import keras`, `from keras.layers import Dense`)."""
+        if self._imports_keras is None:
+            self._imports_keras = any(
+                keras_api(qualified) is not None for qualified in self.scopes.module.values() if qualified
+            )
+        return self._imports_keras
 
     def keras_api(self, expr: cst.BaseExpression) -> tuple[str, str] | None:
         return keras_api(self.qualname(expr))

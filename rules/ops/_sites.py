@@ -36,7 +36,6 @@ class _State:
     held: dict[str, list[Pending]] = field(default_factory=dict)
     # Names holding KerasTensors, per scope (function or module).
     keras_tensors: dict[int, frozenset[str]] = field(default_factory=dict)
-    uses_keras: bool | None = None
     # Module-level names bound to TensorFlow / Keras modules or objects (`tf`, `K`, `layers`).
     tf_roots: frozenset[str] | None = None
     keras_roots: frozenset[str] | None = None
@@ -247,12 +246,7 @@ def on_keras_tensor(call: cst.Call, ctx: Context) -> bool:
 
 def module_uses_keras(ctx: Context) -> bool:
     """Whether the module imports anything from Keras (under any spelling)."""
-    state = _state(ctx)
-    if state.uses_keras is None:
-        state.uses_keras = any(
-            keras_api(qualified) is not None for qualified in ctx.scopes.module.values() if qualified
-        )
-    return state.uses_keras
+    return ctx.imports_keras()
 
 
 def _roots(ctx: Context) -> _State:

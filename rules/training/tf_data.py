@@ -115,7 +115,6 @@ def _keras_module(ctx: Context) -> bool:
     """Whether the module imports Keras (any spelling) or spells `tf.keras` (once per lint)."""
     found = ctx.shared.get(_KERAS_MODULE)
     if found is None:
-        imported = any(keras_api(qualified) is not None for qualified in ctx.scopes.module.values() if qualified)
         text = ctx.shared.get(SOURCE_TEXT)
-        found = ctx.shared[_KERAS_MODULE] = imported or text is None or ".keras" in text
+        found = ctx.shared[_KERAS_MODULE] = ctx.imports_keras() or text is None or ".keras" in text
     return found
