@@ -273,3 +273,40 @@ def test_code_the_rules_leave_quiet_runs_on_every_backend(name):
         result = RUNNER.run(env, program)
         assert result.ok, result.describe()
         assert result.result == expected, (env, result.result)
+
+
+ADDONS_COUNTERPARTS = '''
+import numpy as np
+import keras
+
+y_true = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]], "float32")
+y_pred = np.array([[0.8, 0.3, 0.6], [0.1, 0.7, 0.9]], "float32")
+# TensorFlow Addons' sigmoid_focal_crossentropy (alpha 0.25, gamma 2), written out from its
+# source: the sum over the last axis of alpha_factor * (1 - p_t) ** gamma * binary crossentropy.
+p = np.clip(y_pred, 1e-7, 1 - 1e-7)
+ce = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
+p_t = y_true * y_pred + (1 - y_true) * (1 - y_pred)
+alpha_factor = y_true * 0.25 + (1 - y_true) * 0.75
+tfa_focal = np.sum(alpha_factor * (1 - p_t) ** 2 * ce, axis=-1)
+keras_focal = keras.ops.convert_to_numpy(
+    keras.losses.binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=True, alpha=0.25)
+)
+# tfa's gelu defaulted to the tanh approximation.
+x = np.linspace(-3, 3, 7).astype("float32")
+tfa_gelu = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+keras_gelu = keras.ops.convert_to_numpy(keras.activations.gelu(x, approximate=True))
+RESULT = [
+    bool(np.allclose(keras_focal * y_true.shape[-1], tfa_focal, atol=1e-5)),
+    bool(np.allclose(keras_gelu, tfa_gelu, atol=1e-5)),
+]
+'''
+
+
+def test_addons_counterparts_give_addons_numbers_with_the_noted_arguments():
+    """KER106's notes: `BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.25)` is
+    tfa's weighting, averaged where tfa summed over the last axis; `gelu(approximate=True)` is
+    tfa's default gelu."""
+    for env in ("jax", "tensorflow", "torch"):
+        result = RUNNER.run(env, ADDONS_COUNTERPARTS)
+        assert result.ok, result.describe()
+        assert result.result == [True, True], (env, result.result)
