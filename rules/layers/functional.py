@@ -16,10 +16,6 @@ from ._common import callee_leaf, enclosing_method, keras_reference, param_name,
 _CONTAINERS = (cst.Dict, cst.List, cst.Tuple)
 
 
-def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
-
-
 def _values(container: cst.BaseExpression):
     if isinstance(container, cst.Dict):
         for element in container.elements:
