@@ -12,7 +12,7 @@ from ..engine.provenance import LAYER, MODEL, TENSOR, fact_of, provenance
 from ..engine.rule import BACKENDS, Example, Rule
 from ..engine.settings import parse_version
 from ..engine.tables import load_toml
-from ._common import all_param_names, enclosing_method, is_self
+from ._common import all_param_names, is_self
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ from typing import Any
 
 import libcst as cst
 
-from ..engine.context import Context, class_methods, positional_params
+from ..engine.context import Context, class_methods
 from ..engine.edits import Insert, Replace
 from ..engine.names import statements
 from ..engine.provenance import METRIC, MODEL, OPTIMIZER, fact_of, kind_of
