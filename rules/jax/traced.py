@@ -6,11 +6,11 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..engine.context import Context
+from ..engine.context import Context, positional_params
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
-from ..training._common import local_values, positional_params, traced_class
+from ..training._common import local_values, traced_class
 
 _TENSOR_CALL_PREFIXES = ("tensorflow.", "jax.", "keras.ops.", "keras.random.")
 
