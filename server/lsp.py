@@ -95,12 +95,18 @@ class OpenDocument:
             text, version = self.text, self.version
             found = await asyncio.get_running_loop().run_in_executor(None, module_names, text)
             self.remember_names(version, found)
-        return self._names[1]  # type: ignore[index]
+            if self._names is None:
+                return ModuleNames({})  # no text has parsed yet
+        return self._names[1]
 
     def remember_names(self, version: int | None, found: ModuleNames | None) -> None:
-        """Keep the names read from a version's text (None: it did not parse)."""
+        """Keep the names read from a version's text (None: it did not parse). A text that
+        does not parse keeps the names of the last one that did; before any has, nothing is
+        kept, so that the next hover reads the current text rather than finding no imports."""
         if found is None:
-            found = self._names[1] if self._names is not None else ModuleNames({})
+            if self._names is None:
+                return
+            found = self._names[1]
         if self._names is None or version is None or self._names[0] is None or version >= self._names[0]:
             self._names = (version, found)
 

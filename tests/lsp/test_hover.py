@@ -113,3 +113,19 @@ async def test_hover_shows_the_real_signature_through_jedi(session):
         await asyncio.sleep(0.2)
     assert "sum(x, axis=None, keepdims=False)" in text
     assert "Sum of a tensor over the given axes." in text
+
+
+def test_a_text_that_does_not_parse_before_any_did_leaves_the_names_to_be_read():
+    """The lint thread reads a text's names when idle. If the first text it reads does not
+    parse, nothing is kept: the next hover reads the current text, which has the imports."""
+    from kerasfix.server.lsp import OpenDocument
+    from kerasfix.server.lsp_hover import module_names
+
+    document = OpenDocument("file:///x.py", None, 3, SOURCE, converter=None)  # type: ignore[arg-type]
+    assert module_names("import tensorflow as tf\ndef (") is None
+    document.remember_names(2, None)
+    names = asyncio.run(document.names())
+    assert names.qualify("tf.reduce_sum", 4) == "tensorflow.reduce_sum"
+    # Later texts that do not parse keep the names of the last one that did.
+    document.remember_names(4, None)
+    assert asyncio.run(document.names()).qualify("K.get_value", 5) == "tensorflow.keras.backend.get_value"
