@@ -6,8 +6,10 @@ command, args and config exactly as Helix would start it."""
 from __future__ import annotations
 
 import json
+import queue
 import shutil
 import subprocess
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -51,13 +53,44 @@ def _message(payload: dict[str, Any]) -> bytes:
     return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
 
 
-def _read(stream) -> dict[str, Any]:
-    length = 0
-    while (line := stream.readline().strip()) != b"":
-        name, _, value = line.partition(b":")
-        if name.lower() == b"content-length":
-            length = int(value)
-    return json.loads(stream.read(length))
+# How long the server may take to send its next message (it is started fresh, on a busy machine).
+READ_TIMEOUT = 120.0
+
+
+def _read_messages(stream, into: queue.SimpleQueue) -> None:
+    """On a thread: every message the server writes, then None at the end of its output."""
+    try:
+        while True:
+            length = None
+            while (line := stream.readline()).strip() != b"":
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            if not line or length is None:
+                break  # end of output
+            into.put(json.loads(stream.read(length)))
+    finally:
+        into.put(None)
+
+
+class Reader:
+    """The server's messages, each read with a timeout: a server that stops answering fails the
+    test with a message rather than hanging it."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self.messages: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=_read_messages, args=(process.stdout, self.messages), daemon=True).start()
+
+    def next(self, waiting_for: str) -> dict[str, Any]:
+        try:
+            message = self.messages.get(timeout=READ_TIMEOUT)
+        except queue.Empty:
+            raise AssertionError(f"the server sent nothing for {READ_TIMEOUT:g} s while the test waited for {waiting_for}") from None
+        if message is None:
+            stderr = self.process.stderr.read().decode(errors="replace") if self.process.poll() is not None else ""
+            raise AssertionError(f"the server closed its output while the test waited for {waiting_for}: {stderr[-2000:]}")
+        return message
 
 
 def test_the_configured_command_serves_lsp(env: dict[str, str], tmp_path: Path) -> None:
@@ -83,11 +116,12 @@ def test_the_configured_command_serves_lsp(env: dict[str, str], tmp_path: Path) 
                                         "text": "import keras\nkeras.optimizers.Adam(lr=0.1)\n"}},
         }))
         process.stdin.flush()
+        reader = Reader(process)
         answers: dict[int, dict[str, Any]] = {}
         warnings = []
         published = None
         while 2 not in answers:
-            message = _read(process.stdout)
+            message = reader.next("the diagnostics of train.py" if published is None else "the answer to shutdown")
             if "id" in message:
                 answers[message["id"]] = message
             elif message.get("method") == "window/showMessage":
