@@ -3,11 +3,13 @@ what a whole Keras 2 module becomes."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
 
 import libcst as cst
+import numpy as np
 import pytest
 
 from kerasfix.rules import Settings, fix, lint
@@ -192,11 +194,74 @@ def test_the_fixed_module_runs_on_keras3_with_jax(tmp_path):
     assert run.stdout.strip().splitlines()[-1] == "[2, 3]"
 
 
-def test_keras2_program_fails_on_keras3_before_the_fix():
+def test_the_keras2_module_uses_removed_apis():
     # A guard against a vacuous test above: the original does use removed APIs.
     assert {f.code for f in mine(lint(KERAS2_MODULE, "model.py", _only_my_rules()))} >= {
         "KER101", "KER102", "KER105", "KER109", "KER111", "KER112", "KER601", "KER602", "KER606", "KER607", "KER608",
     }
+
+
+# A Keras 2 program without TensorFlow: each of its three removed APIs stops it on Keras 3.
+KERAS2_PROGRAM = '''\
+import numpy as np
+from keras.utils.np_utils import to_categorical
+from keras import layers, optimizers
+
+labels = to_categorical(np.array([0, 2, 1]), num_classes=3)
+x = np.array([[-1.0, 0.25, 0.5, 0.75, 2.0]], dtype="float32")
+activated = layers.ThresholdedReLU(theta=0.5)(x)
+opt = optimizers.Adam(lr=0.01)
+RESULT = [labels.tolist(), np.asarray(activated).tolist(), float(opt.learning_rate)]
+'''
+
+# Runs each program given in the Keras 3 venv's one process and prints, as JSON, what each
+# raised or its RESULT.
+_RUN_PROGRAMS = '''\
+import json, sys
+outcomes = []
+for path in sys.argv[1:]:
+    scope = {"__name__": "__main__"}
+    try:
+        exec(compile(open(path).read(), path, "exec"), scope)
+        outcomes.append({"error": None, "result": scope.get("RESULT")})
+    except Exception as error:
+        outcomes.append({"error": type(error).__name__, "message": str(error)})
+print(json.dumps(outcomes))
+'''
+
+
+def _run_on_keras3(tmp_path: Path, programs: list[str]) -> list[dict]:
+    assert KERAS3_PYTHON.exists(), f"{KERAS3_PYTHON} is missing: run tests/keras3/setup.sh"
+    paths = []
+    for number, program in enumerate(programs):
+        paths.append(tmp_path / f"program{number}.py")
+        paths[-1].write_text(program, encoding="utf-8")
+    (tmp_path / "run.py").write_text(_RUN_PROGRAMS, encoding="utf-8")
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", KERAS_HOME=str(tmp_path / ".keras"))
+    run = subprocess.run(
+        [str(KERAS3_PYTHON), "run.py", *map(str, paths)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_keras2_program_fails_on_keras3_before_the_fix(tmp_path):
+    # Fixed one rule at a time, the program fails at the next removed API until all are fixed.
+    steps = [("KER112",), ("KER112", "KER608"), ("KER112", "KER608", "KER601")]
+    fixed = [fix(KERAS2_PROGRAM, "program.py", Settings(select=step), unsafe=True).source for step in steps]
+    assert fixed[-1] == fix(KERAS2_PROGRAM, "program.py", _only_my_rules(), unsafe=True).source
+    assert mine(lint(fixed[-1], "program.py", _only_my_rules())) == []
+    original, without_np_utils, without_thresholded_relu, complete = _run_on_keras3(tmp_path, [KERAS2_PROGRAM, *fixed])
+    assert original == {"error": "ModuleNotFoundError", "message": "No module named 'keras.utils.np_utils'"}
+    assert without_np_utils["error"] == "AttributeError", without_np_utils
+    assert "has no attribute 'ThresholdedReLU'" in without_np_utils["message"], without_np_utils
+    assert without_thresholded_relu["error"] == "ValueError", without_thresholded_relu
+    assert "Argument(s) not recognized: {'lr': 0.01}" in without_thresholded_relu["message"], without_thresholded_relu
+    # What Keras 2 computed: one-hot rows, x where x > theta (0 at theta itself), the rate as float32.
+    x = np.array([[-1.0, 0.25, 0.5, 0.75, 2.0]], dtype="float32")
+    keras2 = [np.eye(3)[[0, 2, 1]].tolist(), np.where(x > 0.5, x, 0.0).tolist(), float(np.float32(0.01))]
+    assert complete == {"error": None, "result": keras2}
 
 
 # ----- imports left unused by the migration (KER106, KER107, KER114) ------------------------
