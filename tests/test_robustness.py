@@ -28,41 +28,157 @@ def _parses(text: str) -> bool:
 
 # ----- bad input through the CLI -------------------------------------------------------------
 
-BAD_INPUTS = {
-    "bom": ("\ufeff" + KERAS2).encode(),
-    "crlf": KERAS2.replace("\n", "\r\n").encode(),
-    "mixed-endings": b"import tensorflow as tf\r\nx = 1\ropt = tf.keras.optimizers.Adam(lr=1e-3)\n",
-    "tabs": b"import tensorflow as tf\nif True:\n\topt = tf.keras.optimizers.Adam(lr=1e-3)\n",
-    "nul-byte": b"import tensorflow as tf\nx = 1\x00\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n",
-    "long-line": b"import tensorflow as tf\nx = '" + b"a" * 100_000 + b"'\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n",
-    "deep-nesting": b"import tensorflow as tf\nx = " + b"(" * 500 + b"tf.keras.optimizers.Adam(lr=1e-3)" + b")" * 500 + b"\n",
-    "deep-calls": b"import tensorflow as tf\nx = " + b"f(" * 500 + b"tf.keras.optimizers.Adam(lr=1e-3)" + b")" * 500 + b"\n",
-    "empty": b"",
-    "only-comments": b"# tensorflow keras\n# nothing else\n",
-    "latin-1-undeclared": b"import tensorflow as tf\n# caf\xe9\n",
+_FIXED_LINE = "opt = tf.keras.optimizers.Adam(learning_rate=1e-3)"
+_FIXED_NOTE = "Found 1 error (1 fixed, 0 remaining).\n"
+_NOT_UTF8 = "not valid {} (byte {}: {}); declare the encoding with a `# -*- coding: ... -*-` line"
+
+
+class Fixed:
+    """`--fix` rewrites the file to exactly `expected` (exit 0, nothing on stderr)."""
+
+    def __init__(self, expected: bytes) -> None:
+        self.expected = expected
+
+
+class Unchanged:
+    """The file is not written; exit `code`; `finding` (`{path}` filled in) is the first line
+    printed, or `stdout` the whole output."""
+
+    def __init__(self, code: int, finding: str | None = None, stdout: str | None = None) -> None:
+        self.code, self.finding, self.stdout = code, finding, stdout
+
+
+class Unreadable:
+    """The file cannot be decoded: exit 2, exactly this message on stderr, the file untouched."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+
+# Each input with the result written out by hand: the bytes `--fix` must leave (BOM, line
+# endings, tabs, the declared encoding and every other byte kept; only `lr=` renamed).
+BAD_INPUTS: dict[str, tuple[bytes, object]] = {
+    "bom": (
+        b"\xef\xbb\xbfimport tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n",
+        Fixed(b"\xef\xbb\xbfimport tensorflow as tf\nopt = tf.keras.optimizers.Adam(learning_rate=1e-3)\n"),
+    ),
+    "crlf": (
+        b"import tensorflow as tf\r\nopt = tf.keras.optimizers.Adam(lr=1e-3)\r\n",
+        Fixed(b"import tensorflow as tf\r\nopt = tf.keras.optimizers.Adam(learning_rate=1e-3)\r\n"),
+    ),
+    "bom-crlf": (
+        b"\xef\xbb\xbfimport tensorflow as tf\r\nopt = tf.keras.optimizers.Adam(lr=1e-3)\r\n",
+        Fixed(b"\xef\xbb\xbfimport tensorflow as tf\r\nopt = tf.keras.optimizers.Adam(learning_rate=1e-3)\r\n"),
+    ),
+    "mixed-endings": (
+        b"import tensorflow as tf\r\nx = 1\ropt = tf.keras.optimizers.Adam(lr=1e-3)\n",
+        Fixed(b"import tensorflow as tf\r\nx = 1\ropt = tf.keras.optimizers.Adam(learning_rate=1e-3)\n"),
+    ),
+    "tabs": (
+        b"import tensorflow as tf\nif True:\n\topt = tf.keras.optimizers.Adam(lr=1e-3)\n",
+        Fixed(b"import tensorflow as tf\nif True:\n\topt = tf.keras.optimizers.Adam(learning_rate=1e-3)\n"),
+    ),
+    "no-final-newline": (
+        b"import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)",
+        Fixed(b"import tensorflow as tf\nopt = tf.keras.optimizers.Adam(learning_rate=1e-3)"),
+    ),
+    "cjk": (
+        "import tensorflow as tf\n名前 = '日本語'\nopt = tf.keras.optimizers.Adam(lr=1e-3)  # 学習率\n".encode("utf-8"),
+        Fixed("import tensorflow as tf\n名前 = '日本語'\nopt = tf.keras.optimizers.Adam(learning_rate=1e-3)  # 学習率\n".encode("utf-8")),
+    ),
+    "emoji": (
+        "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(name='🙂🙂', lr=1e-3)\n".encode("utf-8"),
+        Fixed("import tensorflow as tf\nopt = tf.keras.optimizers.Adam(name='🙂🙂', learning_rate=1e-3)\n".encode("utf-8")),
+    ),
+    "shift-jis-declared": (
+        "# -*- coding: shift_jis -*-\nimport tensorflow as tf\n# 学習率\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n".encode("shift_jis"),
+        # 学習率 in Shift JIS, byte for byte.
+        Fixed(b"# -*- coding: shift_jis -*-\nimport tensorflow as tf\n# \x8aw\x8fK\x97\xa6\n"
+              b"opt = tf.keras.optimizers.Adam(learning_rate=1e-3)\n"),
+    ),
+    "latin-1-declared": (
+        b"# -*- coding: latin-1 -*-\nimport tensorflow as tf\n# caf\xe9\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n",
+        Fixed(b"# -*- coding: latin-1 -*-\nimport tensorflow as tf\n# caf\xe9\nopt = tf.keras.optimizers.Adam(learning_rate=1e-3)\n"),
+    ),
+    "long-line": (
+        b"import tensorflow as tf\nx = '" + b"a" * 100_000 + b"'\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n",
+        Fixed(b"import tensorflow as tf\nx = '" + b"a" * 100_000 + b"'\nopt = tf.keras.optimizers.Adam(learning_rate=1e-3)\n"),
+    ),
+    "nul-byte": (
+        b"import tensorflow as tf\nx = 1\x00\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n",
+        Unchanged(1, finding="{path}:1:1: KER001 SyntaxError: tokenizer error: '\\0' is not a valid character in this position"),
+    ),
+    "deep-nesting": (
+        b"import tensorflow as tf\nx = " + b"(" * 500 + b"tf.keras.optimizers.Adam(lr=1e-3)" + b")" * 500 + b"\n",
+        # The 201st bracket, after `x = ` and 200 brackets, is column 205.
+        Unchanged(1, finding="{path}:2:205: KER002 File not checked: brackets nested more than 200 deep"),
+    ),
+    "deep-calls": (
+        b"import tensorflow as tf\nx = " + b"f(" * 500 + b"tf.keras.optimizers.Adam(lr=1e-3)" + b")" * 500 + b"\n",
+        # The 201st `(`: after `x = ` and 200 `f(`, then its own `f`.
+        Unchanged(1, finding="{path}:2:406: KER002 File not checked: brackets nested more than 200 deep"),
+    ),
+    "empty": (b"", Unchanged(0, stdout="All checks passed!\n")),
+    "only-comments": (b"# tensorflow keras\n# nothing else\n", Unchanged(0, stdout="All checks passed!\n")),
+    "latin-1-undeclared": (
+        b"import tensorflow as tf\n# caf\xe9\n",
+        # `import tensorflow as tf\n# caf` is 29 bytes: the 30th is byte 29.
+        Unreadable(_NOT_UTF8.format("UTF-8", 29, r"b'\xe9'")),
+    ),
+    "utf-16-undeclared": (
+        "import tensorflow as tf\n".encode("utf-16"),
+        Unreadable(_NOT_UTF8.format("UTF-8", 0, r"b'\xff'")),
+    ),
+    "ascii-declared-not-ascii": (
+        b"# -*- coding: ascii -*-\nimport tensorflow as tf\n# caf\xe9\n",
+        Unreadable(_NOT_UTF8.format("ASCII", 53, r"b'\xe9'")),
+    ),
+    "unknown-encoding": (
+        b"# -*- coding: klingon -*-\nimport tensorflow as tf\n",
+        Unreadable("unknown encoding: klingon"),
+    ),
 }
+
+
+def test_the_expected_results_are_what_they_say():
+    # The hand-written expectations agree with a plain rename in the original bytes.
+    for name, (data, expected) in BAD_INPUTS.items():
+        if isinstance(expected, Fixed):
+            assert expected.expected == data.replace(b"(lr=", b"(learning_rate=").replace(b", lr=", b", learning_rate="), name
+    assert BAD_INPUTS["latin-1-undeclared"][0].index(b"\xe9") == 29
+    assert BAD_INPUTS["ascii-declared-not-ascii"][0].index(b"\xe9") == 53
 
 
 @pytest.mark.parametrize("name", sorted(BAD_INPUTS))
 def test_bad_input_through_the_cli(tmp_path, capsys, name):
     path = tmp_path / f"{name}.py"
-    data = BAD_INPUTS[name]
+    data, expected = BAD_INPUTS[name]
     path.write_bytes(data)
     code = main(["check", str(path), "--fix", "--select", "KER601"])
     captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
     after = path.read_bytes()
-    if name == "latin-1-undeclared":
-        assert code == 2 and "not valid UTF-8" in captured.err and after == data
-        return
-    assert code in (0, 1)
-    text = after.decode("utf-8")
-    if after != data:
-        assert _parses(text)
-        # Every byte outside the edit is kept: only `lr` became `learning_rate`.
-        assert after == data.replace(b"(lr=", b"(learning_rate=")
-    if name == "nul-byte":
-        assert after == data and "KER001" in captured.out
+    if isinstance(expected, Fixed):
+        assert (code, captured.err) == (0, "")
+        assert captured.out == _FIXED_NOTE
+        assert after == expected.expected
+        # Checking the fixed file again finds nothing and writes nothing.
+        assert main(["check", str(path), "--fix", "--select", "KER601"]) == 0
+        assert capsys.readouterr().out == "All checks passed!\n"
+        assert path.read_bytes() == expected.expected
+    elif isinstance(expected, Unchanged):
+        assert (code, captured.err) == (expected.code, "")
+        assert after == data
+        if expected.stdout is not None:
+            assert captured.out == expected.stdout
+        if expected.finding is not None:
+            assert captured.out.splitlines()[0] == expected.finding.format(path=path)
+            assert captured.out.endswith("Found 1 error (0 fixed, 1 remaining).\n" + (
+                "1 file could not be parsed and were left unchanged.\n" if "KER001" in expected.finding else ""
+            ))
+    else:
+        assert code == 2
+        assert captured.err == f"kerasfix: error: {path}: {expected.problem}\n"
+        assert after == data
 
 
 # Text that LibCST's parser would take minutes on (its time grows with the square of an
