@@ -121,7 +121,11 @@ class SettingsCache:
         if settings is None:
             errors: list[SettingsError] = []
             settings = load_pyproject(config, errors) if config else Settings()
-            settings = replace(settings, **self.overrides)
+            overrides = dict(self.overrides)
+            if "extend_select" in overrides:
+                # `--extend-select` adds to the configuration's own `extend-select`.
+                overrides["extend_select"] = settings.extend_select + overrides["extend_select"]
+            settings = replace(settings, **overrides)
             self._by_file[key] = settings
             for error in errors:
                 if str(error) not in {str(e) for e in self.errors}:
