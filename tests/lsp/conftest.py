@@ -86,13 +86,22 @@ class Session:
         return await asyncio.wait_for(published(), WAIT)
 
     async def wait_published(self, count: int) -> None:
-        """Wait until more than `count` publications have arrived, and the server has settled."""
+        """Wait until more than `count` publications have arrived."""
         async def wait() -> None:
             while len(self.published) <= count:
                 await asyncio.sleep(0.01)
 
         await asyncio.wait_for(wait(), WAIT)
-        await asyncio.sleep(0.2)
+
+    async def round_trip(self) -> None:
+        """Wait for the answer to a request sent now: the server handles messages in order, so
+        everything it sent while handling the messages before it has arrived by then."""
+        await asyncio.wait_for(
+            self.client.text_document_hover_async(
+                types.HoverParams(types.TextDocumentIdentifier(self.uri("not-open.py")), types.Position(0, 0))
+            ),
+            WAIT,
+        )
 
     async def cleared(self, uri: str) -> None:
         async def wait() -> None:
