@@ -1,11 +1,13 @@
 """The server and the CLI never import or run the code they check, nor a command named in a
 workspace file.
 
-The workspace below is hostile: its module has side effects at import time, it shadows
-`keras` and `tensorflow` with packages that have side effects too (and is on PYTHONPATH, and is
-the server's working directory, where jedi looks first), and its pyproject.toml names an
-executable as the Python to use and shell commands as settings. Each side effect would leave
-a file in `markers/`.
+The workspace below is hostile: its module has side effects at import time and imports
+`keras.ops`, `tensorflow` and `jax`, which the workspace shadows with packages that have side
+effects too (and is on PYTHONPATH, and is the server's working directory, where jedi looks
+first); the interpreter the editor names as `pythonPath` is a program of the workspace, whose
+environment holds a `keras` with side effects of its own; and its pyproject.toml names that
+program as the Python to use and shell commands as settings. Each side effect would leave a
+file in `markers/`, and `test_the_workspace_is_really_hostile` shows that each of them does.
 """
 
 from __future__ import annotations
@@ -15,134 +17,253 @@ import os
 import shlex
 import subprocess
 import sys
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-import pytest_lsp
+import pytest_asyncio
 from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-ROOT = Path(tempfile.mkdtemp(prefix="kerasfix-untrusted-"))
-MARKERS = ROOT / "markers"
-
-
-def _leave(name: str) -> str:
-    """Python that leaves a marker file when it runs."""
-    return f"import pathlib; pathlib.Path({str(MARKERS / name)!r}).write_text('ran')\n"
-
-
-TRAIN = (
-    _leave("train-imported")
-    + f"import os\nos.system({'touch ' + shlex.quote(str(MARKERS / 'train-os-system'))!r})\n"
-    + "import tensorflow as tf\n"
-    + "from tensorflow import keras\n"
-    + "opt = tf.keras.optimizers.Adam(lr=1e-3)\n"
-    + "total = tf.reduce_sum([1.0, 2.0])\n"
+WAIT = 20.0
+# jedi's first lookup takes seconds, more on a loaded machine.
+JEDI_WAIT = 120.0
+# Every marker a side effect of the workspace leaves.
+MARKERS = sorted(
+    [
+        "train-imported",
+        "train-os-system",
+        "keras-imported",
+        "keras-ops-imported",
+        "tensorflow-imported",
+        "jax-imported",
+        "fake-python-ran",
+        "env-keras-ops-imported",
+        "pyproject-command",
+    ]
 )
+# The signature jedi reads, never runs, from the `pythonPath` environment's keras.
+ENV_SIGNATURE = "sum(x, axis=None, keepdims=False)"
 
 
-def _build_workspace() -> None:
-    MARKERS.mkdir(exist_ok=True)
-    (ROOT / "train.py").write_text(TRAIN, encoding="utf-8")
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    markers: Path
+    python: Path
+    train: str
+    environment: dict[str, str]
+    # The settings of pyproject.toml that hold a shell command.
+    commands: tuple[str, ...]
+
+    def ran(self) -> list[str]:
+        return sorted(p.name for p in self.markers.iterdir())
+
+
+def _leave(markers: Path, name: str) -> str:
+    """Python that leaves a marker file when it runs."""
+    return f"import pathlib; pathlib.Path({str(markers / name)!r}).write_text('ran')\n"
+
+
+def build_workspace(root: Path) -> Workspace:
+    markers = root / "markers"
+    markers.mkdir()
+    train = (
+        _leave(markers, "train-imported")
+        + f"import os\nos.system({'touch ' + shlex.quote(str(markers / 'train-os-system'))!r})\n"
+        + "import jax\n"
+        + "import keras.ops\n"
+        + "import tensorflow as tf\n"
+        + "opt = tf.keras.optimizers.Adam(lr=1e-3)\n"
+        + "total = tf.reduce_sum([1.0, 2.0])\n"
+    )
+    (root / "train.py").write_text(train, encoding="utf-8")
     for package in ("keras", "tensorflow", "jax"):
-        (ROOT / package).mkdir(exist_ok=True)
-        (ROOT / package / "__init__.py").write_text(_leave(f"{package}-imported"), encoding="utf-8")
-    (ROOT / "keras" / "ops.py").write_text(_leave("keras-ops-imported") + "def sum(x): ...\n", encoding="utf-8")
-    fake_python = ROOT / "python3"
-    fake_python.write_text(f"#!/bin/sh\ntouch {shlex.quote(str(MARKERS / 'fake-python-ran'))}\nexec {shlex.quote(sys.executable)} \"$@\"\n")
-    fake_python.chmod(0o755)
-    touch = f"touch {MARKERS / 'pyproject-command'}"
-    (ROOT / "pyproject.toml").write_text(
-        "[tool.kerasfix]\n"
-        f"pythonPath = {str(fake_python)!r}\n"
-        f"python-path = {str(fake_python)!r}\n"
-        f'exclude = ["$({touch})", "`{touch}`"]\n'
-        f'select = ["KER", "; {touch}"]\n'
-        f'keras-version = "$({touch})"\n',
+        (root / package).mkdir()
+        (root / package / "__init__.py").write_text(_leave(markers, f"{package}-imported"), encoding="utf-8")
+    (root / "keras" / "ops.py").write_text(_leave(markers, "keras-ops-imported") + "def sum(x): ...\n", encoding="utf-8")
+    # The editor's `pythonPath`: a program that would leave a marker if it were run, in an
+    # environment whose site-packages jedi may read.
+    python = root / "venv" / "bin" / "python3"
+    python.parent.mkdir(parents=True)
+    python.write_text(f"#!/bin/sh\ntouch {shlex.quote(str(markers / 'fake-python-ran'))}\nexec {shlex.quote(sys.executable)} \"$@\"\n")
+    python.chmod(0o755)
+    site_keras = root / "venv" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "keras"
+    site_keras.mkdir(parents=True)
+    (site_keras / "__init__.py").write_text("", encoding="utf-8")
+    (site_keras / "ops.py").write_text(
+        _leave(markers, "env-keras-ops-imported")
+        + "def sum(x, axis=None, keepdims=False):\n    \"\"\"Sum of the elements.\"\"\"\n",
         encoding="utf-8",
     )
+    touch = f"touch {markers / 'pyproject-command'}"
+    commands = (f"$({touch})", f"`{touch}`", f"; {touch}")
+    (root / "pyproject.toml").write_text(
+        "[tool.kerasfix]\n"
+        f"pythonPath = {str(python)!r}\n"
+        f"python-path = {str(python)!r}\n"
+        f'exclude = ["{commands[0]}", "{commands[1]}"]\n'
+        f'select = ["KER", "{commands[2]}"]\n'
+        f'keras-version = "{commands[0]}"\n',
+        encoding="utf-8",
+    )
+    return Workspace(root, markers, python, train, {**os.environ, "PYTHONPATH": str(root)}, commands)
 
 
-_build_workspace()
-SERVER = ["/bin/sh", "-c", f'cd {shlex.quote(str(ROOT))} && exec "$0" -m kerasfix.server server', sys.executable]
-ENVIRONMENT = {**os.environ, "PYTHONPATH": str(ROOT)}
+@pytest_asyncio.fixture
+async def untrusted(tmp_path: Path) -> Workspace:
+    root = tmp_path / "untrusted"
+    root.mkdir()
+    return build_workspace(root)
 
 
-def _ran() -> list[str]:
-    return sorted(p.name for p in MARKERS.iterdir())
+@pytest_asyncio.fixture
+async def client(untrusted: Workspace):
+    command = ["/bin/sh", "-c", f'cd {shlex.quote(str(untrusted.root))} && exec "$0" -m kerasfix.server server', sys.executable]
+    lsp_client = await ClientServerConfig(server_command=command, server_env=untrusted.environment).start()
+    lsp_client.applied = []
+    lsp_client.published = []
+    lsp_client.publication = asyncio.Event()
+    original = lsp_client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
 
+    def record(params: types.PublishDiagnosticsParams) -> None:
+        lsp_client.published.append(params)
+        lsp_client.publication.set()
+        original(params)
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENVIRONMENT))
-async def client(lsp_client: LanguageClient):
+    lsp_client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = record
+
     @lsp_client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        lsp_client.applied.append(params)
         return types.ApplyWorkspaceEditResult(applied=False)
 
     @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register_capability(params: types.RegistrationParams) -> None:
         return None
 
+    root_uri = from_fs_path(str(untrusted.root))
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual_studio_code"),
-            root_uri=from_fs_path(str(ROOT)),
-            workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(ROOT)), name="untrusted")],
-            initialization_options={"select": ["KER"]},
+            root_uri=root_uri,
+            workspace_folders=[types.WorkspaceFolder(uri=root_uri, name="untrusted")],
+            initialization_options={"select": ["KER"], "pythonPath": str(untrusted.python)},
         )
     )
-    yield
+    yield lsp_client
     await lsp_client.shutdown_session()
+    await lsp_client.stop()
 
 
-async def test_the_server_never_runs_the_workspace(client: LanguageClient):
-    uri = from_fs_path(str(ROOT / "train.py"))
+async def _published(client: LanguageClient, uri: str, version: int) -> list[types.Diagnostic]:
+    """The diagnostics published for `uri` at `version` (waits for them)."""
+    while True:
+        client.publication.clear()
+        for params in client.published:
+            if params.uri == uri and params.version == version:
+                return list(params.diagnostics)
+        await client.publication.wait()
+
+
+async def _hover_with_signature(client: LanguageClient, params: types.HoverParams) -> str:
+    """The hover's text once it shows jedi's signature: jedi has then read what it reads."""
+    while True:
+        hover = await client.text_document_hover_async(params)
+        if hover is not None and ENV_SIGNATURE in hover.contents.value:
+            return hover.contents.value
+
+
+async def test_the_server_never_runs_the_workspace(client: LanguageClient, untrusted: Workspace):
+    uri = from_fs_path(str(untrusted.root / "train.py"))
     client.text_document_did_open(
-        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=TRAIN))
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id="python", version=1, text=untrusted.train))
     )
-    await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 20)
-    lines = TRAIN.splitlines()
+    diagnostics = await asyncio.wait_for(_published(client, uri, 1), WAIT)
+    # Linted with the editor's settings: the workspace's select (with a command in it) is invalid.
+    assert [d.code for d in diagnostics] == ["KER107", "KER101", "KER601", "KER225"]
+    lines = untrusted.train.splitlines()
     [row] = [n for n, line in enumerate(lines) if "reduce_sum" in line]
-    # Hover looks up the counterpart (keras.ops.sum) with jedi; ask a few times, giving jedi's
-    # first lookup time to finish.
-    for _ in range(6):
-        await client.text_document_hover_async(
-            types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(row, lines[row].index("reduce_sum") + 2))
-        )
-        await asyncio.sleep(0.5)
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri),
-            range=types.Range(types.Position(0, 0), types.Position(0, 0)),
-            context=types.CodeActionContext(diagnostics=[], only=["source.fixAll.kerasfix"]),
+    # Hover looks up the counterpart (keras.ops.sum) with jedi, in the `pythonPath` environment.
+    hover = await asyncio.wait_for(
+        _hover_with_signature(
+            client,
+            types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(row, lines[row].index("reduce_sum") + 2)),
+        ),
+        JEDI_WAIT,
+    )
+    assert hover.startswith("**`tf.reduce_sum`** → Keras 3: **`keras.ops.sum`**")
+    assert f"```python\n{ENV_SIGNATURE}\n```\nSum of the elements." in hover
+    actions = await asyncio.wait_for(
+        client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri),
+                range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                context=types.CodeActionContext(diagnostics=[], only=["source.fixAll.kerasfix"]),
+            )
+        ),
+        WAIT,
+    )
+    # The fix-all, computed from the source alone: the safe fixes of KER101 and KER601.
+    [opt_row] = [n for n, line in enumerate(lines) if line.startswith("opt = ")]
+    old = "tf.keras.optimizers.Adam(lr"
+    expected_edit = types.WorkspaceEdit(
+        document_changes=(
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=1),
+                edits=(
+                    types.TextEdit(
+                        range=types.Range(types.Position(opt_row, 6), types.Position(opt_row, 6 + len(old))),
+                        new_text="keras.optimizers.Adam(learning_rate",
+                    ),
+                ),
+            ),
         )
     )
-    assert actions  # the fix-all was computed, from the source alone
-    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="kerasfix.checkWorkspace"))
-    assert result["files"] >= 1 and result["findings"] >= 1
-    await client.workspace_execute_command_async(types.ExecuteCommandParams(command="kerasfix.fixAll", arguments=[uri]))
-    await asyncio.sleep(1.0)
-    assert _ran() == []
+    assert list(actions) == [types.CodeAction(title="Fix all kerasfix problems", kind="source.fixAll.kerasfix", edit=expected_edit)]
+    result = await asyncio.wait_for(
+        client.workspace_execute_command_async(types.ExecuteCommandParams(command="kerasfix.checkWorkspace")), WAIT
+    )
+    # train.py and the three shadowing packages' modules; the `venv` folder is not checked.
+    assert result == {"files": 5, "findings": len(diagnostics)}
+    applied = await asyncio.wait_for(
+        client.workspace_execute_command_async(types.ExecuteCommandParams(command="kerasfix.fixAll", arguments=[uri])), WAIT
+    )
+    assert applied == {"applied": False}  # this client refuses the edit
+    assert [a.edit for a in client.applied] == [expected_edit]
+    # Each answer above came after the work that would have run the workspace's code: the lint
+    # (with the pyproject settings), jedi's lookup in the `pythonPath` environment, the fix-all
+    # and the workspace check.
+    assert untrusted.ran() == []
 
 
-def test_the_cli_never_runs_the_workspace(tmp_path):
+def test_the_cli_never_runs_the_workspace(untrusted: Workspace):
     result = subprocess.run(
         [sys.executable, "-m", "kerasfix.server", "check", ".", "--diff", "--unsafe-fixes"],
-        cwd=ROOT, env=ENVIRONMENT, capture_output=True, text=True, timeout=120,
+        cwd=untrusted.root, env=untrusted.environment, capture_output=True, text=True, timeout=120,
     )
     assert "Traceback" not in result.stderr
     # The strange settings are reported as settings, not run.
     assert "invalid setting" in result.stderr
-    assert "learning_rate" in result.stdout
-    assert _ran() == []
+    assert "+opt = keras.optimizers.Adam(learning_rate=1e-3)\n" in result.stdout
+    assert untrusted.ran() == []
 
 
-def test_the_workspace_is_really_hostile():
-    """The markers do appear when the workspace's code is run: the tests above can fail."""
-    try:
-        subprocess.run([sys.executable, "-c", "import keras.ops"], cwd=ROOT, env=ENVIRONMENT, check=True, timeout=60)
-        subprocess.run([str(ROOT / "python3"), "-c", "pass"], check=True, timeout=60)
-        assert _ran() == ["fake-python-ran", "keras-imported", "keras-ops-imported"]
-    finally:
-        for marker in MARKERS.iterdir():
-            marker.unlink()
+def test_the_workspace_is_really_hostile(untrusted: Workspace):
+    """Every marker appears when what the workspace holds is run: the tests above can fail."""
+    root, environment = untrusted.root, untrusted.environment
+    # The module, run as the server would import it, imports the shadowing packages; it stops
+    # at `tf.keras`, which the shadowing tensorflow lacks.
+    run = subprocess.run([sys.executable, "-c", "import train"], cwd=root, env=environment, capture_output=True, text=True, timeout=60)
+    assert "AttributeError: module 'tensorflow' has no attribute 'keras'" in run.stderr
+    # The `pythonPath` interpreter, run, and its environment's keras, imported by it.
+    [site_packages] = (root / "venv" / "lib").glob("python*/site-packages")
+    subprocess.run([str(untrusted.python), "-c", "import keras.ops"], cwd=untrusted.markers,
+                   env={**os.environ, "PYTHONPATH": str(site_packages)}, check=True, timeout=60)
+    # Each command of pyproject.toml's settings, given to a shell.
+    for command in untrusted.commands:
+        assert command in (root / "pyproject.toml").read_text(encoding="utf-8")
+        (untrusted.markers / "pyproject-command").unlink(missing_ok=True)
+        subprocess.run(["/bin/sh", "-c", f"echo {command}"], check=True, capture_output=True, timeout=60)
+        assert (untrusted.markers / "pyproject-command").exists(), command
+    assert untrusted.ran() == MARKERS
