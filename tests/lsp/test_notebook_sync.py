@@ -189,12 +189,20 @@ class NotebookSession:
 
         return await asyncio.wait_for(published(), WAIT)
 
-    async def settled(self) -> None:
-        """Wait until no publication has arrived for a while."""
-        count = -1
-        while count != len(self.published):
-            count = len(self.published)
-            await asyncio.sleep(0.4)
+    async def round_trip(self) -> None:
+        """Wait for the answer to a request sent now: the server handles messages in order, so
+        everything it sent while handling the messages before it has arrived by then."""
+        await self.hover(from_fs_path(str(self.root / "not-open.py")), types.Position(0, 0))
+
+    async def synced(self, cell: str) -> None:
+        """Wait until the diagnostics of every change sent so far have been published: `cell`
+        (a code cell of the open notebook) gets an edit that changes nothing but its version, and
+        the lint that publishes that version is of the notebook with every earlier change. An
+        older lint is never published after a newer one."""
+        version = self.edit_cell(cell, types.Position(0, 0), types.Position(0, 0), "")
+        await self.diagnostics(cell, version)
+        # The other cells' publications of that lint were sent with it.
+        await self.round_trip()
 
     def latest(self, uri: str) -> list[types.Diagnostic] | None:
         for params in reversed(self.published):
@@ -293,7 +301,7 @@ async def test_each_cell_gets_its_diagnostics_with_names_from_earlier_cells(nb):
     # Magics and shell escapes are no syntax errors; the other cells are clean.
     for cell in (setup, imports, plot):
         assert await nb.diagnostics(cell, 1) == []
-    await nb.settled()
+    await nb.synced(plot)
     assert nb.latest(markdown) is None
     assert not any(d.code == "KER001" for p in nb.published for d in p.diagnostics)
     [diagnostic] = await nb.diagnostics(model, 1)
@@ -311,11 +319,12 @@ async def test_editing_cells_and_the_notebook_structure(nb):
     # A removed cell loses its diagnostics; an added one gets its own.
     [added] = nb.replace_cells(3, 1, "rms = tf.keras.optimizers.RMSprop(lr=1.0)\n")
     assert located(await nb.diagnostics(added, 1)) == [("KER601", 0, 34)]
-    await nb.settled()
+    await nb.synced(plot)
     assert nb.latest(model) == []
+    assert located(nb.latest(added)) == [("KER601", 0, 34)] and located(nb.latest(layer)) == [("KER201", 2, 15)]
     # Without the cell that imports `tf`, the later cells' names no longer resolve.
     nb.replace_cells(2, 1)
-    await nb.settled()
+    await nb.synced(plot)
     assert nb.latest(added) == [] and nb.latest(plot) == [] and nb.latest(layer) == []
 
 
@@ -405,9 +414,10 @@ async def test_closing_the_notebook_clears_its_diagnostics(nb):
     _, _, _, model, layer, _ = open_training_notebook(nb)
     await nb.diagnostics(model, 1)
     await nb.diagnostics(layer, 1)
-    await nb.settled()
+    assert nb.latest(model) and nb.latest(layer)
     nb.close_notebook()
-    await nb.settled()
+    # The cells are cleared on the close itself, and a lint still running is not published.
+    await nb.round_trip()
     assert nb.latest(model) == [] and nb.latest(layer) == []
 
 
