@@ -61,7 +61,7 @@ def test_diff_writes_nothing(tmp_path, capsys):
 def test_json_uses_ruff_fields(tmp_path, capsys):
     path = tmp_path / "a.py"
     path.write_text(KERAS2)
-    main(["check", str(path), "--output-format", "json", *ONLY])
+    assert main(["check", str(path), "--output-format", "json", *ONLY]) == 1
     (item,) = json.loads(capsys.readouterr().out)
     assert item["code"] == "KER601"
     assert item["filename"] == str(path)
@@ -81,37 +81,113 @@ def test_a_findings_note_says_why_in_json_and_full_output(tmp_path, capsys):
         "import keras\n\nclass Block(keras.layers.Layer):\n    pass\n\n"
         "model = keras.Sequential([Block()])\nmodel.save('m.keras')\n"
     )
-    main(["check", str(path), "--output-format", "json", "--select", "KER308"])
+    assert main(["check", str(path), "--output-format", "json", "--select", "KER308"]) == 1
     (item,) = json.loads(capsys.readouterr().out)
     assert item["code"] == "KER308"
     assert "line 7" in item["note"]
-    main(["check", str(path), "--output-format", "full", "--select", "KER308"])
+    assert main(["check", str(path), "--output-format", "full", "--select", "KER308"]) == 1
     out = capsys.readouterr().out
     assert f"  = note: {item['note']}\n" in out
-    main(["check", str(path), "--output-format", "json", *ONLY])
-    assert all(finding["note"] is None for finding in json.loads(capsys.readouterr().out))
-
-
-@pytest.mark.parametrize("fmt, needle", [
-    ("concise", ":2:32: KER601 [*] "),
-    ("github", "::warning title=kerasfix (KER601),file="),
-    ("sarif", '"ruleId": "KER601"'),
-])
-def test_other_formats(tmp_path, capsys, fmt, needle):
-    path = tmp_path / "a.py"
+    # A finding without a note has `null`.
     path.write_text(KERAS2)
-    assert main(["check", str(path), "--output-format", fmt, *ONLY]) == 1
-    out = capsys.readouterr().out
-    assert needle in out
-    if fmt == "sarif":
-        assert json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
+    assert main(["check", str(path), "--output-format", "json", *ONLY]) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert [finding["code"] for finding in found] == ["KER601"]
+    assert all(finding["note"] is None for finding in found)
+
+
+MESSAGE = "`lr=` is not accepted by Keras 3 optimizers: use `learning_rate=`"
+TWO = KERAS2 + "opt2 = tf.keras.optimizers.SGD(lr=1)\n"
+
+
+def _expected_findings(text: str) -> list[tuple[int, int, int, int]]:
+    """1-based (line, column, end line, end column) of each `lr=<value>` keyword argument,
+    found by reading the text: the finding covers the argument up to its closing bracket."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if "(lr=" in line:
+            start = line.index("lr=")
+            found.append((number, start + 1, number, line.index(")", start) + 1))
+    return found
+
+
+def test_concise_format(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.py").write_text(TWO)
+    assert main(["check", "a.py", "--output-format", "concise", *ONLY]) == 1
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        f"a.py:{line}:{col}: KER601 [*] {MESSAGE}" for line, col, _, _ in _expected_findings(TWO)
+    ]
+
+
+@pytest.mark.parametrize("severity, level", [(None, "warning"), ("error", "error"), ("hint", "warning")])
+def test_github_format_lines(tmp_path, capsys, monkeypatch, severity, level):
+    monkeypatch.chdir(tmp_path)
+    # A comma and a colon in the name: escaped in the `file` property, not in the message.
+    name = "m,1:x.py"
+    (tmp_path / name).write_text(TWO)
+    if severity:
+        (tmp_path / "pyproject.toml").write_text(f'[tool.kerasfix]\nseverity = {{ KER601 = "{severity}" }}\n')
+    assert main(["check", name, "--output-format", "github", *ONLY]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert captured.out == "".join(
+        f"::{level} title=kerasfix (KER601),file=m%2C1%3Ax.py,line={line},col={col},endLine={end_line},endColumn={end_col}"
+        f"::m,1:x.py:{line}:{col}: KER601 {MESSAGE}\n"
+        for line, col, end_line, end_col in _expected_findings(TWO)
+    )
+    assert [(2, 32, 2, 39), (3, 32, 3, 36)] == _expected_findings(TWO)
+
+
+@pytest.mark.parametrize("severity, level", [(None, "warning"), ("error", "error"), ("info", "note"), ("hint", "note")])
+def test_sarif_document(tmp_path, capsys, monkeypatch, severity, level):
+    from importlib.metadata import version
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.py").write_text(TWO)
+    (tmp_path / "clean.py").write_text("import keras\n")
+    if severity:
+        (tmp_path / "pyproject.toml").write_text(f'[tool.kerasfix]\nseverity = {{ KER601 = "{severity}" }}\n')
+    assert main(["check", ".", "--output-format", "sarif", *ONLY]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["version"] == "2.1.0"
+    assert document["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json"
+    [run] = document["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "kerasfix" and driver["version"] == version("kerasfix")
+    # Every rule is described, once; the rules are those `kerasfix rule --all` documents.
+    ids = [rule["id"] for rule in driver["rules"]]
+    assert len(ids) == len(set(ids)) and all(len(i) == 6 and i.startswith("KER") and i[3:].isdigit() for i in ids)
+    assert main(["rule", "--all"]) == 0
+    headings = [line.split()[1] for line in capsys.readouterr().out.splitlines() if line.startswith("# KER")]
+    assert ids == headings
+    [lr_rule] = [rule for rule in driver["rules"] if rule["id"] == "KER601"]
+    assert lr_rule["name"] == "optimizer-lr-argument"
+    assert lr_rule["shortDescription"]["text"] and lr_rule["fullDescription"]["text"]
+    assert lr_rule["helpUri"].startswith("https://")
+    assert run["results"] == [
+        {
+            "ruleId": "KER601",
+            "level": level,
+            "message": {"text": MESSAGE},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": "a.py"},
+                        "region": {"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col},
+                    }
+                }
+            ],
+        }
+        for line, col, end_line, end_col in _expected_findings(TWO)
+    ]
 
 
 def test_statistics(tmp_path, capsys):
     path = tmp_path / "a.py"
     path.write_text(KERAS2 + "opt2 = tf.keras.optimizers.SGD(lr=1)\n")
-    main(["check", str(path), "--statistics", *ONLY])
-    assert "2\tKER601\t[*] optimizer-lr-argument" in capsys.readouterr().out
+    assert main(["check", str(path), "--statistics", *ONLY]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == "2\tKER601\t[*] optimizer-lr-argument"
 
 
 def test_stdin_with_fix_prints_the_fixed_code(tmp_path):
@@ -155,15 +231,28 @@ def test_latin1_declared_encoding_round_trips(tmp_path):
 
 
 def test_pyproject_settings_and_bad_keys(tmp_path, capsys):
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.kerasfix]\nselect = ["KER6"]\nignore = ["KER601"]\nbogus = 1\nexclude = ["skipped"]\n'
-    )
     (tmp_path / "a.py").write_text(KERAS2)
     (tmp_path / "skipped").mkdir()
     (tmp_path / "skipped" / "b.py").write_text(KERAS2)
-    assert main(["check", str(tmp_path)]) == 0
-    err = capsys.readouterr().err
-    assert "invalid setting `bogus`" in err and "unknown key" in err
+    # Without `exclude`, both files have the finding the settings keep (KER101 and KER107,
+    # also found by default, are ignored).
+    (tmp_path / "pyproject.toml").write_text('[tool.kerasfix]\nselect = ["KER1", "KER6"]\nignore = ["KER10"]\n')
+    assert main(["check", str(tmp_path), "--output-format", "concise"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert sorted(line.split(" ")[:2] for line in captured.out.splitlines() if ": KER" in line) == [
+        [f"{tmp_path / 'a.py'}:2:32:", "KER601"], [f"{tmp_path / 'skipped' / 'b.py'}:2:32:", "KER601"]
+    ]
+    # With it, the folder's file is not checked; the unknown key is named and the rest applies.
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.kerasfix]\nselect = ["KER1", "KER6"]\nignore = ["KER10"]\nbogus = 1\nexclude = ["skipped"]\n'
+    )
+    assert main(["check", str(tmp_path), "--output-format", "concise"]) == 1
+    captured = capsys.readouterr()
+    assert [line.split(" ")[:2] for line in captured.out.splitlines() if ": KER" in line] == [
+        [f"{tmp_path / 'a.py'}:2:32:", "KER601"]
+    ]
+    assert "invalid setting `bogus`" in captured.err and "unknown key" in captured.err
 
 
 def test_a_bad_entry_leaves_the_good_ones_of_its_setting(tmp_path, capsys):
@@ -171,7 +260,7 @@ def test_a_bad_entry_leaves_the_good_ones_of_its_setting(tmp_path, capsys):
         '[tool.kerasfix]\nselect = ["KER601", "KER999"]\nseverity = { KER601 = "hint", KER5 = "loud" }\n'
     )
     (tmp_path / "a.py").write_text(KERAS2)
-    main(["check", str(tmp_path), "--output-format", "json"])
+    assert main(["check", str(tmp_path), "--output-format", "json"]) == 1
     captured = capsys.readouterr()
     findings = json.loads(captured.out)
     assert {f["code"] for f in findings} == {"KER601"}
@@ -185,9 +274,9 @@ def test_gitignore_and_default_excludes(tmp_path, capsys):
     for folder in ("generated", ".venv", "src"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "m.py").write_text(KERAS2)
-    main(["check", str(tmp_path), "--output-format", "concise", *ONLY])
+    assert main(["check", str(tmp_path), "--output-format", "concise", *ONLY]) == 1
     out = capsys.readouterr().out
-    assert "src" in out and "generated" not in out and ".venv" not in out
+    assert [line.split(": ")[0] for line in out.splitlines() if "KER601" in line] == [f"{tmp_path / 'src' / 'm.py'}:2:32"]
 
 
 def test_symlink_loop_terminates(tmp_path, capsys):
@@ -201,9 +290,9 @@ def test_symlink_loop_terminates(tmp_path, capsys):
 def test_parallel_jobs_give_the_same_findings(tmp_path, capsys):
     for i in range(12):
         (tmp_path / f"m{i}.py").write_text(KERAS2)
-    main(["check", str(tmp_path), "--output-format", "json", "--jobs", "2", *ONLY])
+    assert main(["check", str(tmp_path), "--output-format", "json", "--jobs", "2", *ONLY]) == 1
     parallel = json.loads(capsys.readouterr().out)
-    main(["check", str(tmp_path), "--output-format", "json", "--jobs", "1", *ONLY])
+    assert main(["check", str(tmp_path), "--output-format", "json", "--jobs", "1", *ONLY]) == 1
     serial = json.loads(capsys.readouterr().out)
     assert parallel == serial and len(serial) == 12
 
