@@ -6,6 +6,8 @@ import asyncio
 
 from lsprotocol import types
 
+from kerasfix.rules import rule_by_code
+
 WAIT = 20.0
 
 LINE = "opt = tf.keras.optimizers.Adam(lr=1e-3)"
@@ -28,6 +30,17 @@ DOCUMENTS = {
     "bom": ("\ufeff" + HEAD + LINE + "\n", ["KER601"], None),
     "tabs": (HEAD + "if True:\n\t" + LINE + "\n", ["KER601"], None),
     "wide": (HEAD + "s = '数据😀'; " + LINE + "  # 😀😀\n", ["KER601"], None),
+}
+
+# Where the KER001 / KER002 finding of a document points (start and end, a code-point offset):
+# the character or token where the text stops being checkable.
+POINTS = {
+    "lone-surrogate": lambda text: text.index("\ud800"),
+    # The operator that makes the chain 1001 levels deep.
+    "chain-100k": lambda text: text.index("x = 1+") + len("x = ") + 2 * 1000 + 1,
+    # The bracket that opens the 201st level.
+    "nesting-500": lambda text: text.index("(((") + 200,
+    "nesting-2000": lambda text: text.index("[[[") + 200,
 }
 
 
@@ -77,6 +90,10 @@ async def test_each_bad_document_gets_one_clear_diagnostic_or_none(session):
             assert_inside(session, text, diagnostic.range)
             if diagnostic.code in ("KER001", "KER002"):
                 assert message in diagnostic.message, (name, diagnostic.message)
+                if name in POINTS:
+                    start = _offset(text, diagnostic.range.start.line, diagnostic.range.start.character, session.encoding)
+                    end = _offset(text, diagnostic.range.end.line, diagnostic.range.end.character, session.encoding)
+                    assert start == end == POINTS[name](text), (name, start, end)
             else:
                 # The finding is on the `lr=` keyword, wherever the text put it.
                 start = _offset(text, diagnostic.range.start.line, diagnostic.range.start.character, session.encoding)
@@ -102,14 +119,10 @@ async def test_the_server_stays_up_after_bad_input(session):
     await session.diagnostics(uri, 1)
     deep = session.open("deep.py", DOCUMENTS["nesting-2000"][0])
     await session.diagnostics(deep, 1)
-    # A hover and an edit after them are answered.
-    hover = await asyncio.wait_for(
-        session.client.text_document_hover_async(
-            types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(2, LINE.index("lr") + 1))
-        ),
-        WAIT,
-    )
-    assert hover is None or "KER" in hover.contents.value
+    # A hover and an edit after them are answered. While the text holds the lone surrogate its
+    # only finding is KER001, which has no hover text, and `lr` is no Keras name: no hover.
+    at_lr = types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(2, LINE.index("lr") + 1))
+    assert await asyncio.wait_for(session.client.text_document_hover_async(at_lr), WAIT) is None
     # Replacing the bad character clears the syntax error and the findings come back.
     line = "name = '\ud800'"
     # (Sent by hand: the shared test helper cannot count a lone surrogate's width.)
@@ -125,7 +138,12 @@ async def test_the_server_stays_up_after_bad_input(session):
             ],
         )
     )
-    assert [d.code for d in await session.diagnostics(uri, version)] == ["KER601"]
+    [finding] = await session.diagnostics(uri, version)
+    assert finding.code == "KER601"
+    # Now the hover on `lr` shows the finding's rule docs, over the finding's range.
+    hover = await asyncio.wait_for(session.client.text_document_hover_async(at_lr), WAIT)
+    docs = types.MarkupContent(kind=types.MarkupKind.Markdown, value=rule_by_code("KER601").docs(rows=False))
+    assert hover == types.Hover(contents=docs, range=finding.range)
     # The too-deep document, edited into a shallow one, is checked again.
     version = session.replace_all(deep, HEAD + LINE + "\n")
     assert [d.code for d in await session.diagnostics(deep, version)] == ["KER601"]
