@@ -298,6 +298,7 @@ class ProjectSync:
                 with self._lock:
                     if not self._pending[engine]:
                         self._changes_waiting = False
+            log.debug("the project index took in the changes: %d open documents depend on them", len(affected))
             if affected:
                 self.server.call_soon(self.server.relint_paths, affected)
             if changed:

@@ -225,13 +225,18 @@ def workspace(tmp_path: Path) -> Path:
     return root
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=CLIENTS)
-async def client(lsp_client: LanguageClient, request, workspace: Path):
+def options_for(request) -> dict[str, Any]:
+    """The test settings, with those of the test's `options` marker over them."""
     options = dict(SETTINGS)
     marker = request.node.get_closest_marker("options")
     if marker is not None:
         options.update(marker.args[0])
-    lsp_client.session = await start_session(lsp_client, request, workspace, options)
+    return options
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=CLIENTS)
+async def client(lsp_client: LanguageClient, request, workspace: Path):
+    lsp_client.session = await start_session(lsp_client, request, workspace, options_for(request))
     yield
     await lsp_client.shutdown_session()
 
