@@ -283,20 +283,23 @@ def test_the_engine_processes_end_with_a_killed_server(server: RawServer, tmp_pa
 
     # Wait until an engine is stuck in the frozen parse (a lint of two lines takes no CPU to
     # speak of): a stuck child never reads the end of its pipe, only the kernel can stop it.
-    for _ in range(1200):
-        if any(cpu_seconds(pid) > 3 for pid in engines()):
-            break
+    # (A state polled for, with a deadline far beyond the few seconds it takes.)
+    deadline = time.monotonic() + 120
+    while not any(cpu_seconds(pid) > 3 for pid in engines()):
+        assert time.monotonic() < deadline, "no engine got stuck in the frozen parse within 120 s"
         time.sleep(0.05)
-    else:
-        raise AssertionError("no engine got stuck in the frozen parse")
     children = engines()
     server.process.kill()
     server.process.wait()
-    for pid in children:
-        for _ in range(200):  # the kernel delivers the parent-death signal at once; reaping may lag
-            status = Path(f"/proc/{pid}/status")
-            if not status.exists() or "State:\tZ" in status.read_text():
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError(f"engine process {pid} outlived the server")
+
+    def gone(pid: int) -> bool:
+        try:
+            return "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return True
+
+    # The kernel delivers the parent-death signal at once; reaping may lag.
+    deadline = time.monotonic() + 60
+    while alive := [pid for pid in children if not gone(pid)]:
+        assert time.monotonic() < deadline, f"engine processes {alive} outlived the server by 60 s"
+        time.sleep(0.05)
