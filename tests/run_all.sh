@@ -12,5 +12,8 @@ python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 for setup in tests/editors/setup.sh tests/keras3/setup.sh; do
     if [ -f "$setup" ]; then bash "$setup"; fi
 done
+# The real projects the corpora tests read (tests/corpora.py); the tests themselves never
+# download them.
+bash tests/setup_corpora.sh
 
 python3 -m pytest tests "$@"

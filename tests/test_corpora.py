@@ -1,5 +1,6 @@
 """kerasfix on real Keras 2 code: no crash, and every file it fixes (unsafe fixes included)
-still parses. The corpora are downloaded once into the test cache (see tests/corpora.py)."""
+still parses. The corpora are downloaded into the test cache by the test command's setup step
+(tests/setup_corpora.sh, run by tests/run_all.sh); a missing one fails the tests."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from corpora import CLEAN, CORPORA, fetch
+from corpora import CLEAN, CORPORA, CorpusMissing, fetch
 
 
 def kerasfix(*args: str) -> subprocess.CompletedProcess:
@@ -23,7 +24,11 @@ def kerasfix(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module", params=sorted(CORPORA))
 def corpus(request) -> tuple[str, Path]:
-    return request.param, fetch(request.param)
+    try:
+        return request.param, fetch(request.param)
+    except CorpusMissing as error:
+        missing = str(error)
+    pytest.fail(missing, pytrace=False)
 
 
 def test_check_runs_without_crash(corpus):

@@ -93,7 +93,6 @@ def test_keras2_train_step_is_reported_and_fails_on_jax():
 
 
 NNX_PROGRAM = '''
-import tempfile
 from pathlib import Path
 
 import jax
@@ -131,7 +130,7 @@ def load(path):
 
 x = jnp.linspace(-1.0, 1.0, 6).reshape(2, 3)
 model = Stack(nnx.Rngs(0))
-path = Path(tempfile.mkdtemp()) / "state"
+path = Path.cwd() / "state"  # the run's working folder, removed after it
 save(model, path)
 restored = load(path)
 RESULT = [model(x).tolist(), restored(x).tolist()]
