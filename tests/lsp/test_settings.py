@@ -11,38 +11,72 @@ import pytest
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
+from conftest import WAIT
+
 SOURCE = "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
+
+
+async def _republished(session, uri: str, after: int, matches, what: str) -> list[types.Diagnostic]:
+    """The diagnostics of the first publication for `uri`, past the first `after` ones, that
+    `matches`: the event that shows a changed setting has reached the server."""
+    async def wait() -> list[types.Diagnostic]:
+        while True:
+            for params in session.published[after:]:
+                if params.uri == uri and matches(list(params.diagnostics)):
+                    return list(params.diagnostics)
+            await asyncio.sleep(0.01)
+
+    try:
+        return await asyncio.wait_for(wait(), WAIT)
+    except asyncio.TimeoutError:
+        seen = [[(d.code, d.severity) for d in p.diagnostics] for p in session.published[after:] if p.uri == uri]
+        raise AssertionError(f"no publication for {uri} with {what}; published since: {seen}") from None
+
+
+async def _after_an_edit(session, uri: str) -> list[types.Diagnostic]:
+    """The diagnostics of a new version of the document (a line added at its end): a lint
+    scheduled after everything sent before it, so it shows the settings in force now."""
+    line = session.texts[uri].count("\n")
+    version = session.change(uri, (line, 0), (line, 0), "x = 1\n")
+    return await session.diagnostics(uri, version)
+
+
+def _severities(diagnostics: list[types.Diagnostic]) -> list[tuple[str, types.DiagnosticSeverity]]:
+    return [(str(d.code), d.severity) for d in diagnostics]
 
 
 async def test_configuration_change_relints_open_documents(session):
     uri = session.open("train.py", SOURCE)
     [diagnostic] = await session.diagnostics(uri, 1)
     assert diagnostic.severity == types.DiagnosticSeverity.Warning
+    error = [("KER601", types.DiagnosticSeverity.Error)]
     count = len(session.published)
     session.client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"kerasfix": {"select": ["KER601"], "severity": {"KER6": "error"}}})
     )
-    await session.wait_published(count)
-    [diagnostic] = session.published[-1].diagnostics
-    assert diagnostic.severity == types.DiagnosticSeverity.Error
+    # The open document is linted again without being edited.
+    await _republished(session, uri, count, lambda found: _severities(found) == error, "KER601 as an error")
+    assert _severities(await _after_an_edit(session, uri)) == error
     count = len(session.published)
     session.client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"kerasfix": {"select": ["KER601"], "ignore": ["KER601"]}})
     )
-    await session.wait_published(count)
-    assert list(session.published[-1].diagnostics) == []
+    await _republished(session, uri, count, lambda found: found == [], "no diagnostics")
+    assert await _after_an_edit(session, uri) == []
 
 
 async def test_bad_settings_are_reported_and_the_rest_kept(session):
     uri = session.open("train.py", SOURCE)
     await session.diagnostics(uri, 1)
-    count = len(session.published)
     session.client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"kerasfix": {"select": ["KER601"], "targetBackends": ["theano"]}})
+        types.DidChangeConfigurationParams(
+            settings={"kerasfix": {"select": ["KER601"], "targetBackends": ["theano"], "severity": {"KER601": "hint"}}}
+        )
     )
-    await session.wait_published(count)
-    assert len(session.published[-1].diagnostics) == 1
-    assert any("theano" in message.message for message in session.client.messages)
+    message = await _shown(session, "theano")
+    assert message.startswith("kerasfix: invalid setting `targetBackends`")
+    # The bad backend falls back to the default; the other settings of the change apply.
+    assert _severities(await _after_an_edit(session, uri)) == [("KER601", types.DiagnosticSeverity.Hint)]
 
 
 async def test_pyproject_change_relints(session):
@@ -56,12 +90,16 @@ async def test_pyproject_change_relints(session):
             changes=[types.FileEvent(uri=from_fs_path(str(pyproject)), type=types.FileChangeType.Created)]
         )
     )
-    await session.wait_published(count)
-    assert list(session.published[-1].diagnostics) == []
+    await _republished(session, uri, count, lambda found: found == [], "no diagnostics")
+    assert await _after_an_edit(session, uri) == []
 
 
 async def test_pyproject_watcher_registered_when_the_client_allows_it(session):
-    await asyncio.sleep(0.2)
+    # The server registers the watcher when it handles `initialized`, before it reads a
+    # document opened afterwards: once that document's diagnostics have arrived, the request
+    # to register has arrived before them, if there is one.
+    uri = session.open("train.py", SOURCE)
+    assert len(await session.diagnostics(uri, 1)) == 1
     watched = session.client.capabilities.workspace.did_change_watched_files
     methods = [r.method for r in session.registrations]
     if watched and watched.dynamic_registration:
@@ -166,9 +204,9 @@ async def test_bad_configuration_change_is_shown_and_the_rest_applied(session):
             settings={"kerasfix": {"select": ["KER601"], "kerasVersion": "three", "unsafeFixes": "yes", "severity": {"KER601": "hint"}}}
         )
     )
-    await session.wait_published(count)
-    [diagnostic] = session.published[-1].diagnostics
-    assert diagnostic.severity == types.DiagnosticSeverity.Hint
+    hint = [("KER601", types.DiagnosticSeverity.Hint)]
+    await _republished(session, uri, count, lambda found: _severities(found) == hint, "KER601 as a hint")
+    assert _severities(await _after_an_edit(session, uri)) == hint
     assert "three" in await _shown(session, "`kerasVersion`")
     assert "yes" in await _shown(session, "`unsafeFixes`")
 
@@ -202,5 +240,44 @@ async def test_malformed_pyproject_is_shown_and_defaults_used(session, pyproject
             changes=[types.FileEvent(uri=from_fs_path(str(path)), type=types.FileChangeType.Changed)]
         )
     )
-    await session.wait_published(count)
-    assert list(session.published[-1].diagnostics) == []
+    await _republished(session, uri, count, lambda found: found == [], "no diagnostics")
+    assert await _after_an_edit(session, uri) == []
+
+
+# ----- the editor's settings over pyproject.toml's, key by key --------------------------------
+
+
+@pytest.mark.options({"severity": {"KER601": "error"}})
+async def test_editor_settings_win_over_pyproject_for_the_same_key(session):
+    project = session.root / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[tool.kerasfix]\nseverity = { KER601 = "hint" }\nper-file-ignores = { "quiet.py" = ["KER601"] }\n',
+        encoding="utf-8",
+    )
+    uri = session.open("proj/train.py", SOURCE)
+    quiet = session.open("proj/quiet.py", SOURCE)
+    # initializationOptions' `severity` over the pyproject's; the pyproject's other keys apply.
+    assert _severities(await session.diagnostics(uri, 1)) == [("KER601", types.DiagnosticSeverity.Error)]
+    assert await session.diagnostics(quiet, 1) == []
+    # didChangeConfiguration's `severity` over the pyproject's.
+    info = [("KER601", types.DiagnosticSeverity.Information)]
+    count = len(session.published)
+    session.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"kerasfix": {"select": ["KER601"], "severity": {"KER601": "info"}}})
+    )
+    await _republished(session, uri, count, lambda found: _severities(found) == info, "KER601 as information")
+    assert _severities(await _after_an_edit(session, uri)) == info
+    assert await _after_an_edit(session, quiet) == []
+    # Without `severity` from the editor, the pyproject's applies.
+    hint = [("KER601", types.DiagnosticSeverity.Hint)]
+    count = len(session.published)
+    session.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"kerasfix": {"select": ["KER601"]}})
+    )
+    await _republished(session, uri, count, lambda found: _severities(found) == hint, "KER601 as a hint")
+    assert _severities(await _after_an_edit(session, uri)) == hint
+    assert await _after_an_edit(session, quiet) == []
+    # A file the pyproject does not cover keeps the default severity.
+    other = session.open("elsewhere.py", SOURCE)
+    assert _severities(await session.diagnostics(other, 1)) == [("KER601", types.DiagnosticSeverity.Warning)]
