@@ -8,7 +8,8 @@ findings. It falls back to a whole-file lint when an edit changes what other sta
 on (imports, top-level names, class bases), or touches the imports block.
 
 Rules marked `whole_file` (their findings depend on other statements) run on whole-file lints
-only; between those, their findings outside the edited statements are kept and shifted.
+only: an edit to a text that may give them findings (it names saving or loading) re-lints the
+whole file, so that their findings are never lost or left stale.
 
 While the text does not parse, the result is one syntax-error finding plus the last good
 findings outside the edited region, shifted with the edits.
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import accumulate
+import re
 
 import libcst as cst
 
@@ -47,6 +49,12 @@ from .project import project_for
 from .rule import Rule
 from .settings import Settings
 from .syntax import Unparsable
+from .walker import SOURCE_TEXT
+
+
+# Every whole-file rule reports a saving or loading call, or a value such a call uses: its name
+# (`save`, `load_model`, `ModelCheckpoint`, `saved_model`...) is spelled in the file.
+_SAVING_WORDS = re.compile(r"(?i)save|load|checkpoint")
 
 
 @dataclass
@@ -128,15 +136,18 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
     return low
 
 
-def _moved(finding: Finding, delta: int, lines: LineIndex) -> Finding:
-    """A finding after the edited region, moved by `delta` characters."""
+def _moved(finding: Finding, delta: int, lines: LineIndex, since: int) -> Finding:
+    """A finding after the edited region (which ends at `since` in the old text), moved by
+    `delta` characters."""
     start, end = finding.span.start + delta, finding.span.end + delta
     fix = finding.fix
     if fix is not None:
         edits = []
         for e in fix.edits:
-            # Imports are inserted before any edited region (checked by the caller).
-            d = delta if e.start >= finding.span.start else 0
+            # Imports are inserted before any edited region (checked by the caller); the other
+            # edits move with the finding, also those that start before its range (removing
+            # `, dynamic=None` starts at the comma).
+            d = delta if e.start >= since else 0
             edits.append(Edit(e.start + d, e.end + d, e.content, lines.position(e.start + d), lines.position(e.end + d)))
         fix = Fix(fix.title, fix.applicability, tuple(edits))
     return replace(finding, span=Span(start, end, lines.position(start), lines.position(end)), fix=fix)
@@ -196,6 +207,8 @@ class IncrementalLinter:
                 return self._not_checked(unparsable(source, exhausted_while("parsing", error)))
             try:
                 ctx = Context(module, self.settings, self.path, project=project_for(self.path))
+                # As `lint` does: some rules test the text first (does it name Keras at all?).
+                ctx.shared[SOURCE_TEXT] = text
                 walk(module, ctx, dispatch_table(self.rules))
                 lines = LineIndex(source)
                 findings = finish(ctx, text, shift, lines, None)
@@ -240,11 +253,20 @@ class IncrementalLinter:
             if f.span.end < prefix:
                 kept.append(f)
             elif f.span.start >= len(old) - suffix:
-                kept.append(_moved(f, delta, lines))
+                kept.append(_moved(f, delta, lines, len(old) - suffix))
         kept.sort(key=lambda f: (f.span.start, f.code))
         return kept
 
     # ----- only the edited statements --------------------------------------------------------
+
+    def _whole_file_may_report(self, source: str, state: _State) -> bool:
+        """Whether an enabled whole-file rule may report on `source`, or did on the last text.
+        Those rules are about saving and loading: a text that spells none of it gives them
+        nothing to report."""
+        codes = {r.code for r in self.rules if r.whole_file}
+        if not codes:
+            return False
+        return _SAVING_WORDS.search(source) is not None or any(f.code in codes for f in state.findings)
 
     def _region(self, source: str, state: _State) -> list[Finding]:
         old = state.source
@@ -264,6 +286,10 @@ class IncrementalLinter:
         end = spans[last][1] if last < len(spans) - 1 else len(old)
         site = state.import_site.offset
         if site is not None and start < site:
+            return self._full(source)
+        if self._whole_file_may_report(source, state):
+            # A whole-file rule's findings, in the edited statements as in the others, depend
+            # on the whole text: a region re-lint would lose them until the next whole-file lint.
             return self._full(source)
         region = source[start : end + delta]
         with engine_conditions():
@@ -291,6 +317,9 @@ class IncrementalLinter:
                 module, self.settings, self.path, bindings=state.bindings, classes=classes,
                 statements=statements, project=project_for(self.path),
             )
+            # The whole text, as a whole-file lint hands it: the rules ask whether the file
+            # names something (Keras, a saving call) anywhere, not only in the region.
+            ctx.shared[SOURCE_TEXT] = source[shift:]
             local_rules = tuple(r for r in self.rules if not r.whole_file)
             try:
                 if guards_reach_other_statements(ctx, region):
@@ -307,7 +336,7 @@ class IncrementalLinter:
                 if f.span.start < start:
                     findings.append(f)
                 elif f.span.start >= end:
-                    findings.append(_moved(f, delta, lines))
+                    findings.append(_moved(f, delta, lines, end))
             findings.extend(fresh)
             findings.sort(key=lambda f: (f.span.start, f.code))
             region_spans = _statement_spans(module, start, end + delta)
