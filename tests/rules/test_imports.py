@@ -51,7 +51,7 @@ def test_names_only_the_tf_keras_shim_has_are_never_rewritten(path):
     module, _, name = path.rpartition(".")
     source = f"from tensorflow.keras.{module} import {name}\n" if module else f"from tensorflow.keras import {name}\n"
     findings = lint(source, "a.py", Settings())
-    assert {f.code for f in mine(findings)} >= {"KER103"}
+    assert {f.code for f in mine(findings)} == {"KER103"}
     assert fix(source, "a.py", Settings(), unsafe=True).source == source
 
 
@@ -179,8 +179,8 @@ def test_a_keras2_module_becomes_keras3():
 
 def test_safe_fixes_alone_leave_the_unsafe_decay_rewrite():
     result = fix(KERAS2_MODULE, "model.py", _only_my_rules(), unsafe=False).source
-    assert "decay=1e-4" in result
-    assert "tf.keras" not in result
+    unsafe_line = "opt = Adam(learning_rate=keras.optimizers.schedules.InverseTimeDecay(1e-3, decay_steps=1, decay_rate=1e-4))\n"
+    assert result == KERAS3_MODULE.replace(unsafe_line, "opt = Adam(learning_rate=1e-3, decay=1e-4)\n")
 
 
 def test_the_fixed_module_runs_on_keras3_with_jax(tmp_path):
@@ -338,9 +338,7 @@ def test_an_import_sharing_its_line_goes_with_its_semicolon():
 
 def test_only_the_unused_names_of_a_from_import_go():
     source = "import keras\nfrom tensorflow import (\n    nest,\n    data,\n    io,\n)\nds = data.Dataset.range(3)\n"
-    fixed = _fixed_twice(source)
-    assert "data" in fixed and "nest" not in fixed and "io," not in fixed
-    assert "from tensorflow import (" in fixed and "ds = data.Dataset.range(3)" in fixed
+    assert _fixed_twice(source) == "import keras\nfrom tensorflow import (\n    data)\nds = data.Dataset.range(3)\n"
 
 
 def test_other_modules_in_the_same_import_stay_even_if_unused():
