@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -243,9 +244,20 @@ def test_the_cli_never_runs_the_workspace(untrusted: Workspace):
         cwd=untrusted.root, env=untrusted.environment, capture_output=True, text=True, timeout=120,
     )
     assert "Traceback" not in result.stderr
-    # The strange settings are reported as settings, not run.
-    assert "invalid setting" in result.stderr
-    assert "+opt = keras.optimizers.Adam(learning_rate=1e-3)\n" in result.stdout
+    # The strange settings are reported as settings, not run (the exclude patterns are valid
+    # patterns, matching no file).
+    invalid = re.findall(r"invalid setting `([^`]+)`", result.stderr)
+    assert invalid == ["pythonPath", "python-path", "select", "keras-version"]
+    assert result.stderr.endswith("Would fix 4 errors in 1 file.\n")
+    changed = [line for line in result.stdout.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed == [
+        "-import tensorflow as tf",
+        "-opt = tf.keras.optimizers.Adam(lr=1e-3)",
+        "-total = tf.reduce_sum([1.0, 2.0])",
+        "+opt = keras.optimizers.Adam(learning_rate=1e-3)",
+        "+total = keras.ops.sum([1.0, 2.0])",
+    ]
+    assert result.returncode == 1
     assert untrusted.ran() == []
 
 
