@@ -116,9 +116,9 @@ async def test_fix_all_keeps_line_endings_bom_and_indentation(session):
 async def test_the_server_stays_up_after_bad_input(session):
     text, _, _ = DOCUMENTS["lone-surrogate"]
     uri = session.open("surrogate.py", text)
-    await session.diagnostics(uri, 1)
+    assert [d.code for d in await session.diagnostics(uri, 1)] == ["KER001"]
     deep = session.open("deep.py", DOCUMENTS["nesting-2000"][0])
-    await session.diagnostics(deep, 1)
+    assert [d.code for d in await session.diagnostics(deep, 1)] == ["KER002"]
     # A hover and an edit after them are answered. While the text holds the lone surrogate its
     # only finding is KER001, which has no hover text, and `lr` is no Keras name: no hover.
     at_lr = types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(2, LINE.index("lr") + 1))

@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from lsprotocol import types
 from pygls.uris import from_fs_path
@@ -111,8 +112,8 @@ def build_workspace(root: Path) -> Workspace:
     return Workspace(root, markers, python, train, {**os.environ, "PYTHONPATH": str(root)}, commands)
 
 
-@pytest_asyncio.fixture
-async def untrusted(tmp_path: Path) -> Workspace:
+@pytest.fixture
+def untrusted(tmp_path: Path) -> Workspace:
     root = tmp_path / "untrusted"
     root.mkdir()
     return build_workspace(root)
