@@ -311,7 +311,9 @@ class Signatures:
         while (item := self._queue.get()) is not None:
             name, future = item
             if future.set_running_or_notify_cancel():
-                future.set_result(self._find(name))
+                found = self._find(name)
+                future.set_result(found)
+                log.debug("jedi looked up %s: %s", name, "a signature" if found else "nothing")
 
     def _script(self, code: str):
         """A jedi Script of `code` that sees only the project and interpreter chosen here."""

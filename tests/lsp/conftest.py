@@ -246,5 +246,37 @@ def session(client: LanguageClient) -> Session:
     return client.session
 
 
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[*SERVER, "--verbose"]), params=CLIENTS)
+async def verbose_client(lsp_client: LanguageClient, request, workspace: Path):
+    lsp_client.session = await start_session(lsp_client, request, workspace, options_for(request))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.fixture
+def verbose_session(verbose_client: LanguageClient) -> Session:
+    """A session whose server sends its debug log (`--verbose`) as `window/logMessage`: it
+    says when background work (jedi's lookups, the project index's updates) is done."""
+    return verbose_client.session
+
+
+async def logged(session: Session, text: str, after: int = 0, wait: float = 2 * WAIT) -> int:
+    """Wait until the server has logged a message containing `text` more than `after` times;
+    returns how many times it has."""
+
+    def count() -> int:
+        return sum(text in message.message for message in session.client.log_messages)
+
+    async def logged_more() -> int:
+        while (found := count()) <= after:
+            await asyncio.sleep(0.01)
+        return found
+
+    try:
+        return await asyncio.wait_for(logged_more(), wait)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"the server did not log {text!r} within {wait:g} s") from None
+
+
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "options(mapping): initializationOptions merged over the default test settings")

@@ -118,7 +118,8 @@ def server_environment(jedi: Path | None, workspace: Path) -> dict[str, str]:
 @asynccontextmanager
 async def server_in(workspace: Path, env: dict[str, str], options: dict | None = None):
     """A client of `kerasfix server` started with `workspace` as its working directory."""
-    command = ["/bin/sh", "-c", f'cd {shlex.quote(str(workspace))} && exec "$0" -m kerasfix.server server', sys.executable]
+    # `--verbose`: the server logs to the client when jedi has looked a name up.
+    command = ["/bin/sh", "-c", f'cd {shlex.quote(str(workspace))} && exec "$0" -m kerasfix.server server --verbose', sys.executable]
     client = await ClientServerConfig(server_command=command, server_env=env).start()
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
@@ -148,14 +149,26 @@ def open_train(client: LanguageClient, workspace: Path) -> str:
     return uri
 
 
-async def hover_until_signature(client: LanguageClient, uri: str, attempts: int = 300) -> str:
-    """Hover on `tf.reduce_sum` (whose counterpart is `keras.ops.sum`) until the hover carries a
-    signature, or `attempts` hovers have not; the last hover's text."""
-    text = ""
-    for _ in range(attempts):
-        hover = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), REDUCE_SUM))
-        text = hover.contents.value if hover else ""
-        if "```python" in text:
-            break
-        await asyncio.sleep(0.1)
-    return text
+# The name whose signature a hover on `tf.reduce_sum` shows, looked up by jedi at startup.
+LOOKED_UP = "jedi looked up keras.ops.sum:"
+# How long jedi may take over its first lookup on a busy machine.
+LOOKUP_WAIT = 120.0
+
+
+async def hover_until_signature(client: LanguageClient, uri: str, attempts: int | None = None) -> str:
+    """The text of a hover on `tf.reduce_sum` (whose counterpart is `keras.ops.sum`) once jedi
+    has finished looking `keras.ops.sum` up (the server logs it): with its signature if jedi
+    found one. (`attempts` is accepted and ignored: the hover waits for the lookup itself.)"""
+
+    async def looked_up() -> None:
+        while not any(LOOKED_UP in message.message for message in client.log_messages):
+            await client.wait_for_notification(types.WINDOW_LOG_MESSAGE)
+
+    try:
+        await asyncio.wait_for(looked_up(), LOOKUP_WAIT)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"the server did not log {LOOKED_UP!r} within {LOOKUP_WAIT:g} s") from None
+    hover = await asyncio.wait_for(
+        client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), REDUCE_SUM)), 30
+    )
+    return hover.contents.value if hover else ""

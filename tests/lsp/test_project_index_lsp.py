@@ -9,12 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pygls.uris import from_fs_path
-from pytest_lsp import ClientServerConfig, LanguageClient
 
-from conftest import CLIENTS, SERVER, WAIT, Session, options_for, start_session
+from conftest import WAIT, Session, logged
 
 BASE = "from tensorflow import keras\n\n\nclass BaseLayer(keras.layers.Layer):\n    pass\n"
 MID = "from .base import BaseLayer\n\n\nclass Mid(BaseLayer):\n    pass\n"
@@ -67,33 +65,13 @@ def workspace(tmp_path: Path, request) -> Path:
     return root
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[*SERVER, "--verbose"]), params=CLIENTS)
-async def client(lsp_client: LanguageClient, request, workspace: Path):
-    """The session of `conftest`, with the server's debug log sent as `window/logMessage`: it
-    says when the project index has taken in the changes sent to it."""
-    lsp_client.session = await start_session(lsp_client, request, workspace, options_for(request))
-    yield
-    await lsp_client.shutdown_session()
+@pytest.fixture
+def session(verbose_session: Session) -> Session:
+    """Sessions whose server logs when the project index has taken in the changes sent to it."""
+    return verbose_session
 
 
 TOOK_IN = "the project index took in the changes"
-
-
-def index_updates(session: Session) -> int:
-    return sum(TOOK_IN in message.message for message in session.client.log_messages)
-
-
-async def index_updated(session: Session, seen: int) -> None:
-    """Wait until the index has taken in changes more than `seen` times."""
-
-    async def wait() -> None:
-        while index_updates(session) <= seen:
-            await asyncio.sleep(0.01)
-
-    try:
-        await asyncio.wait_for(wait(), WAIT * 2)
-    except asyncio.TimeoutError:
-        raise AssertionError(f"the server did not log {TOOK_IN!r} within {WAIT * 2:g} s") from None
 
 
 def codes(diagnostics) -> list[tuple[str, int, int]]:
@@ -180,10 +158,10 @@ async def test_an_unsaved_edit_of_a_base_class_re_publishes_the_files_deriving_f
     # An edit inside a method changes no class: distance.py is not checked again. (Its next
     # publication must be the one that follows the class change below.)
     # (Every change before was taken in before distance.py was checked again.)
-    seen = index_updates(session)
+    seen = await logged(session, TOOK_IN)
     session.replace_all(base, KERAS_BASE.replace("'plain'", "'keras'"))
     await session.diagnostics(base, 3)
-    await index_updated(session, seen)  # the buffer has reached the index on its own
+    await logged(session, TOOK_IN, seen)  # the buffer has reached the index on its own
     session.replace_all(base, PLAIN_BASE)
     number = await next_published(session, uri, count, lambda found: found == [])
     assert [p for p in session.published[count : number - 1] if p.uri == uri] == []
