@@ -153,3 +153,39 @@ def test_a_region_sees_that_a_module_level_value_is_not_a_model():
     findings = linter.lint(after)
     assert linter.last_mode == "region"
     assert findings == lint(after, "a.py", Settings()) == []
+
+
+def test_whole_file_findings_survive_an_edit_to_their_statement_and_follow_other_statements():
+    # KER301 on `PATH = "exported"` holds because another statement saves a model to it.
+    before = 'import keras\nPATH = "exported"\nmodel = keras.Sequential()\nx = 1\nmodel.save(PATH)\n'
+    linter = IncrementalLinter("a.py", Settings())
+    assert linter.lint(before) == lint(before, "a.py", Settings())
+    assert [f.code for f in linter.lint(before)] == ["KER301", "KER301"]
+    for after in (
+        before.replace("model.save(PATH)", "model.save(PATH)  # edited"),
+        before.replace("x = 1", "x = 2"),
+        before.replace("model.save(PATH)\n", "print(PATH)\n"),  # no save left: no KER301
+        before,
+    ):
+        findings = linter.lint(after)
+        assert findings == lint(after, "a.py", Settings())
+    assert [f.code for f in lint(before.replace("model.save(PATH)\n", "print(PATH)\n"), "a.py", Settings())] == []
+
+
+def test_a_moved_fix_that_starts_before_its_finding_moves_with_it():
+    # The fix removes `, dynamic=None` from the comma on, before the finding's range.
+    before = "import keras\nd = keras.layers.Dense(4)\ne = keras.layers.Dense(4, activation='relu', dynamic=None)\n"
+    after = before.replace("Dense(4)\n", "Dense(4)  # edited\n")
+    linter = IncrementalLinter("a.py", Settings())
+    linter.lint(before)
+    findings = linter.lint(after)
+    assert linter.last_mode == "region"
+    assert [f.code for f in findings] == ["KER406"]
+    assert findings == lint(after, "a.py", Settings())
+
+
+def test_rules_that_read_the_text_see_it_in_a_whole_file_lint_too():
+    # KER540 asks whether the text names Keras at all: this one does not.
+    text = "from tensorflow import data as tf_data\nds = tf_data.Dataset.range(3)\n"
+    settings = Settings(select=("ALL",))
+    assert IncrementalLinter("a.py", settings).lint(text) == lint(text, "a.py", settings) == []
