@@ -116,7 +116,8 @@ def edits(text: str, programs: bool = False) -> list[tuple[str, list[str]]]:
 
 
 def _shown(f) -> str:
-    return f"{f.code} {f.span.start_pos.line + 1}:{f.span.start_pos.character} {f.message[:50]!r} fix={f.fix is not None}"
+    fix = [(e.start, e.end, e.content) for e in f.fix.edits] if f.fix else None
+    return f"{f.code} at {f.span.start}-{f.span.end} (line {f.span.start_pos.line + 1}) {f.message[:50]!r} fix={fix}"
 
 
 def check(name: str, text: str, path: str, programs: bool = False) -> list[str]:
