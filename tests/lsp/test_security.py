@@ -121,7 +121,10 @@ def untrusted(tmp_path: Path) -> Workspace:
 
 @pytest_asyncio.fixture
 async def client(untrusted: Workspace):
-    command = ["/bin/sh", "-c", f'cd {shlex.quote(str(untrusted.root))} && exec "$0" -m kerasfix.server server', sys.executable]
+    # `--verbose`: the server's debug log says when jedi has looked a name up.
+    command = [
+        "/bin/sh", "-c", f'cd {shlex.quote(str(untrusted.root))} && exec "$0" -m kerasfix.server server --verbose', sys.executable
+    ]
     lsp_client = await ClientServerConfig(server_command=command, server_env=untrusted.environment).start()
     lsp_client.applied = []
     lsp_client.published = []
@@ -134,6 +137,14 @@ async def client(untrusted: Workspace):
         original(params)
 
     lsp_client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = record
+    lsp_client.logged = asyncio.Event()
+    original_log = lsp_client.protocol.fm.features[types.WINDOW_LOG_MESSAGE]
+
+    def record_log(params: types.LogMessageParams) -> None:
+        original_log(params)
+        lsp_client.logged.set()
+
+    lsp_client.protocol.fm.features[types.WINDOW_LOG_MESSAGE] = record_log
 
     @lsp_client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
@@ -168,12 +179,13 @@ async def _published(client: LanguageClient, uri: str, version: int) -> list[typ
         await client.publication.wait()
 
 
-async def _hover_with_signature(client: LanguageClient, params: types.HoverParams) -> str:
-    """The hover's text once it shows jedi's signature: jedi has then read what it reads."""
+async def _logged(client: LanguageClient, text: str) -> None:
+    """Wait until the server has logged a message containing `text`."""
     while True:
-        hover = await client.text_document_hover_async(params)
-        if hover is not None and ENV_SIGNATURE in hover.contents.value:
-            return hover.contents.value
+        client.logged.clear()
+        if any(text in params.message for params in client.log_messages):
+            return
+        await client.logged.wait()
 
 
 async def test_the_server_never_runs_the_workspace(client: LanguageClient, untrusted: Workspace):
@@ -186,14 +198,12 @@ async def test_the_server_never_runs_the_workspace(client: LanguageClient, untru
     assert [d.code for d in diagnostics] == ["KER107", "KER101", "KER601", "KER225"]
     lines = untrusted.train.splitlines()
     [row] = [n for n, line in enumerate(lines) if "reduce_sum" in line]
-    # Hover looks up the counterpart (keras.ops.sum) with jedi, in the `pythonPath` environment.
-    hover = await asyncio.wait_for(
-        _hover_with_signature(
-            client,
-            types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(row, lines[row].index("reduce_sum") + 2)),
-        ),
-        JEDI_WAIT,
-    )
+    # Hover looks up the counterpart (keras.ops.sum) with jedi, in the `pythonPath` environment;
+    # the server looks it up once initialized, and logs when jedi has found it.
+    await asyncio.wait_for(_logged(client, "jedi looked up keras.ops.sum: a signature"), JEDI_WAIT)
+    at_reduce_sum = types.Position(row, lines[row].index("reduce_sum") + 2)
+    found = await asyncio.wait_for(client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), at_reduce_sum)), WAIT)
+    hover = found.contents.value
     assert hover.startswith("**`tf.reduce_sum`** → Keras 3: **`keras.ops.sum`**")
     assert f"```python\n{ENV_SIGNATURE}\n```\nSum of the elements." in hover
     actions = await asyncio.wait_for(
