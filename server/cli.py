@@ -358,7 +358,7 @@ def check(args: argparse.Namespace) -> int:
     elif not (args.quiet and args.output_format in ("full", "concise")):
         stream.write(output.render([r for r in reports if r.findings], args.output_format, VERSION))
     if args.output_format in ("full", "concise") and not args.quiet:
-        _summary(remaining, fixed_total, reports, mode, stream)
+        _summary(remaining, fixed_total, reports, mode, stream, unchecked=len(errors))
     stream.flush()
     if errors:
         return EXIT_ERROR
@@ -367,9 +367,13 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _summary(remaining: int, fixed: int, reports, mode: str, stream) -> None:
+def _summary(remaining: int, fixed: int, reports, mode: str, stream, unchecked: int = 0) -> None:
     if remaining == 0 and fixed == 0:
-        stream.write("All checks passed!\n")
+        if unchecked:
+            # The files that could not be read were not checked: "all passed" would be untrue.
+            stream.write(f"No errors found; {unchecked} file{'s' if unchecked != 1 else ''} could not be checked (the errors above say why).\n")
+        else:
+            stream.write("All checks passed!\n")
         return
     plural = "s" if remaining + fixed != 1 else ""
     if mode == "fix":
@@ -385,7 +389,9 @@ def _summary(remaining: int, fixed: int, reports, mode: str, stream) -> None:
         stream.write(f"No fixes available ({unsafe} hidden fixes can be enabled with the `--unsafe-fixes` option).\n")
     syntax = sum(1 for r in reports for f in r.findings if f.code == SYNTAX_ERROR_CODE)
     if syntax:
-        stream.write(f"{syntax} file{'s' if syntax != 1 else ''} could not be parsed and were left unchanged.\n")
+        stream.write(f"{syntax} file{' was' if syntax == 1 else 's were'} not parsed and left unchanged.\n")
+    if unchecked:
+        stream.write(f"{unchecked} file{'s' if unchecked != 1 else ''} could not be checked (the errors above say why).\n")
 
 
 def _diff(path: str, before: str, after: str) -> str:

@@ -106,7 +106,8 @@ BAD_INPUTS: dict[str, tuple[bytes, object]] = {
     ),
     "nul-byte": (
         b"import tensorflow as tf\nx = 1\x00\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n",
-        Unchanged(1, finding="{path}:1:1: KER001 SyntaxError: tokenizer error: '\\0' is not a valid character in this position"),
+        # The NUL byte itself: line 2, column 6.
+        Unchanged(1, finding="{path}:2:6: KER001 SyntaxError: tokenizer error: '\\0' is not a valid character in this position"),
     ),
     "deep-nesting": (
         b"import tensorflow as tf\nx = " + b"(" * 500 + b"tf.keras.optimizers.Adam(lr=1e-3)" + b")" * 500 + b"\n",
@@ -173,11 +174,12 @@ def test_bad_input_through_the_cli(tmp_path, capsys, name):
         if expected.finding is not None:
             assert captured.out.splitlines()[0] == expected.finding.format(path=path)
             assert captured.out.endswith("Found 1 error (0 fixed, 1 remaining).\n" + (
-                "1 file could not be parsed and were left unchanged.\n" if "KER001" in expected.finding else ""
+                "1 file was not parsed and left unchanged.\n" if "KER001" in expected.finding else ""
             ))
     else:
         assert code == 2
         assert captured.err == f"kerasfix: error: {path}: {expected.problem}\n"
+        assert captured.out == "No errors found; 1 file could not be checked (the errors above say why).\n"
         assert after == data
 
 

@@ -383,6 +383,12 @@ def syntax_finding(source: str, text: str, shift: int, error: cst.ParserSyntaxEr
     else:
         return _valid_but_unreadable(source, error)
     lines = LineIndex(source)
+    nul = text.find("\0")
+    if nul >= 0 and ("null bytes" in message or "'\\0'" in message):
+        # Neither parser says where a NUL byte is (LibCST stops at 1:0, Python gives no
+        # line): point at the first one.
+        where = lines.position(nul + shift)
+        line, column = where.line + 1, where.character - (shift if where.line == 0 else 0)
     line_index = min(max(line - 1, 0), len(lines.starts) - 1)
     line_text = lines.line_text(line_index).rstrip("\r\n")
     column = min(column, len(line_text))
