@@ -19,7 +19,8 @@ SERVER = [sys.executable, "-m", "kerasfix.server", "server"]
 CLIENTS = ["visual_studio_code", "neovim", "emacs"]
 # Tests select the codes they are about, so that rules added later do not change their results.
 SETTINGS = {"select": ["KER601"]}
-WAIT = 20.0
+# How long a test waits for an answer or a publication before it fails: generous, for a busy machine.
+WAIT = 60.0
 
 
 class Session:

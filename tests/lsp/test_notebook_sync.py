@@ -17,7 +17,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from conftest import connect
 
 SERVER = [sys.executable, "-m", "kerasfix.server", "server"]
-WAIT = 20.0
+# How long a test waits for an answer or a publication before it fails: generous, for a busy machine.
+WAIT = 60.0
 SETTINGS = {"select": ["KER601", "KER201"]}
 
 MARKDOWN = "# Training\n\nWritten for TensorFlow 2.12."
