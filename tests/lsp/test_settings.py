@@ -170,7 +170,11 @@ async def _shown(session, needle: str) -> str:
                     return message.message
             await asyncio.sleep(0.01)
 
-    return await asyncio.wait_for(wait(), 20)
+    try:
+        return await asyncio.wait_for(wait(), WAIT)
+    except asyncio.TimeoutError:
+        shown = [m.message for m in session.client.messages]
+        raise AssertionError(f"no message naming {needle!r}; shown: {shown}") from None
 
 
 @pytest.mark.options(
