@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 import libcst as cst
 
 from kerasfix.rules import Settings, lint
@@ -189,3 +191,100 @@ def test_rules_that_read_the_text_see_it_in_a_whole_file_lint_too():
     text = "from tensorflow import data as tf_data\nds = tf_data.Dataset.range(3)\n"
     settings = Settings(select=("ALL",))
     assert IncrementalLinter("a.py", settings).lint(text) == lint(text, "a.py", settings) == []
+
+
+ALL = Settings(select=("ALL",), keras_version=(3, 0, 0))
+_SQUASH = (
+    "import tensorflow as tf\nimport keras\n\ndef squash(t):\n"
+    "    return tf.nn.sigmoid_cross_entropy_with_logits(labels=t, logits=t)\n\n"
+    "layer = keras.layers.Lambda(squash)\n"
+)
+_TENSOR = "import keras\nimport tensorflow as tf\n\nx = keras.Input((2, 2, 1))\nprint(tf.squeeze(x))\n"
+_MAP = (
+    "import tensorflow as tf\nimport keras\n\nencoder = keras.Sequential([keras.layers.Dense(8)])\n\n"
+    "def embed(x):\n    return encoder(x)\n\n"
+    "ds = tf.data.Dataset.from_tensor_slices(features)\nds.batch(32).map(embed)\n"
+)
+_PICKLED = (
+    "import pickle\nimport keras\nclass Scale(keras.layers.Layer):\n"
+    "    def __init__(self, factor: float = 2.0):\n        super().__init__()\n"
+    "pickle.dump(model, out)\n"
+)
+_NAMED = (
+    "from tensorflow.keras import layers\n"
+    'x = layers.Conv2D(8, 3, name="stem/conv")(x)\nprint(model.get_layer("stem/conv"))\n'
+)
+_ADDED = (
+    "from tensorflow import keras\nmodel = keras.Sequential()\n"
+    "model.add(keras.layers.LSTM(8, batch_input_shape=(4, 10, 2)))\n"
+    "model.add(keras.layers.Dense(1, input_dim=8))\n"
+)
+_DATA = "import keras\nimport tensorflow as tf\nds = tf.data.Dataset.range(2)\nval = tf.data.Dataset.range(3)\n"
+
+# (text, a statement's old text, its new text, how the edit is re-linted, a code). An edit
+# re-linted whole changes the code's findings in another statement; an edit re-linted alone
+# keeps the code's finding in the edited line, which depends on another statement that the
+# region's rules read. Each edit stays on its lines, so findings are compared by line.
+CROSS_STATEMENT_EDITS = [
+    (_SQUASH, "Lambda(squash)", "Lambda(abs)", "full", "KER201"),  # squash is no model code
+    (_SQUASH, "logits=t)\n", "logits=t)  # edited\n", "region", "KER201"),
+    (_TENSOR, "keras.Input((2, 2, 1))", "tf.zeros((2, 2, 1))", "full", "KER222"),  # no KerasTensor
+    (_TENSOR, "squeeze(x))", "squeeze(x))  # edited", "region", "KER222"),
+    (_MAP, "map(embed)", "map(str)", "full", "KER226"),  # embed is no map function
+    (_MAP, "return encoder(x)", "return encoder(x)  # edited", "region", "KER226"),
+    (_PICKLED, "pickle.dump(model, out)", "print(model, out)", "full", "KER309"),  # nothing saved
+    (_NAMED, 'get_layer("stem/conv")', 'get_layer("stem_conv")', "full", "KER313"),  # used once
+    (_NAMED, "(x)\n", "(x)  # edited\n", "region", "KER313"),
+    (_ADDED, "model.add(keras.layers.LSTM", "print(keras.layers.LSTM", "full", "KER413"),  # Dense first
+    (_DATA, "ds = tf.data.Dataset.range(2)", "ds = range(2)", "full", "KER540"),  # val's is the first
+]
+
+
+def _by_line(findings, code):
+    return [
+        (f.span.start_pos.line, f.message, f.note, f.fix and (f.fix.applicability, [e.content for e in f.fix.edits]))
+        for f in findings
+        if f.code == code
+    ]
+
+
+@pytest.fixture
+def alone(tmp_path):
+    """A file in a project of its own: whether the project saves models is up to the file."""
+    (tmp_path / "pyproject.toml").write_text("")
+    return str(tmp_path / "a.py")
+
+
+@pytest.mark.parametrize("text, old, new, mode, code", CROSS_STATEMENT_EDITS)
+def test_an_edit_that_changes_findings_of_other_statements(text, old, new, mode, code, alone):
+    edited = text.replace(old, new)
+    line = text[: text.index(old)].count("\n")
+    before, after = lint(text, alone, ALL), lint(edited, alone, ALL)
+    linter = IncrementalLinter(alone, ALL)
+    assert linter.lint(text) == before
+    assert linter.lint(edited) == after
+    assert linter.last_mode == mode
+    assert linter.lint(text) == before
+    if mode == "full":
+        outside = lambda findings: [f for f in _by_line(findings, code) if f[0] != line]  # noqa: E731
+        assert outside(before) != outside(after)
+    else:
+        assert any(f[0] == line for f in _by_line(after, code))
+
+
+def test_a_region_sees_the_saving_call_of_another_statement_and_its_line(alone):
+    # Whether `Scale` reaches a save (KER308, KER309) depends on every statement of the file; the
+    # note gives the line of the first save, before or after the class.
+    after_class = _PICKLED
+    before_class = "# header\n\n" + _PICKLED.replace("pickle.dump(model, out)\n", "").replace(
+        "import keras\n", "import keras\n\npickle.dump(model, out)  # line 6\n\n"
+    )
+    for text, line in ((after_class, 6), (before_class, 6)):
+        linter = IncrementalLinter(alone, ALL)
+        assert linter.lint(text) == lint(text, alone, ALL)
+        edited = text.replace("super().__init__()", "super().__init__()  # edited")
+        findings = linter.lint(edited)
+        assert linter.last_mode == "region"
+        assert findings == lint(edited, alone, ALL)
+        notes = {f.note for f in findings if f.code in ("KER308", "KER309")}
+        assert notes == {f"This file saves or loads models (line {line}, `pickle.dump(...)`)."}, notes

@@ -142,24 +142,8 @@ def check(name: str, text: str, path: str, programs: bool = False) -> list[str]:
     return modes
 
 
-# Rules that are not `whole_file` yet read other statements than the edited one: a region
-# re-lint does not see those and answers otherwise than the whole-file lint. Each entry is an
-# example that shows it; strict, so that the entry must go once the rule or engine is fixed.
-CROSS_STATEMENT = {
-    ("KER201", 3): "KER201 lost: the function is made a Lambda layer in another statement",
-    ("KER222", 0): "KER222 becomes KER225: the KerasTensor is made in another statement",
-    ("KER222", 2): "KER222 becomes KER225: the KerasTensor is made in another statement",
-    ("KER226", 1): "KER226 lost: the map function is passed to `.map` in another statement",
-    ("KER309", 6): "KER308/KER309 lost: the model is pickled in another statement",
-    ("KER313", 2): "KER313's fix differs: the layer name is also used in another statement",
-    ("KER413", 3): "KER413's fix differs: the model's first layer is added in another statement",
-    ("KER540", 0): "KER540 also on a second `tf.data` use: the first is in another statement",
-}
 EXAMPLES = [
-    pytest.param(
-        rule, i, example, id=f"{rule.code}-{i}",
-        marks=[pytest.mark.xfail(strict=True, reason=CROSS_STATEMENT[rule.code, i])] if (rule.code, i) in CROSS_STATEMENT else [],
-    )
+    pytest.param(rule, i, example, id=f"{rule.code}-{i}")
     for rule in RULES
     for i, example in enumerate(rule.examples)
 ]

@@ -56,6 +56,28 @@ from .walker import SOURCE_TEXT
 # (`save`, `load_model`, `ModelCheckpoint`, `saved_model`...) is spelled in the file.
 _SAVING_WORDS = re.compile(r"(?i)save|load|checkpoint")
 
+# A rule that is not `whole_file` but reads other statements than the one it reports in says
+# which texts its findings depend on, in class attributes (each optional, read with `getattr`):
+# - `cross_statement_words`: a pattern; an edit whose old or new text (the edited statements)
+#   matches re-lints the whole file: those words in one statement change the rule's findings
+#   in others (`Lambda(fn)` makes `fn` model code, the first `tf.data` of a file is reported).
+# - `cross_statement_text`: a pattern; while the old or new whole text matches, every edit
+#   re-lints the whole file (a save anywhere in the file reaches every custom class).
+# - `cross_statement_bindings`: a pattern; while the old or new whole text matches, an edit to
+#   a statement that assigns module-level names (not a `def` or `class`) re-lints the whole
+#   file (a KerasTensor made by `keras.Input` flows through assignments into other statements).
+# - `cross_statement_presence`: a pattern; an edit that adds its first match to the text or
+#   removes its last one re-lints the whole file (the rule asks whether the file spells it).
+# - `cross_statement_mentions`: True when a finding depends on other statements spelling what
+#   it covers (a layer name used again elsewhere): an edit whose old or new text spells a word
+#   of such a finding in another statement re-lints the whole file.
+_WORD = re.compile(r"\w+")
+
+# `Context.shared` key, in an editor's re-lint of some statements: where each top-level
+# statement of `Context.module_statements` starts in the text (`SOURCE_TEXT` offsets, keyed by
+# `id` of the node), for rules that tell the line of something in another statement.
+STATEMENT_STARTS = "engine.statement_starts"
+
 
 @dataclass
 class _State:
@@ -74,6 +96,9 @@ class _State:
     # A module-level backend guard narrows other top-level statements than its own: every edit
     # re-lints the whole file, so that the narrowing follows it.
     guarded: bool = False
+    # Where the first statement starts in `source`, after the module's header (comments and
+    # blank lines above it); the others start where the one before ends.
+    first_start: int = 0
 
 
 def _signature(stmt: cst.CSTNode, module: cst.Module) -> tuple:
@@ -86,8 +111,22 @@ def _signature(stmt: cst.CSTNode, module: cst.Module) -> tuple:
     return (tuple(sorted(bindings.items())), bases)
 
 
+def _header_length(module: cst.Module) -> int:
+    """The length of the comments and blank lines above the module's first statement."""
+    return len(module.with_changes(body=(), footer=()).code)
+
+
 def _binding(signatures: Sequence[tuple]) -> list[tuple]:
     return sorted(s for s in signatures if s != ((), ()))
+
+
+def _assigns(statements: Sequence[cst.CSTNode], signatures: Sequence[tuple]) -> bool:
+    """Whether any of the statements assigns a module-level name (a `def` or `class` only
+    defines one)."""
+    return any(
+        sig != ((), ()) and not isinstance(stmt, (cst.FunctionDef, cst.ClassDef))
+        for stmt, sig in zip(statements, signatures)
+    )
 
 
 def _statement_spans(module: cst.Module, start: int, end: int) -> list[tuple[int, int]]:
@@ -229,6 +268,7 @@ class IncrementalLinter:
                 newline=module.default_newline,
                 statements=list(module.body),
                 guarded=guarded,
+                first_start=shift + _header_length(module),
             )
             return findings
 
@@ -268,6 +308,47 @@ class IncrementalLinter:
             return False
         return _SAVING_WORDS.search(source) is not None or any(f.code in codes for f in state.findings)
 
+    def _cross_statement_edit(
+        self, state: _State, source: str, old_region: str, new_region: str, start: int, end: int
+    ) -> bool:
+        """Whether an enabled rule's findings in other statements than the edited ones may
+        change with this edit, or its findings in the edited ones depend on the whole text
+        (see the `cross_statement_*` attributes above)."""
+        old = state.source
+        mentions: set[str] = set()
+        for rule in self.rules:
+            if rule.whole_file:
+                continue
+            words = getattr(rule, "cross_statement_words", None)
+            if words is not None and (words.search(old_region) or words.search(new_region)):
+                return True
+            text = getattr(rule, "cross_statement_text", None)
+            if text is not None and (text.search(old) or text.search(source)):
+                return True
+            presence = getattr(rule, "cross_statement_presence", None)
+            if presence is not None and (presence.search(old) is None) != (presence.search(source) is None):
+                return True
+            if getattr(rule, "cross_statement_mentions", False):
+                mentions.add(rule.code)
+        if not mentions:
+            return False
+        edited = set(_WORD.findall(old_region)) | set(_WORD.findall(new_region))
+        for f in state.findings:
+            if f.code in mentions and not start <= f.span.start < end:
+                if edited.intersection(_WORD.findall(old[f.span.start : f.span.end])):
+                    return True
+        return False
+
+    def _bindings_reach(self, old: str, source: str) -> bool:
+        """Whether an enabled rule follows module-level values into other statements in this
+        text (`cross_statement_bindings`), so that an edit to a binding statement may change
+        its findings there."""
+        for rule in self.rules:
+            pattern = getattr(rule, "cross_statement_bindings", None)
+            if pattern is not None and not rule.whole_file and (pattern.search(old) or pattern.search(source)):
+                return True
+        return False
+
     def _region(self, source: str, state: _State) -> list[Finding]:
         old = state.source
         if not state.spans or state.guarded or (source.startswith(BOM) != old.startswith(BOM)):
@@ -292,6 +373,8 @@ class IncrementalLinter:
             # on the whole text: a region re-lint would lose them until the next whole-file lint.
             return self._full(source)
         region = source[start : end + delta]
+        if self._cross_statement_edit(state, source, old[start:end], region, start, end):
+            return self._full(source)
         with engine_conditions():
             try:
                 module = parse_module(region, self.settings.max_file_size)
@@ -306,6 +389,11 @@ class IncrementalLinter:
             # Statements that bind nothing (most of them) may come and go freely.
             if _binding(new_signatures) != _binding(state.signatures[first : last + 1]):
                 return self._full(source)
+            if self._bindings_reach(old, source) and (
+                _assigns(module.body, new_signatures)
+                or _assigns(state.statements[first : last + 1], state.signatures[first : last + 1])
+            ):
+                return self._full(source)
             self.last_mode = "region"
             # The signatures match, so the region defines the same classes: replace them by name.
             classes = dict(state.classes)
@@ -313,6 +401,9 @@ class IncrementalLinter:
                 if isinstance(s, cst.ClassDef):
                     classes[s.name.value] = s
             statements = state.statements[:first] + list(module.body) + state.statements[last + 1 :]
+            region_spans = _statement_spans(module, start, end + delta)
+            new_spans = spans[:first] + region_spans + [(a + delta, b + delta) for a, b in spans[last + 1 :]]
+            first_start = start + _header_length(module) if first == 0 else state.first_start
             ctx = Context(
                 module, self.settings, self.path, bindings=state.bindings, classes=classes,
                 statements=statements, project=project_for(self.path),
@@ -320,6 +411,10 @@ class IncrementalLinter:
             # The whole text, as a whole-file lint hands it: the rules ask whether the file
             # names something (Keras, a saving call) anywhere, not only in the region.
             ctx.shared[SOURCE_TEXT] = source[shift:]
+            ctx.shared[STATEMENT_STARTS] = {
+                id(stmt): (first_start if i == 0 else span[0]) - shift
+                for i, (stmt, span) in enumerate(zip(statements, new_spans))
+            }
             local_rules = tuple(r for r in self.rules if not r.whole_file)
             try:
                 if guards_reach_other_statements(ctx, region):
@@ -339,10 +434,9 @@ class IncrementalLinter:
                     findings.append(_moved(f, delta, lines, end))
             findings.extend(fresh)
             findings.sort(key=lambda f: (f.span.start, f.code))
-            region_spans = _statement_spans(module, start, end + delta)
             self._state = _State(
                 source=source,
-                spans=spans[:first] + region_spans + [(a + delta, b + delta) for a, b in spans[last + 1 :]],
+                spans=new_spans,
                 signatures=state.signatures[:first] + new_signatures + state.signatures[last + 1 :],
                 bindings=state.bindings,
                 classes=classes,
@@ -351,6 +445,7 @@ class IncrementalLinter:
                 indent=state.indent,
                 newline=state.newline,
                 statements=statements,
+                first_start=first_start,
             )
             return findings
 

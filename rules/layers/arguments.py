@@ -3,6 +3,7 @@ one backend."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import libcst as cst
@@ -15,6 +16,9 @@ from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
 from ..engine.walker import SOURCE_TEXT
 from ._common import callee_leaf, keras_reference
+
+# `model.add(...)`: which call adds the first layer decides the input's fix.
+_ADDS = re.compile(r"\.add\b")
 
 
 def _tables() -> dict:
@@ -465,6 +469,9 @@ class LayerInputShapeArgument(Rule):
     - Catalogue K3-LAY-012.
     """
 
+    # The fix adds the input before the first `model.add(...)`, maybe in another statement.
+    cross_statement_words = _ADDS
+    cross_statement_bindings = _ADDS
     code = "KER413"
     name = "layer-input-shape-argument"
     message = "Keras 3 layers do not declare the model input: start the model with `keras.Input(shape=...)`"

@@ -7,7 +7,7 @@ import libcst as cst
 from ..engine.context import Context
 from ..engine.names import dotted_name
 from ..engine.rule import Rule
-from ._sites import _CALLBACK_CALLS, note_model_functions, report_in_model_code
+from ._sites import _CALLBACK_CALLS, MODEL_FUNCTION_WORDS, note_model_functions, report_in_model_code
 from ._table import Row, build_fix, code_for, normalize_tf, tf_leaves, tf_rows
 
 # Pure portability: these ops work on the TensorFlow backend and fail on the others.
@@ -23,6 +23,8 @@ class TfOpRule(Rule):
 
     nodes = (cst.Call,)
     backends = PORTABILITY_BACKENDS
+    # Findings in a module-level function wait for a `Lambda(fn)` or `compile(loss=fn)`.
+    cross_statement_words = MODEL_FUNCTION_WORDS
 
     def __init__(self) -> None:
         # Called for every call in every file: one set lookup decides for most of them.

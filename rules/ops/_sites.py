@@ -14,6 +14,7 @@ held back until that call is seen, then reported with the position it was found 
 
 from __future__ import annotations
 
+import re
 import weakref
 from dataclasses import dataclass, field
 
@@ -23,9 +24,16 @@ from ..engine.context import Context, Pending, call_keyword, keras_api, position
 from ..engine.names import chain_name, child_blocks, dotted_name, statements
 from ..engine.rule import Rule
 from ..engine.tables import load_toml
-from ..engine.walker import code_children
+from ..engine.walker import SOURCE_TEXT, code_children
 
 _LOSS_PARAMETERS = frozenset({"y_true", "y_pred"})
+
+# For the editor's re-lint of some statements (`engine.incremental`): the calls that make a
+# module-level function model code for the findings in it, wherever they are ...
+MODEL_FUNCTION_WORDS = re.compile(r"\b(?:Lambda|compile)\b")
+# ... and, in a text that calls `Input`, the assignments that carry KerasTensors between
+# statements.
+KERAS_TENSOR_TEXT = re.compile(r"\bInput\b")
 
 
 @dataclass
@@ -48,7 +56,25 @@ def _state(ctx: Context) -> _State:
     found = _STATES.get(ctx)
     if found is None:
         found = _STATES[ctx] = _State()
+        text = ctx.shared.get(SOURCE_TEXT)
+        if ctx.partial and (text is None or MODEL_FUNCTION_WORDS.search(text)):
+            # Only some statements are walked: the others may pass a walked function to
+            # `Lambda` or `compile`, as a whole-file walk would have noted.
+            walked = {id(stmt) for stmt in ctx.module.body}
+            others = [stmt for stmt in ctx.module_statements if id(stmt) not in walked]
+            _note_unwalked(others, ctx, found)
     return found
+
+
+def _note_unwalked(nodes, ctx: Context, state: _State) -> None:
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Call) and _callee_leaf(node) in _CALLBACK_CALLS:
+            for expr in _model_function_args(node, ctx):
+                if isinstance(expr, cst.Name):
+                    state.model_functions.add(expr.value)
+        todo.extend(code_children(node))
 
 
 def _has_loss_parameters(function: cst.FunctionDef) -> bool:
@@ -114,13 +140,23 @@ _CALLBACK_CALLS = frozenset({"Lambda", "compile"})
 def note_model_functions(node: cst.Call, ctx: Context) -> None:
     """At `layers.Lambda(fn)` or `model.compile(loss=fn, metrics=[fn])`: `fn` runs inside the
     model, so its held findings are reported."""
+    state = _state(ctx)
+    for expr in _model_function_args(node, ctx):
+        if isinstance(expr, cst.Name) and expr.value not in state.model_functions:
+            state.model_functions.add(expr.value)
+            ctx.pending.extend(state.held.pop(expr.value, ()))
+
+
+def _model_function_args(node: cst.Call, ctx: Context) -> list[cst.BaseExpression]:
+    """The functions `layers.Lambda(fn)` or `model.compile(loss=fn, metrics=[fn])` runs inside
+    the model."""
     leaf = _callee_leaf(node)
     if leaf not in _CALLBACK_CALLS:
-        return
+        return []
     names: list[cst.BaseExpression] = []
     if leaf == "Lambda":
         if not _is_lambda_layer(node, ctx):
-            return
+            return []
         function = positional_args(node)[:1] or [a for a in node.args if a.keyword and a.keyword.value == "function"]
         names.extend(a.value for a in function)
     else:
@@ -135,11 +171,7 @@ def note_model_functions(node: cst.Call, ctx: Context) -> None:
                 names.extend(e.value for e in value.elements if isinstance(e, cst.DictElement))
             else:
                 names.append(value)
-    state = _state(ctx)
-    for expr in names:
-        if isinstance(expr, cst.Name) and expr.value not in state.model_functions:
-            state.model_functions.add(expr.value)
-            ctx.pending.extend(state.held.pop(expr.value, ()))
+    return names
 
 
 # ----- KerasTensors in functional model construction ----------------------------------------
@@ -216,7 +248,8 @@ def keras_tensor_names(ctx: Context) -> frozenset[str]:
     if found is not None:
         return found
     assigns: list[cst.Assign] = []
-    _assignments(scope.body.body if isinstance(scope, cst.FunctionDef) else scope.body, assigns)
+    # The module's own statements are all of the file's, also when only some are re-linted.
+    _assignments(scope.body.body if isinstance(scope, cst.FunctionDef) else ctx.module_statements, assigns)
     # Most scopes call no `Input(...)`: they hold no KerasTensor, and need no name resolution.
     if not any(isinstance(a.value, cst.Call) and _callee_leaf(a.value) == "Input" for a in assigns):
         found = state.keras_tensors[id(scope)] = frozenset()

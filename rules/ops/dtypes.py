@@ -12,7 +12,7 @@ from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
 from ._base import PORTABILITY_BACKENDS
-from ._sites import may_be_tf, report_in_model_code
+from ._sites import MODEL_FUNCTION_WORDS, may_be_tf, report_in_model_code
 
 
 @lru_cache(maxsize=1)
@@ -63,6 +63,8 @@ class TfDtypeObject(Rule):
     - Catalogue MB-OPS-000, row "`tf.float32`, `tf.int32` dtype objects".
     """
 
+    # Findings in a module-level function wait for a `Lambda(fn)` or `compile(loss=fn)`.
+    cross_statement_words = MODEL_FUNCTION_WORDS
     code = "KER224"
     name = "tf-dtype-object"
     message = "TensorFlow dtype object in Keras model code: use the dtype's name as a string"

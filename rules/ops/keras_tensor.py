@@ -7,7 +7,7 @@ import libcst as cst
 from ..engine.context import Context
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
-from ._sites import in_model_code, may_be_tf, on_keras_tensor
+from ._sites import KERAS_TENSOR_TEXT, MODEL_FUNCTION_WORDS, in_model_code, may_be_tf, on_keras_tensor
 from ._table import build_fix, normalize_tf, tf_rows
 
 # TF names that are not ops on tensors, or that the imports rules handle.
@@ -53,6 +53,10 @@ class TfOpOnKerasTensor(Rule):
     - Catalogue K3-FUN-001 (verified on Keras 3.15.1); issues onnx2tf#541, DeepTables#93.
     """
 
+    # Model code (`Lambda(fn)`) and KerasTensors (`x = keras.Input(...)`) may come from other
+    # statements.
+    cross_statement_words = MODEL_FUNCTION_WORDS
+    cross_statement_bindings = KERAS_TENSOR_TEXT
     code = "KER222"
     name = "tf-op-on-keras-tensor"
     message = "A KerasTensor cannot be passed to a TensorFlow function: use `keras.ops` or a layer"

@@ -9,7 +9,7 @@ from ..engine.edits import FixSpec, Replace
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
 from ._base import PORTABILITY_BACKENDS
-from ._sites import in_model_code, may_be_tf, module_uses_keras
+from ._sites import MODEL_FUNCTION_WORDS, in_model_code, may_be_tf, module_uses_keras
 from ._table import nest_safety, normalize_tf
 
 _PREFIX = "tensorflow.nest."
@@ -60,6 +60,8 @@ class TfNestToKerasTree(Rule):
       released project).
     """
 
+    # A module-level function is model code once given to `Lambda(fn)` or `compile(loss=fn)`.
+    cross_statement_words = MODEL_FUNCTION_WORDS
     code = "KER223"
     name = "tf-nest-to-keras-tree"
     message = "`tf.nest` needs TensorFlow: use `keras.tree`"

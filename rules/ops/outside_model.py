@@ -15,6 +15,8 @@ from ..engine.rule import Example, Rule
 from ..engine.walker import code_children
 from ._base import PORTABILITY_BACKENDS
 from ._sites import (
+    KERAS_TENSOR_TEXT,
+    MODEL_FUNCTION_WORDS,
     in_model_code,
     may_be_tf,
     module_uses_keras,
@@ -195,6 +197,10 @@ class TfOpOutsideModel(Rule):
     - Catalogue MB-DEP-001 (TensorFlow as a hidden dependency), MB-OPS-000 (the op table).
     """
 
+    # Model code (`Lambda(fn)`) and KerasTensors (`x = keras.Input(...)`) may come from other
+    # statements.
+    cross_statement_words = MODEL_FUNCTION_WORDS
+    cross_statement_bindings = KERAS_TENSOR_TEXT
     code = "KER225"
     name = "tf-op-outside-model"
     message = "TensorFlow op in Keras code needs TensorFlow installed: use `keras.ops`"

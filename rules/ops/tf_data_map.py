@@ -43,7 +43,9 @@ def _map_functions(ctx: Context) -> _MapFunctions:
     text = ctx.shared.get(SOURCE_TEXT)
     if text is not None and not _MAY_MAP.search(text):
         return found
-    _search(ctx, ctx.module, (), None, found)
+    # All the file's statements: a function re-linted alone may be given to `map` in another.
+    for stmt in ctx.module_statements:
+        _search(ctx, stmt, (), None, found)
     return found
 
 
@@ -109,6 +111,9 @@ class KerasCodeInDatasetMap(Rule):
       inside tf.data).
     """
 
+    # The functions given to a dataset's `map` and the datasets may be in other statements.
+    cross_statement_words = _MAY_MAP
+    cross_statement_bindings = _MAY_MAP
     code = "KER226"
     name = "keras-code-in-dataset-map"
     message = "A tf.data map function gets TensorFlow tensors: on JAX and PyTorch this Keras call fails there; move it into the model"

@@ -14,10 +14,9 @@ config. A class is taken to reach that when:
 Without a path (standard input, an untitled buffer) there is no project: only the text counts.
 The answer comes with the reason, which the finding's note shows.
 
-While an editor re-lints only the edited statements, the file's own saves and registering
-decorators are those of the edited statements plus those of the file as the project index last
-read it; a registration by a call or in `custom_objects=` outside the edited statements is seen
-at the next whole-file lint.
+While an editor re-lints only the edited statements, the file's saves and registrations are
+read from all its statements (the others from the editor's earlier parses), as a whole-file lint
+reads them; an edit that adds or removes one re-lints the whole file (`SAVING_TEXT`).
 """
 
 from __future__ import annotations
@@ -32,12 +31,21 @@ from ..engine.context import Context
 from ..engine.names import Scopes, dotted_name, statements
 from ..engine.positions import CodegenDone, RecordingState
 from ..engine.project import SAVING_CALL_NAMES, grow_registering, saving_call
-from ..engine.walker import child_fields, concrete_node_types
+from ..engine.walker import SOURCE_TEXT, child_fields, concrete_node_types
 
 REGISTER = "register_keras_serializable"
 CONFIG_METHODS = ("get_config", "from_config")
 
 _SHARED_KEY = "saving.reach"
+# Text that any save, load or pickling call (`project.SAVING_CALL_NAMES`), `custom_objects=` or
+# registration other than a class's own decorator spells: the editor's re-lint of some
+# statements (`engine.incremental`) re-lints the whole file after an edit to a statement that
+# spells any of it, since that statement decides for the custom classes of the others.
+SAVING_TEXT = re.compile(
+    r"save|load|checkpoint|Checkpoint|to_json|model_from_|serialize_keras_object|clone_model|from_preset|"
+    r"pickle|dill|joblib|custom_objects|^(?![ \t]*@).*" + REGISTER,
+    re.MULTILINE,
+)
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _NODE_TYPES: frozenset[type] = frozenset()
 
@@ -46,8 +54,9 @@ _NODE_TYPES: frozenset[type] = frozenset()
 class _FileFacts:
     """What the linted text says, read once per lint."""
 
-    # (call, what) of each place the text saves, loads or rebuilds Keras objects, in order.
-    sites: list[tuple[cst.Call, str]] = field(default_factory=list)
+    # (call, what, its top-level statement) of each place the text saves, loads or rebuilds
+    # Keras objects, in order.
+    sites: list[tuple[cst.Call, str, cst.CSTNode]] = field(default_factory=list)
     # Names registered by a call (`register_keras_serializable()(Block)`) or passed in
     # `custom_objects={...}`.
     registered: dict[str, str] = field(default_factory=dict)
@@ -75,12 +84,16 @@ class _Scan:
         self.ctx = ctx
         self.scopes = Scopes(ctx.module, ctx.scopes.module)
         self.facts = _FileFacts()
+        self.statement: cst.CSTNode = ctx.module
 
     def run(self) -> _FileFacts:
         global _NODE_TYPES
         if not _NODE_TYPES:
             _NODE_TYPES = frozenset(concrete_node_types())
-        self._walk(self.ctx.module)
+        # Every statement of the file, also those an editor's re-lint of others does not walk.
+        for stmt in self.ctx.module_statements:
+            self.statement = stmt
+            self._walk(stmt)
         return self.facts
 
     def _walk(self, node: cst.CSTNode) -> None:
@@ -141,7 +154,22 @@ class _Scan:
             ),
         )
         if what is not None:
-            self.facts.sites.append((call, what))
+            self.facts.sites.append((call, what, self.statement))
+
+
+def _partial_line(ctx: Context, statement: cst.CSTNode, node: cst.CSTNode) -> int | None:
+    """The 1-based line where `node` starts while only some statements are linted: from where
+    the editor says its top-level statement starts, and the statement written out alone."""
+    from ..engine.incremental import STATEMENT_STARTS
+
+    starts = ctx.shared.get(STATEMENT_STARTS)
+    text = ctx.shared.get(SOURCE_TEXT)
+    if starts is None or text is None or id(statement) not in starts:
+        return None
+    within = _line_of(cst.Module(body=[statement]), node)  # type: ignore[list-item]
+    if within is None:
+        return None
+    return len(_NEWLINE.findall(text, 0, starts[id(statement)])) + within
 
 
 def _line_of(module: cst.Module, node: cst.CSTNode) -> int | None:
@@ -265,11 +293,11 @@ def _file_note(ctx: Context) -> str | None:
         return facts.file_note or None
     note = ""
     if facts.sites:
-        call, what = facts.sites[0]
-        line = None if ctx.partial else _line_of(ctx.module, call)
+        call, what, statement = facts.sites[0]
+        line = _partial_line(ctx, statement, call) if ctx.partial else _line_of(ctx.module, call)
         where = f"line {line}, {_code(what)}" if line is not None else _code(what)
         note = f"This file saves or loads models ({where})."
-    elif ctx.partial and ctx.project is not None:
+    elif ctx.partial and not ctx.whole_statements and ctx.project is not None:
         # Only some statements are here: the rest of the file as the index last read it.
         name = ctx.project.name
         info = ctx.project.index.module(name) if name else None

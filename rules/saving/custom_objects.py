@@ -13,7 +13,7 @@ from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
 from ..engine.walker import code_children
 from ..layers._common import all_param_names, class_methods, direct_calls, is_self, keras_reference
-from ._reach import REGISTER, registration, saving_reason
+from ._reach import REGISTER, SAVING_TEXT, registration, saving_reason
 
 # Keys every layer's base config has: `from_config` passes them back to `__init__`.
 BASE_CONFIG_KEYS = frozenset({"name", "trainable", "dtype"})
@@ -70,6 +70,8 @@ class UnregisteredCustomObject(Rule):
     - Catalogue K3-SAV-008; Keras "Save, serialize, and export models" guide.
     """
 
+    # A save, load or registration in one statement decides for the classes of the others.
+    cross_statement_words = SAVING_TEXT
     code = "KER308"
     name = "unregistered-custom-object"
     message = "Custom Keras class is not registered: `load_model` cannot rebuild it without `custom_objects`"
@@ -221,6 +223,8 @@ class LayerInitWithoutKwargs(Rule):
     - Catalogue K3-SAV-009; keras-team/keras#19899; keras-io GPT text generation example.
     """
 
+    # A save, load or registration in one statement decides for the classes of the others.
+    cross_statement_words = SAVING_TEXT
     code = "KER309"
     name = "layer-init-without-kwargs"
     message = "`__init__` does not accept and forward `**kwargs`: Keras 3 cannot reload this layer, whose saved config passes `name`, `trainable` and `dtype`"
@@ -536,6 +540,8 @@ class NonSerializableInitArgument(Rule):
     - Catalogue K3-SAV-010 (auto-recorded configs checked on Keras 3.15.1).
     """
 
+    # A save, load or registration in one statement decides for the classes of the others.
+    cross_statement_words = SAVING_TEXT
     code = "KER310"
     name = "non-serializable-init-argument"
     message = "This `__init__` argument is not plain data and the class has no `get_config()`: Keras 3 cannot save it"

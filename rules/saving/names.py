@@ -10,8 +10,9 @@ from ..engine.context import Context, call_keyword, positional_args
 from ..engine.edits import FixSpec, Replace
 from ..engine.model import Severity
 from ..engine.rule import Example, Rule
+from ..engine.walker import SOURCE_TEXT
 from ..layers._common import callee_leaf
-from ._reach import models_saved_note
+from ._reach import SAVING_TEXT, models_saved_note
 
 # Where a `name=` becomes a layer or variable name.
 _NAMED_APIS = ("layers.", "Input", "Variable", "Model", "Sequential", "models.")
@@ -58,6 +59,8 @@ class LambdaLayerPythonLambda(Rule):
     - Catalogue K3-SAV-007.
     """
 
+    # A save or load in one statement decides for the `Lambda` layers of the others.
+    cross_statement_words = SAVING_TEXT
     code = "KER307"
     name = "lambda-layer-python-lambda"
     message = "A `Lambda` layer holding a Python lambda cannot be loaded by Keras 3 without `safe_mode=False`: use a small custom layer"
@@ -138,6 +141,8 @@ class SlashInName(Rule):
     - Catalogue K3-SAV-013; keras-team/keras#18467.
     """
 
+    # The fix is safe only while no other statement spells the name.
+    cross_statement_mentions = True
     code = "KER313"
     name = "slash-in-name"
     message = "Keras 3 layer and variable names cannot contain `/`"
@@ -180,6 +185,10 @@ class SlashInName(Rule):
     _code_of: tuple[cst.Module | None, str] = (None, "")
 
     def _module_code(self, ctx: Context) -> str:
+        """The whole file's text, also when only some of its statements are re-linted."""
+        text = ctx.shared.get(SOURCE_TEXT)
+        if text is not None:
+            return text
         module, code = self._code_of
         if module is not ctx.module:
             code = ctx.module.code

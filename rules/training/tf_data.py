@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ..engine.context import Context, keras_api
@@ -13,6 +15,8 @@ from ._common import run_cached
 
 _TF_LAYERS = frozenset({"layers.TextVectorization", "layers.StringLookup"})
 _TF_DATA = "tensorflow.data"
+# Reported once per file: a use in one statement decides whether one in another is reported.
+_USES = re.compile(r"\bdata\b|TextVectorization|StringLookup")
 
 
 class TensorflowDataPipeline(Rule):
@@ -44,6 +48,9 @@ class TensorflowDataPipeline(Rule):
     - Catalogue MB-DATA-001.
     """
 
+    # Once per file, and only in a file that imports Keras or spells `.keras`.
+    cross_statement_words = _USES
+    cross_statement_presence = re.compile(r"\.keras")
     code = "KER540"
     name = "tensorflow-data-pipeline"
     message = "`{what}` makes TensorFlow a runtime dependency of this JAX/PyTorch code (allowed; `keras.utils.PyDataset` avoids it)"
