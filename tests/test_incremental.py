@@ -288,3 +288,30 @@ def test_a_region_sees_the_saving_call_of_another_statement_and_its_line(alone):
         assert findings == lint(edited, alone, ALL)
         notes = {f.note for f in findings if f.code in ("KER308", "KER309")}
         assert notes == {f"This file saves or loads models (line {line}, `pickle.dump(...)`)."}, notes
+
+
+_SCALE = "import keras\nclass Scale(keras.layers.Layer):\n    def __init__(self, f):\n        super().__init__()\n"
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("# header\n\n# more\nmodel.save('m.keras')\n" + _SCALE, 4),  # the first statement, after a header
+        ("\ufeff# header\r\n\r\nmodel.save('m.keras')\r\n" + _SCALE.replace("\n", "\r\n"), 3),
+        (_SCALE + "if True:\n\n    x = 1\n    model.save('m.keras')\n", 8),  # nested
+        (_SCALE + "\n\n\nmodel.save('m.keras')  # c\n\n\n", 8),  # the last statement, before a footer
+    ],
+)
+def test_a_region_tells_the_line_of_a_save_in_another_statement(text, line, alone):
+    # Only the saving rules: the whole-file rules would re-lint every edit of a text that saves.
+    settings = Settings(select=("KER307", "KER308", "KER309", "KER310"))
+    linter = IncrementalLinter(alone, settings)
+    assert linter.lint(text) == lint(text, alone, settings)
+    for old, new in (("super().__init__()", "super().__init__()  # e"), ("(self, f)", "(self, g)")):
+        text = text.replace(old, new)
+        findings = linter.lint(text)
+        assert linter.last_mode == "region"
+        assert findings == lint(text, alone, settings)
+        assert {f.note for f in findings if f.code == "KER309"} == {
+            f"This file saves or loads models (line {line}, `.save(...)`)."
+        }
