@@ -160,7 +160,7 @@ def session(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_random_frames_never_leave_the_server_deaf(session: Session):
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(st.lists(frames(session.uri), min_size=1, max_size=8), st.booleans())
     def batch(pieces: list[bytes], one_write: bool):
         server = session.running()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 
@@ -20,6 +20,7 @@ def _width(text: str, encoding: str) -> int:
     return len(text.encode(codec)) // unit
 
 
+@settings(database=None, derandomize=True)  # the same examples on every machine
 @given(TEXTS, ENCODINGS, st.data())
 def test_offsets_and_positions_round_trip(text: str, encoding: str, data):
     lines = Lines(text, encoding)
@@ -38,6 +39,7 @@ def test_a_position_past_the_line_end_is_the_line_end():
     assert lines.offset(types.Position(9, 0)) == len("数据\nx\n")
 
 
+@settings(database=None, derandomize=True)  # the same examples on every machine
 @given(TEXTS, TEXTS)
 def test_changed_region_is_one_replacement(old: str, new: str):
     start, old_end, new_end = changed_region(old, new)
@@ -63,6 +65,7 @@ def _starts(text: str) -> list[int]:
     return [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
 
 
+@settings(database=None, derandomize=True)  # the same examples on every machine
 @given(EDGY_TEXTS, EDGY_TEXTS, st.data())
 def test_lines_after_an_edit_are_those_of_the_new_text(text: str, inserted: str, data):
     start = data.draw(st.integers(0, len(text)))
@@ -72,6 +75,7 @@ def test_lines_after_an_edit_are_those_of_the_new_text(text: str, inserted: str,
     assert edited.starts == _starts(edited.text)
 
 
+@settings(database=None, derandomize=True)  # the same examples on every machine
 @given(EDGY_TEXTS)
 def test_line_starts_know_only_the_three_lsp_line_endings(text: str):
     assert Lines(text).starts == _starts(text)
