@@ -11,6 +11,11 @@ Rules marked `whole_file` (their findings depend on other statements) run on who
 only: an edit to a text that may give them findings (it names saving or loading) re-lints the
 whole file, so that their findings are never lost or left stale.
 
+Other rules that read other statements than the one they report in read them all in a region
+re-lint (`Context.module_statements`, the whole text), and declare what makes their findings in
+one statement depend on another (`cross_statement_*`, below): an edit that touches it re-lints
+the whole file, so that the findings of the statements it did not touch follow it.
+
 While the text does not parse, the result is one syntax-error finding plus the last good
 findings outside the edited region, shifted with the edits.
 """
