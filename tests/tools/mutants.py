@@ -61,7 +61,7 @@ MUTANTS = (
     Mutant(
         "incremental-findings-not-moved",
         "rules/engine/incremental.py",
-        "                    findings.append(_moved(f, delta, lines))\n",
+        "                    findings.append(_moved(f, delta, lines, end))\n",
         "                    findings.append(f)\n",
         ("tests/test_incremental.py", "tests/test_incremental_rules.py"),
         "findings after an edited statement keep their old positions",
