@@ -6,6 +6,7 @@ import argparse
 import difflib
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -47,6 +48,9 @@ class Outcome:
     cell_texts: dict[int, str] | None = None
     # A problem to report without dropping the findings (a notebook checked but not rewritten).
     warning: str | None = None
+    # In `fix`/`diff` mode: the (code, name) of each finding before fixing, so the summary can
+    # tell the findings that fixing revealed from those a check reports.
+    before: tuple[tuple[str, str], ...] | None = None
 
 
 def _process(path: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
@@ -65,9 +69,11 @@ def _process_notebook(path: str, settings: Settings, mode: str, unsafe: bool, ra
         if raw is None:
             raw = Path(path).read_bytes().decode("utf-8")
         warning = None
+        before = None
         if mode == "check":
             new_raw, fixed, remaining = raw, 0, lint_notebook(raw, path, settings)
         else:
+            before = tuple((c.finding.code, c.finding.name) for c in lint_notebook(raw, path, settings))
             try:
                 new_raw, fixed, remaining = fix_notebook(raw, path, settings, unsafe=unsafe)
             except NotebookError as error:  # its layout cannot be written back: check only
@@ -87,14 +93,18 @@ def _process_notebook(path: str, settings: Settings, mode: str, unsafe: bool, ra
         cells=[c.cell for c in remaining],
         cell_texts=texts,
         warning=warning,
+        before=before,
     )
 
 
 def _process_text(path: str, text: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
     if mode == "check":
         return Outcome(path, lint(text, path, settings), text)
+    before = tuple((f.code, f.name) for f in lint(text, path, settings))
     result = fix(text, path, settings, unsafe=unsafe)
-    return Outcome(path, result.remaining, result.source, result.source, result.applied, original=text)
+    return Outcome(
+        path, result.remaining, result.source, result.source, result.applied, original=text, before=before
+    )
 
 
 def _process_many(batch: list[tuple[str, Settings, bool]], mode: str) -> list[Outcome]:
@@ -141,8 +151,10 @@ class SettingsCache:
         return self._pyproject_of_folder[folder]
 
 
-def _code_list(text: str) -> tuple[str, ...]:
-    return tuple(c.strip().upper() for c in text.split(",") if c.strip())
+def _code_list(values: Sequence[str] | str) -> tuple[str, ...]:
+    """The codes of a repeated, comma-separated option (`--ignore A,B --ignore C`), in order."""
+    texts = [values] if isinstance(values, str) else values
+    return tuple(c.strip().upper() for text in texts for c in text.split(",") if c.strip())
 
 
 def _overrides(args: argparse.Namespace) -> dict:
@@ -154,7 +166,7 @@ def _overrides(args: argparse.Namespace) -> dict:
     if args.ignore:
         mapping["ignore"] = list(_code_list(args.ignore))
     if args.target_backends:
-        mapping["target-backends"] = [b for b in args.target_backends.split(",") if b]
+        mapping["target-backends"] = [b for text in args.target_backends for b in text.split(",") if b]
     if args.keras_version:
         mapping["keras-version"] = args.keras_version
     if args.unsafe_fixes:
@@ -258,6 +270,59 @@ def _run_pool(
     return unfinished
 
 
+def _plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 error`, `2 errors` (`many` for an irregular plural)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+class _Discard:
+    """A stream that drops what is written: the output of `--silent`."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _PipeSafe:
+    """Standard output that ends quietly when the reader goes away (`kerasfix rule --all | head`):
+    once a write meets a closed pipe, the rest of the output is dropped and the command ends
+    with its usual exit code, without a traceback."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.closed_pipe = False
+
+    def _closed(self) -> None:
+        self.closed_pipe = True
+        # What is still buffered goes to /dev/null when Python flushes it at exit.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def write(self, text: str) -> int:
+        if not self.closed_pipe:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self._closed()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_pipe:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._closed()
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
 def check(args: argparse.Namespace) -> int:
     try:
         overrides = _overrides(args)
@@ -268,11 +333,29 @@ def check(args: argparse.Namespace) -> int:
     if config is not None and not config.is_file():
         print(f"kerasfix: error: --config {config}: no such file", file=sys.stderr)
         return EXIT_ERROR
+    report_file = None
+    if args.output_file:
+        try:
+            Path(args.output_file).parent.mkdir(parents=True, exist_ok=True)
+            report_file = open(args.output_file, "w", encoding="utf-8")
+        except OSError as error:
+            print(f"kerasfix: error: --output-file {args.output_file}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_ERROR
+    try:
+        return _check(args, overrides, config, report_file)
+    finally:
+        if report_file is not None:
+            report_file.close()
+
+
+def _check(args: argparse.Namespace, overrides: dict, config: Path | None, report_file) -> int:
     cache = SettingsCache(overrides, config)
     mode = "diff" if args.diff else "fix" if args.fix else "check"
-    paths = args.paths or ["."]
+    # As in Ruff, `--stdin-filename` without a path reads standard input.
+    paths = args.paths or (["-"] if args.stdin_filename else ["."])
     errors: list[tuple[str, str]] = []
     outcomes: list[Outcome] = []
+    quiet = args.quiet or args.silent
 
     if paths == ["-"]:
         name = args.stdin_filename or "-"
@@ -280,7 +363,8 @@ def check(args: argparse.Namespace) -> int:
         try:
             text = decode(sys.stdin.buffer.read()).text
         except SourceError as error:
-            print(f"kerasfix: error: {name}: {error}", file=sys.stderr)
+            if not args.silent:
+                print(f"kerasfix: error: {name}: {error}", file=sys.stderr)
             return EXIT_ERROR
         unsafe = args.unsafe_fixes or settings.unsafe_fixes
         if name.endswith(".ipynb"):
@@ -289,6 +373,7 @@ def check(args: argparse.Namespace) -> int:
             outcome = _process_text(name, text, settings, mode, unsafe)
         outcomes.append(outcome)
         if mode == "fix":
+            # The fixed code is the command's output, even with `--silent`.
             sys.stdout.write(outcome.new_text or text)
             sys.stdout.flush()
             stream = sys.stderr
@@ -308,12 +393,19 @@ def check(args: argparse.Namespace) -> int:
                 if path != root and settings.is_excluded(path):
                     continue
                 files.append((path, settings))
+        if not files and not errors and not args.silent:
+            print("kerasfix: warning: No Python files found under the given path(s)", file=sys.stderr)
         jobs = args.jobs or os.cpu_count() or 1
-        outcomes = _run_files(files, mode, args.unsafe_fixes, jobs, not args.quiet)
+        outcomes = _run_files(files, mode, args.unsafe_fixes, jobs, not quiet)
+    if report_file is not None:
+        stream = report_file
+    if args.silent:
+        stream = _Discard()
 
     reports: list[output.FileReport] = []
     fixed_total = 0
     diffs: list[str] = []
+    applied: list[Outcome] = []
     for outcome in outcomes:
         if outcome.error is not None:
             errors.append((outcome.path, outcome.error))
@@ -324,74 +416,127 @@ def check(args: argparse.Namespace) -> int:
             output.FileReport(outcome.path, outcome.findings, outcome.text, outcome.cells, outcome.cell_texts)
         )
         if mode in ("fix", "diff") and outcome.fixed and outcome.new_text is not None:
-            fixed_total += outcome.fixed
             if mode == "diff":
+                fixed_total += outcome.fixed
+                applied.append(outcome)
                 diffs.append(_diff(outcome.path, outcome.original or "", outcome.new_text))
-            elif paths != ["-"]:
-                try:
+                continue
+            try:
+                if paths != ["-"]:
                     source = read_source(Path(outcome.path))
                     if source.text != outcome.original:
                         raise SourceError("the file changed while it was being fixed; run again")
                     write_source(Path(outcome.path), source, outcome.new_text)
-                except NotebookError as error:
-                    errors.append((outcome.path, f"not rewritten: {error}"))
-                except (SourceError, OSError) as error:
-                    errors.append((outcome.path, f"cannot write the fix: {error}"))
+            except NotebookError as error:
+                errors.append((outcome.path, f"not rewritten: {error}"))
+            except (SourceError, OSError) as error:
+                errors.append((outcome.path, f"cannot write the fix: {error}"))
+            else:
+                fixed_total += outcome.fixed
+                applied.append(outcome)
 
-    for path, problem in errors:
-        print(f"kerasfix: error: {path}: {problem}", file=sys.stderr)
+    if not args.silent:
+        for path, problem in errors:
+            print(f"kerasfix: error: {path}: {problem}", file=sys.stderr)
 
     remaining = sum(len(r.findings) for r in reports)
+    # Fixing runs again on the fixed code, so a fix can reveal a finding a check does not
+    # report (e.g. a call fixed into one that another rule knows): such findings are counted
+    # apart, so that the counts of `check`, `--diff` and `--fix` can be compared.
+    revealed = sum(
+        max(0, o.fixed + len(o.findings) - len(o.before)) for o in outcomes if o.before is not None and o.error is None
+    )
     if mode == "diff":
         stream.write("".join(diffs))
-        print(
-            f"Would fix {fixed_total} error{'s' if fixed_total != 1 else ''}"
-            f" in {len(diffs)} file{'s' if len(diffs) != 1 else ''}.",
-            file=sys.stderr,
-        )
+        stream.flush()
+        if not quiet:
+            if fixed_total:
+                after = f" ({revealed} found after fixing)" if revealed else ""
+                print(
+                    f"Would fix {_plural(fixed_total, 'error')} in {_plural(len(diffs), 'file')}{after}.",
+                    file=sys.stderr,
+                )
+            else:
+                print("No errors would be fixed.", file=sys.stderr)
         if errors:
             return EXIT_ERROR
         return EXIT_FINDINGS if (diffs and not args.exit_zero) else EXIT_CLEAN
 
     if args.statistics:
-        stream.write(output.statistics(reports))
-    elif not (args.quiet and args.output_format in ("full", "concise")):
+        if args.output_format == "json":
+            stream.write(output.statistics_json(reports))
+        else:
+            stream.write(output.statistics(reports))
+    else:
         stream.write(output.render([r for r in reports if r.findings], args.output_format, VERSION))
-    if args.output_format in ("full", "concise") and not args.quiet:
-        _summary(remaining, fixed_total, reports, mode, stream, unchecked=len(errors))
+    if args.show_fixes and mode == "fix" and not quiet and args.output_format in ("full", "concise"):
+        stream.write(_fixes_applied(applied))
+    if args.output_format in ("full", "concise") and not quiet:
+        _summary(remaining, fixed_total, reports, mode, stream, unchecked=len(errors), revealed=revealed)
     stream.flush()
     if errors:
         return EXIT_ERROR
     if remaining and not args.exit_zero:
         return EXIT_FINDINGS
+    if args.exit_non_zero_on_fix and fixed_total:
+        return EXIT_FINDINGS
     return EXIT_CLEAN
 
 
-def _summary(remaining: int, fixed: int, reports, mode: str, stream, unchecked: int = 0) -> None:
+def _fixes_applied(applied: list[Outcome]) -> str:
+    """The fixes applied, per file and rule, as Ruff's `--show-fixes` lists them."""
+    total = sum(o.fixed for o in applied)
+    if not total:
+        return "\nNo errors fixed.\n"
+    lines = ["", f"Fixed {_plural(total, 'error')}:"]
+    for outcome in applied:
+        before = Counter(outcome.before or ())
+        after = Counter((f.code, f.name) for f in outcome.findings)
+        rows = [(count, code, name) for (code, name), count in (before - after).items()]
+        listed = sum(count for count, _, _ in rows)
+        lines.append(f"- {outcome.path}:")
+        width = len(str(max([count for count, _, _ in rows] + [outcome.fixed - listed, 1])))
+        for count, code, name in sorted(rows, key=lambda row: (-row[0], row[1])):
+            lines.append(f"    {count:>{width}} × {code} ({name})")
+        if outcome.fixed > listed:
+            lines.append(f"    {outcome.fixed - listed:>{width}} × found after fixing")
+    return "".join(line + "\n" for line in lines) + "\n"
+
+
+def _summary(
+    remaining: int, fixed: int, reports, mode: str, stream, unchecked: int = 0, revealed: int = 0
+) -> None:
     if remaining == 0 and fixed == 0:
         if unchecked:
             # The files that could not be read were not checked: "all passed" would be untrue.
-            stream.write(f"No errors found; {unchecked} file{'s' if unchecked != 1 else ''} could not be checked (the errors above say why).\n")
+            stream.write(
+                f"No errors found; {_plural(unchecked, 'file')} could not be checked (the errors above say why).\n"
+            )
         else:
             stream.write("All checks passed!\n")
         return
-    plural = "s" if remaining + fixed != 1 else ""
     if mode == "fix":
-        stream.write(f"Found {remaining + fixed} error{plural} ({fixed} fixed, {remaining} remaining).\n")
+        after = f"; {revealed} found after fixing" if revealed else ""
+        stream.write(
+            f"Found {_plural(remaining + fixed, 'error')} ({fixed} fixed, {remaining} remaining{after}).\n"
+        )
     else:
-        stream.write(f"Found {remaining} error{plural}.\n")
+        stream.write(f"Found {_plural(remaining, 'error')}.\n")
     safe = sum(1 for r in reports for f in r.findings if f.fix is not None and f.fix.is_safe)
     unsafe = sum(1 for r in reports for f in r.findings if f.fix is not None and not f.fix.is_safe)
+    hidden = (
+        f"{_plural(unsafe, 'hidden fix', 'hidden fixes')} can be enabled with the `--unsafe-fixes` option"
+    )
     if mode == "check" and safe:
         stream.write(f"[*] {safe} fixable with the `--fix` option")
-        stream.write(f" ({unsafe} hidden fixes can be enabled with the `--unsafe-fixes` option).\n" if unsafe else ".\n")
+        stream.write(f" ({hidden}).\n" if unsafe else ".\n")
     elif mode == "check" and unsafe:
-        stream.write(f"No fixes available ({unsafe} hidden fixes can be enabled with the `--unsafe-fixes` option).\n")
+        stream.write(f"No fixes available ({hidden}).\n")
     syntax = sum(1 for r in reports for f in r.findings if f.code == SYNTAX_ERROR_CODE)
     if syntax:
-        stream.write(f"{syntax} file{' was' if syntax == 1 else 's were'} not parsed and left unchanged.\n")
+        stream.write(f"{_plural(syntax, 'file')} {'was' if syntax == 1 else 'were'} not parsed and left unchanged.\n")
     if unchecked:
-        stream.write(f"{unchecked} file{'s' if unchecked != 1 else ''} could not be checked (the errors above say why).\n")
+        stream.write(f"{_plural(unchecked, 'file')} could not be checked (the errors above say why).\n")
 
 
 def _diff(path: str, before: str, after: str) -> str:
@@ -405,6 +550,7 @@ def rule(args: argparse.Namespace) -> int:
     if args.all:
         for item in all_rules():
             sys.stdout.write(item.docs() + "\n")
+        sys.stdout.flush()
         return EXIT_CLEAN
     if not args.code:
         print("kerasfix: error: give a rule code (e.g. KER201) or --all", file=sys.stderr)
@@ -414,6 +560,7 @@ def rule(args: argparse.Namespace) -> int:
         print(f"kerasfix: error: no rule {args.code!r}; `kerasfix rule --all` lists them", file=sys.stderr)
         return EXIT_ERROR
     sys.stdout.write(found.docs())
+    sys.stdout.flush()
     return EXIT_CLEAN
 
 
@@ -431,7 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kerasfix",
         description="Find and fix Keras 2 -> Keras 3 migration problems and multi-backend pitfalls.",
     )
-    parser.add_argument("--version", action="version", version=f"kerasfix {VERSION}")
+    parser.add_argument("--version", "-V", action="version", version=f"kerasfix {VERSION}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     c = commands.add_parser("check", help="check files and folders (the default command)")
@@ -439,18 +586,35 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fix", action="store_true", help="apply safe fixes, writing the files")
     c.add_argument("--unsafe-fixes", action="store_true", help="apply unsafe fixes too")
     c.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
-    c.add_argument("--select", help="comma-separated codes or prefixes to enable (e.g. KER2,KER601)")
-    c.add_argument("--extend-select", help="codes to enable on top of the configuration")
-    c.add_argument("--ignore", help="comma-separated codes or prefixes to disable")
-    c.add_argument("--target-backends", help="comma-separated subset of jax,tensorflow,torch")
+    c.add_argument("--show-fixes", action="store_true", help="with --fix: list the fixes applied, per file and rule")
+    c.add_argument(
+        "--exit-non-zero-on-fix", action="store_true", help="exit 1 when a fix was applied, even if nothing remains"
+    )
+    # Repeated options add up, as comma-separated lists do.
+    c.add_argument(
+        "--select", action="append", help="comma-separated codes or prefixes to enable (e.g. KER2,KER601); repeatable"
+    )
+    c.add_argument("--extend-select", action="append", help="codes to enable on top of the configuration; repeatable")
+    c.add_argument("--ignore", action="append", help="comma-separated codes or prefixes to disable; repeatable")
+    c.add_argument("--target-backends", action="append", help="comma-separated subset of jax,tensorflow,torch")
     c.add_argument("--keras-version", help="the oldest Keras 3 the code must run on (e.g. 3.0.5)")
-    c.add_argument("--output-format", choices=output.FORMATS, default="full")
+    c.add_argument(
+        "--output-format",
+        choices=output.FORMATS,
+        default="full",
+        metavar="FORMAT",
+        help=f"how findings are printed: {', '.join(output.FORMATS)} (default: full)",
+    )
+    c.add_argument("--output-file", "-o", metavar="PATH", help="write the report to this file instead of stdout")
     c.add_argument("--statistics", action="store_true", help="count findings per rule")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
-    c.add_argument("--stdin-filename", help="the file name to use for standard input")
+    c.add_argument(
+        "--stdin-filename", help="the file name to use for standard input (read when no PATH is given)"
+    )
     c.add_argument("--config", help="a pyproject.toml to use instead of the nearest one")
     c.add_argument("--jobs", "-j", type=int, default=0, help="processes to use (default: all cores)")
     c.add_argument("--quiet", "-q", action="store_true", help="print findings only: no progress, no summary")
+    c.add_argument("--silent", "-s", action="store_true", help="print nothing; only the exit code tells")
 
     r = commands.add_parser("rule", help="explain a rule")
     r.add_argument("code", nargs="?", help="a rule code such as KER201, or its name")
@@ -466,23 +630,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "server":
         return server(argv[1:])
     parser = build_parser()
-    if not argv or (argv[0] not in ("check", "rule", "server", "-h", "--help", "--version")):
+    if not argv or (argv[0] not in ("check", "rule", "server", "-h", "--help", "--version", "-V")):
         argv = ["check", *argv]
+    stdout = sys.stdout
+    sys.stdout = _PipeSafe(stdout)
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return EXIT_ERROR if exit_.code not in (0, None) else EXIT_CLEAN
-    if args.command == "rule":
-        return rule(args)
-    if args.jobs is not None and args.jobs < 0:
-        print("kerasfix: error: --jobs must be 0 (all cores) or more", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        return check(args)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return EXIT_CLEAN
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exit_:
+            return EXIT_ERROR if exit_.code not in (0, None) else EXIT_CLEAN
+        if args.command == "rule":
+            return rule(args)
+        if args.jobs is not None and args.jobs < 0:
+            print("kerasfix: error: --jobs must be 0 (all cores) or more", file=sys.stderr)
+            return EXIT_ERROR
+        try:
+            return check(args)
+        except KeyboardInterrupt:
+            return 130
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,7 +124,8 @@ def as_json(reports: Sequence[FileReport]) -> str:
                     "message": f.message,
                     "note": f.note,
                     "severity": f.severity.value,
-                    "filename": report.path,
+                    # Absolute, as in Ruff (standard input without a name stays `-`).
+                    "filename": report.path if report.path == "-" else os.path.abspath(report.path),
                     "location": _location(f.start),
                     "end_location": _location(f.end),
                     "fix": fix,
@@ -235,16 +237,45 @@ def render(reports: Sequence[FileReport], fmt: str, version: str) -> str:
     return full(reports)
 
 
-def statistics(reports: Sequence[FileReport]) -> str:
-    counts: Counter[tuple[str, str, bool]] = Counter()
+def _statistics_rows(reports: Sequence[FileReport]) -> list[dict]:
+    """One row per code, most frequent first: its count and how many of its findings have a
+    safe fix (`fixable`: all of them, as in Ruff)."""
+    counts: Counter[str] = Counter()
+    fixable: Counter[str] = Counter()
+    names: dict[str, str] = {}
     for report in reports:
         for f in report.findings:
-            counts[(f.code, f.name, f.fix is not None and f.fix.is_safe)] += 1
-    if not counts:
-        return ""
-    width = len(str(max(counts.values())))
-    lines = [
-        f"{count:>{width}}\t{code}\t{'[*] ' if fixable else '    '}{name}"
-        for (code, name, fixable), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            counts[f.code] += 1
+            names[f.code] = f.name
+            if f.fix is not None and f.fix.is_safe:
+                fixable[f.code] += 1
+    return [
+        {
+            "code": code,
+            "name": names[code],
+            "count": count,
+            "fixable": fixable[code] == count,
+            "fixable_count": fixable[code],
+        }
+        for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
+
+
+def statistics(reports: Sequence[FileReport]) -> str:
+    """Ruff's `--statistics` table: `[*]` when every finding of the code has a safe fix, `[-]`
+    when some have, `[ ]` when none has."""
+    rows = _statistics_rows(reports)
+    if not rows:
+        return ""
+    width = len(str(max(row["count"] for row in rows)))
+    lines = []
+    for row in rows:
+        marker = "[*]" if row["fixable"] else "[-]" if row["fixable_count"] else "[ ]"
+        lines.append(f"{row['count']:>{width}}\t{row['code']}\t{marker} {row['name']}")
     return "".join(line + "\n" for line in lines)
+
+
+def statistics_json(reports: Sequence[FileReport]) -> str:
+    """`--statistics --output-format json`: Ruff's fields `code`, `name`, `count`, `fixable`
+    (every finding of the code has a fix) and `fixable_count`."""
+    return json.dumps(_statistics_rows(reports), indent=2, ensure_ascii=False) + "\n"
