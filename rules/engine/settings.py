@@ -1,8 +1,13 @@
 """Settings: `[tool.kerasfix]` in pyproject.toml, command-line flags and editor settings.
 
 Every source produces the same `Settings`; a bad key or value becomes a `SettingsError` that names
-it, and `Settings.from_mapping(..., errors=list)` collects those errors and keeps the defaults for
-what was wrong, so a front end can report them and go on.
+it, and `Settings.from_mapping(..., errors=list)` collects those errors, so a front end can report
+them and go on: a bad entry of a list or table (`select[1] = "KER999"`) is dropped and the others
+apply; a bad setting is ignored as a whole. Each collected error says which of the two happened.
+
+A pyproject.toml that cannot be read at all is a `PyprojectError` (naming the file, and the line
+and column where the TOML is wrong): collected like the others by `load_pyproject(path, errors)`,
+so the language server shows it and goes on with the defaults; the command line stops on it.
 """
 
 from __future__ import annotations
@@ -39,14 +44,38 @@ _MAX_NESTING = 100
 
 
 class SettingsError(ValueError):
-    def __init__(self, key: str, problem: str, source: str | None = None, usable: Any = None) -> None:
+    def __init__(
+        self,
+        key: str,
+        problem: str,
+        source: str | None = None,
+        usable: Any = None,
+        entries: tuple[SettingsError, ...] = (),
+    ) -> None:
         where = f" in {source}" if source else ""
         super().__init__(f"invalid setting `{key}`{where}: {problem}")
         self.key = key
         self.problem = problem
+        self.source = source
         # What is left of the value without its bad entries (None: nothing usable), used when
         # errors are collected rather than raised: one bad code does not void the others.
         self.usable = usable
+        # One error per bad entry, each saying that its entry is ignored: what is collected
+        # instead of this error, which names them all and is what is raised.
+        self.entries = entries
+
+
+class PyprojectError(SettingsError):
+    """A pyproject.toml that cannot be read: not UTF-8, not TOML, nested too deeply, unreadable.
+
+    `line` and `column` (1-based) say where the text goes wrong, when the reader says."""
+
+    def __init__(self, path: Path, reason: str, line: int | None = None, column: int | None = None) -> None:
+        at = f", line {line}, column {column}" if line is not None and column is not None else ""
+        super().__init__("tool.kerasfix", f"cannot read {path}{at}: {reason}")
+        self.path = path
+        self.line = line
+        self.column = column
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -181,11 +210,11 @@ class Settings:
                     raise SettingsError(raw_key, f"unknown key (known keys: {known})", source)
                 changes[key.replace("-", "_")] = parser(raw_key, value, source)
             except SettingsError as error:
-                if errors is not None and error.usable is not None:
-                    changes[key.replace("-", "_")] = error.usable
                 if errors is None:
                     raise
-                errors.append(error)
+                if error.usable is not None:
+                    changes[key.replace("-", "_")] = error.usable
+                errors.extend(error.entries or [_whole_setting_ignored(error)])
         if source is not None:
             changes.setdefault("origin", source)
         return replace(settings, **changes)
@@ -201,8 +230,13 @@ def _longest_match(code: str, prefixes: Iterable[str]) -> int:
     return best
 
 
+def _whole_setting_ignored(error: SettingsError) -> SettingsError:
+    return SettingsError(error.key, f"{error.problem}; the setting is ignored", error.source)
+
+
 def _codes(key: str, value: Any, source: str | None) -> tuple[str, ...]:
-    if isinstance(value, str):
+    in_text = isinstance(value, str)
+    if in_text:
         value = [v for v in re.split(r"[,\s]+", value) if v]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise SettingsError(key, "expected a list of rule codes such as [\"KER2\", \"KER101\"]", source)
@@ -210,16 +244,33 @@ def _codes(key: str, value: Any, source: str | None) -> tuple[str, ...]:
     malformed = [v for v, code in zip(value, codes) if not _CODE.match(code)]
     unknown = _unknown_codes([c for c in codes if _CODE.match(c)])
     good = tuple(c for c in codes if _CODE.match(c) and c not in unknown)
-    if malformed:
-        raise SettingsError(
-            key,
-            f"unknown rule code(s) {', '.join(map(repr, malformed))}: codes look like KER201 or a prefix like KER2",
-            source,
-            usable=good if good else None,
+    if not (malformed or unknown):
+        return good
+    entries = []
+    for index, (entry, code) in enumerate(zip(value, codes)):
+        if _CODE.match(code) and code not in unknown:
+            continue
+        label = f"{_quoted(entry)} in `{key}`" if in_text else f"`{key}[{index}]` = {_quoted(entry)}"
+        why = (
+            "an unknown rule code: codes look like KER201, prefixes like KER2"
+            if not _CODE.match(code)
+            else f"no rule's code starts with {code}"
         )
-    if unknown:
-        raise SettingsError(key, f"no rule has the code(s) {', '.join(unknown)}", source, usable=good if good else None)
-    return good
+        if good:
+            outcome = "that entry is ignored"
+        else:
+            outcome = f"that entry is ignored, and `{key}` has no other, so it is ignored as a whole"
+        entries.append(SettingsError(key, f"{label} is not a rule code or prefix ({why}): {outcome}", source))
+    if malformed:
+        problem = f"unknown rule code(s) {', '.join(map(repr, malformed))}: codes look like KER201 or a prefix like KER2"
+    else:
+        problem = f"no rule has the code(s) {', '.join(unknown)}"
+    raise SettingsError(key, problem, source, usable=good or None, entries=tuple(entries))
+
+
+def _quoted(text: str) -> str:
+    """`text` as a TOML string, as the user wrote it in pyproject.toml."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _unknown_codes(codes: list[str]) -> list[str]:
@@ -238,7 +289,35 @@ def _globs(key: str, value: Any, source: str | None) -> tuple[str, ...]:
 def _per_file(key: str, value: Any, source: str | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, Mapping):
         raise SettingsError(key, 'expected a table of glob = ["KER..."]', source)
-    return tuple((pattern, _codes(f"{key}.{pattern}", codes, source)) for pattern, codes in value.items())
+    out = []
+    problems: list[SettingsError] = []
+    for pattern, codes in value.items():
+        try:
+            out.append((pattern, _codes(f"{key}.{_table_key(pattern)}", codes, source)))
+        except SettingsError as problem:
+            problems.append(problem)
+            # The pattern keeps its good codes; a pattern without any is dropped.
+            if problem.usable:
+                out.append((pattern, problem.usable))
+    if problems:
+        _raise_entries(problems, source, tuple(out) or None)
+    return tuple(out)
+
+
+def _table_key(key: str) -> str:
+    """A key of a TOML table as it is written: bare when it can be, quoted otherwise."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _quoted(key)
+
+
+def _raise_entries(problems: list[SettingsError], source: str | None, usable: tuple | None) -> None:
+    """Raise the first problem of a table's entries (naming them all when collected)."""
+    first = problems[0]
+    entries = tuple(e for problem in problems for e in (problem.entries or [_entry_ignored(problem)]))
+    raise SettingsError(first.key, first.problem, source, usable=usable, entries=entries)
+
+
+def _entry_ignored(error: SettingsError) -> SettingsError:
+    return SettingsError(error.key, f"{error.problem}: that entry is ignored", error.source)
 
 
 def _size(key: str, value: Any, source: str | None) -> int:
@@ -284,17 +363,22 @@ def _severities(key: str, value: Any, source: str | None) -> tuple[tuple[str, Se
     out = []
     problems: list[SettingsError] = []
     for code, level in value.items():
+        entry = f"{key}.{_table_key(code)}"
+        if not _CODE.match(code.strip().upper()) or _unknown_codes([code.strip().upper()]):
+            why = (
+                "an unknown rule code: codes look like KER201, prefixes like KER2"
+                if not _CODE.match(code.strip().upper())
+                else f"no rule's code starts with {code.strip().upper()}"
+            )
+            problems.append(SettingsError(entry, f"{_quoted(code)} is not a rule code or prefix ({why})", source))
+            continue
         try:
-            _codes(f"{key}.{code}", [code], source)
-            out.append((code.upper(), Severity(str(level).lower())))
-        except SettingsError as problem:
-            problems.append(problem)
+            out.append((code.strip().upper(), Severity(str(level).lower())))
         except ValueError:
-            problems.append(SettingsError(f"{key}.{code}", f"{level!r} is not one of error, warning, info, hint", source))
+            problems.append(SettingsError(entry, f"{level!r} is not one of error, warning, info, hint", source))
     if problems:
-        # The first bad entry is named; the good ones still apply.
-        first = problems[0]
-        raise SettingsError(first.key, first.problem, source, usable=tuple(out) if out else None)
+        # The first bad entry is raised; collected, each is reported and the good ones apply.
+        _raise_entries(problems, source, tuple(out) or None)
     return tuple(out)
 
 
@@ -337,12 +421,14 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def load_pyproject(path: Path, errors: list[SettingsError] | None = None, base: Settings | None = None) -> Settings:
+    """The settings of `path`'s `[tool.kerasfix]`. Without `errors` the first problem raises;
+    with it, problems are collected there: a file that cannot be read (a `PyprojectError`) then
+    gives `base` or the defaults."""
     try:
         data = _read_toml(path)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, _NestedTooDeeply) as error:
-        problem = SettingsError("tool.kerasfix", f"cannot read {path}: {error}")
+    except PyprojectError as problem:
         if errors is None:
-            raise problem from error
+            raise
         errors.append(problem)
         return base or Settings(root=str(path.parent))
     tool = data.get("tool", {})
@@ -351,7 +437,7 @@ def load_pyproject(path: Path, errors: list[SettingsError] | None = None, base: 
         problem = SettingsError("tool.kerasfix", "expected a table", str(path))
         if errors is None:
             raise problem
-        errors.append(problem)
+        errors.append(SettingsError("tool.kerasfix", "expected a table; it is ignored", str(path)))
         table = {}
     settings = Settings.from_mapping(table, base=base, source=str(path), errors=errors)
     return replace(settings, root=str(path.parent))
@@ -362,19 +448,52 @@ class _NestedTooDeeply(ValueError):
         super().__init__("arrays or inline tables are nested too deeply to read")
 
 
+# How tomllib ends its messages (Python 3.11 to 3.13; 3.14 also sets `lineno` and `colno`).
+_TOML_WHERE = re.compile(r" \(at line (\d+), column (\d+)\)$")
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
+    """The TOML data of `path`, or a `PyprojectError` saying why and where it cannot be read."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise PyprojectError(path, error.strerror or str(error)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, column = _line_and_column(raw, error.start)
+        raise PyprojectError(path, f"not UTF-8 (byte {raw[error.start]:#04x})", line, column) from None
     try:
         data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error.args[0]) if error.args else str(error)
+        where = _TOML_WHERE.search(message)
+        if where is None:  # "(at end of document)"
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+            if text.endswith(("\n", "\r")):
+                line, column = len(lines) + 1, 1
+            message = message.removesuffix(" (at end of document)")
+        else:
+            line, column = int(where.group(1)), int(where.group(2))
+            message = message[: where.start()]
+        raise PyprojectError(path, f"not valid TOML: {message}", line, column) from None
     except RecursionError:
         # tomllib recurses for each level of arrays and inline tables: a file nested deeper than
         # Python's recursion limit is TOML kerasfix cannot read, reported as a syntax error is.
-        raise _NestedTooDeeply from None
+        raise PyprojectError(path, str(_NestedTooDeeply())) from None
     # The recursion limit differs between threads' moments (a lint raises it), and messages
     # print values recursively: one fixed bound keeps the outcome the same everywhere.
     if _nested_deeper_than(data, _MAX_NESTING):
-        raise _NestedTooDeeply
+        raise PyprojectError(path, str(_NestedTooDeeply()))
     return data
+
+
+def _line_and_column(raw: bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and column (in characters of the valid text before it) of byte `offset`."""
+    before = raw[:offset]
+    line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+    return before.count(b"\n") + 1, len(before[line_start:].decode("utf-8", errors="replace")) + 1
 
 
 def _nested_deeper_than(value: Any, limit: int) -> bool:
