@@ -161,17 +161,22 @@ def test_deeply_nested_pyproject_is_reported_like_invalid_toml(tmp_path, depth):
         project = tmp_path / name
         write(project, {"pyproject.toml": pyproject, "a.py": SOURCE})
         outcomes[name] = (project, check(project))
+    # The same policy as a pyproject.toml that is not TOML: the run stops before checking
+    # anything, with exit status 2 and one line naming the file.
     project, deep = outcomes["deep"]
-    assert "Traceback" not in deep.stderr
-    assert "RecursionError" not in deep.stderr
-    assert f"cannot read {project / 'pyproject.toml'}" in deep.stderr
-    assert "nested too deeply" in deep.stderr
-    # The same policy as a pyproject.toml that is not TOML: a warning, the defaults used (every
-    # rule, so all three findings), and the exit status of the findings.
-    _, not_toml = outcomes["not-toml"]
-    assert deep.returncode == not_toml.returncode == 1
-    assert findings(deep, project) == {"a.py": ["KER101", "KER107", "KER601"]}
-    assert deep.stderr.startswith("kerasfix: warning: invalid setting `tool.kerasfix`")
+    assert (deep.returncode, deep.stdout, deep.stderr) == (
+        2,
+        "",
+        f"kerasfix: error: invalid setting `tool.kerasfix`: cannot read {project / 'pyproject.toml'}:"
+        " arrays or inline tables are nested too deeply to read\n",
+    )
+    project, not_toml = outcomes["not-toml"]
+    assert (not_toml.returncode, not_toml.stdout, not_toml.stderr) == (
+        2,
+        "",
+        f"kerasfix: error: invalid setting `tool.kerasfix`: cannot read {project / 'pyproject.toml'},"
+        " line 3, column 1: not valid TOML: Unclosed array\n",
+    )
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
@@ -215,8 +220,10 @@ async def test_server_shows_a_deeply_nested_pyproject_and_keeps_linting(deep_cli
     # The editor's `select` still applies over the defaults.
     assert [d.code for d in await asyncio.wait_for(published(), 30)] == ["KER601"]
     message = await asyncio.wait_for(shown(), 30)
-    assert message.startswith("kerasfix: invalid setting `tool.kerasfix`")
-    assert str(client.root / "pyproject.toml") in message and "nested too deeply" in message
+    assert message == (
+        f"kerasfix: invalid setting `tool.kerasfix`: cannot read {client.root / 'pyproject.toml'}:"
+        " arrays or inline tables are nested too deeply to read"
+    )
     # Still answering requests.
     hover = await asyncio.wait_for(
         client.text_document_hover_async(
