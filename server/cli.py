@@ -16,7 +16,7 @@ from pathlib import Path
 from kerasfix.rules import Finding, Settings, SettingsError, all_rules, fix, lint, rule_by_code
 from kerasfix.rules.engine.model import SYNTAX_ERROR_CODE
 from kerasfix.rules.engine.notebook import Notebook, NotebookError, fix_notebook, lint_notebook
-from kerasfix.rules.engine.settings import find_pyproject, load_pyproject
+from kerasfix.rules.engine.settings import PyprojectError, find_pyproject, load_pyproject
 
 from . import output
 from .files import SUFFIXES, SourceError, decode, discover, read_source, write_source
@@ -138,9 +138,13 @@ class SettingsCache:
             settings = replace(settings, **overrides)
             self._by_file[key] = settings
             for error in errors:
+                if isinstance(error, PyprojectError):
+                    # As in Ruff, a pyproject.toml that cannot be read stops the command.
+                    raise error
                 if str(error) not in {str(e) for e in self.errors}:
                     self.errors.append(error)
-                    print(f"kerasfix: warning: {error} (using the default for it)", file=sys.stderr)
+                    # The message says what is done instead (the entry or setting is ignored).
+                    print(f"kerasfix: warning: {error}", file=sys.stderr)
         return settings
 
     def _nearest_pyproject(self, folder: Path) -> Path | None:
@@ -343,6 +347,9 @@ def check(args: argparse.Namespace) -> int:
             return EXIT_ERROR
     try:
         return _check(args, overrides, config, report_file)
+    except PyprojectError as error:
+        print(f"kerasfix: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
     finally:
         if report_file is not None:
             report_file.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kerasfix.rules.engine.settings import PyprojectError, load_pyproject
 from kerasfix.server.cli import main
 
 KERAS2 = "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
@@ -265,8 +266,10 @@ def test_a_bad_entry_leaves_the_good_ones_of_its_setting(tmp_path, capsys):
     findings = json.loads(captured.out)
     assert {f["code"] for f in findings} == {"KER601"}
     assert all(f["severity"] == "hint" for f in findings)
-    assert "no rule has the code(s) KER999" in captured.err
-    assert "invalid setting `severity.KER5`" in captured.err and "'loud'" in captured.err
+    problems = _settings_problems(tmp_path / "pyproject.toml")
+    assert [p.key for p in problems] == ["select", "severity.KER5"]
+    assert "KER999" in str(problems[0]) and "'loud'" in str(problems[1])
+    assert captured.err == "".join(f"kerasfix: warning: {problem}\n" for problem in problems)
 
 
 def test_gitignore_and_default_excludes(tmp_path, capsys):
@@ -318,23 +321,49 @@ def test_missing_path_exits_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def _settings_problems(path: Path) -> list:
+    """What the settings layer reports for `path`: the command line prints each of them."""
+    errors: list = []
+    try:
+        load_pyproject(path, errors)
+    except PyprojectError as error:  # a file that cannot be read may be raised rather than listed
+        return [error]
+    return errors
+
+
 @pytest.mark.parametrize(
-    "pyproject, needle",
+    "pyproject, named",
     [
-        (b'[tool.kerasfix]\nselect = ["KER601"\n', "cannot read"),
-        (b"tool = 3  # [tool.kerasfix]\n", "expected a table"),
-        (b"[tool.kerasfix]\n# caf\xe9\n", "cannot read"),
-        (b'[tool.kerasfix]\nselect = ["NOPE9"]\ntarget-backends = ["theano"]\n', "unknown rule code(s) 'NOPE9'"),
+        (b"tool = 3  # [tool.kerasfix]\n", ["`tool.kerasfix`"]),
+        (b'[tool.kerasfix]\nselect = ["NOPE9"]\ntarget-backends = ["theano"]\n', ["NOPE9", "theano"]),
     ],
-    ids=["not-toml", "tool-not-a-table", "not-utf8", "unknown-code-and-backend"],
+    ids=["tool-not-a-table", "unknown-code-and-backend"],
 )
-def test_malformed_pyproject_is_named_and_defaults_used(tmp_path, capsys, pyproject, needle):
+def test_bad_pyproject_settings_are_named_and_defaults_used(tmp_path, capsys, pyproject, named):
     (tmp_path / "pyproject.toml").write_bytes(pyproject)
     (tmp_path / "a.py").write_text(KERAS2)
     assert main(["check", str(tmp_path), "--output-format", "concise", "--jobs", "1"]) == 1
     captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    assert f"kerasfix: warning: invalid setting `" in captured.err and needle in captured.err
-    assert "pyproject.toml" in captured.err or "NOPE9" in captured.err
+    problems = _settings_problems(tmp_path / "pyproject.toml")
+    assert len(problems) == len(named)
+    # Each problem once, as a warning naming the file and the bad value.
+    assert captured.err == "".join(f"kerasfix: warning: {problem}\n" for problem in problems)
+    for problem, value in zip(problems, named):
+        assert str(tmp_path / "pyproject.toml") in str(problem) and value in str(problem)
     # The defaults are used: every rule, so KER601 is among the findings.
-    assert "a.py:2:32: KER601" in captured.out
+    assert f"{tmp_path / 'a.py'}:2:32: KER601" in captured.out
+
+
+@pytest.mark.parametrize(
+    "pyproject, reason",
+    [(b'[tool.kerasfix]\nselect = ["KER601"\n', "not valid TOML"), (b"[tool.kerasfix]\n# caf\xe9\n", "not UTF-8")],
+    ids=["not-toml", "not-utf8"],
+)
+def test_unreadable_pyproject_stops_the_check(tmp_path, capsys, pyproject, reason):
+    # As in Ruff: exit 2, the file named, nothing checked.
+    (tmp_path / "pyproject.toml").write_bytes(pyproject)
+    (tmp_path / "a.py").write_text(KERAS2)
+    assert main(["check", str(tmp_path), "--output-format", "concise", "--jobs", "1"]) == 2
+    [problem] = _settings_problems(tmp_path / "pyproject.toml")
+    assert f"cannot read {tmp_path / 'pyproject.toml'}" in str(problem) and reason in str(problem)
+    assert capsys.readouterr() == ("", f"kerasfix: error: {problem}\n")
