@@ -287,6 +287,19 @@ def test_show_fixes_lists_the_fixes_per_file_and_rule(project, capsys):
         "Found 6 errors (6 fixed, 0 remaining).\n",
         "",
     )
+    # A finding left unfixed is not listed.
+    (project / "a.py").write_text(KERAS2)
+    assert main(["check", "a.py", "--select", "KER601,KER107", "--fix", "--show-fixes", *CONCISE]) == 1
+    assert capsys.readouterr() == (
+        "a.py:1:1: KER107 TensorFlow is imported unconditionally in Keras code: on Keras 3 this module cannot run"
+        " without TensorFlow installed\n"
+        "\nFixed 1 error:\n"
+        "- a.py:\n"
+        "    1 × KER601 (optimizer-lr-argument)\n"
+        "\n"
+        "Found 2 errors (1 fixed, 1 remaining).\n",
+        "",
+    )
 
 
 # ----- 9. the counts of check, --diff and --fix agree ---------------------------------------------
