@@ -51,6 +51,8 @@ class Outcome:
     # In `fix`/`diff` mode: the (code, name) of each finding before fixing, so the summary can
     # tell the findings that fixing revealed from those a check reports.
     before: tuple[tuple[str, str], ...] | None = None
+    # Whether unsafe fixes are enabled for this file (`--unsafe-fixes` or its settings).
+    unsafe: bool = False
 
 
 def _process(path: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
@@ -94,16 +96,18 @@ def _process_notebook(path: str, settings: Settings, mode: str, unsafe: bool, ra
         cell_texts=texts,
         warning=warning,
         before=before,
+        unsafe=unsafe,
     )
 
 
 def _process_text(path: str, text: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
     if mode == "check":
-        return Outcome(path, lint(text, path, settings), text)
+        return Outcome(path, lint(text, path, settings), text, unsafe=unsafe)
     before = tuple((f.code, f.name) for f in lint(text, path, settings))
     result = fix(text, path, settings, unsafe=unsafe)
     return Outcome(
-        path, result.remaining, result.source, result.source, result.applied, original=text, before=before
+        path, result.remaining, result.source, result.source, result.applied, original=text, before=before,
+        unsafe=unsafe,
     )
 
 
@@ -420,7 +424,9 @@ def _check(args: argparse.Namespace, overrides: dict, config: Path | None, repor
         if outcome.warning is not None:
             errors.append((outcome.path, outcome.warning))
         reports.append(
-            output.FileReport(outcome.path, outcome.findings, outcome.text, outcome.cells, outcome.cell_texts)
+            output.FileReport(
+                outcome.path, outcome.findings, outcome.text, outcome.cells, outcome.cell_texts, outcome.unsafe
+            )
         )
         if mode in ("fix", "diff") and outcome.fixed and outcome.new_text is not None:
             if mode == "diff":
@@ -529,8 +535,9 @@ def _summary(
         )
     else:
         stream.write(f"Found {_plural(remaining, 'error')}.\n")
-    safe = sum(1 for r in reports for f in r.findings if f.fix is not None and f.fix.is_safe)
-    unsafe = sum(1 for r in reports for f in r.findings if f.fix is not None and not f.fix.is_safe)
+    # What `--fix` would apply (unsafe fixes too where they are enabled), and what it would not.
+    safe = sum(1 for r in reports for f in r.findings if output.fixable(f, r.unsafe))
+    unsafe = sum(1 for r in reports for f in r.findings if f.fix is not None and not output.fixable(f, r.unsafe))
     hidden = (
         f"{_plural(unsafe, 'hidden fix', 'hidden fixes')} can be enabled with the `--unsafe-fixes` option"
     )

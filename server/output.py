@@ -23,6 +23,8 @@ class FileReport:
     # cell's source.
     cells: Sequence[int] | None = None
     cell_texts: dict[int, str] | None = None
+    # Unsafe fixes are enabled for this file: its findings with an unsafe fix are fixable too.
+    unsafe: bool = False
 
     def items(self):
         """(finding, cell or None, the text its positions refer to)."""
@@ -40,6 +42,11 @@ class FileReport:
 
 def _row_col(position: Position) -> tuple[int, int]:
     return position.line + 1, position.character + 1
+
+
+def fixable(finding: Finding, unsafe: bool = False) -> bool:
+    """Whether `--fix` applies the finding's fix: a safe one, or any with unsafe fixes enabled."""
+    return finding.fix is not None and (finding.fix.is_safe or unsafe)
 
 
 def _marker(finding: Finding) -> str:
@@ -238,24 +245,24 @@ def render(reports: Sequence[FileReport], fmt: str, version: str) -> str:
 
 
 def _statistics_rows(reports: Sequence[FileReport]) -> list[dict]:
-    """One row per code, most frequent first: its count and how many of its findings have a
-    safe fix (`fixable`: all of them, as in Ruff)."""
+    """One row per code, most frequent first: its count and how many of its findings `--fix`
+    would fix (`fixable`: all of them, as in Ruff)."""
     counts: Counter[str] = Counter()
-    fixable: Counter[str] = Counter()
+    fixable_count: Counter[str] = Counter()
     names: dict[str, str] = {}
     for report in reports:
         for f in report.findings:
             counts[f.code] += 1
             names[f.code] = f.name
-            if f.fix is not None and f.fix.is_safe:
-                fixable[f.code] += 1
+            if fixable(f, report.unsafe):
+                fixable_count[f.code] += 1
     return [
         {
             "code": code,
             "name": names[code],
             "count": count,
-            "fixable": fixable[code] == count,
-            "fixable_count": fixable[code],
+            "fixable": fixable_count[code] == count,
+            "fixable_count": fixable_count[code],
         }
         for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]

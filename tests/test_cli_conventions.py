@@ -356,3 +356,28 @@ def test_example_counts_agree(tmp_path, capsys, monkeypatch):
     assert result == (
         f"Found {found + revealed} errors ({would_fix} fixed, {remaining} remaining; {revealed} found after fixing)."
     )
+
+
+def test_with_unsafe_fixes_enabled_check_counts_what_fix_applies(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "u.py").write_text('import keras\nmodel = keras.Sequential()\nmodel.save("out")\n')
+    args = ["check", "u.py", "--select", "KER301", *CONCISE]
+    assert main([*args, "--statistics"]) == 1
+    assert capsys.readouterr().out == (
+        "1\tKER301\t[ ] save-to-directory\n"
+        "Found 1 error.\nNo fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option).\n"
+    )
+    assert main([*args, "--statistics", "--unsafe-fixes"]) == 1
+    assert capsys.readouterr().out == (
+        "1\tKER301\t[*] save-to-directory\nFound 1 error.\n[*] 1 fixable with the `--fix` option.\n"
+    )
+    # The same from the settings.
+    (tmp_path / "pyproject.toml").write_text("[tool.kerasfix]\nunsafe-fixes = true\n")
+    assert main([*args, "--statistics"]) == 1
+    assert capsys.readouterr().out == (
+        "1\tKER301\t[*] save-to-directory\nFound 1 error.\n[*] 1 fixable with the `--fix` option.\n"
+    )
+    assert main([*args, "--diff"]) == 1
+    assert capsys.readouterr().err == "Would fix 1 error in 1 file.\n"
+    assert main([*args, "--fix"]) == 0
+    assert capsys.readouterr().out == "Found 1 error (1 fixed, 0 remaining).\n"
