@@ -13,7 +13,7 @@ whole file, so that their findings are never lost or left stale.
 
 Other rules that read other statements than the one they report in read them all in a region
 re-lint (`Context.module_statements`, the whole text), and declare what makes their findings in
-one statement depend on another (`cross_statement_*`, below): an edit that touches it re-lints
+one statement depend on another (`Rule.cross_statement_*`): an edit that touches it re-lints
 the whole file, so that the findings of the statements it did not touch follow it.
 
 While the text does not parse, the result is one syntax-error finding plus the last good
@@ -61,21 +61,8 @@ from .walker import SOURCE_TEXT
 # (`save`, `load_model`, `ModelCheckpoint`, `saved_model`...) is spelled in the file.
 _SAVING_WORDS = re.compile(r"(?i)save|load|checkpoint")
 
-# A rule that is not `whole_file` but reads other statements than the one it reports in says
-# which texts its findings depend on, in class attributes (each optional, read with `getattr`):
-# - `cross_statement_words`: a pattern; an edit whose old or new text (the edited statements)
-#   matches re-lints the whole file: those words in one statement change the rule's findings
-#   in others (`Lambda(fn)` makes `fn` model code, the first `tf.data` of a file is reported).
-# - `cross_statement_text`: a pattern; while the old or new whole text matches, every edit
-#   re-lints the whole file (a save anywhere in the file reaches every custom class).
-# - `cross_statement_bindings`: a pattern; while the old or new whole text matches, an edit to
-#   a statement that assigns module-level names (not a `def` or `class`) re-lints the whole
-#   file (a KerasTensor made by `keras.Input` flows through assignments into other statements).
-# - `cross_statement_presence`: a pattern; an edit that adds its first match to the text or
-#   removes its last one re-lints the whole file (the rule asks whether the file spells it).
-# - `cross_statement_mentions`: True when a finding depends on other statements spelling what
-#   it covers (a layer name used again elsewhere): an edit whose old or new text spells a word
-#   of such a finding in another statement re-lints the whole file.
+# What makes a rule's findings depend on other statements: the `cross_statement_*` attributes
+# of `Rule` (rules/engine/rule.py).
 _WORD = re.compile(r"\w+")
 
 # `Context.shared` key, in an editor's re-lint of some statements: where each top-level
@@ -318,22 +305,19 @@ class IncrementalLinter:
     ) -> bool:
         """Whether an enabled rule's findings in other statements than the edited ones may
         change with this edit, or its findings in the edited ones depend on the whole text
-        (see the `cross_statement_*` attributes above)."""
+        (the `Rule.cross_statement_*` attributes)."""
         old = state.source
         mentions: set[str] = set()
         for rule in self.rules:
             if rule.whole_file:
                 continue
-            words = getattr(rule, "cross_statement_words", None)
+            words = rule.cross_statement_words
             if words is not None and (words.search(old_region) or words.search(new_region)):
                 return True
-            text = getattr(rule, "cross_statement_text", None)
-            if text is not None and (text.search(old) or text.search(source)):
-                return True
-            presence = getattr(rule, "cross_statement_presence", None)
+            presence = rule.cross_statement_presence
             if presence is not None and (presence.search(old) is None) != (presence.search(source) is None):
                 return True
-            if getattr(rule, "cross_statement_mentions", False):
+            if rule.cross_statement_mentions:
                 mentions.add(rule.code)
         if not mentions:
             return False
@@ -349,7 +333,7 @@ class IncrementalLinter:
         text (`cross_statement_bindings`), so that an edit to a binding statement may change
         its findings there."""
         for rule in self.rules:
-            pattern = getattr(rule, "cross_statement_bindings", None)
+            pattern = rule.cross_statement_bindings
             if pattern is not None and not rule.whole_file and (pattern.search(old) or pattern.search(source)):
                 return True
         return False

@@ -74,6 +74,19 @@ class Rule:
     # Findings depend on statements other than the one reported (e.g. "this import is no longer
     # used"): editors re-run the rule on whole-file lints only, not on every keystroke.
     whole_file: ClassVar[bool] = False
+    # Rules that are not `whole_file` but read other statements than the one they report in say
+    # which texts make an edit re-lint the whole file in an editor (`engine/incremental.py`):
+    # - `cross_statement_words`: an edit whose old or new statements match (`Lambda(fn)` makes
+    #   `fn` model code; the first `tf.data` of a file is the one reported);
+    # - `cross_statement_bindings`: while the text matches, an edit to a statement that assigns
+    #   module-level names (a KerasTensor made by `keras.Input` flows into other statements);
+    # - `cross_statement_presence`: an edit that adds the text's first match or removes its last;
+    # - `cross_statement_mentions`: an edit that spells, in another statement, a word one of the
+    #   rule's findings covers (a layer name used again elsewhere).
+    cross_statement_words: ClassVar[re.Pattern[str] | None] = None
+    cross_statement_bindings: ClassVar[re.Pattern[str] | None] = None
+    cross_statement_presence: ClassVar[re.Pattern[str] | None] = None
+    cross_statement_mentions: ClassVar[bool] = False
     # "safe", "unsafe", "mixed" or "none": what kind of fix the rule offers, for the docs.
     fix: ClassVar[str] = "none"
     examples: ClassVar[tuple[Example, ...]] = ()
