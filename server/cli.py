@@ -103,8 +103,8 @@ def _process_notebook(path: str, settings: Settings, mode: str, unsafe: bool, ra
 def _process_text(path: str, text: str, settings: Settings, mode: str, unsafe: bool) -> Outcome:
     if mode == "check":
         return Outcome(path, lint(text, path, settings), text, unsafe=unsafe)
-    before = tuple((f.code, f.name) for f in lint(text, path, settings))
     result = fix(text, path, settings, unsafe=unsafe)
+    before = tuple((f.code, f.name) for f in result.initial)
     return Outcome(
         path, result.remaining, result.source, result.source, result.applied, original=text, before=before,
         unsafe=unsafe,

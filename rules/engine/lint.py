@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
 
@@ -56,6 +56,8 @@ class FixResult:
     remaining: list[Finding]
     # Findings whose fix was dropped because it did not leave valid Python.
     rejected: int = 0
+    # The findings of the text before any fix (the first pass's lint).
+    initial: list[Finding] = field(default_factory=list)
 
 
 def enabled_rules(settings: Settings) -> tuple[Rule, ...]:
@@ -504,9 +506,9 @@ def fix(
     settings = settings or Settings()
     allow_unsafe = settings.unsafe_fixes if unsafe is None else unsafe
     applied = rejected = 0
-    findings = lint(source, path, settings, rules=rules)
+    findings = initial = lint(source, path, settings, rules=rules)
     if any(f.code in ENGINE_CODES for f in findings):
-        return FixResult(source, 0, findings)
+        return FixResult(source, 0, findings, initial=initial)
     for _ in range(max_passes):
         usable = [
             f.fix
@@ -528,7 +530,7 @@ def fix(
         source = candidate
         applied += count
         findings = lint(source, path, settings, rules=rules)
-    return FixResult(source, applied, findings, rejected)
+    return FixResult(source, applied, findings, rejected, initial)
 
 
 def _apply_one_by_one(source: str, fixes: list[Fix], max_size: int) -> tuple[str, int, int]:
