@@ -155,10 +155,10 @@ LOOKED_UP = "jedi looked up keras.ops.sum:"
 LOOKUP_WAIT = 120.0
 
 
-async def hover_until_signature(client: LanguageClient, uri: str, attempts: int | None = None) -> str:
+async def hover_after_lookup(client: LanguageClient, uri: str) -> str:
     """The text of a hover on `tf.reduce_sum` (whose counterpart is `keras.ops.sum`) once jedi
     has finished looking `keras.ops.sum` up (the server logs it): with its signature if jedi
-    found one. (`attempts` is accepted and ignored: the hover waits for the lookup itself.)"""
+    found one."""
 
     async def looked_up() -> None:
         while not any(LOOKED_UP in message.message for message in client.log_messages):

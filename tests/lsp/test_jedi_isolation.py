@@ -17,7 +17,7 @@ from hostile_workspace import (
     JEDI_VERSIONS,
     STUB_SIGNATURE,
     hostile_workspace,
-    hover_until_signature,
+    hover_after_lookup,
     jedi_folder,
     open_train,
     ran,
@@ -59,7 +59,7 @@ async def test_signatures_never_run_the_workspace(jedi: tuple[str, Path], worksp
     _, folder = jedi
     env = server_environment(folder, workspace)
     async with server_in(workspace, env, {"pythonPath": str(environment)}) as client:
-        text = await hover_until_signature(client, open_train(client, workspace))
+        text = await hover_after_lookup(client, open_train(client, workspace))
     assert ran(workspace / "markers") == []
     # The lookups did finish: the signature comes from the environment, not the workspace.
     assert STUB_SIGNATURE in text

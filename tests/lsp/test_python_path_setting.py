@@ -16,7 +16,7 @@ from hostile_workspace import (
     JEDI_VERSIONS,
     STUB_SIGNATURE,
     hostile_workspace,
-    hover_until_signature,
+    hover_after_lookup,
     jedi_folder,
     marker_program,
     open_train,
@@ -57,7 +57,7 @@ def environment(tmp_path: Path, workspace: Path) -> Path:
 
 async def test_initialization_options(jedi: Path, workspace: Path, environment: Path) -> None:
     async with server_in(workspace, server_environment(jedi, workspace), {"pythonPath": str(environment)}) as client:
-        text = await hover_until_signature(client, open_train(client, workspace))
+        text = await hover_after_lookup(client, open_train(client, workspace))
     assert ran(workspace / "markers") == []
     # Read from the environment's site-packages without running its interpreter.
     assert STUB_SIGNATURE in text
@@ -70,7 +70,7 @@ async def test_a_settings_change(jedi: Path, workspace: Path, environment: Path)
         client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(settings={"kerasfix": {"pythonPath": str(environment)}})
         )
-        text = await hover_until_signature(client, uri)
+        text = await hover_after_lookup(client, uri)
     assert ran(workspace / "markers") == []
     assert STUB_SIGNATURE in text
 
@@ -84,7 +84,7 @@ async def test_a_path_that_is_not_absolute_is_refused_with_a_warning(jedi: Path,
         uri = open_train(client, workspace)
         while not any(map(_about_a_relative_python_path, client.messages)):
             await asyncio.wait_for(client.wait_for_notification(types.WINDOW_SHOW_MESSAGE), 30)
-        text = await hover_until_signature(client, uri, attempts=20)
+        text = await hover_after_lookup(client, uri)
     [warning] = filter(_about_a_relative_python_path, client.messages)
     assert warning.type == types.MessageType.Warning
     assert ran(workspace / "markers") == []
