@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import itertools
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -163,7 +165,9 @@ def big_workspace(folder: Path, modules: int) -> None:
 async def open_in_server(text: str, name: str, workspace_modules: int = 0) -> tuple[asyncio.subprocess.Process, RawClient, str]:
     """Start `kerasfix server`, open `text` as `name` and wait for its first diagnostics; with
     `workspace_modules`, in a workspace of that many modules (indexed in the background)."""
-    folder = Path(tempfile.mkdtemp())
+    folder = Path(tempfile.mkdtemp(prefix="kerasfix-bench-"))
+    # The server may still read the workspace until it exits: remove it when the script ends.
+    atexit.register(shutil.rmtree, folder, True)
     if workspace_modules:
         big_workspace(folder, workspace_modules)
     process = await asyncio.create_subprocess_exec(

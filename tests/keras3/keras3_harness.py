@@ -119,9 +119,12 @@ class Server:
         self.env = env
         self._lock = Lock()
         self._process: subprocess.Popen | None = None
-        self._home = Path(tempfile.mkdtemp(prefix=f"kerasfix-k3-{env.name}-"))
+        # Made when the first program runs, so that importing the harness leaves nothing behind.
+        self._home: Path | None = None
 
     def _start(self) -> subprocess.Popen:
+        if self._home is None:
+            self._home = Path(tempfile.mkdtemp(prefix=f"kerasfix-k3-{self.env.name}-"))
         environ = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self._home),
@@ -186,7 +189,9 @@ class Server:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
-        shutil.rmtree(self._home, ignore_errors=True)
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
 
 
 class Runner:
