@@ -14,11 +14,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_package_folder_is_listed():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     listed = set(config["packages"])
-    found = {"kerasfix.rules", "kerasfix.server"}
-    for top, package in (("rules", "kerasfix.rules"), ("server", "kerasfix.server")):
+    folders = config["package-dir"]
+    assert folders == {"kerasfix": "kerasfix", "kerasfix.rules": "rules", "kerasfix.server": "server"}
+    found = set()
+    for package, top in folders.items():
         for init in (ROOT / top).rglob("__init__.py"):
             relative = init.parent.relative_to(ROOT / top).parts
             found.add(".".join((package, *relative)))
+    # `kerasfix/` holds only its own modules: the other folders are its subpackages.
+    assert {"kerasfix", "kerasfix.rules", "kerasfix.server"} <= found
     assert found == listed
 
 
@@ -64,3 +68,20 @@ def test_the_installed_command_checks_a_file(tmp_path):
     from importlib.metadata import version as installed
 
     assert (version.returncode, version.stdout) == (0, f"kerasfix {installed('kerasfix')}\n")
+
+
+def test_python_m_kerasfix_is_the_command(tmp_path):
+    import subprocess
+    from importlib.metadata import version as installed
+
+    (tmp_path / "a.py").write_text("import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "kerasfix", "check", "a.py", "--select", "KER601", "--output-format", "concise"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert (result.returncode, result.stderr) == (1, "")
+    assert result.stdout.splitlines()[0] == "a.py:2:32: KER601 [*] `lr=` is not accepted by Keras 3 optimizers: use `learning_rate=`"
+    version = subprocess.run(
+        [sys.executable, "-m", "kerasfix", "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert (version.returncode, version.stdout, version.stderr) == (0, f"kerasfix {installed('kerasfix')}\n", "")
