@@ -12,7 +12,7 @@ import {
   ResponseError,
   ServerOptions,
 } from "vscode-languageclient/node";
-import { findServer, installCommand } from "./server";
+import { bundledWheel, findServer, installCommand } from "./server";
 
 // Commands the server implements (workspace/executeCommand).
 const SERVER_FIX_ALL = "kerasfix.fixAll";
@@ -25,6 +25,7 @@ const SERVER_LOCATION_SETTINGS = ["kerasfix.path", "kerasfix.interpreter", "pyth
 let output: vscode.OutputChannel;
 let client: LanguageClient | undefined;
 let pythonPath: string | undefined;
+let extensionPath: string;
 // Serializes start/stop so that a restart during a start never leaves two servers running.
 let lifecycle: Promise<void> = Promise.resolve();
 
@@ -48,11 +49,21 @@ function serverSettings(): Record<string, unknown> {
 }
 
 async function reportMissingServer(reason: string, python: string | undefined): Promise<void> {
-  const install = installCommand(python);
+  const settings = "Open settings";
+  const wheel = bundledWheel(extensionPath);
+  if (!wheel) {
+    // A development build packaged without `npm run wheel`.
+    output.appendLine(`${reason}, and this build of the extension carries no kerasfix wheel to install.`);
+    const choice = await vscode.window.showErrorMessage(`kerasfix: ${reason}. Install kerasfix or set kerasfix.path.`, settings);
+    if (choice === settings) {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "kerasfix.");
+    }
+    return;
+  }
+  const install = installCommand(python, wheel);
   output.appendLine(`${reason}. Install it with: ${install}`);
   const inTerminal = "Install in terminal";
   const copy = "Copy install command";
-  const settings = "Open settings";
   const choice = await vscode.window.showErrorMessage(
     `kerasfix: ${reason}. Install it with: ${install} (or set kerasfix.path).`,
     inTerminal,
@@ -193,6 +204,7 @@ function settingsChanged(event: vscode.ConfigurationChangeEvent): void {
 
 export function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel("kerasfix");
+  extensionPath = context.extensionPath;
   context.subscriptions.push(
     output,
     vscode.commands.registerCommand("kerasfix.editor.fixAll", fixAll),

@@ -1,5 +1,6 @@
 // Where the kerasfix language server comes from, in the order users expect: the `kerasfix.path`
-// setting, else kerasfix in the selected Python interpreter's environment, else `kerasfix` on PATH.
+// setting, else kerasfix in the selected Python interpreter's environment, else `kerasfix` on PATH,
+// else the virtual environment that the extension's install command creates (`managedVenv`).
 //
 // In an untrusted workspace (Restricted Mode) nothing of the workspace chooses the program: VS Code
 // reads `kerasfix.path` and `kerasfix.interpreter` from the user's settings only (package.json lists
@@ -8,6 +9,7 @@
 
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as vscode from "vscode";
 
@@ -22,6 +24,32 @@ export interface ServerCommand {
 
 const IS_WINDOWS = process.platform === "win32";
 const SCRIPT = IS_WINDOWS ? "kerasfix.exe" : "kerasfix";
+const VENV_BIN = IS_WINDOWS ? "Scripts" : "bin";
+
+// The virtual environment the install command creates when no interpreter is selected: outside
+// any workspace (so Restricted Mode may use it) and in the user's data folder, where it outlives
+// updates of the extension.
+export function managedVenv(): string {
+  if (IS_WINDOWS) {
+    return path.join(process.env.LOCALAPPDATA ?? path.join(os.homedir(), "AppData", "Local"), "kerasfix", "venv");
+  }
+  const data = process.env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share");
+  return path.join(data, "kerasfix", "venv");
+}
+
+// The kerasfix wheel that the extension's package carries (built from the same checkout by
+// `npm run wheel`), or undefined in a build without it.
+export function bundledWheel(extensionPath: string): string | undefined {
+  const folder = path.join(extensionPath, "bundled");
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return undefined;
+  }
+  const wheel = names.filter((name) => /^kerasfix-.+\.whl$/.test(name)).sort().pop();
+  return wheel && path.join(folder, wheel);
+}
 
 function isExecutable(file: string): boolean {
   try {
@@ -132,13 +160,37 @@ export async function findServer(resource: vscode.Uri | undefined): Promise<Look
   if (fromPath) {
     return { found: { command: fromPath, args: ["server"], origin: "PATH", python } };
   }
+  const venv = managedVenv();
+  const installed = path.join(venv, VENV_BIN, SCRIPT);
+  if (isExecutable(installed)) {
+    return { found: { command: installed, args: ["server"], origin: venv, python } };
+  }
   const missing = python
     ? `kerasfix is installed neither in the environment of ${python} nor on PATH`
     : "kerasfix is not on PATH";
   return { missing, python };
 }
 
-export function installCommand(python: string | undefined): string {
-  const quoted = python && /\s/.test(python) ? `"${python}"` : python;
-  return python ? `${quoted} -m pip install kerasfix` : "python3 -m pip install kerasfix";
+// One shell word: POSIX shells and PowerShell both take a single-quoted string literally; only
+// the quote itself needs escaping, differently in each.
+function quote(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) {
+    return word;
+  }
+  return IS_WINDOWS ? `'${word.replaceAll("'", "''")}'` : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+// The terminal command that installs the bundled wheel: into the selected interpreter's
+// environment when there is one, else into a new virtual environment where findServer looks.
+// (The system Python of Debian and others refuses `pip install` outside a virtual environment.)
+export function installCommand(python: string | undefined, wheel: string): string {
+  // PowerShell runs a quoted program only after its call operator.
+  const run = (words: string[]) => (IS_WINDOWS ? "& " : "") + words.map(quote).join(" ");
+  if (python) {
+    return run([python, "-m", "pip", "install", wheel]);
+  }
+  const venv = managedVenv();
+  const create = run([IS_WINDOWS ? "python" : "python3", "-m", "venv", venv]);
+  const install = run([path.join(venv, VENV_BIN, IS_WINDOWS ? "python.exe" : "python"), "-m", "pip", "install", wheel]);
+  return IS_WINDOWS ? `${create}; if ($?) { ${install} }` : `${create} && ${install}`;
 }
