@@ -20,6 +20,7 @@ from kerasfix.rules.engine.settings import PyprojectError, find_pyproject, load_
 
 from . import output
 from .files import SUFFIXES, SourceError, decode, discover, read_source, write_source
+from .noqa_writer import add_noqa_comments
 
 VERSION = "0.1.0"
 
@@ -368,6 +369,9 @@ def _check(args: argparse.Namespace, overrides: dict, config: Path | None, repor
     outcomes: list[Outcome] = []
     quiet = args.quiet or args.silent
 
+    if args.add_noqa and paths == ["-"]:
+        print("kerasfix: error: --add-noqa writes files: it cannot read standard input", file=sys.stderr)
+        return EXIT_ERROR
     if paths == ["-"]:
         name = args.stdin_filename or "-"
         settings = cache.for_path(Path(name).absolute() if args.stdin_filename else Path.cwd())
@@ -412,6 +416,9 @@ def _check(args: argparse.Namespace, overrides: dict, config: Path | None, repor
         stream = report_file
     if args.silent:
         stream = _Discard()
+
+    if args.add_noqa:
+        return _add_noqa(outcomes, errors, args.silent)
 
     reports: list[output.FileReport] = []
     fixed_total = 0
@@ -494,6 +501,44 @@ def _check(args: argparse.Namespace, overrides: dict, config: Path | None, repor
     if args.exit_non_zero_on_fix and fixed_total:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _add_noqa(outcomes: list[Outcome], errors: list[tuple[str, str]], silent: bool) -> int:
+    """Write a noqa comment for each line with findings, then say how many, as Ruff does."""
+    added = 0
+    warnings: list[tuple[str, str]] = []
+    for outcome in outcomes:
+        if outcome.error is not None:
+            errors.append((outcome.path, outcome.error))
+            continue
+        if outcome.cells is not None:
+            if outcome.findings:
+                warnings.append((outcome.path, "notebooks are skipped by --add-noqa"))
+            continue
+        edit = add_noqa_comments(outcome.text or "", outcome.findings)
+        for line in edit.skipped:
+            warnings.append(
+                (f"{outcome.path}:{line}", "no noqa comment added: the line ends inside a string or a continuation")
+            )
+        if edit.text == outcome.text:
+            continue
+        try:
+            source = read_source(Path(outcome.path))
+            if source.text != outcome.text:
+                raise SourceError("the file changed while it was being checked; run again")
+            write_source(Path(outcome.path), source, edit.text)
+        except (SourceError, OSError) as error:
+            errors.append((outcome.path, f"cannot write the noqa comments: {error}"))
+        else:
+            added += edit.added
+    if not silent:
+        for path, problem in warnings:
+            print(f"kerasfix: warning: {path}: {problem}", file=sys.stderr)
+        for path, problem in errors:
+            print(f"kerasfix: error: {path}: {problem}", file=sys.stderr)
+        if added:
+            print(f"Added {_plural(added, 'noqa directive')}.", file=sys.stderr)
+    return EXIT_ERROR if errors else EXIT_CLEAN
 
 
 def _fixes_applied(applied: list[Outcome]) -> str:
@@ -597,9 +642,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = commands.add_parser("check", help="check files and folders (the default command)")
     c.add_argument("paths", nargs="*", metavar="PATH", help="files or folders; `-` reads standard input")
-    c.add_argument("--fix", action="store_true", help="apply safe fixes, writing the files")
+    # As in Ruff, `--add-noqa` cannot be combined with fixing.
+    writes = c.add_mutually_exclusive_group()
+    writes.add_argument("--fix", action="store_true", help="apply safe fixes, writing the files")
+    writes.add_argument(
+        "--add-noqa", action="store_true", help="add a `# noqa: CODE` comment to each line with findings"
+    )
     c.add_argument("--unsafe-fixes", action="store_true", help="apply unsafe fixes too")
-    c.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    writes.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     c.add_argument("--show-fixes", action="store_true", help="with --fix: list the fixes applied, per file and rule")
     c.add_argument(
         "--exit-non-zero-on-fix", action="store_true", help="exit 1 when a fix was applied, even if nothing remains"
