@@ -179,14 +179,18 @@ def _backend_row(name: str, data: dict, targeted: bool) -> dict:
         "count": sum(kinds.values()),
         **kinds,
         # The rules whose findings need a person on this backend, most findings first.
-        "blockers": [{"code": code, "count": count} for code, count in _most_common(data["manual_rules"])],
+        # (none on a backend that is not targeted: it is not part of the plan).
+        "blockers": [
+            {"code": code, "count": count} for code, count in _most_common(data["manual_rules"]) if targeted
+        ],
     }
 
 
 def status_text(row: dict) -> str:
     """A backend's status in words."""
     if row["status"] == "blocked":
-        return f"Blocked: {row[MANUAL]} findings need manual work"
+        need = "finding needs" if row[MANUAL] == 1 else "findings need"
+        return f"Blocked: {row[MANUAL]} {need} manual work"
     if row["status"] == "no findings":
         return "Ready: no findings"
     if row["status"] == "not targeted":

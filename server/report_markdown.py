@@ -21,7 +21,8 @@ def _code(text: str) -> str:
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     # Columns of counts are right-aligned.
-    align = ["--:" if rows and all(row[i].isdigit() for row in rows) else "---" for i in range(len(header))]
+    numeric = [bool(rows) and all(row[i].isdigit() or row[i] == "-" for row in rows) for i in range(len(header))]
+    align = ["--:" if right else "---" for right in numeric]
     return [
         "| " + " | ".join(header) + " |",
         "| " + " | ".join(align) + " |",
@@ -54,8 +55,8 @@ def render(summary: dict) -> str:
                 [
                     row["label"],
                     status_text(row),
-                    str(row["count"]),
-                    str(row["manual"]),
+                    str(row["count"]) if row["targeted"] else "-",
+                    str(row["manual"]) if row["targeted"] else "-",
                     ", ".join(f"{rule(b['code'])} ({b['count']})" for b in row["blockers"][:5]) or "-",
                 ]
                 for row in summary["backends"]
