@@ -13,7 +13,7 @@ from typing import Any
 from lsprotocol import types
 
 from kerasfix.rules import Finding, Severity, rule_by_code
-from kerasfix.rules.engine.model import SYNTAX_ERROR_CODE, rule_url
+from kerasfix.rules.engine.model import DOCS_URL, SYNTAX_ERROR_CODE, rule_url
 from kerasfix.rules.engine.noqa import add_noqa
 
 from .lsp_text import Lines, changed_region
@@ -30,7 +30,8 @@ _SEVERITY = {
 }
 
 
-def to_diagnostic(finding: Finding, lines: Lines) -> types.Diagnostic:
+def to_diagnostic(finding: Finding, lines: Lines, docs_url: str = DOCS_URL) -> types.Diagnostic:
+    """`docs_url`: the base of the rule's page in `codeDescription` (the `docsUrl` setting)."""
     data: dict[str, Any] = {"name": finding.name}
     if finding.note:
         data["note"] = finding.note
@@ -46,7 +47,7 @@ def to_diagnostic(finding: Finding, lines: Lines) -> types.Diagnostic:
         message=finding.message,
         severity=_SEVERITY[finding.severity],
         code=finding.code,
-        code_description=None if is_syntax else types.CodeDescription(href=finding.url),
+        code_description=None if is_syntax else types.CodeDescription(href=rule_url(finding.code, finding.name, docs_url)),
         source=SOURCE,
         tags=[types.DiagnosticTag.Deprecated] if finding.deprecated else None,
         data=data,
@@ -66,9 +67,15 @@ class DiagnosticCache:
     def __init__(self, unstructure: Callable[[Any], Any]) -> None:
         self._unstructure = unstructure
         self._known: dict[tuple, tuple[types.Diagnostic, Any]] = {}
+        self._docs_url = DOCS_URL
 
-    def convert(self, findings: Sequence[Finding], lines: Lines) -> tuple[list[types.Diagnostic], list[Any]]:
+    def convert(
+        self, findings: Sequence[Finding], lines: Lines, docs_url: str = DOCS_URL
+    ) -> tuple[list[types.Diagnostic], list[Any]]:
         """The diagnostics, and the same as JSON-ready objects."""
+        if docs_url != self._docs_url:
+            # Every diagnostic's link changed with the setting.
+            self._known, self._docs_url = {}, docs_url
         reuse = lines.text.isascii()
         previous = self._known if reuse else {}
         known: dict[tuple, tuple[types.Diagnostic, Any]] = {}
@@ -77,7 +84,7 @@ class DiagnosticCache:
             key = _looks(finding)
             pair = known.get(key) or previous.get(key)
             if pair is None:
-                diagnostic = to_diagnostic(finding, lines)
+                diagnostic = to_diagnostic(finding, lines, docs_url)
                 pair = (diagnostic, self._unstructure(diagnostic))
             known[key] = pair
             diagnostics.append(pair[0])
@@ -213,6 +220,6 @@ def fix_all_action(uri: str, version: int | None, edits: list[types.TextEdit], u
     return types.CodeAction(title=title, kind=FIX_ALL_KIND, edit=_document_edit(uri, version, edits))
 
 
-def docs_url(code: str) -> str | None:
+def docs_url(code: str, base: str = DOCS_URL) -> str | None:
     rule = rule_by_code(code)
-    return rule_url(rule.code, rule.name) if rule is not None else None
+    return rule_url(rule.code, rule.name, base) if rule is not None else None

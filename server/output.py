@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kerasfix.rules import Finding, all_rules
-from kerasfix.rules.engine.model import Position, rule_url
+from kerasfix.rules.engine.model import DOCS_URL, Position, rule_url
 
 FORMATS = ("full", "concise", "json", "sarif", "github")
 
@@ -103,7 +103,8 @@ def _location(position: Position) -> dict:
     return {"row": row, "column": col}
 
 
-def as_json(reports: Sequence[FileReport]) -> str:
+def as_json(reports: Sequence[FileReport], docs_url: str = DOCS_URL) -> str:
+    """Ruff's JSON; `url` is each rule's page under `docs_url` (the `docs-url` setting)."""
     items = []
     for report in reports:
         for f, cell, _ in report.items():
@@ -137,7 +138,7 @@ def as_json(reports: Sequence[FileReport]) -> str:
                     "end_location": _location(f.end),
                     "fix": fix,
                     "noqa_row": f.start.line + 1,
-                    "url": f.url,
+                    "url": rule_url(f.code, f.name, docs_url),
                 }
             )
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
@@ -146,14 +147,14 @@ def as_json(reports: Sequence[FileReport]) -> str:
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note", "hint": "note"}
 
 
-def sarif(reports: Sequence[FileReport], version: str) -> str:
+def sarif(reports: Sequence[FileReport], version: str, docs_url: str = DOCS_URL) -> str:
     rules = [
         {
             "id": rule.code,
             "name": rule.name,
             "shortDescription": {"text": rule.message},
             "fullDescription": {"text": rule.docs(rows=False)},
-            "helpUri": rule_url(rule.code, rule.name),
+            "helpUri": rule_url(rule.code, rule.name, docs_url),
         }
         for rule in all_rules()
     ]
@@ -232,13 +233,14 @@ def github(reports: Sequence[FileReport]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def render(reports: Sequence[FileReport], fmt: str, version: str) -> str:
+def render(reports: Sequence[FileReport], fmt: str, version: str, docs_url: str = DOCS_URL) -> str:
+    """The report in format `fmt`; `docs_url` is the base of the rule links (json, sarif)."""
     if fmt == "concise":
         return concise(reports)
     if fmt == "json":
-        return as_json(reports)
+        return as_json(reports, docs_url)
     if fmt == "sarif":
-        return sarif(reports, version)
+        return sarif(reports, version, docs_url)
     if fmt == "github":
         return github(reports)
     return full(reports)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+# Where the rules' pages are; the `docs-url` setting gives another base (a mirror, a pinned
+# version), which the front ends pass to `rule_url`.
 DOCS_URL = "https://kerasfix.readthedocs.io/en/latest/rules/"
 
 
@@ -89,8 +91,9 @@ class Finding:
         return self.span.end_pos
 
 
-def rule_url(code: str, name: str) -> str:
-    return f"{DOCS_URL}{code.lower()}-{name}/"
+def rule_url(code: str, name: str, base: str = DOCS_URL) -> str:
+    """The page of a rule under `base` (which ends with `/`)."""
+    return f"{base}{code.lower()}-{name}/"
 
 
 SYNTAX_ERROR_CODE = "KER001"

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field, fields, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .model import Severity
+from .model import DOCS_URL, Severity
 from .patterns import PathPatterns
 from .registry import all_rules
 from .rule import BACKENDS
@@ -101,6 +102,9 @@ class Settings:
     # Texts longer than this many characters are not checked (KER002): LibCST's memory grows
     # with the size (see rules/engine/syntax.py).
     max_file_size: int = MAX_FILE_SIZE
+    # The base of the rules' documentation links (JSON `url`, SARIF `helpUri`, LSP
+    # `codeDescription`); the linting itself does not read it.
+    docs_url: str = DOCS_URL
     # Where the settings came from (a pyproject.toml path), for messages.
     origin: str | None = field(default=None, compare=False)
     # The folder that relative `exclude` and `per-file-ignores` patterns start from.
@@ -382,6 +386,16 @@ def _severities(key: str, value: Any, source: str | None) -> tuple[tuple[str, Se
     return tuple(out)
 
 
+def _docs_url(key: str, value: Any, source: str | None) -> str:
+    if not isinstance(value, str):
+        raise SettingsError(key, f"expected a URL such as \"https://docs.example.org/kerasfix/\", got {value!r}", source)
+    parsed = urlsplit(value.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise SettingsError(key, f"{value!r} is not an http(s) URL without a query or fragment", source)
+    # Rule pages are `<base><code>-<name>/`: the base is a folder.
+    return parsed.geturl() if parsed.path.endswith("/") else parsed.geturl() + "/"
+
+
 _PARSERS = {
     "select": _codes,
     "ignore": _codes,
@@ -394,6 +408,7 @@ _PARSERS = {
     "keras-version": _keras_version,
     "severity": _severities,
     "max-file-size": _size,
+    "docs-url": _docs_url,
 }
 
 # Editors send camelCase (unsafeFixes); pyproject uses kebab-case; snake_case is accepted too.
