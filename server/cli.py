@@ -333,6 +333,8 @@ class _PipeSafe:
 
 
 def check(args: argparse.Namespace) -> int:
+    if args.watch:
+        return _watch(args)
     try:
         overrides = _overrides(args)
     except SettingsError as error:
@@ -358,6 +360,26 @@ def check(args: argparse.Namespace) -> int:
     finally:
         if report_file is not None:
             report_file.close()
+
+
+def _watch(args: argparse.Namespace) -> int:
+    """Check the paths, then again on each change, until Ctrl-C."""
+    paths = args.paths or ["."]
+    if args.add_noqa:
+        print("kerasfix: error: --watch cannot be combined with --add-noqa", file=sys.stderr)
+        return EXIT_ERROR
+    if args.stdin_filename or "-" in paths:
+        print("kerasfix: error: --watch checks files: it cannot read standard input", file=sys.stderr)
+        return EXIT_ERROR
+    missing = [path for path in paths if not os.path.exists(path)]
+    if missing:
+        print(f"kerasfix: error: {missing[0]}: no such file or directory", file=sys.stderr)
+        return EXIT_ERROR
+    from .watch import watch  # its native watcher is loaded only for watch mode
+
+    # Each run reads the configuration again, so a change to pyproject.toml takes effect.
+    once = argparse.Namespace(**{**vars(args), "watch": False, "paths": paths})
+    return watch(paths, lambda: check(once))
 
 
 def _check(args: argparse.Namespace, overrides: dict, config: Path | None, report_file) -> int:
@@ -647,6 +669,9 @@ def build_parser() -> argparse.ArgumentParser:
     writes.add_argument("--fix", action="store_true", help="apply safe fixes, writing the files")
     writes.add_argument(
         "--add-noqa", action="store_true", help="add a `# noqa: CODE` comment to each line with findings"
+    )
+    c.add_argument(
+        "--watch", "-w", action="store_true", help="check again whenever a Python file or the configuration changes"
     )
     c.add_argument("--unsafe-fixes", action="store_true", help="apply unsafe fixes too")
     writes.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
