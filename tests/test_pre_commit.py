@@ -4,10 +4,8 @@ environment from PyPI and the clone, and passes the staged Python files and note
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import tarfile
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -149,10 +147,9 @@ def hooks(tmp_path_factory) -> HookRepo:
     # The committed tree, as a clone of this repository holds it (work in progress left out).
     repo = tmp / "kerasfix"
     repo.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", "HEAD"], env=env, capture_output=True, timeout=60, check=True
-    ).stdout
-    tarfile.open(fileobj=io.BytesIO(archive)).extractall(repo, filter="data")
+    archive = tmp / "kerasfix.tar"
+    _git(ROOT, env, "archive", "--format=tar", f"--output={archive}", "HEAD")
+    subprocess.run(["tar", "-x", "-f", str(archive), "-C", str(repo)], timeout=60, check=True)
     hooks = HookRepo(repo, _commit_all(repo, env), env)
     project = _make_project(tmp / "install", hooks, {})
     result = _pre_commit(project, hooks, "install-hooks", timeout=INSTALL_TIMEOUT)
@@ -279,3 +276,38 @@ def test_fix_hook_leaves_what_it_cannot_fix_to_the_check_hook(hooks, tmp_path):
         ),
         1,
     ), check.stderr
+
+
+def test_a_commit_runs_the_hooks_on_the_staged_files_only(hooks, tmp_path):
+    project = _make_project(tmp_path / "project", hooks, {"legacy.py": FIXABLE})
+    _pre_commit(project, hooks, "install").check_returncode()
+    (project / "train.py").write_text(FIXABLE, encoding="utf-8")
+    _git(project, hooks.env, "add", "train.py")
+    commit = ["commit", "--quiet", "-m", "train"]
+    refused = subprocess.run(
+        ["git", *commit], cwd=project, env=hooks.env, capture_output=True, text=True, timeout=RUN_TIMEOUT
+    )
+    # git runs its hooks with their output sent to its standard error.
+    assert (refused.stderr, refused.returncode) == (
+        _hook_report(
+            "kerasfix check",
+            "Failed",
+            "- hook id: kerasfix-check\n- exit code: 1\n",
+            _import_finding("train.py") + FIT_GENERATOR + "Found 2 errors.\n[*] 2 fixable with the `--fix` option.\n",
+        )
+        + _hook_report(
+            "kerasfix fix",
+            "Failed",
+            "- hook id: kerasfix-fix\n- exit code: 1\n- files were modified by this hook\n",
+            "Found 2 errors (2 fixed, 0 remaining).\n",
+        ),
+        1,
+    ), refused.stdout
+    # The commit did not happen; the staged file is fixed in the working tree, the committed one is
+    # left alone.
+    assert _git(project, hooks.env, "log", "--format=%s") == "files"
+    assert _read(project, "legacy.py", "train.py") == {"legacy.py": FIXABLE, "train.py": FIXABLE_FIXED}
+    # With the fixes staged, the hooks pass and the commit is made.
+    _git(project, hooks.env, "add", "train.py")
+    _git(project, hooks.env, *commit)
+    assert _git(project, hooks.env, "log", "--format=%s") == "train\nfiles"
