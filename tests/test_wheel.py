@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 SETUPTOOLS = PROJECT["tool"]["setuptools"]
 VERSION = PROJECT["project"]["version"]
+# `readme` is a file name or a table naming the file.
+README = PROJECT["project"]["readme"] if isinstance(PROJECT["project"]["readme"], str) else PROJECT["project"]["readme"]["file"]
 # Downloads (setuptools for the build, the dependencies for the venv) are kept with the suite's
 # other caches, so a second run reads them from disk.
 CACHE = Path(os.environ.get("KERASFIX_TEST_CACHE", Path.home() / ".cache" / "kerasfix-tests"))
@@ -58,7 +60,7 @@ def built(tmp_path_factory) -> dict[str, Path]:
     the build writes nothing into the source tree)."""
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"
-    for name in ("pyproject.toml", PROJECT["project"]["readme"], "LICENSE"):
+    for name in ("pyproject.toml", README, "LICENSE"):
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, source / name)
     for folder in SETUPTOOLS["package-dir"].values():
