@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kerasfix.rules import Finding, Settings, SettingsError, rule_by_code
+from kerasfix.rules.engine.model import DOCS_URL
 from kerasfix.rules.engine.rule import BACKENDS
 from kerasfix.rules.engine.settings import PyprojectError
 
@@ -52,6 +53,8 @@ class Checked:
     reports: list[output.FileReport]
     unchecked: list[tuple[str, str]]
     targets: frozenset[str]
+    # The base of the rules' pages (the `docs-url` setting of the first path).
+    docs_url: str = DOCS_URL
 
 
 def fix_kind(finding: Finding, unsafe: bool) -> str:
@@ -82,6 +85,7 @@ def collect(args: argparse.Namespace) -> Checked:
     cache = cli.SettingsCache(overrides, config)
     unchecked: list[tuple[str, str]] = []
     files: list[tuple[Path, Settings]] = []
+    docs_url = cache.for_path(Path(args.paths[0] if args.paths else ".").absolute()).docs_url
     for raw in args.paths or ["."]:
         root = Path(raw)
         root_settings = cache.for_path(root.absolute())
@@ -106,7 +110,7 @@ def collect(args: argparse.Namespace) -> Checked:
             )
         )
     targets = frozenset().union(*(settings.target_backends for _, settings in files)) if files else BACKENDS
-    return Checked(reports, unchecked, targets)
+    return Checked(reports, unchecked, targets, docs_url)
 
 
 # ----- the summary both formats render -------------------------------------------------------
@@ -140,6 +144,7 @@ def summarize(checked: Checked) -> dict:
     files.sort(key=lambda row: (-row["count"], -row[MANUAL], row["path"]))
     return {
         "version": cli.VERSION,
+        "docs_url": checked.docs_url,
         "files_checked": len(checked.reports),
         "files_with_findings": len(files),
         "total": sum(kinds.values()),

@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 from kerasfix.rules.engine.model import rule_url
 
@@ -57,6 +58,7 @@ details table{box-shadow:none}.kind-fix{color:#2e7d32}.kind-unsafe{color:#b26a00
 def render(summary: dict, reports: Sequence[output.FileReport], base: Path) -> str:
     """The page for `summary`; findings link to their files relative to the folder `base`."""
     names = {row["code"]: row["name"] for row in summary["statistics"]}
+    docs = summary["docs_url"]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -72,11 +74,11 @@ def render(summary: dict, reports: Sequence[output.FileReport], base: Path) -> s
         f"by <code>--unsafe-fixes</code>, <b>{summary['manual_count']}</b> to fix by hand. "
         f"kerasfix {escape(summary['version'])}.</p>",
         "<h2>Backends</h2>",
-        _backends(summary["backends"], names),
+        _backends(summary["backends"], names, docs),
         _families(summary["families"]),
         _files(summary["files"]),
-        _rules(summary["statistics"]),
-        _findings(reports, base),
+        _rules(summary["statistics"], docs),
+        _findings(reports, base, docs),
         _unchecked(summary["unchecked"]),
         "</main></body></html>",
     ]
@@ -90,15 +92,15 @@ def _json(data: dict) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def _rule_link(code: str, name: str) -> str:
-    return f'<a href="{escape(rule_url(code, name))}"><code>{escape(code)}</code></a>'
+def _rule_link(code: str, name: str, docs_url: str) -> str:
+    return f'<a href="{escape(rule_url(code, name, docs_url))}"><code>{escape(code)}</code></a>'
 
 
-def _backends(rows: list[dict], names: dict[str, str]) -> str:
+def _backends(rows: list[dict], names: dict[str, str], docs: str) -> str:
     cards = []
     for row in rows:
         blockers = "".join(
-            f"<li>{_rule_link(b['code'], names[b['code']])} {escape(names[b['code']])}: {b['count']}</li>"
+            f"<li>{_rule_link(b['code'], names[b['code']], docs)} {escape(names[b['code']])}: {b['count']}</li>"
             for b in row["blockers"][:6]
         )
         more = len(row["blockers"]) - 6
@@ -208,12 +210,12 @@ def _shorten(path: str, limit: int = 48) -> str:
     return path if len(path) <= limit else "…" + path[-(limit - 1):]
 
 
-def _rules(rows: list[dict]) -> str:
+def _rules(rows: list[dict], docs: str) -> str:
     if not rows:
         return ""
     body = "".join(
         f'<tr data-code="{escape(row["code"])}" data-count="{row["count"]}" data-fixable="{row["fixable_count"]}">'
-        f"<td>{_rule_link(row['code'], row['name'])}</td><td>{escape(row['name'])}</td>"
+        f"<td>{_rule_link(row['code'], row['name'], docs)}</td><td>{escape(row['name'])}</td>"
         f'<td class="n">{row["count"]}</td><td class="n">{row["fixable_count"]}</td></tr>'
         for row in rows
     )
@@ -224,13 +226,14 @@ def _rules(rows: list[dict]) -> str:
     )
 
 
-def _findings(reports: Sequence[output.FileReport], base: Path) -> str:
+def _findings(reports: Sequence[output.FileReport], base: Path, docs: str) -> str:
     ordered = sorted((r for r in reports if r.findings), key=lambda r: (-len(r.findings), r.path))
     if not ordered:
         return ""
     sections = []
     for report in ordered:
-        href = escape(Path(os.path.relpath(Path(report.path).absolute(), base)).as_posix())
+        # A URL: a `#`, `?` or `%` in a file name must not be read as URL syntax.
+        href = escape(quote(Path(os.path.relpath(Path(report.path).absolute(), base)).as_posix()))
         rows = []
         for finding, cell, _ in report.items():
             row = finding.start.line + 1
@@ -240,7 +243,7 @@ def _findings(reports: Sequence[output.FileReport], base: Path) -> str:
             kind = fix_kind(finding, report.unsafe)
             rows.append(
                 f'<tr><td><a href="{link}">{escape(where)}</a></td>'
-                f"<td>{_rule_link(finding.code, finding.name)}</td><td>{escape(finding.message)}</td>"
+                f"<td>{_rule_link(finding.code, finding.name, docs)}</td><td>{escape(finding.message)}</td>"
                 f'<td class="kind-{kind}">{escape(KIND_LABELS[kind])}</td></tr>'
             )
         sections.append(

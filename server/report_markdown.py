@@ -38,7 +38,7 @@ def render(summary: dict) -> str:
     names = {row["code"]: row["name"] for row in summary["statistics"]}
 
     def rule(code: str) -> str:
-        return f"[{code}]({rule_url(code, names[code])})"
+        return f"[{code}]({rule_url(code, names[code], summary['docs_url'])})"
 
     lines = [
         "## Keras 3 migration report",

@@ -211,3 +211,19 @@ def test_markdown_summary_is_exact(tmp_path):
     # -o writes the same text to a file.
     written = report(".", "--format", "markdown", "--target-backends", "jax,tensorflow", "-o", "r.md", cwd=tmp_path)
     assert (written.returncode, written.stdout, (tmp_path / "r.md").read_text()) == (0, "", MARKDOWN)
+
+
+def test_html_escapes_text_and_links_findings_and_rules(tmp_path):
+    """Text from the project is escaped, each finding links to its file and line relative to
+    the page, and rules link to their pages under the `docs-url` setting."""
+    (tmp_path / "pyproject.toml").write_text('[tool.kerasfix]\ndocs-url = "https://mirror.example/kerasfix/"\n')
+    (tmp_path / "odd<u>#1.py").write_text("from tensorflow import keras\n\nlayer = keras.layers.Dense(1)\n")
+    result = report(".", "-o", "out/report.html", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    page = _parse((tmp_path / "out" / "report.html").read_text(encoding="utf-8"))
+    assert "u" not in [tag for tag, _ in page.elements]
+    assert [row["data-file"] for row in page.with_attribute("data-file")] == ["odd<u>#1.py"]
+    hrefs = [attributes["href"] for tag, attributes in page.elements if tag == "a"]
+    assert [href for href in hrefs if "#L" in href] == ["../odd%3Cu%3E%231.py#L1"]
+    rules = {href for href in hrefs if "://" in href}
+    assert rules == {"https://mirror.example/kerasfix/ker101-tf-keras-namespace/"}
