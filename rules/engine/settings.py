@@ -411,10 +411,19 @@ _PARSERS = {
     "docs-url": _docs_url,
 }
 
+# Every `[tool.kerasfix]` key, in the order the docs list them.
+KEYS = tuple(_PARSERS)
+
+
+def editor_key(key: str) -> str:
+    """The camelCase name editors send for a `[tool.kerasfix]` key (`unsafe-fixes`: `unsafeFixes`)."""
+    return re.sub(r"-(\w)", lambda m: m.group(1).upper(), key)
+
+
 # Editors send camelCase (unsafeFixes); pyproject uses kebab-case; snake_case is accepted too.
 _KEY_ALIASES = {
     **{k.replace("-", "_"): k for k in _PARSERS},
-    **{re.sub(r"-(\w)", lambda m: m.group(1).upper(), k): k for k in _PARSERS},
+    **{editor_key(k): k for k in _PARSERS},
 }
 
 
