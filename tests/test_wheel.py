@@ -28,7 +28,8 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 SETUPTOOLS = PROJECT["tool"]["setuptools"]
 VERSION = PROJECT["project"]["version"]
 # `readme` is a file name or a table naming the file.
-README = PROJECT["project"]["readme"] if isinstance(PROJECT["project"]["readme"], str) else PROJECT["project"]["readme"]["file"]
+README = PROJECT["project"]["readme"]
+README = README if isinstance(README, str) else README["file"]
 # Downloads (setuptools for the build, the dependencies for the venv) are kept with the suite's
 # other caches, so a second run reads them from disk.
 CACHE = Path(os.environ.get("KERASFIX_TEST_CACHE", Path.home() / ".cache" / "kerasfix-tests"))
@@ -136,7 +137,9 @@ def test_python_m_kerasfix_prints_the_version(installed, tmp_path):
 
 
 async def test_the_language_server_answers_initialize(installed, tmp_path):
-    config = ClientServerConfig(server_command=[str(installed / "kerasfix"), "server"], server_env=_environment(tmp_path))
+    config = ClientServerConfig(
+        server_command=[str(installed / "kerasfix"), "server"], server_env=_environment(tmp_path)
+    )
     client = await config.start()
     try:
         result = await client.initialize_session(
