@@ -23,7 +23,7 @@ def try_it_command() -> str:
 def test_the_try_it_command_installs_and_checks_the_shipped_example(tmp_path):
     # What installing and the example need, as a checkout has them (no build output, no caches).
     copy = tmp_path / "kerasfix"
-    for name in ("pyproject.toml", "README.md", "LICENSE", "rules", "server", "tests/examples"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "kerasfix", "rules", "server", "tests/examples"):
         source, target = ROOT / name, copy / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
