@@ -64,7 +64,11 @@ def fix_kind(finding: Finding, unsafe: bool) -> str:
 
 
 def finding_backends(finding: Finding) -> frozenset[str]:
-    """The backends on which the finding's problem shows, as its rule declares them."""
+    """The backends on which the finding's problem shows: its own where it carries them
+    (narrower than its rule's), else those its rule declares."""
+    own = getattr(finding, "backends", None)  # findings carry them from kerasfix 0.1.1 on
+    if own is not None:
+        return own
     rule = rule_by_code(finding.code)
     return rule.backends if rule is not None else BACKENDS
 

@@ -39,9 +39,11 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px}
 .lead{color:#444;margin:0 0 16px}
 .cards{display:grid;grid-template-columns:repeat(3,1fr);gap:12px}
 .card{background:#fff;border-radius:8px;padding:14px 16px;border-top:4px solid #999;box-shadow:0 1px 2px #0002}
-.card.ok{border-color:#2e7d32}.card.warn{border-color:#ef8f00}.card.bad{border-color:#c62828}.card.off{border-color:#bbb}
+.card.ok{border-color:#2e7d32}.card.warn{border-color:#ef8f00}
+.card.bad{border-color:#c62828}.card.off{border-color:#bbb}
 .card h3{margin:0;font-size:16px}.card .status{font-weight:600;margin:4px 0}
-.card.ok .status{color:#2e7d32}.card.warn .status{color:#b26a00}.card.bad .status{color:#c62828}.card.off .status{color:#777}
+.card.ok .status{color:#2e7d32}.card.warn .status{color:#b26a00}
+.card.bad .status{color:#c62828}.card.off .status{color:#777}
 .card ul{margin:6px 0 0;padding-left:18px}
 table{border-collapse:collapse;background:#fff;width:100%;box-shadow:0 1px 2px #0002}
 th,td{text-align:left;padding:5px 10px;border-bottom:1px solid #e4e6ea;vertical-align:top}
@@ -49,7 +51,8 @@ th{background:#eef0f3;font-weight:600}td.n,th.n{text-align:right;font-variant-nu
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 a{color:#0b57d0;text-decoration:none}a:hover{text-decoration:underline}
 .chart{background:#fff;box-shadow:0 1px 2px #0002;margin-bottom:10px;display:block}
-.legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:10px;height:10px;margin-right:5px}
+.legend span{display:inline-block;margin-right:14px}
+.legend i{display:inline-block;width:10px;height:10px;margin-right:5px}
 details{background:#fff;margin:4px 0;box-shadow:0 1px 2px #0002}summary{padding:6px 10px;cursor:pointer}
 details table{box-shadow:none}.kind-fix{color:#2e7d32}.kind-unsafe{color:#b26a00}.kind-manual{color:#c62828}
 """
@@ -248,8 +251,8 @@ def _findings(reports: Sequence[output.FileReport], base: Path, docs: str) -> st
             )
         sections.append(
             f'<details id="{escape(_anchor(report.path))}"><summary><code>{escape(report.path)}</code>: '
-            f"{_plural(len(report.findings), 'finding')}</summary><table><tr><th>Where</th><th>Rule</th><th>Message</th>"
-            f"<th>Fix</th></tr>{''.join(rows)}</table></details>"
+            f"{_plural(len(report.findings), 'finding')}</summary><table><tr><th>Where</th><th>Rule</th>"
+            f"<th>Message</th><th>Fix</th></tr>{''.join(rows)}</table></details>"
         )
     return "<h2>Every finding</h2>" + "".join(sections)
 

@@ -21,7 +21,8 @@ def _code(text: str) -> str:
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     # Columns of counts are right-aligned.
-    numeric = [bool(rows) and all(row[i].isdigit() or row[i] == "-" for row in rows) for i in range(len(header))]
+    columns = [[row[i] for row in rows] for i in range(len(header))]
+    numeric = [any(c.isdigit() for c in cells) and all(c.isdigit() or c == "-" for c in cells) for cells in columns]
     align = ["--:" if right else "---" for right in numeric]
     return [
         "| " + " | ".join(header) + " |",

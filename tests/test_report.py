@@ -227,3 +227,23 @@ def test_html_escapes_text_and_links_findings_and_rules(tmp_path):
     assert [href for href in hrefs if "#L" in href] == ["../odd%3Cu%3E%231.py#L1"]
     rules = {href for href in hrefs if "://" in href}
     assert rules == {"https://mirror.example/kerasfix/ker101-tf-keras-namespace/"}
+
+
+def test_markdown_of_a_clean_project(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.kerasfix]\n")
+    (tmp_path / "a.py").write_text("import keras\n")
+    result = report(".", "--format", "markdown", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (
+        "## Keras 3 migration report\n"
+        "\n"
+        "0 findings in 0 of 1 file checked: 0 fixable with `--fix`, 0 more with `--unsafe-fixes`, 0 to fix by hand.\n"
+        "\n"
+        "### Backends\n"
+        "\n"
+        "| Backend | Status | Findings | Manual | Blocked by |\n"
+        "| --- | --- | --: | --: | --- |\n"
+        "| JAX | Ready: no findings | 0 | 0 | - |\n"
+        "| PyTorch | Ready: no findings | 0 | 0 | - |\n"
+        "| TensorFlow | Ready: no findings | 0 | 0 | - |\n"
+    )
