@@ -64,6 +64,8 @@ def test_vsix_contents(vsix: Path) -> None:
         names = set(archive.namelist())
         manifest = json.loads(archive.read("extension/package.json"))
     assert {"extension/package.json", "extension/dist/extension.js", "extension/readme.md"} <= names
+    # The server the missing-server notification offers to install (`npm run wheel`).
+    assert [n for n in names if n.endswith(".whl")] == ["extension/bundled/kerasfix-0.1.0-py3-none-any.whl"]
     assert not [n for n in names if "node_modules" in n or n.endswith(".ts")], names
     assert manifest["main"] == "./dist/extension.js"
     assert manifest["engines"]["vscode"] == "^1.82.0"  # what vscode-languageclient 9 needs
@@ -168,4 +170,7 @@ def test_vscode_squiggle_problems_hover_and_quick_fix(vsix: Path, project: Path,
     assert hover_screenshot.stat().st_size > 10_000
     assert missing_screenshot.stat().st_size > 10_000
     assert "/nonexistent/bin/kerasfix" in seen["missingServer"], seen["missingServer"]
-    assert f"{sys.executable} -m pip install kerasfix" in seen["missingServer"], seen["missingServer"]
+    wheel = extensions / "kerasfix.kerasfix-0.1.0" / "bundled" / "kerasfix-0.1.0-py3-none-any.whl"
+    assert wheel.is_file()
+    install = f"{sys.executable} -m pip install {wheel}"
+    assert f"Install it with: {install} (or set kerasfix.path)." in seen["missingServer"], seen["missingServer"]
