@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kerasfix.rules import Finding, Settings, SettingsError, all_rules, fix, lint, rule_by_code
 from kerasfix.rules.engine.model import SYNTAX_ERROR_CODE
-from kerasfix.rules.engine.notebook import Notebook, NotebookError, fix_notebook, lint_notebook
+from kerasfix.rules.engine.notebook import Notebook, NotebookError, fix_notebook, lint_notebook, python_view
 from kerasfix.rules.engine.settings import PyprojectError, find_pyproject, load_pyproject
 
 from . import output
@@ -534,25 +534,29 @@ def _add_noqa(outcomes: list[Outcome], errors: list[tuple[str, str]], silent: bo
             errors.append((outcome.path, outcome.error))
             continue
         if outcome.cells is not None:
-            if outcome.findings:
-                warnings.append((outcome.path, "notebooks are skipped by --add-noqa"))
-            continue
-        edit = add_noqa_comments(outcome.text or "", outcome.findings)
-        for line in edit.skipped:
-            warnings.append(
-                (f"{outcome.path}:{line}", "no noqa comment added: the line ends inside a string or a continuation")
-            )
-        if edit.text == outcome.text:
+            original = outcome.original or ""
+            try:
+                new_text, count, skipped = _noqa_in_cells(outcome)
+            except NotebookError as error:
+                errors.append((outcome.path, f"not rewritten: {error}"))
+                continue
+        else:
+            original = outcome.text or ""
+            edit = add_noqa_comments(original, outcome.findings)
+            new_text, count, skipped = edit.text, edit.added, [f"{outcome.path}:{line}" for line in edit.skipped]
+        for where in skipped:
+            warnings.append((where, "no noqa comment added: the line ends inside a string or a continuation"))
+        if new_text == original:
             continue
         try:
             source = read_source(Path(outcome.path))
-            if source.text != outcome.text:
+            if source.text != original:
                 raise SourceError("the file changed while it was being checked; run again")
-            write_source(Path(outcome.path), source, edit.text)
+            write_source(Path(outcome.path), source, new_text)
         except (SourceError, OSError) as error:
             errors.append((outcome.path, f"cannot write the noqa comments: {error}"))
         else:
-            added += edit.added
+            added += count
     if not silent:
         for path, problem in warnings:
             print(f"kerasfix: warning: {path}: {problem}", file=sys.stderr)
@@ -561,6 +565,28 @@ def _add_noqa(outcomes: list[Outcome], errors: list[tuple[str, str]], silent: bo
         if added:
             print(f"Added {_plural(added, 'noqa directive')}.", file=sys.stderr)
     return EXIT_ERROR if errors else EXIT_CLEAN
+
+
+def _noqa_in_cells(outcome: Outcome) -> tuple[str, int, list[str]]:
+    """The notebook's text with noqa comments added in its code cells, how many, and the
+    places (`path:cell N:line`) where none could go."""
+    by_cell: dict[int, list[Finding]] = {}
+    for cell, finding in zip(outcome.cells or (), outcome.findings):
+        by_cell.setdefault(cell, []).append(finding)
+    sources: dict[int, str] = {}
+    added = 0
+    skipped = []
+    for cell, findings in sorted(by_cell.items()):
+        text = (outcome.cell_texts or {})[cell]
+        edit = add_noqa_comments(text, findings, python_view(text))
+        skipped += [f"{outcome.path}:cell {cell}:{line}" for line in edit.skipped]
+        if edit.text != text:
+            sources[cell - 1] = edit.text
+            added += edit.added
+    if not sources:
+        return outcome.original or "", 0, skipped
+    # Raises NotebookError when the file's JSON layout cannot be written back as it was.
+    return Notebook.parse(outcome.original or "").with_sources(sources), added, skipped
 
 
 def _fixes_applied(applied: list[Outcome]) -> str:

@@ -25,9 +25,12 @@ class NoqaEdit:
     skipped: tuple[int, ...]
 
 
-def add_noqa_comments(text: str, findings: Iterable[Finding]) -> NoqaEdit:
+def add_noqa_comments(text: str, findings: Iterable[Finding], python: str | None = None) -> NoqaEdit:
     """`text` with the codes of `findings` added to the noqa comment of the line each starts
-    on: the line the engine reads a noqa comment from."""
+    on: the line the engine reads a noqa comment from.
+
+    `python` is the text as the engine parsed it, when that differs from `text` (a notebook
+    cell whose IPython lines the engine reads as comments); it has the same lines."""
     by_line: dict[int, set[str]] = {}
     for finding in findings:
         if finding.code not in _UNSILENCEABLE:
@@ -37,7 +40,7 @@ def add_noqa_comments(text: str, findings: Iterable[Finding]) -> NoqaEdit:
     # Lines split as the engine splits them, so that a finding's line is the line changed.
     index = LineIndex(text)
     lines = [index.line_text(number) for number in range(len(index.starts))]
-    open_ends = _lines_ending_in_code(text)
+    open_ends = _lines_ending_in_code(text if python is None else python)
     added = 0
     skipped = []
     for index in sorted(by_line):

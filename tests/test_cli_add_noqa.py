@@ -108,19 +108,44 @@ def test_a_line_ending_inside_a_string_is_left_alone_with_a_warning(tmp_path, ca
     )
 
 
-def test_notebooks_are_skipped_with_a_warning(tmp_path, capsys):
-    notebook = {
-        "cells": [
-            {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": KERAS2},
-        ],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    raw = json.dumps(notebook)
-    (tmp_path / "n.ipynb").write_text(raw)
-    assert add_noqa(capsys, "n.ipynb") == (0, "", "kerasfix: warning: n.ipynb: notebooks are skipped by --add-noqa\n")
-    assert (tmp_path / "n.ipynb").read_text() == raw
+def notebook(*cells: dict) -> str:
+    """A notebook as Jupyter writes it (one-space indent)."""
+    data = {"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def code(*lines: str) -> dict:
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": list(lines)}
+
+
+MARKDOWN = {"cell_type": "markdown", "metadata": {}, "source": ["# keras.optimizers.Adam(lr=1)"]}
+
+
+def test_notebook_cells_get_comments_and_the_check_then_passes(tmp_path, capsys):
+    (tmp_path / "n.ipynb").write_text(
+        notebook(
+            MARKDOWN,
+            code("!echo \"\"\" unquoted in a shell line\n", "import keras\n", "opt = keras.optimizers.Adam(lr=1e-3)"),
+            code("x = f(keras.optimizers.Adam(lr=1), \"\"\"\n", "abc\"\"\")"),
+        )
+    )
+    assert add_noqa(capsys, "n.ipynb", "--select", "KER601") == (
+        0,
+        "",
+        "kerasfix: warning: n.ipynb:cell 3:1: no noqa comment added: the line ends inside a string or a continuation\n"
+        "Added 1 noqa directive.\n",
+    )
+    assert (tmp_path / "n.ipynb").read_text() == notebook(
+        MARKDOWN,
+        code("!echo \"\"\" unquoted in a shell line\n", "import keras\n", "opt = keras.optimizers.Adam(lr=1e-3)  # noqa: KER601"),
+        code("x = f(keras.optimizers.Adam(lr=1), \"\"\"\n", "abc\"\"\")"),
+    )
+    assert main(["check", "n.ipynb", "--select", "KER601", "--output-format", "concise"]) == 1
+    assert capsys.readouterr().out == (
+        "n.ipynb:cell 3:1:29: KER601 [*] `lr=` is not accepted by Keras 3 optimizers: use `learning_rate=`\n"
+        "Found 1 error.\n"
+        "[*] 1 fixable with the `--fix` option.\n"
+    )
 
 
 def test_cannot_be_combined_with_fix(tmp_path, capsys):
