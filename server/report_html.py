@@ -18,7 +18,7 @@ from urllib.parse import quote
 from kerasfix.rules.engine.model import rule_url
 
 from . import output
-from .report import FIX, MANUAL, UNSAFE, fix_kind, status_text
+from .report_summary import FIX, MANUAL, UNSAFE, fix_kind, status_text
 
 COLORS = {FIX: "#2e7d32", UNSAFE: "#ef8f00", MANUAL: "#c62828"}
 KIND_LABELS = {FIX: "--fix", UNSAFE: "--unsafe-fixes", MANUAL: "manual"}

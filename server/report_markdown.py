@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kerasfix.rules.engine.model import rule_url
 
-from .report import status_text
+from .report_summary import status_text
 
 # The files listed; the HTML report lists them all.
 TOP_FILES = 10
