@@ -247,3 +247,9 @@ def test_markdown_of_a_clean_project(tmp_path):
         "| PyTorch | Ready: no findings | 0 | 0 | - |\n"
         "| TensorFlow | Ready: no findings | 0 | 0 | - |\n"
     )
+
+
+def test_a_path_that_cannot_be_checked_is_reported_and_fails(tmp_path):
+    result = report("missing", "--format", "markdown", "-o", "r.md", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (2, "kerasfix: error: missing: no such file or directory\n")
+    assert (tmp_path / "r.md").read_text().endswith("### Not checked\n\n- `missing`: no such file or directory\n")
