@@ -160,3 +160,11 @@ def test_standard_input_is_refused(capsys, monkeypatch):
     assert add_noqa(capsys, "-") == (
         2, "", "kerasfix: error: --add-noqa writes files: it cannot read standard input\n"
     )
+
+
+def test_codes_of_an_existing_comment_are_sorted_with_the_new_ones(tmp_path, capsys):
+    (tmp_path / "a.py").write_text("import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)  # noqa: KER999\n")
+    assert add_noqa(capsys, "a.py", "--select", "KER601,KER101") == (0, "", "Added 1 noqa directive.\n")
+    assert (tmp_path / "a.py").read_text() == (
+        "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)  # noqa: KER101, KER601, KER999\n"
+    )

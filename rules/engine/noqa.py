@@ -27,7 +27,8 @@ def suppressed(line: str, code: str) -> bool:
 
 
 def add_noqa(line: str, code: str) -> str:
-    """The line with `code` added to its noqa comment (or a new comment), keeping the ending."""
+    """The line with `code` added to its noqa comment (or a new comment), keeping the ending;
+    the codes of the comment sorted and each listed once, as Ruff writes them."""
     stripped = line.rstrip("\r\n")
     ending = line[len(stripped):]
     match = _NOQA.search(stripped)
@@ -38,6 +39,6 @@ def add_noqa(line: str, code: str) -> str:
         present = [c.upper() for c in _CODE.findall(codes)]
         if code in present:
             return line
-        new = f"# noqa: {', '.join(present + [code])}"
+        new = f"# noqa: {', '.join(sorted({*present, code}))}"
         return stripped[: match.start()] + new + stripped[match.end():] + ending
     return f"{stripped}  # noqa: {code}{ending}"
