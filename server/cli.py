@@ -735,6 +735,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("code", nargs="?", help="a rule code such as KER201, or its name")
     r.add_argument("--all", action="store_true", help="print every rule's docs")
 
+    from . import report
+
+    report.add_arguments(commands.add_parser("report", help="write a migration report (HTML or Markdown)"))
+
     s = commands.add_parser("server", help="run the language server on stdio", add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -745,7 +749,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "server":
         return server(argv[1:])
     parser = build_parser()
-    if not argv or (argv[0] not in ("check", "rule", "server", "-h", "--help", "--version", "-V")):
+    if not argv or (argv[0] not in ("check", "rule", "report", "server", "-h", "--help", "--version", "-V")):
         argv = ["check", *argv]
     stdout = sys.stdout
     sys.stdout = _PipeSafe(stdout)
@@ -756,6 +760,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_ERROR if exit_.code not in (0, None) else EXIT_CLEAN
         if args.command == "rule":
             return rule(args)
+        if args.command == "report":
+            from . import report
+
+            return report.run(args)
         if args.jobs is not None and args.jobs < 0:
             print("kerasfix: error: --jobs must be 0 (all cores) or more", file=sys.stderr)
             return EXIT_ERROR
