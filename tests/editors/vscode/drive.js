@@ -120,7 +120,7 @@ async function main() {
     await page.locator(".settings-editor .settings-tabs-widget .action-label", { hasText: "Remote" }).click();
     const pathInput = page.locator(".settings-editor .setting-item-contents", { hasText: "Path to the" }).locator("input").first();
     await pathInput.fill("/nonexistent/bin/kerasfix");
-    const notification = page.locator(".notification-toast", { hasText: "pip install kerasfix" }).first();
+    const notification = page.locator(".notification-toast", { hasText: "Install it with:" }).first();
     await notification.waitFor();
     seen.missingServer = await notification.textContent();
     seen.steps.push("missing server");
