@@ -190,6 +190,7 @@ GET_SESSION = _frame(
 
 def _hook_report(name: str, status: str, details: str = "", output: str = "") -> str:
     """What pre-commit prints for one hook: its status line, then why it failed and its output."""
+    # pre-commit pads the name with dots to 79 columns when the hooks' names are short.
     line = f"{name}{'.' * (79 - len(name) - len(status))}{status}\n"
     if status == "Passed":
         return line
