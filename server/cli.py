@@ -510,7 +510,9 @@ def _check(args: argparse.Namespace, overrides: dict, config: Path | None, repor
         else:
             stream.write(output.statistics(reports))
     else:
-        stream.write(output.render([r for r in reports if r.findings], args.output_format, VERSION))
+        # The rule links' base: the `docs-url` of the settings of the first path checked.
+        docs_url = cache.for_path(Path(args.stdin_filename or paths[0]).absolute()).docs_url
+        stream.write(output.render([r for r in reports if r.findings], args.output_format, VERSION, docs_url))
     if args.show_fixes and mode == "fix" and not quiet and args.output_format in ("full", "concise"):
         stream.write(_fixes_applied(applied))
     if args.output_format in ("full", "concise") and not quiet:

@@ -255,7 +255,7 @@ class KerasfixServer(LanguageServer):
     def _linted(self, job: Job, outcome: LintOutcome) -> None:
         """On the lint thread: convert positions there, publish on the message loop."""
         lines = Lines(job.text, self.encoding)
-        diagnostics, wire = job.converter.convert(outcome.findings, lines)
+        diagnostics, wire = job.converter.convert(outcome.findings, lines, job.settings.docs_url)
         log.debug("linted %s version %s (%s): %d findings", job.uri, job.version, outcome.mode, len(diagnostics))
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self._publish, job, diagnostics, wire)
@@ -547,7 +547,7 @@ async def fix_all_command(ls: KerasfixServer, *arguments: Any) -> dict[str, Any]
 @server.command(OPEN_DOCS_COMMAND)
 async def open_rule_docs(ls: KerasfixServer, *arguments: Any) -> dict[str, Any]:
     code = arguments[0] if arguments else None
-    url = docs_url(str(code)) if code else None
+    url = docs_url(str(code), ls.settings_for(None).docs_url) if code else None
     if url is None:
         return {"opened": False}
     window = ls.client_capabilities.window
@@ -622,7 +622,9 @@ async def check_workspace(ls: KerasfixServer, *arguments: Any) -> dict[str, int]
         if uri not in ls.documents:
             lines = Lines(text, ls.encoding)
             ls.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, diagnostics=[to_diagnostic(f, lines) for f in findings])
+                types.PublishDiagnosticsParams(
+                    uri=uri, diagnostics=[to_diagnostic(f, lines, settings.docs_url) for f in findings]
+                )
             )
         if token is not None:
             ls.work_done_progress.report(

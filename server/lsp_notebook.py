@@ -247,7 +247,9 @@ class Notebooks:
             if located is None:
                 continue
             fix = located.finding.fix
-            diagnostic = to_diagnostic(replace(located.finding, fix=None), lines[located.cell])
+            diagnostic = to_diagnostic(
+                replace(located.finding, fix=None), lines[located.cell], job.settings.docs_url
+            )
             if fix is not None and isinstance(diagnostic.data, dict):
                 # Each edit names its cell (an added import may go to an earlier one).
                 diagnostic.data["fix"] = {
