@@ -253,6 +253,7 @@ def finish(
                 fix=fix,
                 deprecated=item.rule.deprecated,
                 note=item.note,
+                backends=item.rule.backends if item.backends is None else item.rule.backends & item.backends,
             )
         )
     findings.sort(key=lambda f: (f.span.start, f.code))

@@ -77,6 +77,9 @@ class Finding:
     # Extra explanation that is not part of the one-line message (shown on hover).
     note: str | None = None
     tags: tuple[str, ...] = field(default=())
+    # The backends on which the problem shows: the rule's, narrowed where the rule said this
+    # finding is about fewer (`Model.distribute_strategy` still exists on TensorFlow).
+    backends: frozenset[str] | None = None
 
     @property
     def url(self) -> str:
