@@ -11,6 +11,7 @@ import libcst as cst
 
 from .checked import checked_on, row_checked_on
 from .model import Severity, rule_url
+from .user_docs import user_docs
 
 if TYPE_CHECKING:
     from .context import Context
@@ -100,7 +101,9 @@ class Rule:
     def docs(cls, rows: bool = True) -> str:
         """The rule's Markdown page; `rows=False` leaves out the op-table rows' checks (a
         long list, for `kerasfix rule` rather than a hover)."""
-        body = inspect.cleandoc(cls.__doc__ or "")
+        # The docstring cites the catalogue and the data tables for maintainers; users read it
+        # without them.
+        body = user_docs(inspect.cleandoc(cls.__doc__ or ""))
         header = f"# {cls.code} {cls.name}\n\n{cls.message}\n"
         facts = [
             f"- Fix: {_FIX_WORDS[cls.fix]}",
