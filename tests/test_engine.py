@@ -256,3 +256,24 @@ def test_a_fix_that_would_break_the_syntax_is_not_applied():
     result = fix(source, rules=(Breaking(), AddAxis()))
     assert result.rejected == 1
     assert result.source == "import tensorflow as tf\nfrom keras import ops\na = tf.reduce_sum(x)\nb = ops.take(y, i, axis=0)\n"
+
+
+def test_findings_carry_the_backends_they_break_on():
+    class OnSome(Rule):
+        code = "KER994"
+        name = "test-on-some"
+        message = "x"
+        nodes = (cst.Call,)
+        backends = frozenset({"jax", "torch"})
+
+        def visit(self, node, ctx):
+            # Some calls break on one of the rule's backends only.
+            narrowed = frozenset({"torch", "tensorflow"}) if ctx.qualname(node.func) == "tensorflow.one" else None
+            ctx.report(node, backends=narrowed)
+
+    findings = lint("import tensorflow as tf\ntf.one()\ntf.two()\n", rules=(OnSome(),))
+    # The rule's backends, narrowed to those of the finding (never widened beyond the rule's).
+    assert [(f.code, f.backends) for f in findings] == [
+        ("KER994", frozenset({"torch"})),
+        ("KER994", frozenset({"jax", "torch"})),
+    ]
