@@ -1,7 +1,12 @@
-"""The Helix configuration: Helix cannot be installed here (not in Debian 12, PyPI or npm), so
-the shipped languages.toml is checked against the shape Helix documents
-(https://docs.helix-editor.com/languages.html), and the server it names is started with its
-command, args and config exactly as Helix would start it."""
+"""The Helix configuration.
+
+Helix itself is not driven here: it is not packaged in Debian 12, on PyPI or on npm, and its
+release binaries come only from GitHub, which the test install (tests/editors/setup.sh) may not
+download. So the shipped languages.toml is checked against the rules Helix documents
+(https://docs.helix-editor.com/languages.html) and applies in its source: which server answers
+hover is decided by kerasfix's place in `language-servers` and its feature filter, and both are
+asserted exactly. The server the file names is then started with its command, args and config
+exactly as Helix would start it, and its capabilities are matched against that filter."""
 
 from __future__ import annotations
 
@@ -36,16 +41,54 @@ def test_language_server_table() -> None:
     assert isinstance(server["config"]["kerasfix"], dict)
 
 
-def test_python_language_runs_kerasfix_beside_another_server() -> None:
+# Helix's feature names (`only-features` / `except-features`) and the server capability each
+# one needs (helix-lsp's Client::supports_feature); None: every server has it.
+HELIX_FEATURES = {
+    "format": "documentFormattingProvider",
+    "goto-declaration": "declarationProvider",
+    "goto-definition": "definitionProvider",
+    "goto-type-definition": "typeDefinitionProvider",
+    "goto-reference": "referencesProvider",
+    "goto-implementation": "implementationProvider",
+    "signature-help": "signatureHelpProvider",
+    "hover": "hoverProvider",
+    "document-highlight": "documentHighlightProvider",
+    "completion": "completionProvider",
+    "code-action": "codeActionProvider",
+    "workspace-command": "executeCommandProvider",
+    "document-symbols": "documentSymbolProvider",
+    "workspace-symbols": "workspaceSymbolProvider",
+    "diagnostics": None,
+    "rename-symbol": "renameProvider",
+    "inlay-hints": "inlayHintProvider",
+    "document-colors": "colorProvider",
+}
+KERASFIX_FEATURES = ["diagnostics", "code-action", "hover", "workspace-command"]
+
+
+def python_servers() -> list[str | dict[str, Any]]:
     languages = load()["language"]
     assert isinstance(languages, list), "[[language]] must be an array of tables"
     (python,) = [entry for entry in languages if entry.get("name") == "python"]
-    servers = python["language-servers"]
-    names = [entry if isinstance(entry, str) else entry["name"] for entry in servers]
-    assert "kerasfix" in names
-    assert [name for name in names if name != "kerasfix"], "kerasfix must run beside a general Python server"
     # Entries Helix merges with its built-in python language need no other key.
     assert set(python) == {"name", "language-servers"}
+    return python["language-servers"]
+
+
+def test_kerasfix_comes_first_so_helix_shows_its_hover() -> None:
+    # Helix 23.10 to 25.01 send hover only to the first server in the list whose filter allows
+    # it and whose capabilities include it; 25.07 asks them all. First place is what makes
+    # kerasfix's hover appear in every release that has `language-servers`.
+    first, *_ = python_servers()
+    assert first == {"name": "kerasfix", "only-features": KERASFIX_FEATURES}
+    assert set(KERASFIX_FEATURES) <= set(HELIX_FEATURES)
+
+
+def test_another_server_keeps_every_other_feature() -> None:
+    # The servers after kerasfix carry no filter, so completion, go-to, rename, formatting and
+    # signature help (which kerasfix's `only-features` leaves out) still have a server.
+    _, *others = python_servers()
+    assert others == ["pylsp"]
 
 
 def _message(payload: dict[str, Any]) -> bytes:
@@ -136,6 +179,12 @@ def test_the_configured_command_serves_lsp(env: dict[str, str], tmp_path: Path) 
         assert result["serverInfo"]["name"] == "kerasfix"
         assert result["capabilities"]["codeActionProvider"]
         assert result["capabilities"]["hoverProvider"]
+        # The shipped filter names exactly the features Helix can use from this server: none it
+        # offers is filtered out, and none is listed that it lacks.
+        (entry,) = [entry for entry in python_servers() if isinstance(entry, dict) and entry["name"] == "kerasfix"]
+        offered = [feature for feature, capability in HELIX_FEATURES.items()
+                   if capability is None or result["capabilities"].get(capability)]
+        assert sorted(offered) == sorted(entry["only-features"])
         assert warnings == []
         process.stdin.write(_message({"jsonrpc": "2.0", "method": "exit"}))
         process.stdin.close()
