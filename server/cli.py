@@ -403,6 +403,11 @@ def _check(args: argparse.Namespace, overrides: dict, config: Path | None, repor
             if not args.silent:
                 print(f"kerasfix: error: {name}: {error}", file=sys.stderr)
             return EXIT_ERROR
+        if args.force_exclude and args.stdin_filename and settings.is_excluded(Path(name).absolute()):
+            # An excluded file is left as it is: `--fix` hands its text back unchanged.
+            if mode == "fix":
+                sys.stdout.write(text)
+            return EXIT_CLEAN
         unsafe = args.unsafe_fixes or settings.unsafe_fixes
         if name.endswith(".ipynb"):
             outcome = _process_notebook(name, settings, mode, unsafe, raw=text)
@@ -427,7 +432,9 @@ def _check(args: argparse.Namespace, overrides: dict, config: Path | None, repor
                     errors.append((str(path), problem))
                     continue
                 settings = cache.for_path(path.absolute())
-                if path != root and settings.is_excluded(path):
+                # A path named on the command line is checked even when excluded, unless
+                # --force-exclude (what pre-commit hooks and editors that name every file need).
+                if (path != root or args.force_exclude) and settings.is_excluded(path):
                     continue
                 files.append((path, settings))
         if not files and not errors and not args.silent:
@@ -704,6 +711,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--unsafe-fixes", action="store_true", help="apply unsafe fixes too")
     writes.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     c.add_argument("--show-fixes", action="store_true", help="with --fix: list the fixes applied, per file and rule")
+    c.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply exclude and extend-exclude to paths named on the command line and --stdin-filename too",
+    )
     c.add_argument(
         "--exit-non-zero-on-fix", action="store_true", help="exit 1 when a fix was applied, even if nothing remains"
     )

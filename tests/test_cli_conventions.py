@@ -381,3 +381,30 @@ def test_with_unsafe_fixes_enabled_check_counts_what_fix_applies(tmp_path, capsy
     assert capsys.readouterr().err == "Would fix 1 error in 1 file.\n"
     assert main([*args, "--fix"]) == 0
     assert capsys.readouterr().out == "Found 1 error (1 fixed, 0 remaining).\n"
+
+
+# ----- --force-exclude -----------------------------------------------------------------------
+
+
+def test_force_exclude_applies_exclude_to_named_paths_and_stdin(project, capsys, monkeypatch):
+    (project / "pyproject.toml").write_text('[tool.kerasfix]\nexclude = ["a.py"]\n')
+    # A file named on the command line is checked even when excluded...
+    assert main(["check", "a.py", "--select", "KER601", *CONCISE]) == 1
+    assert capsys.readouterr() == (LINE + "Found 1 error.\n[*] 1 fixable with the `--fix` option.\n", "")
+    # ...unless --force-exclude, as in Ruff.
+    assert main(["check", "a.py", "--select", "KER601", "--force-exclude", *CONCISE]) == 0
+    assert capsys.readouterr() == (
+        "All checks passed!\n", "kerasfix: warning: No Python files found under the given path(s)\n"
+    )
+    assert main(["check", "a.py", "--fix", "--select", "KER601", "--force-exclude", *CONCISE]) == 0
+    assert (project / "a.py").read_text() == KERAS2
+    capsys.readouterr()
+    # Standard input named by --stdin-filename: nothing reported, and --fix hands the text back.
+    for mode, expected_out in (([], ""), (["--fix"], KERAS2)):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(KERAS2.encode())))
+        code = main(["check", "-", "--stdin-filename", "a.py", "--force-exclude", "--select", "KER601", *mode, *CONCISE])
+        assert (code, capsys.readouterr()) == (0, (expected_out, ""))
+    # Another file is not affected.
+    (project / "b.py").write_text(KERAS2)
+    assert main(["check", "b.py", "--select", "KER601", "--force-exclude", *CONCISE]) == 1
+    assert capsys.readouterr().out == LINE.replace("a.py", "b.py") + "Found 1 error.\n[*] 1 fixable with the `--fix` option.\n"

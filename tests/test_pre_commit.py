@@ -312,3 +312,13 @@ def test_a_commit_runs_the_hooks_on_the_staged_files_only(hooks, tmp_path):
     _git(project, hooks.env, "add", "train.py")
     _git(project, hooks.env, *commit)
     assert _git(project, hooks.env, "log", "--format=%s") == "train\nfiles"
+
+
+def test_hooks_leave_files_the_project_excludes(hooks, tmp_path):
+    # pre-commit names every staged file: the hooks still honour `exclude` (--force-exclude).
+    files = {"old_train.py": MIXED, "pyproject.toml": '[tool.kerasfix]\nexclude = ["old_*.py"]\n'}
+    project = _make_project(tmp_path / "project", hooks, files)
+    for hook, name in (("kerasfix-check", "kerasfix check"), ("kerasfix-fix", "kerasfix fix")):
+        result = _run_hook(project, hooks, hook)
+        assert (result.stdout, result.returncode) == (_hook_report(name, "Passed"), 0), result.stderr
+    assert _read(project, *files) == files
