@@ -7,6 +7,9 @@ published for the document's current text, so its edits always apply to that tex
 
 from __future__ import annotations
 
+import ast
+import itertools
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -22,6 +25,12 @@ SOURCE = "kerasfix"
 FIX_ALL_KIND = "source.fixAll.kerasfix"
 OPEN_DOCS_COMMAND = "kerasfix.openRuleDocs"
 
+# Ids of published diagnostics, in their `data`: clients echo `data` back unchanged, while some
+# (Neovim 0.7-0.10) send the range in bytes rather than in the negotiated encoding.
+_ids = itertools.count(1)
+# How a string literal begins: an optional prefix, then a quote.
+_STRING_START = re.compile(r"[rRbBuUfFtT]{0,2}['\"]")
+
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
     Severity.WARNING: types.DiagnosticSeverity.Warning,
@@ -32,7 +41,7 @@ _SEVERITY = {
 
 def to_diagnostic(finding: Finding, lines: Lines, docs_url: str = DOCS_URL) -> types.Diagnostic:
     """`docs_url`: the base of the rule's page in `codeDescription` (the `docsUrl` setting)."""
-    data: dict[str, Any] = {"name": finding.name}
+    data: dict[str, Any] = {"id": next(_ids), "name": finding.name}
     if finding.note:
         data["note"] = finding.note
     if finding.fix is not None:
@@ -49,9 +58,28 @@ def to_diagnostic(finding: Finding, lines: Lines, docs_url: str = DOCS_URL) -> t
         code=finding.code,
         code_description=None if is_syntax else types.CodeDescription(href=rule_url(finding.code, finding.name, docs_url)),
         source=SOURCE,
-        tags=[types.DiagnosticTag.Deprecated] if finding.deprecated else None,
+        tags=[types.DiagnosticTag.Deprecated] if _strike_through(finding, lines.text) else None,
         data=data,
     )
+
+
+def _strike_through(finding: Finding, text: str) -> bool:
+    """Whether the finding's code is a removed API, struck through by editors. A rule about a
+    removed API may point at a string literal instead (the path given to a saving call): the
+    path is not deprecated, and a struck-through path reads as one."""
+    if not finding.deprecated:
+        return False
+    spelled = text[finding.span.start : finding.span.end].strip()
+    if not _STRING_START.match(spelled):
+        return True
+    try:
+        expression = ast.parse(spelled, mode="eval").body
+    except (SyntaxError, ValueError):
+        return True
+    is_string = isinstance(expression, ast.JoinedStr) or (
+        isinstance(expression, ast.Constant) and isinstance(expression.value, (str, bytes))
+    )
+    return not is_string
 
 
 class DiagnosticCache:
@@ -139,17 +167,52 @@ def _document_edit(uri: str, version: int | None, edits: list[types.TextEdit]) -
     )
 
 
-def _same_range(a: types.Range, b: types.Range) -> bool:
-    return a.start == b.start and a.end == b.end
+def _before(a: types.Position, b: types.Position) -> bool:
+    return (a.line, a.character) < (b.line, b.character)
 
 
-def _fix_data(diagnostic: types.Diagnostic, published: Iterable[types.Diagnostic]) -> dict | None:
-    """The fix of a diagnostic, if it is one the server published for the current text (a
-    client may send diagnostics of an older text, or drop their `data`)."""
-    for candidate in published:
-        if candidate.code == diagnostic.code and _same_range(candidate.range, diagnostic.range):
-            return candidate.data.get("fix") if isinstance(candidate.data, dict) else None
-    return None
+def _overlap(a: types.Range, b: types.Range) -> bool:
+    """Whether two ranges share a character, or an empty one touches the other."""
+    start = b.start if _before(a.start, b.start) else a.start
+    end = a.end if _before(a.end, b.end) else b.end
+    if a.start == a.end or b.start == b.end:
+        return not _before(end, start)
+    return _before(start, end)
+
+
+def _published_for(diagnostic: types.Diagnostic, published: Sequence[types.Diagnostic]) -> types.Diagnostic | None:
+    """The published diagnostic a client's diagnostic stands for, if the server published it
+    for the current text (a client may send diagnostics of an older text).
+
+    By the id in `data`: the client's range may be in other units (Neovim 0.7-0.10 sends byte
+    columns). A client that drops `data` gets the published one of the same code whose range is
+    the same, or else overlaps it.
+    """
+    data = diagnostic.data
+    if isinstance(data, dict) and "id" in data:
+        # An id of an older text finds nothing: its fix would not apply to this one.
+        return next((p for p in published if isinstance(p.data, dict) and p.data.get("id") == data["id"]), None)
+    same_code = [p for p in published if p.code == diagnostic.code]
+    for candidate in same_code:
+        if candidate.range == diagnostic.range:
+            return candidate
+    return next((p for p in same_code if _overlap(p.range, diagnostic.range)), None)
+
+
+def _fix_data(diagnostic: types.Diagnostic, published: Sequence[types.Diagnostic]) -> dict | None:
+    """The fix of a diagnostic the server published for the current text."""
+    candidate = _published_for(diagnostic, published)
+    if candidate is None or not isinstance(candidate.data, dict):
+        return None
+    return candidate.data.get("fix")
+
+
+def fix_title(code: str, fix: dict) -> str:
+    """A fix's action title: what the edit does, and for an unsafe fix that it may change what
+    the program does."""
+    if fix["safe"]:
+        return f"{code}: {fix['title']}"
+    return f"{code}: Unsafe fix: {fix['title']} (may change behaviour)"
 
 
 def quick_fixes(
@@ -160,7 +223,10 @@ def quick_fixes(
     published: Sequence[types.Diagnostic],
     unsafe_allowed: bool,
 ) -> list[types.CodeAction | types.Command]:
-    """A fix, a "disable for this line" and a "show documentation" action per finding."""
+    """A fix, a "disable for this line" and a "show documentation" action per finding.
+
+    An unsafe fix is offered too, whatever `unsafe_allowed` says (it governs fix-all only):
+    titled as unsafe and never preferred, it is applied only by someone who picked it."""
     actions: list[types.CodeAction | types.Command] = []
     noqa_done: set[tuple[int, str]] = set()
     docs_done: set[str] = set()
@@ -171,11 +237,10 @@ def quick_fixes(
         if code == SYNTAX_ERROR_CODE:
             continue
         fix_data = _fix_data(diagnostic, published)
-        if fix_data is not None and (fix_data["safe"] or unsafe_allowed):
-            title = fix_data["title"] if fix_data["safe"] else f"{fix_data['title']} (unsafe fix)"
+        if fix_data is not None:
             actions.append(
                 types.CodeAction(
-                    title=f"{code}: {title}",
+                    title=fix_title(code, fix_data),
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic],
                     is_preferred=bool(fix_data["safe"]),

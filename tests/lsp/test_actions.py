@@ -108,33 +108,67 @@ UNSAFE = (
 )
 
 
+UNSAFE_TITLE = "KER105: Unsafe fix: Use `keras.layers.Layer` (may change behaviour)"
+# The unsafe finding, with a safe one (KER601) beside it.
+MIXED = UNSAFE[1] + "opt = keras.optimizers.Adam(lr=1e-3)\n"
+MIXED_SAFE_FIXED = UNSAFE[1] + "opt = keras.optimizers.Adam(learning_rate=1e-3)\n"
+MIXED_ALL_FIXED = UNSAFE[2] + "opt = keras.optimizers.Adam(learning_rate=1e-3)\n"
+
+
 @pytest.mark.options({"select": [UNSAFE[0]]})
-async def test_unsafe_fix_hidden_by_default(session):
-    code, source, _ = UNSAFE
+async def test_unsafe_fix_offered_by_default_titled_as_such_and_not_preferred(session):
+    code, source, after = UNSAFE
     uri = session.open("unsafe.py", source)
     diagnostics = await session.diagnostics(uri, 1)
     assert [d.code for d in diagnostics] == [code]
-    # Only the noqa comment and the documentation: no fix.
-    titles = [a.title for a in await session.code_actions(uri, diagnostics)]
-    assert titles == [f"Disable {code} for this line", f"Show documentation for {code}"]
+    # Its own quick fix, never the preferred one (an editor's "auto fix" skips it); no fix-all.
+    result = await session.code_actions(uri, diagnostics)
+    assert [a.title for a in result] == [UNSAFE_TITLE, f"Disable {code} for this line", f"Show documentation for {code}"]
+    unsafe = result[0]
+    assert unsafe.kind == types.CodeActionKind.QuickFix
+    assert unsafe.is_preferred is False
+    assert list(unsafe.diagnostics) == diagnostics
+    assert session.apply(uri, unsafe.edit) == after
     assert list(await session.code_actions(uri, [], only=["source.fixAll.kerasfix"])) == []
 
 
 @pytest.mark.options({"select": [UNSAFE[0]], "unsafeFixes": True})
-async def test_unsafe_fix_offered_when_enabled_and_titled_as_such(session):
+async def test_unsafe_fix_with_unsafe_fixes_enabled_is_the_same_and_fix_all_applies_it(session):
     code, source, after = UNSAFE
     uri = session.open("unsafe.py", source)
     diagnostics = await session.diagnostics(uri, 1)
     assert [d.code for d in diagnostics] == [code]
     actions = actions_of(await session.code_actions(uri, diagnostics))
-    assert [a.title for a in actions] == [
-        f"{code}: Use `keras.layers.Layer` (unsafe fix)",
-        f"Disable {code} for this line",
-        "Fix all kerasfix problems (including unsafe fixes)",
+    assert [(a.title, a.kind, a.is_preferred) for a in actions] == [
+        (UNSAFE_TITLE, types.CodeActionKind.QuickFix, False),
+        (f"Disable {code} for this line", types.CodeActionKind.QuickFix, None),
+        ("Fix all kerasfix problems (including unsafe fixes)", "source.fixAll.kerasfix", None),
     ]
-    unsafe = actions[0]
-    assert unsafe.kind == types.CodeActionKind.QuickFix and unsafe.is_preferred is False
-    assert session.apply(uri, unsafe.edit) == after
+    assert session.apply(uri, actions[0].edit) == after
     [fix_all] = actions_of(await session.code_actions(uri, [], only=["source.fixAll.kerasfix"]))
     assert fix_all.title == "Fix all kerasfix problems (including unsafe fixes)"
     assert session.apply(uri, fix_all.edit) == after
+
+
+@pytest.mark.options({"select": [UNSAFE[0], "KER601"]})
+async def test_fix_all_applies_only_safe_fixes_by_default(session):
+    uri = session.open("mixed.py", MIXED)
+    diagnostics = await session.diagnostics(uri, 1)
+    assert [d.code for d in diagnostics] == ["KER105", "KER601"]
+    actions = actions_of(await session.code_actions(uri, diagnostics, only=[types.CodeActionKind.QuickFix]))
+    assert [(a.title, a.is_preferred) for a in actions if a.edit and not a.title.startswith("Disable")] == [
+        (UNSAFE_TITLE, False),
+        ("KER601: Rename `lr` to `learning_rate`", True),
+    ]
+    [fix_all] = actions_of(await session.code_actions(uri, [], only=["source.fixAll.kerasfix"]))
+    assert fix_all.title == "Fix all kerasfix problems"
+    assert session.apply(uri, fix_all.edit) == MIXED_SAFE_FIXED
+
+
+@pytest.mark.options({"select": [UNSAFE[0], "KER601"], "unsafeFixes": True})
+async def test_fix_all_applies_unsafe_fixes_too_when_enabled(session):
+    uri = session.open("mixed.py", MIXED)
+    await session.diagnostics(uri, 1)
+    [fix_all] = actions_of(await session.code_actions(uri, [], only=["source.fixAll.kerasfix"]))
+    assert fix_all.title == "Fix all kerasfix problems (including unsafe fixes)"
+    assert session.apply(uri, fix_all.edit) == MIXED_ALL_FIXED
