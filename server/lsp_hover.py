@@ -1,4 +1,4 @@
-"""Hover text: a rule's docs on a finding, and the Keras 3 counterpart of a Keras 2 / TF name.
+"""Hover text: a short card of a finding, and the Keras 3 counterpart of a Keras 2 / TF name.
 
 The counterpart's real signature and first docstring line come from jedi, in its static mode,
 from the library folders of the Python the server runs in and the site-packages of the
@@ -192,25 +192,78 @@ def counterpart(qualified: str) -> Counterpart | None:
     return None
 
 
-def render_counterpart(spelled: str, found: Counterpart, signature: tuple[str, str] | None) -> str:
-    if found.replacement:
-        parts = [f"**`{spelled}`** → Keras 3: **`{found.replacement}`**"]
-    else:
-        parts = [f"**`{spelled}`**: no direct Keras 3 counterpart"]
+def render_counterpart(
+    spelled: str, found: Counterpart, signature: tuple[str, str] | None, markdown: bool = True
+) -> str | None:
+    """The counterpart of `spelled`; None when there is nothing to say (the Keras 3 name is
+    spelled the same, with no note and no signature)."""
+    code = _code if markdown else _plain
+    parts = []
+    if found.replacement and found.replacement != spelled:
+        parts.append(
+            f"**`{spelled}`** → Keras 3: **`{found.replacement}`**"
+            if markdown
+            else f"{spelled} → Keras 3: {found.replacement}"
+        )
+    elif not found.replacement:
+        parts.append(f"{code(spelled, bold=True)}: no direct Keras 3 counterpart")
     if found.note:
         parts.append(found.note)
     if signature is not None:
         text, doc = signature
-        parts.append(f"```python\n{text}\n```" + (f"\n{doc}" if doc else ""))
-    return "\n\n".join(parts)
+        block = f"```python\n{text}\n```" if markdown else text
+        parts.append(block + (f"\n{doc}" if doc else ""))
+    return "\n\n".join(parts) if parts else None
 
 
-def rule_docs(code: str, note: str | None) -> str | None:
-    rule = rule_by_code(code)
-    if rule is None:
+def _code(text: str, bold: bool = False) -> str:
+    return f"**`{text}`**" if bold else f"`{text}`"
+
+
+def _plain(text: str, bold: bool = False) -> str:
+    return text
+
+
+# A note longer than this (or of several paragraphs) stays out of the card: the card is a
+# glance, the rule's page has the detail.
+NOTE_LIMIT = 240
+
+_FIX_STATE = {
+    None: "No automatic fix",
+    True: "Quick fix available",
+    False: "Unsafe fix available (may change behaviour)",
+}
+
+
+def wants_markdown(capabilities: types.ClientCapabilities | None) -> bool:
+    """Whether the client shows Markdown hovers: it says so in `textDocument.hover.
+    contentFormat` (a client that does not, such as eglot without markdown-mode, would show
+    the raw `#` and backticks)."""
+    hover = capabilities.text_document.hover if capabilities and capabilities.text_document else None
+    return bool(hover and hover.content_format and types.MarkupKind.Markdown in hover.content_format)
+
+
+def finding_card(diagnostic: types.Diagnostic, markdown: bool = True) -> str | None:
+    """A finding's hover: its code and message, its note if short, whether it has a fix, and
+    the link to the rule's page (the diagnostic's own, so the `docsUrl` setting holds)."""
+    code = str(diagnostic.code)
+    if rule_by_code(code) is None:
         return None
-    docs = rule.docs(rows=False)
-    return f"{note}\n\n---\n\n{docs}" if note else docs
+    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+    fix = data.get("fix")
+    state = _FIX_STATE[bool(fix.get("safe")) if isinstance(fix, dict) else None]
+    parts = [f"**{code}** {diagnostic.message}" if markdown else f"{code}: {diagnostic.message}"]
+    note = data.get("note")
+    if isinstance(note, str) and len(note) <= NOTE_LIMIT and "\n\n" not in note:
+        parts.append(note.replace("\n", " "))
+    href = diagnostic.code_description.href if diagnostic.code_description else None
+    if href is None:
+        parts.append(state)
+    elif markdown:
+        parts.append(f"{state} · [Documentation]({href})")
+    else:
+        parts.append(f"{state}\nDocs: {href}")
+    return "\n\n".join(parts)
 
 
 def interpreter_sys_path() -> list[str]:
@@ -369,19 +422,21 @@ async def build_hover(
     position: types.Position,
     qualify: Callable[[str], Awaitable[str | None]],
     signatures: Signatures,
+    markdown: bool = True,
 ) -> types.Hover | None:
     """The hover at `position` of a text (`lines`, a `lsp_text.Lines`) with these published
-    diagnostics: the docs of each finding there, then the Keras 3 counterpart of the dotted
-    name under the cursor (`qualify` turns its spelling into a qualified name, or None)."""
+    diagnostics: the Keras 3 counterpart of the dotted name under the cursor (`qualify` turns
+    its spelling into a qualified name, or None), then a short card of each finding there (the
+    rule's whole page is the "Show documentation" action's). `markdown`: whether the client
+    shows Markdown (`wants_markdown`), else plain text."""
     sections: list[str] = []
     hover_range: types.Range | None = None
     for diagnostic in diagnostics:
         if diagnostic.code == SYNTAX_ERROR_CODE or not contains(diagnostic.range, position):
             continue
-        note = diagnostic.data.get("note") if isinstance(diagnostic.data, dict) else None
-        docs = rule_docs(str(diagnostic.code), note)
-        if docs:
-            sections.append(docs)
+        card = finding_card(diagnostic, markdown)
+        if card:
+            sections.append(card)
             hover_range = hover_range or diagnostic.range
     if position.line < len(lines.starts):
         column = lines.offset(position) - lines.starts[position.line]
@@ -398,12 +453,15 @@ async def build_hover(
                         signature = await asyncio.wait_for(asyncio.wrap_future(future), SIGNATURE_WAIT)
                     except (asyncio.TimeoutError, asyncio.CancelledError):
                         signature = None
-                sections.insert(0, render_counterpart(spelled, target, signature))
-                offset = lines.starts[position.line]
-                hover_range = lines.range(offset + start, offset + end)
+                rendered = render_counterpart(spelled, target, signature, markdown)
+                if rendered:
+                    sections.insert(0, rendered)
+                    offset = lines.starts[position.line]
+                    hover_range = lines.range(offset + start, offset + end)
     if not sections:
         return None
+    kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
     return types.Hover(
-        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(sections)),
+        contents=types.MarkupContent(kind=kind, value="\n\n".join(sections)),
         range=hover_range,
     )

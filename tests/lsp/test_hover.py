@@ -1,4 +1,4 @@
-"""Hover: a rule's docs on a finding, the Keras 3 counterpart of a Keras 2 / TF name."""
+"""Hover: a finding's card, the Keras 3 counterpart of a Keras 2 / TF name."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 from lsprotocol import types
 
 from conftest import logged
+
+from kerasfix.rules.engine.model import rule_url
 
 # The Keras 3 + JAX venv that tests/keras3/setup.sh makes (the test command installs it).
 KERAS3_PYTHON = (
@@ -40,15 +42,16 @@ async def hover(session, uri: str, line: int, character: int) -> types.Hover | N
     )
 
 
-async def test_hover_on_a_finding_shows_the_rule_docs(session):
+async def test_hover_on_a_finding_shows_its_card(session):
+    # The test clients declare Markdown; tests/lsp/test_hover_card.py has the plain-text card.
     uri = session.open("h.py", SOURCE)
     await session.diagnostics(uri, 1)
     result = await hover(session, uri, 3, 32)
-    text = result.contents.value
     assert result.contents.kind == types.MarkupKind.Markdown
-    assert "# KER601 optimizer-lr-argument" in text
-    for section in ("## Why", "## Use instead", "## Backends", "## Fix safety"):
-        assert section in text
+    assert result.contents.value == (
+        "**KER601** `lr=` is not accepted by Keras 3 optimizers: use `learning_rate=`\n\n"
+        f"Quick fix available · [Documentation]({rule_url('KER601', 'optimizer-lr-argument')})"
+    )
 
 
 @pytest.mark.parametrize(
