@@ -21,6 +21,11 @@ PYTHON_PATH_KEYS = ("pythonPath", "python_path", "python-path")
 # Keys that configure the server itself rather than the rules.
 SERVER_KEYS = frozenset({*PYTHON_PATH_KEYS, "logLevel"})
 SECTION = "kerasfix"
+# Settings whose value is a table. Neovim encodes Lua's empty table `{}` as the JSON array
+# `[]`, so an empty array there (or as the whole section) means an empty table.
+TABLE_KEYS = frozenset(
+    {"severity", "perFileIgnores", "per-file-ignores", "per_file_ignores"}
+)
 
 
 def editor_section(raw: Any) -> dict[str, Any]:
@@ -30,12 +35,17 @@ def editor_section(raw: Any) -> dict[str, Any]:
         return {}
     for key in (SECTION, "settings"):
         inner = raw.get(key)
-        if key in raw and inner is None:
-            # eglot answers workspace/configuration with null when the user set nothing.
+        if key in raw and (inner is None or inner == []):
+            # eglot answers workspace/configuration with null when the user set nothing;
+            # Neovim sends an empty Lua table as [].
             return {}
         if isinstance(inner, Mapping):
-            return editor_section(inner) if key == "settings" else dict(inner)
-    return dict(raw)
+            return editor_section(inner) if key == "settings" else _tables(inner)
+    return _tables(raw)
+
+
+def _tables(section: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: {} if key in TABLE_KEYS and value == [] else value for key, value in section.items()}
 
 
 def read_python_path(editor: Mapping[str, Any]) -> tuple[str | None, SettingsError | None]:

@@ -12,6 +12,8 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from conftest import WAIT
+from kerasfix.rules import Settings
+from kerasfix.server.lsp_config import Configuration
 
 SOURCE = "import tensorflow as tf\nopt = tf.keras.optimizers.Adam(lr=1e-3)\n"
 
@@ -285,3 +287,27 @@ async def test_editor_settings_win_over_pyproject_for_the_same_key(session):
     # A file the pyproject does not cover keeps the default severity.
     other = session.open("elsewhere.py", SOURCE)
     assert _severities(await session.diagnostics(other, 1)) == [("KER601", types.DiagnosticSeverity.Warning)]
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [{"kerasfix": []}, {"settings": {"kerasfix": []}}, [], {"kerasfix": {"severity": [], "perFileIgnores": []}}],
+    ids=["section", "vscode-shape", "whole", "table-settings"],
+)
+def test_an_empty_lua_table_sent_as_a_json_array_is_an_empty_table(sent):
+    # Neovim encodes Lua's `{}` as `[]`: the shipped defaults must start without a warning.
+    configuration = Configuration()
+    configuration.set_editor(sent)
+    settings, problems = configuration.settings_for(None)
+    assert (settings, problems) == (Settings(), ())
+
+
+def test_a_non_empty_array_for_a_table_setting_is_still_refused():
+    configuration = Configuration()
+    configuration.set_editor({"kerasfix": {"severity": ["KER601"]}})
+    settings, problems = configuration.settings_for(None)
+    assert settings == Settings()
+    assert [str(p) for p in problems] == [
+        'invalid setting `severity` in editor settings: expected a table such as { KER2 = "error" }; '
+        "the setting is ignored"
+    ]
