@@ -211,6 +211,10 @@ def test_markdown_summary_is_exact(tmp_path):
     # -o writes the same text to a file.
     written = report(".", "--format", "markdown", "--target-backends", "jax,tensorflow", "-o", "r.md", cwd=tmp_path)
     assert (written.returncode, written.stdout, (tmp_path / "r.md").read_text()) == (0, "", MARKDOWN)
+    # `kerasfix report` (and `python -m kerasfix report`) is the same command.
+    for module in ("kerasfix.server", "kerasfix"):
+        command = kerasfix("report", ".", "--format", "markdown", "--target-backends", "jax,tensorflow", cwd=tmp_path, module=module)
+        assert (command.returncode, command.stdout, command.stderr) == (0, MARKDOWN, "")
 
 
 def test_html_escapes_text_and_links_findings_and_rules(tmp_path):
