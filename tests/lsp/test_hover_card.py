@@ -40,7 +40,8 @@ class FixedSignatures:
 
     def lookup(self, name: str) -> concurrent.futures.Future:
         future: concurrent.futures.Future = concurrent.futures.Future()
-        future.set_result(("sum(x, axis=None, keepdims=False)", "Sum of a tensor over the given axes.") if name == "keras.ops.sum" else None)
+        found = ("sum(x, axis=None, keepdims=False)", "Sum of a tensor over the given axes.")
+        future.set_result(found if name == "keras.ops.sum" else None)
         return future
 
 
