@@ -6,7 +6,7 @@ import asyncio
 
 from lsprotocol import types
 
-from kerasfix.rules import rule_by_code
+from kerasfix.server.lsp_hover import finding_card
 
 WAIT = 20.0
 
@@ -140,10 +140,10 @@ async def test_the_server_stays_up_after_bad_input(session):
     )
     [finding] = await session.diagnostics(uri, version)
     assert finding.code == "KER601"
-    # Now the hover on `lr` shows the finding's rule docs, over the finding's range.
+    # Now the hover on `lr` shows the finding's card, over the finding's range.
     hover = await asyncio.wait_for(session.client.text_document_hover_async(at_lr), WAIT)
-    docs = types.MarkupContent(kind=types.MarkupKind.Markdown, value=rule_by_code("KER601").docs(rows=False))
-    assert hover == types.Hover(contents=docs, range=finding.range)
+    card = types.MarkupContent(kind=types.MarkupKind.Markdown, value=finding_card(finding))
+    assert hover == types.Hover(contents=card, range=finding.range)
     # The too-deep document, edited into a shallow one, is checked again.
     version = session.replace_all(deep, HEAD + LINE + "\n")
     assert [d.code for d in await session.diagnostics(deep, version)] == ["KER601"]

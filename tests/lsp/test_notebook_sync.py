@@ -16,6 +16,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from conftest import connect
 
+from kerasfix.rules.engine.model import rule_url
+
 SERVER = [sys.executable, "-m", "kerasfix.server", "server"]
 # How long a test waits for an answer or a publication before it fails: generous, for a busy machine.
 WAIT = 60.0
@@ -333,7 +335,10 @@ async def test_hover_inside_a_cell(nb):
     _, _, _, model, layer, _ = open_training_notebook(nb)
     await nb.diagnostics(model, 1)
     on_lr = await nb.hover(model, position(MODEL, 2, "lr=", nb.encoding))
-    assert "# KER601 optimizer-lr-argument" in on_lr.contents.value
+    assert on_lr.contents.value == (
+        "**KER601** `lr=` is not accepted by Keras 3 optimizers: use `learning_rate=`\n\n"
+        f"Quick fix available · [Documentation]({rule_url('KER601', 'optimizer-lr-argument')})"
+    )
     # `tf` is imported in another cell: the counterpart is still found.
     where = position(LAYER, 2, "reduce_sum", nb.encoding)
     on_name = await nb.hover(layer, types.Position(where.line, where.character + 3))
