@@ -44,6 +44,7 @@ from .lsp_linting import Job, LintOutcome, LintWorker
 from .lsp_notebook import NOTEBOOK_FIX_ALL_KIND, NOTEBOOK_SYNC, Notebooks, document_path, lint_text
 from .lsp_io import serve_stdio
 from .lsp_protocol import KerasfixProtocol
+from .lsp_pull import DIAGNOSTIC_OPTIONS, document_report, workspace_report
 from .lsp_text import UTF16, ChangeRejected, Lines, apply_change
 
 log = logging.getLogger("kerasfix.server")
@@ -75,6 +76,12 @@ class OpenDocument:
     published_generation: int = 0
     published: list[types.Diagnostic] = field(default_factory=list)
     published_version: int | None = None
+    # Names the published diagnostics for pull clients: a new one whenever they change.
+    result_id: str | None = None
+    # Pulls waiting for the lint of the newest text (resolved on the message loop).
+    waiters: list[asyncio.Future] = field(default_factory=list)
+    wire: list[Any] = field(default_factory=list)
+    closed: bool = False
     _lines: Lines | None = None
     _names: tuple[int | None, ModuleNames] | None = None
 
@@ -124,6 +131,10 @@ class KerasfixServer(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None
         self._reported_problems: set[str] = set()
         self._tokens = itertools.count(1)
+        self._result_ids = itertools.count(1)
+        # Whether the client pulls diagnostics (`textDocument/diagnostic`) rather than having
+        # them pushed: set from its capabilities at `initialize`.
+        self.pulls = False
         self.notebooks = Notebooks(self)
         # The project index of every engine process, kept current (`lsp_index`).
         self.project = ProjectSync(self)
@@ -243,6 +254,8 @@ class KerasfixServer(LanguageServer):
             log.info("a module they depend on changed: checking %s again", ", ".join(Path(d.path).name for d in documents))  # type: ignore[arg-type]
         for document in documents:
             self.schedule(document, full=True)
+        if documents:
+            self.refresh_pulls()
 
     def settings_changed(self, why: str) -> None:
         """Re-lint every open document with its new settings (reporting their problems anew)."""
@@ -251,6 +264,7 @@ class KerasfixServer(LanguageServer):
         for document in self.documents.values():
             self.schedule(document)
         self.notebooks.relint()
+        self.refresh_pulls()
 
     def _linted(self, job: Job, outcome: LintOutcome) -> None:
         """On the lint thread: convert positions there, publish on the message loop."""
@@ -276,6 +290,9 @@ class KerasfixServer(LanguageServer):
         document = self.documents.get(job.uri)
         if document is None or job.cancelled.is_set() or job.generation <= document.published_generation:
             return  # closed, or a newer lint was published already
+        if self.pulls:
+            self._store_for_pull(document, job, diagnostics, wire)
+            return
         # A lint is published even when a newer text is waiting: while someone types, the
         # diagnostics follow the text a step behind rather than not at all.
         document.published_generation = job.generation
@@ -291,6 +308,26 @@ class KerasfixServer(LanguageServer):
             }
         )
 
+    def _store_for_pull(self, document: OpenDocument, job: Job, diagnostics: list[types.Diagnostic], wire: list[Any]) -> None:
+        """Keep a lint's diagnostics for the client's next pull, and wake the pulls waiting."""
+        if document.result_id is None or wire != document.wire:
+            document.result_id = str(next(self._result_ids))
+        document.wire = wire
+        document.published_generation = job.generation
+        document.published = diagnostics
+        document.published_version = job.version
+        waiters, document.waiters = document.waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def refresh_pulls(self) -> None:
+        """Ask a pulling client to pull again: findings changed without an edit of their file."""
+        workspace = self.client_capabilities.workspace
+        diagnostics = workspace.diagnostics if workspace is not None else None
+        if self.pulls and diagnostics is not None and diagnostics.refresh_support:
+            self.workspace_diagnostic_refresh(None)
+
 
 server = KerasfixServer()
 
@@ -305,6 +342,9 @@ def _path(uri: str) -> str | None:
 @server.feature(types.INITIALIZE)
 def initialize(ls: KerasfixServer, params: types.InitializeParams) -> None:
     ls.loop = asyncio.get_running_loop()
+    # As Ruff's server: a client that can pull diagnostics pulls them (for text documents;
+    # notebook cells are still pushed), any other has them pushed.
+    ls.pulls = params.capabilities.text_document is not None and params.capabilities.text_document.diagnostic is not None
     ls.config.set_editor(params.initialization_options or {})
     ls.signatures.set_python(ls.config.python_path)
     warm_up(ls.worker.engine, ls.requests)
@@ -428,7 +468,12 @@ def did_close(ls: KerasfixServer, params: types.DidCloseTextDocumentParams) -> N
     ls.worker.forget(uri)
     if document is not None:
         ls.project.closed(document.path)
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        document.closed = True
+        for waiter in document.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        if not ls.pulls:  # a pulling client drops a closed document's diagnostics itself
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
 @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
@@ -444,6 +489,23 @@ def notebook_did_change(ls: KerasfixServer, params: types.DidChangeNotebookDocum
 @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
 def notebook_did_close(ls: KerasfixServer, params: types.DidCloseNotebookDocumentParams) -> None:
     ls.notebooks.did_close(params)
+
+
+# ----- pull diagnostics ----------------------------------------------------------------------
+
+
+@server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, DIAGNOSTIC_OPTIONS)
+async def document_diagnostic(ls: KerasfixServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
+    document = ls.documents.get(params.text_document.uri)
+    if document is None:  # not open, or a notebook cell (their diagnostics are pushed)
+        return types.RelatedFullDocumentDiagnosticReport(items=[])
+    return await document_report(document, params.previous_result_id)
+
+
+@server.feature(types.WORKSPACE_DIAGNOSTIC)
+async def workspace_diagnostic(ls: KerasfixServer, params: types.WorkspaceDiagnosticParams) -> types.WorkspaceDiagnosticReport:
+    previous = {item.uri: item.value for item in params.previous_result_ids}
+    return await workspace_report(list(ls.documents.values()), previous)
 
 
 # ----- hover ---------------------------------------------------------------------------------

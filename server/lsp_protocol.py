@@ -159,7 +159,12 @@ class KerasfixProtocol(LanguageServerProtocol):
         general = params.capabilities.general
         if general is not None and general.position_encodings and UTF8 in general.position_encodings:
             general.position_encodings = [UTF8, *(e for e in general.position_encodings if e != UTF8)]
-        return (yield from super().lsp_initialize(params))
+        result = yield from super().lsp_initialize(params)
+        text_document = params.capabilities.text_document
+        if text_document is None or text_document.diagnostic is None:
+            # A client that cannot pull diagnostics has them pushed: it is not offered pulls.
+            result.capabilities.diagnostic_provider = None
+        return result
 
     @lsp_method(types.SHUTDOWN)
     def lsp_shutdown(self, *args: Any):

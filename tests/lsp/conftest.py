@@ -209,11 +209,19 @@ async def connect(
     return box[0]
 
 
+def pushed_to(capabilities: types.ClientCapabilities) -> types.ClientCapabilities:
+    """The capabilities without pull diagnostics (pytest-lsp's Neovim declares them): the
+    suite reads pushed diagnostics; test_pull_diagnostics.py covers the pulling clients."""
+    if capabilities.text_document is not None:
+        capabilities.text_document.diagnostic = None
+    return capabilities
+
+
 async def start_session(lsp_client: LanguageClient, request, root: Path, options: dict[str, Any]) -> Session:
     return await connect(
         lsp_client,
         root,
-        client_capabilities(request.param),
+        pushed_to(client_capabilities(request.param)),
         options,
         lambda result: Session(lsp_client, root, result.capabilities.position_encoding or "utf-16"),
     )
