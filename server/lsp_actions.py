@@ -185,7 +185,7 @@ def _overlap(a: types.Range, b: types.Range) -> bool:
     return _before(start, end)
 
 
-def _published_for(diagnostic: types.Diagnostic, published: Sequence[types.Diagnostic]) -> types.Diagnostic | None:
+def published_for(diagnostic: types.Diagnostic, published: Sequence[types.Diagnostic]) -> types.Diagnostic | None:
     """The published diagnostic a client's diagnostic stands for, if the server published it
     for the current text (a client may send diagnostics of an older text).
 
@@ -206,7 +206,7 @@ def _published_for(diagnostic: types.Diagnostic, published: Sequence[types.Diagn
 
 def _fix_data(diagnostic: types.Diagnostic, published: Sequence[types.Diagnostic]) -> dict | None:
     """The fix of a diagnostic the server published for the current text."""
-    candidate = _published_for(diagnostic, published)
+    candidate = published_for(diagnostic, published)
     if candidate is None or not isinstance(candidate.data, dict):
         return None
     return candidate.data.get("fix")
