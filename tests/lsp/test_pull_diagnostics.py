@@ -131,6 +131,10 @@ async def test_a_second_pull_without_changes_is_unchanged_and_an_edit_gives_a_ne
     assert first.kind == "full" and first.result_id
     again = await puller.pull(uri, first.result_id)
     assert again == types.RelatedUnchangedDocumentDiagnosticReport(result_id=first.result_id)
+    # A save lints the text again: the same findings keep their result id.
+    puller.client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    saved = await puller.pull(uri, first.result_id)
+    assert saved == types.RelatedUnchangedDocumentDiagnosticReport(result_id=first.result_id)
     # Pulled right after the edit: the answer waits for the lint of the edited text.
     puller.change(uri, (3, 0), (3, 0), "sgd = tf.keras.optimizers.SGD(lr=0.1)\n")
     edited = await puller.pull(uri, first.result_id)
