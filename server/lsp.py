@@ -37,7 +37,7 @@ from .lsp_actions import (
     to_diagnostic,
 )
 from .lsp_config import Configuration
-from .lsp_hover import ModuleNames, Signatures, build_hover, module_names
+from .lsp_hover import ModuleNames, Signatures, build_hover, module_names, wants_markdown
 from .lsp_index import ProjectSync
 from .lsp_engine import EngineAborted, EngineCrashed, EngineError, EngineTimeout, engine_process, warm_up
 from .lsp_linting import Job, LintOutcome, LintWorker
@@ -524,7 +524,8 @@ async def hover(ls: KerasfixServer, params: types.HoverParams) -> types.Hover | 
     async def qualify(spelled: str) -> str | None:
         return (await document.names()).qualify(spelled, position.line)
 
-    return await build_hover(published, document.lines(ls.encoding), position, qualify, ls.signatures)
+    markdown = wants_markdown(ls.client_capabilities)
+    return await build_hover(published, document.lines(ls.encoding), position, qualify, ls.signatures, markdown)
 
 
 # ----- code actions and commands ------------------------------------------------------------

@@ -24,8 +24,8 @@ from pygls.uris import to_fs_path
 
 from kerasfix.rules.engine.notebook import CellProgram, python_view
 
-from .lsp_actions import FIX_ALL_KIND, SOURCE, quick_fixes, to_diagnostic
-from .lsp_hover import ModuleNames, build_hover, module_names
+from .lsp_actions import FIX_ALL_KIND, SOURCE, fix_title, published_for, quick_fixes, to_diagnostic
+from .lsp_hover import ModuleNames, build_hover, module_names, wants_markdown
 from .lsp_linting import Job, LintOutcome, LintWorker
 from .lsp_text import Lines, changed_region
 
@@ -334,7 +334,8 @@ class Notebooks:
             return names.qualify(spelled, line)
 
         published = state.current(uri, cell.version) or []
-        return await build_hover(published, Lines(cell.text, server.encoding), position, qualify, server.signatures)
+        markdown = wants_markdown(server.client_capabilities)
+        return await build_hover(published, Lines(cell.text, server.encoding), position, qualify, server.signatures, markdown)
 
     # ----- code actions and fix-all -------------------------------------------------------
 
@@ -378,13 +379,10 @@ class Notebooks:
         for diagnostic in diagnostics:
             if diagnostic.source != SOURCE or not isinstance(diagnostic.code, str):
                 continue
-            match = next(
-                (p for p in published if p.code == diagnostic.code and p.range == diagnostic.range and isinstance(p.data, dict)),
-                None,
-            )
-            fix = match.data.get("fix") if match is not None else None
-            if fix is None or not (fix["safe"] or unsafe):
-                continue
+            match = published_for(diagnostic, published)
+            fix = match.data.get("fix") if match is not None and isinstance(match.data, dict) else None
+            if fix is None:
+                continue  # an unsafe fix is offered too: titled as such, never preferred
             edits: dict[str, tuple[int | None, list[types.TextEdit]]] = {}
             for uri, start_line, start_char, end_line, end_char, text in fix["edits"]:
                 if uri not in versions or state.current(uri, versions[uri]) is None:
@@ -392,10 +390,9 @@ class Notebooks:
                 where = types.Range(types.Position(start_line, start_char), types.Position(end_line, end_char))
                 edits.setdefault(uri, (versions[uri], []))[1].append(types.TextEdit(range=where, new_text=text))
             else:
-                title = fix["title"] if fix["safe"] else f"{fix['title']} (unsafe fix)"
                 actions.append(
                     types.CodeAction(
-                        title=f"{diagnostic.code}: {title}",
+                        title=fix_title(diagnostic.code, fix),
                         kind=types.CodeActionKind.QuickFix,
                         diagnostics=[diagnostic],
                         is_preferred=bool(fix["safe"]),
