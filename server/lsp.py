@@ -90,6 +90,14 @@ class OpenDocument:
             self._lines = Lines(self.text, encoding)
         return self._lines
 
+    def close(self) -> None:
+        """No longer open (closed, or its text lost): pulls waiting for its lint answer now."""
+        self.closed = True
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
     def remember_lines(self, lines: Lines) -> None:
         if lines.text is self.text:
             self._lines = lines
@@ -468,10 +476,7 @@ def did_close(ls: KerasfixServer, params: types.DidCloseTextDocumentParams) -> N
     ls.worker.forget(uri)
     if document is not None:
         ls.project.closed(document.path)
-        document.closed = True
-        for waiter in document.waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        document.close()
         if not ls.pulls:  # a pulling client drops a closed document's diagnostics itself
             ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 

@@ -52,6 +52,7 @@ class LostDocuments:
             return  # not open: nothing was lost
         server.worker.forget(uri)
         if document is not None:
+            document.close()
             server.project.closed(document.path)  # other modules see the file as saved
         first = uri not in self._lost
         self._lost[uri] = LostDocument(version, reason)
