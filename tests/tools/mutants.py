@@ -109,8 +109,8 @@ MUTANTS = (
     Mutant(
         "hover-without-counterpart",
         "server/lsp_hover.py",
-        "                sections.insert(0, render_counterpart(spelled, target, signature))\n",
-        "                pass\n",
+        "                    sections.insert(0, rendered)\n",
+        "                    pass\n",
         ("tests/lsp/test_hover.py",),
         "hover no longer shows the Keras 3 counterpart of a name",
     ),
