@@ -9,9 +9,9 @@ through is a hole in the suite:
     python3 tests/tools/mutants.py --list
     python3 tests/tools/mutants.py fix-does-nothing bom-dropped
 
-The copy imports its own `kerasfix` (a `PYTHONPATH` folder that maps the package onto the copy's
-`rules/` and `server/`), so the installed package and the working tree are left alone; subprocesses
-the tests start (the language server, the CLI) inherit it. `tests/test_mutants.py` checks that
+The copy imports its own `kerasfix` (its root first on `PYTHONPATH`, its `kerasfix/` package
+linked to its `rules/` and `server/`), so the installed package and the working tree are left
+alone; subprocesses the tests start (the language server, the CLI) inherit it. `tests/test_mutants.py` checks that
 each snippet is still in the product, so this list cannot silently go stale.
 """
 
@@ -135,12 +135,13 @@ def _export(into: Path) -> None:
 
 
 def _package_folder(tree: Path) -> Path:
-    """A folder that, first on PYTHONPATH, makes `kerasfix` the copy's own."""
-    folder = tree / ".mutant-path" / "kerasfix"
-    folder.mkdir(parents=True)
-    (folder / "rules").symlink_to(tree / "rules")
-    (folder / "server").symlink_to(tree / "server")
-    return folder.parent
+    """A folder that, first on PYTHONPATH, makes `kerasfix` the copy's own: the copy's
+    `kerasfix/` package, given its two sub-packages (top-level folders of the tree) as links.
+    The links go in the package itself, because Python finds it there first whenever the
+    working directory is the copy's root."""
+    (tree / "kerasfix" / "rules").symlink_to(tree / "rules")
+    (tree / "kerasfix" / "server").symlink_to(tree / "server")
+    return tree
 
 
 def run(mutant: Mutant) -> tuple[bool, str]:
