@@ -382,6 +382,28 @@ def _watch(args: argparse.Namespace) -> int:
     return watch(paths, lambda: check(once))
 
 
+def collect_files(
+    paths: list[str], cache: SettingsCache, errors: list[tuple[str, str]], force_exclude: bool = False
+) -> list[tuple[Path, Settings]]:
+    """The files to check under `paths`, each with its settings; a path that cannot be checked
+    goes to `errors` with the reason."""
+    files: list[tuple[Path, Settings]] = []
+    for raw in paths:
+        root = Path(raw)
+        root_settings = cache.for_path(root.absolute())
+        for path, problem in discover([root], root_settings.is_excluded, (*SUFFIXES, ".ipynb")):
+            if problem is not None:
+                errors.append((str(path), problem))
+                continue
+            settings = cache.for_path(path.absolute())
+            # A path named on the command line is checked even when excluded, unless
+            # --force-exclude (what pre-commit hooks and editors that name every file need).
+            if (path != root or force_exclude) and settings.is_excluded(path):
+                continue
+            files.append((path, settings))
+    return files
+
+
 def _check(args: argparse.Namespace, overrides: dict, config: Path | None, report_file) -> int:
     cache = SettingsCache(overrides, config)
     mode = "diff" if args.diff else "fix" if args.fix else "check"
@@ -423,20 +445,7 @@ def _check(args: argparse.Namespace, overrides: dict, config: Path | None, repor
             stream = sys.stdout
     else:
         stream = sys.stdout
-        files: list[tuple[Path, Settings]] = []
-        for raw in paths:
-            root = Path(raw)
-            root_settings = cache.for_path(root.absolute())
-            for path, problem in discover([root], root_settings.is_excluded, (*SUFFIXES, ".ipynb")):
-                if problem is not None:
-                    errors.append((str(path), problem))
-                    continue
-                settings = cache.for_path(path.absolute())
-                # A path named on the command line is checked even when excluded, unless
-                # --force-exclude (what pre-commit hooks and editors that name every file need).
-                if (path != root or args.force_exclude) and settings.is_excluded(path):
-                    continue
-                files.append((path, settings))
+        files = collect_files(paths, cache, errors, args.force_exclude)
         if not files and not errors and not args.silent:
             print("kerasfix: warning: No Python files found under the given path(s)", file=sys.stderr)
         jobs = args.jobs or os.cpu_count() or 1

@@ -13,12 +13,11 @@ import os
 import sys
 from pathlib import Path
 
-from kerasfix.rules import Settings, SettingsError
+from kerasfix.rules import SettingsError
 from kerasfix.rules.engine.rule import BACKENDS
 from kerasfix.rules.engine.settings import PyprojectError
 
 from . import cli, output, report_html, report_markdown
-from .files import SUFFIXES, discover
 from .report_summary import Checked, summarize
 
 FORMATS = ("html", "markdown")
@@ -35,19 +34,8 @@ def collect(args: argparse.Namespace) -> Checked:
         raise SettingsError(f"--config {config}: no such file")
     cache = cli.SettingsCache(overrides, config)
     unchecked: list[tuple[str, str]] = []
-    files: list[tuple[Path, Settings]] = []
     docs_url = cache.for_path(Path(args.paths[0] if args.paths else ".").absolute()).docs_url
-    for raw in args.paths or ["."]:
-        root = Path(raw)
-        root_settings = cache.for_path(root.absolute())
-        for path, problem in discover([root], root_settings.is_excluded, (*SUFFIXES, ".ipynb")):
-            if problem is not None:
-                unchecked.append((str(path), problem))
-                continue
-            settings = cache.for_path(path.absolute())
-            if path != root and settings.is_excluded(path):
-                continue
-            files.append((path, settings))
+    files = cli.collect_files(args.paths or ["."], cache, unchecked)
     jobs = args.jobs or os.cpu_count() or 1
     outcomes = cli._run_files(files, "check", args.unsafe_fixes, jobs, show_progress=True)
     reports = []
