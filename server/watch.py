@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -35,7 +37,19 @@ def announce(message: str, stream=None) -> None:
 
 
 def watch(paths: Sequence[str], run: Callable[[], object]) -> int:
-    """Call `run` once, then after each batch of changes under `paths`, until Ctrl-C (exit 0)."""
+    """Call `run` once, then after each batch of changes under `paths`, until Ctrl-C (exit 0).
+
+    Ctrl-C does not interrupt a check: a KeyboardInterrupt raised while the check's worker
+    processes are being waited for can leave their pool deadlocked on shutdown. It stops the
+    watcher instead, which ends once the check in progress (if any) is done; a second Ctrl-C
+    interrupts at once."""
+    stop = threading.Event()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     started = False
     try:
         for changes in watchfiles.watch(
@@ -43,7 +57,10 @@ def watch(paths: Sequence[str], run: Callable[[], object]) -> int:
             watch_filter=ChecksFilter(),
             rust_timeout=_IDLE_MS,
             yield_on_timeout=True,
+            stop_event=stop,
         ):
+            if stop.is_set():
+                break
             if not started:
                 started = True
                 announce("Starting linter in watch mode...")
@@ -52,5 +69,7 @@ def watch(paths: Sequence[str], run: Callable[[], object]) -> int:
                 announce("File change detected...")
                 run()
     except KeyboardInterrupt:
-        pass  # Ctrl-C, while waiting or during a check: the end of watching, not an error
+        pass  # the second Ctrl-C: the end of watching, not an error
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return 0

@@ -109,6 +109,27 @@ def test_reports_again_after_each_change_and_ends_on_ctrl_c(folder):
         watcher.stop()
 
 
+def test_ctrl_c_during_a_check_lets_it_finish_then_ends(folder):
+    # Enough files that the first check is still running when Ctrl-C arrives.
+    for number in range(400):
+        (folder / f"m{number:03}.py").write_text(KERAS2)
+    watcher = Watcher(folder, "--output-format", "concise", "--select", "KER601", ".")
+    try:
+        header = watcher._line(time.monotonic() + TIMEOUT)
+        assert HEADER.fullmatch(header)["message"] == "Starting linter in watch mode..."
+        watcher.process.send_signal(signal.SIGINT)
+        assert watcher.process.wait(TIMEOUT) == 0
+        rest = []
+        while (line := watcher.lines.get(timeout=TIMEOUT)) is not None:
+            rest.append(line)
+        # The check that was running reported in full, and nothing went to stderr.
+        assert len(rest) == 402
+        assert rest[-2:] == ["Found 400 errors.", "[*] 400 fixable with the `--fix` option."]
+        assert watcher.process.stderr.read() == ""
+    finally:
+        watcher.stop()
+
+
 def test_a_change_to_pyproject_toml_checks_again_with_its_settings(folder):
     (folder / "a.py").write_text(KERAS2)
     watcher = Watcher(folder, "--output-format", "concise")
