@@ -7,8 +7,6 @@ published for the document's current text, so its edits always apply to that tex
 
 from __future__ import annotations
 
-import ast
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,9 +21,6 @@ from .lsp_text import Lines, changed_region
 SOURCE = "kerasfix"
 FIX_ALL_KIND = "source.fixAll.kerasfix"
 OPEN_DOCS_COMMAND = "kerasfix.openRuleDocs"
-
-# How a string literal begins: an optional prefix, then a quote.
-_STRING_START = re.compile(r"[rRbBuUfFtT]{0,2}['\"]")
 
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -54,7 +49,7 @@ def to_diagnostic(finding: Finding, lines: Lines, docs_url: str = DOCS_URL) -> t
         code=finding.code,
         code_description=None if is_syntax else types.CodeDescription(href=rule_url(finding.code, finding.name, docs_url)),
         source=SOURCE,
-        tags=[types.DiagnosticTag.Deprecated] if _strike_through(finding, lines.text) else None,
+        tags=[types.DiagnosticTag.Deprecated] if finding.deprecated else None,
         data=data,
     )
 
@@ -66,25 +61,6 @@ def diagnostic_id(finding: Finding) -> str:
     once an edit moved it."""
     start, end = finding.span.start_pos, finding.span.end_pos
     return f"{finding.code}@{start.line}:{start.character}-{end.line}:{end.character}"
-
-
-def _strike_through(finding: Finding, text: str) -> bool:
-    """Whether the finding's code is a removed API, struck through by editors. A rule about a
-    removed API may point at a string literal instead (the path given to a saving call): the
-    path is not deprecated, and a struck-through path reads as one."""
-    if not finding.deprecated:
-        return False
-    spelled = text[finding.span.start : finding.span.end].strip()
-    if not _STRING_START.match(spelled):
-        return True
-    try:
-        expression = ast.parse(spelled, mode="eval").body
-    except (SyntaxError, ValueError):
-        return True
-    is_string = isinstance(expression, ast.JoinedStr) or (
-        isinstance(expression, ast.Constant) and isinstance(expression.value, (str, bytes))
-    )
-    return not is_string
 
 
 class DiagnosticCache:

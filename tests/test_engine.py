@@ -277,3 +277,20 @@ def test_findings_carry_the_backends_they_break_on():
         ("KER994", frozenset({"torch"})),
         ("KER994", frozenset({"jax", "torch"})),
     ]
+
+
+def test_a_removed_api_finding_on_a_string_literal_is_not_deprecated():
+    class Removed(Rule):
+        code = "KER995"
+        name = "test-removed"
+        message = "x"
+        nodes = (cst.Call,)
+        deprecated = True
+
+        def visit(self, node, ctx):
+            # One finding on the call, one on the path string it is given.
+            ctx.report(node.func)
+            ctx.report(node.args[0].value)
+
+    findings = lint('import tensorflow as tf\ntf.save("path")\ntf.save(f"{d}/m")\n', rules=(Removed(),))
+    assert [f.deprecated for f in findings] == [True, False, True, False]

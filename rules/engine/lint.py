@@ -45,6 +45,7 @@ _RECURSION_LIMIT = 20_000
 BOM = "\ufeff"
 
 # The findings the engine itself reports, never a rule: the file could not be checked.
+_STRING_NODES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 _ENGINE_RULES = {SYNTAX_ERROR_CODE: SyntaxErrorRule, NOT_CHECKED_CODE: NotCheckedRule}
 ENGINE_CODES = frozenset(_ENGINE_RULES)
 
@@ -251,7 +252,9 @@ def finish(
                 span=Span(start, end, start_pos, lines.position(end)),
                 severity=settings.severity_for(item.rule.code, item.rule.severity),
                 fix=fix,
-                deprecated=item.rule.deprecated,
+                # The removed API itself, not a string literal a rule points at (a saving
+                # call's path): editors strike deprecated code through.
+                deprecated=item.rule.deprecated and not isinstance(item.node, _STRING_NODES),
                 note=item.note,
                 backends=item.rule.backends if item.backends is None else item.rule.backends & item.backends,
             )
