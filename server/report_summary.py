@@ -54,16 +54,14 @@ def fix_kind(finding: Finding, unsafe: bool) -> str:
 def finding_backends(finding: Finding) -> frozenset[str]:
     """The backends on which the finding's problem shows: its own where it carries them
     (narrower than its rule's), else those its rule declares."""
-    own = getattr(finding, "backends", None)  # findings carry them from kerasfix 0.1.1 on
-    if own is not None:
-        return own
+    if finding.backends is not None:
+        return finding.backends
     rule = rule_by_code(finding.code)
     return rule.backends if rule is not None else BACKENDS
 
 
 def family(code: str) -> str:
     return f"{code[:4]}xx"
-
 
 
 # ----- the summary both formats render -------------------------------------------------------
