@@ -9,7 +9,9 @@ from ..engine.edits import FixSpec, Insert, Replace, remove_arg
 from ..engine.names import dotted_name
 from ..engine.provenance import assigned_value
 from ..engine.rule import Example, Rule
-from ._common import is_metric, is_self_attribute, may_be_model
+from ._common import block_indent, insert_after_statement, is_metric, is_self_attribute, may_be_model
+from ._loss_logs import tracker_update, tracker_update_parts, updates_loss_tracker
+from .steps import is_stateless_step, step_method
 
 # Keras 2 `compiled_loss(y_true, y_pred, sample_weight)` -> `compute_loss` keywords.
 _LOSS_KEYWORDS = {"y_true": "y", "y_pred": "y_pred", "sample_weight": "sample_weight"}
@@ -33,22 +35,34 @@ class CompiledLossAndMetrics(Rule):
     ## Use instead
     ```python
     loss = self.compute_loss(y=y, y_pred=y_pred)
+    for metric in self.metrics:
+        if metric.name == "loss":
+            metric.update_state(loss, sample_weight=keras.ops.shape(y)[0])
     self.compute_metrics(x=None, y=y, y_pred=y_pred)
     ```
-    `compute_loss` already adds `self.losses`, so `regularization_losses=` goes away.
+    `compute_loss` already adds `self.losses`, so `regularization_losses=` goes away. In a
+    `train_step`/`test_step`, Keras 2's `compiled_loss` also updated the `loss` tracker (weighted
+    by the batch size) and `compute_loss` does not: the fix adds that update (the Keras 3
+    guide's loop), or History's `loss` would be 0.0 while the model trains.
 
     ## Backends
     All (missing on JAX and PyTorch, deprecated on TensorFlow).
 
     ## Fix safety
     Safe for the plain `compiled_loss(y, y_pred[, sample_weight])`: `compute_loss` computes the
-    same compiled loss. Dropping `regularization_losses=self.losses` is unsafe (it assumes those
-    are exactly the losses `compute_loss` adds); any other `regularization_losses` has no fix.
+    same compiled loss, and in a step the tracker gets the same update as in Keras 2 (none is
+    added when the step updates a tracker named "loss" itself; a JAX step's tracker is updated
+    statelessly, which this fix does not write). A step whose `compiled_loss(...)` result is
+    neither assigned to a name nor a statement of its own gets no fix. Dropping
+    `regularization_losses=self.losses` is unsafe (it assumes those are exactly the losses
+    `compute_loss` adds); any other `regularization_losses` has no fix.
     `compiled_metrics.update_state(...)` -> `compute_metrics(...)` is unsafe: it also computes
-    the results, and the TensorFlow shim updated every metric, including the loss tracker.
+    the results, and the TensorFlow shim updated every metric, including the loss tracker (with
+    `y_pred`: the shim logs the mean prediction as `loss`).
 
     ## References
-    - Catalogue K3-TRN-004; `keras/src/backend/tensorflow/trainer.py` compatibility shims.
+    - Catalogue K3-TRN-004; `keras/src/backend/tensorflow/trainer.py` compatibility shims and
+      `train_step` (`_loss_tracker.update_state(loss, sample_weight=batch_size)`), Keras 3.15.1.
     """
 
     code = "KER504"
@@ -65,10 +79,14 @@ class CompiledLossAndMetrics(Rule):
             "        x, y = data\n"
             "        loss = «self.compiled_loss»(y, self(x))\n",
             "import tensorflow as tf\n"
+            "import keras\n"
             "class M(tf.keras.Model):\n"
             "    def train_step(self, data):\n"
             "        x, y = data\n"
-            "        loss = self.compute_loss(y=y, y_pred=self(x))\n",
+            "        loss = self.compute_loss(y=y, y_pred=self(x))\n"
+            "        for metric in self.metrics:\n"
+            '            if metric.name == "loss":\n'
+            "                metric.update_state(loss, sample_weight=keras.ops.shape(y)[0])\n",
         ),
         Example(
             "import keras\n"
@@ -80,8 +98,64 @@ class CompiledLossAndMetrics(Rule):
             "class M(keras.Model):\n"
             "    def train_step(self, data):\n"
             "        x, y, sw = data\n"
-            "        loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sw)\n",
+            "        loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sw)\n"
+            "        for metric in self.metrics:\n"
+            '            if metric.name == "loss":\n'
+            "                metric.update_state(loss, sample_weight=keras.ops.shape(y)[0])\n",
             unsafe=True,
+        ),
+        Example(
+            "from keras import Model, ops\n"
+            "class M(Model):\n"
+            "    def test_step(self, data):\n"
+            "        x, y = data\n"
+            "        y_pred = self(x, training=False)\n"
+            "        «self.compiled_loss»(y_true=y, y_pred=y_pred)\n"
+            "        return {m.name: m.result() for m in self.metrics}\n",
+            "from keras import Model, ops\n"
+            "class M(Model):\n"
+            "    def test_step(self, data):\n"
+            "        x, y = data\n"
+            "        y_pred = self(x, training=False)\n"
+            "        for metric in self.metrics:\n"
+            '            if metric.name == "loss":\n'
+            "                metric.update_state(self.compute_loss(y=y, y_pred=y_pred), sample_weight=ops.shape(y)[0])\n"
+            "        return {m.name: m.result() for m in self.metrics}\n",
+        ),
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def __init__(self, *args, **kwargs):\n"
+            "        super().__init__(*args, **kwargs)\n"
+            '        self.loss_tracker = keras.metrics.Mean(name="loss")\n'
+            "    def train_step(self, data):\n"
+            "        x, y = data\n"
+            "        loss = «self.compiled_loss»(y, self(x))\n"
+            "        self.loss_tracker.update_state(loss)\n"
+            "        return {\"loss\": self.loss_tracker.result()}\n"
+            "    def loss_on(self, x, y):\n"
+            "        return «self.compiled_loss»(y, self(x))\n",
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def __init__(self, *args, **kwargs):\n"
+            "        super().__init__(*args, **kwargs)\n"
+            '        self.loss_tracker = keras.metrics.Mean(name="loss")\n'
+            "    def train_step(self, data):\n"
+            "        x, y = data\n"
+            "        loss = self.compute_loss(y=y, y_pred=self(x))\n"
+            "        self.loss_tracker.update_state(loss)\n"
+            "        return {\"loss\": self.loss_tracker.result()}\n"
+            "    def loss_on(self, x, y):\n"
+            "        return self.compute_loss(y=y, y_pred=self(x))\n",
+        ),
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        x, y = data\n"
+            "        total = «self.compiled_loss»(y, self(x)) + self.extra\n"
+            "        return {\"total\": total}\n",
+            None,
         ),
         Example(
             "from tensorflow import keras\n"
@@ -125,7 +199,7 @@ class CompiledLossAndMetrics(Rule):
             message = self.message.format(attr=attr, new="compute_loss(y=..., y_pred=...)")
             fix = None
             if isinstance(parent, cst.Call) and parent.func is node:
-                fix = self._loss_fix(node, parent)
+                fix = self._loss_fix(node, parent, ctx)
             ctx.report(node, message, fix=fix)
             return
         message = self.message.format(attr=attr, new="compute_metrics(x, y, y_pred, sample_weight)")
@@ -140,17 +214,20 @@ class CompiledLossAndMetrics(Rule):
             fix = self._metrics_fix(parent, grandparent)
         ctx.report(node, message, fix=fix)
 
-    def _loss_fix(self, attribute: cst.Attribute, call: cst.Call) -> FixSpec | None:
+    def _loss_fix(self, attribute: cst.Attribute, call: cst.Call, ctx: Context) -> FixSpec | None:
         if has_star_args(call):
             return None
         edits: list[Replace | Insert] = [Replace(attribute.attr, "compute_loss")]
         safe = True
         positional = 0
+        y: cst.BaseExpression | None = None
         for arg in call.args:
             if arg.keyword is None:
                 if positional >= len(_LOSS_POSITIONS):
                     return None
                 edits.append(Insert(arg, f"{_LOSS_POSITIONS[positional]}="))
+                if positional == 0:
+                    y = arg.value
                 positional += 1
                 continue
             keyword = arg.keyword.value
@@ -160,11 +237,59 @@ class CompiledLossAndMetrics(Rule):
                 edits.append(remove_arg(call, arg))
                 safe = False
             elif keyword in _LOSS_KEYWORDS:
+                if keyword == "y_true":
+                    y = arg.value
                 if _LOSS_KEYWORDS[keyword] != keyword:
                     edits.append(Replace(arg.keyword, _LOSS_KEYWORDS[keyword]))
             else:
                 return None
-        return FixSpec.of(safe, "Use `self.compute_loss(y=..., y_pred=...)`", *edits)
+        tracker = self._tracker_edits(call, y, ctx)
+        if tracker is None:
+            return None
+        inserts, imports = tracker
+        return FixSpec.of(safe, "Use `self.compute_loss(y=..., y_pred=...)`", *edits, *inserts, imports=imports)
+
+    @staticmethod
+    def _tracker_edits(
+        call: cst.Call, y: cst.BaseExpression | None, ctx: Context
+    ) -> tuple[list[Insert], tuple[str, ...]] | None:
+        """In a `train_step`/`test_step`, `compiled_loss` also updated the `loss` tracker, which
+        `compute_loss` does not: without the update that the fix adds, History's `loss` is 0.0.
+        No edits outside a step, in a JAX step (its metrics are updated statelessly) or when the
+        step updates the tracker itself; None when the loss has no statement of its own."""
+        function = step_method(ctx, frozenset({"train_step", "test_step"}))
+        klass = ctx.klass
+        if function is None or klass is None or ctx.function is not function or is_stateless_step(function):
+            return [], ()
+        if updates_loss_tracker(ctx, klass, function):
+            return [], ()
+        parents = ctx.parents
+        if len(parents) < 4:
+            return None
+        # parents[-1] is the call itself (the attribute's parent).
+        holder, line, block = parents[-2], parents[-3], parents[-4]
+        if not isinstance(line, cst.SimpleStatementLine) or not isinstance(block, cst.IndentedBlock):
+            return None
+        weight, imports = None, ()
+        shape = ctx.reference("keras.ops.shape") if y is not None else None
+        if shape is not None and y is not None:
+            weight = f"{shape[0]}({ctx.module.code_for_node(y)})[0]"
+            imports = shape[1]
+        indent = block_indent(ctx, block)
+        step = ctx.module.default_indent
+        if (
+            isinstance(holder, cst.Assign)
+            and holder.value is call
+            and len(holder.targets) == 1
+            and isinstance(holder.targets[0].target, cst.Name)
+        ):
+            loss = holder.targets[0].target.value
+            return [insert_after_statement(line, tracker_update(loss, indent, step, weight), indent)], imports
+        if isinstance(holder, cst.Expr) and holder.value is call and len(line.body) == 1:
+            # The loss is computed for the tracker only: it becomes the tracker's update.
+            before, after = tracker_update_parts(indent, step, weight)
+            return [Insert(call, before), Insert(call, after, after=True)], imports
+        return None
 
     def _metrics_fix(self, callee: cst.Attribute, call: cst.Call) -> FixSpec | None:
         if has_star_args(call):

@@ -8,16 +8,14 @@ from ..engine.context import Context, class_methods, positional_params, string_v
 from ..engine.edits import FixSpec, Insert, Replace
 from ..engine.rule import Example, Rule
 from ._common import (
-    add_to_init,
     block_indent,
     body_of,
-    class_attributes,
     insert_before_statement,
-    insert_method,
     is_optimizer,
     local_values,
     statements,
 )
+from ._loss_logs import tracker_update, updates_loss_tracker
 
 _LOG_STEPS = frozenset({"train_step", "test_step"})
 _JAX_TEMPLATE = """\
@@ -458,6 +456,8 @@ class LossLogOverwritten(Rule):
     epoch logs always come from `self.metrics`. `compile()` always creates a `loss` tracker that
     only the built-in step updates: a custom step that returns `{"loss": loss}` without updating
     a tracker shows `loss: 0.0000` in the progress bar and `History`, silently, on every backend.
+    A step that updates the tracker (the Keras 3 guide's loop over `self.metrics`, or a
+    `Mean(name="loss")` of its own) is not reported.
 
     ## Example
     ```python
@@ -468,38 +468,35 @@ class LossLogOverwritten(Rule):
 
     ## Use instead
     ```python
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-
-    @property
-    def metrics(self):
-        return [self.loss_tracker]
-
     def train_step(self, data):
         ...
-        self.loss_tracker.update_state(loss)
-        return {"loss": self.loss_tracker.result()}
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+        return {"loss": loss}
     ```
 
     ## Backends
     All.
 
     ## Fix safety
-    Unsafe: the fix adds the tracker to `__init__`, a `metrics` property that lists only that
-    tracker (metrics given to `compile()` are then no longer reset or reported by Keras), and
-    the update before the `return`. A JAX step (`train_step(self, state, data)`) must update
-    the tracker statelessly and gets no fix.
+    Unsafe: the fix updates Keras' own `loss` tracker (the Keras 3 guide's loop) before the
+    `return`, so the epoch's `loss` is the mean of the batches' losses where Keras 2 showed the
+    last batch's. Keras' own step weights each batch by its size; this update does not, which
+    differs only when the last batch is smaller. The class, its constructor and its metrics are
+    left as they are (a functional subclass `MyModel(inputs, outputs)` keeps working). A JAX step
+    (`train_step(self, state, data)`) must update the tracker statelessly and gets no fix.
 
     ## References
-    - Catalogue K3-TRN-005; keras-team/keras-core#485.
+    - Catalogue K3-TRN-005; keras-team/keras-core#485; keras.io guide "Customizing what happens
+      in fit()" (Keras 3).
     """
 
     code = "KER505"
     name = "loss-log-overwritten"
     message = (
         "This `loss` is replaced by the never-updated `loss` tracker (History shows 0.0): "
-        "update a `keras.metrics.Mean(name=\"loss\")` tracker and return its `result()`"
+        "update the tracker (`metric.update_state(loss)` for the metric named \"loss\" in `self.metrics`)"
     )
     nodes = (cst.Dict,)
     fix = "unsafe"
@@ -512,18 +509,12 @@ class LossLogOverwritten(Rule):
             '        return {«"loss": loss»}\n',
             "import keras\n"
             "class M(keras.Model):\n"
-            "    def __init__(self, **kwargs):\n"
-            "        super().__init__(**kwargs)\n"
-            '        self.loss_tracker = keras.metrics.Mean(name="loss")\n'
-            "\n"
-            "    @property\n"
-            "    def metrics(self):\n"
-            "        return [self.loss_tracker]\n"
-            "\n"
             "    def train_step(self, data):\n"
             "        loss = self.compute_loss(y=data, y_pred=self(data))\n"
-            "        self.loss_tracker.update_state(loss)\n"
-            '        return {"loss": self.loss_tracker.result()}\n',
+            "        for metric in self.metrics:\n"
+            '            if metric.name == "loss":\n'
+            "                metric.update_state(loss)\n"
+            '        return {"loss": loss}\n',
             unsafe=True,
         ),
         Example(
@@ -538,23 +529,21 @@ class LossLogOverwritten(Rule):
             '            return {«"loss": 0.0»}\n'
             '        return {«"loss": tf.reduce_mean(data)»}\n',
             "import tensorflow as tf\n"
-            "import keras\n"
             "class M(tf.keras.Model):\n"
             "    def __init__(self, units):\n"
             "        super().__init__()\n"
-            '        self.loss_tracker = keras.metrics.Mean(name="loss")\n'
             "        self.units = units\n"
-            "\n"
-            "    @property\n"
-            "    def metrics(self):\n"
-            "        return [self.loss_tracker]\n"
             "\n"
             "    def train_step(self, data):\n"
             "        if data is None:\n"
-            "            self.loss_tracker.update_state(0.0)\n"
-            '            return {"loss": self.loss_tracker.result()}\n'
-            "        self.loss_tracker.update_state(tf.reduce_mean(data))\n"
-            '        return {"loss": self.loss_tracker.result()}\n',
+            "            for metric in self.metrics:\n"
+            '                if metric.name == "loss":\n'
+            "                    metric.update_state(0.0)\n"
+            '            return {"loss": 0.0}\n'
+            "        for metric in self.metrics:\n"
+            '            if metric.name == "loss":\n'
+            "                metric.update_state(tf.reduce_mean(data))\n"
+            '        return {"loss": tf.reduce_mean(data)}\n',
             unsafe=True,
         ),
         Example(
@@ -576,6 +565,30 @@ class LossLogOverwritten(Rule):
         "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
         '        return {"loss": 1.0, "acc": 0.5}\n',
         'import keras\ndef train_step(data):\n    return {"loss": 1.0}\n',
+        # The Keras 3 guide's loop updates Keras' own tracker.
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
+        "        loss = self.compute_loss(y=data, y_pred=self(data))\n"
+        "        for metric in self.metrics:\n"
+        '            if metric.name == "loss":\n'
+        "                metric.update_state(loss)\n"
+        "            else:\n"
+        "                metric.update_state(data, self(data))\n"
+        '        return {"loss": loss}\n',
+        # A tracker of the class's own, named "loss".
+        "import keras\nclass M(keras.Model):\n    def __init__(self, *args, **kwargs):\n"
+        "        super().__init__(*args, **kwargs)\n"
+        '        self.tracker = keras.metrics.Mean(name="loss")\n'
+        "    def train_step(self, data):\n"
+        "        loss = self.compute_loss(y=data, y_pred=self(data))\n"
+        "        self.tracker.update_state(loss)\n"
+        '        return {"loss": loss}\n',
+        # A JAX step whose loop updates the tracker statelessly.
+        "import keras\nclass M(keras.Model):\n    def test_step(self, state, data):\n"
+        "        trainable, non_trainable, metrics_vars = state\n"
+        "        loss = self.compute_loss(y=data, y_pred=data)\n"
+        "        for metric in self.metrics:\n"
+        "            metrics_vars = metric.stateless_update_state(metrics_vars, loss)\n"
+        '        return {"loss": loss}, (trainable, non_trainable, metrics_vars)\n',
     )
 
     def visit(self, node: cst.Dict, ctx: Context) -> None:
@@ -603,12 +616,12 @@ class LossLogOverwritten(Rule):
         klass = ctx.klass
         if klass is None or "metrics" in class_methods(klass):
             return
-        fix = None if is_stateless_step(function) else self._tracker_fix(ctx, klass, element)
+        if updates_loss_tracker(ctx, klass, function):
+            return
+        fix = None if is_stateless_step(function) else self._tracker_fix(ctx, element)
         ctx.report(element.key, end=element.value, fix=fix)
 
-    def _tracker_fix(self, ctx: Context, klass: cst.ClassDef, element: cst.DictElement) -> FixSpec | None:
-        if "loss_tracker" in class_attributes(ctx, klass) or not isinstance(klass.body, cst.IndentedBlock):
-            return None
+    def _tracker_fix(self, ctx: Context, element: cst.DictElement) -> FixSpec | None:
         parents = ctx.parents
         line = block = None
         for index in range(len(parents) - 1, 0, -1):
@@ -617,31 +630,12 @@ class LossLogOverwritten(Rule):
                 break
         if line is None or not isinstance(block, cst.IndentedBlock):
             return None
-        reference = ctx.reference("keras.metrics.Mean")
-        if reference is None:
-            return None
-        mean, imports = reference
-        init = add_to_init(ctx, klass, f'self.loss_tracker = {mean}(name="loss")')
-        step = klass.body.indent if klass.body.indent is not None else ctx.module.default_indent
-        prop = insert_method(
-            ctx,
-            klass,
-            "@property",
-            "def metrics(self):",
-            f"{step}return [self.loss_tracker]",
-            after=class_methods(klass).get("__init__"),
-        )
-        if init is None or prop is None:
-            return None
+        indent = block_indent(ctx, block)
         value = ctx.module.code_for_node(element.value)
-        update = insert_before_statement(line, f"self.loss_tracker.update_state({value})", block_indent(ctx, block))
+        update = tracker_update(value, indent, ctx.module.default_indent)
         return FixSpec.unsafe(
-            "Track the loss in a `keras.metrics.Mean` and return its result",
-            *init,
-            *prop,
-            update,
-            Replace(element.value, "self.loss_tracker.result()"),
-            imports=imports,
+            "Update Keras' `loss` tracker with this loss",
+            insert_before_statement(line, update, indent),
         )
 
 
