@@ -15,6 +15,7 @@ from ._common import (
     local_values,
     statements,
 )
+from ._jax_logs import is_log_dict, jax_return, logs_fix
 from ._loss_logs import tracker_update, updates_loss_tracker
 
 _LOG_STEPS = frozenset({"train_step", "test_step"})
@@ -283,6 +284,36 @@ def _is_tensor(ctx: Context, expr: cst.BaseExpression, function: cst.FunctionDef
     return False
 
 
+def _is_not_logs(ctx: Context, expr: cst.BaseExpression, function: cst.FunctionDef, depth: int = 0) -> bool:
+    """Whether `expr` is, by its shape, not a dict of logs: a tensor, a list or a tuple."""
+    if isinstance(expr, (cst.List, cst.Tuple, cst.ListComp)) or _is_tensor(ctx, expr, function):
+        return True
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("list", "tuple"):
+        return not ctx.scopes.is_bound(expr.func.value)
+    if isinstance(expr, cst.Name) and depth < 2:
+        value = local_values(ctx, function).get(expr.value)
+        return value is not None and _is_not_logs(ctx, value, function, depth + 1)
+    return False
+
+
+def _value_before(function: cst.FunctionDef, name: str, stop: cst.CSTNode) -> cst.BaseExpression | None:
+    """The value last assigned to `name` in the statements before `stop`, in source order."""
+    found = None
+    for stmt in statements(body_of(function)):
+        if stmt is stop:
+            break
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name)
+                    and small.targets[0].target.value == name
+                ):
+                    found = small.value
+    return found
+
+
 def _has_return(function: cst.FunctionDef) -> bool:
     for stmt in statements(body_of(function)):
         if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in stmt.body):
@@ -298,7 +329,10 @@ class StepMustReturnDict(Rule):
     `AttributeError: 'EagerTensor' object has no attribute 'items'` (TensorFlow),
     `'Tensor' object has no attribute 'items'` (PyTorch), `'ArrayImpl' object has no attribute
     'items'` (JAX, where the logs are the first item of the returned `(logs, state)` pair),
-    `'NoneType' object has no attribute 'items'` when nothing is returned.
+    `'NoneType' object has no attribute 'items'` when nothing is returned. A JAX step that
+    returns `state, logs` (the wrong order) or the logs alone breaks the same way, and one whose
+    logs are the last metric's result loses the loss: with `compile(metrics=["mae"])`,
+    `evaluate()` returns `{"mae": ...}` and no `loss` (Keras 3.15.1).
 
     ## Example
     ```python
@@ -309,28 +343,55 @@ class StepMustReturnDict(Rule):
     ```
 
     ## Use instead
+    A JAX step returns every metric's result, read from the metric variables of the state it
+    returns (what Keras' own JAX step does), with the `loss` tracker updated:
     ```python
     def test_step(self, state, data):
         ...
-        return {"loss": loss}, state
+        loss = self.compute_loss(x, y, y_pred)
+        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, state[-1]))) as scope:
+            for metric in self.metrics:
+                if metric.name == "loss":
+                    metric.update_state(loss)
+            logs = self.get_metrics_result()
+        return logs, (*state[:-1], [scope.get_current_value(v) for v in self.metrics_variables])
     ```
-    or `{m.name: m.result() for m in self.metrics}`.
+    When the step already updates the metrics (`stateless_update_state`, the `loss` tracker
+    included), only the reading is needed. Other backends: `{m.name: m.result() for m in
+    self.metrics}`, or `{"loss": loss}` (see KER505).
 
     ## Backends
     All.
 
     ## Fix safety
-    Unsafe: wrapping a tensor into `{"loss": ...}` changes what the progress bar and `History`
-    show, and a `loss` key is replaced by the (possibly never updated) loss tracker, see KER505.
-    A list of several values or a missing `return` has no fix.
+    Unsafe. On JAX the fix returns `(logs, state)` with `logs` every metric's result
+    (`get_metrics_result()`, or the step's `compute_metrics(...)`) read in a `StatelessScope`
+    over the returned state's metric variables (its last item). When the step does not update
+    the `loss` tracker, the fix updates it with the step's `compute_loss(...)` result (or the
+    returned tensor) and returns the new metric variables; each batch counts once, where Keras'
+    own step weights it by its size. Metrics the step does not update show their reset value.
+    A JAX step that neither updates the tracker nor computes a loss has no fix. Elsewhere,
+    wrapping a tensor into `{"loss": ...}` changes what the progress bar and `History` show,
+    and a `loss` key is replaced by the (possibly never updated) loss tracker, see KER505. A list
+    of several values or a missing `return` has no fix.
 
     ## References
-    - Catalogue K3-TRN-003; keras-team/keras#20104, #20848.
+    - Catalogue K3-TRN-003; keras-team/keras#20104, #20848; `keras/src/backend/jax/trainer.py`
+      (`_update_metrics_variables`), Keras 3.15.1; keras.io guide "Customizing what happens in
+      fit() with JAX".
     """
 
     code = "KER503"
     name = "step-returns-non-dict"
     message = "`{name}` must return a dict of logs: Keras 3 calls `.items()` on what it returns"
+    jax_message = (
+        "A JAX `{name}` must return `(logs, state)` with `logs` a dict: return every metric's "
+        "result (the `loss` tracker's included) read from the returned metric variables"
+    )
+    jax_no_fix = (
+        " (no fix: the step neither updates the `loss` tracker nor computes its loss with "
+        "`self.compute_loss(...)`)"
+    )
     nodes = (cst.Return, cst.FunctionDef)
     fix = "unsafe"
     examples = (
@@ -346,8 +407,168 @@ class StepMustReturnDict(Rule):
             "    def test_step(self, state, data):\n"
             "        x, y = data\n"
             "        loss = self.compute_loss(x, y, self(x))\n"
-            '        return {"loss": loss}, state\n',
+            "        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, state[-1]))) as scope:\n"
+            "            for metric in self.metrics:\n"
+            '                if metric.name == "loss":\n'
+            "                    metric.update_state(loss)\n"
+            "            logs = self.get_metrics_result()\n"
+            "        return logs, (*state[:-1], [scope.get_current_value(v) for v in self.metrics_variables])\n",
             unsafe=True,
+        ),
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        trainable, non_trainable, metrics_vars = state\n"
+            "        y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x)\n"
+            "        loss = self.compute_loss(x, y, y_pred)\n"
+            "        new_metrics_vars = []\n"
+            "        for metric in self.metrics:\n"
+            "            this_vars = metrics_vars[len(new_metrics_vars) : len(new_metrics_vars) + len(metric.variables)]\n"
+            '            if metric.name == "loss":\n'
+            "                this_vars = metric.stateless_update_state(this_vars, loss)\n"
+            "            else:\n"
+            "                this_vars = metric.stateless_update_state(this_vars, y, y_pred)\n"
+            "            logs = metric.stateless_result(this_vars)\n"
+            "            new_metrics_vars += this_vars\n"
+            "        state = (trainable, non_trainable, new_metrics_vars)\n"
+            "        return «logs», state\n",
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        trainable, non_trainable, metrics_vars = state\n"
+            "        y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x)\n"
+            "        loss = self.compute_loss(x, y, y_pred)\n"
+            "        new_metrics_vars = []\n"
+            "        for metric in self.metrics:\n"
+            "            this_vars = metrics_vars[len(new_metrics_vars) : len(new_metrics_vars) + len(metric.variables)]\n"
+            '            if metric.name == "loss":\n'
+            "                this_vars = metric.stateless_update_state(this_vars, loss)\n"
+            "            else:\n"
+            "                this_vars = metric.stateless_update_state(this_vars, y, y_pred)\n"
+            "            logs = metric.stateless_result(this_vars)\n"
+            "            new_metrics_vars += this_vars\n"
+            "        state = (trainable, non_trainable, new_metrics_vars)\n"
+            "        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, state[-1]))):\n"
+            "            logs = self.get_metrics_result()\n"
+            "        return logs, state\n",
+            unsafe=True,
+        ),
+        Example(
+            "from keras import Model\n"
+            "class M(Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        trainable, non_trainable, metrics_vars = state\n"
+            "        y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x)\n"
+            "        loss = self.compute_loss(x, y, y_pred)\n"
+            "        results, new_vars = [], []\n"
+            "        for metric in self.metrics:\n"
+            "            v = metrics_vars[len(new_vars) : len(new_vars) + len(metric.variables)]\n"
+            '            if metric.name == "loss":\n'
+            "                v = metric.stateless_update_state(v, loss)\n"
+            "            else:\n"
+            "                v = metric.stateless_update_state(v, y, y_pred)\n"
+            "            results.append(metric.stateless_result(v))\n"
+            "            new_vars += v\n"
+            "        return «tuple(results)», (trainable, non_trainable, new_vars)\n",
+            "from keras import Model\n"
+            "import keras\n"
+            "class M(Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        trainable, non_trainable, metrics_vars = state\n"
+            "        y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x)\n"
+            "        loss = self.compute_loss(x, y, y_pred)\n"
+            "        results, new_vars = [], []\n"
+            "        for metric in self.metrics:\n"
+            "            v = metrics_vars[len(new_vars) : len(new_vars) + len(metric.variables)]\n"
+            '            if metric.name == "loss":\n'
+            "                v = metric.stateless_update_state(v, loss)\n"
+            "            else:\n"
+            "                v = metric.stateless_update_state(v, y, y_pred)\n"
+            "            results.append(metric.stateless_result(v))\n"
+            "            new_vars += v\n"
+            "        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, new_vars))):\n"
+            "            logs = self.get_metrics_result()\n"
+            "        return logs, (trainable, non_trainable, new_vars)\n",
+            unsafe=True,
+        ),
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        y_pred, _ = self.stateless_call(state[0], state[1], x)\n"
+            "        loss = self.compute_loss(x, y, y_pred)\n"
+            '        logs = {"loss": loss}\n'
+            "        return state, «logs»\n",
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        y_pred, _ = self.stateless_call(state[0], state[1], x)\n"
+            "        loss = self.compute_loss(x, y, y_pred)\n"
+            '        logs = {"loss": loss}\n'
+            "        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, state[-1]))) as scope:\n"
+            "            for metric in self.metrics:\n"
+            '                if metric.name == "loss":\n'
+            "                    metric.update_state(loss)\n"
+            "            logs = self.get_metrics_result()\n"
+            "        return logs, (*state[:-1], [scope.get_current_value(v) for v in self.metrics_variables])\n",
+            unsafe=True,
+        ),
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        y_pred, _ = self.stateless_call(state[0], state[1], x)\n"
+            "        loss = self.compute_loss(x, y, y_pred)\n"
+            "        return «list(self.compute_metrics(x, y, y_pred).values())», state\n",
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        y_pred, _ = self.stateless_call(state[0], state[1], x)\n"
+            "        loss = self.compute_loss(x, y, y_pred)\n"
+            "        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, state[-1]))) as scope:\n"
+            "            for metric in self.metrics:\n"
+            '                if metric.name == "loss":\n'
+            "                    metric.update_state(loss)\n"
+            "            logs = self.compute_metrics(x, y, y_pred)\n"
+            "        return logs, (*state[:-1], [scope.get_current_value(v) for v in self.metrics_variables])\n",
+            unsafe=True,
+        ),
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        loss = self.compute_loss(x, y, self(x))\n"
+            '        return «{"loss": loss}»\n',
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        x, y = data\n"
+            "        loss = self.compute_loss(x, y, self(x))\n"
+            "        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, state[-1]))) as scope:\n"
+            "            for metric in self.metrics:\n"
+            '                if metric.name == "loss":\n'
+            "                    metric.update_state(loss)\n"
+            "            logs = self.get_metrics_result()\n"
+            "        return logs, (*state[:-1], [scope.get_current_value(v) for v in self.metrics_variables])\n",
+            unsafe=True,
+        ),
+        Example(
+            "import keras\n"
+            "class M(keras.Model):\n"
+            "    def train_step(self, state, data):\n"
+            "        trainable, non_trainable, optimizer_vars, metrics_vars = state\n"
+            "        results = [m.stateless_result(metrics_vars) for m in self.metrics]\n"
+            "        return «results», state\n",
         ),
         Example(
             "import tensorflow as tf\n"
@@ -388,6 +609,13 @@ class StepMustReturnDict(Rule):
         ),
     )
     valid = (
+        # A helper that returns the pair itself.
+        "import keras\nclass M(keras.Model):\n    def train_step(self, state, data):\n"
+        "        return self._step(state, data)\n",
+        # The logs end up a dict: the last value assigned counts.
+        "import keras\nclass M(keras.Model):\n    def test_step(self, state, data):\n"
+        "        logs = self.loss_tracker.stateless_result(state[2])\n"
+        "        logs = {'loss': logs}\n        return logs, state\n",
         "import keras\ndef build(keras):\n    class M(keras.Model):\n        def train_step(self, data):\n            return data * 2\n    return M\n",
         "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n"
         "        return {m.name: m.result() for m in self.metrics}\n",
@@ -410,11 +638,10 @@ class StepMustReturnDict(Rule):
             return
         if step_method(ctx, _LOG_STEPS) is not function:
             return
-        logs = node.value
         if is_stateless_step(function):
-            if not isinstance(logs, cst.Tuple) or len(logs.elements) != 2:
-                return
-            logs = logs.elements[0].value
+            self._visit_jax_return(node, ctx, function)
+            return
+        logs = node.value
         message = self.message.format(name=function.name.value)
         if logs is None:
             ctx.report(node, message)
@@ -436,6 +663,41 @@ class StepMustReturnDict(Rule):
                 Insert(logs, "}", after=True),
             )
             ctx.report(logs, message, fix=fix)
+
+    def _visit_jax_return(self, node: cst.Return, ctx: Context, function: cst.FunctionDef) -> None:
+        parts = jax_return(ctx, node, function)
+        logs = parts.logs
+        line = ctx.parents[-1] if ctx.parents else None
+        if isinstance(logs, cst.Name) and line is not None and parts.state is not None and not parts.swapped:
+            # `logs = metric.stateless_result(...)` in a loop, then `logs = {...}`: the last value.
+            latest = _value_before(function, logs.value, line)
+            if latest is not None and is_log_dict(ctx, latest, function):
+                return
+        not_logs = logs is None or _is_not_logs(ctx, logs, function)
+        if parts.swapped:
+            pass
+        elif parts.state is None:
+            # `return self._step(state, data)` may well return the pair: only what is plainly
+            # logs (or plainly not) is reported.
+            if not (not_logs or is_log_dict(ctx, logs, function)):  # type: ignore[arg-type]
+                return
+        elif not not_logs:
+            return
+        klass = ctx.klass
+        block = ctx.parents[-2] if len(ctx.parents) > 1 else None
+        fix = None
+        if (
+            klass is not None
+            and isinstance(line, cst.SimpleStatementLine)
+            and len(line.body) == 1
+            and isinstance(block, cst.IndentedBlock)
+        ):
+            loss = logs if logs is not None and _is_tensor(ctx, logs, function) else None
+            fix = logs_fix(ctx, node, function, klass, parts, line, block_indent(ctx, block), loss)
+        message = self.jax_message.format(name=function.name.value)
+        if fix is None:
+            message += self.jax_no_fix
+        ctx.report(logs if logs is not None else node, message, fix=fix)
 
     def _visit_function(self, node: cst.FunctionDef, ctx: Context) -> None:
         if node.name.value not in _LOG_STEPS:
@@ -723,6 +985,19 @@ class StatefulUpdateInJaxStep(Rule):
         if func.attr.value != "update_state" and not is_optimizer(ctx, func.value):
             return
         function = step_method(ctx, _LOG_STEPS)
-        if function is None or not is_stateless_step(function):
+        if function is None or not is_stateless_step(function) or _in_stateless_scope(ctx):
             return
         ctx.report(func, self.message.format(replacement=replacement))
+
+
+def _in_stateless_scope(ctx: Context) -> bool:
+    """Inside `with keras.StatelessScope(...)`: updates there are recorded in the scope, the way
+    Keras' own JAX step updates its metrics."""
+    for parent in ctx.parents:
+        if isinstance(parent, cst.With):
+            for item in parent.items:
+                call = item.item
+                if isinstance(call, cst.Call) and isinstance(call.func, (cst.Name, cst.Attribute)):
+                    if ctx.qualname(call.func) in ("keras.StatelessScope", "keras.src.backend.StatelessScope"):
+                        return True
+    return False
