@@ -747,7 +747,8 @@ class LossLogOverwritten(Rule):
     last batch's. Keras' own step weights each batch by its size; this update does not, which
     differs only when the last batch is smaller. The class, its constructor and its metrics are
     left as they are (a functional subclass `MyModel(inputs, outputs)` keeps working). A JAX step
-    (`train_step(self, state, data)`) must update the tracker statelessly and gets no fix.
+    (`train_step(self, state, data)`) gets KER503's fix: the tracker updated in a
+    `StatelessScope` over the returned metric variables, and every metric's result returned.
 
     ## References
     - Catalogue K3-TRN-005; keras-team/keras-core#485; keras.io guide "Customizing what happens
@@ -813,7 +814,19 @@ class LossLogOverwritten(Rule):
             "class M(tf.keras.Model):\n"
             "    def test_step(self, state, data):\n"
             "        loss = tf.reduce_mean(data)\n"
-            '        return {«"loss": loss»}, state\n'
+            '        return {«"loss": loss»}, state\n',
+            "import tensorflow as tf\n"
+            "import keras\n"
+            "class M(tf.keras.Model):\n"
+            "    def test_step(self, state, data):\n"
+            "        loss = tf.reduce_mean(data)\n"
+            "        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, state[-1]))) as scope:\n"
+            "            for metric in self.metrics:\n"
+            '                if metric.name == "loss":\n'
+            "                    metric.update_state(loss)\n"
+            "            logs = self.get_metrics_result()\n"
+            "        return logs, (*state[:-1], [scope.get_current_value(v) for v in self.metrics_variables])\n",
+            unsafe=True,
         ),
     )
     valid = (
@@ -880,8 +893,27 @@ class LossLogOverwritten(Rule):
             return
         if updates_loss_tracker(ctx, klass, function):
             return
-        fix = None if is_stateless_step(function) else self._tracker_fix(ctx, element)
+        if is_stateless_step(function):
+            fix = self._jax_fix(ctx, function, klass, parent, element)
+        else:
+            fix = self._tracker_fix(ctx, element)
         ctx.report(element.key, end=element.value, fix=fix)
+
+    @staticmethod
+    def _jax_fix(
+        ctx: Context, function: cst.FunctionDef, klass: cst.ClassDef, ret: cst.Return, element: cst.DictElement
+    ) -> FixSpec | None:
+        """KER503's JAX fix: the tracker updated statelessly, every metric's result returned."""
+        index = next((i for i, p in enumerate(ctx.parents) if p is ret), None)
+        if index is None or index < 2:
+            return None
+        line, block = ctx.parents[index - 1], ctx.parents[index - 2]
+        if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+            return None
+        if not isinstance(block, cst.IndentedBlock):
+            return None
+        parts = jax_return(ctx, ret, function)
+        return logs_fix(ctx, ret, function, klass, parts, line, block_indent(ctx, block), element.value)
 
     def _tracker_fix(self, ctx: Context, element: cst.DictElement) -> FixSpec | None:
         parents = ctx.parents
