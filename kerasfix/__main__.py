@@ -2,6 +2,6 @@
 
 import sys
 
-from kerasfix.server.cli import main
+from kerasfix.server.entry import main
 
 sys.exit(main())

@@ -23,7 +23,6 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from kerasfix.rules import Settings
-from kerasfix.rules.engine.lint import unparsable
 
 from .files import SourceError, discover, read_source
 from .lsp_actions import (
@@ -136,6 +135,8 @@ class KerasfixServer(LanguageServer):
         self.requests = engine_process("requests")
         self.shutting_down = False
         self.signatures = Signatures()
+        # Set once the first diagnostics are out (`_after_first_diagnostics`).
+        self._started_the_rest = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self._reported_problems: set[str] = set()
         self._tokens = itertools.count(1)
@@ -315,6 +316,15 @@ class KerasfixServer(LanguageServer):
                 "params": {"uri": job.uri, "version": job.version, "diagnostics": wire},
             }
         )
+        self._after_first_diagnostics()
+
+    def _after_first_diagnostics(self) -> None:
+        """Start what only requests need (jedi's signatures, the request engine) once the first
+        diagnostics are out: started with the server, they compete with those for the CPU."""
+        if not self._started_the_rest:
+            self._started_the_rest = True
+            self.signatures.warm()
+            warm_up(self.requests)
 
     def _store_for_pull(self, document: OpenDocument, job: Job, diagnostics: list[types.Diagnostic], wire: list[Any]) -> None:
         """Keep a lint's diagnostics for the client's next pull, and wake the pulls waiting."""
@@ -328,6 +338,7 @@ class KerasfixServer(LanguageServer):
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+        self._after_first_diagnostics()
 
     def refresh_pulls(self) -> None:
         """Ask a pulling client to pull again: findings changed without an edit of their file."""
@@ -355,13 +366,12 @@ def initialize(ls: KerasfixServer, params: types.InitializeParams) -> None:
     ls.pulls = params.capabilities.text_document is not None and params.capabilities.text_document.diagnostic is not None
     ls.config.set_editor(params.initialization_options or {})
     ls.signatures.set_python(ls.config.python_path)
-    warm_up(ls.worker.engine, ls.requests)
+    warm_up(ls.worker.engine)
     log.info("kerasfix %s, Python %s, positions in %s", ls.version, sys.version.split()[0], getattr(ls.encoding, "value", ls.encoding))
 
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: KerasfixServer, params: types.InitializedParams) -> None:
-    ls.signatures.warm()
     ls.project.start(ls.folders(), progress=ls.shows_progress())
     watched = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
     if watched and watched.dynamic_registration:
@@ -651,6 +661,8 @@ async def _check_file(ls: KerasfixServer, path: Path, settings: Settings) -> tup
             text = read_source(path).text
         except SourceError:
             return "", []
+        from kerasfix.rules.engine.lint import unparsable
+
         return text, [unparsable(text, f"{error} while checking it")]
     except EngineError as error:
         log.warning("cannot check %s: %s", path, error)

@@ -12,7 +12,8 @@ from typing import Any
 
 from lsprotocol import types
 
-from kerasfix.rules import Finding, Severity, rule_by_code
+from kerasfix.rules.engine.codes import known_code, rule_names
+from kerasfix.rules.engine.model import Finding, Severity
 from kerasfix.rules.engine.model import DOCS_URL, SYNTAX_ERROR_CODE, rule_url
 from kerasfix.rules.engine.noqa import add_noqa
 
@@ -245,7 +246,7 @@ def quick_fixes(
                         ),
                     )
                 )
-        if code not in docs_done and rule_by_code(code) is not None:
+        if code not in docs_done and known_code(code) is not None:
             docs_done.add(code)
             # A bare Command (allowed in a code action result): every client runs it.
             actions.append(types.Command(title=f"Show documentation for {code}", command=OPEN_DOCS_COMMAND, arguments=[code]))
@@ -267,5 +268,5 @@ def fix_all_action(uri: str, version: int | None, edits: list[types.TextEdit], u
 
 
 def docs_url(code: str, base: str = DOCS_URL) -> str | None:
-    rule = rule_by_code(code)
-    return rule_url(rule.code, rule.name, base) if rule is not None else None
+    known = known_code(code)
+    return rule_url(known, rule_names()[known], base) if known is not None else None

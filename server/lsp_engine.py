@@ -217,7 +217,9 @@ class EngineProcess:
         if self._process is not None and self._process.poll() is None:
             return self._to_child, self._from_child  # type: ignore[return-value]
         self._stop()
-        self._process = _spawn([sys.executable, "-c", _BOOT, repr(_module_path()), str(_memory_limit()), str(os.getpid())])
+        with _prestarted_lock:
+            early = _prestarted.pop(self.name, None)
+        self._process = early if early is not None and early.poll() is None else _spawn(_child_command())
         self.starts += 1
         self._to_child = Connection(os.dup(self._process.stdin.fileno()), readable=False)  # type: ignore[union-attr]
         self._from_child = Connection(os.dup(self._process.stdout.fileno()), writable=False)  # type: ignore[union-attr]
@@ -280,6 +282,26 @@ class InProcessEngine(EngineProcess):
             self._cancelled.add(token)
             return
         self._aborted = True
+
+
+def _child_command() -> list[str]:
+    return [sys.executable, "-c", _BOOT, repr(_module_path()), str(_memory_limit()), str(os.getpid())]
+
+
+# Children started before the server's own imports (`prestart`), waiting for their engine.
+_prestarted: dict[str, subprocess.Popen[bytes]] = {}
+_prestarted_lock = threading.Lock()
+
+
+def prestart(name: str) -> None:
+    """Start the child of the engine called `name` now, before the server has imported the
+    protocol (about half of its start-up): the child imports and warms the engine meanwhile, on
+    the other core, and the first `EngineProcess(name)` to need a child takes this one."""
+    if os.name != "posix":
+        return
+    with _prestarted_lock:
+        if name not in _prestarted:
+            _prestarted[name] = _spawn(_child_command())
 
 
 _spawn_requests: queue.SimpleQueue = queue.SimpleQueue()
@@ -357,6 +379,12 @@ def child_main(memory_limit: int, parent: int) -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     handler = _Handler()
+    # Import and load everything a lint needs while no request is waiting yet: a child is
+    # started before its first call (`prestart`, `warm_up`), so the first lint finds it ready.
+    try:
+        handler.warm()
+    except Exception:  # noqa: BLE001 - the first real call reports what is broken
+        pass
     while True:
         try:
             request = requests.recv()

@@ -27,9 +27,8 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from kerasfix.rules import rule_by_code
 from kerasfix.rules.engine import python_ast
-from kerasfix.rules.engine.context import keras_api
+from kerasfix.rules.engine.codes import known_code
 from kerasfix.rules.engine.model import SYNTAX_ERROR_CODE
 from kerasfix.rules.engine.tables import load_lines
 
@@ -165,6 +164,9 @@ class Counterpart:
 def counterpart(qualified: str) -> Counterpart | None:
     """What Keras 3 offers for a qualified name, if the name is Keras 2 or TensorFlow API."""
     table = counterparts()
+    # The engine's name tables come with LibCST: imported on the first hover over a name.
+    from kerasfix.rules.engine.context import keras_api
+
     api = keras_api(qualified)
     if api is not None:
         name, origin = api
@@ -247,7 +249,7 @@ def finding_card(diagnostic: types.Diagnostic, markdown: bool = True) -> str | N
     """A finding's hover: its code and message, its note if short, whether it has a fix, and
     the link to the rule's page (the diagnostic's own, so the `docsUrl` setting holds)."""
     code = str(diagnostic.code)
-    if rule_by_code(code) is None:
+    if known_code(code) is None:
         return None
     data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
     fix = data.get("fix")

@@ -21,15 +21,16 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from kerasfix.rules import Finding, Settings
-from kerasfix.rules.engine.lint import unparsable
-from kerasfix.rules.engine.incremental import IncrementalLinter
 from kerasfix.rules.engine.model import SYNTAX_ERROR_CODE
 
 from .lsp_engine import EngineAborted, EngineCrashed, EngineError, EngineProcess, EngineTimeout, engine_process
+
+if TYPE_CHECKING:
+    from kerasfix.rules.engine.incremental import IncrementalLinter
 
 log = logging.getLogger("kerasfix.server")
 
@@ -71,6 +72,9 @@ class DocumentLinter:
     def lint(self, text: str, path: str | None, settings: Settings, full: bool = False) -> LintOutcome:
         engine = self._engine
         if engine is None or engine.path != path:
+            # Here, in the engine's process: the server's own process never imports LibCST.
+            from kerasfix.rules.engine.incremental import IncrementalLinter
+
             engine = self._engine = IncrementalLinter(path, settings)
         elif engine.settings != settings:
             engine.reset(settings)
@@ -272,4 +276,6 @@ class LintWorker:
 
 def not_checked(text: str, why: str) -> LintOutcome:
     """The outcome for a text the engine could not check: one finding saying why."""
+    from kerasfix.rules.engine.lint import unparsable
+
     return LintOutcome([unparsable(text, why)], mode="not checked")

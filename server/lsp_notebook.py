@@ -16,13 +16,11 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
-
-from kerasfix.rules.engine.notebook import CellProgram, python_view
 
 from .lsp_actions import FIX_ALL_KIND, SOURCE, fix_title, published_for, quick_fixes, to_diagnostic
 from .lsp_hover import ModuleNames, build_hover, module_names, wants_markdown
@@ -30,6 +28,18 @@ from .lsp_linting import Job, LintOutcome, LintWorker
 from .lsp_text import Lines, changed_region
 
 log = logging.getLogger("kerasfix.server")
+
+if TYPE_CHECKING:
+    from kerasfix.rules.engine.notebook import CellProgram
+
+
+def cell_program(texts: list[str]) -> CellProgram:
+    """The notebook's cells as one program. The engine's notebook module is imported on the first
+    notebook, not when the server starts: it brings LibCST, which a server for scripts never needs
+    in its own process."""
+    from kerasfix.rules.engine.notebook import CellProgram
+
+    return CellProgram(texts)
 
 NOTEBOOK_FIX_ALL_KIND = "notebook.source.fixAll.kerasfix"
 CELL_SCHEME = "vscode-notebook-cell"
@@ -63,7 +73,11 @@ def is_cell_uri(uri: str) -> bool:
 def lint_text(uri: str, text: str) -> str:
     """What to lint for a text document: a notebook cell without its IPython lines (same
     length, so positions are unchanged), any other document as it is."""
-    return python_view(text) if is_cell_uri(uri) else text
+    if not is_cell_uri(uri):
+        return text
+    from kerasfix.rules.engine.notebook import python_view
+
+    return python_view(text)
 
 
 @dataclass(frozen=True)
@@ -220,7 +234,7 @@ class Notebooks:
 
     def schedule(self, state: OpenNotebook, full: bool = False) -> None:
         cells, version = self._cells(state)
-        program = CellProgram([cell.text for cell in cells])
+        program = cell_program([cell.text for cell in cells])
         state.generation += 1
         self.worker.submit(
             NotebookJob(
@@ -307,11 +321,11 @@ class Notebooks:
     async def _names(self, state: OpenNotebook, cells: tuple[CellText, ...]) -> tuple[ModuleNames, CellProgram]:
         key = tuple((cell.uri, cell.version) for cell in cells)
         if state.names is None or state.names[0] != key:
-            program = CellProgram([cell.text for cell in cells])
+            program = cell_program([cell.text for cell in cells])
             found = await asyncio.get_running_loop().run_in_executor(None, module_names, program.text)
             self._store_names(state.uri, key, found, program)
         if state.names is None:
-            return ModuleNames({}), CellProgram([])
+            return ModuleNames({}), cell_program([])
         return state.names[1], state.names[2]
 
     # ----- hover --------------------------------------------------------------------------

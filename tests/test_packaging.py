@@ -35,13 +35,13 @@ def test_data_files_are_package_data():
 def test_the_console_script_runs_the_cli(capsys):
     from importlib.metadata import entry_points
 
-    from kerasfix.server.cli import main
+    from kerasfix.server.entry import main
 
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    assert declared == {"kerasfix": "kerasfix.server.cli:main"}
+    assert declared == {"kerasfix": "kerasfix.server.entry:main"}
     # The installed metadata names the same function, and it runs the command line.
     [script] = [e for e in entry_points(group="console_scripts") if e.name == "kerasfix"]
-    assert script.value == "kerasfix.server.cli:main"
+    assert script.value == "kerasfix.server.entry:main"
     run = script.load()
     assert run is main
     assert run(["rule", "KER601"]) == 0
@@ -49,6 +49,9 @@ def test_the_console_script_runs_the_cli(capsys):
     assert out.startswith("# KER601 optimizer-lr-argument\n")
     assert run(["rule", "KER999"]) == 2
     assert "KER999" in capsys.readouterr().err
+    # `server` goes straight to the language server (its options, its version line).
+    assert run(["server", "--version"]) == 0
+    assert capsys.readouterr().out.startswith("kerasfix ")
 
 
 def test_the_installed_command_checks_a_file(tmp_path):

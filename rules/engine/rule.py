@@ -7,13 +7,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-import libcst as cst
-
 from .checked import checked_on, row_checked_on
 from .model import Severity, rule_url
 from .user_docs import user_docs
 
 if TYPE_CHECKING:
+    import libcst as cst
+
     from .context import Context
 
 BACKENDS = frozenset({"jax", "tensorflow", "torch"})

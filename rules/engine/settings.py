@@ -28,7 +28,7 @@ else:  # pragma: no cover
 
 from .model import DOCS_URL, Severity
 from .patterns import PathPatterns
-from .registry import all_rules
+from .codes import rule_names
 from .rule import BACKENDS
 from .syntax import MAX_FILE_SIZE
 
@@ -278,7 +278,7 @@ def _quoted(text: str) -> str:
 
 
 def _unknown_codes(codes: list[str]) -> list[str]:
-    known = [rule.code for rule in all_rules()]
+    known = list(rule_names())
     return [c for c in codes if c != "ALL" and not any(k.startswith(c) for k in known)]
 
 
