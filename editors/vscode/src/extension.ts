@@ -12,7 +12,7 @@ import {
   ResponseError,
   ServerOptions,
 } from "vscode-languageclient/node";
-import { bundledWheel, findServer, installCommand } from "./server";
+import { findServer } from "./server";
 
 // Commands the server implements (workspace/executeCommand).
 const SERVER_FIX_ALL = "kerasfix.fixAll";
@@ -20,7 +20,7 @@ const SERVER_CHECK_WORKSPACE = "kerasfix.checkWorkspace";
 // The settings the server reads, under the same camelCase names.
 const RULE_SETTINGS = ["select", "ignore", "unsafeFixes", "targetBackends", "kerasVersion"] as const;
 // Changing these changes which server runs: they need a restart, not a settings notification.
-const SERVER_LOCATION_SETTINGS = ["kerasfix.path", "kerasfix.interpreter", "python.defaultInterpreterPath"];
+const SERVER_LOCATION_SETTINGS = ["kerasfix.path", "kerasfix.interpreter", "kerasfix.importStrategy", "python.defaultInterpreterPath"];
 
 let output: vscode.OutputChannel;
 let client: LanguageClient | undefined;
@@ -48,44 +48,30 @@ function serverSettings(): Record<string, unknown> {
   return chosen;
 }
 
-async function reportMissingServer(reason: string, python: string | undefined): Promise<void> {
+async function reportMissingServer(reason: string): Promise<void> {
+  output.appendLine(`The kerasfix server cannot start: ${reason}.`);
   const settings = "Open settings";
-  const wheel = bundledWheel(extensionPath);
-  if (!wheel) {
-    // A development build packaged without `npm run wheel`.
-    output.appendLine(`${reason}, and this build of the extension carries no kerasfix wheel to install.`);
-    const choice = await vscode.window.showErrorMessage(`kerasfix: ${reason}. Install kerasfix or set kerasfix.path.`, settings);
-    if (choice === settings) {
-      await vscode.commands.executeCommand("workbench.action.openSettings", "kerasfix.");
-    }
-    return;
-  }
-  const install = installCommand(python, wheel);
-  output.appendLine(`${reason}. Install it with: ${install}`);
-  const inTerminal = "Install in terminal";
-  const copy = "Copy install command";
+  const show = "Show output";
   const choice = await vscode.window.showErrorMessage(
-    `kerasfix: ${reason}. Install it with: ${install} (or set kerasfix.path).`,
-    inTerminal,
-    copy,
+    `kerasfix: ${reason}. Set kerasfix.interpreter to a Python that can run it, or kerasfix.path to a kerasfix executable.`,
     settings,
+    show,
   );
-  if (choice === inTerminal) {
-    const terminal = vscode.window.createTerminal("kerasfix install");
-    terminal.show();
-    terminal.sendText(install);
-  } else if (choice === copy) {
-    await vscode.env.clipboard.writeText(install);
-  } else if (choice === settings) {
+  if (choice === settings) {
     await vscode.commands.executeCommand("workbench.action.openSettings", "kerasfix.");
+  } else if (choice === show) {
+    output.show(true);
   }
 }
 
 async function startClient(): Promise<void> {
   const resource = vscode.workspace.workspaceFolders?.[0]?.uri;
-  const lookup = await findServer(resource);
+  const lookup = await findServer(resource, { extensionPath });
+  for (const note of lookup.notes) {
+    output.appendLine(note);
+  }
   if ("missing" in lookup) {
-    void reportMissingServer(lookup.missing, lookup.python);
+    void reportMissingServer(lookup.missing);
     return;
   }
   const server = lookup.found;

@@ -1,15 +1,25 @@
-// Where the kerasfix language server comes from, in the order users expect: the `kerasfix.path`
-// setting, else kerasfix in the selected Python interpreter's environment, else `kerasfix` on PATH,
-// else the virtual environment that the extension's install command creates (`managedVenv`).
+// Which kerasfix language server runs, and with which Python, as Python tool extensions
+// (black-formatter, ruff-vscode) decide it:
+//
+// - `kerasfix.path`, when set, is the program to run (`<path> server`).
+// - Otherwise a Python interpreter runs the extension's launcher (bundled/tool/launch.py), which
+//   imports kerasfix as `kerasfix.importStrategy` says: `useBundled` (the default) the kerasfix
+//   and dependencies bundled in the extension (bundled/libs), `fromEnvironment` the
+//   interpreter's own kerasfix, else the bundled one.
+// - The interpreter: `kerasfix.interpreter` if set (then only it), else the Python extension's
+//   selected interpreter, else `python3`/`python` on PATH, else the usual system locations (the
+//   extension host's PATH can miss the user's: VS Code takes it from a login shell). Each is
+//   asked first (`launch.py <strategy> --probe`) whether it can run the server: the bundle's
+//   compiled modules (LibCST's parser) are built for one Python version and platform, and an
+//   interpreter that cannot load them is passed over with the reason logged.
 //
 // In an untrusted workspace (Restricted Mode) nothing of the workspace chooses the program: VS Code
 // reads `kerasfix.path` and `kerasfix.interpreter` from the user's settings only (package.json lists
 // them in restrictedConfigurations); the Python extension's interpreter and settings, which this
 // extension cannot restrict, are not consulted; and `${workspaceFolder}` is not expanded.
 
-import { spawnSync } from "child_process";
+import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as vscode from "vscode";
 
@@ -18,37 +28,31 @@ export interface ServerCommand {
   args: string[];
   // Shown in the output channel so that users can see which kerasfix runs.
   origin: string;
-  // The interpreter the server should resolve signatures with, when one is known.
+  // The interpreter of the user's project, whose installed Keras the server reads.
   python?: string;
 }
 
-const IS_WINDOWS = process.platform === "win32";
-const SCRIPT = IS_WINDOWS ? "kerasfix.exe" : "kerasfix";
-const VENV_BIN = IS_WINDOWS ? "Scripts" : "bin";
+// `notes`: what the lookup passed over and why, for the output channel.
+export type Lookup = { found: ServerCommand; notes: string[] } | { missing: string; python?: string; notes: string[] };
 
-// The virtual environment the install command creates when no interpreter is selected: outside
-// any workspace (so Restricted Mode may use it) and in the user's data folder, where it outlives
-// updates of the extension.
-export function managedVenv(): string {
-  if (IS_WINDOWS) {
-    return path.join(process.env.LOCALAPPDATA ?? path.join(os.homedir(), "AppData", "Local"), "kerasfix", "venv");
-  }
-  const data = process.env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share");
-  return path.join(data, "kerasfix", "venv");
+export type ImportStrategy = "useBundled" | "fromEnvironment";
+
+export interface LookupOptions {
+  extensionPath: string;
+  // Where to look for a Python when neither a setting nor PATH names one.
+  fallbackPythons?: string[];
 }
 
-// The kerasfix wheel that the extension's package carries (built from the same checkout by
-// `npm run wheel`), or undefined in a build without it.
-export function bundledWheel(extensionPath: string): string | undefined {
-  const folder = path.join(extensionPath, "bundled");
-  let names: string[];
-  try {
-    names = fs.readdirSync(folder);
-  } catch {
-    return undefined;
-  }
-  const wheel = names.filter((name) => /^kerasfix-.+\.whl$/.test(name)).sort().pop();
-  return wheel && path.join(folder, wheel);
+const IS_WINDOWS = process.platform === "win32";
+const PYTHON_NAMES = IS_WINDOWS ? ["python.exe", "python3.exe"] : ["python3", "python"];
+export const FALLBACK_PYTHONS = IS_WINDOWS
+  ? []
+  : ["/usr/local/bin/python3", "/usr/bin/python3", "/opt/homebrew/bin/python3", "/opt/local/bin/python3"];
+// A probe imports nothing heavy; the limit is for a machine under load.
+const PROBE_TIMEOUT_MS = 20000;
+
+export function launcher(extensionPath: string): string {
+  return path.join(extensionPath, "bundled", "tool", "launch.py");
 }
 
 function isExecutable(file: string): boolean {
@@ -84,13 +88,16 @@ function settingProgram(name: string, value: string): Setting {
   return { value: resolveVariables(value) };
 }
 
-function onPath(name: string): string | undefined {
+function onPath(names: string[]): string[] {
+  const found: string[] = [];
   for (const folder of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (folder && isExecutable(path.join(folder, name))) {
-      return path.join(folder, name);
+    for (const name of names) {
+      if (folder && isExecutable(path.join(folder, name))) {
+        found.push(path.join(folder, name));
+      }
     }
   }
-  return undefined;
+  return found;
 }
 
 // The Python extension's interpreter for the workspace, when it is installed and the workspace
@@ -115,82 +122,88 @@ async function selectedInterpreter(resource: vscode.Uri | undefined): Promise<st
   return configured && configured !== "python" ? resolveVariables(configured) : undefined;
 }
 
-function hasKerasfix(python: string): boolean {
-  const probe = spawnSync(python, ["-c", "import kerasfix.server"], { timeout: 15000, stdio: "ignore" });
-  return probe.status === 0;
+// What the launcher says about running the server with `python` (see launch.py).
+type Probe = { origin: string; kerasfix: string; location: string; python: string; note: string } | { error: string };
+
+function probe(python: string, script: string, strategy: ImportStrategy): Promise<Probe> {
+  return new Promise((resolve) => {
+    execFile(python, [script, strategy, "--probe"], { timeout: PROBE_TIMEOUT_MS, windowsHide: true }, (error, stdout, stderr) => {
+      const last = stdout.trim().split("\n").pop() ?? "";
+      try {
+        const answer = JSON.parse(last);
+        if (typeof answer === "object" && answer && ("error" in answer || "origin" in answer)) {
+          resolve(answer as Probe);
+          return;
+        }
+      } catch {
+        // Not the launcher's answer: the interpreter failed before it ran.
+      }
+      const why = (stderr.trim().split("\n").pop() || error?.message || "no answer").trim();
+      resolve({ error: `${python} cannot run the launcher: ${why}` });
+    });
+  });
 }
 
-export type Lookup = { found: ServerCommand } | { missing: string; python?: string };
+function strategySetting(settings: vscode.WorkspaceConfiguration): ImportStrategy {
+  return settings.get<string>("importStrategy") === "fromEnvironment" ? "fromEnvironment" : "useBundled";
+}
 
-export async function findServer(resource: vscode.Uri | undefined): Promise<Lookup> {
+export async function findServer(resource: vscode.Uri | undefined, options: LookupOptions): Promise<Lookup> {
   const settings = vscode.workspace.getConfiguration("kerasfix", resource);
+  const notes: string[] = [];
   const configuredPath = settings.get<string>("path")?.trim();
   const configuredPython = settings.get<string>("interpreter")?.trim();
   const chosenPython = configuredPython ? settingProgram("kerasfix.interpreter", configuredPython) : undefined;
   if (chosenPython && "refused" in chosenPython) {
-    return { missing: chosenPython.refused };
+    return { missing: chosenPython.refused, notes };
   }
   const python = chosenPython ? chosenPython.value : await selectedInterpreter(resource);
 
   if (configuredPath) {
     const chosen = settingProgram("kerasfix.path", configuredPath);
     if ("refused" in chosen) {
-      return { missing: chosen.refused, python };
+      return { missing: chosen.refused, python, notes };
     }
     const executable = chosen.value;
     if (!isExecutable(executable)) {
-      return { missing: `kerasfix.path is set to ${executable}, which is not an executable file`, python };
+      return { missing: `kerasfix.path is set to ${executable}, which is not an executable file`, python, notes };
     }
-    return { found: { command: executable, args: ["server"], origin: "the kerasfix.path setting", python } };
+    return { found: { command: executable, args: ["server"], origin: "the kerasfix.path setting", python }, notes };
   }
 
-  if (python) {
-    const beside = path.join(path.dirname(python), SCRIPT);
-    if (isExecutable(beside)) {
-      return { found: { command: beside, args: ["server"], origin: `the environment of ${python}`, python } };
+  const strategy = strategySetting(settings);
+  const script = launcher(options.extensionPath);
+  const candidates = chosenPython
+    ? [chosenPython.value]
+    : [...(python ? [python] : []), ...onPath(PYTHON_NAMES), ...(options.fallbackPythons ?? FALLBACK_PYTHONS)];
+  const tried = new Set<string>();
+  for (const candidate of candidates) {
+    if (tried.has(candidate) || !isExecutable(candidate)) {
+      continue;
     }
-    if (hasKerasfix(python)) {
-      return {
-        found: { command: python, args: ["-m", "kerasfix.server", "server"], origin: `the environment of ${python}`, python },
-      };
+    tried.add(candidate);
+    const answer = await probe(candidate, script, strategy);
+    if ("error" in answer) {
+      notes.push(answer.error);
+      if (chosenPython) {
+        return { missing: `${answer.error} (the kerasfix.interpreter setting)`, python, notes };
+      }
+      continue;
     }
+    if (answer.note) {
+      notes.push(answer.note);
+    }
+    const which = answer.origin === "bundled" ? "the kerasfix bundled with the extension" : `the environment of ${answer.python}`;
+    return {
+      found: { command: candidate, args: [script, strategy], origin: `kerasfix ${answer.kerasfix} from ${which}, ${answer.location}`, python },
+      notes,
+    };
   }
-
-  const fromPath = onPath(SCRIPT);
-  if (fromPath) {
-    return { found: { command: fromPath, args: ["server"], origin: "PATH", python } };
+  if (chosenPython) {
+    return { missing: `kerasfix.interpreter is set to ${chosenPython.value}, which is not an executable file`, python, notes };
   }
-  const venv = managedVenv();
-  const installed = path.join(venv, VENV_BIN, SCRIPT);
-  if (isExecutable(installed)) {
-    return { found: { command: installed, args: ["server"], origin: venv, python } };
-  }
-  const missing = python
-    ? `kerasfix is installed neither in the environment of ${python} nor on PATH`
-    : "kerasfix is not on PATH";
-  return { missing, python };
-}
-
-// One shell word: POSIX shells and PowerShell both take a single-quoted string literally; only
-// the quote itself needs escaping, differently in each.
-function quote(word: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(word)) {
-    return word;
-  }
-  return IS_WINDOWS ? `'${word.replaceAll("'", "''")}'` : `'${word.replaceAll("'", "'\\''")}'`;
-}
-
-// The terminal command that installs the bundled wheel: into the selected interpreter's
-// environment when there is one, else into a new virtual environment where findServer looks.
-// (The system Python of Debian and others refuses `pip install` outside a virtual environment.)
-export function installCommand(python: string | undefined, wheel: string): string {
-  // PowerShell runs a quoted program only after its call operator.
-  const run = (words: string[]) => (IS_WINDOWS ? "& " : "") + words.map(quote).join(" ");
-  if (python) {
-    return run([python, "-m", "pip", "install", wheel]);
-  }
-  const venv = managedVenv();
-  const create = run([IS_WINDOWS ? "python" : "python3", "-m", "venv", venv]);
-  const install = run([path.join(venv, VENV_BIN, IS_WINDOWS ? "python.exe" : "python"), "-m", "pip", "install", wheel]);
-  return IS_WINDOWS ? `${create}; if ($?) { ${install} }` : `${create} && ${install}`;
+  const missing = tried.size
+    ? "no Python interpreter found here can run kerasfix"
+    : "no Python interpreter found: kerasfix needs Python 3.10 or newer";
+  return { missing, python, notes };
 }
