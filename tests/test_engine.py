@@ -216,8 +216,20 @@ def test_broken_rule_does_not_stop_others():
         def visit(self, node, ctx):
             raise ValueError("boom")
 
-    findings = lint("import tensorflow as tf\ntf.reduce_sum(x)\n", rules=(Broken(), ReduceSumToOps()))
-    assert [f.code for f in findings] == ["KER990"]
+    source = "import tensorflow as tf\ntf.reduce_sum(x)\n"
+    findings = lint(source, rules=(Broken(), ReduceSumToOps()))
+    # The others still report; the broken one is said where it failed, never silently dropped.
+    assert [(f.code, f.name, source[f.span.start : f.span.end]) for f in findings] == [
+        ("KER003", "rule-failed", "tf.reduce_sum(x)"),
+        ("KER990", "test-reduce-sum", "tf.reduce_sum(x)"),
+    ]
+    assert findings[0].message == (
+        "KER993 failed on this code and did not check it (ValueError: boom): a bug in kerasfix, please report it"
+    )
+    assert findings[0].fix is None
+    # A noqa comment silences it like any finding.
+    quiet = source.replace("(x)\n", "(x)  # noqa: KER003\n")
+    assert [f.code for f in lint(quiet, rules=(Broken(), ReduceSumToOps()))] == ["KER990"]
 
 
 def test_overlapping_fixes_converge_over_passes():

@@ -102,3 +102,5 @@ def rule_url(code: str, name: str, base: str = DOCS_URL) -> str:
 SYNTAX_ERROR_CODE = "KER001"
 # Valid code that was not checked because the parser could not read it safely.
 NOT_CHECKED_CODE = "KER002"
+# A rule that raised on some code: that code was not checked by it.
+RULE_FAILED_CODE = "KER003"

@@ -11,7 +11,7 @@ import pkgutil
 from functools import lru_cache
 
 from .rule import Rule
-from .syntax import NotCheckedRule, SyntaxErrorRule
+from .syntax import NotCheckedRule, RuleFailedRule, SyntaxErrorRule
 
 # The families sit beside the engine, in `kerasfix.rules`.
 _RULES_PACKAGE = __package__.rpartition(".")[0]
@@ -20,7 +20,7 @@ FAMILIES = ("imports", "ops", "saving", "layers", "training", "removed", "random
 
 @lru_cache(maxsize=1)
 def all_rules() -> tuple[Rule, ...]:
-    found: dict[str, Rule] = {rule.code: rule() for rule in (SyntaxErrorRule, NotCheckedRule)}
+    found: dict[str, Rule] = {rule.code: rule() for rule in (SyntaxErrorRule, NotCheckedRule, RuleFailedRule)}
     for family in FAMILIES:
         package = importlib.import_module(f"{_RULES_PACKAGE}.{family}")
         for info in pkgutil.iter_modules(package.__path__):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from .model import NOT_CHECKED_CODE, SYNTAX_ERROR_CODE, Severity
+from .model import NOT_CHECKED_CODE, RULE_FAILED_CODE, SYNTAX_ERROR_CODE, Severity
 from .rule import Example, Rule
 
 # Above this many characters the engine does not check a text. LibCST's memory and time grow
@@ -301,3 +301,28 @@ class NotCheckedRule(Rule):
     message = "The file cannot be checked safely: it is too large or too deeply nested"
     severity = Severity.WARNING
     examples = (Example(_TOO_DEEP),)
+
+
+class RuleFailedRule(Rule):
+    """
+    ## Why
+    A rule raised an error on this code, so that rule did not check it: a finding it would
+    have reported here may be missing. The other rules checked the code as usual. The message
+    names the rule and the error. It is a bug in kerasfix, not in your code: please report it
+    with the line the finding points at.
+
+    ## Fix safety
+    No fix. Ignore it for a line with `# noqa: KER003` until the rule is mended.
+    """
+
+    code = RULE_FAILED_CODE
+    name = "rule-failed"
+    message = "A rule failed on this code and did not check it"
+    severity = Severity.WARNING
+    # No shipped rule fails on purpose: tests/test_engine.py runs a broken rule instead.
+    examples = ()
+
+
+def rule_failed_message(code: str, error: BaseException) -> str:
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return f"{code} failed on this code and did not check it ({detail}): a bug in kerasfix, please report it"

@@ -14,6 +14,7 @@ import libcst as cst
 
 from .context import Context
 from .rule import Rule
+from .syntax import RuleFailedRule, rule_failed_message
 
 # The `ctx.shared` key of the text the whole file was parsed from, set by `lint.lint`: a rule
 # may test it before costly work on the tree. It is absent when only a part of a file is linted
@@ -212,6 +213,9 @@ def _node_types() -> frozenset[type]:
     return _NODE_TYPES
 
 
+_RULE_FAILED = RuleFailedRule()
+
+
 def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]]) -> None:
     # A set lookup on the exact type: `isinstance(x, cst.CSTNode)` goes through ABC machinery.
     node_types = _NODE_TYPES or _node_types()
@@ -249,6 +253,8 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
                     raise
                 except Exception as error:  # noqa: BLE001 - one broken rule must not stop the rest
                     errors.append((rule.code, error))
+                    # Said where it happened: a finding the rule would have made may be missing.
+                    ctx.report(node, rule_failed_message(rule.code, error), rule=_RULE_FAILED)
         names = _FIELDS.get(kind)
         if names is None:
             names = child_fields(kind)
