@@ -11,6 +11,7 @@ from ._common import (
     block_indent,
     body_of,
     insert_before_statement,
+    insert_method,
     is_optimizer,
     local_values,
     statements,
@@ -730,6 +731,10 @@ class LossLogOverwritten(Rule):
 
     ## Use instead
     ```python
+    @property
+    def metrics(self):
+        return [m for m in super().metrics if getattr(m, "built", True)]
+
     def train_step(self, data):
         ...
         for metric in self.metrics:
@@ -737,6 +742,10 @@ class LossLogOverwritten(Rule):
                 metric.update_state(loss)
         return {"loss": loss}
     ```
+    The `metrics` property is needed when the step updates no compiled metric: Keras builds
+    `compile(metrics=[...])`'s metrics at their first update, and reading them unbuilt at the
+    epoch's end fails with "Cannot get result() since the metric has not yet been built"
+    (Keras 3.15.1, TensorFlow and PyTorch).
 
     ## Backends
     All.
@@ -745,8 +754,11 @@ class LossLogOverwritten(Rule):
     Unsafe: the fix updates Keras' own `loss` tracker (the Keras 3 guide's loop) before the
     `return`, so the epoch's `loss` is the mean of the batches' losses where Keras 2 showed the
     last batch's. Keras' own step weights each batch by its size; this update does not, which
-    differs only when the last batch is smaller. The class, its constructor and its metrics are
-    left as they are (a functional subclass `MyModel(inputs, outputs)` keeps working). A JAX step
+    differs only when the last batch is smaller. When the step updates no compiled metric, the fix
+    adds the `metrics` property above, which lists the compiled metrics only once Keras' own
+    `test_step` has built them: the training logs then have the `loss` only, as in Keras 2.
+    The constructor is left as it is (a functional subclass `MyModel(inputs, outputs)` keeps
+    working). A JAX step
     (`train_step(self, state, data)`) gets KER503's fix: the tracker updated in a
     `StatelessScope` over the returned metric variables, and every metric's result returned.
 
@@ -772,6 +784,10 @@ class LossLogOverwritten(Rule):
             '        return {«"loss": loss»}\n',
             "import keras\n"
             "class M(keras.Model):\n"
+            "    @property\n"
+            "    def metrics(self):\n"
+            '        return [m for m in super().metrics if getattr(m, "built", True)]\n'
+            "\n"
             "    def train_step(self, data):\n"
             "        loss = self.compute_loss(y=data, y_pred=self(data))\n"
             "        for metric in self.metrics:\n"
@@ -796,6 +812,10 @@ class LossLogOverwritten(Rule):
             "    def __init__(self, units):\n"
             "        super().__init__()\n"
             "        self.units = units\n"
+            "\n"
+            "    @property\n"
+            "    def metrics(self):\n"
+            '        return [m for m in super().metrics if getattr(m, "built", True)]\n'
             "\n"
             "    def train_step(self, data):\n"
             "        if data is None:\n"
@@ -927,10 +947,41 @@ class LossLogOverwritten(Rule):
         indent = block_indent(ctx, block)
         value = ctx.module.code_for_node(element.value)
         update = tracker_update(value, indent, ctx.module.default_indent)
-        return FixSpec.unsafe(
-            "Update Keras' `loss` tracker with this loss",
-            insert_before_statement(line, update, indent),
-        )
+        edits: list[Insert] = [insert_before_statement(line, update, indent)]
+        klass, function = ctx.klass, ctx.function
+        if klass is not None and function is not None and not _updates_compiled_metrics(function):
+            # Keras builds the compiled metrics at their first update, which this step never
+            # makes: reading them at the epoch's end fails ("Cannot get result() since the metric
+            # has not yet been built"), so they are listed once built (by Keras' own test_step).
+            step = klass.body.indent if isinstance(klass.body, cst.IndentedBlock) else None
+            step = step if step is not None else ctx.module.default_indent
+            prop = insert_method(
+                ctx,
+                klass,
+                "@property",
+                "def metrics(self):",
+                f'{step}return [m for m in super().metrics if getattr(m, "built", True)]',
+                after=class_methods(klass).get("__init__"),
+            )
+            if prop is None:
+                return None
+            edits.extend(prop)
+        return FixSpec.unsafe("Update Keras' `loss` tracker with this loss", *edits)
+
+
+def _updates_compiled_metrics(function: cst.FunctionDef) -> bool:
+    """Whether the step updates the compiled metrics (`self.compute_metrics(...)`, or the
+    Keras 2 `self.compiled_metrics`, which KER504 turns into it)."""
+    found: list[bool] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            if isinstance(node.value, cst.Name) and node.value.value == "self":
+                if node.attr.value in ("compute_metrics", "compiled_metrics"):
+                    found.append(True)
+
+    function.visit(Finder())
+    return bool(found)
 
 
 class StatefulUpdateInJaxStep(Rule):

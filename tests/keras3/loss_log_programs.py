@@ -322,13 +322,27 @@ PROGRAMS = (
         TF_FUNCTIONAL_STEP,
         remaining=("KER107", "KER501", "KER502"),
         imports="import tensorflow as tf",
-        # `compile(metrics=[])` makes a metrics container that a step without
-        # `compute_metrics` never builds: reading it at the epoch's end fails.
         metrics="None",
         custom="functional(FunctionalCustom)",
         builtin="functional(keras.Model)",
         learning_rate=0.05,
         fixed_marker=_TRACKER,
         before_logs="zero-loss",
+    ),
+    Program(
+        # Compiled metrics that the step never updates are never built: reading them at the
+        # epoch's end fails. After the fix, training logs the loss alone (as Keras 2 did) and
+        # `evaluate()`, Keras' own test_step, the loss and the metrics.
+        "functional-subclass-loss-dict-with-mae",
+        "tensorflow",
+        TF_FUNCTIONAL_STEP,
+        remaining=("KER107", "KER501", "KER502"),
+        imports="import tensorflow as tf",
+        custom="functional(FunctionalCustom)",
+        builtin="functional(keras.Model)",
+        learning_rate=0.05,
+        compared=("loss",),
+        fixed_marker=_TRACKER,
+        before_error=("ValueError", "Cannot get result() since the metric has not yet been built"),
     ),
 )

@@ -284,9 +284,11 @@ RESULT = model.evaluate(x, y, verbose=0, return_dict=True)
         raises("AttributeError", "ArrayImpl' object has no attribute 'items'"),
         envs=("jax",),
         unsafe=True,
-        # The step's `loss` now reaches the logs, where the never-updated `loss` tracker replaces
-        # it: KER505 reports that next (a JAX step gets no fix).
-        fixed_check=result_shows("a dict of logs, the loss tracker's 0.0", lambda r: r == {"loss": 0.0}),
+        # The fix updates the `loss` tracker with the step's loss and returns every metric's
+        # result: zero weights, so the loss is the mean of y squared.
+        fixed_check=result_shows(
+            "the compiled MSE as the loss", lambda r: r.keys() == {"loss"} and abs(r["loss"] - 5.482489) < 1e-5
+        ),
     ),
     Case(
         "KER504",
@@ -356,10 +358,12 @@ RESULT = model.fit(x, y, epochs=3, batch_size=8, verbose=0).history["loss"]
     Case(
         "KER505",
         "jax-step-loss-replaced-by-tracker",
-        # No fix for a JAX step: the tracker would have to be updated statelessly.
+        # The fix updates the tracker in a `StatelessScope` and returns its new variables.
         STEP_DATA.replace("{imports}", "import jax") + JAX_TRAIN_STEP + FIT_LOSSES,
         result_shows("a History of 0.0 losses", lambda r: r == [0.0, 0.0, 0.0]),
         envs=("jax",),
+        unsafe=True,
+        fixed_check=result_shows("the real, falling losses", lambda r: r[0] > r[-1] > 0.0),
     ),
     Case(
         "KER506",
