@@ -64,17 +64,25 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+# What the extension's launcher answers when asked whether it can run the server.
+PROBE_ANSWER = json.dumps({"origin": "bundled", "kerasfix": "0.1.0", "location": "/bundle/kerasfix", "python": "python", "note": ""})
+
+
 def program(path: Path, marker: Path) -> Path:
-    """A program that leaves `marker` and succeeds (as `python -c "import kerasfix.server"` would)."""
+    """A program that leaves `marker` and answers as a Python running the launcher would."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"#!/bin/sh\ntouch '{marker}'\nexit 0\n")
+    path.write_text(f"#!/bin/sh\ntouch '{marker}'\necho '{PROBE_ANSWER}'\n")
     path.chmod(0o755)
     return path
 
 
 def lookup(bundle: Path, *, trusted: bool, user: dict, workspace: dict, folder: Path) -> dict:
     node = require(shutil.which("node"), "Node.js")
-    scenario = {"trusted": trusted, "manifest": str(MANIFEST), "user": user, "workspace": workspace, "workspaceFolder": str(folder)}
+    scenario = {
+        "trusted": trusted, "manifest": str(MANIFEST), "user": user, "workspace": workspace, "workspaceFolder": str(folder),
+        # No system location: the machine's own Python would be found.
+        "extensionPath": str(EDITORS / "vscode"), "fallbackPythons": [],
+    }
     run = subprocess.run(
         [node, str(HERE / "lookup.js"), str(bundle), json.dumps(scenario)],
         env={"PATH": "/nonexistent"}, capture_output=True, text=True, timeout=30,
@@ -98,7 +106,7 @@ def test_workspace_settings_naming_programs_are_not_run_untrusted(bundle: Path, 
     result = lookup(bundle, trusted=False, user={}, workspace=workspace, folder=folder)
     assert "found" not in result  # the workspace's kerasfix.path would be started as the server
     assert not marker.exists()  # the interpreters would be run to look for kerasfix
-    assert result["missing"] == "kerasfix is not on PATH"
+    assert result["missing"] == "no Python interpreter found: kerasfix needs Python 3.10 or newer"
 
 
 def test_a_user_setting_pointing_into_an_untrusted_workspace_is_refused(bundle: Path, folder: Path) -> None:

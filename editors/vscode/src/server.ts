@@ -178,10 +178,16 @@ export async function findServer(resource: vscode.Uri | undefined, options: Look
     : [...(python ? [python] : []), ...onPath(PYTHON_NAMES), ...(options.fallbackPythons ?? FALLBACK_PYTHONS)];
   const tried = new Set<string>();
   for (const candidate of candidates) {
-    if (tried.has(candidate) || !isExecutable(candidate)) {
+    if (!isExecutable(candidate)) {
       continue;
     }
-    tried.add(candidate);
+    // `python` and `python3` in one folder are one interpreter; the folder tells environments
+    // apart (a virtual environment's python links to its base interpreter).
+    const identity = path.join(path.dirname(candidate), path.basename(fs.realpathSync(candidate)));
+    if (tried.has(identity)) {
+      continue;
+    }
+    tried.add(identity);
     const answer = await probe(candidate, script, strategy);
     if ("error" in answer) {
       notes.push(answer.error);
