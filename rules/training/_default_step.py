@@ -285,14 +285,16 @@ class _Reading:
 
     def metrics_loop(self, stmt: cst.For) -> None:
         """The Keras 3 guide's `for metric in self.metrics:` that gives the loss to the `loss`
-        tracker and `y, y_pred` to every other metric."""
+        tracker and `y, y_pred` to every other metric; or the loop that only updates the `loss`
+        tracker (what the default step does before `compute_metrics`, and what KER504's fix
+        writes for Keras 2's `compiled_loss`)."""
         metric = _name(stmt.target)  # type: ignore[arg-type]
         _require(
             metric is not None
             and stmt.orelse is None
             and is_self_attribute(stmt.iter, "metrics")
-            and self.loss is not None
             and "metrics" not in self.done
+            and "tracker" not in self.done
         )
         body = _block(stmt.body)
         _require(len(body) == 1 and isinstance(body[0], cst.If))
@@ -307,22 +309,48 @@ class _Reading:
             and isinstance(test.left, cst.Attribute)
             and _is_literal(test.left.value, metric)  # type: ignore[arg-type]
             and test.left.attr.value == "name"
-            and isinstance(branch.orelse, cst.Else)
+            and (branch.orelse is None or isinstance(branch.orelse, cst.Else))
         )
         loss_update = _simple_statements(branch.body)
-        other_update = _simple_statements(branch.orelse.body)  # type: ignore[union-attr]
-        _require(len(loss_update) == 1 and len(other_update) == 1)
+        _require(len(loss_update) == 1)
         loss_call = _update_call(loss_update[0], metric)  # type: ignore[arg-type]
-        _require(
-            loss_call is not None
-            and len(loss_call.args) == 1
-            and loss_call.args[0].keyword is None
-            and self.uses(loss_call.args[0].value, self.loss)
-        )
+        _require(loss_call is not None and 1 <= len(loss_call.args) <= 2)
+        assert loss_call is not None
+        value = loss_call.args[0]
+        _require(value.keyword is None and not value.star)
+        # The loss tracker's value: the step's loss, or (a test step's bare Keras 2
+        # `compiled_loss`, fixed) the loss computed right there.
+        _require(self.uses(value.value, self.loss) or (self.step == "test_step" and self.loss_call(value.value)))
+        if len(loss_call.args) == 2:
+            _require(self.batch_size_weight(loss_call.args[1]))
+        self.done.add("tracker")
+        if branch.orelse is None:
+            return
+        other_update = _simple_statements(branch.orelse.body)  # type: ignore[union-attr]
+        _require(len(other_update) == 1)
         other_call = _update_call(other_update[0], metric)  # type: ignore[arg-type]
         _require(other_call is not None)
         self.metric_arguments(_bind(other_call, _UPDATE_STATE))  # type: ignore[arg-type]
         self.done.add("metrics")
+
+    def batch_size_weight(self, arg: cst.Arg) -> bool:
+        """`sample_weight=ops.shape(y)[0]`: each batch weighted by its size, as the default
+        step weights the loss tracker."""
+        value = arg.value
+        if arg.keyword is None or arg.keyword.value != "sample_weight" or not isinstance(value, cst.Subscript):
+            return False
+        if len(value.slice) != 1 or not isinstance(value.slice[0].slice, cst.Index):
+            return False
+        index = value.slice[0].slice.value
+        shape = value.value
+        return (
+            isinstance(index, cst.Integer)
+            and index.value == "0"
+            and isinstance(shape, cst.Call)
+            and (self.resolve(shape.func) or "").endswith("ops.shape")
+            and len(shape.args) == 1
+            and self.uses(shape.args[0].value, self.y)
+        )
 
     # ----- expressions ---------------------------------------------------------------------
 
