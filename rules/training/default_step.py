@@ -194,6 +194,25 @@ class DefaultStepOverride(Rule):
             unsafe=True,
         ),
         Example(
+            # Keras 2's steps after KER504's fix: the `loss` tracker updated as the default does.
+            "import keras\n"
+            "from keras import ops\n"
+            "class Regressor(keras.Model):\n"
+            "    def «test_step»(self, data):\n"
+            "        x, y = data\n"
+            "        y_pred = self(x, training=False)\n"
+            "        for metric in self.metrics:\n"
+            '            if metric.name == "loss":\n'
+            "                metric.update_state(self.compute_loss(y=y, y_pred=y_pred), sample_weight=ops.shape(y)[0])\n"
+            "        self.compute_metrics(x=None, y=y, y_pred=y_pred)\n"
+            "        return {m.name: m.result() for m in self.metrics}\n",
+            "import keras\n"
+            "from keras import ops\n"
+            "class Regressor(keras.Model):\n"
+            "    pass\n",
+            unsafe=True,
+        ),
+        Example(
             "import tensorflow as tf\n"
             "from keras.engine import data_adapter\n"
             "class Net(tf.keras.Sequential):\n"
