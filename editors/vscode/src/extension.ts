@@ -1,5 +1,5 @@
-// The kerasfix extension: runs `kerasfix server` (LSP over stdio) for Python files and adds the
-// palette commands. Diagnostics, hovers, quick fixes and `source.fixAll.kerasfix` (for
+// The kerasfix extension: runs the kerasfix language server (LSP over stdio; server.ts says which
+// one, with which Python) for Python files and adds the palette commands. Diagnostics, hovers, quick fixes and `source.fixAll.kerasfix` (for
 // `editor.codeActionsOnSave`) all come from the server through vscode-languageclient.
 
 import * as vscode from "vscode";
@@ -188,6 +188,24 @@ function settingsChanged(event: vscode.ConfigurationChangeEvent): void {
   }
 }
 
+// The Python extension's interpreter can run the server and names the project's environment:
+// choosing another one restarts the server, as it does for the settings.
+async function watchSelectedInterpreter(context: vscode.ExtensionContext): Promise<void> {
+  const python = vscode.extensions.getExtension("ms-python.python");
+  if (!python) {
+    return;
+  }
+  try {
+    const api = python.isActive ? python.exports : await python.activate();
+    const changed = api?.environments?.onDidChangeActiveEnvironmentPath;
+    if (typeof changed === "function") {
+      context.subscriptions.push(changed(() => void restart()));
+    }
+  } catch {
+    // An older or broken Python extension: its setting is watched instead.
+  }
+}
+
 export function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel("kerasfix");
   extensionPath = context.extensionPath;
@@ -201,6 +219,7 @@ export function activate(context: vscode.ExtensionContext): Promise<void> {
     // Trusting the workspace lets its settings and its interpreter choose the server.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void restart()),
   );
+  void watchSelectedInterpreter(context);
   lifecycle = lifecycle.then(startClient);
   return lifecycle;
 }
