@@ -169,11 +169,3 @@ def logs_fix(
     else:
         edits.append(Replace(value, f"logs, {new_state}"))
     return FixSpec.unsafe("Return every metric's result as the logs, and the state", *edits, imports=imports)
-
-
-def needs_logs(ctx: Context, parts: JaxReturn, function: cst.FunctionDef) -> bool:
-    """Whether the returned logs are not a dict (or come after the state, or alone)."""
-    logs = parts.logs
-    if parts.swapped or parts.state is None:
-        return True
-    return logs is None or not is_log_dict(ctx, logs, function)
