@@ -245,3 +245,32 @@ def test_from_environment_needs_no_bundle_where_kerasfix_is_installed(
     python, _ = installed_python
     found = lookup(bundle, foreign_extension, {"interpreter": str(python), "importStrategy": "fromEnvironment"}, [], [], home)["found"]
     assert found["origin"].startswith(f"kerasfix 9.9.9 from the environment of {python}")
+
+
+def test_a_compiled_module_that_does_not_load_is_one_line_in_the_log(tmp_path: Path, bare_python: Path) -> None:
+    """The probe finds compiled modules by their file names; one that is found and still does
+    not load (built against a newer C library, say) stops the server with one line that says so."""
+    python_tag = subprocess.run(
+        [bare_python, "-c", "import importlib.machinery as m; print(m.EXTENSION_SUFFIXES[0])"], capture_output=True, text=True, timeout=60, check=True
+    )
+    libs = tmp_path / "libs"
+    (libs / "kerasfix").mkdir(parents=True)
+    (libs / "kerasfix" / "__init__.py").write_text("")
+    (libs / "kerasfix" / "__main__.py").write_text("import native_parser\n")
+    (libs / f"native_parser{python_tag.stdout.strip()}").write_bytes(b"not a shared object")
+    (libs / "kerasfix-bundle.json").write_text(json.dumps({
+        "python": "3", "implementation": "cpython", "cacheTag": "cpython-3", "platform": python_platform(bare_python),
+        "compiledModules": ["native_parser"],
+    }))
+    extension = extension_folder(tmp_path / "extension", libs)
+    run = subprocess.run([bare_python, *launch(extension, "useBundled")], env={}, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    started, failed = run.stderr.splitlines()
+    assert started.startswith(f"kerasfix (unknown version) (bundled: {extension / 'bundled' / 'libs' / 'kerasfix'}) on Python ")
+    assert failed.startswith(f"kerasfix: bundled kerasfix cannot run in {python_description(bare_python)}: ")
+    assert "native_parser" in failed
+
+
+def python_platform(python: Path) -> str:
+    run = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_platform())"], capture_output=True, text=True, timeout=60, check=True)
+    return run.stdout.strip()

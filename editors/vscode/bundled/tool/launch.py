@@ -82,9 +82,13 @@ def choose(strategy: str) -> dict[str, str]:
         origin = "bundled"
     spec = importlib.util.find_spec("kerasfix")
     location = os.path.dirname(spec.origin) if spec and spec.origin else "?"
+    try:
+        version = importlib.metadata.version("kerasfix")
+    except importlib.metadata.PackageNotFoundError:  # a source folder on the path, not installed
+        version = "(unknown version)"
     return {
         "origin": origin,
-        "kerasfix": importlib.metadata.version("kerasfix"),
+        "kerasfix": version,
         "location": location,
         "python": sys.executable,
         "pythonVersion": platform.python_version(),
@@ -117,7 +121,13 @@ def main() -> int:
         file=sys.stderr,
     )
     sys.argv = ["kerasfix", "server"]
-    runpy.run_module("kerasfix", run_name="__main__", alter_sys=True)
+    try:
+        runpy.run_module("kerasfix", run_name="__main__", alter_sys=True)
+    except ImportError as error:
+        # A compiled module that the probe found but that does not load (a C library too old):
+        # one line in the output channel rather than a traceback.
+        print(f"kerasfix: {chosen['origin']} kerasfix cannot run in {this_python()}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
