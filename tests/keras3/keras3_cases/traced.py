@@ -31,6 +31,55 @@ class Probe(keras.layers.Layer):
 '''
 )
 
+# A model with named layers only: the optimizer's own state (optax tuples) has the integer keys.
+NNX_OPTIMIZER_RESUME = '''
+import tempfile
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import optax
+import orbax.checkpoint as ocp
+from flax import nnx
+
+
+class Regressor(nnx.Module):
+    def __init__(self, rngs):
+        self.hidden = nnx.Linear(3, 8, rngs=rngs)
+        self.out = nnx.Linear(8, 1, rngs=rngs)
+
+    def __call__(self, x):
+        return self.out(nnx.relu(self.hidden(x)))
+
+
+@nnx.jit
+def train_step(model, optimizer, x, y):
+    def loss_fn(model):
+        return ((model(x) - y) ** 2).mean()
+
+    optimizer.update(model, nnx.grad(loss_fn)(model))
+
+
+x = jnp.linspace(-1.0, 1.0, 12).reshape(4, 3)
+y = jnp.sum(x, axis=1, keepdims=True)
+model = Regressor(nnx.Rngs(0))
+optimizer = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)
+for _ in range(3):
+    train_step(model, optimizer, x, y)
+
+ckpt_dir = Path(tempfile.mkdtemp())
+checkpointer = ocp.StandardCheckpointer()
+checkpointer.save(ckpt_dir / "optimizer", nnx.state(optimizer).to_pure_dict())
+checkpointer.wait_until_finished()
+
+resumed = nnx.Optimizer(Regressor(nnx.Rngs(1)), optax.adam(1e-2), wrt=nnx.Param)
+restored = checkpointer.restore(ckpt_dir / "optimizer")
+nnx.update(resumed, restored)
+saved, loaded = nnx.state(optimizer).to_pure_dict(), nnx.state(resumed).to_pure_dict()
+same = all(bool((a == b).all()) for a, b in zip(jax.tree.leaves(saved), jax.tree.leaves(loaded)))
+RESULT = [int(loaded["step"]), same]
+'''
+
 CASES = [
     Case(
         "KER430",
@@ -143,5 +192,19 @@ RESULT = [model(x).tolist(), fresh(x).tolist()]
         # Flax 0.12.8 / Orbax 0.12.4: the restored keys are '0', '1'; nnx.update refuses them.
         raises("KeyError", "Invalid key: 0"),
         envs=("nnx",),
+        # The fix: `nnx.update(fresh, nnx.restore_int_paths(restored))`.
+        fixed_check=result_shows("the restored model computes what the saved one did", lambda r: r[0] == r[1]),
+        unsafe=True,
+    ),
+    Case(
+        "KER803",
+        "nnx-optimizer-state-from-orbax",
+        NNX_OPTIMIZER_RESUME,
+        # optax states are tuples: `opt_state.0` restored as '0' cannot be set on one.
+        raises("ValueError", "Cannot set key '0' on immutable node of type tuple"),
+        envs=("nnx",),
+        # The fix converts the keys back: the resumed optimizer has the saved step and moments.
+        fixed_check=result_shows("the saved optimizer state, step 3", lambda r: r == [3, True]),
+        unsafe=True,
     ),
 ]
