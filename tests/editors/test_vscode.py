@@ -227,7 +227,7 @@ def test_vscode_squiggle_problems_hover_and_quick_fix(vsix: Path, project: Path,
         assert picture.stat().st_size > 10_000, picture
     assert seen["missingServer"] == (
         "kerasfix: kerasfix.path is set to /nonexistent/bin/kerasfix, which is not an executable file. "
-        "Set kerasfix.interpreter to a Python that can run it, or kerasfix.path to a kerasfix executable."
+        "Set kerasfix.path to a kerasfix executable, or clear it to run the kerasfix bundled with the extension."
     ), seen["missingServer"]
 
     # The extension's output channel, as code-server logs it: the bundled kerasfix ran, in the bare venv.

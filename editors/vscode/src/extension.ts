@@ -48,15 +48,14 @@ function serverSettings(): Record<string, unknown> {
   return chosen;
 }
 
-async function reportMissingServer(reason: string): Promise<void> {
+async function reportMissingServer(reason: string, pathSet: boolean): Promise<void> {
   output.appendLine(`The kerasfix server cannot start: ${reason}.`);
   const settings = "Open settings";
   const show = "Show output";
-  const choice = await vscode.window.showErrorMessage(
-    `kerasfix: ${reason}. Set kerasfix.interpreter to a Python that can run it, or kerasfix.path to a kerasfix executable.`,
-    settings,
-    show,
-  );
+  const advice = pathSet
+    ? "Set kerasfix.path to a kerasfix executable, or clear it to run the kerasfix bundled with the extension."
+    : "Set kerasfix.interpreter to a Python that can run it, or kerasfix.path to a kerasfix executable.";
+  const choice = await vscode.window.showErrorMessage(`kerasfix: ${reason}. ${advice}`, settings, show);
   if (choice === settings) {
     await vscode.commands.executeCommand("workbench.action.openSettings", "kerasfix.");
   } else if (choice === show) {
@@ -71,7 +70,8 @@ async function startClient(): Promise<void> {
     output.appendLine(note);
   }
   if ("missing" in lookup) {
-    void reportMissingServer(lookup.missing);
+    const pathSet = Boolean(vscode.workspace.getConfiguration("kerasfix", resource).get<string>("path")?.trim());
+    void reportMissingServer(lookup.missing, pathSet);
     return;
   }
   const server = lookup.found;
