@@ -17,7 +17,7 @@ import libcst as cst
 
 from ..engine.context import Context, positional_params
 from ..engine.edits import FixSpec, Insert, Replace
-from ._common import is_self_attribute, local_values
+from ._common import body_of, is_self_attribute, local_values, small_statements
 from ._loss_logs import tracker_update, updates_loss_tracker
 
 # Calls whose result is a dict of logs.
@@ -102,6 +102,45 @@ def _loss_name(ctx: Context, function: cst.FunctionDef) -> str | None:
     return None
 
 
+def _updates_any_metric(function: cst.FunctionDef) -> bool:
+    found: list[bool] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("update_state", "stateless_update_state"):
+                found.append(True)
+            elif is_self_attribute(func, "compute_metrics"):
+                found.append(True)
+
+    function.visit(Finder())
+    return bool(found)
+
+
+def _step_names(function: cst.FunctionDef) -> tuple[str, str, str] | None:
+    """`x`, `y` and `y_pred` of a step that writes `x, y = data` and
+    `y_pred, ... = self.stateless_call(...)`: what Keras' own step gives `compute_metrics`."""
+    params = positional_params(function)
+    if len(params) < 3:
+        return None
+    data = params[2].name.value
+    pair = prediction = None
+    for small in small_statements(body_of(function)):
+        if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+            continue
+        target, value = small.targets[0].target, small.value
+        if not isinstance(target, cst.Tuple) or not all(isinstance(e.value, cst.Name) for e in target.elements):
+            continue
+        names = [e.value.value for e in target.elements]  # type: ignore[attr-defined]
+        if isinstance(value, cst.Name) and value.value == data and len(names) == 2:
+            pair = pair or (names[0], names[1])
+        elif isinstance(value, cst.Call) and is_self_attribute(value.func, "stateless_call"):
+            prediction = prediction or names[0]
+    if pair is None or prediction is None:
+        return None
+    return pair[0], pair[1], prediction
+
+
 def logs_fix(
     ctx: Context,
     node: cst.Return,
@@ -142,7 +181,14 @@ def logs_fix(
             loss_code = module.code_for_node(loss)
         if loss_code is None:
             return None
-    stateful = update_loss or compute is not None
+    metrics_call = None
+    if compute is None and not _updates_any_metric(function):
+        # The step updates no metric: the compiled ones are updated as Keras' own step does,
+        # or they would show their reset value.
+        names = _step_names(function)
+        if names is not None:
+            metrics_call = "self.compute_metrics({}, {}, {})".format(*names)
+    stateful = update_loss or compute is not None or metrics_call is not None
     inner = indent + step
     lines = [
         f"with {scope_class}(state_mapping=list(zip(self.metrics_variables, {metrics_variables})))"
@@ -150,7 +196,7 @@ def logs_fix(
     ]
     if loss_code is not None:
         lines.append(inner + tracker_update(loss_code, inner, step))
-    logs = module.code_for_node(compute) if compute is not None else "self.get_metrics_result()"
+    logs = module.code_for_node(compute) if compute is not None else metrics_call or "self.get_metrics_result()"
     lines.append(f"{inner}logs = {logs}")
     if stateful:
         new_variables = "[scope.get_current_value(v) for v in self.metrics_variables]"

@@ -370,7 +370,10 @@ class StepMustReturnDict(Rule):
     over the returned state's metric variables (its last item). When the step does not update
     the `loss` tracker, the fix updates it with the step's `compute_loss(...)` result (or the
     returned tensor) and returns the new metric variables; each batch counts once, where Keras'
-    own step weights it by its size. Metrics the step does not update show their reset value.
+    own step weights it by its size. When the step updates no metric at all and names `x, y =
+    data` and `y_pred` (from `self.stateless_call`), the fix also updates the compiled metrics
+    (`self.compute_metrics(x, y, y_pred)`, as Keras' own step does); otherwise metrics the step
+    does not update show their reset value.
     A JAX step that neither updates the tracker nor computes a loss has no fix. Elsewhere,
     wrapping a tensor into `{"loss": ...}` changes what the progress bar and `History` show,
     and a `loss` key is replaced by the (possibly never updated) loss tracker, see KER505. A list
@@ -517,7 +520,7 @@ class StepMustReturnDict(Rule):
             "            for metric in self.metrics:\n"
             '                if metric.name == "loss":\n'
             "                    metric.update_state(loss)\n"
-            "            logs = self.get_metrics_result()\n"
+            "            logs = self.compute_metrics(x, y, y_pred)\n"
             "        return logs, (*state[:-1], [scope.get_current_value(v) for v in self.metrics_variables])\n",
             unsafe=True,
         ),
