@@ -247,9 +247,12 @@ class NnxOrbaxIntegerKeys(Rule):
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute):
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+        elif isinstance(func, cst.Name):
+            method = func.value  # `from flax.nnx import update`
+        else:
             return
-        method = func.attr.value
         if method not in ("update", "replace_by_pure_dict"):
             return
         positional = positional_args(node)
@@ -263,11 +266,11 @@ class NnxOrbaxIntegerKeys(Rule):
             if len(positional) < 2:
                 return
             owner, arguments = state_owner(ctx, positional[0].value), [positional[1].value]
-        else:
+        elif isinstance(func, cst.Attribute) and positional:
             # `state.replace_by_pure_dict(restored)`, the method form.
-            if not positional:
-                return
             owner, arguments = state_owner(ctx, func.value), [positional[0].value]
+        else:
+            return
         if not _imports_orbax(ctx):
             return
         restored = [arg for arg in arguments if self._from_restore(ctx, arg)]
