@@ -185,6 +185,21 @@ def test_string_keyed_nnx_dict_is_not_reported():
 
 
 @pytest.mark.parametrize(
+    "load",
+    [
+        "    _, state = nnx.split(model)\n    state.replace_by_pure_dict(ocp.StandardCheckpointer().restore(path))\n",
+        "    nnx.replace_by_pure_dict(nnx.state(model), ocp.StandardCheckpointer().restore(path))\n",
+    ],
+)
+def test_string_keyed_state_replaced_from_a_restore_is_not_reported(load):
+    abstract = "    model = nnx.eval_shape(lambda: MultiTask(8, ('price',), nnx.Rngs(0)))\n"
+    source = HEADS.split("def restore(path):")[0] + "def restore(path):\n" + abstract + load
+    assert lint(source, "heads.py", ONLY) == []
+    with_blocks = source.replace("self.features = features", "self.blocks = nnx.List([])")
+    assert [f.message for f in lint(with_blocks, "heads.py", ONLY)] == [REPLACE]
+
+
+@pytest.mark.parametrize(
     "heads",
     [
         "nnx.Dict({task: nnx.List([nnx.Linear(64, 1, rngs=rngs)]) for task in tasks})",
@@ -199,6 +214,14 @@ def test_integer_keys_anywhere_in_the_model_are_reported(heads):
         "\n\n\ndef restore", towers + "\n\ndef restore"
     )
     assert found(source) == [(19, "ocp.StandardCheckpointer().restore(path)", KEY_ERROR)]
+
+
+def test_a_list_built_before_it_becomes_an_attribute_is_reported():
+    source = HEADS.replace(
+        "self.features = features",
+        "towers = [nnx.Linear(64, 64, rngs=rngs) for _ in range(2)]\n        self.towers = towers",
+    )
+    assert found(source) == [(16, "ocp.StandardCheckpointer().restore(path)", KEY_ERROR)]
 
 
 def test_models_this_file_does_not_show_are_reported():
