@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import libcst as cst
@@ -174,6 +175,11 @@ class NnxOrbaxIntegerKeys(Rule):
     nodes = (cst.Call,)
     backends = frozenset({"jax"})
     fix = "unsafe"
+    # Findings depend on the classes of the file (what the updated object holds) and on names
+    # bound in other statements (the restore, the model): an edit to such a statement re-lints
+    # the whole file in an editor.
+    cross_statement_words = re.compile(r"\b(?:nnx|flax|Module|restore)\b")
+    cross_statement_bindings = re.compile(r"\bnnx\b")
     examples = (
         Example(
             "import orbax.checkpoint as ocp\nfrom flax import nnx\n"

@@ -296,3 +296,14 @@ def test_rule_docs_show_the_code_to_write(tmp_path):
         'restored = checkpointer.restore(ckpt_dir / "state", nnx.state(abstract_model).to_pure_dict())\n'
         "```\n"
     )
+
+
+def test_an_editor_edit_to_the_model_class_updates_the_finding_in_another_statement():
+    from kerasfix.rules.engine.incremental import IncrementalLinter
+
+    linter = IncrementalLinter("heads.py", ONLY)
+    assert linter.lint(HEADS) == []
+    listed = HEADS.replace("nnx.Dict({task: nnx.Linear(64, 1, rngs=rngs) for task in tasks})", "nnx.List([])")
+    assert [f.message for f in linter.lint(listed)] == [KEY_ERROR]
+    assert linter.lint(listed) == lint(listed, "heads.py", ONLY)
+    assert linter.lint(HEADS) == []
