@@ -49,11 +49,13 @@ class CompiledLossAndMetrics(Rule):
     All (missing on JAX and PyTorch, deprecated on TensorFlow).
 
     ## Fix safety
-    Safe for the plain `compiled_loss(y, y_pred[, sample_weight])`: `compute_loss` computes the
-    same compiled loss, and in a step the tracker gets the same update as in Keras 2 (none is
-    added when the step updates a tracker named "loss" itself; a JAX step's tracker is updated
-    statelessly, which this fix does not write). A step whose `compiled_loss(...)` result is
-    neither assigned to a name nor a statement of its own gets no fix. Dropping
+    Safe for the plain `compiled_loss(y, y_pred[, sample_weight])` outside a step:
+    `compute_loss` computes the same compiled loss. In a `train_step`/`test_step` it is unsafe:
+    the tracker gets the same update as in Keras 2, weighted by the first dimension of `y`,
+    which assumes the targets are one array (not a dict or list of them). No update is added
+    when the step updates a tracker named "loss" itself, nor in a JAX step (whose tracker is
+    updated statelessly, which this fix does not write). A step whose `compiled_loss(...)`
+    result is neither assigned to a name nor a statement of its own gets no fix. Dropping
     `regularization_losses=self.losses` is unsafe (it assumes those are exactly the losses
     `compute_loss` adds); any other `regularization_losses` has no fix.
     `compiled_metrics.update_state(...)` -> `compute_metrics(...)` is unsafe: it also computes
@@ -87,6 +89,7 @@ class CompiledLossAndMetrics(Rule):
             "        for metric in self.metrics:\n"
             '            if metric.name == "loss":\n'
             "                metric.update_state(loss, sample_weight=keras.ops.shape(y)[0])\n",
+            unsafe=True,
         ),
         Example(
             "import keras\n"
@@ -121,6 +124,7 @@ class CompiledLossAndMetrics(Rule):
             '            if metric.name == "loss":\n'
             "                metric.update_state(self.compute_loss(y=y, y_pred=y_pred), sample_weight=ops.shape(y)[0])\n"
             "        return {m.name: m.result() for m in self.metrics}\n",
+            unsafe=True,
         ),
         Example(
             "import keras\n"
@@ -247,6 +251,9 @@ class CompiledLossAndMetrics(Rule):
         if tracker is None:
             return None
         inserts, imports = tracker
+        # The tracker's weight is the first dimension of `y`: one array, not a dict or list of
+        # targets, which the code does not show.
+        safe = safe and not inserts
         return FixSpec.of(safe, "Use `self.compute_loss(y=..., y_pred=...)`", *edits, *inserts, imports=imports)
 
     @staticmethod
