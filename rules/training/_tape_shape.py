@@ -1,0 +1,320 @@
+"""The shape of a Keras 2 `train_step` written with `tf.GradientTape`, read for KER502's fix, or
+the reason the fix cannot carry it.
+
+The fix (tape_step.py) writes one step per backend from the parts read here, so each part must
+mean the same thing on every backend: one tape whose code computes the loss, one gradient of
+that loss over the model's variables, one `self.optimizer.apply_gradients`, then metric updates
+and the logs returned by the last statement. Anything else (a second optimizer or tape, a
+gradient penalty, code that reads the tape twice) is named as the blocker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ..engine.context import Context, positional_params
+from ..engine.names import statements
+from ._common import body_of, is_self_attribute
+
+# `self.<attr>` spellings of all the model's trainable variables: the JAX step differentiates
+# with respect to exactly these (the `state` Keras passes in).
+_ALL_TRAINABLE = frozenset({"trainable_variables", "trainable_weights"})
+_OPTIMIZER_CALLS = frozenset({"apply_gradients", "minimize", "apply"})
+
+
+@dataclass(frozen=True)
+class TapeStep:
+    """A `train_step(self, data)` of the shape the per-backend fix rewrites."""
+
+    function: cst.FunctionDef
+    data: str  # the name of the data parameter
+    before: Sequence[cst.BaseStatement]  # statements before the tape (unpacking the data)
+    tape: Sequence[cst.BaseStatement]  # the tape's body: forward passes and the loss
+    tape_block: cst.BaseSuite  # the block holding them
+    loss: str  # the name of the loss the gradient is taken of
+    grads: str  # the name the gradients are assigned to
+    variables: cst.BaseExpression  # what the gradient is taken over
+    after: Sequence[cst.BaseStatement]  # metric updates, between the update and the return
+    logs: cst.BaseExpression  # what the step returns
+    carried: tuple[str, ...]  # names the tape's code binds that the code after it reads
+    tape_import: str  # the import that binds the tape's name as the step spells it
+
+
+class Blocked(Exception):
+    """The step cannot be rewritten; the message names what blocks it."""
+
+
+def _code(ctx: Context, node: cst.CSTNode) -> str:
+    return ctx.module.code_for_node(node).strip()
+
+
+def _tape_calls(ctx: Context, function: cst.FunctionDef) -> list[cst.Call]:
+    found: list[cst.Call] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, (cst.Name, cst.Attribute)) and ctx.qualname(node.func) == "tensorflow.GradientTape":
+                found.append(node)
+
+    function.visit(Finder())
+    return found
+
+
+def _tape_withs(ctx: Context, function: cst.FunctionDef) -> list[cst.With]:
+    """Every `with` in the step (nested ones too) that opens a tape."""
+    found: list[cst.With] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_With(self, node: cst.With) -> None:
+            for item in node.items:
+                call = item.item
+                if isinstance(call, cst.Call) and isinstance(call.func, (cst.Name, cst.Attribute)):
+                    if ctx.qualname(call.func) == "tensorflow.GradientTape":
+                        found.append(node)
+
+    function.visit(Finder())
+    return found
+
+
+def _optimizer_receivers(ctx: Context, function: cst.FunctionDef) -> list[str]:
+    """The distinct receivers of `apply_gradients` / `minimize` / `apply`, in order."""
+    found: list[str] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _OPTIMIZER_CALLS:
+                receiver = _code(ctx, func.value)
+                if "optimizer" in receiver.lower() or func.attr.value == "apply_gradients":
+                    if receiver not in found:
+                        found.append(receiver)
+
+    function.visit(Finder())
+    return found
+
+
+def _check_tapes_and_optimizers(ctx: Context, function: cst.FunctionDef) -> None:
+    withs = _tape_withs(ctx, function)
+    for outer in withs:
+        for inner in withs:
+            if inner is not outer and _contains(outer, inner):
+                raise Blocked("a tape inside a tape (a gradient penalty)")
+    calls = _tape_calls(ctx, function)
+    if len(calls) > 1:
+        raise Blocked(f"{_count(len(calls))} tapes")
+    receivers = _optimizer_receivers(ctx, function)
+    if len(receivers) > 1:
+        raise Blocked(f"{_count(len(receivers))} optimizers ({', '.join(f'`{r}`' for r in receivers)})")
+    if receivers and receivers[0] != "self.optimizer":
+        raise Blocked(f"an optimizer that is not the model's (`{receivers[0]}`)")
+    if len(withs) != 1:
+        raise Blocked("a tape not opened by `with tf.GradientTape() as tape:`")
+
+
+def _count(number: int) -> str:
+    return {2: "two", 3: "three", 4: "four"}.get(number, str(number))
+
+
+def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+    found: list[bool] = []
+
+    class Finder(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if node is inner:
+                found.append(True)
+            return not found
+
+    outer.body.visit(Finder())  # type: ignore[attr-defined]
+    return bool(found)
+
+
+def _names_bound(body: Sequence[cst.CSTNode]) -> list[str]:
+    """Names assigned by the statements (targets of `=`, `+=`, `for`, `with ... as`), in order."""
+    found: list[str] = []
+
+    def add(target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            if target.value not in found:
+                found.append(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                add(element.value)
+
+    for stmt in statements(body):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        add(target.target)
+                elif isinstance(small, (cst.AugAssign, cst.AnnAssign)):
+                    add(small.target)
+        elif isinstance(stmt, cst.For):
+            add(stmt.target)
+    return found
+
+
+def _names_read(nodes: Sequence[cst.CSTNode]) -> set[str]:
+    found: set[str] = set()
+
+    class Finder(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            found.add(node.value)
+
+    for node in nodes:
+        node.visit(Finder())
+    return found
+
+
+def _single(stmt: cst.CSTNode) -> cst.BaseSmallStatement | None:
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        return stmt.body[0]
+    return None
+
+
+def _gradient(ctx: Context, stmt: cst.CSTNode, tape: str) -> tuple[str, str, cst.BaseExpression]:
+    """`grads = tape.gradient(loss, variables)`: (grads, loss, variables)."""
+    small = _single(stmt)
+    call = small.value if isinstance(small, cst.Assign) and len(small.targets) == 1 else None
+    if (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and isinstance(call.func.value, cst.Name)
+        and call.func.value.value == tape
+        and call.func.attr.value == "gradient"
+        and len(call.args) == 2
+        and all(arg.keyword is None and not arg.star for arg in call.args)
+        and isinstance(small.targets[0].target, cst.Name)  # type: ignore[union-attr]
+    ):
+        loss = call.args[0].value
+        if not isinstance(loss, cst.Name):
+            raise Blocked(f"a gradient of an expression (`{_code(ctx, loss)}`) rather than of a name")
+        return small.targets[0].target.value, loss.value, call.args[1].value  # type: ignore[union-attr]
+    raise Blocked(f"code between the tape and its gradient (`{_code(ctx, stmt).splitlines()[0]}`)")
+
+
+def _apply(ctx: Context, stmt: cst.CSTNode, grads: str, variables: cst.BaseExpression) -> None:
+    """`self.optimizer.apply_gradients(zip(grads, variables))`."""
+    small = _single(stmt)
+    call = small.value if isinstance(small, cst.Expr) else None
+    if (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "apply_gradients"
+        and is_self_attribute(call.func.value, "optimizer")
+        and len(call.args) == 1
+    ):
+        pairs = call.args[0].value
+        if (
+            isinstance(pairs, cst.Call)
+            and isinstance(pairs.func, cst.Name)
+            and pairs.func.value == "zip"
+            and len(pairs.args) == 2
+            and isinstance(pairs.args[0].value, cst.Name)
+            and pairs.args[0].value.value == grads
+            and pairs.args[1].value.deep_equals(variables)
+        ):
+            return
+        raise Blocked(f"gradients applied as `{_code(ctx, pairs)}`, not `zip({grads}, <the tape's variables>)`")
+    raise Blocked(f"code between the gradient and its update (`{_code(ctx, stmt).splitlines()[0]}`)")
+
+
+def _tape_name(ctx: Context, node: cst.With) -> str:
+    if len(node.items) != 1 or node.asynchronous is not None:
+        raise Blocked("a `with` that opens more than the tape")
+    target = node.items[0].asname
+    if target is None or not isinstance(target.name, cst.Name):
+        raise Blocked("a tape without a name (`with tf.GradientTape() as tape:`)")
+    call = node.items[0].item
+    if isinstance(call, cst.Call) and call.args:
+        raise Blocked(f"a tape with options (`{_code(ctx, call)}`)")
+    return target.name.value
+
+
+def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool) -> TapeStep:
+    """The parts of `function`, or `Blocked` naming what the rewrite cannot carry. `whole_model`:
+    the gradient must be over all the model's trainable variables (the JAX step)."""
+    if function.name.value != "train_step":
+        raise Blocked(f"a tape in `{function.name.value}` (only `train_step` is rewritten)")
+    if function.decorators:
+        raise Blocked(f"the decorator `@{_code(ctx, function.decorators[0].decorator)}`")
+    params = positional_params(function)
+    if len(params) != 2 or function.params.star_arg is not cst.MaybeSentinel.DEFAULT or function.params.star_kwarg:
+        raise Blocked("a signature other than `train_step(self, data)`")
+    _check_tapes_and_optimizers(ctx, function)
+    body = list(body_of(function))
+    index = next((i for i, stmt in enumerate(body) if isinstance(stmt, cst.With) and _tape_withs_in(ctx, stmt)), None)
+    if index is None:
+        raise Blocked("a tape inside a block (`if`, `for`, ...) of the step")
+    tape_with = body[index]
+    assert isinstance(tape_with, cst.With)
+    tape = _tape_name(ctx, tape_with)
+    if index + 3 > len(body):
+        raise Blocked("no `apply_gradients` after the tape")
+    grads, loss, variables = _gradient(ctx, body[index + 1], tape)
+    if whole_model and not (
+        is_self_attribute(variables) and variables.attr.value in _ALL_TRAINABLE  # type: ignore[attr-defined]
+    ):
+        raise Blocked(f"a gradient over only some variables (`{_code(ctx, variables)}`)")
+    _apply(ctx, body[index + 2], grads, variables)
+    last = _single(body[-1])
+    if not isinstance(last, cst.Return) or last.value is None or len(body) < index + 4:
+        raise Blocked("a step that does not end with `return <logs>`")
+    after = body[index + 3 : -1]
+    if _returns(body[:-1]):
+        raise Blocked("a `return` before the step's last statement")
+    tape_body = list(body_of_block(tape_with))
+    if tape in _names_read([*body[:index], *tape_body, *after, last]):
+        raise Blocked(f"`{tape}` used for more than the one gradient")
+    bound = _names_bound(tape_body)
+    if loss not in bound:
+        raise Blocked(f"a loss (`{loss}`) not computed under the tape")
+    read_later = _names_read([*after, last])
+    carried = tuple(name for name in bound if name in read_later and name != loss)
+    data = params[1].name.value
+    spelled = tape_with.items[0].item.func  # type: ignore[attr-defined]
+    return TapeStep(
+        function, data, body[:index], tape_body, tape_with.body, loss, grads, variables, after, last.value,
+        carried, _import_of(ctx, spelled),
+    )
+
+
+def _import_of(ctx: Context, spelled: cst.BaseExpression) -> str:
+    """`import tensorflow as tf` for `tf.GradientTape`, `from tensorflow import GradientTape as
+    Tape` for `Tape`: the statement that binds the name the step spells the tape with."""
+    root = spelled
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    assert isinstance(root, cst.Name)
+    local = root.value
+    qualified = ctx.qualname(root)
+    if not qualified:
+        raise Blocked(f"a tape spelled through `{local}`, whose import cannot be read")
+    module, _, name = qualified.rpartition(".")
+    alias = "" if local == (name or qualified) else f" as {local}"
+    if not module:
+        return f"import {qualified}{alias}\n"
+    return f"from {module} import {name}{alias}\n"
+
+
+def body_of_block(node: cst.With) -> Sequence[cst.BaseStatement]:
+    body = node.body
+    return body.body if isinstance(body, cst.IndentedBlock) else ()
+
+
+def _tape_withs_in(ctx: Context, stmt: cst.With) -> bool:
+    return any(
+        isinstance(item.item, cst.Call)
+        and isinstance(item.item.func, (cst.Name, cst.Attribute))
+        and ctx.qualname(item.item.func) == "tensorflow.GradientTape"
+        for item in stmt.items
+    )
+
+
+def _returns(body: Sequence[cst.CSTNode]) -> bool:
+    for stmt in statements(body):
+        if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in stmt.body):
+            return True
+    return False
