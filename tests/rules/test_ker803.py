@@ -307,3 +307,22 @@ def test_an_editor_edit_to_the_model_class_updates_the_finding_in_another_statem
     assert [f.message for f in linter.lint(listed)] == [KEY_ERROR]
     assert linter.lint(listed) == lint(listed, "heads.py", ONLY)
     assert linter.lint(HEADS) == []
+
+
+def test_annotated_parameters_and_module_level_scripts():
+    annotated = (
+        "import orbax.checkpoint as ocp\nfrom flax import nnx\n\n\n"
+        "def resume(optimizer: nnx.Optimizer, checkpointer, path):\n"
+        "    nnx.update(optimizer, checkpointer.restore(path))\n"
+    )
+    assert found(annotated) == [(6, "checkpointer.restore(path)", TUPLE_ERROR)]
+    typed_heads = HEADS.replace("def restore(path):\n    model = MultiTask(8, (\"price\", \"volume\"), nnx.Rngs(0))\n",
+                                "def restore(model: MultiTask, path):\n")
+    assert "model: MultiTask" in typed_heads and lint(typed_heads, "heads.py", ONLY) == []
+    script = RESUME.split("def resume(ckpt_dir, step):\n")[0] + "\n".join(
+        line.removeprefix("    ") for line in RESUME.split("def resume(ckpt_dir, step):\n")[1].splitlines()[:-1]
+    ).replace("ckpt_dir)", "'ckpt')").replace("restore(step)", "restore(3)") + "\n"
+    assert [(text, message) for _, text, message in found(script)] == [
+        ('saved["model"]', KEY_ERROR),
+        ('saved["optimizer"]', TUPLE_ERROR),
+    ]
