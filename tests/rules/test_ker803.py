@@ -326,3 +326,13 @@ def test_annotated_parameters_and_module_level_scripts():
         ('saved["model"]', KEY_ERROR),
         ('saved["optimizer"]', TUPLE_ERROR),
     ]
+
+
+def test_a_module_level_model_updated_in_a_function():
+    source = HEADS.replace(
+        "def restore(path):\n    model = MultiTask(8, (\"price\", \"volume\"), nnx.Rngs(0))\n",
+        "model = MultiTask(8, (\"price\", \"volume\"), nnx.Rngs(0))\n\n\ndef restore(path):\n",
+    )
+    assert "\nmodel = MultiTask" in source and lint(source, "heads.py", ONLY) == []
+    listed = source.replace("nnx.Dict({task: nnx.Linear(64, 1, rngs=rngs) for task in tasks})", "nnx.List([])")
+    assert [f.message for f in lint(listed, "heads.py", ONLY)] == [KEY_ERROR]
