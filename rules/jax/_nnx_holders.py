@@ -81,11 +81,31 @@ def _split_object(ctx: Context, call: cst.Call) -> cst.BaseExpression | None:
 
 
 def _scope_body(ctx: Context):
-    return body_of(ctx.function) if ctx.function is not None else ctx.module.body
+    # `module_statements`: the whole file even when an editor re-lints some statements only.
+    return body_of(ctx.function) if ctx.function is not None else ctx.module_statements
 
 
 def _locals(ctx: Context) -> dict[str, cst.BaseExpression]:
-    return local_values(ctx, ctx.function)
+    return local_values(ctx, ctx.function) if ctx.function is not None else module_values(ctx)
+
+
+def module_values(ctx: Context) -> dict[str, cst.BaseExpression]:
+    """`name = value` at the top level of the whole file (the first one of each name)."""
+
+    def compute() -> dict[str, cst.BaseExpression]:
+        found: dict[str, cst.BaseExpression] = {}
+        for small in small_statements(ctx.module_statements):
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, value = small.targets[0].target, small.value
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                target, value = small.target, small.value
+            else:
+                continue
+            if isinstance(target, cst.Name):
+                found.setdefault(target.value, value)
+        return found
+
+    return run_cached(ctx, "nnx-module-values", compute)
 
 
 def _built_from(ctx: Context, obj: cst.BaseExpression) -> cst.BaseExpression | None:
@@ -98,7 +118,7 @@ def _built_from(ctx: Context, obj: cst.BaseExpression) -> cst.BaseExpression | N
         for param in (*ctx.function.params.params, *ctx.function.params.kwonly_params):
             if param.name.value == obj.value and param.annotation is not None:
                 return param.annotation.annotation
-        value = local_values(ctx, None).get(obj.value)
+        value = module_values(ctx).get(obj.value)
     return value
 
 

@@ -11,7 +11,7 @@ from ..engine.context import Context, call_keyword, positional_args
 from ..engine.edits import FixSpec, Replace
 from ..engine.rule import Example, Rule
 from ..training._common import local_values, run_cached
-from ._nnx_holders import Keys, keys_of, nnx_api, state_owner
+from ._nnx_holders import Keys, keys_of, module_values, nnx_api, state_owner
 
 # Flax 0.12.1 made `restore_int_paths` public (0.12.0 had it in `nnx.statelib` only).
 _RESTORE_INT_PATHS = "flax.nnx.restore_int_paths"
@@ -308,7 +308,7 @@ class NnxOrbaxIntegerKeys(Rule):
     def _from_restore(self, ctx: Context, expr: cst.BaseExpression) -> bool:
         """Whether `expr` is an untargeted Orbax restore's result (or an item of it), directly or
         through names assigned in the same function."""
-        values = local_values(ctx, ctx.function)
+        values = local_values(ctx, ctx.function) if ctx.function is not None else module_values(ctx)
         for _ in range(3):
             if _untargeted_restore(expr):
                 return True

@@ -336,3 +336,19 @@ def test_a_module_level_model_updated_in_a_function():
     assert "\nmodel = MultiTask" in source and lint(source, "heads.py", ONLY) == []
     listed = source.replace("nnx.Dict({task: nnx.Linear(64, 1, rngs=rngs) for task in tasks})", "nnx.List([])")
     assert [f.message for f in lint(listed, "heads.py", ONLY)] == [KEY_ERROR]
+
+
+def test_an_editor_edit_to_a_script_line_sees_the_names_of_the_other_lines():
+    from kerasfix.rules.engine.incremental import IncrementalLinter
+
+    script = HEADS.split("def restore(path):")[0] + (
+        "model = MultiTask(8, ('price',), nnx.Rngs(0))\n"
+        "graphdef, state = nnx.split(model)\n"
+        "restored = ocp.StandardCheckpointer().restore('heads')\n"
+        "state.replace_by_pure_dict(restored)\n"
+    )
+    linter = IncrementalLinter("heads.py", ONLY)
+    assert linter.lint(script) == []
+    edited = script.replace("state.replace_by_pure_dict(restored)\n", "state.replace_by_pure_dict(restored)  # load\n")
+    assert linter.lint(edited) == lint(edited, "heads.py", ONLY) == []
+    assert linter.last_mode == "region"
