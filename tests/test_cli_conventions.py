@@ -117,16 +117,37 @@ def test_check_into_a_closed_pipe_ends_quietly_with_its_exit_code(tmp_path):
 # ----- 3. --statistics -----------------------------------------------------------------------
 
 
+# KER504 twice: `compiled_loss` outside a step (a safe fix) and `compiled_metrics` (unsafe).
+MIXED = """\
+import keras
+
+
+class Trainer(keras.Model):
+    def loss_on(self, x, y):
+        return self.compiled_loss(y, self(x))
+
+    def test_step(self, data):
+        x, y = data
+        self.compiled_metrics.update_state(y, self(x, training=False))
+        return {m.name: m.result() for m in self.metrics}
+
+
+optimizer = keras.optimizers.Adam(lr=1e-2)
+"""
+
+
 @pytest.fixture
 def mixed(tmp_path, monkeypatch):
-    """An example with KER504 findings of which one has a safe fix and one an unsafe fix."""
+    """An example with KER504 findings of which one has a safe fix and one an unsafe fix (m.py),
+    and the shipped Keras 2 script (k.py)."""
     monkeypatch.chdir(tmp_path)
     shutil.copy(EXAMPLES / "keras2_training.py", tmp_path / "k.py")
+    (tmp_path / "m.py").write_text(MIXED, encoding="utf-8")
     return tmp_path
 
 
 def test_statistics_one_row_per_code_with_ruffs_markers(mixed, capsys):
-    args = ["check", "k.py", "--select", "KER504,KER601", *CONCISE]
+    args = ["check", "m.py", "--select", "KER504,KER601", *CONCISE]
     assert main(args) == 1
     listing = capsys.readouterr().out.splitlines()
     # What the listing says: KER504 twice, one of them with a safe fix; KER601 once, fixable.
@@ -144,7 +165,7 @@ def test_statistics_one_row_per_code_with_ruffs_markers(mixed, capsys):
 
 
 def test_statistics_json_uses_ruffs_fields(mixed, capsys):
-    assert main(["check", "k.py", "--select", "KER504,KER601", "--statistics", "--output-format", "json"]) == 1
+    assert main(["check", "m.py", "--select", "KER504,KER601", "--statistics", "--output-format", "json"]) == 1
     out, err = capsys.readouterr()
     assert err == ""
     assert json.loads(out) == [

@@ -63,14 +63,24 @@ def codes(source: str, settings: Settings = TRAINING) -> list[str]:
     return [f.code for f in lint(source, "train.py", settings)]
 
 
-def test_jax_step_returning_an_array_is_reported_and_wrapped_into_a_dict():
+def test_jax_step_returning_an_array_is_reported_and_returns_every_metric():
     findings = [f for f in lint(JAX_TEST_STEP, "train.py", TRAINING) if f.code == "KER503"]
     assert len(findings) == 1
     assert JAX_TEST_STEP[findings[0].span.start : findings[0].span.end] == "loss"
     assert not findings[0].fix.is_safe
     assert fix(JAX_TEST_STEP, "train.py", TRAINING).source == JAX_TEST_STEP
     fixed = fix(JAX_TEST_STEP, "train.py", TRAINING, unsafe=True).source
-    assert fixed == JAX_TEST_STEP.replace("return loss, state", 'return {"loss": loss}, state')
+    # The loss reaches Keras' `loss` tracker, the compiled metrics are updated as Keras' own
+    # step does, and the logs are every metric's result.
+    assert fixed == JAX_TEST_STEP.replace(
+        "        return loss, state\n",
+        "        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, state[-1]))) as scope:\n"
+        "            for metric in self.metrics:\n"
+        '                if metric.name == "loss":\n'
+        "                    metric.update_state(loss)\n"
+        "            logs = self.compute_metrics(x, y, y_pred)\n"
+        "        return logs, (*state[:-1], [scope.get_current_value(v) for v in self.metrics_variables])\n",
+    )
     assert "KER503" not in codes(fixed)
 
 
