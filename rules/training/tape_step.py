@@ -54,7 +54,8 @@ def tape_step_fix(ctx: Context, function: cst.FunctionDef) -> tuple[FixSpec | No
     unit = ctx.module.default_indent
     references = [ctx.reference("keras.backend.backend"), ctx.reference("keras.StatelessScope")]
     if any(ref is None for ref in references):
-        return None, "the name `keras` bound to something else than Keras"
+        # `from tensorflow import keras`: the import rules make it Keras 3 first.
+        return None, "`keras` is not Keras 3 here (the fix follows once it is)"
     (backend_call, imports_a), (scope_call, imports_b) = references  # type: ignore[misc]
     at = indent if len(backends) == 1 else indent + unit
     writer = _Writer(ctx)
@@ -66,6 +67,13 @@ def tape_step_fix(ctx: Context, function: cst.FunctionDef) -> tuple[FixSpec | No
     text = _leading(ctx, function, indent) + _dispatch([(b, steps[b]()) for b in backends], backend_call, indent)
     imports = tuple(dict.fromkeys([*imports_a, *(imports_b if "jax" in backends else ())]))
     return FixSpec.unsafe(TITLE, Replace(function, text), imports=imports), None
+
+
+def report_tape_step(ctx: Context, node: cst.Call, function: cst.FunctionDef, message: str) -> None:
+    """KER502's finding on the tape `node` of `function`: with the fix, or with the message
+    naming what blocks it."""
+    fix, blocker = tape_step_fix(ctx, function)
+    ctx.report(node, message if blocker is None else f"{message}; no fix: {blocker}", fix=fix)
 
 
 def _check_jax(ctx: Context, step: TapeStep) -> None:
@@ -153,7 +161,10 @@ def _leading(ctx: Context, function: cst.FunctionDef, indent: str) -> str:
 def _jax_step(w: _Writer, step: TapeStep, scope: str, at: str, u: str) -> str:
     """The stateless step, its `def` at column `at`."""
     state = "trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables"
-    carried = "".join(f"{name}, " for name in step.carried)
+    # The names the code after the tape reads come out of the differentiated function too.
+    aux = "non_trainable_variables"
+    if step.carried:
+        aux = f"(non_trainable_variables, ({''.join(f'{name}, ' for name in step.carried)}))"
     b, b2, b3 = at + u, at + u * 2, at + u * 3
     return "".join(
         [
@@ -172,9 +183,9 @@ def _jax_step(w: _Writer, step: TapeStep, scope: str, at: str, u: str) -> str:
             f"{b2}with {scope}(state_mapping=mapping) as scope:\n",
             w.statements(step.tape, b3),
             f"{b2}non_trainable_variables = [scope.get_current_value(v) for v in self.non_trainable_variables]\n",
-            f"{b2}return {step.loss}, (non_trainable_variables, ({carried}))\n",
+            f"{b2}return {step.loss}, {aux}\n",
             "\n",
-            f"{b}({step.loss}, (non_trainable_variables, ({carried}))), {step.grads} = jax.value_and_grad(\n",
+            f"{b}({step.loss}, {aux}), {step.grads} = jax.value_and_grad(\n",
             f"{b2}loss_and_updates, has_aux=True\n",
             f"{b})(trainable_variables, non_trainable_variables)\n",
             f"{b}trainable_variables, optimizer_variables = self.optimizer.stateless_apply(\n",

@@ -1,0 +1,174 @@
+"""Keras 2 programs whose custom `train_step` uses `tf.GradientTape` in the standard shape (one
+tape, one gradient over the model's variables, one `apply_gradients`, metric updates, logs):
+a VAE-like model (reconstruction + KL loss from a sub-model's outputs, custom trackers) and a
+regressor with a custom loss. Each trains a few epochs on fixed data from constant weights and
+records its History and predictions in `RESULT`.
+
+The sampling of a real VAE is left out (z is the mean): random draws differ between backends,
+and without them every backend computes the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from kerasfix.rules import Settings, all_rules, fix
+from kerasfix.rules.training.steps import GradientTapeInTrainStep, _backend_guarded, step_method
+from kerasfix.rules.training.tape_step import report_tape_step
+
+_VAE = '''
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+
+class VAE(keras.Model):
+    def __init__(self, encoder, decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.total_loss_tracker = keras.metrics.Mean(name="total_loss")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+
+    @property
+    def metrics(self):
+        return [self.total_loss_tracker, self.reconstruction_loss_tracker, self.kl_loss_tracker]
+
+    def call(self, inputs):
+        return self.decoder(self.encoder(inputs)[0])
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            z_mean, z_log_var = self.encoder(data)
+            reconstruction = self.decoder(z_mean)
+            reconstruction_loss = tf.reduce_mean(tf.reduce_sum(tf.square(data - reconstruction), axis=1))
+            kl_loss = -0.5 * (1 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var))
+            kl_loss = tf.reduce_mean(tf.reduce_sum(kl_loss, axis=1))
+            total_loss = reconstruction_loss + kl_loss
+        grads = tape.gradient(total_loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        self.total_loss_tracker.update_state(total_loss)
+        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
+        self.kl_loss_tracker.update_state(kl_loss)
+        return {
+            "loss": self.total_loss_tracker.result(),
+            "reconstruction_loss": self.reconstruction_loss_tracker.result(),
+            "kl_loss": self.kl_loss_tracker.result(),
+        }
+
+
+def dense(units, value):
+    return keras.layers.Dense(units, kernel_initializer=keras.initializers.Constant(value))
+
+
+encoder_inputs = keras.Input(shape=(4,))
+hidden = dense(3, 0.1)(encoder_inputs)
+encoder = keras.Model(encoder_inputs, [dense(2, 0.2)(hidden), dense(2, -0.1)(hidden)])
+decoder_inputs = keras.Input(shape=(2,))
+decoder = keras.Model(decoder_inputs, dense(4, 0.3)(decoder_inputs))
+
+x = np.linspace(-1.0, 1.0, 64, dtype="float32").reshape(16, 4)
+vae = VAE(encoder, decoder)
+vae.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01))
+history = vae.fit(x, epochs=4, batch_size=8, shuffle=False, verbose=0).history
+RESULT = {"history": history, "predictions": vae.predict(x[:4], verbose=0)}
+'''
+
+_CUSTOM_LOSS = '''
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+
+class Regressor(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = keras.layers.Dense(8, activation="tanh", kernel_initializer=keras.initializers.Constant(0.05))
+        self.out = keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(0.1))
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.mae_metric = keras.metrics.MeanAbsoluteError(name="mae")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.mae_metric]
+
+    def call(self, inputs, training=False):
+        return self.out(self.hidden(inputs))
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            # A Huber-like loss plus a penalty on large predictions.
+            error = tf.abs(y - y_pred)
+            loss = tf.reduce_mean(tf.where(error < 0.5, 0.5 * tf.square(error), 0.5 * error - 0.125))
+            loss += 0.01 * tf.reduce_mean(tf.square(y_pred))
+        gradients = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        self.loss_tracker.update_state(loss)
+        self.mae_metric.update_state(y, y_pred)
+        return {"loss": self.loss_tracker.result(), "mae": self.mae_metric.result()}
+
+
+x = np.linspace(-1.0, 1.0, 96, dtype="float32").reshape(24, 4)
+y = np.sin(3.0 * x).sum(axis=1, keepdims=True)
+model = Regressor()
+model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1, momentum=0.9))
+history = model.fit(x, y, epochs=4, batch_size=8, shuffle=False, verbose=0).history
+RESULT = {"history": history, "predictions": model.predict(x[:4], verbose=0)}
+'''
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    source: str
+    # The History keys the program logs.
+    logs: tuple[str, ...]
+
+
+PROGRAMS = (
+    Program("vae", _VAE, ("kl_loss", "loss", "reconstruction_loss")),
+    Program("custom-loss", _CUSTOM_LOSS, ("loss", "mae")),
+)
+
+
+# ----- KER502 with its fix ---------------------------------------------------------------------
+
+
+class TapeStepRule(GradientTapeInTrainStep):
+    """KER502 reporting through `report_tape_step`, the fix of rules/training/tape_step.py."""
+
+    fix = "unsafe"
+
+    def visit(self, node: cst.Call, ctx) -> None:
+        func = node.func
+        if not isinstance(func, (cst.Attribute, cst.Name)) or not ctx.functions:
+            return
+        if ctx.qualname(func) != "tensorflow.GradientTape":
+            return
+        function = step_method(ctx, frozenset({"train_step", "test_step"}))
+        if function is None or _backend_guarded(ctx, "tensorflow"):
+            return
+        report_tape_step(ctx, node, function, self.message)
+
+
+def tape_rules() -> list:
+    """Every rule, KER502 with its fix."""
+    return [TapeStepRule() if rule.code == "KER502" else rule for rule in all_rules()]
+
+
+def fixed_source(source: str) -> str:
+    return fix(source, "program.py", Settings(), unsafe=True, rules=tape_rules()).source
+
+
+def without_tensorflow_import(source: str) -> str:
+    """What KER107 asks of the fixed program: no module-level TensorFlow import (the TensorFlow
+    step imports it itself)."""
+    lines = source.splitlines(keepends=True)
+    assert [line.strip() for line in lines].count("import tensorflow as tf") == 2, source  # the module's, the step's
+    index = lines.index("import tensorflow as tf\n")
+    return "".join(lines[:index] + lines[index + 1:])

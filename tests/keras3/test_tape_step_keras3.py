@@ -1,0 +1,71 @@
+"""KER502's fix under the real Keras 3.15.1: each Keras 2 `tf.GradientTape` step of
+tape_step_programs.py runs on TensorFlow as written and fails on JAX and PyTorch; after
+`--fix --unsafe-fixes` (and the module-level TensorFlow import removed, as KER107 asks) it runs
+on TensorFlow, JAX (no TensorFlow installed) and PyTorch, and its History and predictions equal
+the original's on TensorFlow; the re-lint still reports KER107."""
+
+from __future__ import annotations
+
+import pytest
+
+from keras3_cases import close
+from keras3_harness import RUNNER
+from kerasfix.rules import Settings, lint
+from tape_step_programs import PROGRAMS, Program, fixed_source, tape_rules, without_tensorflow_import
+
+# float32 sums in another order on each backend (the steps run the same operations).
+TOLERANCE = 1e-5
+FIXED_ENVS = ("tensorflow", "jax", "torch")
+
+
+def _runnable(program: Program) -> str:
+    return without_tensorflow_import(fixed_source(program.source))
+
+
+def _params(envs: tuple[str, ...], fixed: bool):
+    for program in PROGRAMS:
+        source = _runnable(program) if fixed else program.source
+        for env in envs:
+            runs = [(env, source, {}), ("tensorflow", program.source, {})]
+            mark = pytest.mark.keras3(runs=runs, rule="KER502", env=env, phase="fixed" if fixed else "before")
+            yield pytest.param(program, env, marks=[mark], id=f"{program.name}-{env}")
+
+
+@pytest.mark.parametrize(("program", "env"), list(_params(("tf-jax", "tf-torch"), fixed=False)))
+def test_original_fails_off_tensorflow(program: Program, env: str):
+    reference = RUNNER.run("tensorflow", program.source)
+    assert reference.ok, reference.describe()
+    assert sorted(reference.result["history"]) == sorted(program.logs), reference.result  # type: ignore[index]
+    result = RUNNER.run(env, program.source)
+    if env == "tf-jax":
+        kind, text = "TypeError", "train_step() takes 2 positional arguments but 3 were given"
+    else:
+        # The TensorFlow ops under the tape are handed torch tensors.
+        kind, text = "RuntimeError", "Can't call numpy() on Tensor that requires grad"
+    assert result.error == kind and text in result.message, result.describe()
+
+
+@pytest.mark.parametrize(("program", "env"), list(_params(FIXED_ENVS, fixed=True)))
+def test_fixed_step_computes_the_same(program: Program, env: str):
+    source = _runnable(program)
+    result = RUNNER.run(env, source)
+    assert result.ok, f"{source}\n{result.describe()}"
+    reference = RUNNER.run("tensorflow", program.source)
+    assert reference.ok, reference.describe()
+    got, want = result.result, reference.result
+    assert sorted(got["history"]) == sorted(program.logs), got  # type: ignore[index]
+    # The model trains: the loss goes down.
+    losses = got["history"]["loss"]  # type: ignore[index]
+    assert losses[-1] < losses[0], losses
+    assert close(got, want, TOLERANCE), f"{source}\nfixed    {got}\noriginal {want}"
+
+
+@pytest.mark.parametrize("program", [pytest.param(p, id=p.name) for p in PROGRAMS])
+def test_what_the_fix_leaves_is_still_reported(program: Program):
+    fixed = fixed_source(program.source)
+    assert fixed_source(fixed) == fixed
+    remaining = [(f.code, f.message) for f in lint(fixed, "program.py", Settings(), rules=tape_rules())]
+    assert remaining == [
+        ("KER107", "TensorFlow is imported unconditionally in Keras 3 code: it cannot run without TensorFlow installed")
+    ]
+    assert lint(without_tensorflow_import(fixed), "program.py", Settings(), rules=tape_rules()) == []
