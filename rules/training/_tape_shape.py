@@ -97,19 +97,22 @@ def _optimizer_receivers(ctx: Context, function: cst.FunctionDef) -> list[str]:
 
 
 def _check_tapes_and_optimizers(ctx: Context, function: cst.FunctionDef) -> None:
+    """Blocked by several tapes or optimizers, all of them named (a GAN has both)."""
+    blockers: list[str] = []
     withs = _tape_withs(ctx, function)
-    for outer in withs:
-        for inner in withs:
-            if inner is not outer and _contains(outer, inner):
-                raise Blocked("a tape inside a tape (a gradient penalty)")
+    nested = any(inner is not outer and _contains(outer, inner) for outer in withs for inner in withs)
     calls = _tape_calls(ctx, function)
-    if len(calls) > 1:
-        raise Blocked(f"{_count(len(calls))} tapes")
+    if nested:
+        blockers.append("a tape inside a tape (a gradient penalty)")
+    elif len(calls) > 1:
+        blockers.append(f"{_count(len(calls))} tapes")
     receivers = _optimizer_receivers(ctx, function)
     if len(receivers) > 1:
-        raise Blocked(f"{_count(len(receivers))} optimizers ({', '.join(f'`{r}`' for r in receivers)})")
-    if receivers and receivers[0] != "self.optimizer":
-        raise Blocked(f"an optimizer that is not the model's (`{receivers[0]}`)")
+        blockers.append(f"{_count(len(receivers))} optimizers ({', '.join(f'`{r}`' for r in receivers)})")
+    elif receivers and receivers[0] != "self.optimizer":
+        blockers.append(f"an optimizer that is not the model's (`{receivers[0]}`)")
+    if blockers:
+        raise Blocked(" and ".join(blockers))
     if len(withs) != 1:
         raise Blocked("a tape not opened by `with tf.GradientTape() as tape:`")
 

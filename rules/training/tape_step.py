@@ -164,7 +164,8 @@ def _jax_step(w: _Writer, step: TapeStep, scope: str, at: str, u: str) -> str:
     # The names the code after the tape reads come out of the differentiated function too.
     aux = "non_trainable_variables"
     if step.carried:
-        aux = f"(non_trainable_variables, ({''.join(f'{name}, ' for name in step.carried)}))"
+        names = ", ".join(step.carried) + ("," if len(step.carried) == 1 else "")
+        aux = f"(non_trainable_variables, ({names}))"
     b, b2, b3 = at + u, at + u * 2, at + u * 3
     return "".join(
         [

@@ -1,0 +1,408 @@
+"""KER502's fix (rules/training/tape_step.py): the exact per-backend step it writes for a
+`tf.GradientTape` train step, the branches limited to `target-backends`, and the blocker each
+step it cannot rewrite is reported with."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from kerasfix.rules import Settings, all_rules, fix, lint
+from kerasfix.rules.training.steps import GradientTapeInTrainStep, _backend_guarded, step_method
+from kerasfix.rules.training.tape_step import report_tape_step
+
+
+class TapeStepRule(GradientTapeInTrainStep):
+    """KER502 reporting through `report_tape_step`."""
+
+    fix = "unsafe"
+
+    def visit(self, node: cst.Call, ctx) -> None:
+        func = node.func
+        if not isinstance(func, (cst.Attribute, cst.Name)) or not ctx.functions:
+            return
+        if ctx.qualname(func) != "tensorflow.GradientTape":
+            return
+        function = step_method(ctx, frozenset({"train_step", "test_step"}))
+        if function is None or _backend_guarded(ctx, "tensorflow"):
+            return
+        report_tape_step(ctx, node, function, self.message)
+
+
+RULES = [TapeStepRule()]
+MESSAGE = GradientTapeInTrainStep.message
+
+
+def _settings(backends: str | None) -> Settings:
+    return Settings() if backends is None else Settings(target_backends=frozenset(backends.split(",")))
+
+
+def _fixed(source: str, backends: str | None = None) -> str:
+    return fix(source, "model.py", _settings(backends), unsafe=True, rules=RULES).source
+
+
+STEP = '''\
+import keras
+import tensorflow as tf
+
+
+class Regressor(keras.Model):
+    """A model with its own loss."""
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = keras.ops.mean(keras.ops.abs(y - y_pred))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.tracker.update_state(loss)
+        self.mae.update_state(y, y_pred)
+        return {"loss": self.tracker.result(), "mae": self.mae.result()}
+'''
+
+FIXED = '''\
+import keras
+import tensorflow as tf
+
+
+class Regressor(keras.Model):
+    """A model with its own loss."""
+
+    if keras.backend.backend() == "tensorflow":
+        def train_step(self, data):
+            import tensorflow as tf
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = keras.ops.mean(keras.ops.abs(y - y_pred))
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            self.tracker.update_state(loss)
+            self.mae.update_state(y, y_pred)
+            return {"loss": self.tracker.result(), "mae": self.mae.result()}
+    elif keras.backend.backend() == "jax":
+        def train_step(self, state, data):
+            import jax
+
+            trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables = state
+            x, y = data
+
+            def loss_and_updates(trainable_variables, non_trainable_variables):
+                # The tape's code, run with the variables JAX differentiates.
+                mapping = [
+                    *zip(self.trainable_variables, trainable_variables),
+                    *zip(self.non_trainable_variables, non_trainable_variables),
+                ]
+                with keras.StatelessScope(state_mapping=mapping) as scope:
+                    y_pred = self(x, training=True)
+                    loss = keras.ops.mean(keras.ops.abs(y - y_pred))
+                non_trainable_variables = [scope.get_current_value(v) for v in self.non_trainable_variables]
+                return loss, (non_trainable_variables, (y_pred,))
+
+            (loss, (non_trainable_variables, (y_pred,))), grads = jax.value_and_grad(
+                loss_and_updates, has_aux=True
+            )(trainable_variables, non_trainable_variables)
+            trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+                optimizer_variables, grads, trainable_variables
+            )
+            # The metric updates and the logs, on the updated variables.
+            mapping = [
+                *zip(self.trainable_variables, trainable_variables),
+                *zip(self.non_trainable_variables, non_trainable_variables),
+                *zip(self.optimizer.variables, optimizer_variables),
+                *zip(self.metrics_variables, metrics_variables),
+            ]
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                self.tracker.update_state(loss)
+                self.mae.update_state(y, y_pred)
+                logs = {"loss": self.tracker.result(), "mae": self.mae.result()}
+            metrics_variables = [scope.get_current_value(v) for v in self.metrics_variables]
+            return logs, (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)
+    else:
+        def train_step(self, data):
+            import torch
+
+            x, y = data
+            self.zero_grad()
+            y_pred = self(x, training=True)
+            loss = keras.ops.mean(keras.ops.abs(y - y_pred))
+            loss.backward()
+            variables = list(self.trainable_variables)
+            grads = [v.value.grad for v in variables]
+            with torch.no_grad():
+                self.optimizer.apply(grads, variables)
+            self.tracker.update_state(loss)
+            self.mae.update_state(y, y_pred)
+            return {"loss": self.tracker.result(), "mae": self.mae.result()}
+'''
+
+FIXED_JAX = '''\
+import keras
+import tensorflow as tf
+
+
+class Regressor(keras.Model):
+    """A model with its own loss."""
+
+    def train_step(self, state, data):
+        import jax
+
+        trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables = state
+        x, y = data
+
+        def loss_and_updates(trainable_variables, non_trainable_variables):
+            # The tape's code, run with the variables JAX differentiates.
+            mapping = [
+                *zip(self.trainable_variables, trainable_variables),
+                *zip(self.non_trainable_variables, non_trainable_variables),
+            ]
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                y_pred = self(x, training=True)
+                loss = keras.ops.mean(keras.ops.abs(y - y_pred))
+            non_trainable_variables = [scope.get_current_value(v) for v in self.non_trainable_variables]
+            return loss, (non_trainable_variables, (y_pred,))
+
+        (loss, (non_trainable_variables, (y_pred,))), grads = jax.value_and_grad(
+            loss_and_updates, has_aux=True
+        )(trainable_variables, non_trainable_variables)
+        trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+            optimizer_variables, grads, trainable_variables
+        )
+        # The metric updates and the logs, on the updated variables.
+        mapping = [
+            *zip(self.trainable_variables, trainable_variables),
+            *zip(self.non_trainable_variables, non_trainable_variables),
+            *zip(self.optimizer.variables, optimizer_variables),
+            *zip(self.metrics_variables, metrics_variables),
+        ]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            self.tracker.update_state(loss)
+            self.mae.update_state(y, y_pred)
+            logs = {"loss": self.tracker.result(), "mae": self.mae.result()}
+        metrics_variables = [scope.get_current_value(v) for v in self.metrics_variables]
+        return logs, (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)
+'''
+
+FIXED_TENSORFLOW_TORCH = '''\
+import keras
+import tensorflow as tf
+
+
+class Regressor(keras.Model):
+    """A model with its own loss."""
+
+    if keras.backend.backend() == "tensorflow":
+        def train_step(self, data):
+            import tensorflow as tf
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = keras.ops.mean(keras.ops.abs(y - y_pred))
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            self.tracker.update_state(loss)
+            self.mae.update_state(y, y_pred)
+            return {"loss": self.tracker.result(), "mae": self.mae.result()}
+    else:
+        def train_step(self, data):
+            import torch
+
+            x, y = data
+            self.zero_grad()
+            y_pred = self(x, training=True)
+            loss = keras.ops.mean(keras.ops.abs(y - y_pred))
+            loss.backward()
+            variables = list(self.trainable_variables)
+            grads = [v.value.grad for v in variables]
+            with torch.no_grad():
+                self.optimizer.apply(grads, variables)
+            self.tracker.update_state(loss)
+            self.mae.update_state(y, y_pred)
+            return {"loss": self.tracker.result(), "mae": self.mae.result()}
+'''
+
+
+@pytest.mark.parametrize(
+    ("backends", "expected"),
+    [(None, FIXED), ("jax", FIXED_JAX), ("tensorflow,torch", FIXED_TENSORFLOW_TORCH)],
+    ids=["every-backend", "jax", "tensorflow-torch"],
+)
+def test_step_written_for_each_target_backend(backends: str | None, expected: str):
+    findings = lint(STEP, "model.py", _settings(backends), rules=RULES)
+    assert [(f.code, f.message, f.fix is not None) for f in findings] == [("KER502", MESSAGE, True)]
+    fixed = _fixed(STEP, backends)
+    assert fixed == expected
+    compile(fixed, "model.py", "exec")
+    # Nothing left for KER502, and a second run changes nothing.
+    assert lint(fixed, "model.py", _settings(backends), rules=RULES) == []
+    assert _fixed(fixed, backends) == fixed
+
+
+def test_every_rule_on_the_fixed_step_reports_only_the_tensorflow_import():
+    rules = [TapeStepRule() if rule.code == "KER502" else rule for rule in all_rules()]
+    fixed = fix(STEP, "model.py", Settings(), unsafe=True, rules=rules).source
+    assert fixed.count("    if keras.backend.backend() == \"tensorflow\":\n") == 1, fixed
+    assert [f.code for f in lint(fixed, "model.py", Settings(), rules=rules)] == ["KER107"]
+
+
+HEAD = "import keras\nimport tensorflow as tf\n\n\nclass M(keras.Model):\n"
+STEPS = {
+"gan": '''    def train_step(self, data):
+        with tf.GradientTape() as d_tape:
+            d_loss = self.d_loss(data)
+        d_grads = d_tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(d_grads, self.discriminator.trainable_weights))
+        with tf.GradientTape() as g_tape:
+            g_loss = self.g_loss(data)
+        g_grads = g_tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(g_grads, self.generator.trainable_weights))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+''',
+"penalty": '''    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            with tf.GradientTape() as gp_tape:
+                gp_tape.watch(data)
+                pred = self(data, training=True)
+            penalty = tf.reduce_mean((tf.norm(gp_tape.gradient(pred, [data])[0]) - 1.0) ** 2)
+            loss = tf.reduce_mean(pred) + 10.0 * penalty
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+''',
+"two_tapes": '''    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(self(data, training=True))
+        grads = tape.gradient(loss, self.trainable_variables)
+        with tf.GradientTape() as again:
+            other = tf.reduce_mean(self(data, training=True))
+        more = again.gradient(other, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+''',
+"subset": '''    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(self(data, training=True))
+        grads = tape.gradient(loss, self.head.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.head.trainable_variables))
+        return {"loss": loss}
+''',
+"test_step": '''    def test_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(self(data, training=False))
+        return {"loss": loss}
+''',
+"layer_before": '''    def train_step(self, data):
+        x = self.augment(data)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(self(x, training=True))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+''',
+"watch": '''    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            tape.watch(data)
+            loss = tf.reduce_mean(self(data, training=True))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+''',
+"clipping": '''    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(self(data, training=True))
+        grads = tape.gradient(loss, self.trainable_variables)
+        grads = [tf.clip_by_norm(g, 1.0) for g in grads]
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+''',
+"persistent": '''    def train_step(self, data):
+        with tf.GradientTape(persistent=True) as tape:
+            loss = tf.reduce_mean(self(data, training=True))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+''',
+"other_optimizer": '''    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(self(data, training=True))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.opt.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+''',
+"no_return": '''    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(self(data, training=True))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+''',
+"default": '''    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compiled_loss(y, y_pred)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.compiled_metrics.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+''',
+"loss_outside": '''    def train_step(self, data):
+        loss = tf.constant(0.0)
+        with tf.GradientTape() as tape:
+            pred = self(data, training=True)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+''',
+"expression": '''    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(self(data, training=True))
+        grads = tape.gradient(2.0 * loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+''',
+}
+
+
+BLOCKERS = {
+    "gan": "two tapes and two optimizers (`self.d_optimizer`, `self.g_optimizer`)",
+    "penalty": "a tape inside a tape (a gradient penalty)",
+    "two_tapes": "two tapes",
+    "subset": "a gradient over only some variables (`self.head.trainable_variables`)",
+    "test_step": "a tape in `test_step` (only `train_step` is rewritten)",
+    "layer_before": "a layer called before the tape (`self.augment(data)`)",
+    "watch": "`tape` used for more than the one gradient",
+    "clipping": "code between the gradient and its update (`grads = [tf.clip_by_norm(g, 1.0) for g in grads]`)",
+    "persistent": "a tape with options (`tf.GradientTape(persistent=True)`)",
+    "other_optimizer": "an optimizer that is not the model's (`self.opt`)",
+    "no_return": "a step that does not end with `return <logs>`",
+    "loss_outside": "a loss (`loss`) not computed under the tape",
+    "expression": "a gradient of an expression (`2.0 * loss`) rather than of a name",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BLOCKERS))
+def test_blocker_named(name: str):
+    findings = lint(HEAD + STEPS[name], "model.py", Settings(), rules=RULES)
+    tapes = 2 if name in ("gan", "penalty", "two_tapes") else 1
+    expected = f"{MESSAGE}; no fix: {BLOCKERS[name]}"
+    assert [(f.message, f.fix) for f in findings] == [(expected, None)] * tapes
+
+
+def test_part_of_the_variables_is_fixed_without_jax():
+    source = HEAD + STEPS["subset"]
+    fixed = _fixed(source, "tensorflow,torch")
+    assert "        variables = list(self.head.trainable_variables)\n" in fixed, fixed
+    assert lint(fixed, "model.py", _settings("tensorflow,torch"), rules=RULES) == []
+
+
+def test_the_default_step_is_left_to_ker512():
+    findings = lint(HEAD + STEPS["default"], "model.py", Settings(), rules=RULES)
+    assert [(f.message, f.fix) for f in findings] == [(MESSAGE, None)]
+
+
+def test_keras_2_import_waits_for_the_import_fix():
+    source = STEP.replace("import keras\n", "from tensorflow import keras\n")
+    findings = lint(source, "model.py", Settings(), rules=RULES)
+    expected = f"{MESSAGE}; no fix: `keras` is not Keras 3 here (the fix follows once it is)"
+    assert [(f.message, f.fix) for f in findings] == [(expected, None)]
