@@ -117,6 +117,22 @@ def _check_tapes_and_optimizers(ctx: Context, function: cst.FunctionDef) -> None
         raise Blocked("a tape not opened by `with tf.GradientTape() as tape:`")
 
 
+def _check_keras2_trainer(function: cst.FunctionDef) -> None:
+    """Keras 2's `self.compiled_loss` / `self.compiled_metrics`: KER504 rewrites them first (with
+    the `loss` tracker update), and the steps copy its result."""
+    found: list[str] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            if is_self_attribute(node) and node.attr.value in ("compiled_loss", "compiled_metrics"):
+                if f"`self.{node.attr.value}`" not in found:
+                    found.append(f"`self.{node.attr.value}`")
+
+    function.visit(Finder())
+    if found:
+        raise Blocked(f"Keras 2's {' and '.join(found)} (KER504's fix comes first)")
+
+
 def _count(number: int) -> str:
     return {2: "two", 3: "three", 4: "four"}.get(number, str(number))
 
@@ -247,6 +263,7 @@ def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool
     if len(params) != 2 or function.params.star_arg is not cst.MaybeSentinel.DEFAULT or function.params.star_kwarg:
         raise Blocked("a signature other than `train_step(self, data)`")
     _check_tapes_and_optimizers(ctx, function)
+    _check_keras2_trainer(function)
     body = list(body_of(function))
     index = next((i for i, stmt in enumerate(body) if isinstance(stmt, cst.With) and _tape_withs_in(ctx, stmt)), None)
     if index is None:

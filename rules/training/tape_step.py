@@ -161,12 +161,27 @@ def _leading(ctx: Context, function: cst.FunctionDef, indent: str) -> str:
 def _jax_step(w: _Writer, step: TapeStep, scope: str, at: str, u: str) -> str:
     """The stateless step, its `def` at column `at`."""
     state = "trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables"
-    # The names the code after the tape reads come out of the differentiated function too.
-    aux = "non_trainable_variables"
+    # What the differentiated function gives back besides the loss: the new non-trainable
+    # variables, the metric variables when the tape's code updates a metric (KER504's loss
+    # tracker), and the names the code after the tape reads.
+    variables = ["non_trainable_variables"]
+    metrics = _updates_metrics(step.tape)
+    if metrics:
+        variables.append("metrics_variables")
+    parts = [*variables]
     if step.carried:
-        names = ", ".join(step.carried) + ("," if len(step.carried) == 1 else "")
-        aux = f"(non_trainable_variables, ({names}))"
+        parts.append("(" + ", ".join(step.carried) + ("," if len(step.carried) == 1 else "") + ")")
+    aux = parts[0] if len(parts) == 1 else f"({', '.join(parts)})"
+    params = ", ".join(["trainable_variables", *variables])
     b, b2, b3 = at + u, at + u * 2, at + u * 3
+    mapped = [
+        f"{b3}*zip(self.trainable_variables, trainable_variables),\n",
+        f"{b3}*zip(self.non_trainable_variables, non_trainable_variables),\n",
+    ]
+    read = [f"{b2}non_trainable_variables = [scope.get_current_value(v) for v in self.non_trainable_variables]\n"]
+    if metrics:
+        mapped.append(f"{b3}*zip(self.metrics_variables, metrics_variables),\n")
+        read.append(f"{b2}metrics_variables = [scope.get_current_value(v) for v in self.metrics_variables]\n")
     return "".join(
         [
             f"{at}def train_step(self, state, {step.data}):\n",
@@ -175,20 +190,19 @@ def _jax_step(w: _Writer, step: TapeStep, scope: str, at: str, u: str) -> str:
             f"{b}{state} = state\n",
             w.statements(step.before, b),
             "\n",
-            f"{b}def loss_and_updates(trainable_variables, non_trainable_variables):\n",
+            f"{b}def loss_and_updates({params}):\n",
             f"{b2}# The tape's code, run with the variables JAX differentiates.\n",
             f"{b2}mapping = [\n",
-            f"{b3}*zip(self.trainable_variables, trainable_variables),\n",
-            f"{b3}*zip(self.non_trainable_variables, non_trainable_variables),\n",
+            *mapped,
             f"{b2}]\n",
             f"{b2}with {scope}(state_mapping=mapping) as scope:\n",
             w.statements(step.tape, b3),
-            f"{b2}non_trainable_variables = [scope.get_current_value(v) for v in self.non_trainable_variables]\n",
+            *read,
             f"{b2}return {step.loss}, {aux}\n",
             "\n",
             f"{b}({step.loss}, {aux}), {step.grads} = jax.value_and_grad(\n",
             f"{b2}loss_and_updates, has_aux=True\n",
-            f"{b})(trainable_variables, non_trainable_variables)\n",
+            f"{b})({params})\n",
             f"{b}trainable_variables, optimizer_variables = self.optimizer.stateless_apply(\n",
             f"{b2}optimizer_variables, {step.grads}, trainable_variables\n",
             f"{b})\n",
@@ -206,6 +220,21 @@ def _jax_step(w: _Writer, step: TapeStep, scope: str, at: str, u: str) -> str:
             f"{b}return logs, ({state})\n",
         ]
     )
+
+
+def _updates_metrics(body: Sequence[cst.CSTNode]) -> bool:
+    """Whether the statements update a metric (`.update_state(...)`, `self.compute_metrics`)."""
+    found: list[bool] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("update_state", "compute_metrics"):
+                found.append(True)
+
+    for stmt in body:
+        stmt.visit(Finder())
+    return bool(found)
 
 
 def _torch_step(w: _Writer, step: TapeStep, at: str, u: str) -> str:

@@ -246,6 +246,74 @@ def test_every_rule_on_the_fixed_step_reports_only_the_tensorflow_import():
     assert [f.code for f in lint(fixed, "model.py", Settings(), rules=rules)] == ["KER107"]
 
 
+# A metric updated under the tape (KER504's fix puts the `loss` tracker there): on JAX the
+# metric variables go through the differentiated function and come back out of it.
+TRACKER_STEP = '''\
+import keras
+import tensorflow as tf
+
+
+class Regressor(keras.Model):
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+            self.tracker.update_state(loss)
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": self.tracker.result()}
+'''
+
+FIXED_TRACKER_JAX = '''\
+import keras
+import tensorflow as tf
+
+
+class Regressor(keras.Model):
+    def train_step(self, state, data):
+        import jax
+
+        trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables = state
+        x, y = data
+
+        def loss_and_updates(trainable_variables, non_trainable_variables, metrics_variables):
+            # The tape's code, run with the variables JAX differentiates.
+            mapping = [
+                *zip(self.trainable_variables, trainable_variables),
+                *zip(self.non_trainable_variables, non_trainable_variables),
+                *zip(self.metrics_variables, metrics_variables),
+            ]
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+                self.tracker.update_state(loss)
+            non_trainable_variables = [scope.get_current_value(v) for v in self.non_trainable_variables]
+            metrics_variables = [scope.get_current_value(v) for v in self.metrics_variables]
+            return loss, (non_trainable_variables, metrics_variables)
+
+        (loss, (non_trainable_variables, metrics_variables)), grads = jax.value_and_grad(
+            loss_and_updates, has_aux=True
+        )(trainable_variables, non_trainable_variables, metrics_variables)
+        trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+            optimizer_variables, grads, trainable_variables
+        )
+        # The metric updates and the logs, on the updated variables.
+        mapping = [
+            *zip(self.trainable_variables, trainable_variables),
+            *zip(self.non_trainable_variables, non_trainable_variables),
+            *zip(self.optimizer.variables, optimizer_variables),
+            *zip(self.metrics_variables, metrics_variables),
+        ]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            logs = {"loss": self.tracker.result()}
+        metrics_variables = [scope.get_current_value(v) for v in self.metrics_variables]
+        return logs, (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)
+'''
+
+
+def test_metric_updated_under_the_tape_keeps_its_variables_on_jax():
+    assert _fixed(TRACKER_STEP, "jax") == FIXED_TRACKER_JAX
+
+
 HEAD = "import keras\nimport tensorflow as tf\n\n\nclass M(keras.Model):\n"
 STEPS = {
 "gan": '''    def train_step(self, data):
@@ -354,6 +422,17 @@ STEPS = {
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         return {"loss": loss}
 ''',
+"compiled": '''    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compiled_loss(y, y_pred)
+            doubled = 2.0 * loss
+        grads = tape.gradient(doubled, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.compiled_metrics.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+''',
 "expression": '''    def train_step(self, data):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(self(data, training=True))
@@ -377,6 +456,7 @@ BLOCKERS = {
     "other_optimizer": "an optimizer that is not the model's (`self.opt`)",
     "no_return": "a step that does not end with `return <logs>`",
     "loss_outside": "a loss (`loss`) not computed under the tape",
+    "compiled": "Keras 2's `self.compiled_loss` and `self.compiled_metrics` (KER504's fix comes first)",
     "expression": "a gradient of an expression (`2.0 * loss`) rather than of a name",
 }
 
