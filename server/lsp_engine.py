@@ -349,7 +349,10 @@ def _exit_description(status: int | None) -> str:
 def _module_path() -> list[str]:
     """The parent's module path without the working folder: the server runs in the user's
     workspace, whose files must never be imported."""
-    here = os.getcwd()
+    try:
+        here = os.getcwd()
+    except OSError:  # started in a folder since deleted: no entry can name it
+        return [entry for entry in sys.path if entry and os.path.isabs(entry)]
     return [entry for entry in sys.path if entry and os.path.abspath(entry) != here]
 
 

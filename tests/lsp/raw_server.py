@@ -24,9 +24,11 @@ def frame(message: Any, length: int | None = None, header: str = "Content-Length
 
 
 class RawServer:
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, cwd: Path | None = None, before_start: Callable[[], None] | None = None) -> None:
+        """`before_start` runs in the new process, in `cwd`, just before the server starts."""
         self.process = subprocess.Popen(
-            SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+            SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=cwd,
+            preexec_fn=before_start,
         )
         self.received: list[dict[str, Any]] = []
         self._inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
