@@ -2,7 +2,8 @@
 tape_step_programs.py runs on TensorFlow as written and fails on JAX and PyTorch; after
 `--fix --unsafe-fixes` (and the module-level TensorFlow import removed, as KER107 asks) it runs
 on TensorFlow, JAX (no TensorFlow installed) and PyTorch, and its History and predictions equal
-the original's on TensorFlow; the re-lint still reports KER107."""
+the original's on TensorFlow (the History of the fixed program on TensorFlow where the original
+logs a wrong `loss`); the re-lint still reports KER107."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def _params(envs: tuple[str, ...], fixed: bool):
         source = _runnable(program) if fixed else program.source
         for env in envs:
             runs = [(env, source, {}), ("tensorflow", program.source, {})]
+            if fixed:
+                runs.append(("tensorflow", source, {}))
             mark = pytest.mark.keras3(runs=runs, rule="KER502", env=env, phase="fixed" if fixed else "before")
             yield pytest.param(program, env, marks=[mark], id=f"{program.name}-{env}")
 
@@ -35,13 +38,11 @@ def _params(envs: tuple[str, ...], fixed: bool):
 def test_original_fails_off_tensorflow(program: Program, env: str):
     reference = RUNNER.run("tensorflow", program.source)
     assert reference.ok, reference.describe()
-    assert sorted(reference.result["history"]) == sorted(program.logs), reference.result  # type: ignore[index]
     result = RUNNER.run(env, program.source)
     if env == "tf-jax":
         kind, text = "TypeError", "train_step() takes 2 positional arguments but 3 were given"
     else:
-        # The TensorFlow ops under the tape are handed torch tensors.
-        kind, text = "RuntimeError", "Can't call numpy() on Tensor that requires grad"
+        kind, text = program.torch_error
     assert result.error == kind and text in result.message, result.describe()
 
 
@@ -50,13 +51,19 @@ def test_fixed_step_computes_the_same(program: Program, env: str):
     source = _runnable(program)
     result = RUNNER.run(env, source)
     assert result.ok, f"{source}\n{result.describe()}"
-    reference = RUNNER.run("tensorflow", program.source)
-    assert reference.ok, reference.describe()
-    got, want = result.result, reference.result
+    original = RUNNER.run("tensorflow", program.source)
+    assert original.ok, original.describe()
+    got, want = result.result, dict(original.result)  # type: ignore[arg-type]
     assert sorted(got["history"]) == sorted(program.logs), got  # type: ignore[index]
     # The model trains: the loss goes down.
     losses = got["history"]["loss"]  # type: ignore[index]
-    assert losses[-1] < losses[0], losses
+    assert losses[-1] < losses[0] > 0.0, losses
+    if not program.true_history:
+        fixed_on_tensorflow = RUNNER.run("tensorflow", source)
+        assert fixed_on_tensorflow.ok, fixed_on_tensorflow.describe()
+        # The original's `loss` is not the loss (what KER504 is about).
+        assert not close(want["history"]["loss"], fixed_on_tensorflow.result["history"]["loss"], 0.1)  # type: ignore[index]
+        want["history"] = fixed_on_tensorflow.result["history"]  # type: ignore[index]
     assert close(got, want, TOLERANCE), f"{source}\nfixed    {got}\noriginal {want}"
 
 
