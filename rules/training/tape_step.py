@@ -43,6 +43,7 @@ def tape_step_fix(ctx: Context, function: cst.FunctionDef) -> tuple[FixSpec | No
         return None, None
     try:
         step = read_tape_step(ctx, function, whole_model="jax" in backends)
+        _check_names(step)
         if "jax" in backends:
             _check_jax(ctx, step)
     except Blocked as blocked:
@@ -74,6 +75,29 @@ def report_tape_step(ctx: Context, node: cst.Call, function: cst.FunctionDef, me
     naming what blocks it."""
     fix, blocker = tape_step_fix(ctx, function)
     ctx.report(node, message if blocker is None else f"{message}; no fix: {blocker}", fix=fix)
+
+
+# Names the written steps bind around the step's own code.
+_OWN_NAMES = frozenset(
+    {
+        "jax", "torch", "state", "scope", "mapping", "variables", "loss_and_updates",
+        "trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables",
+    }
+)
+
+
+def _check_names(step: TapeStep) -> None:
+    used: set[str] = set()
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            used.add(node.value)
+
+    for stmt in (*step.before, *step.tape, *step.after, step.logs):
+        stmt.visit(Names())
+    clash = sorted(used & _OWN_NAMES)
+    if clash:
+        raise Blocked(f"the name `{clash[0]}`, which the written steps use themselves")
 
 
 def _check_jax(ctx: Context, step: TapeStep) -> None:

@@ -433,6 +433,14 @@ STEPS = {
         self.compiled_metrics.update_state(y, y_pred)
         return {m.name: m.result() for m in self.metrics}
 ''',
+"own_name": '''    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(self(data, training=True))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        mapping = {"loss": loss}
+        return mapping
+''',
 "expression": '''    def train_step(self, data):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(self(data, training=True))
@@ -457,6 +465,7 @@ BLOCKERS = {
     "no_return": "a step that does not end with `return <logs>`",
     "loss_outside": "a loss (`loss`) not computed under the tape",
     "compiled": "Keras 2's `self.compiled_loss` and `self.compiled_metrics` (KER504's fix comes first)",
+    "own_name": "the name `mapping`, which the written steps use themselves",
     "expression": "a gradient of an expression (`2.0 * loss`) rather than of a name",
 }
 
