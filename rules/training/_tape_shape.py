@@ -56,7 +56,8 @@ def _tape_calls(ctx: Context, function: cst.FunctionDef) -> list[cst.Call]:
 
     class Finder(cst.CSTVisitor):
         def visit_Call(self, node: cst.Call) -> None:
-            if isinstance(node.func, (cst.Name, cst.Attribute)) and ctx.qualname(node.func) == "tensorflow.GradientTape":
+            func = node.func
+            if isinstance(func, (cst.Name, cst.Attribute)) and ctx.qualname(func) == "tensorflow.GradientTape":
                 found.append(node)
 
     function.visit(Finder())
