@@ -1,7 +1,7 @@
 """The shape of a Keras 2 `train_step` written with `tf.GradientTape`, read for KER502's fix, or
 the reason the fix cannot carry it.
 
-The fix (tape_step.py) writes one step per backend from the parts read here, so each part must
+The fix (_tape_step.py) writes one step per backend from the parts read here, so each part must
 mean the same thing on every backend: one tape whose code computes the loss, one gradient of
 that loss over the model's variables, one `self.optimizer.apply_gradients`, then metric updates
 and the logs returned by the last statement. Anything else (a second optimizer or tape, a

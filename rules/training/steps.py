@@ -18,6 +18,7 @@ from ._common import (
 )
 from ._jax_logs import is_log_dict, jax_return, logs_fix
 from ._loss_logs import tracker_update, updates_loss_tracker
+from ._tape_step import report_tape_step
 
 _LOG_STEPS = frozenset({"train_step", "test_step"})
 _JAX_TEMPLATE = """\
@@ -200,8 +201,43 @@ class GradientTapeInTrainStep(Rule):
     JAX and PyTorch.
 
     ## Fix safety
-    No fix: each backend needs its own step. A step that only repeats Keras 3's default step
-    is KER512's, which deletes it.
+    Unsafe. A `train_step` of the standard shape (one `with tf.GradientTape() as tape:` whose
+    code computes the loss from forward passes of the model or its sub-models, one
+    `tape.gradient(loss, self.trainable_variables)`, one
+    `self.optimizer.apply_gradients(zip(...))`, then metric updates and `return <logs>`) is
+    written once per backend, at class level under `if keras.backend.backend() == ...:` (only
+    the `target-backends`' steps; for one backend, its step alone):
+    - TensorFlow: the step as written, importing TensorFlow itself, so that the module's own
+      TensorFlow import can go (KER107 still reports it);
+    - JAX: `train_step(self, state, data)` runs the tape's code inside `keras.StatelessScope`
+      over the variables of `state` (what `stateless_call` does, here for sub-models too),
+      differentiated by `jax.value_and_grad`; `self.optimizer.stateless_apply` updates the
+      variables, the metric updates and logs run in a second scope, and the step returns
+      `(logs, state)` with the new metric variables;
+    - PyTorch: `self.zero_grad()`, the tape's code, `loss.backward()`, and
+      `self.optimizer.apply(...)` on the variables' gradients under `torch.no_grad()`.
+
+    A metric updated under the tape (KER504's `loss` tracker) has its variables passed through
+    the JAX step's differentiated function too. Keras 2's `self.compiled_loss` /
+    `self.compiled_metrics` are KER504's to rewrite first: the fix waits for it and copies its
+    result.
+
+    Checked by running (Keras 3.15.1): a VAE-like step (reconstruction and KL losses from an
+    encoder's outputs, three trackers), a custom-loss step and the Keras 2 tutorial's
+    `compiled_loss` step, fixed, give on TensorFlow, JAX and PyTorch the predictions of the
+    original on TensorFlow and its History (for the tutorial's step, whose original logs a wrong
+    `loss`, that of the fixed program on TensorFlow), within 1e-5. The code in the steps is
+    copied, not translated: TensorFlow ops in it are the ops rules' (their fixes apply to each
+    copy). Random ops in the loss draw other numbers on each backend.
+
+    No fix, and the message names what blocks it, for: several tapes, a tape inside a tape (a
+    gradient penalty), several optimizers or one that is not `self.optimizer` (a GAN), a
+    gradient over only some variables (with JAX among the targets), code between the tape,
+    the gradient and the update (gradient clipping), a tape with options or used for more than
+    the one gradient, a layer called before the tape (with JAX), a tape in `test_step`, a name
+    the written steps bind themselves (`mapping`, `scope`, ...), and a step that does not end
+    with `return <logs>`. A step that only repeats Keras 3's default step is KER512's, which
+    deletes it.
 
     ## References
     - Catalogue K3-TRN-002; keras.io examples converted as "TF backend only".
@@ -212,6 +248,7 @@ class GradientTapeInTrainStep(Rule):
     message = "`tf.GradientTape` in a custom step works only with the TensorFlow backend"
     nodes = (cst.Call,)
     backends = frozenset({"jax", "torch"})
+    fix = "unsafe"
     examples = (
         Example(
             "import tensorflow as tf\n"
@@ -228,6 +265,83 @@ class GradientTapeInTrainStep(Rule):
             "        with «Tape(persistent=True)» as tape:\n"
             "            pass\n"
             "        return {}\n"
+        ),
+        Example(
+            "import keras\n"
+            "import tensorflow as tf\n"
+            "class M(keras.Model):\n"
+            "    def train_step(self, data):\n"
+            "        x, y = data\n"
+            "        with «tf.GradientTape()» as tape:\n"
+            "            loss = self.compute_loss(x, y, self(x, training=True))\n"
+            "        grads = tape.gradient(loss, self.trainable_variables)\n"
+            "        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n"
+            "        self.tracker.update_state(loss)\n"
+            '        return {"loss": self.tracker.result()}\n',
+            "import keras\n"
+            "import tensorflow as tf\n"
+            "class M(keras.Model):\n"
+            '    if keras.backend.backend() == "tensorflow":\n'
+            "        def train_step(self, data):\n"
+            "            import tensorflow as tf\n"
+            "            x, y = data\n"
+            "            with tf.GradientTape() as tape:\n"
+            "                loss = self.compute_loss(x, y, self(x, training=True))\n"
+            "            grads = tape.gradient(loss, self.trainable_variables)\n"
+            "            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n"
+            "            self.tracker.update_state(loss)\n"
+            '            return {"loss": self.tracker.result()}\n'
+            '    elif keras.backend.backend() == "jax":\n'
+            "        def train_step(self, state, data):\n"
+            "            import jax\n"
+            "\n"
+            "            trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables = state\n"
+            "            x, y = data\n"
+            "\n"
+            "            def loss_and_updates(trainable_variables, non_trainable_variables):\n"
+            "                # The tape's code, run with the variables JAX differentiates.\n"
+            "                mapping = [\n"
+            "                    *zip(self.trainable_variables, trainable_variables),\n"
+            "                    *zip(self.non_trainable_variables, non_trainable_variables),\n"
+            "                ]\n"
+            "                with keras.StatelessScope(state_mapping=mapping) as scope:\n"
+            "                    loss = self.compute_loss(x, y, self(x, training=True))\n"
+            "                non_trainable_variables = [scope.get_current_value(v) for v in self.non_trainable_variables]\n"
+            "                return loss, non_trainable_variables\n"
+            "\n"
+            "            (loss, non_trainable_variables), grads = jax.value_and_grad(\n"
+            "                loss_and_updates, has_aux=True\n"
+            "            )(trainable_variables, non_trainable_variables)\n"
+            "            trainable_variables, optimizer_variables = self.optimizer.stateless_apply(\n"
+            "                optimizer_variables, grads, trainable_variables\n"
+            "            )\n"
+            "            # The metric updates and the logs, on the updated variables.\n"
+            "            mapping = [\n"
+            "                *zip(self.trainable_variables, trainable_variables),\n"
+            "                *zip(self.non_trainable_variables, non_trainable_variables),\n"
+            "                *zip(self.optimizer.variables, optimizer_variables),\n"
+            "                *zip(self.metrics_variables, metrics_variables),\n"
+            "            ]\n"
+            "            with keras.StatelessScope(state_mapping=mapping) as scope:\n"
+            "                self.tracker.update_state(loss)\n"
+            '                logs = {"loss": self.tracker.result()}\n'
+            "            metrics_variables = [scope.get_current_value(v) for v in self.metrics_variables]\n"
+            "            return logs, (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)\n"
+            "    else:\n"
+            "        def train_step(self, data):\n"
+            "            import torch\n"
+            "\n"
+            "            x, y = data\n"
+            "            self.zero_grad()\n"
+            "            loss = self.compute_loss(x, y, self(x, training=True))\n"
+            "            loss.backward()\n"
+            "            variables = list(self.trainable_variables)\n"
+            "            grads = [v.value.grad for v in variables]\n"
+            "            with torch.no_grad():\n"
+            "                self.optimizer.apply(grads, variables)\n"
+            "            self.tracker.update_state(loss)\n"
+            '            return {"loss": self.tracker.result()}\n',
+            unsafe=True,
         ),
     )
     valid = (
@@ -255,9 +369,10 @@ class GradientTapeInTrainStep(Rule):
             return
         if ctx.qualname(func) != "tensorflow.GradientTape":
             return
-        if step_method(ctx, _LOG_STEPS) is None or _backend_guarded(ctx, "tensorflow"):
+        function = step_method(ctx, _LOG_STEPS)
+        if function is None or _backend_guarded(ctx, "tensorflow"):
             return
-        ctx.report(node)
+        report_tape_step(ctx, node, function, self.message)
 
 
 # ----- KER503: the logs a step returns -------------------------------------------------------

@@ -12,11 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import libcst as cst
-
 from kerasfix.rules import Settings, all_rules, fix
-from kerasfix.rules.training.steps import GradientTapeInTrainStep, _backend_guarded, step_method
-from kerasfix.rules.training.tape_step import report_tape_step
 
 _VAE = '''
 import numpy as np
@@ -190,26 +186,9 @@ PROGRAMS = (
 # ----- KER502 with its fix ---------------------------------------------------------------------
 
 
-class TapeStepRule(GradientTapeInTrainStep):
-    """KER502 reporting through `report_tape_step`, the fix of rules/training/tape_step.py."""
-
-    fix = "unsafe"
-
-    def visit(self, node: cst.Call, ctx) -> None:
-        func = node.func
-        if not isinstance(func, (cst.Attribute, cst.Name)) or not ctx.functions:
-            return
-        if ctx.qualname(func) != "tensorflow.GradientTape":
-            return
-        function = step_method(ctx, frozenset({"train_step", "test_step"}))
-        if function is None or _backend_guarded(ctx, "tensorflow"):
-            return
-        report_tape_step(ctx, node, function, self.message)
-
-
 def tape_rules() -> list:
-    """Every rule, KER502 with its fix."""
-    return [TapeStepRule() if rule.code == "KER502" else rule for rule in all_rules()]
+    """Every rule (KER502 with its fix among them)."""
+    return list(all_rules())
 
 
 def fixed_source(source: str) -> str:

@@ -1,35 +1,15 @@
-"""KER502's fix (rules/training/tape_step.py): the exact per-backend step it writes for a
+"""KER502's fix (rules/training/_tape_step.py): the exact per-backend step it writes for a
 `tf.GradientTape` train step, the branches limited to `target-backends`, and the blocker each
 step it cannot rewrite is reported with."""
 
 from __future__ import annotations
 
-import libcst as cst
 import pytest
 
 from kerasfix.rules import Settings, all_rules, fix, lint
-from kerasfix.rules.training.steps import GradientTapeInTrainStep, _backend_guarded, step_method
-from kerasfix.rules.training.tape_step import report_tape_step
+from kerasfix.rules.training.steps import GradientTapeInTrainStep
 
-
-class TapeStepRule(GradientTapeInTrainStep):
-    """KER502 reporting through `report_tape_step`."""
-
-    fix = "unsafe"
-
-    def visit(self, node: cst.Call, ctx) -> None:
-        func = node.func
-        if not isinstance(func, (cst.Attribute, cst.Name)) or not ctx.functions:
-            return
-        if ctx.qualname(func) != "tensorflow.GradientTape":
-            return
-        function = step_method(ctx, frozenset({"train_step", "test_step"}))
-        if function is None or _backend_guarded(ctx, "tensorflow"):
-            return
-        report_tape_step(ctx, node, function, self.message)
-
-
-RULES = [TapeStepRule()]
+RULES = [GradientTapeInTrainStep()]
 MESSAGE = GradientTapeInTrainStep.message
 
 
@@ -240,7 +220,7 @@ def test_step_written_for_each_target_backend(backends: str | None, expected: st
 
 
 def test_every_rule_on_the_fixed_step_reports_only_the_tensorflow_import():
-    rules = [TapeStepRule() if rule.code == "KER502" else rule for rule in all_rules()]
+    rules = list(all_rules())
     fixed = fix(STEP, "model.py", Settings(), unsafe=True, rules=rules).source
     assert fixed.count("    if keras.backend.backend() == \"tensorflow\":\n") == 1, fixed
     assert [f.code for f in lint(fixed, "model.py", Settings(), rules=rules)] == ["KER107"]
