@@ -14,7 +14,7 @@ import libcst as cst
 
 from ..engine.context import Context, class_methods, positional_args
 from ..engine.names import dotted_name
-from ..training._common import body_of, local_values, run_cached, small_statements
+from ..training._common import assigned_values, body_of, local_values, run_cached, small_statements
 
 
 class Keys(Enum):
@@ -92,20 +92,7 @@ def _locals(ctx: Context) -> dict[str, cst.BaseExpression]:
 def module_values(ctx: Context) -> dict[str, cst.BaseExpression]:
     """`name = value` at the top level of the whole file (the first one of each name)."""
 
-    def compute() -> dict[str, cst.BaseExpression]:
-        found: dict[str, cst.BaseExpression] = {}
-        for small in small_statements(ctx.module_statements):
-            if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                target, value = small.targets[0].target, small.value
-            elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                target, value = small.target, small.value
-            else:
-                continue
-            if isinstance(target, cst.Name):
-                found.setdefault(target.value, value)
-        return found
-
-    return run_cached(ctx, "nnx-module-values", compute)
+    return run_cached(ctx, "nnx-module-values", lambda: assigned_values(ctx.module_statements, False))
 
 
 def _built_from(ctx: Context, obj: cst.BaseExpression) -> cst.BaseExpression | None:

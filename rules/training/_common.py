@@ -70,7 +70,7 @@ def is_self_attribute(expr: cst.BaseExpression, name: str | None = None) -> bool
 # ----- what a name or attribute was built from -----------------------------------------------
 
 
-def _constructions(body: Sequence[cst.CSTNode], self_attributes: bool) -> dict[str, cst.BaseExpression]:
+def assigned_values(body: Sequence[cst.CSTNode], self_attributes: bool) -> dict[str, cst.BaseExpression]:
     """`name -> value` (or `self.attr -> value` as "self.attr") for single-target assignments."""
     found: dict[str, cst.BaseExpression] = {}
     for small in small_statements(body):
@@ -93,7 +93,7 @@ def class_attributes(ctx: Context, klass: cst.ClassDef) -> dict[str, cst.BaseExp
     def compute() -> dict[str, cst.BaseExpression]:
         found: dict[str, cst.BaseExpression] = {}
         for method in class_methods(klass).values():
-            for key, value in _constructions(body_of(method), True).items():
+            for key, value in assigned_values(body_of(method), True).items():
                 if key.startswith("self."):
                     found.setdefault(key[5:], value)
         return found
@@ -104,8 +104,8 @@ def class_attributes(ctx: Context, klass: cst.ClassDef) -> dict[str, cst.BaseExp
 def local_values(ctx: Context, function: cst.FunctionDef | None) -> dict[str, cst.BaseExpression]:
     """`name = value` in a function (or at module level when `function` is None)."""
     if function is None:
-        return run_cached(ctx, ("locals", None), lambda: _constructions(ctx.module.body, False))
-    return run_cached(ctx, ("locals", id(function)), lambda: _constructions(body_of(function), False))
+        return run_cached(ctx, ("locals", None), lambda: assigned_values(ctx.module.body, False))
+    return run_cached(ctx, ("locals", id(function)), lambda: assigned_values(body_of(function), False))
 
 
 def constructed_api(ctx: Context, value: cst.BaseExpression | None) -> str | None:
