@@ -131,19 +131,17 @@ def _keys_of_class(ctx: Context, klass: cst.ClassDef, depth: int) -> Keys:
     """A class of this file: its attributes' keys, the most telling first."""
     found = Keys.STRINGS
     for method in class_methods(klass).values():
+        values = []
         for small in small_statements(body_of(method)):
-            if isinstance(small, cst.Assign):
-                values = [small.value] if any(_is_self_attribute(t.target) for t in small.targets) else []
+            if isinstance(small, cst.Assign) and any(_is_self_attribute(t.target) for t in small.targets):
+                values.append(small.value)
             elif isinstance(small, cst.AnnAssign) and small.value is not None and _is_self_attribute(small.target):
-                values = [small.value]
-            else:
-                values = []
-            for value in values:
-                keys = _keys_of_attribute(ctx, value, depth, method)
-                if keys in (Keys.INTEGERS, Keys.OPTIMIZER):
-                    return Keys.INTEGERS
-                if keys is Keys.UNKNOWN:
-                    found = Keys.UNKNOWN
+                values.append(small.value)
+        keys = _worst(ctx, values, depth, method)
+        if keys is Keys.INTEGERS:
+            return keys
+        if keys is Keys.UNKNOWN:
+            found = keys
     return found
 
 
