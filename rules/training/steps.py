@@ -372,7 +372,24 @@ class GradientTapeInTrainStep(Rule):
         function = step_method(ctx, _LOG_STEPS)
         if function is None or _backend_guarded(ctx, "tensorflow"):
             return
+        logs = _last_return(function)
+        if logs is not None and _is_not_logs(ctx, logs, function):
+            # Each backend's step would copy the wrong logs: KER503 makes them a dict first.
+            code = " ".join(ctx.module.code_for_node(logs).split())
+            shown = f"`{code}`" if len(code) <= 40 else "a value"
+            blocker = f"the step returns {shown}, not a dict of logs (KER503's fix comes first)"
+            ctx.report(node, f"{self.message}; no fix: {blocker}")
+            return
         report_tape_step(ctx, node, function, self.message)
+
+
+def _last_return(function: cst.FunctionDef) -> cst.BaseExpression | None:
+    """The value of the `return` that ends `function`, if it ends with one."""
+    body = body_of(function)
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Return):
+        return last.body[-1].value
+    return None
 
 
 # ----- KER503: the logs a step returns -------------------------------------------------------

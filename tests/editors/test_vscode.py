@@ -114,7 +114,9 @@ def bare_python(tmp_path: Path) -> Path:
     subprocess.run([python3, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True, timeout=120)
     python = venv / "bin" / "python"
     for module in ("kerasfix", "pygls", "libcst", "lsprotocol"):
-        bare = subprocess.run([python, "-c", f"import {module}"], env={}, capture_output=True, timeout=60)
+        # From a folder of its own: `-c` puts the working folder on the path (a checkout's
+        # `kerasfix/` would be found there).
+        bare = subprocess.run([python, "-c", f"import {module}"], env={}, cwd=tmp_path, capture_output=True, timeout=60)
         assert bare.returncode != 0, f"{module} is importable in the bare environment"
     return python
 

@@ -475,3 +475,28 @@ def test_keras_2_import_waits_for_the_import_fix():
     findings = lint(source, "model.py", Settings(), rules=RULES)
     expected = f"{MESSAGE}; no fix: `keras` is not Keras 3 here (the fix follows once it is)"
     assert [(f.message, f.fix) for f in findings] == [(expected, None)]
+
+
+def test_a_step_returning_a_tensor_waits_for_the_logs_fix():
+    # Each backend's step would copy `return loss`: KER503 makes the logs a dict first, then the
+    # step is written per backend from the fixed one.
+    source = (
+        "import tensorflow as tf\nimport keras\n\n"
+        "class M(keras.Model):\n"
+        "    def train_step(self, data):\n"
+        "        x, y = data\n"
+        "        with tf.GradientTape() as tape:\n"
+        "            loss = self.compute_loss(y=y, y_pred=self(x, training=True))\n"
+        "        grads = tape.gradient(loss, self.trainable_variables)\n"
+        "        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))\n"
+        "        return loss\n"
+    )
+    [finding] = [f for f in lint(source, "model.py", Settings()) if f.code == "KER502"]
+    assert finding.message == (
+        f"{MESSAGE}; no fix: the step returns `loss`, not a dict of logs (KER503's fix comes first)"
+    )
+    assert finding.fix is None
+    fixed = fix(source, "model.py", Settings(), unsafe=True).source
+    assert 'if keras.backend.backend() == "tensorflow":' in fixed
+    assert "return loss\n" not in fixed and fixed.count('return {"loss": loss}') == 2
+    assert [f.code for f in lint(fixed, "model.py", Settings())] == ["KER107"]
