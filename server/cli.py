@@ -267,7 +267,15 @@ def _run_pool(
     workers = min(jobs, len(batches)) if len(group) >= _PARALLEL_THRESHOLD else 1
     unfinished: list[int] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_process_many, [tasks[i] for i in batch], mode) for batch in batches]
+        futures = []
+        for batch in batches:
+            try:
+                futures.append(pool.submit(_process_many, [tasks[i] for i in batch], mode))
+            except BrokenProcessPool:
+                # A worker died while batches were still being sent (a busy machine lets the
+                # first ones finish early): the batches not sent are checked again too.
+                unfinished += [index for rest in batches[len(futures) :] for index in rest]
+                break
         for batch, future in zip(batches, futures):
             try:
                 batch_outcomes = future.result()
