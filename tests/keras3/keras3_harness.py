@@ -41,6 +41,8 @@ class Env:
     venv: str
     backend: str
     keras: str
+    # More of the program's environment (TF_USE_LEGACY_KERAS for tf-keras).
+    environ: tuple[tuple[str, str], ...] = ()
 
     @property
     def python(self) -> Path:
@@ -61,6 +63,8 @@ ENVS = {
         Env("keras3.0-torch", "keras305", "torch", "3.0.5"),
         Env("keras3.0-tensorflow", "keras305tf", "tensorflow", "3.0.5"),
         Env("nnx", "nnx", "jax", "3.15.1"),
+        # Keras 2: TensorFlow's `tf.keras` is tf-keras 2.21 here, as it was Keras 2 before Keras 3.
+        Env("tf-keras", "tensorflow", "tensorflow", "2.21", (("TF_USE_LEGACY_KERAS", "1"),)),
     )
 }
 
@@ -99,6 +103,8 @@ PRELOAD = {
     "keras305": ("numpy", "jax", "keras"),
     "keras305tf": ("numpy", "tensorflow", "keras"),
     "nnx": ("numpy", "jax", "flax.nnx", "keras"),
+    # By env name where it differs from its venv's.
+    "tf-keras": ("numpy", "tensorflow", "tf_keras"),
 }
 
 
@@ -135,10 +141,11 @@ class Server:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
+            **dict(self.env.environ),
         }
         with open(self._home / "server.log", "a", encoding="utf-8") as log:
             return subprocess.Popen(
-                [str(self.env.python), str(BOOTSTRAP), "--serve", *PRELOAD[self.env.venv]],
+                [str(self.env.python), str(BOOTSTRAP), "--serve", *PRELOAD.get(self.env.name, PRELOAD[self.env.venv])],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,

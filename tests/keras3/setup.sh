@@ -9,10 +9,14 @@ CACHE="${KERASFIX_TEST_CACHE:-$HOME/.cache/kerasfix-tests}"
 VENVS="$CACHE/venvs"
 mkdir -p "$VENVS"
 
-# name|requirements (space separated). Keep in sync with ENVS in tests/keras3/keras3_harness.py.
+# name|requirements (space separated)|requirements installed without their dependencies.
+# Keep in sync with ENVS in tests/keras3/keras3_harness.py.
+# tf-keras (Keras 2, which TensorFlow serves as `tf.keras` under TF_USE_LEGACY_KERAS=1) runs the
+# migration corpus's programs as written: it asks for the `tensorflow` distribution, which is
+# `tensorflow-cpu` here under another name, so it is installed without dependencies.
 SPECS=(
     "jax|keras==3.15.1 jax==0.10.2 jaxlib==0.10.2 scikeras==0.13.0"
-    "tensorflow|keras==3.15.1 tensorflow-cpu==2.21.0 jax==0.10.2 jaxlib==0.10.2 torch==2.13.0 scikeras==0.13.0"
+    "tensorflow|keras==3.15.1 tensorflow-cpu==2.21.0 jax==0.10.2 jaxlib==0.10.2 torch==2.13.0 scikeras==0.13.0|tf-keras==2.21.0"
     "torch|keras==3.15.1 torch==2.13.0 scikeras==0.13.0"
     "keras305|keras==3.0.5 jax==0.4.23 jaxlib==0.4.23 torch==2.13.0 numpy<2 scipy<1.13 ml-dtypes<0.3 packaging"
     "keras305tf|keras==3.0.5 tensorflow-cpu==2.16.2 numpy<2"
@@ -20,28 +24,35 @@ SPECS=(
 )
 
 install() {
-    local name="$1" reqs="$2" venv="$VENVS/$1"
-    local stamp="$venv/.kerasfix-requirements"
+    local name="$1" reqs="$2" nodeps="$3" venv="$VENVS/$1"
+    local stamp="$venv/.kerasfix-requirements" nodeps_stamp="$venv/.kerasfix-nodeps"
     if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$reqs" ]; then
         echo "keras3 venv $name: up to date"
-        return 0
+    else
+        echo "keras3 venv $name: installing $reqs"
+        rm -f "$VENVS/.hardlinked" "$nodeps_stamp"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        # shellcheck disable=SC2086 # one word per requirement
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $reqs
+        "$venv/bin/python" -m pip check
+        echo "$reqs" > "$stamp"
     fi
-    echo "keras3 venv $name: installing $reqs"
-    rm -f "$VENVS/.hardlinked"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    # shellcheck disable=SC2086 # one word per requirement
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $reqs
-    "$venv/bin/python" -m pip check
-    echo "$reqs" > "$stamp"
+    if [ -n "$nodeps" ] && [ "$(cat "$nodeps_stamp" 2>/dev/null)" != "$nodeps" ]; then
+        echo "keras3 venv $name: installing $nodeps without dependencies"
+        rm -f "$VENVS/.hardlinked"
+        # shellcheck disable=SC2086 # one word per requirement
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps $nodeps
+        echo "$nodeps" > "$nodeps_stamp"
+    fi
 }
 
 pids=()
 logs=()
 for spec in "${SPECS[@]}"; do
-    name="${spec%%|*}"
+    IFS="|" read -r name reqs nodeps <<< "$spec"
     log="$VENVS/$name.log"
-    install "$name" "${spec#*|}" > "$log" 2>&1 &
+    install "$name" "$reqs" "$nodeps" > "$log" 2>&1 &
     pids+=("$!")
     logs+=("$log")
 done

@@ -1,0 +1,147 @@
+"""The migration corpus (tests/examples/migration/): complete Keras 2 programs of the kinds people
+wrote, each run as written on Keras 2 (tf-keras 2.21, TensorFlow's `tf.keras` before Keras 3),
+then fixed with `kerasfix check --fix --unsafe-fixes` and run on Keras 3.15.1 with TensorFlow,
+with JAX and with PyTorch (the JAX and PyTorch venvs have no TensorFlow).
+
+Every run imports tests/keras3/same_start.py first: the same initial weights from NumPy on every
+Keras, and no shuffling in `fit`, so the numbers can be compared.
+- A deterministic program (`numbers = "same"`) must give the same History and
+  RESULT as the Keras 2 original on every backend, within TOLERANCE.
+- A program that draws random numbers while it trains (dropout, augmentation, a VAE's or a GAN's
+  noise: `numbers = "random"`) draws other ones on each backend. It must give the same numbers
+  where it is deterministic (its RESULT's `before` entry, computed before training), and its
+  History must have the original's keys with finite values and a falling loss.
+- What the fixes leave is exactly the program's `remaining` list; a program with a blocker names
+  the error it still stops with on each backend (`blocked`), so an unfixable program is pinned,
+  not hidden.
+Each program states these in TOML on its `# corpus: ` comment lines, e.g.
+    # corpus: numbers = "same"
+    # corpus: remaining = ["KER540"]
+    # corpus: blocked.jax = "ValueError: ..."
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from keras3_cases import close
+from keras3_harness import RUNNER, Result
+from kerasfix.rules import Settings, lint
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE.parents[0] / "examples" / "migration"
+PROGRAMS = sorted(path.stem for path in CORPUS.glob("*.py"))
+FILES = {"same_start.py": (HERE / "same_start.py").read_text(encoding="utf-8")}
+FIXED_ENVS = ("tensorflow", "jax", "torch")
+# float32 sums in another order on each backend and Keras; over a few epochs of training the
+# differences stay below this (relative, or absolute near zero).
+TOLERANCE = 1e-3
+
+
+def _runnable(source: str) -> str:
+    return "import same_start  # noqa: F401\n" + source
+
+
+def _fix_corpus() -> dict[str, str]:
+    """Each program after one `kerasfix check --fix --unsafe-fixes` of a copy of the corpus."""
+    work = Path(tempfile.mkdtemp(prefix="kerasfix-corpus-"))
+    try:
+        for name in PROGRAMS:
+            shutil.copy(CORPUS / f"{name}.py", work / f"{name}.py")
+        done = subprocess.run(
+            [sys.executable, "-m", "kerasfix.server", "check", "--fix", "--unsafe-fixes", "--quiet", "."],
+            cwd=work, capture_output=True, text=True, timeout=300,
+        )
+        # 0: nothing remains; 1: findings remain (each program names them); 2 would be an error.
+        if done.returncode not in (0, 1):
+            raise RuntimeError(f"kerasfix check --fix failed: {done.stdout}{done.stderr}")
+        return {name: (work / f"{name}.py").read_text(encoding="utf-8") for name in PROGRAMS}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+ORIGINAL = {name: (CORPUS / f"{name}.py").read_text(encoding="utf-8") for name in PROGRAMS}
+
+
+def _expected(source: str) -> dict:
+    marker = "# corpus: "
+    return tomllib.loads("\n".join(line[len(marker):] for line in source.splitlines() if line.startswith(marker)))
+
+
+EXPECTED = {name: _expected(source) for name, source in ORIGINAL.items()}
+FIXED = _fix_corpus()
+
+
+def _marks(name: str, envs: tuple[str, ...]) -> list:
+    runs = [("tf-keras", _runnable(ORIGINAL[name]), FILES)]
+    runs += [(env, _runnable(FIXED[name]), FILES) for env in envs]
+    return [pytest.mark.keras3(runs=runs, rule="corpus", env=envs[0] if envs else "tf-keras", phase="fixed")]
+
+
+def _original(name: str) -> Result:
+    result = RUNNER.run("tf-keras", _runnable(ORIGINAL[name]), FILES)
+    assert result.ok, f"the Keras 2 original does not run: {result.describe()}"
+    return result
+
+
+def _fixed(name: str, env: str) -> Result:
+    return RUNNER.run(env, _runnable(FIXED[name]), FILES)
+
+
+def test_corpus_is_described():
+    assert len(PROGRAMS) >= 12
+    for name in PROGRAMS:
+        assert EXPECTED[name]["numbers"] in ("same", "random"), name
+        assert set(EXPECTED[name].get("blocked", {})) <= set(FIXED_ENVS), name
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_marks(n, ())) for n in PROGRAMS])
+def test_original_runs_on_keras2(name: str):
+    result = _original(name)
+    history = result.result["history"]  # type: ignore[index]
+    assert history["loss"] and all(math.isfinite(v) for v in history["loss"]), history
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_what_the_fixes_leave(name: str):
+    """The fixed program parses, is a fixed point of the fixes, and still reports exactly the
+    problems no fix could mend (each a blocker the program names)."""
+    fixed = FIXED[name]
+    assert fixed != ORIGINAL[name]
+    compile(fixed, name, "exec")
+    remaining = sorted(f.code for f in lint(fixed, f"{name}.py", Settings()))
+    assert remaining == sorted(EXPECTED[name].get("remaining", [])), fixed
+
+
+@pytest.mark.parametrize(
+    ("name", "env"),
+    [pytest.param(n, env, marks=_marks(n, (env,)), id=f"{n}-{env}") for n in PROGRAMS for env in FIXED_ENVS],
+)
+def test_fixed_program_computes_the_same(name: str, env: str):
+    result = _fixed(name, env)
+    blocked = EXPECTED[name].get("blocked", {}).get(env)
+    if blocked is not None:
+        assert not result.ok and blocked in f"{result.error}: {result.message}", result.describe()
+        return
+    assert result.ok, f"{FIXED[name]}\n{result.describe()}"
+    got, want = result.result, _original(name).result
+    assert isinstance(got, dict) and isinstance(want, dict)
+    assert sorted(got) == sorted(want)
+    if EXPECTED[name]["numbers"] == "same":
+        assert close(got, want, TOLERANCE), f"{env}: {got}\nKeras 2: {want}"
+        return
+    if "before" in want:
+        assert close(got["before"], want["before"], TOLERANCE), f"{env}: {got['before']}\nKeras 2: {want['before']}"
+    history, original = got["history"], want["history"]
+    assert sorted(history) == sorted(original)
+    assert all(math.isfinite(v) for values in history.values() for v in values), history
+    losses = history[EXPECTED[name].get("loss", "loss")]
+    assert losses[-1] < losses[0], history
