@@ -310,9 +310,11 @@ class BuildConfigNotRestorable(Rule):
     `mask = inputs["mask"]` or `x, mask = inputs` — fails on the float placeholder. The load then
     only warns: "Model … had a build config, but the model cannot be built automatically in
     build_from_config(config)" and "Skipping variable loading for optimizer 'adam', because it
-    has 2 variables whereas the saved optimizer has 6 variables". The weights load, but the
-    optimizer state (its step count and Adam's moments) is lost: resumed training starts the
-    optimizer from scratch.
+    has 2 variables whereas the saved optimizer has 6 variables". The optimizer state (its step
+    count and Adam's moments) is lost, and so are the trained weights of every sublayer that
+    `call()` builds (a `Dense` applied in `call()`): they are made afresh on the first call, so
+    the reloaded model predicts differently and resumed training starts over. Only weights made
+    in `__init__` (`self.add_weight`) are restored.
 
     Ops that cast their argument themselves are not affected: `keras.ops.where`,
     `keras.ops.one_hot`, `keras.ops.logical_and`, `tf.boolean_mask`, the `Embedding` layer; nor
@@ -363,7 +365,7 @@ class BuildConfigNotRestorable(Rule):
 
     code = "KER311"
     name = "build-config-not-restorable"
-    message = "An op in `call()` needs an integer or boolean input and the model has no `build()`: Keras 3 rebuilds the model on load by tracing `call()` on float32 placeholders, which fails, so `load_model` restores it without its optimizer state, with only a warning"
+    message = "An op in `call()` needs an integer or boolean input and the model has no `build()`: Keras 3 rebuilds the model on load by tracing `call()` on float32 placeholders, which fails, so `load_model` restores it without its optimizer state and without the trained weights of the sublayers `call()` builds, with only a warning"
     nodes = (cst.Call,)
     backends = frozenset({"tensorflow", "jax"})
     examples = (
