@@ -365,6 +365,7 @@ class BuildConfigNotRestorable(Rule):
 
     code = "KER311"
     name = "build-config-not-restorable"
+    fix = "unsafe"
     message = "An op in `call()` needs an integer or boolean input and the model has no `build()`: Keras 3 rebuilds the model on load by tracing `call()` on float32 placeholders, which fails, so `load_model` restores it without its optimizer state and without the trained weights of the sublayers `call()` builds, with only a warning"
     nodes = (cst.Call,)
     backends = frozenset({"tensorflow", "jax"})
