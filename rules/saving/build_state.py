@@ -346,7 +346,8 @@ class BuildConfigNotRestorable(Rule):
     TensorFlow ops: TensorFlow (on JAX they cannot run at all, so `fit` already fails: KER201
     reports that). `keras.ops.take`, `segment_sum`, `segment_max`, `scatter_update`,
     `slice_update` and the bitwise ops: TensorFlow and JAX; `keras.ops.take_along_axis`: JAX.
-    On PyTorch every case reloads whole, optimizer state included. Checked on Keras 3.15.1.
+    On PyTorch every case reloads whole, optimizer state included (its placeholders accept
+    float indices), and the fix changes nothing there. Checked on Keras 3.15.1.
 
     ## Fix safety
     Unsafe. The fix adds three methods to the model: `__call__` records the dtypes of the first

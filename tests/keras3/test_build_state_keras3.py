@@ -177,3 +177,23 @@ def test_fixed_program_keeps_every_optimizer_variable(program: Program, env: str
         "saved": program.saved, "loaded": program.saved, "same_state": True, "same_predictions": True,
     }, f"{fixed}\n{result.describe()}"
     assert not [w for w in result.warnings if "build" in w or "Skipping" in w], result.warnings
+
+
+def _torch_params():
+    for program in PROGRAMS:
+        if "tensorflow" in program.source.split("\n\n")[0]:
+            continue  # the TensorFlow op runs on TensorFlow only
+        runs = [("torch", program.source, {}), ("torch", _fixed(program.source), {})]
+        mark = pytest.mark.keras3(runs=runs, rule="KER311", env="torch", phase="fixed")
+        yield pytest.param(program, marks=[mark], id=program.name)
+
+
+@pytest.mark.parametrize("program", list(_torch_params()))
+def test_torch_reloads_whole_before_and_after_the_fix(program: Program):
+    # Not reported for PyTorch (its placeholders accept float indices); the fix does no harm.
+    assert lint(program.source, "program.py", Settings(select=("KER311",), target_backends=frozenset({"torch"}))) == []
+    whole = {"saved": program.saved, "loaded": program.saved, "same_state": True, "same_predictions": True}
+    for source in (program.source, _fixed(program.source)):
+        result = RUNNER.run("torch", source)
+        assert result.ok, f"{source}\n{result.describe()}"
+        assert result.result == whole, f"{source}\n{result.describe()}"
