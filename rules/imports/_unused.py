@@ -56,19 +56,50 @@ def _is_docstring(stmt: cst.SimpleStatementLine) -> bool:
     )
 
 
+def _local_imports(function: cst.FunctionDef, around: frozenset[str]) -> frozenset[str]:
+    """The names local to `function` by an import in its own scope (not a nested function's
+    or class's), or by such an import of a function `around` it, less those it declares
+    `global` or `nonlocal`: Python makes them local to the whole function, so no read of them
+    in it reads the module's binding."""
+    bound: set[str] = set()
+    declared: set[str] = set()
+    todo: list[cst.CSTNode] = [function.body]
+    while todo:
+        node = todo.pop()
+        kind = type(node)
+        if kind is cst.FunctionDef or kind is cst.ClassDef or kind is cst.Lambda:
+            continue
+        if kind is cst.Import or kind is cst.ImportFrom:
+            bound.update(name for alias in _aliases(node) if (name := _bound_name(node, alias)))  # type: ignore[arg-type]
+            continue
+        if kind is cst.Global or kind is cst.Nonlocal:
+            declared.update(item.name.value for item in node.names)  # type: ignore[attr-defined]
+            continue
+        for field in child_fields(kind):
+            value = getattr(node, field)
+            if isinstance(value, cst.CSTNode):
+                todo.append(value)
+            elif isinstance(value, (tuple, list)):
+                todo.extend(item for item in value if isinstance(item, cst.CSTNode))
+    return frozenset((around | bound) - declared)
+
+
 def collect_bindings(module: cst.Module) -> _Uses:
     names: set[str] = set()
     words: set[str] = set()
-    todo: list[cst.CSTNode] = [module]
+    # Each node with the names a function around it binds by its own import (the per-backend
+    # `train_step` a fix writes imports `tensorflow as tf` in its TensorFlow branch).
+    todo: list[tuple[cst.CSTNode, frozenset[str]]] = [(module, frozenset())]
     while todo:
-        node = todo.pop()
+        node, local = todo.pop()
         kind = type(node)
         if kind is cst.Import or kind is cst.ImportFrom:
             continue  # the names an import binds are not uses
         if kind is cst.SimpleStatementLine and _is_docstring(node):  # type: ignore[arg-type]
             continue
         if kind is cst.Name:
-            names.add(node.value)  # type: ignore[attr-defined]
+            if node.value not in local:  # type: ignore[attr-defined]
+                names.add(node.value)  # type: ignore[attr-defined]
             continue
         if kind is cst.SimpleString:
             words.update(_WORD.findall(node.value))  # type: ignore[attr-defined]
@@ -78,18 +109,30 @@ def collect_bindings(module: cst.Module) -> _Uses:
             continue
         if kind is cst.Attribute:
             # `x.tf` does not read the module-level `tf`; only the object before the dot can.
-            todo.append(node.value)  # type: ignore[attr-defined]
+            todo.append((node.value, local))  # type: ignore[attr-defined]
             continue
         if kind is cst.Arg:
             # `f(tf=1)`: the keyword is not a read of `tf`.
-            todo.append(node.value)  # type: ignore[attr-defined]
+            todo.append((node.value, local))  # type: ignore[attr-defined]
+            continue
+        if kind is cst.FunctionDef:
+            # Decorators, defaults and annotations are read in the enclosing scope; the body in
+            # the function's, where its own imports hide the module's names.
+            inner = _local_imports(node, local)  # type: ignore[arg-type]
+            for field in child_fields(kind):
+                value = getattr(node, field)
+                scope = inner if field == "body" else local
+                if isinstance(value, cst.CSTNode):
+                    todo.append((value, scope))
+                elif isinstance(value, (tuple, list)):
+                    todo.extend((item, scope) for item in value if isinstance(item, cst.CSTNode))
             continue
         for field in child_fields(kind):
             value = getattr(node, field)
             if isinstance(value, cst.CSTNode):
-                todo.append(value)
+                todo.append((value, local))
             elif isinstance(value, (tuple, list)):
-                todo.extend(item for item in value if isinstance(item, cst.CSTNode))
+                todo.extend((item, local) for item in value if isinstance(item, cst.CSTNode))
     return _Uses(frozenset(names), frozenset(words))
 
 

@@ -119,6 +119,21 @@ class UnconditionalTensorflowImport(Rule):
             "import keras\n«from tensorflow import data, nest, io»\nds = data.Dataset.range(3)\n",
             "import keras\nfrom tensorflow import data\nds = data.Dataset.range(3)\n",
         ),
+        # A function that imports TensorFlow itself (the TensorFlow branch of a per-backend
+        # `train_step`) reads its own `tf`, not the module's.
+        Example(
+            "import keras\n«import tensorflow as tf»\n\ndef f():\n    import tensorflow as tf\n    return tf.ones(1)\n",
+            "import keras\n\ndef f():\n    import tensorflow as tf\n    return tf.ones(1)\n",
+        ),
+        # ... unless it declares it `global`, or its defaults read the module's.
+        Example(
+            "import keras\n«import tensorflow as tf»\n\ndef f():\n    global tf\n    import tensorflow as tf\n",
+            None,
+        ),
+        Example(
+            "import keras\n«import tensorflow as tf»\n\ndef f(x=tf.ones(1)):\n    import tensorflow as tf\n",
+            None,
+        ),
         # A use in a string (an annotation, `__all__`) or a `del` keeps it.
         Example('import keras\n«import tensorflow as tf»\n\ndef f(x: "tf.Tensor"):\n    return x\n', None),
         Example("import keras\n«import tensorflow as tf»\ndel tf\n", None),
