@@ -178,7 +178,7 @@ class Program:
     name: str
     env: str
     step: str
-    remaining: tuple[str, ...]
+    remaining: tuple[str, ...] = ()
     imports: str = ""
     metrics: str = '["mae"]'
     custom: str = "Custom()"
@@ -300,7 +300,7 @@ PROGRAMS = (
         "tensorflow",
         TF_TAPE_STEP,
         # KER502 writes the train step per backend; the Keras 2 `test_step` is still TensorFlow's.
-        remaining=("KER107", "KER501"),
+        remaining=("KER501",),
         imports="import tensorflow as tf",
         learning_rate=0.05,
         fixed_marker="metric.update_state(loss, sample_weight=keras.ops.shape(y)[0])\n",
@@ -321,7 +321,6 @@ PROGRAMS = (
         "functional-subclass-loss-dict",
         "tensorflow",
         TF_FUNCTIONAL_STEP,
-        remaining=("KER107",),
         imports="import tensorflow as tf",
         metrics="None",
         custom="functional(FunctionalCustom)",
@@ -337,7 +336,6 @@ PROGRAMS = (
         "functional-subclass-loss-dict-with-mae",
         "tensorflow",
         TF_FUNCTIONAL_STEP,
-        remaining=("KER107",),
         imports="import tensorflow as tf",
         custom="functional(FunctionalCustom)",
         builtin="functional(keras.Model)",
