@@ -14,6 +14,8 @@ from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
 
 _BUILD_METHODS = ("build", "build_from_config")
+# What KER311's fix adds besides `build_from_config`.
+_ADDED_METHODS = ("__call__", "get_build_config")
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,10 @@ class _Bindings(cst.CSTVisitor):
                 for element, element_value in zip(elements, values):
                     self._bind(element, element_value)
             else:
-                # `x, mask = inputs`: each name is one element of the tuple of inputs.
-                whole = value if isinstance(value, cst.Name) and not any(isinstance(e, cst.StarredElement) for e in target.elements) else None
+                # `x, mask = inputs`: each name is a part of `inputs`, as `inputs[i]` would be.
+                whole = value if isinstance(value, cst.Name) else None
                 for element in elements:
-                    self._bind(element, cst.Subscript(whole, [cst.SubscriptElement(cst.Index(cst.Integer("0")))]) if whole else None)
+                    self._bind(element, whole)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -142,26 +144,31 @@ def _from_inputs(expr: cst.BaseExpression, inputs: str, bindings: _Bindings, dep
     return False
 
 
-def _findings(ctx: Context, method: cst.FunctionDef, inputs: str) -> list[tuple[cst.Call, _Op, cst.BaseExpression]]:
-    """The dtype-sensitive calls of `method` on (a part of) its inputs, in source order."""
+class _SensitiveCalls(cst.CSTVisitor):
+    """The dtype-sensitive calls of a method that get (a part of) its inputs, in source order."""
+
+    def __init__(self, ctx: Context, inputs: str, bindings: _Bindings) -> None:
+        self.ctx, self.inputs, self.bindings = ctx, inputs, bindings
+        self.found: list[tuple[cst.Call, _Op]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        op = _op_of(self.ctx, node)
+        if op is None:
+            return
+        for value in _sensitive_args(node, op):
+            # `tf.gather_nd(x, [inputs["i"], inputs["j"]])`: the parts of a literal list count.
+            values = [e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple)) else [value]
+            if any(_from_inputs(v, self.inputs, self.bindings) for v in values):
+                self.found.append((node, op))
+                return
+
+
+def _findings(ctx: Context, method: cst.FunctionDef, inputs: str) -> list[tuple[cst.Call, _Op]]:
     bindings = _Bindings()
     method.body.visit(bindings)
-    found = []
-
-    class Calls(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            op = _op_of(ctx, node)
-            if op is None:
-                return
-            for value in _sensitive_args(node, op):
-                values = [e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple)) else [value]
-                hit = next((v for v in values if _from_inputs(v, inputs, bindings)), None)
-                if hit is not None:
-                    found.append((node, op, hit))
-                    return
-
-    method.body.visit(Calls())
-    return found
+    calls = _SensitiveCalls(ctx, inputs, bindings)
+    method.body.visit(calls)
+    return calls.found
 
 
 # What the fix adds: the first call's input dtypes are recorded and saved with the build
@@ -228,28 +235,33 @@ def _rebuild_fix(ctx: Context, method: cst.FunctionDef) -> FixSpec | None:
     )
 
 
-def _last_statement(function: cst.FunctionDef) -> cst.CSTNode:
-    """The last simple statement of a function: text added after it follows the function
-    (after its last line, before that line's comment and newline)."""
-    node: cst.CSTNode = function
+def _last_statement(function: cst.FunctionDef) -> cst.BaseSmallStatement:
+    """The function's textually last simple statement: text added after it follows the function
+    (before that line's comment and newline)."""
+    block: cst.BaseSuite = function.body
     while True:
-        body = getattr(node, "orelse", None) or getattr(node, "finalbody", None) or getattr(node, "body", None)
-        if isinstance(node, cst.Try) and getattr(node, "finalbody", None) is None and getattr(node, "orelse", None) is None:
-            body = node.handlers[-1] if node.handlers else node.body
-        if isinstance(body, (cst.Else, cst.Finally, cst.ExceptHandler)):
-            node = body
-            continue
-        if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-            last = body.body[-1]
-        elif isinstance(body, (list, tuple)) and body:
-            last = body[-1]
-        else:
-            return node
+        if isinstance(block, cst.SimpleStatementSuite):
+            return block.body[-1]
+        last = block.body[-1]
         if isinstance(last, cst.SimpleStatementLine):
             return last.body[-1]
-        if isinstance(body, cst.SimpleStatementSuite):
-            return last
-        node = last
+        block = _last_block(last)
+
+
+def _last_block(statement: cst.BaseCompoundStatement) -> cst.BaseSuite:
+    """The block a compound statement's text ends with (`finally:`, `else:`, the last `except:`
+    or `case`, else its body)."""
+    for name in ("finalbody", "orelse"):
+        part = getattr(statement, name, None)
+        if isinstance(part, cst.If):  # `elif`
+            return _last_block(part)
+        if part is not None:
+            return part.body
+    for name in ("handlers", "cases"):
+        parts = getattr(statement, name, ())
+        if parts:
+            return parts[-1].body
+    return statement.body
 
 
 _MODEL_BASES = frozenset({"Model", "models.Model", "engine.training.Model"})
@@ -471,11 +483,13 @@ class BuildConfigNotRestorable(Rule):
         if inputs is None:
             return
         findings = _findings(ctx, method, inputs)
-        mine = next((f for f in findings if f[0] is node), None)
-        if mine is None:
+        if all(call is not node for call, _ in findings):
             return
-        # One fix per class, on its first finding: the others would add the same methods.
-        fix = _rebuild_fix(ctx, method) if findings[0][0] is node else None
+        # One fix per class, on its first finding (the others would add the same methods), and
+        # none over methods of the class's own.
+        fix = None
+        if findings[0][0] is node and not any(name in class_methods(klass) for name in _ADDED_METHODS):
+            fix = _rebuild_fix(ctx, method)
         ctx.report(node, fix=fix, backends=op.backends)
 
 

@@ -239,3 +239,49 @@ class LookupLayer(keras.layers.Layer):
         return keras.ops.take(self.table, ids, axis=0)
 '''
     assert _found(source) == [(10, "keras.ops.take(self.table, ids, axis=0)")]
+
+
+def test_the_methods_follow_the_last_line_of_a_call_ending_in_a_block():
+    source = '''\
+import keras
+
+
+class M(keras.Model):
+    def call(self, inputs):
+        try:
+            rows = keras.ops.take(self.table, inputs, axis=0)
+        except ValueError:
+            rows = None
+        else:
+            if rows is None:
+                rows = 0
+            elif self.flag: rows = 1
+        return rows
+'''
+    tail = '''\
+        return rows
+
+    def __call__(self, *args, **kwargs):
+'''
+    fixed = _fixed(source)
+    assert tail in fixed and fixed.startswith(source)
+    nested_tail = source.replace("        return rows\n", "")
+    fixed = _fixed(nested_tail)
+    assert fixed.startswith(nested_tail.rstrip("\n") + "\n\n    def __call__(self, *args, **kwargs):\n")
+    assert _fixed(fixed) == fixed
+
+
+def test_no_fix_over_a_method_of_the_class():
+    source = '''\
+import keras
+
+
+class M(keras.Model):
+    def get_build_config(self):
+        return {"input_shape": (None, 3)}
+
+    def call(self, ids):
+        return keras.ops.take(self.table, ids, axis=0)
+'''
+    findings = lint(source, "model.py", Settings(), rules=RULES)
+    assert [(f.code, f.fix) for f in findings] == [("KER311", None)]
