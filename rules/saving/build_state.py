@@ -192,11 +192,11 @@ def build_from_config(self, config):
     if "input_dtypes" not in config:
         return super().build_from_config(config)
     dtypes = iter(config["input_dtypes"])
-    zeros = {map_shape_structure}(
+    inputs = {map_shape_structure}(
         lambda shape: {zeros}([1 if n is None else n for n in shape], next(dtypes)),
         config["input_shape"],
     )
-    self(zeros, training=False)
+    self(inputs, training=False)
 """
 
 _REFERENCES = {
@@ -209,7 +209,7 @@ _REFERENCES = {
 
 def _rebuild_fix(ctx: Context, method: cst.FunctionDef) -> FixSpec | None:
     """Methods that save the input dtypes with the build config and rebuild from them, added
-    before `call()`."""
+    after `call()`; None where a name they need cannot be spelled in this module."""
     names, imports = {}, []
     for key, qualified in _REFERENCES.items():
         found = ctx.reference(qualified)
@@ -303,11 +303,11 @@ _FIXED_METHODS = (
     '        if "input_dtypes" not in config:\n'
     '            return super().build_from_config(config)\n'
     '        dtypes = iter(config["input_dtypes"])\n'
-    '        zeros = keras.tree.map_shape_structure(\n'
+    '        inputs = keras.tree.map_shape_structure(\n'
     '            lambda shape: keras.ops.zeros([1 if n is None else n for n in shape], next(dtypes)),\n'
     '            config["input_shape"],\n'
     '        )\n'
-    '        self(zeros, training=False)\n'
+    '        self(inputs, training=False)\n'
 )
 
 
@@ -370,7 +370,8 @@ class BuildConfigNotRestorable(Rule):
     saved before has no dtypes and loads as before); the zeros run `call()` once eagerly on load,
     so `call()` must accept zeros (an input used as a divisor or a `tf.debugging` assertion on
     the values may not); and a model first called with its inputs as keyword arguments keeps
-    Keras's own rebuild. A hand-written `build()` (above) avoids all of that.
+    Keras's own rebuild. No fix where the class defines `__call__` or `get_build_config` itself.
+    A hand-written `build()` (above) avoids all of that.
 
     ## References
     - Catalogue K3-SAV-011; keras-team/keras#20409, #20128, #18823.

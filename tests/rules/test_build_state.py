@@ -78,11 +78,11 @@ class SimpleModel(keras.Model):
         if "input_dtypes" not in config:
             return super().build_from_config(config)
         dtypes = iter(config["input_dtypes"])
-        zeros = tree.map_shape_structure(
+        inputs = tree.map_shape_structure(
             lambda shape: ops.zeros([1 if n is None else n for n in shape], next(dtypes)),
             config["input_shape"],
         )
-        self(zeros, training=False)
+        self(inputs, training=False)
 
 
 model = SimpleModel()
@@ -151,11 +151,11 @@ NESTED_FIXED = NESTED.replace(
             if "input_dtypes" not in config:
                 return super().build_from_config(config)
             dtypes = iter(config["input_dtypes"])
-            zeros = keras.tree.map_shape_structure(
+            inputs = keras.tree.map_shape_structure(
                 lambda shape: keras.ops.zeros([1 if n is None else n for n in shape], next(dtypes)),
                 config["input_shape"],
             )
-            self(zeros, training=False)
+            self(inputs, training=False)
 ''',
 )
 
