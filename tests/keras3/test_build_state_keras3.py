@@ -113,6 +113,30 @@ targets = rng.random((16, 1)).astype("float32")
 ''' + ROUND_TRIP.format(model="Pooled()")
 
 
+# One integer input, whole: `tf.one_hot` on it.
+ONE_HOT = '''\
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable()
+class Encoder(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.flatten = keras.layers.Flatten()
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, tokens):
+        return self.dense(self.flatten(tf.one_hot(tokens, 10)))
+
+
+rng = np.random.default_rng(0)
+data = rng.integers(0, 10, size=(16, 3)).astype("int32")
+targets = rng.random((16, 1)).astype("float32")
+''' + ROUND_TRIP.format(model="Encoder()")
+
+
 @dataclass(frozen=True)
 class Program:
     name: str
@@ -127,6 +151,7 @@ class Program:
 PROGRAMS = (
     # The TensorFlow op cannot run on JAX at all (KER201's finding).
     Program("masked-tf-where", MASKED, ("tensorflow",), 6),
+    Program("single-tf-one-hot", ONE_HOT, ("tensorflow",), 6),
     Program("lookup-ops-take", LOOKUP, ("tensorflow", "jax"), 8),
     Program("tuple-ops-bitwise-and", POOLED, ("tensorflow", "jax"), 6),
 )
