@@ -589,6 +589,20 @@ RESULT = dict(zip(model.metrics_names, model.evaluate(x, y, verbose=0)))
         fixed_check=result_shows("'loss' and 'mae'", lambda r: sorted(r) == ["loss", "mae"]),
     ),
     Case(
+        "KER515",
+        "history-lr-key",
+        DATA + '''
+model = make_model()
+model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+history = model.fit(x, y, epochs=2, verbose=0, callbacks=[keras.callbacks.ReduceLROnPlateau(patience=1)])
+RESULT = history.history["lr"]
+''',
+        raises("KeyError", "lr"),
+        envs=("jax", "tensorflow", "torch"),
+        unsafe=True,
+        fixed_check=result_shows("the rate of each epoch", lambda r: len(r) == 2 and abs(r[0] - 0.1) < 1e-6),
+    ),
+    Case(
         "KER520",
         "set-optimizer-lr",
         DATA + '''
