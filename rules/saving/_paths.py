@@ -842,6 +842,10 @@ class _Collector:
             use.family = WEIGHTS_FILE if only else MODEL
             if not text.lower().endswith(accepted):
                 use.code, use.rename = "KER305", rename
+            elif not only and text.lower().endswith(LEGACY_H5):
+                # Keras 3 writes a whole model to `.h5` but cannot always read it back (a model
+                # compiled with `loss="mse"` fails to deserialize): the move of `model.save`.
+                use.code, use.rename = "KER315", legacy_h5_rename
         elif not has_extension(text):
             use.code = "KER301"
             func = call.func

@@ -350,6 +350,15 @@ class LegacyH5Save(Rule):
             "generator.save('gen.keras', include_optimizer=False)\n",
             unsafe=True,
         ),
+        Example(
+            "from tensorflow import keras\n"
+            "best = keras.callbacks.ModelCheckpoint(«'best.h5'», save_best_only=True)\n"
+            "model = keras.models.load_model(«'best.h5'»)\n",
+            "from tensorflow import keras\n"
+            "best = keras.callbacks.ModelCheckpoint('best.keras', save_best_only=True)\n"
+            "model = keras.models.load_model('best.keras')\n",
+            unsafe=True,
+        ),
     )
     valid = (
         'import keras\nmodel.save("model.keras")\nmodel.save_weights("w.weights.h5")\n',
@@ -380,8 +389,8 @@ def _may_save_model(node: cst.Call) -> bool:
     """A cheap look at the callee before the file's plan is consulted."""
     func = node.func
     if isinstance(func, cst.Attribute):
-        return func.attr.value in ("save", "save_model")
-    return isinstance(func, cst.Name) and func.value == "save_model"
+        return func.attr.value in ("save", "save_model", "ModelCheckpoint")
+    return isinstance(func, cst.Name) and func.value in ("save_model", "ModelCheckpoint")
 
 
 def _may_load_model(node: cst.Call) -> bool:
