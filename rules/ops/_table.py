@@ -717,6 +717,16 @@ def _t_flatten(rewrite: Rewrite) -> bool:
     return True
 
 
+def _t_clip_bounds(rewrite: Rewrite) -> bool:
+    """`K.clip` took None for no bound; `keras.ops.clip` raises on it (TensorFlow, PyTorch): an
+    infinite bound keeps the meaning."""
+    for slot, keyword, bound in ((1, "min_value", 'float("-inf")'), (2, "max_value", 'float("inf")')):
+        arg = argument(rewrite.call, slot, keyword)
+        if arg is not None and _is_none(arg):
+            rewrite.edits.append(Replace(arg.value, bound))
+    return True
+
+
 _TRANSFORMS: dict[str, Callable[[Rewrite], bool]] = {
     "strides": _t_strides,
     "pool": _t_pool,
@@ -745,6 +755,7 @@ _TRANSFORMS: dict[str, Callable[[Rewrite], bool]] = {
     "switch": _t_switch,
     "batch_flatten": _t_batch_flatten,
     "flatten": _t_flatten,
+    "clip_bounds": _t_clip_bounds,
 }
 
 
