@@ -212,7 +212,9 @@ def _gradient(ctx: Context, stmt: cst.CSTNode, tape: str) -> tuple[str, str, cst
         if not isinstance(loss, cst.Name):
             raise Blocked(f"a gradient of an expression (`{_code(ctx, loss)}`) rather than of a name")
         return small.targets[0].target.value, loss.value, call.args[1].value  # type: ignore[union-attr]
-    raise Blocked(f"code between the tape and its gradient (`{_code(ctx, stmt).splitlines()[0]}`)")
+    # The statement's own first line: LibCST keeps the comment lines above it in the node.
+    shown = _code(ctx, stmt.with_changes(leading_lines=())) if hasattr(stmt, "leading_lines") else _code(ctx, stmt)
+    raise Blocked(f"code between the tape and its gradient (`{shown.splitlines()[0]}`)")
 
 
 def _apply(ctx: Context, stmt: cst.CSTNode, grads: str, variables: cst.BaseExpression) -> None:
