@@ -77,7 +77,8 @@ def test_transformer_block_seed_is_found_and_fixed_safely():
 def test_masked_model_seed_reports_the_tf_where_only():
     findings = lint(MASKED_MODEL, "model.py", SAVING)
     assert [(f.code, f.start.line) for f in findings] == [("KER311", 12)]
-    assert findings[0].fix is None
+    # The unsafe fix saves the input dtypes with the build config (tests/rules/test_build_state.py).
+    assert findings[0].fix is not None and not findings[0].fix.is_safe
     with_build = MASKED_MODEL.replace(
         "    def call(self, input):",
         "    def build(self, input_shape):\n        self.flatten.build(input_shape['image'])\n\n    def call(self, input):",
