@@ -18,6 +18,9 @@ Each program states these in TOML on its `# corpus: ` comment lines, e.g.
     # corpus: numbers = "same"
     # corpus: remaining = ["KER540"]
     # corpus: blocked.jax = "ValueError: ..."
+    # corpus: differs.tensorflow = ["evaluation"]
+`differs.<env>` names the RESULT entries a deterministic program still gets wrong there (the
+fixed program runs but computes something else): they must differ, the rest must be the same.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ CORPUS = HERE.parents[0] / "examples" / "migration"
 PROGRAMS = sorted(path.stem for path in CORPUS.glob("*.py"))
 FILES = {"same_start.py": (HERE / "same_start.py").read_text(encoding="utf-8")}
 FIXED_ENVS = ("tensorflow", "jax", "torch")
+# History keys Keras 3 spells otherwise, with the same numbers: the learning-rate callbacks log
+# `learning_rate` where Keras 2 logged `lr` (a program that reads the key gets KER5xx's finding).
+KERAS3_LOG_KEYS = {"lr": "learning_rate"}
 # float32 sums in another order on each backend and Keras; over a few epochs of training the
 # differences stay below this (relative, or absolute near zero).
 TOLERANCE = 1e-3
@@ -92,6 +98,14 @@ def _original(name: str) -> Result:
     return result
 
 
+def _as_keras3_logs(result: object) -> object:
+    """The Keras 2 RESULT with its History keys spelt as Keras 3 logs them."""
+    if isinstance(result, dict) and isinstance(result.get("history"), dict):
+        history = {KERAS3_LOG_KEYS.get(key, key): value for key, value in result["history"].items()}
+        return {**result, "history": history}
+    return result
+
+
 def _fixed(name: str, env: str) -> Result:
     return RUNNER.run(env, _runnable(FIXED[name]), FILES)
 
@@ -101,6 +115,7 @@ def test_corpus_is_described():
     for name in PROGRAMS:
         assert EXPECTED[name]["numbers"] in ("same", "random"), name
         assert set(EXPECTED[name].get("blocked", {})) <= set(FIXED_ENVS), name
+        assert set(EXPECTED[name].get("differs", {})) <= set(FIXED_ENVS), name
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=_marks(n, ())) for n in PROGRAMS])
@@ -133,11 +148,15 @@ def test_fixed_program_computes_the_same(name: str, env: str):
         assert not result.ok and blocked in f"{result.error}: {result.message}", result.describe()
         return
     assert result.ok, f"{FIXED[name]}\n{result.describe()}"
-    got, want = result.result, _original(name).result
+    got, want = result.result, _as_keras3_logs(_original(name).result)
     assert isinstance(got, dict) and isinstance(want, dict)
     assert sorted(got) == sorted(want)
     if EXPECTED[name]["numbers"] == "same":
-        assert close(got, want, TOLERANCE), f"{env}: {got}\nKeras 2: {want}"
+        differs = EXPECTED[name].get("differs", {}).get(env, [])
+        for key in differs:
+            assert not close(got[key], want[key], TOLERANCE), f"{env}: {key} is now right: {got[key]}"
+        same = [key for key in want if key not in differs]
+        assert close({k: got[k] for k in same}, {k: want[k] for k in same}, TOLERANCE), f"{env}: {got}\nKeras 2: {want}"
         return
     if "before" in want:
         assert close(got["before"], want["before"], TOLERANCE), f"{env}: {got['before']}\nKeras 2: {want['before']}"

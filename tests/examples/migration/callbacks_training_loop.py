@@ -7,9 +7,6 @@ argument, `self.model.optimizer.lr` read with `K.get_value` and set with `K.set_
 `LearningRateScheduler` taking `(epoch, lr)`, and `logs` updated in `on_epoch_end`.
 """
 # corpus: numbers = "same"
-# corpus: blocked.tensorflow = "ValueError: Could not deserialize 'keras.metrics.mse' because it is not a KerasSaveable subclass"
-# corpus: blocked.jax = "ValueError: Could not deserialize 'keras.metrics.mse' because it is not a KerasSaveable subclass"
-# corpus: blocked.torch = "ValueError: Could not deserialize 'keras.metrics.mse' because it is not a KerasSaveable subclass"
 
 import csv
 
