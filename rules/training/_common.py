@@ -255,13 +255,15 @@ def class_body_anchor(klass: cst.ClassDef) -> cst.CSTNode | None:
 
 
 def insert_method(
-    ctx: Context, klass: cst.ClassDef, *lines: str, after: cst.FunctionDef | None = None
+    ctx: Context, klass: cst.ClassDef, *lines: str, after: cst.FunctionDef | None = None,
+    inside: Sequence[cst.CSTNode] = (),
 ) -> tuple[Insert] | None:
     """An edit that adds a method (its `lines`, indented relative to the class body) after the
-    method `after`, or else before the first statement of the class after its docstring."""
+    method `after`, or else before the first statement of the class after its docstring.
+    `inside`: as for `block_indent` (the class itself when it is the current node)."""
     if not isinstance(klass.body, cst.IndentedBlock):
         return None
-    indent = block_indent(ctx, klass.body)
+    indent = block_indent(ctx, klass.body, inside)
     text = "".join(f"{indent}{line}\n" for line in lines)
     if after is not None:
         return (Insert(after, f"\n{text}", after=True),)
@@ -275,14 +277,15 @@ def insert_method(
 
 
 def add_to_init(
-    ctx: Context, klass: cst.ClassDef, line: str
+    ctx: Context, klass: cst.ClassDef, line: str, inside: Sequence[cst.CSTNode] = ()
 ) -> tuple[Insert, ...] | None:
     """Edits that put `line` (e.g. `self.seed_generator = ...`) into the class's `__init__`,
     right after its `super().__init__(...)` call; a new `__init__` is written when the class has
-    none. None when there is no clean place (a one-line class or `__init__`)."""
+    none. None when there is no clean place (a one-line class or `__init__`). `inside`: as for
+    `block_indent` (the class itself when it is the current node)."""
     if not isinstance(klass.body, cst.IndentedBlock):
         return None
-    class_indent = block_indent(ctx, klass.body)
+    class_indent = block_indent(ctx, klass.body, inside)
     init = class_methods(klass).get("__init__")
     if init is None:
         step = inner_indent(ctx, klass.body)
@@ -292,6 +295,7 @@ def add_to_init(
             "def __init__(self, **kwargs):",
             f"{step}super().__init__(**kwargs)",
             f"{step}{line}",
+            inside=inside,
         )
     if not isinstance(init.body, cst.IndentedBlock):
         return None

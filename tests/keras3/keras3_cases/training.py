@@ -603,6 +603,31 @@ RESULT = history.history["lr"]
         fixed_check=result_shows("the rate of each epoch", lambda r: len(r) == 2 and abs(r[0] - 0.1) < 1e-6),
     ),
     Case(
+        # PyTorch here; the VAE of the migration corpus shows JAX (tests/examples/migration).
+        "KER516",
+        "model-without-call",
+        DATA + '''
+
+class Wrapper(keras.Model):
+    def __init__(self, inner, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = inner
+
+    def train_step(self, data):
+        x, y = data
+        return {"total": keras.ops.sum(self.inner(x))}
+
+
+model = Wrapper(make_model())
+model.compile(optimizer="sgd")
+RESULT = model.fit(x, y, epochs=2, verbose=0).history["total"]
+''',
+        raises("RuntimeError", "Unable to automatically build the model"),
+        envs=("torch",),
+        unsafe=True,
+        fixed_check=result_shows("two epochs of logs", lambda r: len(r) == 2),
+    ),
+    Case(
         "KER520",
         "set-optimizer-lr",
         DATA + '''

@@ -1,0 +1,169 @@
+"""KER516: a subclassed model that trains through its own `train_step` and has no `call()`."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..engine.context import Context
+from ..engine.edits import FixSpec
+from ..engine.rule import Example, Rule
+from ..layers._common import class_methods
+from ._common import add_to_init, super_init_call
+
+_STEPS = frozenset({"train_step", "test_step"})
+# `keras_api` spellings of Keras's own Model class (any origin: keras, tf.keras).
+_MODEL_APIS = frozenset({"Model", "models.Model"})
+
+
+def _builds_functionally(init: cst.FunctionDef) -> bool:
+    """`super().__init__(inputs, outputs)` / `(inputs=..., outputs=...)`: a functional model,
+    built from its inputs."""
+    stmt = super_init_call(init)
+    if stmt is None:
+        return False
+    for small in stmt.body:
+        call = small.value if isinstance(small, cst.Expr) else None
+        if isinstance(call, cst.Call):
+            for arg in call.args:
+                if arg.star == "" and (arg.keyword is None or arg.keyword.value in ("inputs", "outputs")):
+                    return True
+    return False
+
+
+class ModelWithoutCall(Rule):
+    """
+    ## Why
+    A Keras 2 model that wraps other models and trains through its own `train_step` often has no
+    `call()` (the keras.io VAE: `VAE(encoder, decoder)`). Before the first step, Keras 3 on JAX
+    and PyTorch builds the model by calling it on symbolic inputs, which such a model cannot do:
+    `fit` stops with `RuntimeError: Unable to automatically build the model. Please build it
+    yourself before calling fit/evaluate/predict.` TensorFlow's trainer does not need the build
+    and runs it.
+
+    ## Example
+    ```python
+    class VAE(keras.Model):
+        def __init__(self, encoder, decoder, **kwargs):
+            super().__init__(**kwargs)
+            self.encoder = encoder
+            self.decoder = decoder
+
+        def train_step(self, data):
+            ...
+    ```
+
+    ## Use instead
+    ```python
+    class VAE(keras.Model):
+        def __init__(self, encoder, decoder, **kwargs):
+            super().__init__(**kwargs)
+            self.built = True  # its sublayers are built models: nothing to build
+            self.encoder = encoder
+            self.decoder = decoder
+    ```
+    or give the model a `call()` that runs its sublayers.
+
+    ## Backends
+    JAX and PyTorch. Checked on Keras 3.15.1.
+
+    ## Fix safety
+    Unsafe: marking the model built is right when every sublayer it holds is built already
+    (functional models made from `keras.Input`, as here). A sublayer that is not built keeps
+    the model unbuilt for Keras, which then fails as before, with the same message. Not reported
+    for a class that defines `build()`, for a functional model (`super().__init__(inputs,
+    outputs)`), for a class without its own `__init__` (it may be made functionally, as
+    `Custom(inputs, outputs)`), or for one whose base is not Keras's `Model` itself (the base
+    may have a `call()`).
+
+    ## References
+    - Keras 3.15.1 `keras/src/trainers/trainer.py` (`_symbolic_build`); keras.io "Variational
+      AutoEncoder" (Keras 2 version).
+    """
+
+    code = "KER516"
+    name = "model-without-call"
+    message = (
+        "A model with its own `train_step` and no `call()`: on JAX and PyTorch, Keras 3 builds it by"
+        " calling it before training and fails (\"Unable to automatically build the model\")"
+    )
+    nodes = (cst.ClassDef,)
+    backends = frozenset({"jax", "torch"})
+    fix = "unsafe"
+    examples = (
+        Example(
+            "from tensorflow import keras\n\n\n"
+            "class «VAE»(keras.Model):\n"
+            "    def __init__(self, encoder, decoder, **kwargs):\n"
+            "        super(VAE, self).__init__(**kwargs)\n"
+            "        self.encoder = encoder\n"
+            "        self.decoder = decoder\n\n"
+            "    def train_step(self, data):\n"
+            "        return {}\n",
+            "from tensorflow import keras\n\n\n"
+            "class VAE(keras.Model):\n"
+            "    def __init__(self, encoder, decoder, **kwargs):\n"
+            "        super(VAE, self).__init__(**kwargs)\n"
+            "        self.built = True\n"
+            "        self.encoder = encoder\n"
+            "        self.decoder = decoder\n\n"
+            "    def train_step(self, data):\n"
+            "        return {}\n",
+            unsafe=True,
+        ),
+        # A class made in a function: the line is indented as the method's body.
+        Example(
+            "import keras\n\n\ndef make(encoder):\n"
+            "    class «Wrapper»(keras.Model):\n"
+            "        def __init__(self, inner):\n"
+            "            super().__init__()\n"
+            "            self.inner = inner\n\n"
+            "        def test_step(self, data):\n"
+            "            return {}\n\n"
+            "    return Wrapper(encoder)\n",
+            "import keras\n\n\ndef make(encoder):\n"
+            "    class Wrapper(keras.Model):\n"
+            "        def __init__(self, inner):\n"
+            "            super().__init__()\n"
+            "            self.built = True\n"
+            "            self.inner = inner\n\n"
+            "        def test_step(self, data):\n"
+            "            return {}\n\n"
+            "    return Wrapper(encoder)\n",
+            unsafe=True,
+        ),
+    )
+    valid = (
+        # It has a call().
+        "import keras\nclass M(keras.Model):\n    def __init__(self, d):\n        super().__init__()\n"
+        "        self.d = d\n    def call(self, x):\n        return self.d(x)\n"
+        "    def train_step(self, data):\n        return {}\n",
+        # Functional: built from its inputs.
+        "import keras\nclass M(keras.Model):\n    def __init__(self, inputs, outputs):\n"
+        "        super().__init__(inputs, outputs)\n    def train_step(self, data):\n        return {}\n",
+        # No __init__: it may be made as M(inputs, outputs).
+        "import keras\nclass M(keras.Model):\n    def train_step(self, data):\n        return {}\n",
+        # Marked built already.
+        "import keras\nclass M(keras.Model):\n    def __init__(self, d):\n        super().__init__()\n"
+        "        self.d = d\n        self.built = True\n    def train_step(self, data):\n        return {}\n",
+        # A project base may have the call().
+        "import keras\nclass Base(keras.Model):\n    def call(self, x):\n        return x\n"
+        "class M(Base):\n    def __init__(self):\n        super().__init__()\n"
+        "    def train_step(self, data):\n        return {}\n",
+    )
+
+    def visit(self, node: cst.ClassDef, ctx: Context) -> None:
+        methods = class_methods(node)
+        if not (_STEPS & methods.keys()) or "call" in methods or "build" in methods:
+            return
+        init = methods.get("__init__")
+        if init is None or _builds_functionally(init) or "self.built" in ctx.module.code_for_node(init.body):
+            return
+        bases = [base for base in node.bases if base.keyword is None]
+        if not bases or any((ctx.keras_api(base.value) or ("",))[0] not in _MODEL_APIS for base in bases):
+            return
+        ctx.report(node.name, fix=_fix(ctx, node))
+
+
+def _fix(ctx: Context, klass: cst.ClassDef) -> FixSpec | None:
+    edits = add_to_init(ctx, klass, "self.built = True", inside=(klass,))
+    return FixSpec.unsafe("Mark the model built (its sublayers are built models)", *edits) if edits else None
