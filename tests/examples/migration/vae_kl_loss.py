@@ -8,8 +8,6 @@ is random while the model trains; the encoder's means and the decoder's outputs 
 are deterministic.
 """
 # corpus: numbers = "random"
-# corpus: blocked.jax = "RuntimeError: Unable to automatically build the model"
-# corpus: blocked.torch = "RuntimeError: Unable to automatically build the model"
 
 import numpy as np
 import tensorflow as tf
