@@ -69,7 +69,8 @@ class ModelWithoutCall(Rule):
     ## Fix safety
     Unsafe: marking the model built is right when every sublayer it holds is built already
     (functional models made from `keras.Input`, as here). A sublayer that is not built keeps
-    the model unbuilt for Keras, which then fails as before, with the same message. Not reported
+    the model unbuilt for Keras, which then fails as before, with the same message. A step that
+    calls the model itself (`self(x)`) needs a `call()`: no fix there. Not reported
     for a class that defines `build()`, for a functional model (`super().__init__(inputs,
     outputs)`), for a class without its own `__init__` (it may be made functionally, as
     `Custom(inputs, outputs)`), or for one whose base is not Keras's `Model` itself (the base
@@ -109,6 +110,15 @@ class ModelWithoutCall(Rule):
             "    def train_step(self, data):\n"
             "        return {}\n",
             unsafe=True,
+        ),
+        # The step calls the model: it needs a `call()`, which no fix can write.
+        Example(
+            "import keras\n\n\nclass «M»(keras.Model):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n\n"
+            "    def train_step(self, data):\n"
+            "        return {\"y\": self(data)}\n",
+            None,
         ),
         # A class made in a function: the line is indented as the method's body.
         Example(
@@ -161,7 +171,22 @@ class ModelWithoutCall(Rule):
         bases = [base for base in node.bases if base.keyword is None]
         if not bases or any((ctx.keras_api(base.value) or ("",))[0] not in _MODEL_APIS for base in bases):
             return
-        ctx.report(node.name, fix=_fix(ctx, node))
+        # A step that calls the model itself needs a `call()`: marking it built would only move
+        # the failure.
+        calls_itself = any(_calls_self(methods[step]) for step in _STEPS & methods.keys())
+        ctx.report(node.name, fix=None if calls_itself else _fix(ctx, node))
+
+
+def _calls_self(function: cst.FunctionDef) -> bool:
+    found = False
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            nonlocal found
+            found = found or (isinstance(node.func, cst.Name) and node.func.value == "self")
+
+    function.visit(Finder())
+    return found
 
 
 def _fix(ctx: Context, klass: cst.ClassDef) -> FixSpec | None:
