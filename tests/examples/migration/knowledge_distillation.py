@@ -5,10 +5,7 @@ Keras 2 habits in it: a `keras.Model` subclass whose `compile` takes arguments o
 `train_step` with `tf.GradientTape` and `apply_gradients`, `tf.nn.softmax` of temperature-scaled
 logits, `self.compiled_metrics.update_state` and a `test_step` returning the metrics' results.
 """
-# On Keras 3 `evaluate` returns one more number (a leading 0.0: the loss tracker that this
-# `test_step` never updates).
 # corpus: numbers = "same"
-# corpus: differs.tensorflow = ["distiller_evaluation"]
 # corpus: remaining = ["KER107", "KER501", "KER501", "KER502"]
 # corpus: blocked.jax = "ModuleNotFoundError: No module named 'tensorflow'"
 # corpus: blocked.torch = "ModuleNotFoundError: No module named 'tensorflow'"

@@ -628,6 +628,35 @@ RESULT = model.fit(x, y, epochs=2, verbose=0).history["total"]
         fixed_check=result_shows("two epochs of logs", lambda r: len(r) == 2),
     ),
     Case(
+        "KER519",
+        "zero-loss-in-logs",
+        DATA + '''
+
+class Scored(keras.Model):
+    def __init__(self, inner, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = inner
+
+    def call(self, x):
+        return self.inner(x)
+
+    def test_step(self, data):
+        x, y = data
+        self.compute_metrics(x, y, self(x, training=False))
+        return {m.name: m.result() for m in self.metrics}
+
+
+model = Scored(make_model())
+model.compile(optimizer="sgd", metrics=["mae"])
+RESULT = model.evaluate(x, y, verbose=0)
+''',
+        result_shows("a leading 0.0 before the mean absolute error", lambda r: len(r) == 2 and r[0] == 0.0),
+        envs=("tensorflow", "torch"),
+        unsafe=True,
+        # The zero-initialized model predicts 0: its error is the mean of |y|.
+        fixed_check=result_shows("the mean absolute error alone", lambda r: isinstance(r, float) and r > 0.5),
+    ),
+    Case(
         "KER520",
         "set-optimizer-lr",
         DATA + '''
