@@ -8,6 +8,7 @@ import pytest
 
 from kerasfix.rules import Settings, all_rules, fix, lint
 from kerasfix.rules.engine.model import RULE_FAILED_CODE, SYNTAX_ERROR_CODE
+from kerasfix.rules.engine.settings import parse_version
 
 RULES = [r for r in all_rules() if r.code not in (SYNTAX_ERROR_CODE, RULE_FAILED_CODE)]
 EXAMPLES = [
@@ -33,8 +34,10 @@ def project(tmp_path_factory):
 
 
 def only(rule) -> Settings:
-    # Every backend and the oldest Keras 3, so version- and backend-gated rules run too.
-    return Settings(select=(rule.code,), keras_version=(3, 0, 0))
+    # Every backend and the oldest Keras 3 the rule is about, so version- and backend-gated
+    # rules run too.
+    oldest = parse_version(rule.introduced_in) if rule.introduced_in else (3, 0, 0)
+    return Settings(select=(rule.code,), keras_version=oldest)
 
 
 def test_every_rule_has_examples_and_docs():

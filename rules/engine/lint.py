@@ -77,6 +77,8 @@ def _enabled_rules(select, extend_select, ignore, backends, keras_version) -> tu
             continue
         if rule.fixed_in and keras_version >= parse_version(rule.fixed_in):
             continue
+        if rule.introduced_in and keras_version < parse_version(rule.introduced_in):
+            continue
         chosen.append(rule)
     return tuple(chosen)
 

@@ -70,6 +70,9 @@ class Rule:
     # The Keras release that stopped having the problem; the rule is quiet for projects whose
     # oldest supported Keras is this or newer.
     fixed_in: ClassVar[str | None] = None
+    # The Keras release that brought the problem; the rule is quiet for projects whose Keras
+    # (`keras-version`) is older.
+    introduced_in: ClassVar[str | None] = None
     # The rule is about an API that was removed (editors show such code struck through).
     deprecated: ClassVar[bool] = False
     # Findings depend on statements other than the one reported (e.g. "this import is no longer
@@ -112,6 +115,10 @@ class Rule:
         if cls.fixed_in:
             facts.append(
                 f"- Fixed in Keras {cls.fixed_in}: reported only when `keras-version` is older"
+            )
+        if cls.introduced_in:
+            facts.append(
+                f"- Since Keras {cls.introduced_in}: reported only when `keras-version` is that or newer"
             )
         checked = checked_on(cls.code)
         if checked:
