@@ -479,3 +479,21 @@ def test_unpacked_evaluate_of_a_multi_output_model():
     assert findings[0].fix is None
     assert "unpacking 3 values" in findings[0].message
     assert lint(MULTI_TASK_EVAL, "train.py", Settings(select=("KER508",), keras_version=(3, 5, 0))) == []
+
+
+def test_evaluate_order_is_reported_from_the_release_that_changed_it():
+    """KER522 speaks for Keras 3.5 and newer; before it, KER508 reports the same unpacking."""
+    source = (
+        "import keras\n"
+        "model = keras.Model(a, [p_out, d_out])\n"
+        "model.compile('sgd', loss=['mse', 'mse'], metrics={'priority': ['mae'], 'department': ['accuracy']})\n"
+        "loss, p_loss, d_loss, p_mae, d_acc = model.evaluate(x, [p, d])\n"
+    )
+    assert codes(source, Settings(select=("KER508", "KER522"), keras_version=(3, 15, 1))) == ["KER522"]
+    assert codes(source, Settings(select=("KER508", "KER522"), keras_version=(3, 4, 0))) == ["KER508"]
+    [finding] = lint(source, "m.py", Settings(select=("KER522",)))
+    assert finding.message == (
+        "Keras 3 returns these per-output metrics sorted by name (`department_accuracy`, `priority_mae`),"
+        " not in `compile()`'s order: the names unpacked here get other metrics' values;"
+        " use `evaluate(..., return_dict=True)`"
+    )

@@ -1,0 +1,161 @@
+"""KER522: `evaluate()`'s list of a multi-output model unpacked in `compile()`'s metric order."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ..engine.context import Context, call_keyword, has_star_args, string_value
+from ..engine.names import dotted_name
+from ..engine.provenance import assigned_value
+from ..engine.rule import Example, Rule
+
+
+def _metric_name(expr: cst.BaseExpression) -> str | None:
+    """The name Keras logs a metric under, where the code spells it: a string, a function's
+    name, or a metric object's `name=`."""
+    text = string_value(expr)
+    if text is not None:
+        return text
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Call):
+        named = call_keyword(expr, "name")
+        return string_value(named.value) if named is not None else None
+    return None
+
+
+def _per_output_metrics(metrics: cst.BaseExpression) -> list[str | None] | None:
+    """The log names of `compile(metrics={"out": [...], ...})`'s per-output metrics in the
+    order given (None for a name the code does not show); None unless two or more are given."""
+    if not isinstance(metrics, cst.Dict):
+        return None
+    names: list[str | None] = []
+    for element in metrics.elements:
+        if not isinstance(element, cst.DictElement):
+            return None
+        output = string_value(element.key)
+        values = element.value.elements if isinstance(element.value, (cst.List, cst.Tuple)) else None
+        for value in values if values is not None else (element.value,):
+            item = value.value if isinstance(value, cst.Element) else value
+            metric = _metric_name(item)  # type: ignore[arg-type]
+            names.append(f"{output}_{metric}" if output is not None and metric is not None else None)
+    return names if len(names) >= 2 else None
+
+
+def _compile_metrics(ctx: Context, receiver: str) -> cst.BaseExpression | None:
+    """`metrics=` of the one `<receiver>.compile(...)` of the file."""
+    found: list[cst.Call] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "compile" and dotted_name(func.value) == receiver:
+                found.append(node)
+
+    ctx.module.visit(Finder())
+    if len(found) != 1:
+        return None
+    metrics = call_keyword(found[0], "metrics")
+    return metrics.value if metrics is not None else None
+
+
+class EvaluateMetricOrder(Rule):
+    """
+    ## Why
+    Keras 2's `evaluate()` returned a multi-output model's metrics output by output, in the
+    order `compile(metrics={...})` gave them. Keras 3 (from 3.5, when it brought the per-output
+    losses back) returns the total loss, the per-output losses, then the metrics sorted by their
+    log names (`department_accuracy` before `priority_relative_error`): unpacking the list into
+    names in the old order silently gives those names other metrics' values.
+
+    ## Example
+    ```python
+    model.compile(..., metrics={"priority": [relative_error], "department": ["accuracy"]})
+    loss, p_loss, d_loss, p_error, d_acc = model.evaluate(x, y)
+    ```
+
+    ## Use instead
+    ```python
+    results = model.evaluate(x, y, return_dict=True)
+    p_error, d_acc = results["priority_relative_error"], results["department_accuracy"]
+    ```
+
+    ## Backends
+    All. Checked on Keras 3.15.1 (the two-output program of the migration corpus, TensorFlow,
+    JAX and PyTorch).
+
+    ## Fix safety
+    No fix: the log name of each value is Keras's to choose. Reported where the file compiles
+    the model once with a dict of per-output metrics whose log names, where the code shows them,
+    are not already in sorted order, and unpacks `evaluate()`'s list (without `return_dict=True`)
+    into as many names as it returns. Keras before 3.5 returns no per-output losses: KER508
+    reports these unpackings there.
+
+    ## References
+    - Keras 3.15.1 `keras/src/trainers/trainer.py` (`_flatten_metrics_in_order`).
+    """
+
+    code = "KER522"
+    name = "evaluate-metric-order"
+    message = (
+        "Keras 3 returns these per-output metrics sorted by name ({order}), not in `compile()`'s"
+        " order: the names unpacked here get other metrics' values; use `evaluate(..., return_dict=True)`"
+    )
+    nodes = (cst.Assign,)
+    # Keras 3.5 brought back the per-output losses; before it KER508 is about these unpackings.
+    introduced_in = "3.5.0"
+    examples = (
+        Example(
+            "from tensorflow import keras\n"
+            "model.compile('sgd', loss={'priority': 'mse', 'department': 'bce'},\n"
+            "              metrics={'priority': ['mae'], 'department': ['accuracy']})\n"
+            "«loss, p_loss, d_loss, p_mae, d_acc» = model.evaluate(x, y, verbose=0)\n"
+        ),
+        Example(
+            "import keras\n"
+            "net.compile('adam', loss=['mse', 'mse'], metrics={'b': ['mae'], 'a': [keras.metrics.MeanSquaredError(name='mse')]})\n"
+            "scores = net.evaluate(x, y)\n"
+            "«total, loss_b, loss_a, mae_b, mse_a» = scores\n"
+        ),
+    )
+    valid = (
+        # Already in sorted order.
+        "import keras\nmodel.compile('sgd', metrics={'a': ['mae'], 'b': ['accuracy']})\n"
+        "loss, la, lb, a_mae, b_acc = model.evaluate(x, y)\n",
+        "import keras\nmodel.compile('sgd', metrics={'p': ['mae'], 'd': ['accuracy']})\n"
+        "res = model.evaluate(x, y, return_dict=True)\n",
+        # One metric: nothing to reorder.
+        "import keras\nmodel.compile('sgd', metrics={'p': ['mae']})\nloss, lp, mae = model.evaluate(x, y)\n",
+        # Only the total loss taken.
+        "import keras\nmodel.compile('sgd', metrics={'p': ['mae'], 'd': ['accuracy']})\nloss, *rest = model.evaluate(x, y)\n",
+    )
+
+    def visit(self, node: cst.Assign, ctx: Context) -> None:
+        if len(node.targets) != 1:
+            return
+        target = node.targets[0].target
+        if not isinstance(target, (cst.Tuple, cst.List)):
+            return
+        names = [element for element in target.elements if not isinstance(element, cst.StarredElement)]
+        value = node.value
+        if isinstance(value, cst.Name):
+            value = assigned_value(ctx, value)  # `scores = model.evaluate(...)`
+        if not (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "evaluate"
+            and not has_star_args(value)
+        ):
+            return
+        flag = call_keyword(value, "return_dict")
+        if flag is not None and not (isinstance(flag.value, cst.Name) and flag.value.value == "False"):
+            return
+        receiver = dotted_name(value.func.value)
+        metrics = _compile_metrics(ctx, receiver) if receiver else None
+        order = _per_output_metrics(metrics) if metrics is not None else None
+        if order is None or len(names) < len(order) + 1:
+            return
+        if None not in order and order == sorted(order):  # type: ignore[type-var]
+            return
+        shown = ", ".join(f"`{name}`" for name in sorted(n for n in order if n is not None))
+        ctx.report(target, self.message.format(order=shown))
