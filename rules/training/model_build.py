@@ -25,7 +25,8 @@ def _builds_functionally(init: cst.FunctionDef) -> bool:
         call = small.value if isinstance(small, cst.Expr) else None
         if isinstance(call, cst.Call):
             for arg in call.args:
-                if arg.star == "" and (arg.keyword is None or arg.keyword.value in ("inputs", "outputs")):
+                # `*args` forwarded may be the inputs and outputs (`Custom(inputs, outputs)`).
+                if arg.star == "*" or (arg.star == "" and (arg.keyword is None or arg.keyword.value in ("inputs", "outputs"))):
                     return True
     return False
 
@@ -69,8 +70,10 @@ class ModelWithoutCall(Rule):
     ## Fix safety
     Unsafe: marking the model built is right when every sublayer it holds is built already
     (functional models made from `keras.Input`, as here). A sublayer that is not built keeps
-    the model unbuilt for Keras, which then fails as before, with the same message. A step that
-    calls the model itself (`self(x)`) needs a `call()`: no fix there. Not reported
+    the model unbuilt for Keras, which then fails as before, with the same message. Not reported
+    where a step runs the model itself (`self(x)`, `self.stateless_call(...)`: its `call()` comes
+    from elsewhere, a subclass or a functional construction), where `__init__` forwards `*args`
+    to Keras (`Custom(inputs, outputs)`),
     for a class that defines `build()`, for a functional model (`super().__init__(inputs,
     outputs)`), for a class without its own `__init__` (it may be made functionally, as
     `Custom(inputs, outputs)`), or for one whose base is not Keras's `Model` itself (the base
@@ -111,15 +114,6 @@ class ModelWithoutCall(Rule):
             "        return {}\n",
             unsafe=True,
         ),
-        # The step calls the model: it needs a `call()`, which no fix can write.
-        Example(
-            "import keras\n\n\nclass «M»(keras.Model):\n"
-            "    def __init__(self):\n"
-            "        super().__init__()\n\n"
-            "    def train_step(self, data):\n"
-            "        return {\"y\": self(data)}\n",
-            None,
-        ),
         # A class made in a function: the line is indented as the method's body.
         Example(
             "import keras\n\n\ndef make(encoder):\n"
@@ -143,6 +137,11 @@ class ModelWithoutCall(Rule):
         ),
     )
     valid = (
+        # The step runs the model: its call() comes from a subclass or a functional construction.
+        "import keras\nclass M(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
+        "    def train_step(self, data):\n        return {'y': self(data)}\n",
+        "import keras\nclass M(keras.Model):\n    def __init__(self, *args, **kwargs):\n"
+        "        super().__init__(*args, **kwargs)\n    def train_step(self, state, data):\n        return {}, state\n",
         # It has a call().
         "import keras\nclass M(keras.Model):\n    def __init__(self, d):\n        super().__init__()\n"
         "        self.d = d\n    def call(self, x):\n        return self.d(x)\n"
@@ -171,13 +170,17 @@ class ModelWithoutCall(Rule):
         bases = [base for base in node.bases if base.keyword is None]
         if not bases or any((ctx.keras_api(base.value) or ("",))[0] not in _MODEL_APIS for base in bases):
             return
-        # A step that calls the model itself needs a `call()`: marking it built would only move
-        # the failure.
-        calls_itself = any(_calls_self(methods[step]) for step in _STEPS & methods.keys())
-        ctx.report(node.name, fix=None if calls_itself else _fix(ctx, node))
+        # A step that runs the model itself (`self(x)`, `self.stateless_call`) relies on a `call()`
+        # from elsewhere (a subclass, a functional construction): not this rule's case.
+        if any(_runs_model(methods[step]) for step in _STEPS & methods.keys()):
+            return
+        ctx.report(node.name, fix=_fix(ctx, node))
 
 
-def _calls_self(function: cst.FunctionDef) -> bool:
+_MODEL_RUNNERS = frozenset({"stateless_call", "compute_loss_and_updates", "call"})
+
+
+def _runs_model(function: cst.FunctionDef) -> bool:
     found = False
 
     class Finder(cst.CSTVisitor):
@@ -185,8 +188,17 @@ def _calls_self(function: cst.FunctionDef) -> bool:
             nonlocal found
             found = found or (isinstance(node.func, cst.Name) and node.func.value == "self")
 
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            # Called or passed on (`jax.value_and_grad(self.compute_loss_and_updates)`).
+            nonlocal found
+            found = found or (is_self_name(node.value) and node.attr.value in _MODEL_RUNNERS)
+
     function.visit(Finder())
     return found
+
+
+def is_self_name(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "self"
 
 
 def _fix(ctx: Context, klass: cst.ClassDef) -> FixSpec | None:
