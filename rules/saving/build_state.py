@@ -9,9 +9,11 @@ import libcst as cst
 
 from ..engine.context import Context, call_keyword, keras_api, positional_args
 from ..engine.edits import FixSpec, Insert
+from ..engine.names import target_names
 from ..layers._common import all_param_names, class_methods, enclosing_method, param_name, self_assignments, self_attribute
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
+from ..training._common import run_cached
 
 _BUILD_METHODS = ("build", "build_from_config")
 # What KER311's fix adds besides `build_from_config`.
@@ -95,7 +97,7 @@ class _Bindings(cst.CSTVisitor):
             self._bind(target.target, node.value if len(node.targets) == 1 else None)
 
     def _rebound(self, target: cst.BaseExpression) -> None:
-        for name in _names_in(target):
+        for name in target_names(target):
             self.count[name] = self.count.get(name, 0) + 1
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
@@ -116,16 +118,6 @@ class _Bindings(cst.CSTVisitor):
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._rebound(node.target)
-
-
-def _names_in(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [name for e in target.elements for name in _names_in(e.value)]
-    if isinstance(target, cst.StarredElement):
-        return _names_in(target.value)
-    return []
 
 
 def _from_inputs(expr: cst.BaseExpression, inputs: str, bindings: _Bindings, depth: int = 0) -> bool:
@@ -164,11 +156,16 @@ class _SensitiveCalls(cst.CSTVisitor):
 
 
 def _findings(ctx: Context, method: cst.FunctionDef, inputs: str) -> list[tuple[cst.Call, _Op]]:
-    bindings = _Bindings()
-    method.body.visit(bindings)
-    calls = _SensitiveCalls(ctx, inputs, bindings)
-    method.body.visit(calls)
-    return calls.found
+    """The method's reported calls, read once per lint for all of its dtype-sensitive calls."""
+
+    def compute() -> list[tuple[cst.Call, _Op]]:
+        bindings = _Bindings()
+        method.body.visit(bindings)
+        calls = _SensitiveCalls(ctx, inputs, bindings)
+        method.body.visit(calls)
+        return calls.found
+
+    return run_cached(ctx, ("KER311-calls", id(method)), compute)
 
 
 # What the fix adds: the first call's input dtypes are recorded and saved with the build

@@ -7,7 +7,7 @@ import libcst as cst
 from ..engine.context import Context
 from ..engine.edits import FixSpec
 from ..engine.rule import Example, Rule
-from ..layers._common import class_methods
+from ..layers._common import class_methods, is_self
 from ._common import add_to_init, super_init_call
 
 _STEPS = frozenset({"train_step", "test_step"})
@@ -186,19 +186,15 @@ def _runs_model(function: cst.FunctionDef) -> bool:
     class Finder(cst.CSTVisitor):
         def visit_Call(self, node: cst.Call) -> None:
             nonlocal found
-            found = found or (isinstance(node.func, cst.Name) and node.func.value == "self")
+            found = found or is_self(node.func)
 
         def visit_Attribute(self, node: cst.Attribute) -> None:
             # Called or passed on (`jax.value_and_grad(self.compute_loss_and_updates)`).
             nonlocal found
-            found = found or (is_self_name(node.value) and node.attr.value in _MODEL_RUNNERS)
+            found = found or (is_self(node.value) and node.attr.value in _MODEL_RUNNERS)
 
     function.visit(Finder())
     return found
-
-
-def is_self_name(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "self"
 
 
 def _fix(ctx: Context, klass: cst.ClassDef) -> FixSpec | None:
