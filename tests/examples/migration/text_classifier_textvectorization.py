@@ -9,7 +9,7 @@ model takes raw strings (`keras.Input(shape=(1,), dtype="string")`) and is saved
 # gradient of a token to its second moment, Keras 3 squares their sum, so after the first step
 # the numbers differ (an SGD run gives the same numbers). Compared as for a random program.
 # corpus: numbers = "random"
-# corpus: remaining = ["KER107", "KER540", "KER540"]
+# corpus: remaining = ["KER107", "KER419", "KER540", "KER540"]
 # corpus: blocked.jax = "ModuleNotFoundError: No module named 'tensorflow'"
 # corpus: blocked.torch = "ModuleNotFoundError: No module named 'tensorflow'"
 

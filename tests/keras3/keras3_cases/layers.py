@@ -12,6 +12,18 @@ model = keras.Sequential([keras.Input((5,)), act])
 RESULT = model.predict(x, verbose=0).tolist()
 '''
 
+# A model that takes raw strings, fed NumPy strings (JAX, PyTorch) or TensorFlow strings.
+STRING_INPUT = '''
+import numpy as np
+import keras
+
+text = keras.Input(shape=(1,), dtype="string")
+model = keras.Model(text, keras.layers.Identity()(text))
+words = np.array([["cat"], ["dog"], ["emu"]])
+out = model.predict({feed}, verbose=0)
+RESULT = [[{{b"cat": 1, b"dog": 2}}.get(w[0], 0)] for w in out.tolist()]
+'''
+
 PYTHON_IF = '''
 import numpy as np
 import keras
@@ -395,6 +407,22 @@ RESULT = x.get_shape()[-1]
         result_shows("the sum of each row", lambda r: r == [[3.0], [3.0]]),
         envs=("tensorflow",),
         fixed_check=result_shows("the sum of each row", lambda r: r == [[3.0], [3.0]]),
+    ),
+    Case(
+        "KER419",
+        "string-model-input",
+        STRING_INPUT.format(feed="words"),
+        # A NumPy string array (`str96` here; an object array likewise) cannot become a JAX or PyTorch tensor.
+        raises("ValueError", "Invalid dtype: str"),
+        envs=("jax", "torch"),
+    ),
+    Case(
+        "KER419",
+        "string-model-input-tensorflow",
+        "import tensorflow as tf\n" + STRING_INPUT.format(feed="tf.constant(words)"),
+        # TensorFlow holds strings: the model runs there (hence the rule's JAX/PyTorch scope).
+        result_shows("the ids of the known words", lambda r: r == [[1], [2], [0]]),
+        envs=("tensorflow",),
     ),
     Case(
         "KER418",
