@@ -327,6 +327,16 @@ def positional_args(call: cst.Call) -> list[cst.Arg]:
     return [a for a in call.args if a.keyword is None and not a.star]
 
 
+def call_argument(call: cst.Call, index: int, keywords: tuple[str, ...]) -> cst.Arg | None:
+    """The argument given by one of `keywords`, or else the `index`-th positional one."""
+    for keyword in keywords:
+        found = call_keyword(call, keyword)
+        if found is not None:
+            return found
+    positional = positional_args(call)
+    return positional[index] if len(positional) > index else None
+
+
 def string_value(expr: cst.BaseExpression) -> str | None:
     """The value of a plain string literal (no f-string, no concatenation of non-literals)."""
     if isinstance(expr, cst.SimpleString):

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..engine.context import Context, positional_params
+from ..engine.context import Context, call_argument, positional_params
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
@@ -181,7 +181,11 @@ class DataDependentShape(Rule):
     JAX compiles for fixed shapes. Boolean-mask indexing (`x[x > 0]`), `tf.boolean_mask`,
     `unique`, `nonzero` and one-argument `where` return as many elements as the data selects, so
     they cannot be traced: `NonConcreteBooleanIndexError: Array boolean indices must be
-    concrete` (TensorFlow runs the same code).
+    concrete` (TensorFlow runs the same code). So do `repeat` and `tile` given counts computed
+    from tensors (`ops.repeat(x, lengths)` with `lengths = ops.sum(mask, axis=1)`): building or
+    running the model fails with `'str' object has no attribute '_error_repr'` (a hidden
+    `ConcretizationTypeError`) for `repeat`, `the value of parameter reps was not hashable`
+    for `tile`. Counts from `ops.shape(x)` are static and fine.
 
     ## Example
     ```python
@@ -191,7 +195,9 @@ class DataDependentShape(Rule):
 
     ## Use instead
     Keep the shape and mask the values: `ops.sum(ops.where(x > 0, x, 0))`; JAX's `nonzero`,
-    `unique` and `where` also accept a static `size=`.
+    `unique` and `where` also accept a static `size=`. Give `repeat` / `tile` Python ints or
+    static shapes (`jnp.repeat` also takes a static `total_repeat_length=`), or pad to a
+    fixed size and mask.
 
     ## Backends
     JAX.
@@ -229,6 +235,14 @@ class DataDependentShape(Rule):
             "    return «jnp.unique(x)», «jnp.where(x > 1)», jnp.unique(x, size=3)\n"
         ),
         Example(
+            "import keras\nfrom keras import ops\n"
+            "class Expand(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        lengths = ops.cast(ops.sum(x, axis=0), 'int32')\n"
+            "        rows = «ops.repeat(x, lengths, axis=0)»\n"
+            "        return «ops.tile(rows, lengths)», ops.repeat(x, ops.shape(x)[0], axis=1)\n"
+        ),
+        Example(
             "from keras import Model, ops\n"
             "class M(Model):\n"
             "    def train_step(self, state, data):\n"
@@ -242,6 +256,11 @@ class DataDependentShape(Rule):
         "        return ops.where(x > 0, x, 0)\n",
         "import numpy as np\nimport keras\nx = np.arange(3)\nprint(x[x > 0])\n",
         "import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        return x[0]\n",
+        # Static counts: shapes and Python values.
+        "import keras\nfrom keras import ops\nclass L(keras.layers.Layer):\n    def call(self, x, times):\n"
+        "        shape = ops.shape(x)\n        return ops.tile(ops.repeat(x, times, axis=1), shape)\n",
+        "import jax\nimport jax.numpy as jnp\n@jax.jit\ndef grow(x):\n    n = jnp.sum(x)\n"
+        "    return jnp.repeat(x, n, total_repeat_length=8)\n",
     )
 
     def visit(self, node: cst.Call | cst.Subscript, ctx: Context) -> None:
@@ -259,6 +278,9 @@ class DataDependentShape(Rule):
         if not isinstance(func, (cst.Attribute, cst.Name)):
             return
         leaf = func.attr.value if isinstance(func, cst.Attribute) else func.value
+        if leaf in _COUNTED:
+            self._traced_counts(node, leaf, ctx)
+            return
         if leaf not in ("boolean_mask", "unique", "unique_with_counts", "nonzero", "argwhere", "flatnonzero", "where"):
             return
         qualified = ctx.qualname(func)
@@ -278,6 +300,43 @@ class DataDependentShape(Rule):
             return
         name = (qualified or "").replace("tensorflow.", "tf.", 1).replace("jax.numpy.", "jnp.", 1)
         ctx.report(node, self.message.format(what=f"{name}(...)" if name else leaf))
+
+    def _traced_counts(self, node: cst.Call, leaf: str, ctx: Context) -> None:
+        """`ops.repeat(x, n)` / `ops.tile(x, n)` with `n` computed from tensors in traced code."""
+        api = ctx.keras_api(node.func)
+        qualified = f"keras.{api[0]}" if api else ctx.qualname(node.func)
+        if qualified not in (f"keras.ops.{leaf}", f"jax.numpy.{leaf}"):
+            return
+        if any(a.keyword is not None and a.keyword.value == "total_repeat_length" for a in node.args):
+            return
+        count = call_argument(node, 1, _COUNTED[leaf])
+        function = traced_function(ctx)
+        if count is None or function is None or not _computed_tensor(ctx, count.value, function):
+            return
+        name = qualified.replace("keras.", "", 1).replace("jax.numpy.", "jnp.", 1)
+        ctx.report(node, _COUNT_MESSAGE.format(what=f"{name}(...)"))
+
+
+# Functions whose second argument sets how many elements come out.
+_COUNTED = {"repeat": ("repeats",), "tile": ("repeats", "reps", "multiples")}
+_COUNT_MESSAGE = (
+    "`{what}` with counts computed from tensors has a data-dependent shape, which JAX cannot "
+    "trace: use Python ints or static shapes (`ops.shape(x)`), or pad to a fixed size"
+)
+# Calls under the tensor prefixes that give static shapes on JAX, not tensors.
+_STATIC_RESULTS = (".shape", ".ndim", ".size")
+
+
+def _computed_tensor(ctx: Context, expr: cst.BaseExpression, function: cst.FunctionDef) -> bool:
+    """A name assigned in `function` from a TensorFlow / JAX / `keras.ops` call other than a
+    shape query (a parameter may well be a Python int: not assumed a tensor here)."""
+    if not isinstance(expr, cst.Name):
+        return False
+    value = local_values(ctx, function).get(expr.value)
+    if not isinstance(value, cst.Call):
+        return False
+    qualified = ctx.qualname(value.func) or ""
+    return qualified.startswith(_TENSOR_CALL_PREFIXES) and not qualified.endswith(_STATIC_RESULTS)
 
 
 def _is_mask(index: cst.BaseExpression) -> bool:

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import libcst as cst
 
-from ..engine.context import Context, call_keyword, keras_api, positional_args
+from ..engine.context import Context, call_argument, keras_api
 from ..engine.edits import Replace
 from ..engine.provenance import MODEL, Where, provenance, where_of
 from ..engine.tables import load_toml
@@ -78,11 +78,7 @@ def without_suffix(text: str, suffixes: tuple[str, ...]) -> str:
 
 def path_argument(call: cst.Call, keyword: str, index: int) -> cst.Arg | None:
     """The argument giving the file path: keyword `keyword` or the `index`-th positional."""
-    found = call_keyword(call, keyword)
-    if found is not None:
-        return found
-    positional = positional_args(call)
-    return positional[index] if len(positional) > index else None
+    return call_argument(call, index, (keyword,))
 
 
 def _named_like_model(expr: cst.BaseExpression) -> bool:

@@ -156,6 +156,36 @@ class Probe(keras.layers.Layer):
         envs=("jax",),
     ),
     Case(
+        "KER802",
+        "repeat-counts-from-tensors",
+        layer_program(
+            '''
+class Probe(keras.layers.Layer):
+    def call(self, x):
+        counts = ops.cast(ops.ones_like(x[0]), "int32")
+        return ops.repeat(x, counts, axis=1)
+'''
+        ),
+        # The ConcretizationTypeError behind it is lost in Keras's error message.
+        raises("AttributeError", "'str' object has no attribute '_error_repr'"),
+        envs=("jax",),
+    ),
+    Case(
+        "KER802",
+        "tile-counts-from-tensors",
+        layer_program(
+            '''
+class Probe(keras.layers.Layer):
+    def call(self, x):
+        reps = ops.cast(ops.ones((2,)), "int32")
+        return ops.tile(x, reps)
+'''
+        ),
+        # JAX 0.10 needs the repetitions as static values.
+        raises("TypeError", "the value of parameter reps was not hashable"),
+        envs=("jax",),
+    ),
+    Case(
         "KER803",
         "nnx-update-from-orbax-pure-dict",
         '''
