@@ -3,9 +3,12 @@ the reason the fix cannot carry it.
 
 The fix (_tape_step.py) writes one step per backend from the parts read here, so each part must
 mean the same thing on every backend: one tape whose code computes the loss, one gradient of
-that loss over the model's variables, one `self.optimizer.apply_gradients`, then metric updates
-and the logs returned by the last statement. Anything else (a second optimizer or tape, a
-gradient penalty, code that reads the tape twice) is named as the blocker.
+that loss over the model's variables or one sub-model's (a distiller's student), one
+`self.optimizer.apply_gradients`, then metric updates and the logs returned by the last
+statement. Between the tape and the gradient only plain assignments that do not depend on the
+tape's code may stand (`trainable_vars = self.student.trainable_variables`). Anything else (a
+second optimizer or tape, a gradient penalty, code that reads the tape twice) is named as the
+blocker.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ class TapeStep:
     loss: str  # the name of the loss the gradient is taken of
     grads: str  # the name the gradients are assigned to
     variables: cst.BaseExpression  # what the gradient is taken over
+    # The variables' value when only a sub-model's are differentiated (`self.student.
+    # trainable_variables`); None for all the model's.
+    subset: cst.BaseExpression | None
+    between: Sequence[cst.BaseStatement]  # assignments between the tape and the gradient
     after: Sequence[cst.BaseStatement]  # metric updates, between the update and the return
     logs: cst.BaseExpression  # what the step returns
     carried: tuple[str, ...]  # names the tape's code binds that the code after it reads
@@ -188,7 +195,7 @@ def _names_read(nodes: Sequence[cst.CSTNode]) -> set[str]:
     return found
 
 
-def _single(stmt: cst.CSTNode) -> cst.BaseSmallStatement | None:
+def single_statement(stmt: cst.CSTNode) -> cst.BaseSmallStatement | None:
     if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
         return stmt.body[0]
     return None
@@ -196,7 +203,7 @@ def _single(stmt: cst.CSTNode) -> cst.BaseSmallStatement | None:
 
 def _gradient(ctx: Context, stmt: cst.CSTNode, tape: str) -> tuple[str, str, cst.BaseExpression]:
     """`grads = tape.gradient(loss, variables)`: (grads, loss, variables)."""
-    small = _single(stmt)
+    small = single_statement(stmt)
     call = small.value if isinstance(small, cst.Assign) and len(small.targets) == 1 else None
     if (
         isinstance(call, cst.Call)
@@ -219,7 +226,7 @@ def _gradient(ctx: Context, stmt: cst.CSTNode, tape: str) -> tuple[str, str, cst
 
 def _apply(ctx: Context, stmt: cst.CSTNode, grads: str, variables: cst.BaseExpression) -> None:
     """`self.optimizer.apply_gradients(zip(grads, variables))`."""
-    small = _single(stmt)
+    small = single_statement(stmt)
     call = small.value if isinstance(small, cst.Expr) else None
     if (
         isinstance(call, cst.Call)
@@ -274,21 +281,22 @@ def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool
     tape_with = body[index]
     assert isinstance(tape_with, cst.With)
     tape = _tape_name(ctx, tape_with)
-    if index + 3 > len(body):
+    tape_body = list(body_of_block(tape_with))
+    between = _setup_statements(body[index + 1 :], set(_names_bound(tape_body)) | {tape}, _names_read(tape_body))
+    at = index + 1 + len(between)
+    if at + 2 > len(body):
         raise Blocked("no `apply_gradients` after the tape")
-    grads, loss, variables = _gradient(ctx, body[index + 1], tape)
-    if whole_model and not (
-        is_self_attribute(variables) and variables.attr.value in _ALL_TRAINABLE  # type: ignore[attr-defined]
-    ):
+    grads, loss, variables = _gradient(ctx, body[at], tape)
+    subset = _variables_subset(variables, between)
+    if whole_model and subset is not None and not _sub_model_variables(subset):
         raise Blocked(f"a gradient over only some variables (`{_code(ctx, variables)}`)")
-    _apply(ctx, body[index + 2], grads, variables)
-    last = _single(body[-1])
-    if not isinstance(last, cst.Return) or last.value is None or len(body) < index + 4:
+    _apply(ctx, body[at + 1], grads, variables)
+    last = single_statement(body[-1])
+    if not isinstance(last, cst.Return) or last.value is None or len(body) < at + 3:
         raise Blocked("a step that does not end with `return <logs>`")
-    after = body[index + 3 : -1]
+    after = body[at + 2 : -1]
     if _returns(body[:-1]):
         raise Blocked("a `return` before the step's last statement")
-    tape_body = list(body_of_block(tape_with))
     if tape in _names_read([*body[:index], *tape_body, *after, last]):
         raise Blocked(f"`{tape}` used for more than the one gradient")
     bound = _names_bound(tape_body)
@@ -299,8 +307,66 @@ def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool
     data = params[1].name.value
     spelled = tape_with.items[0].item.func  # type: ignore[attr-defined]
     return TapeStep(
-        function, data, body[:index], tape_body, tape_with.body, loss, grads, variables, after, last.value,
-        carried, _import_of(ctx, spelled),
+        function, data, body[:index], tape_body, tape_with.body, loss, grads, variables, subset, between,
+        after, last.value, carried, _import_of(ctx, spelled),
+    )
+
+
+def _setup_statements(
+    rest: Sequence[cst.BaseStatement], tape_names: set[str], tape_reads: set[str]
+) -> list[cst.BaseStatement]:
+    """The plain assignments right after the tape that neither call anything, nor read what the
+    tape's code binds, nor bind what it reads (`trainable_vars = self.student.trainable_variables`):
+    each backend's step can run them before the forward pass."""
+    found: list[cst.BaseStatement] = []
+    for stmt in rest:
+        small = single_statement(stmt)
+        if not (
+            isinstance(small, cst.Assign)
+            and all(isinstance(target.target, cst.Name) for target in small.targets)
+            and not _has_call(small.value)
+            and not (_names_read([small.value]) & tape_names)
+            and not ({target.target.value for target in small.targets} & (tape_names | tape_reads))  # type: ignore[attr-defined]
+        ):
+            break
+        found.append(stmt)
+    return found
+
+
+def _has_call(node: cst.CSTNode) -> bool:
+    found: list[bool] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            found.append(True)
+
+    node.visit(Finder())
+    return bool(found)
+
+
+def _variables_subset(variables: cst.BaseExpression, between: Sequence[cst.BaseStatement]) -> cst.BaseExpression | None:
+    """What `variables` holds when it is not all the model's variables (a name assigned between
+    the tape and the gradient is read through); None when it is all of them."""
+    value = variables
+    if isinstance(variables, cst.Name):
+        for stmt in reversed(between):
+            small = single_statement(stmt)
+            assert isinstance(small, cst.Assign)
+            if any(target.target.value == variables.value for target in small.targets):  # type: ignore[attr-defined]
+                value = small.value
+                break
+    if is_self_attribute(value) and value.attr.value in _ALL_TRAINABLE:  # type: ignore[attr-defined]
+        return None
+    return value
+
+
+def _sub_model_variables(value: cst.BaseExpression) -> bool:
+    """`self.<sub-model>.trainable_variables` (or `trainable_weights`)."""
+    return (
+        isinstance(value, cst.Attribute)
+        and value.attr.value in _ALL_TRAINABLE
+        and isinstance(value.value, cst.Attribute)
+        and is_self_attribute(value.value)
     )
 
 

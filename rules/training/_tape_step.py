@@ -8,6 +8,9 @@ PyTorch), chosen at class level on `keras.backend.backend()`.
   for `self(...)`, here also for sub-models such as a VAE's encoder), differentiated by
   `jax.value_and_grad`; `self.optimizer.stateless_apply` updates the variables; the metric
   updates and logs run in a second scope whose metric variables go back in the new state.
+  Layers called before the tape (a distiller's teacher, an augmentation) run in a scope of
+  their own over `state`. A gradient over one sub-model's variables keeps only their
+  gradients: the optimizer skips variables without one, as the tape never gave them one.
 - PyTorch: `self.zero_grad()`, the tape's code, `loss.backward()`, then
   `self.optimizer.apply(...)` on the variables' `.grad` under `torch.no_grad()`.
 
@@ -44,8 +47,6 @@ def tape_step_fix(ctx: Context, function: cst.FunctionDef) -> tuple[FixSpec | No
     try:
         step = read_tape_step(ctx, function, whole_model="jax" in backends)
         _check_names(step)
-        if "jax" in backends:
-            _check_jax(ctx, step)
     except Blocked as blocked:
         return None, str(blocked)
     klass = ctx.klass
@@ -59,13 +60,13 @@ def tape_step_fix(ctx: Context, function: cst.FunctionDef) -> tuple[FixSpec | No
         return None, "`keras` is not Keras 3 here (the fix follows once it is)"
     (backend_call, imports_a), (scope_call, imports_b) = references  # type: ignore[misc]
     at = indent if len(backends) == 1 else indent + unit
-    writer = _Writer(ctx)
+    writer = StepWriter(ctx)
     steps = {
         "tensorflow": lambda: _original(ctx, function, step, at),
         "jax": lambda: _jax_step(writer, step, scope_call, at, unit),
         "torch": lambda: _torch_step(writer, step, at, unit),
     }
-    text = _leading(ctx, function, indent) + _dispatch([(b, steps[b]()) for b in backends], backend_call, indent)
+    text = leading_text(ctx, function, indent) + dispatch_on_backend([(b, steps[b]()) for b in backends], backend_call, indent)
     imports = tuple(dict.fromkeys([*imports_a, *(imports_b if "jax" in backends else ())]))
     return FixSpec.unsafe(TITLE, Replace(function, text), imports=imports), None
 
@@ -80,32 +81,40 @@ def report_tape_step(ctx: Context, node: cst.Call, function: cst.FunctionDef, me
 # Names the written steps bind around the step's own code.
 _OWN_NAMES = frozenset(
     {
-        "jax", "torch", "state", "scope", "mapping", "variables", "loss_and_updates",
+        "jax", "torch", "warnings", "state", "scope", "mapping", "variables", "loss_and_updates",
         "trainable_variables", "non_trainable_variables", "optimizer_variables", "metrics_variables",
+        "chosen",
     }
 )
 
 
-def _check_names(step: TapeStep) -> None:
+def variable_names(nodes: Sequence[cst.CSTNode]) -> set[str]:
+    """The variables the nodes name: not attribute names (`self.student.trainable_variables`)
+    nor keywords (`training=`)."""
     used: set[str] = set()
 
     class Names(cst.CSTVisitor):
         def visit_Name(self, node: cst.Name) -> None:
             used.add(node.value)
 
-    for stmt in (*step.before, *step.tape, *step.after, step.logs):
-        stmt.visit(Names())
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+    for node in nodes:
+        node.visit(Names())
+    return used
+
+
+def _check_names(step: TapeStep) -> None:
+    used = variable_names((*step.before, *step.tape, *step.between, *step.after, step.logs))
     clash = sorted(used & _OWN_NAMES)
     if clash:
         raise Blocked(f"the name `{clash[0]}`, which the written steps use themselves")
-
-
-def _check_jax(ctx: Context, step: TapeStep) -> None:
-    """What the JAX step cannot carry: layers called outside the tape run there without the
-    variables of `state`."""
-    for stmt in step.before:
-        for call in _self_calls(stmt):
-            raise Blocked(f"a layer called before the tape (`{ctx.module.code_for_node(call)}`)")
 
 
 def _self_calls(node: cst.CSTNode) -> list[cst.Call]:
@@ -144,7 +153,7 @@ def indent_code(code: str, prefix: str) -> str:
     )
 
 
-class _Writer:
+class StepWriter:
     """Writes statements and expressions of the step at the columns of the new text."""
 
     def __init__(self, ctx: Context) -> None:
@@ -175,14 +184,14 @@ def _original(ctx: Context, function: cst.FunctionDef, step: TapeStep, at: str) 
     return indent_code(_at_zero(ctx, changed), at)
 
 
-def _leading(ctx: Context, function: cst.FunctionDef, indent: str) -> str:
+def leading_text(ctx: Context, function: cst.FunctionDef, indent: str) -> str:
     """The blank lines and comments above the method, which its replaced text starts with."""
     whole = _at_zero(ctx, function)
     bare = _at_zero(ctx, function.with_changes(leading_lines=()))
     return indent_code(whole[: len(whole) - len(bare)], indent)
 
 
-def _jax_step(w: _Writer, step: TapeStep, scope: str, at: str, u: str) -> str:
+def _jax_step(w: StepWriter, step: TapeStep, scope: str, at: str, u: str) -> str:
     """The stateless step, its `def` at column `at`."""
     state = "trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables"
     # What the differentiated function gives back besides the loss: the new non-trainable
@@ -198,6 +207,7 @@ def _jax_step(w: _Writer, step: TapeStep, scope: str, at: str, u: str) -> str:
     aux = parts[0] if len(parts) == 1 else f"({', '.join(parts)})"
     params = ", ".join(["trainable_variables", *variables])
     b, b2, b3 = at + u, at + u * 2, at + u * 3
+    imports = [f"{b}import jax\n"] + ([f"{b}import warnings\n"] if step.subset is not None else [])
     mapped = [
         f"{b3}*zip(self.trainable_variables, trainable_variables),\n",
         f"{b3}*zip(self.non_trainable_variables, non_trainable_variables),\n",
@@ -209,10 +219,11 @@ def _jax_step(w: _Writer, step: TapeStep, scope: str, at: str, u: str) -> str:
     return "".join(
         [
             f"{at}def train_step(self, state, {step.data}):\n",
-            f"{b}import jax\n",
+            *imports,
             "\n",
             f"{b}{state} = state\n",
-            w.statements(step.before, b),
+            _before_tape(w, step, scope, b, u),
+            w.statements(step.between, b),
             "\n",
             f"{b}def loss_and_updates({params}):\n",
             f"{b2}# The tape's code, run with the variables JAX differentiates.\n",
@@ -227,9 +238,7 @@ def _jax_step(w: _Writer, step: TapeStep, scope: str, at: str, u: str) -> str:
             f"{b}({step.loss}, {aux}), {step.grads} = jax.value_and_grad(\n",
             f"{b2}loss_and_updates, has_aux=True\n",
             f"{b})({params})\n",
-            f"{b}trainable_variables, optimizer_variables = self.optimizer.stateless_apply(\n",
-            f"{b2}optimizer_variables, {step.grads}, trainable_variables\n",
-            f"{b})\n",
+            _stateless_apply(w, step, b, u),
             f"{b}# The metric updates and the logs, on the updated variables.\n",
             f"{b}mapping = [\n",
             f"{b2}*zip(self.trainable_variables, trainable_variables),\n",
@@ -242,6 +251,49 @@ def _jax_step(w: _Writer, step: TapeStep, scope: str, at: str, u: str) -> str:
             w.line(b2, "logs = ", step.logs),
             f"{b}metrics_variables = [scope.get_current_value(v) for v in self.metrics_variables]\n",
             f"{b}return logs, ({state})\n",
+        ]
+    )
+
+
+def _before_tape(w: StepWriter, step: TapeStep, scope: str, b: str, u: str) -> str:
+    """The code before the tape; when it calls layers (a teacher, an augmentation), in a scope
+    over the variables of `state`, whose non-trainable variables (a random layer's seed state)
+    it updates."""
+    if not any(_self_calls(stmt) for stmt in step.before):
+        return w.statements(step.before, b)
+    return "".join(
+        [
+            f"{b}# The code before the tape, run with the variables of `state`.\n",
+            f"{b}mapping = [\n",
+            f"{b}{u}*zip(self.trainable_variables, trainable_variables),\n",
+            f"{b}{u}*zip(self.non_trainable_variables, non_trainable_variables),\n",
+            f"{b}]\n",
+            f"{b}with {scope}(state_mapping=mapping) as scope:\n",
+            w.statements(step.before, b + u),
+            f"{b}non_trainable_variables = [scope.get_current_value(v) for v in self.non_trainable_variables]\n",
+        ]
+    )
+
+
+def _stateless_apply(w: StepWriter, step: TapeStep, b: str, u: str) -> str:
+    """The optimizer's update; over a sub-model's variables, with the other gradients dropped."""
+    apply = [
+        "trainable_variables, optimizer_variables = self.optimizer.stateless_apply(\n",
+        f"{u}optimizer_variables, {step.grads}, trainable_variables\n",
+        ")\n",
+    ]
+    if step.subset is None:
+        return "".join(b + line for line in apply)
+    b2 = b + u
+    return "".join(
+        [
+            f"{b}# Only the variables the tape's gradient was over change.\n",
+            w.line(b, "chosen = {id(v) for v in ", step.variables, "}"),
+            f"{b}{step.grads} = [g if id(v) in chosen else None for v, g in zip(self.trainable_variables, {step.grads})]\n",
+            f"{b}with warnings.catch_warnings():\n",
+            f"{b2}# Keras warns of the variables without a gradient: here they have none on purpose.\n",
+            f'{b2}warnings.filterwarnings("ignore", "Gradients do not exist")\n',
+            *(b2 + line for line in apply),
         ]
     )
 
@@ -261,7 +313,7 @@ def _updates_metrics(body: Sequence[cst.CSTNode]) -> bool:
     return bool(found)
 
 
-def _torch_step(w: _Writer, step: TapeStep, at: str, u: str) -> str:
+def _torch_step(w: StepWriter, step: TapeStep, at: str, u: str) -> str:
     """The PyTorch step, its `def` at column `at`."""
     b = at + u
     return "".join(
@@ -270,6 +322,7 @@ def _torch_step(w: _Writer, step: TapeStep, at: str, u: str) -> str:
             f"{b}import torch\n",
             "\n",
             w.statements(step.before, b),
+            w.statements(step.between, b),
             f"{b}self.zero_grad()\n",
             w.statements(step.tape, b),
             f"{b}{step.loss}.backward()\n",
@@ -283,7 +336,7 @@ def _torch_step(w: _Writer, step: TapeStep, at: str, u: str) -> str:
     )
 
 
-def _dispatch(steps: list[tuple[str, str]], backend_call: str, indent: str) -> str:
+def dispatch_on_backend(steps: list[tuple[str, str]], backend_call: str, indent: str) -> str:
     """The steps (already at their columns) under `if` / `elif` on the backend, the last one
     under `else`; a single step alone."""
     if len(steps) == 1:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..engine.context import Context
+from ..engine.context import Context, call_argument, call_keyword, positional_args
 from ..engine.edits import FixSpec
 from ..engine.rule import Example, Rule
 from ..layers._common import class_methods, is_self
-from ._common import add_to_init, super_init_call
+from ._common import add_to_init, assigned_values, body_of, insert_method, is_self_attribute, super_init_call
 
 _STEPS = frozenset({"train_step", "test_step"})
 # `keras_api` spellings of Keras's own Model class (any origin: keras, tf.keras).
@@ -67,10 +67,21 @@ class ModelWithoutCall(Rule):
     ## Backends
     JAX and PyTorch. Checked on Keras 3.15.1.
 
+    Compiled metrics need more: Keras builds them from the model's symbolic output, so a
+    model compiled with `metrics=` still fails with the same message when marked built. When a
+    step updates metrics with the output of one sublayer called on its input (a distiller's
+    `y_pred = self.student(x, training=False)`), the fix gives the model that forward pass as
+    its `call()`:
+    ```python
+    def call(self, inputs, training=None):
+        return self.student(inputs, training=training)
+    ```
+
     ## Fix safety
     Unsafe: marking the model built is right when every sublayer it holds is built already
     (functional models made from `keras.Input`, as here). A sublayer that is not built keeps
-    the model unbuilt for Keras, which then fails as before, with the same message. Not reported
+    the model unbuilt for Keras, which then fails as before, with the same message. The added
+    `call()` also makes `model(x)` and `predict()` run that sublayer, where they failed before. Not reported
     where a step runs the model itself (`self(x)`, `self.stateless_call(...)`: its `call()` comes
     from elsewhere, a subclass or a functional construction), where `__init__` forwards `*args`
     to Keras (`Custom(inputs, outputs)`),
@@ -94,6 +105,40 @@ class ModelWithoutCall(Rule):
     backends = frozenset({"jax", "torch"})
     fix = "unsafe"
     examples = (
+        Example(
+            'import keras\n'
+            '\n'
+            '\n'
+            'class «Distiller»(keras.Model):\n'
+            '    def __init__(self, student, teacher):\n'
+            '        super().__init__()\n'
+            '        self.student = student\n'
+            '        self.teacher = teacher\n'
+            '\n'
+            '    def test_step(self, data):\n'
+            '        x, y = data\n'
+            '        y_pred = self.student(x, training=False)\n'
+            '        self.compute_metrics(x, y, y_pred)\n'
+            '        return {m.name: m.result() for m in self.metrics}\n',
+            'import keras\n'
+            '\n'
+            '\n'
+            'class Distiller(keras.Model):\n'
+            '    def __init__(self, student, teacher):\n'
+            '        super().__init__()\n'
+            '        self.student = student\n'
+            '        self.teacher = teacher\n'
+            '\n'
+            '    def call(self, inputs, training=None):\n'
+            '        return self.student(inputs, training=training)\n'
+            '\n'
+            '    def test_step(self, data):\n'
+            '        x, y = data\n'
+            '        y_pred = self.student(x, training=False)\n'
+            '        self.compute_metrics(x, y, y_pred)\n'
+            '        return {m.name: m.result() for m in self.metrics}\n',
+            unsafe=True,
+        ),
         Example(
             "from tensorflow import keras\n\n\n"
             "class «VAE»(keras.Model):\n"
@@ -174,7 +219,7 @@ class ModelWithoutCall(Rule):
         # from elsewhere (a subclass, a functional construction): not this rule's case.
         if any(_runs_model(methods[step]) for step in _STEPS & methods.keys()):
             return
-        ctx.report(node.name, fix=_fix(ctx, node))
+        ctx.report(node.name, fix=_fix(ctx, node, methods))
 
 
 _MODEL_RUNNERS = frozenset({"stateless_call", "compute_loss_and_updates", "call"})
@@ -197,6 +242,63 @@ def _runs_model(function: cst.FunctionDef) -> bool:
     return found
 
 
-def _fix(ctx: Context, klass: cst.ClassDef) -> FixSpec | None:
+def _fix(ctx: Context, klass: cst.ClassDef, methods: dict[str, cst.FunctionDef]) -> FixSpec | None:
+    forward = _metrics_forward(methods)
+    if forward is not None:
+        # Compiled metrics are built from the model's symbolic output: it needs a `call()`.
+        attr, training = forward
+        passed = ", training=training" if training else ""
+        edits = insert_method(
+            ctx, klass,
+            "def call(self, inputs, training=None):",
+            f"{ctx.module.default_indent}return self.{attr}(inputs{passed})",
+            after=methods["__init__"], inside=(klass,),
+        )
+        return FixSpec.unsafe(f"Add a `call()` that runs `self.{attr}`, as the steps' metrics do", *edits) if edits else None
     edits = add_to_init(ctx, klass, "self.built = True", inside=(klass,))
     return FixSpec.unsafe("Mark the model built (its sublayers are built models)", *edits) if edits else None
+
+
+def _metrics_forward(methods: dict[str, cst.FunctionDef]) -> tuple[str, bool] | None:
+    """`("student", True)` when a step updates metrics with the output of one sublayer called on
+    one input (`y_pred = self.student(x, training=True)`, then `self.compute_metrics(x, y,
+    y_pred)` or `metric.update_state(y, y_pred)`): the model's forward pass, which compiled
+    metrics need. The `test_step`'s is preferred (the inference pass), then the `train_step`'s."""
+    for name in ("test_step", "train_step"):
+        function = methods.get(name)
+        if function is None:
+            continue
+        values = assigned_values(body_of(function), False)
+        for predicted in _metric_predictions(function):
+            call = values.get(predicted)
+            if (
+                isinstance(call, cst.Call)
+                and is_self_attribute(call.func)
+                and len(positional_args(call)) == 1
+                and isinstance(positional_args(call)[0].value, cst.Name)
+                and all(arg.keyword is not None and arg.keyword.value == "training" for arg in call.args[1:])
+            ):
+                return call.func.attr.value, call_keyword(call, "training") is not None  # type: ignore[attr-defined]
+    return None
+
+
+def _metric_predictions(function: cst.FunctionDef) -> list[str]:
+    """The names passed as predictions to metric updates in the step."""
+    found: list[str] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if not isinstance(func, cst.Attribute):
+                return
+            if func.attr.value == "update_state":
+                arg = call_argument(node, 1, ("y_pred",))
+            elif func.attr.value == "compute_metrics" and is_self(func.value):
+                arg = call_argument(node, 2, ("y_pred",))
+            else:
+                return
+            if arg is not None and isinstance(arg.value, cst.Name):
+                found.append(arg.value.value)
+
+    function.visit(Finder())
+    return found

@@ -18,6 +18,7 @@ from ._common import (
 )
 from ._jax_logs import is_log_dict, jax_return, logs_fix
 from ._loss_logs import tracker_update, updates_loss_tracker
+from ._stateless_step import stateless_step_fix
 from ._tape_step import report_tape_step
 
 _LOG_STEPS = frozenset({"train_step", "test_step"})
@@ -104,7 +105,12 @@ class StepSignatureUnderJax(Rule):
     JAX only: TensorFlow and PyTorch call `train_step(data)`.
 
     ## Fix safety
-    No fix: the body must be rewritten in the stateless style.
+    Unsafe, for `test_step` and `predict_step`: the fix writes the JAX step beside the one as
+    written (kept for TensorFlow and PyTorch), chosen on `keras.backend.backend()`. It runs the
+    same code inside `keras.StatelessScope` over the variables of `state`, and returns the
+    metric and non-trainable variables it changed. Code that keeps Python state between steps
+    (a counter in an attribute) sees it only while JAX traces the step. No fix for
+    `train_step`: a `tf.GradientTape` step gets KER502's.
 
     ## References
     - Catalogue K3-TRN-001; keras.io guide "Customizing what happens in fit() with JAX".
@@ -115,6 +121,7 @@ class StepSignatureUnderJax(Rule):
     message = "On JAX, Keras calls `{name}(self, state, data)`: this Keras 2 signature fails with a TypeError"
     nodes = (cst.FunctionDef,)
     backends = frozenset({"jax"})
+    fix = "unsafe"
     examples = (
         Example(
             "import keras\n"
@@ -128,6 +135,45 @@ class StepSignatureUnderJax(Rule):
             "class M(tf.keras.Model):\n"
             "    def «test_step»(self, data):\n"
             "        return {}\n"
+        ),
+        Example(
+            'import keras\n'
+            '\n'
+            '\n'
+            'class Scorer(keras.Model):\n'
+            '    def «test_step»(self, data):\n'
+            '        x, y = data\n'
+            '        y_pred = self(x, training=False)\n'
+            '        self.mae.update_state(y, y_pred)\n'
+            "        return {'mae': self.mae.result()}\n",
+            'import keras\n'
+            '\n'
+            '\n'
+            'class Scorer(keras.Model):\n'
+            '    if keras.backend.backend() == "jax":\n'
+            '        def test_step(self, state, data):\n'
+            '            trainable_variables, non_trainable_variables, metrics_variables = state\n'
+            "            # The step's code, run with the variables of `state`.\n"
+            '            mapping = [\n'
+            '                *zip(self.trainable_variables, trainable_variables),\n'
+            '                *zip(self.non_trainable_variables, non_trainable_variables),\n'
+            '                *zip(self.metrics_variables, metrics_variables),\n'
+            '            ]\n'
+            '            with keras.StatelessScope(state_mapping=mapping) as scope:\n'
+            '                x, y = data\n'
+            '                y_pred = self(x, training=False)\n'
+            '                self.mae.update_state(y, y_pred)\n'
+            "                logs = {'mae': self.mae.result()}\n"
+            '            non_trainable_variables = [scope.get_current_value(v) for v in self.non_trainable_variables]\n'
+            '            metrics_variables = [scope.get_current_value(v) for v in self.metrics_variables]\n'
+            '            return logs, (trainable_variables, non_trainable_variables, metrics_variables)\n'
+            '    else:\n'
+            '        def test_step(self, data):\n'
+            '            x, y = data\n'
+            '            y_pred = self(x, training=False)\n'
+            '            self.mae.update_state(y, y_pred)\n'
+            "            return {'mae': self.mae.result()}\n",
+            unsafe=True,
         ),
         Example(
             "from tensorflow.keras.models import Model as KModel\n"
@@ -164,9 +210,12 @@ class StepSignatureUnderJax(Rule):
             return
         if not ctx.is_keras_class(klass):
             return
+        fix, blocker = stateless_step_fix(ctx, node)
+        message = self.message.format(name=name)
         ctx.report(
             node.name,
-            self.message.format(name=name),
+            message if blocker is None else f"{message}; no fix: {blocker}",
+            fix=fix,
             note=f"A JAX step is stateless:\n```python\n{_JAX_TEMPLATE}\n```",
         )
 
@@ -218,7 +267,14 @@ class GradientTapeInTrainStep(Rule):
       `self.optimizer.apply(...)` on the variables' gradients under `torch.no_grad()`.
 
     A metric updated under the tape (KER504's `loss` tracker) has its variables passed through
-    the JAX step's differentiated function too. Keras 2's `self.compiled_loss` /
+    the JAX step's differentiated function too. A distiller's shape is carried as well: layers
+    called before the tape (the teacher's forward pass) run on JAX in a scope of their own over
+    `state`; plain assignments between the tape and the gradient
+    (`trainable_vars = self.student.trainable_variables`) are kept; a gradient over one
+    sub-model's variables keeps only their gradients on JAX (Keras's optimizer skips variables
+    without one, weight decay included, as the tape never gave the others one) and applies
+    only their `.grad`s on PyTorch. The migration corpus's knowledge-distillation program gives
+    Keras 2's numbers on all three backends after the fixes. Keras 2's `self.compiled_loss` /
     `self.compiled_metrics` are KER504's to rewrite first: the fix waits for it and copies its
     result.
 
@@ -232,9 +288,9 @@ class GradientTapeInTrainStep(Rule):
 
     No fix, and the message names what blocks it, for: several tapes, a tape inside a tape (a
     gradient penalty), several optimizers or one that is not `self.optimizer` (a GAN), a
-    gradient over only some variables (with JAX among the targets), code between the tape,
-    the gradient and the update (gradient clipping), a tape with options or used for more than
-    the one gradient, a layer called before the tape (with JAX), a tape in `test_step`, a name
+    gradient over variables other than the model's or one sub-model's (with JAX among the
+    targets), other code between the tape, the gradient and the update (gradient clipping), a
+    tape with options or used for more than the one gradient, a tape in `test_step`, a name
     the written steps bind themselves (`mapping`, `scope`, ...), and a step that does not end
     with `return <logs>`. A step that only repeats Keras 3's default step is KER512's, which
     deletes it.

@@ -297,6 +297,124 @@ def test_metric_updated_under_the_tape_keeps_its_variables_on_jax():
     assert _fixed(TRACKER_STEP, "jax") == FIXED_TRACKER_JAX
 
 
+# A distiller (keras.io "Knowledge Distillation"): the teacher runs before the tape, and the
+# gradient is over the student's variables only, named between the tape and the gradient.
+DISTILLER_STEP = '''\
+import keras
+import tensorflow as tf
+
+
+class Distiller(keras.Model):
+    def train_step(self, data):
+        x, y = data
+        teacher_predictions = self.teacher(x, training=False)
+        with tf.GradientTape() as tape:
+            student_predictions = self.student(x, training=True)
+            loss = self.loss_fn(y, student_predictions, teacher_predictions)
+        trainable_vars = self.student.trainable_variables
+        gradients = tape.gradient(loss, trainable_vars)
+        self.optimizer.apply_gradients(zip(gradients, trainable_vars))
+        self.accuracy.update_state(y, student_predictions)
+        return {"loss": loss, "accuracy": self.accuracy.result()}
+'''
+
+FIXED_DISTILLER_JAX = '''\
+import keras
+import tensorflow as tf
+
+
+class Distiller(keras.Model):
+    def train_step(self, state, data):
+        import jax
+        import warnings
+
+        trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables = state
+        # The code before the tape, run with the variables of `state`.
+        mapping = [
+            *zip(self.trainable_variables, trainable_variables),
+            *zip(self.non_trainable_variables, non_trainable_variables),
+        ]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            x, y = data
+            teacher_predictions = self.teacher(x, training=False)
+        non_trainable_variables = [scope.get_current_value(v) for v in self.non_trainable_variables]
+        trainable_vars = self.student.trainable_variables
+
+        def loss_and_updates(trainable_variables, non_trainable_variables):
+            # The tape's code, run with the variables JAX differentiates.
+            mapping = [
+                *zip(self.trainable_variables, trainable_variables),
+                *zip(self.non_trainable_variables, non_trainable_variables),
+            ]
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                student_predictions = self.student(x, training=True)
+                loss = self.loss_fn(y, student_predictions, teacher_predictions)
+            non_trainable_variables = [scope.get_current_value(v) for v in self.non_trainable_variables]
+            return loss, (non_trainable_variables, (student_predictions,))
+
+        (loss, (non_trainable_variables, (student_predictions,))), gradients = jax.value_and_grad(
+            loss_and_updates, has_aux=True
+        )(trainable_variables, non_trainable_variables)
+        # Only the variables the tape's gradient was over change.
+        chosen = {id(v) for v in trainable_vars}
+        gradients = [g if id(v) in chosen else None for v, g in zip(self.trainable_variables, gradients)]
+        with warnings.catch_warnings():
+            # Keras warns of the variables without a gradient: here they have none on purpose.
+            warnings.filterwarnings("ignore", "Gradients do not exist")
+            trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+                optimizer_variables, gradients, trainable_variables
+            )
+        # The metric updates and the logs, on the updated variables.
+        mapping = [
+            *zip(self.trainable_variables, trainable_variables),
+            *zip(self.non_trainable_variables, non_trainable_variables),
+            *zip(self.optimizer.variables, optimizer_variables),
+            *zip(self.metrics_variables, metrics_variables),
+        ]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            self.accuracy.update_state(y, student_predictions)
+            logs = {"loss": loss, "accuracy": self.accuracy.result()}
+        metrics_variables = [scope.get_current_value(v) for v in self.metrics_variables]
+        return logs, (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)
+'''
+
+FIXED_DISTILLER_TORCH = '''\
+import keras
+import tensorflow as tf
+
+
+class Distiller(keras.Model):
+    def train_step(self, data):
+        import torch
+
+        x, y = data
+        teacher_predictions = self.teacher(x, training=False)
+        trainable_vars = self.student.trainable_variables
+        self.zero_grad()
+        student_predictions = self.student(x, training=True)
+        loss = self.loss_fn(y, student_predictions, teacher_predictions)
+        loss.backward()
+        variables = list(trainable_vars)
+        gradients = [v.value.grad for v in variables]
+        with torch.no_grad():
+            self.optimizer.apply(gradients, variables)
+        self.accuracy.update_state(y, student_predictions)
+        return {"loss": loss, "accuracy": self.accuracy.result()}
+'''
+
+
+@pytest.mark.parametrize(("backend", "expected"), [("jax", FIXED_DISTILLER_JAX), ("torch", FIXED_DISTILLER_TORCH)])
+def test_sub_model_gradient_and_a_layer_before_the_tape(backend: str, expected: str):
+    """JAX: the teacher runs in a scope over `state`; only the student's gradients reach the
+    optimizer (the others are dropped, as the tape never computed them). PyTorch: the student's
+    `.grad`s are applied."""
+    fixed = _fixed(DISTILLER_STEP, backend)
+    assert fixed == expected
+    compile(fixed, "model.py", "exec")
+    assert lint(fixed, "model.py", _settings(backend), rules=RULES) == []
+    assert _fixed(fixed, backend) == fixed
+
+
 HEAD = "import keras\nimport tensorflow as tf\n\n\nclass M(keras.Model):\n"
 STEPS = {
 "gan": '''    def train_step(self, data):
@@ -334,21 +452,21 @@ STEPS = {
 "subset": '''    def train_step(self, data):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(self(data, training=True))
-        grads = tape.gradient(loss, self.head.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.head.trainable_variables))
+        grads = tape.gradient(loss, self.trainable_variables[:2])
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables[:2]))
+        return {"loss": loss}
+''',
+"call_between": '''    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(self(data, training=True))
+        chosen = self.pick_variables()
+        grads = tape.gradient(loss, chosen)
+        self.optimizer.apply_gradients(zip(grads, chosen))
         return {"loss": loss}
 ''',
 "test_step": '''    def test_step(self, data):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(self(data, training=False))
-        return {"loss": loss}
-''',
-"layer_before": '''    def train_step(self, data):
-        x = self.augment(data)
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(self(x, training=True))
-        grads = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         return {"loss": loss}
 ''',
 "watch": '''    def train_step(self, data):
@@ -438,9 +556,9 @@ BLOCKERS = {
     "gan": "two tapes and two optimizers (`self.d_optimizer`, `self.g_optimizer`)",
     "penalty": "a tape inside a tape (a gradient penalty)",
     "two_tapes": "two tapes",
-    "subset": "a gradient over only some variables (`self.head.trainable_variables`)",
+    "subset": "a gradient over only some variables (`self.trainable_variables[:2]`)",
+    "call_between": "code between the tape and its gradient (`chosen = self.pick_variables()`)",
     "test_step": "a tape in `test_step` (only `train_step` is rewritten)",
-    "layer_before": "a layer called before the tape (`self.augment(data)`)",
     "watch": "`tape` used for more than the one gradient",
     "clipping": "code between the gradient and its update (`grads = [tf.clip_by_norm(g, 1.0) for g in grads]`)",
     "persistent": "a tape with options (`tf.GradientTape(persistent=True)`)",
@@ -464,7 +582,7 @@ def test_blocker_named(name: str):
 def test_part_of_the_variables_is_fixed_without_jax():
     source = HEAD + STEPS["subset"]
     fixed = _fixed(source, "tensorflow,torch")
-    assert "        variables = list(self.head.trainable_variables)\n" in fixed, fixed
+    assert "        variables = list(self.trainable_variables[:2])\n" in fixed, fixed
     assert lint(fixed, "model.py", _settings("tensorflow,torch"), rules=RULES) == []
 
 

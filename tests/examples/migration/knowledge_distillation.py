@@ -6,9 +6,6 @@ Keras 2 habits in it: a `keras.Model` subclass whose `compile` takes arguments o
 logits, `self.compiled_metrics.update_state` and a `test_step` returning the metrics' results.
 """
 # corpus: numbers = "same"
-# corpus: remaining = ["KER107", "KER501", "KER501", "KER502"]
-# corpus: blocked.jax = "ModuleNotFoundError: No module named 'tensorflow'"
-# corpus: blocked.torch = "ModuleNotFoundError: No module named 'tensorflow'"
 
 import numpy as np
 import tensorflow as tf

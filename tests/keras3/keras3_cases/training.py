@@ -216,23 +216,60 @@ import keras
 class Regressor(keras.Model):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.dense = keras.layers.Dense(1)
+        self.dense = keras.layers.Dense(1, kernel_initializer="ones")
 
     def call(self, inputs):
         return self.dense(inputs)
 
     def test_step(self, data):
         x, y = data
-        loss = self.compute_loss(y=y, y_pred=self(x))
-        return {"loss": loss}
+        y_pred = self(x)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        self.mae.update_state(y, y_pred)
+        return {"loss": loss, "mae": self.mae.result()}
 
 
 model = Regressor()
+model.mae = keras.metrics.MeanAbsoluteError()
 model.compile(optimizer="sgd", loss="mse")
-model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+x = np.arange(8, dtype="float32").reshape(4, 2)
+RESULT = model.evaluate(x, np.ones((4, 1)), batch_size=2, verbose=0, return_dict=True)
 ''',
         raises("TypeError", "test_step() takes 2 positional arguments but 3 were given"),
         envs=("jax",),
+        # The JAX step written by the fix: the same loss and metric as the step on TensorFlow.
+        unsafe=True,
+        reference="tensorflow",
+    ),
+    Case(
+        "KER501",
+        "keras2-predict-step-on-jax",
+        '''
+import numpy as np
+import keras
+
+
+class Tagger(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(3, kernel_initializer="identity")
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+    def predict_step(self, data):
+        return keras.ops.argmax(self(data), axis=-1)
+
+
+model = Tagger()
+x = np.array([[0.1, 0.9, 0.0], [0.7, 0.2, 0.1], [0.0, 0.3, 0.6]], "float32")
+RESULT = model.predict(x, batch_size=2, verbose=0).tolist()
+''',
+        raises("TypeError", "predict_step() takes 2 positional arguments but 3 were given"),
+        envs=("jax",),
+        unsafe=True,
+        reference="tensorflow",
+        tolerance=0.0,
     ),
     Case(
         "KER502",
