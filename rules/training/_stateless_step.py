@@ -20,6 +20,7 @@ import libcst as cst
 from ..engine.context import Context, positional_params
 from ..engine.edits import FixSpec, Replace
 from ._common import block_indent, body_of, statements
+from ._default_step import step_repeats_default, step_resolver
 from ._tape_shape import single_statement
 from ._tape_step import StepWriter, dispatch_on_backend, indent_code, leading_text, variable_names
 
@@ -57,6 +58,9 @@ def stateless_step_fix(ctx: Context, function: cst.FunctionDef) -> tuple[FixSpec
     clash = sorted(variable_names(body) & _OWN_NAMES)
     if clash:
         return None, f"the name `{clash[0]}`, which the JAX step uses itself"
+    waiting = _waits_for(ctx, function)
+    if waiting is not None:
+        return None, waiting or None
     klass = ctx.klass
     if klass is None or not isinstance(klass.body, cst.IndentedBlock):
         return None, "a class written on one line"
@@ -127,3 +131,16 @@ def _yields(function: cst.FunctionDef) -> bool:
 
     function.visit(Finder())
     return bool(found)
+
+
+def _waits_for(ctx: Context, function: cst.FunctionDef) -> str | None:
+    """What another rule's fix must change in the step first ("" when that fix deletes it):
+    the rewrite copies the step, and the copies would no longer be theirs to fix."""
+    if step_repeats_default(function, step_resolver(ctx, function)):
+        return ""  # KER512 deletes it
+    code = ctx.module.code_for_node(function)
+    if "self.compiled_loss" in code or "self.compiled_metrics" in code:
+        return "Keras 2's `self.compiled_loss` / `self.compiled_metrics` (KER504's fix comes first)"
+    if "self.metrics" in code and '"loss"' not in code and "'loss'" not in code and "compute_loss" not in code:
+        return "logs of every metric, the unused loss tracker's included (KER519's fix comes first)"
+    return None
