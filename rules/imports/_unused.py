@@ -43,18 +43,9 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 class _Uses:
     names: frozenset[str]
     words_in_strings: frozenset[str]
-    # `tf.newaxis` (`np.newaxis`): the attribute nodes read through each name. Both are `None`,
-    # so a module whose only use of `tf` is `tf.newaxis` can write `None` and drop the import.
-    newaxes: dict[str, tuple[cst.Attribute, ...]]
 
     def used(self, name: str) -> bool:
-        return name in self.names or name in self.words_in_strings or name in self.newaxes
-
-    def only_newaxis(self, name: str) -> tuple[cst.Attribute, ...]:
-        """The `name.newaxis` nodes when they are all the file's uses of `name`."""
-        if name in self.names or name in self.words_in_strings:
-            return ()
-        return self.newaxes.get(name, ())
+        return name in self.names or name in self.words_in_strings
 
 
 def _is_docstring(stmt: cst.SimpleStatementLine) -> bool:
@@ -96,7 +87,6 @@ def _local_imports(function: cst.FunctionDef, around: frozenset[str]) -> frozens
 def collect_bindings(module: cst.Module) -> _Uses:
     names: set[str] = set()
     words: set[str] = set()
-    newaxes: dict[str, list[cst.Attribute]] = {}
     # Each node with the names a function around it binds by its own import (the per-backend
     # `train_step` a fix writes imports `tensorflow as tf` in its TensorFlow branch).
     todo: list[tuple[cst.CSTNode, frozenset[str]]] = [(module, frozenset())]
@@ -119,11 +109,7 @@ def collect_bindings(module: cst.Module) -> _Uses:
             continue
         if kind is cst.Attribute:
             # `x.tf` does not read the module-level `tf`; only the object before the dot can.
-            value = node.value  # type: ignore[attr-defined]
-            if node.attr.value == "newaxis" and type(value) is cst.Name and value.value not in local:  # type: ignore[attr-defined]
-                newaxes.setdefault(value.value, []).append(node)  # type: ignore[arg-type]
-                continue
-            todo.append((value, local))
+            todo.append((node.value, local))  # type: ignore[attr-defined]
             continue
         if kind is cst.Arg:
             # `f(tf=1)`: the keyword is not a read of `tf`.
@@ -147,7 +133,7 @@ def collect_bindings(module: cst.Module) -> _Uses:
                 todo.append((value, local))
             elif isinstance(value, (tuple, list)):
                 todo.extend((item, local) for item in value if isinstance(item, cst.CSTNode))
-    return _Uses(frozenset(names), frozenset(words), {name: tuple(nodes) for name, nodes in newaxes.items()})
+    return _Uses(frozenset(names), frozenset(words))
 
 
 def _uses(ctx: Context) -> _Uses:
@@ -240,32 +226,13 @@ def _removal(node: cst.Import | cst.ImportFrom, unused: list[cst.ImportAlias], c
 
 
 def removal_fix(
-    node: cst.Import | cst.ImportFrom, ctx: Context, what: str, concerns: Concerns | None = None,
-    newaxis_of: str | None = None,
+    node: cst.Import | cst.ImportFrom, ctx: Context, what: str, concerns: Concerns | None = None
 ) -> FixSpec | None:
     """Delete the names of `node` (among those `concerns` accepts) that nothing uses, the whole
-    statement when that is all of them; None when each has a use or no answer is safe.
-    `newaxis_of` (`"tensorflow"`): an alias binding that module whose only uses are
-    `<alias>.newaxis` counts as unused once they are written `None`, which they are."""
+    statement when that is all of them; None when each has a use or no answer is safe."""
     unused = unused_aliases(node, ctx, concerns)
-    if unused is None:
-        return None
-    newaxes: list[cst.Attribute] = []
-    if newaxis_of is not None and module_level_statement(ctx) is not None and not ctx.partial:
-        for alias in _aliases(node):
-            if alias in unused or (concerns is not None and not concerns(alias)):
-                continue
-            name = _bound_name(node, alias)
-            bound = dotted_name(alias.name) if isinstance(node, cst.Import) else None
-            found = _uses(ctx).only_newaxis(name) if name is not None and bound == newaxis_of else ()
-            if found:
-                unused.append(alias)
-                newaxes.extend(found)
     if not unused:
         return None
     title = f"Remove the unused import of {what}"
-    if newaxes:
-        title = f"Write `None` for `{dotted_name(newaxes[0])}` and remove the import of {what}"
-    unused.sort(key=_aliases(node).index)
-    edits = (*_removal(node, unused, ctx), *(Replace(attribute, "None") for attribute in newaxes))
+    edits = tuple(_removal(node, unused, ctx))
     return FixSpec.of(not _is_package_init(ctx), title, *edits)

@@ -76,9 +76,7 @@ class UnconditionalTensorflowImport(Rule):
     name read anywhere (even a local that shadows it, `del tf`, `global tf`), named in a string
     (`__all__`, a string annotation) or bound by a star import counts as used; an import
     inside `try:` / `if:` is not reported at all; in a package's `__init__.py` (where an
-    import may be a re-export) the deletion is unsafe. `tf.newaxis` is `None`: where it is all
-    that is left of `import tensorflow as tf`, the fix writes `None` for it and deletes the
-    import.
+    import may be a re-export) the deletion is unsafe.
 
     While the import still has uses there is no fix: replace the TensorFlow calls with
     backend-neutral ones (`keras.ops`, `keras.random`, `keras.utils.set_random_seed`, plain
@@ -138,14 +136,6 @@ class UnconditionalTensorflowImport(Rule):
         ),
         # A use in a string (an annotation, `__all__`) or a `del` keeps it.
         Example('import keras\n«import tensorflow as tf»\n\ndef f(x: "tf.Tensor"):\n    return x\n', None),
-        # The last uses are `tf.newaxis`, which is `None`.
-        Example(
-            "«import tensorflow as tf»\nimport keras\n\n\nclass Outer(keras.layers.Layer):\n"
-            "    def call(self, x):\n        return x[:, tf.newaxis] * x[..., tf.newaxis]\n",
-            "import keras\n\n\nclass Outer(keras.layers.Layer):\n"
-            "    def call(self, x):\n        return x[:, None] * x[..., None]\n",
-        ),
-        Example("import keras\n«import tensorflow as tf»\n\nrows = tf.newaxis, tf.ones(1)\n", None),
         Example("import keras\n«import tensorflow as tf»\ndel tf\n", None),
         Example(
             "import keras\n«import numpy as np, tensorflow as tf»\n",
@@ -212,4 +202,4 @@ class UnconditionalTensorflowImport(Rule):
         # `import tensorflow as tf, numpy as np` names each module; `from tensorflow import
         # a, b` imports only from TensorFlow.
         concerns = _tensorflow_alias if type(node) is cst.Import else None
-        ctx.report(node, message, fix=removal_fix(node, ctx, "TensorFlow", concerns, newaxis_of="tensorflow"))
+        ctx.report(node, message, fix=removal_fix(node, ctx, "TensorFlow", concerns))

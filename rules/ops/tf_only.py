@@ -37,10 +37,9 @@ class TfOnlyOp(TfOpRule):
     `tf.print`, `tf.name_scope`, `tf.device`, `tf.control_dependencies`, `tf.init_scope`,
     `tf.no_op`, `tf.executing_eagerly`, `tf.get_static_value`, `tf.as_dtype`, `tf.TensorShape`
     outside `call()` (in `call()` JAX's symbolic dimensions make it fail, and it is reported);
-    `tf.newaxis` (it is `None`: KER107's fix writes `None` where it is the module's last use of
-    TensorFlow); decorators (`@tf.function(...)`); and what other rules report: dtypes
-    (KER224), `tf.shape` (KER218), `tf.nest` (KER223), `tf.random` ops (KER701/KER702),
-    `tf.Variable` (KER401), `tf.GradientTape` and `tf.function` (training rules), `tf.data`,
+    decorators (`@tf.function(...)`); and what other rules report: dtypes (KER224),
+    `tf.newaxis` (KER228: it is `None`), `tf.shape` (KER218), `tf.nest` (KER223), `tf.random`
+    ops (KER701/KER702), `tf.Variable` (KER401), `tf.GradientTape` and `tf.function` (training rules), `tf.data`,
     `tf.io`, `tf.train`, `tf.saved_model`, `tf.distribute`, `tf.config`, `tf.keras`.
 
     ## Example

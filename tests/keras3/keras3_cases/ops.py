@@ -937,7 +937,7 @@ RESULT = bool(np.allclose(keras.ops.convert_to_numpy(project.kernel), 1.0))
         envs=("tf-torch",),
     ),
     Case(
-        "KER107",
+        "KER228",
         "newaxis-the-last-tensorflow-use",
         '''
 import numpy as np
