@@ -19,9 +19,9 @@ import libcst as cst
 
 from ..engine.context import Context, positional_params
 from ..engine.edits import FixSpec, Replace
-from ._common import block_indent, body_of, statements
+from ._common import block_indent, body_of
 from ._default_step import step_repeats_default, step_resolver
-from ._tape_shape import single_statement
+from ._tape_shape import Blocked, check_keras2_trainer, returns_before_end, single_statement
 from ._tape_step import StepWriter, dispatch_on_backend, indent_code, leading_text, variable_names
 
 TITLE = "Write the step for JAX (stateless, in a `keras.StatelessScope`) beside the one as written"
@@ -53,7 +53,7 @@ def stateless_step_fix(ctx: Context, function: cst.FunctionDef) -> tuple[FixSpec
     last = single_statement(body[-1]) if body else None
     if not isinstance(last, cst.Return) or last.value is None:
         return None, "a step that does not end with `return`"
-    if any(_returns(stmt) for stmt in statements(body[:-1])) or _yields(function):
+    if returns_before_end(body[:-1]) or _yields(function):
         return None, "a `return` before the step's last statement"
     clash = sorted(variable_names(body) & _OWN_NAMES)
     if clash:
@@ -115,10 +115,6 @@ def _as_written(ctx: Context, function: cst.FunctionDef, at: str) -> str:
     return indent_code(code if code.endswith("\n") else code + "\n", at)
 
 
-def _returns(stmt: cst.CSTNode) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in stmt.body)
-
-
 def _yields(function: cst.FunctionDef) -> bool:
     found: list[bool] = []
 
@@ -138,9 +134,11 @@ def _waits_for(ctx: Context, function: cst.FunctionDef) -> str | None:
     the rewrite copies the step, and the copies would no longer be theirs to fix."""
     if step_repeats_default(function, step_resolver(ctx, function)):
         return ""  # KER512 deletes it
+    try:
+        check_keras2_trainer(function)
+    except Blocked as blocked:
+        return str(blocked)
     code = ctx.module.code_for_node(function)
-    if "self.compiled_loss" in code or "self.compiled_metrics" in code:
-        return "Keras 2's `self.compiled_loss` / `self.compiled_metrics` (KER504's fix comes first)"
     if "self.metrics" in code and '"loss"' not in code and "'loss'" not in code and "compute_loss" not in code:
         return "logs of every metric, the unused loss tracker's included (KER519's fix comes first)"
     return None

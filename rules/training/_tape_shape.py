@@ -125,7 +125,7 @@ def _check_tapes_and_optimizers(ctx: Context, function: cst.FunctionDef) -> None
         raise Blocked("a tape not opened by `with tf.GradientTape() as tape:`")
 
 
-def _check_keras2_trainer(function: cst.FunctionDef) -> None:
+def check_keras2_trainer(function: cst.FunctionDef) -> None:
     """Keras 2's `self.compiled_loss` / `self.compiled_metrics`: KER504 rewrites them first (with
     the `loss` tracker update), and the steps copy its result."""
     found: list[str] = []
@@ -273,7 +273,7 @@ def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool
     if len(params) != 2 or function.params.star_arg is not cst.MaybeSentinel.DEFAULT or function.params.star_kwarg:
         raise Blocked("a signature other than `train_step(self, data)`")
     _check_tapes_and_optimizers(ctx, function)
-    _check_keras2_trainer(function)
+    check_keras2_trainer(function)
     body = list(body_of(function))
     index = next((i for i, stmt in enumerate(body) if isinstance(stmt, cst.With) and _tape_withs_in(ctx, stmt)), None)
     if index is None:
@@ -295,7 +295,7 @@ def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool
     if not isinstance(last, cst.Return) or last.value is None or len(body) < at + 3:
         raise Blocked("a step that does not end with `return <logs>`")
     after = body[at + 2 : -1]
-    if _returns(body[:-1]):
+    if returns_before_end(body[:-1]):
         raise Blocked("a `return` before the step's last statement")
     if tape in _names_read([*body[:index], *tape_body, *after, last]):
         raise Blocked(f"`{tape}` used for more than the one gradient")
@@ -402,7 +402,7 @@ def _tape_withs_in(ctx: Context, stmt: cst.With) -> bool:
     )
 
 
-def _returns(body: Sequence[cst.CSTNode]) -> bool:
+def returns_before_end(body: Sequence[cst.CSTNode]) -> bool:
     for stmt in statements(body):
         if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in stmt.body):
             return True

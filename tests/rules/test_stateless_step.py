@@ -82,12 +82,24 @@ STEPS = {
     "no_return": '''    def predict_step(self, data):
         self(data)
 ''',
+    "keras2_trainer": '''    def test_step(self, data):
+        x, y = data
+        self.compiled_metrics.update_state(y, self(x))
+        return {m.name: m.result() for m in self.metrics}
+''',
+    "every_metric": '''    def test_step(self, data):
+        x, y = data
+        self.accuracy.update_state(y, self(x))
+        return {m.name: m.result() for m in self.metrics}
+''',
 }
 BLOCKERS = {
     "early_return": "a `return` before the step's last statement",
     "own_name": "the name `state`, which the JAX step uses itself",
     "decorated": "a decorated step",
     "no_return": "a step that does not end with `return`",
+    "keras2_trainer": "Keras 2's `self.compiled_metrics` (KER504's fix comes first)",
+    "every_metric": "logs of every metric, the unused loss tracker's included (KER519's fix comes first)",
 }
 
 
