@@ -960,6 +960,48 @@ class ProjectIndex:
             todo.extend((base, depth + 1) for base in self.class_bases(name) or () if base is not None)
         return False
 
+    def function_calls(self, qualified: str) -> tuple[str | None, ...] | None:
+        """The qualified names of the calls in the body of the project's top-level function
+        `qualified` names (None for a callee it cannot name: a parameter, a method of an
+        object, a builtin), or None when `qualified` names no project function. Read from the
+        module's text when asked: few rules need it, so the index does not keep it."""
+        return self._answer("calls", qualified, self._function_calls)  # type: ignore[return-value]
+
+    def _function_calls(self, qualified: str) -> tuple[str | None, ...] | None:
+        found = self._locate(self.resolve(qualified))
+        if found is None:
+            return None
+        info, attribute = found
+        path = self.module_file(info.name)
+        if path is None or "." in attribute or attribute in info.classes:
+            return None
+        overlay = self._overlays.get(path)
+        try:
+            data = overlay[1].encode("utf-8", "surrogatepass") if overlay else path.read_bytes()
+            tree = python_ast.parse(data, str(path)) if len(data) <= MAX_MODULE_BYTES else None
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError):
+            return None
+        if tree is None:
+            return None
+        functions = {
+            stmt.name for stmt in _top_level(tree.body) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+        reader = _ModuleReader(info.name, path.name == "__init__.py")
+        reader.info = info
+        for stmt in _top_level(tree.body):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == attribute:
+                calls: list[str | None] = []
+                for node in ast.walk(stmt):
+                    if not isinstance(node, ast.Call):
+                        continue
+                    func = node.func
+                    if isinstance(func, ast.Name) and func.id in functions and func.id not in info.names:
+                        calls.append(f"{info.name}.{func.id}")  # a function of the same module
+                    else:
+                        calls.append(reader.qualify(func))
+                return tuple(calls)
+        return None
+
     def is_backend_function(self, qualified: str) -> bool:
         """Whether `qualified` names a project function that returns the Keras backend's name."""
         found = self._locate(self.resolve(qualified))
@@ -1089,6 +1131,9 @@ class ProjectModule:
 
     def is_backend_function(self, qualified: str) -> bool:
         return self.index.is_backend_function(qualified)
+
+    def function_calls(self, qualified: str) -> tuple[str | None, ...] | None:
+        return self.index.function_calls(qualified)
 
     def defines_config(self, qualified: str) -> bool:
         return self.index.defines_config(qualified)

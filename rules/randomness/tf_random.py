@@ -9,6 +9,7 @@ from ..engine.edits import FixSpec, Insert, Replace, append_arg
 from ..engine.rule import Example, Rule
 from ..engine.walker import code_children
 from ..training._common import body_of
+from ._draws import seeded_code_draws
 from ._seed import int_literal, keras_signatures, seed_source, seeding_functions, tensorflow_ops
 
 _LEAVES = frozenset(name.rsplit(".", 1)[-1] for name in tensorflow_ops())
@@ -248,6 +249,12 @@ class TfSetSeed(Rule):
     Keras 3.15.1): there the finding is for PyTorch alone, whose dropout draws from torch's own
     generator.
 
+    The seed is reported where the code it seeds makes Keras objects that draw random numbers:
+    layers, initializers, `keras.random` ops, models, the project's Keras classes, followed
+    through the functions it calls (`setUp` seeds the whole test class; a helper that only
+    seeds, or a fixture, seeds its callers). A test that only draws TensorFlow's own random
+    numbers (`tf.random.uniform`) or NumPy's is seeded as it meant to be.
+
     ## Example
     ```python
     tf.random.set_seed(42)
@@ -273,6 +280,8 @@ class TfSetSeed(Rule):
     message = "`{op}` does not seed Keras 3's random generator: use `keras.utils.set_random_seed`"
     nodes = (cst.Call,)
     fix = "safe"
+    # Whether the seed matters depends on the functions and methods the seeded code calls.
+    whole_file = True
     examples = (
         Example(
             "import tensorflow as tf\n«tf.random.set_seed»(42)\n",
@@ -286,9 +295,50 @@ class TfSetSeed(Rule):
             "from tensorflow.random import set_seed\nimport keras\ndef setup():\n    «set_seed»(0)\n",
             "from tensorflow.random import set_seed\nimport keras\ndef setup():\n    keras.utils.set_random_seed(0)\n",
         ),
+        Example(
+            "import keras\nimport tensorflow as tf\n"
+            "class DenseTest(tf.test.TestCase):\n"
+            "    def setUp(self):\n"
+            "        super().setUp()\n"
+            "        «tf.random.set_seed»(0)\n"
+            "    def test_shape(self):\n"
+            "        layer = self._layer()\n"
+            "        self.assertEqual(layer(tf.ones((2, 3))).shape, (2, 4))\n"
+            "    def _layer(self):\n"
+            "        return keras.layers.Dense(4)\n",
+            "import keras\nimport tensorflow as tf\n"
+            "class DenseTest(tf.test.TestCase):\n"
+            "    def setUp(self):\n"
+            "        super().setUp()\n"
+            "        keras.utils.set_random_seed(0)\n"
+            "    def test_shape(self):\n"
+            "        layer = self._layer()\n"
+            "        self.assertEqual(layer(tf.ones((2, 3))).shape, (2, 4))\n"
+            "    def _layer(self):\n"
+            "        return keras.layers.Dense(4)\n",
+        ),
+        Example(
+            "import keras\nimport tensorflow as tf\n"
+            "def build():\n    return keras.Sequential([keras.layers.Dense(1)])\n"
+            "def main():\n    «tf.random.set_seed»(7)\n    model = build()\n    model.compile(loss='mse')\n",
+            "import keras\nimport tensorflow as tf\n"
+            "def build():\n    return keras.Sequential([keras.layers.Dense(1)])\n"
+            "def main():\n    keras.utils.set_random_seed(7)\n    model = build()\n    model.compile(loss='mse')\n",
+        ),
     )
     valid = (
         "import keras\nkeras.utils.set_random_seed(42)\n",
+        # The seeded tests draw TensorFlow's own random numbers only, which the seed does seed.
+        "import tensorflow as tf\n"
+        "def random_boxes(n):\n    return tf.random.uniform((n, 4))\n"
+        "class NmsTest(tf.test.TestCase):\n"
+        "    def setUp(self):\n        super().setUp()\n        tf.random.set_seed(42)\n"
+        "    def test_count(self):\n        boxes = random_boxes(8)\n"
+        "        inputs = tf.keras.Input(shape=(4,))\n"
+        "        self.assertAllEqual(tf.shape(boxes), (8, 4))\n",
+        "import numpy as np\nimport tensorflow as tf\n"
+        "def test_scale():\n    rng = np.random.RandomState(0)\n    tf.random.set_seed(1)\n"
+        "    logits = tf.linalg.diag(rng.randn(3))\n    assert logits.shape == (3, 3)\n",
         "import tensorflow as tf\ndef f(tf):\n    tf.random.set_seed(1)\n",
         "import torch\nimport tensorflow\ntorch.random.set_seed(1)\n",
     )
@@ -299,7 +349,7 @@ class TfSetSeed(Rule):
         if leaf not in ("set_seed", "set_random_seed"):
             return
         qualified = ctx.qualname(func)
-        if qualified not in seeding_functions():
+        if qualified not in seeding_functions() or not seeded_code_draws(ctx):
             return
         message = self.message.format(op=qualified.replace("tensorflow.", "tf.", 1))  # type: ignore[union-attr]
         backends = note = None

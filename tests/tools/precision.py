@@ -38,6 +38,8 @@ PROGRAMS = TESTS / "programs" / "keras2"
 SEED = "kerasfix-precision-1"
 KERAS2 = ("spektral", "tf-models-official", *(before for before, _after in PAIRS), "programs")
 CONTEXT = 3
+# Findings sampled per rule family and corpus.
+PER_FAMILY = 6
 VERDICTS = ("TRUE", "FALSE", "DEBATABLE", "?")
 
 
@@ -114,11 +116,25 @@ def precision(verdicts: Counter) -> float | None:
     return verdicts["TRUE"] / judged if judged else None
 
 
+def judged_sample(names: list[str], per_family: int = PER_FAMILY) -> list[tuple[Sampled, dict | None]]:
+    """The sampled findings of each corpus with their judgements (None: not judged yet)."""
+    known = {(e["corpus"], e["code"], e["file"], e["line"]): e for e in load()}
+    return [(item, known.get(item.key)) for name in names for item in sample(findings(name), per_family)]
+
+
+def by_family(judged: list[tuple[Sampled, dict | None]]) -> dict[str, Counter]:
+    """Rule family (KER1, KER2, ...) -> how many of its sampled findings got each verdict."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for item, entry in judged:
+        counts[item.code[:4]][entry["verdict"] if entry else "?"] += 1
+    return counts
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("sample", "report"))
     parser.add_argument("corpora", nargs="*", default=list(KERAS2))
-    parser.add_argument("--per-family", type=int, default=6)
+    parser.add_argument("--per-family", type=int, default=PER_FAMILY)
     args = parser.parse_args(argv)
     entries = load()
     known = {(e["corpus"], e["code"], e["file"], e["line"]): e for e in entries}
