@@ -35,11 +35,11 @@ class TfOnlyOp(TfOpRule):
     (`keras.ops.tanh(tf.linalg.expm(x))`) still shows what is left. Not reported: what runs on
     every backend (checked on Keras 3.15.1 with JAX, and with PyTorch in training):
     `tf.print`, `tf.name_scope`, `tf.device`, `tf.control_dependencies`, `tf.init_scope`,
-    `tf.no_op`, `tf.executing_eagerly`, `tf.get_static_value`, `tf.as_dtype`, `tf.newaxis` (it
-    is `None`), `tf.TensorShape` outside `call()` (in `call()` JAX's symbolic dimensions make it
-    fail, and it is reported); decorators (`@tf.function(...)`); and what other rules report:
-    dtypes (KER224), `tf.shape` (KER218), `tf.nest` (KER223), `tf.random` ops (KER701/KER702),
-    `tf.Variable` (KER401), `tf.GradientTape` and `tf.function` (training rules), `tf.data`,
+    `tf.no_op`, `tf.executing_eagerly`, `tf.get_static_value`, `tf.as_dtype`, `tf.TensorShape`
+    outside `call()` (in `call()` JAX's symbolic dimensions make it fail, and it is reported);
+    decorators (`@tf.function(...)`); and what other rules report: dtypes (KER224),
+    `tf.newaxis` (KER228: it is `None`), `tf.shape` (KER218), `tf.nest` (KER223), `tf.random`
+    ops (KER701/KER702), `tf.Variable` (KER401), `tf.GradientTape` and `tf.function` (training rules), `tf.data`,
     `tf.io`, `tf.train`, `tf.saved_model`, `tf.distribute`, `tf.config`, `tf.keras`.
 
     ## Example

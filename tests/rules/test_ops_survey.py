@@ -194,3 +194,35 @@ def test_tensor_shape_of_a_traced_tensor_in_call():
     found = lint(source, "t.py", Settings(select=("KER219",)))
     assert [source[f.span.start : f.span.end] for f in found] == ["tf.TensorShape"]
     assert found[0].span.start == source.index("tf.TensorShape(x.shape)")
+
+
+PAIRWISE = '''import tensorflow as tf
+import keras
+from keras import ops
+
+
+class PairwiseDistance(keras.layers.Layer):
+    """Distances between every pair of points of a set."""
+
+    def call(self, points):
+        diff = points[:, :, tf.newaxis, :] - points[:, tf.newaxis, :, :]
+        return ops.sqrt(ops.sum(tf.square(diff), axis=-1) + 1e-9)
+'''
+
+
+def test_newaxis_is_reported_and_once_fixed_tensorflow_is_no_longer_imported():
+    found = [(f.code, PAIRWISE[f.span.start : f.span.end]) for f in lint(PAIRWISE, "t.py", Settings(select=("KER228",)))]
+    assert found == [("KER228", "tf.newaxis"), ("KER228", "tf.newaxis")]
+    # The ops and the import (the layer's registration, KER308, is another matter).
+    port = Settings(select=("KER2", "KER107"))
+    fixed = fix(PAIRWISE, "t.py", port).source
+    assert fixed == (
+        "import keras\nfrom keras import ops\n\n\n"
+        "class PairwiseDistance(keras.layers.Layer):\n"
+        '    """Distances between every pair of points of a set."""\n\n'
+        "    def call(self, points):\n"
+        "        diff = points[:, :, None, :] - points[:, None, :, :]\n"
+        "        return ops.sqrt(ops.sum(ops.square(diff), axis=-1) + 1e-9)\n"
+    )
+    assert fix(fixed, "t.py", port).source == fixed
+    assert lint(fixed, "t.py", port) == []

@@ -937,6 +937,31 @@ RESULT = bool(np.allclose(keras.ops.convert_to_numpy(project.kernel), 1.0))
         envs=("tf-torch",),
     ),
     Case(
+        "KER228",
+        "newaxis-the-last-tensorflow-use",
+        '''
+import numpy as np
+import tensorflow as tf
+import keras
+from keras import ops
+
+
+class PairwiseDistance(keras.layers.Layer):
+    def call(self, points):
+        diff = points[:, :, tf.newaxis, :] - points[:, tf.newaxis, :, :]
+        return ops.sqrt(ops.sum(ops.square(diff), axis=-1) + 1e-9)
+
+
+points = np.array([[[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]]], "float32")
+model = keras.Sequential([keras.Input((3, 2)), PairwiseDistance()])
+RESULT = model.predict(points, verbose=0).tolist()
+''',
+        # Without TensorFlow the module cannot even be imported; `None` needs nothing.
+        raises("ModuleNotFoundError", "No module named 'tensorflow'"),
+        envs=("jax", "torch"),
+        reference="tensorflow",
+    ),
+    Case(
         "KER225",
         "file-utilities-without-tensorflow",
         '''
