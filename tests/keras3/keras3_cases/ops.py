@@ -87,6 +87,34 @@ def train(layer, kind):
     model.fit(data, np.zeros((len(data), 1), "float32"), verbose=0)
 '''
 
+SMALL_LIBRARY = '''
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+from tensorflow.keras import backend as K
+
+
+class FlattenSteps(keras.layers.Layer):
+    """Merges the batch and time axes and scales the features: a layer of a small Keras 2
+    library, with the shape it was built for kept in an attribute."""
+
+    def build(self, input_shape):
+        self.build_output_shape = input_shape
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+
+    def call(self, inputs):
+        features = self.build_output_shape.as_list()[-1]
+        if K.ndim(inputs) == 2:
+            return inputs * self.w
+        return tf.reshape(inputs, (-1, features)) * self.w
+
+
+x = np.arange(12, dtype="float32").reshape(2, 2, 3)
+layer = FlattenSteps()
+RESULT = [np.asarray(layer(x)).tolist(), np.asarray(layer(x[0])).tolist()]
+'''
+
+
 # (name, input kind, body of call(self, x)); one-line bodies are returned as they are.
 MATH = [
     ("abs", "f", "tf.abs(x)"),
@@ -994,5 +1022,20 @@ tf.io.gfile.rmtree(root)
         # The standard-library forms give what tf.io.gfile gives on local paths, and with them
         # the module no longer needs TensorFlow (KER107 removes the import).
         reference="tensorflow",
+    ),
+    Case(
+        "KER107",
+        "small-library-imports-no-tensorflow-once-fixed",
+        SMALL_LIBRARY,
+        # Every use of TensorFlow gets a fix (KER101, KER404 on the attribute, KER221's
+        # `ops.ndim`, KER201's `ops.reshape`); then KER107 deletes the import left unused.
+        raises("ModuleNotFoundError", "No module named 'tensorflow'"),
+        envs=("jax", "torch"),
+        unsafe=True,
+        reference="tensorflow",
+        # Keras 2 itself (tf-keras) computes the reference.
+        reference_program=SMALL_LIBRARY.replace("from tensorflow import keras", "import tf_keras as keras").replace(
+            "from tensorflow.keras import backend as K", "from tf_keras import backend as K"
+        ),
     ),
 ]
