@@ -406,6 +406,13 @@ def child_main(memory_limit: int, parent: int) -> None:
             answers.send(answer)
         except (OSError, ValueError):
             return
+        if operation == "lint" and not requests.poll():
+            # The findings are on their way: while no other request waits, get the document's
+            # linter ready for the next edit.
+            try:
+                handler.prepare(arguments[0])
+            except Exception:  # noqa: BLE001 - the next lint computes it, or reports what fails
+                pass
 
 
 def _die_with(parent: int) -> None:
@@ -433,6 +440,11 @@ class _Handler:
         self._linters: dict[str, DocumentLinter] = {}
         self._new_linter = DocumentLinter
         self._project: Any = None
+
+    def prepare(self, key: str) -> None:
+        linter = self._linters.get(key)
+        if linter is not None:
+            linter.prepare()
 
     def lint(self, key: str, text: str, path: str | None, settings, full: bool = False) -> Any:
         """Lint a document's newest text (`full`: all of it, also when it did not change:

@@ -82,6 +82,11 @@ class DocumentLinter:
         syntax_error = any(f.code == SYNTAX_ERROR_CODE for f in findings)
         return LintOutcome(findings, syntax_error, engine.last_mode)
 
+    def prepare(self) -> None:
+        """Compute what the next edit's re-lint needs (see `IncrementalLinter.prepare`)."""
+        if self._engine is not None:
+            self._engine.prepare()
+
 
 @dataclass
 class Job:

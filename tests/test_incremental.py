@@ -97,6 +97,24 @@ def test_crlf_and_bom_text():
     assert same(linter, text.replace("y - p", "y - p - 1")) == "region"
 
 
+@pytest.mark.parametrize("prefix", ["", "\ufeff# a header\n\n"])
+def test_statement_spans_computed_ahead_or_on_the_first_edit_agree(prefix):
+    # A full lint leaves the statements' spans to the first edit, or to `prepare` (which the
+    # server's engine runs once the findings are sent): both give the same re-lints.
+    text = prefix + BASE
+    edited = text.replace("y - p", "y - p - 1").replace("def other():", "def other():\n    pass\n")
+    lazy = IncrementalLinter("m.py", Settings(), RULES)
+    ahead = IncrementalLinter("m.py", Settings(), RULES)
+    for linter in (lazy, ahead):
+        assert same(linter, text) == "full"
+        assert linter._state.spans is None
+    ahead.prepare()
+    assert ahead._state.spans is not None
+    for linter in (lazy, ahead):
+        assert same(linter, edited) == "region"
+    assert lazy._state.spans == ahead._state.spans
+
+
 def test_random_edits_match_full_lint():
     """Random typing and deleting; an edit that breaks the syntax is usually undone at once, as
     when a person finishes typing a bracket, so most versions parse and re-lint by region."""
