@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import logging
 import os
 import queue
@@ -384,10 +385,17 @@ def child_main(memory_limit: int, parent: int) -> None:
     handler = _Handler()
     # Import and load everything a lint needs while no request is waiting yet: a child is
     # started before its first call (`prestart`, `warm_up`), so the first lint finds it ready.
+    # As in the server's process (`entry.py`): no collection while LibCST and the rules load,
+    # then what they loaded stays out of later collections, which lints make often.
+    gc.disable()
     try:
-        handler.warm()
+        handler.warm(requests)
     except Exception:  # noqa: BLE001 - the first real call reports what is broken
         pass
+    finally:
+        gc.collect()  # the warm-up lint's own garbage, before the rest is kept for good
+        gc.freeze()
+        gc.enable()
     while True:
         try:
             request = requests.recv()
@@ -503,11 +511,15 @@ class _Handler:
             return str(error)
         return source.text, lint(source.text, path, settings)
 
-    def warm(self) -> None:
-        """Import and run everything a lint needs once, before the first document arrives."""
+    def warm(self, requests: Connection | None = None) -> None:
+        """Import and run everything a lint needs once, before the first document arrives,
+        and read the rules' data tables (a first lint would read those it needs), until a
+        request waits on `requests`."""
         from kerasfix.rules import Settings, lint
+        from kerasfix.rules.engine.tables import preload
 
         lint("import tensorflow as tf\nx = tf.reduce_sum(tf.ones(3))\n", "warm.py", Settings())
+        preload(stop=requests.poll if requests is not None else lambda: False)
 
 
 def warm_up(*engines: EngineProcess) -> None:

@@ -6,6 +6,7 @@ import json
 import sys
 from functools import lru_cache
 from importlib import resources
+from collections.abc import Callable
 from typing import Any
 
 if sys.version_info >= (3, 11):
@@ -33,3 +34,16 @@ def load_json(name: str) -> Any:
 def load_lines(name: str) -> frozenset[str]:
     text = _DATA.joinpath("data", name).read_text(encoding="utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def preload(stop: Callable[[], bool] = lambda: False) -> None:
+    """Read every data file now, unless `stop()` says to stop: for a process with time to spare
+    before its first lint (a rule reads its tables the first time it needs them)."""
+    loaders: dict[str, Callable[[str], Any]] = {"toml": load_toml, "json": load_json, "txt": load_lines}
+    for entry in sorted(_DATA.joinpath("data").iterdir(), key=lambda entry: entry.name):
+        loader = loaders.get(entry.name.rpartition(".")[2])
+        if loader is None:
+            continue
+        if stop():
+            return
+        loader(entry.name)
