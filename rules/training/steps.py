@@ -295,6 +295,17 @@ class GradientTapeInTrainStep(Rule):
     with `return <logs>`. A step that only repeats Keras 3's default step is KER512's, which
     deletes it.
 
+    By hand, for a GAN's two optimizers on JAX (Keras 3.15 and later): give `compile()` a
+    `keras.optimizers.MultiOptimizer` that maps each sub-model's variables to its optimizer
+    (`lambda variable: d_optimizer if any(variable is v for v in d_variables) else
+    g_optimizer`). Its variables are both optimizers', so they travel in the JAX step's
+    `state`. Run the whole step in one `keras.StatelessScope` over `state`, and replace each
+    tape with `jax.value_and_grad` of a function that runs the tape's code in an inner scope
+    over the current values, the watched variables taking the function's argument; each
+    optimizer's `apply_gradients` then records its updates in the outer scope, from which the
+    step reads the new `state`. Checked by running (Keras 3.15.1): a GAN step written so gives,
+    on JAX, the History of its TensorFlow tapes, both optimizers taking every step.
+
     ## References
     - Catalogue K3-TRN-002; keras.io examples converted as "TF backend only".
     """
