@@ -116,3 +116,15 @@ def test_without_a_project_another_package_s_function_counts_as_drawing(tmp_path
     path = project(tmp_path, "nms")
     text = path.read_text(encoding="utf-8")
     assert [f.span.start_pos.line + 1 for f in lint(text, None, SETTINGS)] == [9]
+
+
+def test_loading_a_model_builds_layers_that_draw(tmp_path):
+    path = tmp_path / "evaluate.py"
+    path.write_text(
+        "import tensorflow as tf\n\n\ndef evaluate(folder):\n    tf.random.set_seed(3)\n"
+        "    model = tf.keras.models.load_model(folder)\n    return model.evaluate(tf.ones((2, 3)))\n",
+        encoding="utf-8",
+    )
+    assert seeds(path) == [5]
+    path.write_text(path.read_text(encoding="utf-8").replace("tf.keras.models.load_model(folder)", "tf.saved_model.load(folder)"), encoding="utf-8")
+    assert seeds(path) == []

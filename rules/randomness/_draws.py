@@ -33,7 +33,14 @@ _KERAS_ROOTS = ("keras", "tensorflow.keras", "tf_keras", "tensorflow.python.kera
 # What in Keras draws from the global generator when made or called: every layer with weights or
 # noise, initializers, unseeded random ops, whole applications, models built or cloned.
 _DRAWING_PACKAGES = frozenset({"layers", "initializers", "random", "applications"})
-_DRAWING_NAMES = frozenset({"Sequential", "models.Sequential", "models.clone_model"})
+# Loading a model builds its layers, whose dropout and noise take their seeds from the generator.
+_DRAWING_NAMES = frozenset(
+    {
+        "Sequential", "models.Sequential", "models.clone_model", "models.load_model", "saving.load_model",
+        "models.model_from_json", "models.model_from_config", "models.model_from_yaml",
+        "saving.deserialize_keras_object", "Model.from_config", "Sequential.from_config",
+    }
+)
 _NOT_DRAWING = frozenset({"layers.Input", "layers.InputLayer", "random.SeedGenerator"})
 # Packages besides the standard library that never draw from Keras's generator.
 _QUIET_ROOTS = frozenset({"builtins", "numpy", "tensorflow", "scipy", "pandas", "absl", "jax", "torch", "pytest"})
