@@ -11,7 +11,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..engine.context import Context, string_value
-from ._common import class_attributes, constructed_api, is_self_attribute, run_cached
+from ._common import body_of, class_attributes, constructed_api, is_self_attribute, run_cached
 
 _UPDATES = frozenset({"update_state", "stateless_update_state"})
 
@@ -82,3 +82,83 @@ def tracker_update_parts(indent: str, step: str, weight: str | None = None) -> t
 def tracker_update(value: str, indent: str, step: str, weight: str | None = None) -> str:
     before, after = tracker_update_parts(indent, step, weight)
     return f"{before}{value}{after}"
+
+
+# Calls that give the step a loss Keras' tracker may get (KER504 and KER505 deal with those).
+_LOSS_CALLS = frozenset({"compute_loss", "compiled_loss"})
+
+
+def _names_loss(function: cst.FunctionDef, comprehension: cst.DictComp) -> bool:
+    """Whether the step writes a `"loss"` entry or computes a loss Keras knows of: then the
+    tracker's 0.0 does not reach the logs unchanged, or other rules are about it."""
+    found = False
+
+    class Finder(cst.CSTVisitor):
+        def visit_DictComp(self, node: cst.DictComp) -> bool:
+            return node is not comprehension
+
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            nonlocal found
+            found = found or string_value(node) == "loss"
+
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            nonlocal found
+            found = found or node.attr.value in _LOSS_CALLS
+
+    function.visit(Finder())
+    return found
+
+
+def _strings(expr: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+
+    class Finder(cst.CSTVisitor):
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            value = string_value(node)
+            if value is not None:
+                found.add(value)
+
+    expr.visit(Finder())
+    return found
+
+
+def metrics_comprehension(node: cst.DictComp) -> str | None:
+    """The loop variable of `{m.name: m.result() for m in self.metrics}` (with no filter that
+    names the loss), else None."""
+    loop = node.for_in
+    if loop.inner_for_in is not None or not isinstance(loop.target, cst.Name):
+        return None
+    if not is_self_attribute(loop.iter, "metrics"):
+        return None
+    name = loop.target.value
+    if any("loss" in _strings(condition.test) for condition in loop.ifs):
+        return None  # it already picks which metrics to log
+    key = node.key
+    if not (isinstance(key, cst.Attribute) and isinstance(key.value, cst.Name) and key.value.value == name
+            and key.attr.value == "name"):
+        return None
+    return name
+
+
+def logs_untracked_loss(
+    ctx: Context, klass: cst.ClassDef, step: cst.FunctionDef, comprehension: cst.DictComp
+) -> bool:
+    """Whether `comprehension` (a `metrics_comprehension` in `step`) logs the loss tracker that
+    the step never updates: `loss: 0.0` (KER519). Not when the class lists its own metrics, or
+    the step names a loss or updates the tracker."""
+    if any(isinstance(stmt, cst.FunctionDef) and stmt.name.value == "metrics" for stmt in body_of(klass)):
+        return False
+    return not (_names_loss(step, comprehension) or updates_loss_tracker(ctx, klass, step))
+
+
+def untracked_loss_logs(ctx: Context, klass: cst.ClassDef, step: cst.FunctionDef) -> cst.DictComp | None:
+    """The first comprehension of `step` that `logs_untracked_loss` says logs `loss: 0.0`."""
+    found: list[cst.DictComp] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_DictComp(self, node: cst.DictComp) -> None:
+            if metrics_comprehension(node) is not None:
+                found.append(node)
+
+    step.visit(Finder())
+    return next((node for node in found if logs_untracked_loss(ctx, klass, step, node)), None)

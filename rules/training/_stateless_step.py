@@ -21,6 +21,7 @@ from ..engine.context import Context, positional_params
 from ..engine.edits import FixSpec, Replace
 from ._common import block_indent, body_of
 from ._default_step import step_repeats_default, step_resolver
+from ._loss_logs import untracked_loss_logs
 from ._tape_shape import Blocked, check_keras2_trainer, returns_before_end, single_statement
 from ._tape_step import StepWriter, dispatch_on_backend, indent_code, leading_text, variable_names
 
@@ -138,7 +139,7 @@ def _waits_for(ctx: Context, function: cst.FunctionDef) -> str | None:
         check_keras2_trainer(function)
     except Blocked as blocked:
         return str(blocked)
-    code = ctx.module.code_for_node(function)
-    if "self.metrics" in code and '"loss"' not in code and "'loss'" not in code and "compute_loss" not in code:
+    klass = ctx.klass
+    if klass is not None and untracked_loss_logs(ctx, klass, function) is not None:
         return "logs of every metric, the unused loss tracker's included (KER519's fix comes first)"
     return None

@@ -5,69 +5,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..engine.context import Context, positional_params, string_value
+from ..engine.context import Context, positional_params
 from ..engine.edits import FixSpec, Replace
 from ..engine.rule import Example, Rule
-from ._common import is_self_attribute
-from ._loss_logs import updates_loss_tracker
+from ._loss_logs import logs_untracked_loss, metrics_comprehension
 from .steps import step_method
 
 _STEPS = frozenset({"train_step", "test_step"})
-# Calls that give the step a loss Keras' tracker may get (KER504 and KER505 deal with those).
-_LOSS_CALLS = frozenset({"compute_loss", "compiled_loss"})
-
-
-def _names_loss(function: cst.FunctionDef, comprehension: cst.DictComp) -> bool:
-    """Whether the step writes a `"loss"` entry or computes a loss Keras knows of: then the
-    tracker's 0.0 does not reach the logs unchanged, or other rules are about it."""
-    found = False
-
-    class Finder(cst.CSTVisitor):
-        def visit_DictComp(self, node: cst.DictComp) -> bool:
-            return node is not comprehension
-
-        def visit_SimpleString(self, node: cst.SimpleString) -> None:
-            nonlocal found
-            found = found or string_value(node) == "loss"
-
-        def visit_Attribute(self, node: cst.Attribute) -> None:
-            nonlocal found
-            found = found or node.attr.value in _LOSS_CALLS
-
-    function.visit(Finder())
-    return found
-
-
-def _strings(expr: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-
-    class Finder(cst.CSTVisitor):
-        def visit_SimpleString(self, node: cst.SimpleString) -> None:
-            value = string_value(node)
-            if value is not None:
-                found.add(value)
-
-    expr.visit(Finder())
-    return found
-
-
-def _over_metrics(node: cst.DictComp) -> str | None:
-    """The loop variable of `{m.name: m.result() for m in self.metrics}`, else None."""
-    loop = node.for_in
-    if loop.inner_for_in is not None or not isinstance(loop.target, cst.Name):
-        return None
-    if not is_self_attribute(loop.iter, "metrics"):
-        return None
-    name = loop.target.value
-    if any("loss" in _strings(condition.test) for condition in loop.ifs):
-        return None  # it already picks which metrics to log
-    key = node.key
-    if not (isinstance(key, cst.Attribute) and isinstance(key.value, cst.Name) and key.value.value == name
-            and key.attr.value == "name"):
-        return None
-    return name
-
-
 class ZeroLossInLogs(Rule):
     """
     ## Why
@@ -175,16 +119,14 @@ class ZeroLossInLogs(Rule):
     )
 
     def visit(self, node: cst.DictComp, ctx: Context) -> None:
-        loop_name = _over_metrics(node)
+        loop_name = metrics_comprehension(node)
         if loop_name is None:
             return
         step = step_method(ctx, _STEPS)
         klass = ctx.klass
         if step is None or klass is None or len(positional_params(step)) != 2:
             return
-        if any(isinstance(stmt, cst.FunctionDef) and stmt.name.value == "metrics" for stmt in klass.body.body):  # type: ignore[union-attr]
-            return
-        if _names_loss(step, node) or updates_loss_tracker(ctx, klass, step):
+        if not logs_untracked_loss(ctx, klass, step, node):
             return
         kept = f'{loop_name}.name != "loss"'
         condition = node.for_in.ifs

@@ -115,3 +115,23 @@ def test_train_step_gets_no_fix_of_its_own():
     source = "import keras\n\n\nclass M(keras.Model):\n    def train_step(self, data):\n        return {}\n"
     [finding] = lint(source, "model.py", Settings(), rules=RULES)
     assert (finding.message, finding.fix) == (MESSAGE.format(name="train_step"), None)
+
+
+@pytest.mark.parametrize(
+    "logs",
+    [
+        # KER519's fix: the tracker left out.
+        '{m.name: m.result() for m in self.metrics if m.name != "loss"}',
+        # A class that lists its own metrics has no loss tracker among them (KER519 is quiet).
+        "{m.name: m.result() for m in self.metrics}",
+    ],
+)
+def test_the_wait_for_ker519_ends_where_ker519_has_nothing_to_do(logs: str):
+    own_metrics = "" if "!=" in logs else "    @property\n    def metrics(self):\n        return [self.accuracy]\n\n"
+    source = (
+        "import keras\n\n\nclass M(keras.Model):\n" + own_metrics
+        + "    def test_step(self, data):\n        x, y = data\n        self.accuracy.update_state(y, self(x))\n"
+        + f"        return {logs}\n"
+    )
+    [finding] = lint(source, "model.py", Settings(), rules=RULES)
+    assert finding.message == MESSAGE.format(name="test_step") and finding.fix is not None
