@@ -8,7 +8,7 @@ rule looks at them (`# noqa` comments are read from the text).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import libcst as cst
 
@@ -88,6 +88,22 @@ def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
         elif kind_of_value is tuple or kind_of_value is list:
             found.extend(item for item in value if type(item) in node_types)
     return found
+
+
+def own_yields(node: cst.CSTNode) -> Iterator[cst.BaseExpression | None]:
+    """The values of the `yield`s of a function body, not those of the functions, lambdas and
+    classes inside it (`yield from` gives the `From` node)."""
+    for child in code_children(node):
+        if isinstance(child, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if isinstance(child, cst.Yield):
+            yield child.value  # type: ignore[misc]
+        yield from own_yields(child)
+
+
+def is_generator(function: cst.FunctionDef) -> bool:
+    """Whether the function is a generator (its own body yields)."""
+    return any(True for _ in own_yields(function.body))
 
 
 def concrete_node_types() -> list[type[cst.CSTNode]]:

@@ -26,7 +26,7 @@ import libcst as cst
 
 from ..engine.context import Context
 from ..engine.names import dotted_name
-from ..engine.walker import code_children
+from ..engine.walker import code_children, is_generator
 
 # Packages whose names are Keras's, under every spelling of it.
 _KERAS_ROOTS = ("keras", "tensorflow.keras", "tf_keras", "tensorflow.python.keras", "keras_core")
@@ -91,24 +91,13 @@ def _walk(nodes: list[cst.CSTNode]):
         todo.extend(code_children(node))
 
 
-def _is_generator(function: cst.FunctionDef) -> bool:
-    todo: list[cst.CSTNode] = [function.body]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, cst.Yield):
-            return True
-        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            todo.extend(code_children(node))
-    return False
-
-
 def _seeds_for_callers(function: cst.FunctionDef) -> bool:
     """A pytest fixture or a context manager: its seed holds for code that runs elsewhere."""
     for decorator in function.decorators:
         name = dotted_name(decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator)
         if name and ("fixture" in name or "contextmanager" in name):
             return True
-    return _is_generator(function)
+    return is_generator(function)
 
 
 def _only_seeds(nodes: list[cst.CSTNode]) -> bool:

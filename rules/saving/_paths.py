@@ -35,7 +35,7 @@ from ..engine.context import Context, call_keyword, keras_api, string_value
 from ..engine.edits import FixSpec, Replace, remove_arg
 from ..engine.names import Scopes, import_bindings, target_names
 from ..engine.provenance import Where
-from ..engine.walker import SOURCE_TEXT, child_fields, concrete_node_types
+from ..engine.walker import SOURCE_TEXT, child_fields, concrete_node_types, own_yields
 from ._common import (
     LEGACY_H5,
     WEIGHTS,
@@ -344,17 +344,6 @@ def _names_directory(expr: cst.BaseExpression) -> bool:
         return True
     prefix = text.rstrip("/")[: -len(name)] if name else ""
     return bool(prefix.replace("\0", "")) and not prefix.startswith("\0")
-
-
-def _own_yields(node: cst.CSTNode) -> Iterator[cst.BaseExpression | None]:
-    """The values of the `yield`s of a function body, not those of the functions, lambdas and
-    classes inside it (`yield from` gives the `From` node)."""
-    for child in node.children:
-        if isinstance(child, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            continue
-        if isinstance(child, cst.Yield):
-            yield child.value  # type: ignore[misc]
-        yield from _own_yields(child)
 
 
 class _Scope:
@@ -783,7 +772,7 @@ class _Collector:
             return known
         self._helpers[id(function)] = False  # a helper that reaches itself yields nothing known
         inner = self.scope_of.get(id(function))
-        yields = list(_own_yields(function.body))
+        yields = list(own_yields(function.body))
         found = bool(yields) and inner is not None
         for value in yields:
             if not found:

@@ -19,6 +19,7 @@ import libcst as cst
 
 from ..engine.context import Context, positional_params
 from ..engine.edits import FixSpec, Replace
+from ..engine.walker import is_generator
 from ._common import block_indent, body_of
 from ._default_step import step_repeats_default, step_resolver
 from ._loss_logs import untracked_loss_logs
@@ -54,7 +55,7 @@ def stateless_step_fix(ctx: Context, function: cst.FunctionDef) -> tuple[FixSpec
     last = single_statement(body[-1]) if body else None
     if not isinstance(last, cst.Return) or last.value is None:
         return None, "a step that does not end with `return`"
-    if returns_before_end(body[:-1]) or _yields(function):
+    if returns_before_end(body[:-1]) or is_generator(function):
         return None, "a `return` before the step's last statement"
     clash = sorted(variable_names(body) & _OWN_NAMES)
     if clash:
@@ -114,20 +115,6 @@ def _jax_step(
 def _as_written(ctx: Context, function: cst.FunctionDef, at: str) -> str:
     code = ctx.module.code_for_node(function.with_changes(leading_lines=()))
     return indent_code(code if code.endswith("\n") else code + "\n", at)
-
-
-def _yields(function: cst.FunctionDef) -> bool:
-    found: list[bool] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Yield(self, node: cst.Yield) -> None:
-            found.append(True)
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is function
-
-    function.visit(Finder())
-    return bool(found)
 
 
 def _waits_for(ctx: Context, function: cst.FunctionDef) -> str | None:
