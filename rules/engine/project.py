@@ -475,6 +475,13 @@ def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield stmt
 
 
+def _parse_tree(path: Path, data: bytes) -> ast.Module | None:
+    try:
+        return python_ast.parse(data, str(path))
+    except (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError):
+        return None
+
+
 _TOO_BIG: list[str] = []
 
 
@@ -622,11 +629,17 @@ class ProjectIndex:
         return self._parse(path, name, data)
 
     def _parse(self, path: Path, name: str, data: bytes) -> ModuleInfo | None:
+        tree = _parse_tree(path, data)
+        return None if tree is None else _ModuleReader(name, path.name == "__init__.py").read(tree.body, data)
+
+    def _tree(self, path: Path) -> ast.Module | None:
+        """The `ast` of the module at `path` (its open buffer's text, if any), or None."""
+        overlay = self._overlays.get(path)
         try:
-            tree = python_ast.parse(data, str(path))
-        except (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError):
+            data = overlay[1].encode("utf-8", "surrogatepass") if overlay else path.read_bytes()
+        except (OSError, UnicodeError):
             return None
-        return _ModuleReader(name, path.name == "__init__.py").read(tree.body, data)
+        return _parse_tree(path, data) if len(data) <= MAX_MODULE_BYTES else None
 
     def cached(self, name: str) -> tuple[bool, ModuleInfo | None]:
         """(whether the module was read already, what it said then), without reading it."""
@@ -964,43 +977,35 @@ class ProjectIndex:
         """The qualified names of the calls in the body of the project's top-level function
         `qualified` names (None for a callee it cannot name: a parameter, a method of an
         object, a builtin), or None when `qualified` names no project function. Read from the
-        module's text when asked: few rules need it, so the index does not keep it."""
-        return self._answer("calls", qualified, self._function_calls)  # type: ignore[return-value]
-
-    def _function_calls(self, qualified: str) -> tuple[str | None, ...] | None:
+        module's text when first asked, for all its functions at once: few rules need it, so
+        indexing a module does not pay for it."""
         found = self._locate(self.resolve(qualified))
         if found is None:
             return None
         info, attribute = found
-        path = self.module_file(info.name)
-        if path is None or "." in attribute or attribute in info.classes:
-            return None
-        overlay = self._overlays.get(path)
-        try:
-            data = overlay[1].encode("utf-8", "surrogatepass") if overlay else path.read_bytes()
-            tree = python_ast.parse(data, str(path)) if len(data) <= MAX_MODULE_BYTES else None
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError):
-            return None
+        calls = self._answer("calls", info.name, self._module_calls)
+        return calls.get(attribute) if calls else None  # type: ignore[union-attr]
+
+    def _module_calls(self, name: str) -> dict[str, tuple[str | None, ...]] | None:
+        info = self.module(name)
+        path = self.module_file(name)
+        tree = self._tree(path) if info is not None and path is not None else None
         if tree is None:
             return None
-        functions = {
-            stmt.name for stmt in _top_level(tree.body) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
-        }
-        reader = _ModuleReader(info.name, path.name == "__init__.py")
-        reader.info = info
-        for stmt in _top_level(tree.body):
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == attribute:
-                calls: list[str | None] = []
-                for node in ast.walk(stmt):
-                    if not isinstance(node, ast.Call):
-                        continue
-                    func = node.func
-                    if isinstance(func, ast.Name) and func.id in functions and func.id not in info.names:
-                        calls.append(f"{info.name}.{func.id}")  # a function of the same module
-                    else:
-                        calls.append(reader.qualify(func))
-                return tuple(calls)
-        return None
+        functions = [stmt for stmt in _top_level(tree.body) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        own = {function.name for function in functions} - info.names.keys()  # type: ignore[union-attr]
+        reader = _ModuleReader(name, path.name == "__init__.py")  # type: ignore[union-attr]
+        reader.info = info  # type: ignore[assignment]
+        found: dict[str, tuple[str | None, ...]] = {}
+        for function in functions:
+            found[function.name] = tuple(
+                f"{name}.{node.func.id}"  # a function of the same module
+                if isinstance(node.func, ast.Name) and node.func.id in own
+                else reader.qualify(node.func)
+                for node in ast.walk(function)
+                if isinstance(node, ast.Call)
+            )
+        return found
 
     def is_backend_function(self, qualified: str) -> bool:
         """Whether `qualified` names a project function that returns the Keras backend's name."""
