@@ -8,7 +8,7 @@ that loss over the model's variables or one sub-model's (a distiller's student),
 statement. Between the tape and the gradient only plain assignments that do not depend on the
 tape's code may stand (`trainable_vars = self.student.trainable_variables`). Anything else (a
 second optimizer or tape, a gradient penalty, code that reads the tape twice) is named as the
-blocker.
+blocker, and the step is left to the fix of several tapes (_tapes.py).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def _tape_calls(ctx: Context, function: cst.FunctionDef) -> list[cst.Call]:
     return found
 
 
-def _tape_withs(ctx: Context, function: cst.FunctionDef) -> list[cst.With]:
+def tape_withs(ctx: Context, function: cst.FunctionDef) -> list[cst.With]:
     """Every `with` in the step (nested ones too) that opens a tape."""
     found: list[cst.With] = []
 
@@ -107,7 +107,7 @@ def _optimizer_receivers(ctx: Context, function: cst.FunctionDef) -> list[str]:
 def _check_tapes_and_optimizers(ctx: Context, function: cst.FunctionDef) -> None:
     """Blocked by several tapes or optimizers, all of them named (a GAN has both)."""
     blockers: list[str] = []
-    withs = _tape_withs(ctx, function)
+    withs = tape_withs(ctx, function)
     nested = any(inner is not outer and _contains(outer, inner) for outer in withs for inner in withs)
     calls = _tape_calls(ctx, function)
     if nested:
@@ -158,7 +158,7 @@ def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
     return bool(found)
 
 
-def _names_bound(body: Sequence[cst.CSTNode]) -> list[str]:
+def names_bound(body: Sequence[cst.CSTNode]) -> list[str]:
     """Names assigned by the statements (targets of `=`, `+=`, `for`, `with ... as`), in order."""
     found: list[str] = []
 
@@ -183,7 +183,7 @@ def _names_bound(body: Sequence[cst.CSTNode]) -> list[str]:
     return found
 
 
-def _names_read(nodes: Sequence[cst.CSTNode]) -> set[str]:
+def names_read(nodes: Sequence[cst.CSTNode]) -> set[str]:
     found: set[str] = set()
 
     class Finder(cst.CSTVisitor):
@@ -250,7 +250,7 @@ def _apply(ctx: Context, stmt: cst.CSTNode, grads: str, variables: cst.BaseExpre
     raise Blocked(f"code between the gradient and its update (`{_code(ctx, stmt).splitlines()[0]}`)")
 
 
-def _tape_name(ctx: Context, node: cst.With) -> str:
+def tape_name(ctx: Context, node: cst.With) -> str:
     if len(node.items) != 1 or node.asynchronous is not None:
         raise Blocked("a `with` that opens more than the tape")
     target = node.items[0].asname
@@ -280,9 +280,9 @@ def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool
         raise Blocked("a tape inside a block (`if`, `for`, ...) of the step")
     tape_with = body[index]
     assert isinstance(tape_with, cst.With)
-    tape = _tape_name(ctx, tape_with)
+    tape = tape_name(ctx, tape_with)
     tape_body = list(body_of_block(tape_with))
-    between = _setup_statements(body[index + 1 :], set(_names_bound(tape_body)) | {tape}, _names_read(tape_body))
+    between = _setup_statements(body[index + 1 :], set(names_bound(tape_body)) | {tape}, names_read(tape_body))
     at = index + 1 + len(between)
     if at + 2 > len(body):
         raise Blocked("no `apply_gradients` after the tape")
@@ -297,18 +297,18 @@ def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool
     after = body[at + 2 : -1]
     if returns_before_end(body[:-1]):
         raise Blocked("a `return` before the step's last statement")
-    if tape in _names_read([*body[:index], *tape_body, *after, last]):
+    if tape in names_read([*body[:index], *tape_body, *after, last]):
         raise Blocked(f"`{tape}` used for more than the one gradient")
-    bound = _names_bound(tape_body)
+    bound = names_bound(tape_body)
     if loss not in bound:
         raise Blocked(f"a loss (`{loss}`) not computed under the tape")
-    read_later = _names_read([*after, last])
+    read_later = names_read([*after, last])
     carried = tuple(name for name in bound if name in read_later and name != loss)
     data = params[1].name.value
     spelled = tape_with.items[0].item.func  # type: ignore[attr-defined]
     return TapeStep(
         function, data, body[:index], tape_body, tape_with.body, loss, grads, variables, subset, between,
-        after, last.value, carried, _import_of(ctx, spelled),
+        after, last.value, carried, import_of(ctx, spelled),
     )
 
 
@@ -325,7 +325,7 @@ def _setup_statements(
             isinstance(small, cst.Assign)
             and all(isinstance(target.target, cst.Name) for target in small.targets)
             and not _has_call(small.value)
-            and not (_names_read([small.value]) & tape_names)
+            and not (names_read([small.value]) & tape_names)
             and not ({target.target.value for target in small.targets} & (tape_names | tape_reads))  # type: ignore[attr-defined]
         ):
             break
@@ -370,7 +370,7 @@ def _sub_model_variables(value: cst.BaseExpression) -> bool:
     )
 
 
-def _import_of(ctx: Context, spelled: cst.BaseExpression) -> str:
+def import_of(ctx: Context, spelled: cst.BaseExpression) -> str:
     """`import tensorflow as tf` for `tf.GradientTape`, `from tensorflow import GradientTape as
     Tape` for `Tape`: the statement that binds the name the step spells the tape with."""
     root = spelled

@@ -71,13 +71,6 @@ def tape_step_fix(ctx: Context, function: cst.FunctionDef) -> tuple[FixSpec | No
     return FixSpec.unsafe(TITLE, Replace(function, text), imports=imports), None
 
 
-def report_tape_step(ctx: Context, node: cst.Call, function: cst.FunctionDef, message: str) -> None:
-    """KER502's finding on the tape `node` of `function`: with the fix, or with the message
-    naming what blocks it."""
-    fix, blocker = tape_step_fix(ctx, function)
-    ctx.report(node, message if blocker is None else f"{message}; no fix: {blocker}", fix=fix)
-
-
 # Names the written steps bind around the step's own code.
 _OWN_NAMES = frozenset(
     {

@@ -1,7 +1,8 @@
-"""Keras 2 programs whose custom `train_step` uses `tf.GradientTape` in the standard shape (one
-tape, one gradient over the model's variables, one `apply_gradients`, metric updates, logs):
+"""Keras 2 programs whose custom `train_step` uses `tf.GradientTape`: in the standard shape (one
+tape, one gradient over the model's variables, one `apply_gradients`, metric updates, logs),
 a VAE-like model (reconstruction + KL loss from a sub-model's outputs, custom trackers) and a
-regressor with a custom loss. Each trains a few epochs on fixed data from constant weights and
+regressor with a custom loss; and beyond it, a GAN (two tapes, two optimizers) and a WGAN-GP
+(a critic loop and a gradient penalty's tape in a method the critic's tape calls). Each trains a few epochs on fixed data from constant weights and
 records its History and predictions in `RESULT`.
 
 The sampling of a real VAE is left out (z is the mean): random draws differ between backends,
@@ -155,6 +156,156 @@ RESULT = {"history": history, "predictions": model.predict(x[:4], verbose=0)}
 '''
 
 
+# Two tapes and two optimizers (the keras.io GAN's step), on fixed latent vectors computed from
+# the batch: each backend computes the same numbers.
+_GAN = '''
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+
+class GAN(keras.Model):
+    def __init__(self, discriminator, generator):
+        super().__init__()
+        self.discriminator = discriminator
+        self.generator = generator
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn):
+        super().compile()
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.loss_fn = loss_fn
+        self.d_loss_metric = keras.metrics.Mean(name="d_loss")
+        self.g_loss_metric = keras.metrics.Mean(name="g_loss")
+
+    @property
+    def metrics(self):
+        return [self.d_loss_metric, self.g_loss_metric]
+
+    def train_step(self, real_samples):
+        batch_size = tf.shape(real_samples)[0]
+        latent = tf.sin(tf.concat([real_samples, real_samples], axis=1) * 3.0)
+        generated = self.generator(latent)
+        combined = tf.concat([generated, real_samples], axis=0)
+        labels = tf.concat([tf.ones((batch_size, 1)), tf.zeros((batch_size, 1))], axis=0)
+        # Train the discriminator
+        with tf.GradientTape() as tape:
+            predictions = self.discriminator(combined)
+            d_loss = self.loss_fn(labels, predictions)
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+        # Train the generator
+        misleading_labels = tf.zeros((batch_size, 1))
+        with tf.GradientTape() as tape:
+            predictions = self.discriminator(self.generator(latent))
+            g_loss = self.loss_fn(misleading_labels, predictions)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        self.d_loss_metric.update_state(d_loss)
+        self.g_loss_metric.update_state(g_loss)
+        return {"d_loss": self.d_loss_metric.result(), "g_loss": self.g_loss_metric.result()}
+
+
+def dense(units, value, activation=None):
+    return keras.layers.Dense(units, activation=activation, kernel_initializer=keras.initializers.Constant(value))
+
+
+discriminator = keras.Sequential([keras.Input(shape=(2,)), dense(8, 0.2, "tanh"), dense(1, -0.3, "sigmoid")])
+generator = keras.Sequential([keras.Input(shape=(4,)), dense(8, 0.1, "tanh"), dense(2, 0.4)])
+angles = np.linspace(0.0, 6.0, 64, dtype="float32")
+real = np.stack([np.cos(angles), np.sin(angles) * 0.5], axis=1)
+gan = GAN(discriminator, generator)
+gan.compile(
+    d_optimizer=keras.optimizers.Adam(learning_rate=0.01),
+    g_optimizer=keras.optimizers.Adam(learning_rate=0.01),
+    loss_fn=keras.losses.BinaryCrossentropy(),
+)
+history = gan.fit(real, epochs=4, batch_size=16, shuffle=False, verbose=0).history
+RESULT = {"history": history, "predictions": generator.predict(np.sin(real[:4].repeat(2, axis=1)), verbose=0)}
+'''
+
+# A WGAN-GP's step: the critic trained twice per step in a loop, and a gradient penalty taken
+# with a tape that watches the interpolated samples in a method the critic's tape calls (a
+# gradient of a gradient). The interpolation weights come from the batch, not random draws.
+_WGAN_GP = '''
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+
+class WGAN(keras.Model):
+    def __init__(self, critic, generator, critic_steps=2, gp_weight=10.0):
+        super().__init__()
+        self.critic = critic
+        self.generator = generator
+        self.critic_steps = critic_steps
+        self.gp_weight = gp_weight
+
+    def compile(self, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn):
+        super().compile()
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.d_loss_fn = d_loss_fn
+        self.g_loss_fn = g_loss_fn
+
+    def gradient_penalty(self, real_samples, fake_samples):
+        alpha = tf.sigmoid(real_samples[:, :1])
+        interpolated = real_samples + alpha * (fake_samples - real_samples)
+        with tf.GradientTape() as gp_tape:
+            gp_tape.watch(interpolated)
+            pred = self.critic(interpolated, training=True)
+        grads = gp_tape.gradient(pred, [interpolated])[0]
+        norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1]) + 1e-12)
+        return tf.reduce_mean((norm - 1.0) ** 2)
+
+    def train_step(self, real_samples):
+        latent = tf.cos(tf.concat([real_samples, real_samples], axis=1) * 2.0)
+        for i in range(self.critic_steps):
+            with tf.GradientTape() as tape:
+                fake_samples = self.generator(latent, training=True)
+                fake_logits = self.critic(fake_samples, training=True)
+                real_logits = self.critic(real_samples, training=True)
+                d_cost = self.d_loss_fn(real_logits, fake_logits)
+                gp = self.gradient_penalty(real_samples, fake_samples)
+                d_loss = d_cost + gp * self.gp_weight
+            d_gradient = tape.gradient(d_loss, self.critic.trainable_variables)
+            self.d_optimizer.apply_gradients(zip(d_gradient, self.critic.trainable_variables))
+        with tf.GradientTape() as tape:
+            gen_logits = self.critic(self.generator(latent, training=True), training=True)
+            g_loss = self.g_loss_fn(gen_logits)
+        gen_gradient = tape.gradient(g_loss, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(gen_gradient, self.generator.trainable_variables))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+
+def critic_loss(real_logits, fake_logits):
+    return tf.reduce_mean(fake_logits) - tf.reduce_mean(real_logits)
+
+
+def generator_loss(fake_logits):
+    return -tf.reduce_mean(fake_logits)
+
+
+def dense(units, value, activation=None):
+    return keras.layers.Dense(units, activation=activation, kernel_initializer=keras.initializers.Constant(value))
+
+
+critic = keras.Sequential([keras.Input(shape=(2,)), dense(8, 0.2, "tanh"), dense(1, -0.3)])
+generator = keras.Sequential([keras.Input(shape=(4,)), dense(8, 0.1, "tanh"), dense(2, 0.4)])
+angles = np.linspace(0.0, 6.0, 64, dtype="float32")
+real = np.stack([np.cos(angles), np.sin(angles) * 0.5], axis=1)
+wgan = WGAN(critic, generator)
+wgan.compile(
+    d_optimizer=keras.optimizers.Adam(learning_rate=0.01, beta_1=0.5, beta_2=0.9),
+    g_optimizer=keras.optimizers.Adam(learning_rate=0.01, beta_1=0.5, beta_2=0.9),
+    d_loss_fn=critic_loss,
+    g_loss_fn=generator_loss,
+)
+history = wgan.fit(real, epochs=4, batch_size=16, shuffle=False, verbose=0).history
+RESULT = {"history": history, "predictions": generator.predict(np.cos(real[:4].repeat(2, axis=1) * 2.0), verbose=0)}
+'''
+
+
 @dataclass(frozen=True)
 class Program:
     name: str
@@ -168,6 +319,11 @@ class Program:
     # How the original fails on PyTorch (TensorFlow installed): the TensorFlow ops under the tape
     # are handed torch tensors, unless something fails before.
     torch_error: tuple[str, str] = ("RuntimeError", "Can't call numpy() on Tensor that requires grad")
+    # How it fails on JAX (TensorFlow installed).
+    jax_error: tuple[str, str] = ("TypeError", "train_step() takes 2 positional arguments but 3 were given")
+    # The History key of a loss that falls as the model trains (a GAN's adversarial losses need
+    # not: there the same numbers on every backend are the check).
+    falling: str | None = "loss"
 
 
 PROGRAMS = (
@@ -179,6 +335,18 @@ PROGRAMS = (
         ("loss", "mae"),
         true_history=False,
         torch_error=("AttributeError", "'Regressor' object has no attribute 'compiled_loss'"),
+    ),
+    # A model with no `call()` cannot be built off TensorFlow before its step runs (KER516).
+    *(
+        Program(
+            name,
+            source,
+            ("d_loss", "g_loss"),
+            torch_error=("RuntimeError", "Unable to automatically build the model"),
+            jax_error=("RuntimeError", "Unable to automatically build the model"),
+            falling=None,
+        )
+        for name, source in (("gan", _GAN), ("wgan-gp", _WGAN_GP))
     ),
 )
 

@@ -39,10 +39,7 @@ def test_original_fails_off_tensorflow(program: Program, env: str):
     reference = RUNNER.run("tensorflow", program.source)
     assert reference.ok, reference.describe()
     result = RUNNER.run(env, program.source)
-    if env == "tf-jax":
-        kind, text = "TypeError", "train_step() takes 2 positional arguments but 3 were given"
-    else:
-        kind, text = program.torch_error
+    kind, text = program.jax_error if env == "tf-jax" else program.torch_error
     assert result.error == kind and text in result.message, result.describe()
 
 
@@ -55,9 +52,10 @@ def test_fixed_step_computes_the_same(program: Program, env: str):
     assert original.ok, original.describe()
     got, want = result.result, dict(original.result)  # type: ignore[arg-type]
     assert sorted(got["history"]) == sorted(program.logs), got  # type: ignore[index]
-    # The model trains: the loss goes down.
-    losses = got["history"]["loss"]  # type: ignore[index]
-    assert losses[-1] < losses[0] > 0.0, losses
+    if program.falling:
+        # The model trains: the loss goes down.
+        losses = got["history"][program.falling]  # type: ignore[index]
+        assert losses[-1] < losses[0] > 0.0, losses
     if not program.true_history:
         fixed_on_tensorflow = RUNNER.run("tensorflow", source)
         assert fixed_on_tensorflow.ok, fixed_on_tensorflow.describe()
