@@ -5,8 +5,8 @@ JAX and PyTorch where Keras runs them as part of the model:
 
 - in the methods of a Keras `Layer` / `Model` subclass (and functions nested in them);
 - in a function given to `layers.Lambda` (inline, or named and passed later in the module);
-- in a loss or metric: a function with `y_true` and `y_pred` parameters, or one passed as
-  `loss=` / `metrics=` to `compile`.
+- in a loss or metric: a function with `y_true` and `y_pred` parameters, or one passed by
+  keyword to `compile` (`loss=`, `metrics=`, or a model's own `compile(d_loss_fn=...)`).
 
 A finding inside a module-level function that is only later passed to `Lambda` or `compile` is
 held back until that call is seen, then reported with the position it was found at.
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from ..engine.context import Context, Pending, call_keyword, keras_api, positional_args
+from ..engine.context import Context, Pending, keras_api, positional_args
 from ..engine.names import chain_name, child_blocks, dotted_name, statements
 from ..engine.rule import Rule
 from ..engine.tables import load_toml
@@ -160,9 +160,10 @@ def _model_function_args(node: cst.Call, ctx: Context) -> list[cst.BaseExpressio
         function = positional_args(node)[:1] or [a for a in node.args if a.keyword and a.keyword.value == "function"]
         names.extend(a.value for a in function)
     else:
-        for keyword in ("loss", "metrics"):
-            arg = call_keyword(node, keyword)
-            if arg is None:
+        # Any keyword: a model's own `compile(d_loss_fn=..., g_loss_fn=...)` keeps its functions
+        # for its step as Keras's keeps `loss=` and `metrics=`.
+        for arg in node.args:
+            if arg.keyword is None:
                 continue
             value = arg.value
             if isinstance(value, (cst.List, cst.Tuple)):
