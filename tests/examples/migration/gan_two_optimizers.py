@@ -9,9 +9,7 @@ discriminator's and generator's outputs before training are deterministic.
 """
 # corpus: numbers = "random"
 # corpus: loss = "d_loss"
-# corpus: remaining = ["KER107", "KER501", "KER502", "KER502"]
-# corpus: blocked.jax = "ModuleNotFoundError: No module named 'tensorflow'"
-# corpus: blocked.torch = "ModuleNotFoundError: No module named 'tensorflow'"
+# corpus: blocked.torch = "RuntimeError: all elements of target should be between 0 and 1"
 
 import numpy as np
 import tensorflow as tf

@@ -9,9 +9,6 @@ makes training random; the critic's and generator's outputs before training are 
 """
 # corpus: numbers = "random"
 # corpus: loss = "d_loss"
-# corpus: remaining = ["KER107", "KER501", "KER502", "KER502"]
-# corpus: blocked.jax = "ModuleNotFoundError: No module named 'tensorflow'"
-# corpus: blocked.torch = "ModuleNotFoundError: No module named 'tensorflow'"
 
 import numpy as np
 import tensorflow as tf
