@@ -844,4 +844,21 @@ RESULT = [loss, l1, l2]
         envs=("keras3.0-jax", "keras3.0-torch", "keras3.0-tensorflow"),
         keras_version=(3, 0, 5),
     ),
+    Case(
+        # A GAN's label noise: the ones become up to 1.05 (TensorFlow and JAX take them: the
+        # corpus GAN runs there).
+        "KER523",
+        "noisy-labels-above-one",
+        """
+import keras
+from keras import ops
+
+predictions = ops.full((8, 1), 0.7)
+labels = ops.concatenate([ops.ones((4, 1)), ops.zeros((4, 1))], axis=0)
+labels += 0.05 * keras.random.uniform(ops.shape(labels), seed=1)
+RESULT = float(keras.losses.BinaryCrossentropy()(labels, predictions))
+""",
+        raises("RuntimeError", "all elements of target should be between 0 and 1"),
+        envs=("torch",),
+    ),
 ]
