@@ -9,6 +9,7 @@ discriminator's and generator's outputs before training are deterministic.
 """
 # corpus: numbers = "random"
 # corpus: loss = "d_loss"
+# corpus: remaining = ["KER523"]
 # corpus: blocked.torch = "RuntimeError: all elements of target should be between 0 and 1"
 
 import numpy as np
