@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..engine.context import Context, call_keyword, has_star_args, string_value
+from ..engine.context import Context, call_argument, call_keyword, has_star_args, string_value
+from ..engine.edits import FixSpec, Insert, Replace
 from ..engine.names import dotted_name
 from ..engine.provenance import assigned_value
 from ..engine.rule import Example, Rule
+from ._common import block_indent, insert_after_statement
 
 
 def _metric_name(expr: cst.BaseExpression) -> str | None:
@@ -85,11 +87,17 @@ class EvaluateMetricOrder(Rule):
     JAX and PyTorch).
 
     ## Fix safety
-    No fix: the log name of each value is Keras's to choose. Reported where the file compiles
-    the model once with a dict of per-output metrics whose log names, where the code shows them,
-    are not already in sorted order, and unpacks `evaluate()`'s list (without `return_dict=True`)
-    into as many names as it returns. Keras before 3.5 returns no per-output losses: KER508
-    reports these unpackings there.
+    Unsafe: the fix calls `evaluate(..., return_dict=True)` and unpacks the names from the dict
+    by the log names Keras 2's list had in that place: the total loss, each output's loss, then
+    each output's metrics, outputs in the model's order. It is offered where the file shows
+    every log name (metric strings, functions, `name=`) and the model's outputs
+    (`keras.Model(inputs, [a, b])`, each output a layer called with its `name=`), and the names
+    unpacked are as many as those logs.
+
+    Reported where the file compiles the model once with a dict of per-output metrics whose log
+    names, where the code shows them, are not already in sorted order, and unpacks
+    `evaluate()`'s list (without `return_dict=True`) into as many names as it returns. Keras
+    before 3.5 returns no per-output losses: KER508 reports these unpackings there.
 
     ## References
     - Keras 3.15.1 `keras/src/trainers/trainer.py` (`_flatten_metrics_in_order`).
@@ -102,9 +110,35 @@ class EvaluateMetricOrder(Rule):
         " order: the names unpacked here get other metrics' values; use `evaluate(..., return_dict=True)`"
     )
     nodes = (cst.Assign,)
+    fix = "unsafe"
     # Keras 3.5 brought back the per-output losses; before it KER508 is about these unpackings.
     introduced_in = "3.5.0"
     examples = (
+        Example(
+            "import keras\n"
+            "inputs = keras.Input((4,))\n"
+            "p_out = keras.layers.Dense(1, name='priority')(inputs)\n"
+            "d_out = keras.layers.Dense(1, name='department')(inputs)\n"
+            "model = keras.Model(inputs, [p_out, d_out])\n"
+            "model.compile('sgd', loss='mse', metrics={'priority': ['mae'], 'department': ['accuracy']})\n"
+            "«loss, p_loss, d_loss, p_mae, d_acc» = model.evaluate(x, y, verbose=0)\n",
+            "import keras\n"
+            "inputs = keras.Input((4,))\n"
+            "p_out = keras.layers.Dense(1, name='priority')(inputs)\n"
+            "d_out = keras.layers.Dense(1, name='department')(inputs)\n"
+            "model = keras.Model(inputs, [p_out, d_out])\n"
+            "model.compile('sgd', loss='mse', metrics={'priority': ['mae'], 'department': ['accuracy']})\n"
+            "results = model.evaluate(x, y, verbose=0, return_dict=True)\n"
+            "loss, p_loss, d_loss, p_mae, d_acc = (\n"
+            '    results["loss"],\n'
+            '    results["priority_loss"],\n'
+            '    results["department_loss"],\n'
+            '    results["priority_mae"],\n'
+            '    results["department_accuracy"],\n'
+            ")\n",
+            unsafe=True,
+        ),
+        # The model's outputs are not shown: no fix.
         Example(
             "from tensorflow import keras\n"
             "model.compile('sgd', loss={'priority': 'mse', 'department': 'bce'},\n"
@@ -158,4 +192,85 @@ class EvaluateMetricOrder(Rule):
         if None not in order and order == sorted(order):  # type: ignore[type-var]
             return
         shown = ", ".join(f"`{name}`" for name in sorted(n for n in order if n is not None))
-        ctx.report(target, self.message.format(order=shown))
+        fix = None
+        if value is node.value and len(names) == len(target.elements):
+            fix = _read_by_name(ctx, node, value, receiver, metrics, len(names))  # type: ignore[arg-type]
+        ctx.report(target, self.message.format(order=shown), fix=fix)
+
+
+def _read_by_name(
+    ctx: Context, node: cst.Assign, call: cst.Call, receiver: str, metrics: cst.BaseExpression, count: int
+) -> FixSpec | None:
+    """`evaluate(..., return_dict=True)` into a dict, and the names unpacked from it by the
+    log names of Keras 2's order: the total loss, each output's loss, then each output's
+    metrics, outputs in the model's order. None unless the file shows every log name and the
+    model's outputs."""
+    outputs = _output_names(ctx, receiver)
+    per_output = _metrics_by_output(metrics)
+    if outputs is None or per_output is None or not set(per_output) <= set(outputs) or not call.args:
+        return None
+    logs = ["loss", *(f"{output}_loss" for output in outputs)] if len(outputs) > 1 else ["loss"]
+    for output in outputs:
+        logs.extend(f"{output}_{metric}" for metric in per_output.get(output, ()))
+    statement = ctx.parents[-1] if ctx.parents else None
+    if len(logs) != count or not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    results = next(n for n in ("results", "evaluation", "evaluate_logs") if not ctx.scopes.is_bound(n))
+    block = ctx.parents[-2] if len(ctx.parents) > 1 else None
+    indent = block_indent(ctx, block) if isinstance(block, cst.IndentedBlock) else ""
+    values = [f'{results}["{log}"]' for log in logs]
+    unpacked = f"({', '.join(values)})"
+    if len(unpacked) > 80:
+        unpacked = "(\n" + "".join(f"{indent}    {v},\n" for v in values) + f"{indent})"
+    target = ctx.module.code_for_node(node.targets[0].target)
+    edits = [
+        Replace(node.targets[0].target, results),
+        Insert(call.args[-1].value, ", return_dict=True", after=True),
+        insert_after_statement(statement, f"{target} = {unpacked}", indent),
+    ]
+    flag = call_keyword(call, "return_dict")
+    if flag is not None:
+        edits[1] = Replace(flag.value, "True")
+    return FixSpec.unsafe("Read the values by their log names from `evaluate(..., return_dict=True)`", *edits)
+
+
+def _output_names(ctx: Context, receiver: str) -> list[str] | None:
+    """The names of the model's outputs in order, from `keras.Model(inputs, [a, b])` where each
+    output is a layer called with its `name=`."""
+    model = assigned_value(ctx, cst.Name(receiver)) if "." not in receiver else None
+    api = ctx.keras_api(model.func) if isinstance(model, cst.Call) and isinstance(model.func, (cst.Name, cst.Attribute)) else None
+    if api is None or api[0] not in ("Model", "models.Model"):
+        return None
+    outputs = call_argument(model, 1, ("outputs",))  # type: ignore[arg-type]
+    if outputs is None or not isinstance(outputs.value, (cst.List, cst.Tuple)):
+        return None
+    names: list[str] = []
+    for element in outputs.value.elements:
+        value = element.value
+        if isinstance(value, cst.Name):
+            value = assigned_value(ctx, value)
+        layer = value.func if isinstance(value, cst.Call) else None
+        named = call_keyword(layer, "name") if isinstance(layer, cst.Call) else None
+        name = string_value(named.value) if named is not None else None
+        if name is None:
+            return None
+        names.append(name)
+    return names
+
+
+def _metrics_by_output(metrics: cst.BaseExpression) -> dict[str, list[str]] | None:
+    """Each output's metric log names, as `compile(metrics={...})` gives them; None where the
+    code does not show one."""
+    if not isinstance(metrics, cst.Dict):
+        return None
+    found: dict[str, list[str]] = {}
+    for element in metrics.elements:
+        if not isinstance(element, cst.DictElement):
+            return None
+        output = string_value(element.key)
+        values = element.value.elements if isinstance(element.value, (cst.List, cst.Tuple)) else None
+        names = [_metric_name(v.value if isinstance(v, cst.Element) else v) for v in (values or (element.value,))]  # type: ignore[arg-type]
+        if output is None or None in names:
+            return None
+        found[output] = names  # type: ignore[assignment]
+    return found

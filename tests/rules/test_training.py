@@ -497,3 +497,48 @@ def test_evaluate_order_is_reported_from_the_release_that_changed_it():
         " not in `compile()`'s order: the names unpacked here get other metrics' values;"
         " use `evaluate(..., return_dict=True)`"
     )
+
+
+def test_evaluate_order_fix_in_a_function_reads_by_log_name():
+    """Inside a function, with `return_dict=False` given and `results` already a name: the dict
+    gets another name, the flag becomes True, and the unpacking keeps its indentation."""
+    source = (
+        "import keras\n"
+        "results = []\n"
+        "def report(x, y):\n"
+        "    inputs = keras.Input((4,))\n"
+        "    first = keras.layers.Dense(1, name='zeta')(inputs)\n"
+        "    second = keras.layers.Dense(1, name='alpha')(inputs)\n"
+        "    model = keras.Model(inputs=inputs, outputs=[first, second])\n"
+        "    model.compile('sgd', loss='mse', metrics={'zeta': ['mae'], 'alpha': ['mse']})\n"
+        "    total, z_loss, a_loss, z_mae, a_mse = model.evaluate(x, y, return_dict=False)\n"
+        "    return z_mae, a_mse\n"
+    )
+    fixed = fix(source, "m.py", Settings(select=("KER522",)), unsafe=True).source
+    assert fixed == source.replace(
+        "    total, z_loss, a_loss, z_mae, a_mse = model.evaluate(x, y, return_dict=False)\n",
+        "    evaluation = model.evaluate(x, y, return_dict=True)\n"
+        "    total, z_loss, a_loss, z_mae, a_mse = (\n"
+        '        evaluation["loss"],\n'
+        '        evaluation["zeta_loss"],\n'
+        '        evaluation["alpha_loss"],\n'
+        '        evaluation["zeta_mae"],\n'
+        '        evaluation["alpha_mse"],\n'
+        "    )\n",
+    )
+    compile(fixed, "m.py", "exec")
+    assert fix(fixed, "m.py", Settings(select=("KER522",)), unsafe=True).source == fixed
+    assert lint(fixed, "m.py", Settings(select=("KER522",))) == []
+
+
+def test_evaluate_order_has_no_fix_without_every_log_name():
+    # A metric object without `name=`: its log name is Keras's to choose.
+    source = (
+        "import keras\n"
+        "inputs = keras.Input((4,))\n"
+        "model = keras.Model(inputs, [keras.layers.Dense(1, name='zeta')(inputs), keras.layers.Dense(1, name='alpha')(inputs)])\n"
+        "model.compile('sgd', loss='mse', metrics={'zeta': [keras.metrics.AUC()], 'alpha': ['mse']})\n"
+        "total, z_loss, a_loss, z_auc, a_mse = model.evaluate(x, y)\n"
+    )
+    [finding] = lint(source, "m.py", Settings(select=("KER522",)))
+    assert finding.fix is None

@@ -861,4 +861,37 @@ RESULT = float(keras.losses.BinaryCrossentropy()(labels, predictions))
         raises("RuntimeError", "all elements of target should be between 0 and 1"),
         envs=("torch",),
     ),
+    Case(
+        "KER522",
+        "evaluate-metrics-unpacked-in-compile-order",
+        """
+import numpy as np
+import keras
+from keras import layers
+
+inputs = keras.Input((2,))
+hidden = layers.Dense(4, kernel_initializer="ones")(inputs)
+zeta = layers.Dense(1, name="zeta", kernel_initializer="ones")(hidden)
+alpha = layers.Dense(1, name="alpha", kernel_initializer="zeros")(hidden)
+model = keras.Model(inputs, [zeta, alpha])
+model.compile("sgd", loss={"zeta": "mse", "alpha": "mse"}, metrics={"zeta": ["mae"], "alpha": ["mse"]})
+x = np.linspace(0.0, 1.0, 16, dtype="float32").reshape(8, 2)
+y = [np.zeros((8, 1), "float32"), np.full((8, 1), 3.0, "float32")]
+loss, zeta_loss, alpha_loss, zeta_mae, alpha_mse = model.evaluate(x, y, verbose=0)
+truth = model.evaluate(x, y, verbose=0, return_dict=True)
+RESULT = {"zeta_mae": zeta_mae, "alpha_mse": alpha_mse, "truth": truth}
+""",
+        result_shows(
+            "alpha's mse unpacked as zeta's mae",
+            lambda r: abs(r["zeta_mae"] - r["truth"]["alpha_mse"]) < 1e-6
+            and abs(r["zeta_mae"] - r["truth"]["zeta_mae"]) > 0.1,
+        ),
+        envs=("jax", "tensorflow", "torch"),
+        unsafe=True,
+        fixed_check=result_shows(
+            "each value under its own name",
+            lambda r: abs(r["zeta_mae"] - r["truth"]["zeta_mae"]) < 1e-6
+            and abs(r["alpha_mse"] - r["truth"]["alpha_mse"]) < 1e-6,
+        ),
+    ),
 ]
