@@ -111,6 +111,11 @@ _FAMILY_KINDS = {
     "PyDataset": OTHER,
 }
 
+# Layer attributes that hold backend tensors (not Variables) once the layer is built or adapted:
+# Keras 3.15.1's `Normalization` sets `mean` and `variance` with `ops.cast(...)`.
+_LAYER_TENSORS = {"Normalization": frozenset({"mean", "variance"})}
+_COMPUTED_ATTRIBUTES = frozenset().union(*_LAYER_TENSORS.values())
+
 # Methods whose call on a value is evidence that it is a Keras model.
 USE_METHODS = frozenset({"fit", "compile", "predict", "evaluate"})
 
@@ -678,6 +683,11 @@ class Provenance:
             owner = self.fact(holder, where)
             if owner.kind in (MODEL, LAYER):
                 return Fact(TENSOR, f"the `{attr}` of a {owner.kind}")
+        if attr in _COMPUTED_ATTRIBUTES:
+            owner = self.fact(holder, where)
+            layer = (owner.api or "").rpartition(".")[2]
+            if owner.kind == LAYER and attr in _LAYER_TENSORS.get(layer, ()):
+                return Fact(TENSOR, f"the `{attr}` a `{layer}` layer computes, a backend tensor")
         return Fact(UNKNOWN, "an attribute of another object")
 
     def _self_attribute(self, klass: cst.ClassDef, attr: str) -> Fact:

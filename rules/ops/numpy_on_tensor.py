@@ -20,6 +20,9 @@ class NumpyOnModelOutput(Rule):
     numpy() on Tensor that requires grad". `keras.ops.convert_to_numpy` works on every
     backend.
 
+    The same holds for the tensors a layer computes as its state: a `Normalization` layer's
+    `mean` and `variance` after `adapt()` are backend tensors, not Variables.
+
     ## Example
     ```python
     probs = model(x).numpy()
@@ -46,7 +49,7 @@ class NumpyOnModelOutput(Rule):
 
     code = "KER227"
     name = "numpy-on-model-output"
-    message = "A model's or layer's output is the backend's tensor: `{what}` fails on {where}; use `keras.ops.convert_to_numpy`"
+    message = "This is the backend's tensor (a model's or layer's output or computed state): `{what}` fails on {where}; use `keras.ops.convert_to_numpy`"
     nodes = (cst.Call,)
     fix = "safe"
     backends = frozenset({"jax", "torch"})
@@ -62,6 +65,16 @@ class NumpyOnModelOutput(Rule):
             "label = np.argmax(keras.ops.convert_to_numpy(model(x)), axis=-1)\n",
         ),
         Example(
+            "import keras\n\n"
+            "normalizer = keras.layers.Normalization()\n"
+            "normalizer.adapt(features)\n"
+            "mean = «normalizer.mean.numpy()».tolist()\n",
+            "import keras\n\n"
+            "normalizer = keras.layers.Normalization()\n"
+            "normalizer.adapt(features)\n"
+            "mean = keras.ops.convert_to_numpy(normalizer.mean).tolist()\n",
+        ),
+        Example(
             "import numpy as np\nfrom tensorflow import keras\n\n"
             "encoder = keras.models.load_model('enc.keras')\n"
             "codes = encoder(batch)\n"
@@ -73,6 +86,8 @@ class NumpyOnModelOutput(Rule):
         ),
     )
     valid = (
+        # A Variable has `.numpy()` on every backend.
+        "import keras\nlayer = keras.layers.Dense(2)\nlayer.build((None, 3))\nw = layer.kernel.numpy()\n",
         "import keras\nimport numpy as np\nmodel = keras.Sequential([keras.layers.Dense(2)])\n"
         "label = np.argmax(model.predict(x), axis=-1)\nprobs = keras.ops.convert_to_numpy(model(x))\n",
         "import numpy as np\nlabel = np.argmax(scores(x))\nvalues = table.numpy()\n",

@@ -51,4 +51,20 @@ RESULT = [model.inputs[0].dtype, model.predict(np.ones((1, 3)), verbose=0).tolis
         envs=("jax", "torch"),
         fixed_check=result_shows("float32 inputs and [[3.0, 3.0]]", lambda r: r == ["float32", [[3.0, 3.0]]]),
     ),
+    Case(
+        "KER227",
+        "numpy-method-on-normalization-mean",
+        """
+import numpy as np
+import keras
+
+normalizer = keras.layers.Normalization()
+normalizer.adapt(np.array([[1.0, 10.0], [3.0, 30.0]], "float32"))
+RESULT = [normalizer.mean.numpy().tolist(), normalizer.variance.numpy().tolist()]
+""",
+        raises("AttributeError", "has no attribute 'numpy'"),
+        envs=("jax",),
+        fixed_check=result_shows("the mean and variance", lambda r: r == [[[2.0, 20.0]], [[1.0, 100.0]]]),
+        reference="tensorflow",
+    ),
 ]
