@@ -21,6 +21,9 @@ Each program states these in TOML on its `# corpus: ` comment lines, e.g.
     # corpus: differs.tensorflow = ["evaluation"]
 `differs.<env>` names the RESULT entries a deterministic program still gets wrong there (the
 fixed program runs but computes something else): they must differ, the rest must be the same.
+`with_tensorflow` names the envs with TensorFlow installed and another backend (`tf-jax`,
+`tf-torch`) where a program that keeps TensorFlow for its input pipeline must run and give the
+same numbers.
 """
 
 from __future__ import annotations
@@ -44,6 +47,10 @@ CORPUS = HERE.parents[0] / "examples" / "migration"
 PROGRAMS = sorted(path.stem for path in CORPUS.glob("*.py"))
 FILES = {"same_start.py": (HERE / "same_start.py").read_text(encoding="utf-8")}
 FIXED_ENVS = ("tensorflow", "jax", "torch")
+# A program that keeps TensorFlow for its input pipeline (`tf.data`, KER540) cannot run where
+# TensorFlow is not installed; `with_tensorflow` names the envs (TensorFlow installed, another
+# backend) where it must compute the same as elsewhere.
+DATA_ENVS = ("tf-jax", "tf-torch")
 # History keys Keras 3 spells otherwise, with the same numbers: the learning-rate callbacks log
 # `learning_rate` where Keras 2 logged `lr` (KER515 reports code that reads the old key).
 KERAS3_LOG_KEYS = {"lr": "learning_rate"}
@@ -128,6 +135,7 @@ def test_corpus_is_described():
         assert EXPECTED[name]["numbers"] in ("same", "random"), name
         assert set(EXPECTED[name].get("blocked", {})) <= set(FIXED_ENVS), name
         assert set(EXPECTED[name].get("differs", {})) <= set(FIXED_ENVS), name
+        assert set(EXPECTED[name].get("with_tensorflow", ())) <= set(DATA_ENVS), name
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=_marks(n, ())) for n in PROGRAMS])
@@ -151,7 +159,11 @@ def test_what_the_fixes_leave(name: str):
 
 @pytest.mark.parametrize(
     ("name", "env"),
-    [pytest.param(n, env, marks=_marks(n, (env,)), id=f"{n}-{env}") for n in PROGRAMS for env in FIXED_ENVS],
+    [
+        pytest.param(n, env, marks=_marks(n, (env,)), id=f"{n}-{env}")
+        for n in PROGRAMS
+        for env in (*FIXED_ENVS, *EXPECTED[n].get("with_tensorflow", ()))
+    ],
 )
 def test_fixed_program_computes_the_same(name: str, env: str):
     result = _fixed(name, env)

@@ -10,6 +10,7 @@ on datasets of `(features, label)` pairs.
 # corpus: remaining = ["KER107", "KER540"]
 # corpus: blocked.jax = "ModuleNotFoundError: No module named 'tensorflow'"
 # corpus: blocked.torch = "ModuleNotFoundError: No module named 'tensorflow'"
+# corpus: with_tensorflow = ["tf-jax", "tf-torch"]
 
 import numpy as np
 import tensorflow as tf
