@@ -306,6 +306,60 @@ RESULT = {"history": history, "predictions": generator.predict(np.cos(real[:4].r
 '''
 
 
+# One optimizer, two tapes over two sub-models in turn, and gradients clipped before the second
+# update: code the one-tape rewrite does not carry.
+_TWO_PHASES = '''
+import numpy as np
+import tensorflow as tf
+from tensorflow import keras
+
+
+class TwoPhases(keras.Model):
+    def __init__(self, encoder, decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.tracker = keras.metrics.Mean(name="loss")
+
+    @property
+    def metrics(self):
+        return [self.tracker]
+
+    def call(self, inputs):
+        return self.decoder(self.encoder(inputs))
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            encoder_loss = tf.reduce_mean(tf.square(self.decoder(self.encoder(x)) - y))
+        grads = tape.gradient(encoder_loss, self.encoder.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.encoder.trainable_weights))
+        with tf.GradientTape() as tape:
+            decoder_loss = tf.reduce_mean(tf.square(self.decoder(self.encoder(x)) - y))
+        grads = tape.gradient(decoder_loss, self.decoder.trainable_weights)
+        grads = [tf.clip_by_value(g, -0.05, 0.05) for g in grads]
+        self.optimizer.apply_gradients(zip(grads, self.decoder.trainable_weights))
+        self.tracker.update_state(decoder_loss)
+        return {"loss": self.tracker.result()}
+
+
+def dense(units, value):
+    return keras.layers.Dense(units, kernel_initializer=keras.initializers.Constant(value))
+
+
+encoder = keras.Sequential([keras.Input(shape=(4,)), dense(3, 0.1)])
+decoder = keras.Sequential([keras.Input(shape=(3,)), dense(1, 0.2)])
+x = np.linspace(-1.0, 1.0, 64, dtype="float32").reshape(16, 4)
+y = np.sin(3.0 * x).sum(axis=1, keepdims=True)
+model = TwoPhases(encoder, decoder)
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.02))
+# One optimizer for two parts of the model: built on all of it first, as Keras asks.
+model.optimizer.build(model.trainable_variables)
+history = model.fit(x, y, epochs=4, batch_size=8, shuffle=False, verbose=0).history
+RESULT = {"history": history, "predictions": model.predict(x[:4], verbose=0)}
+'''
+
+
 @dataclass(frozen=True)
 class Program:
     name: str
@@ -348,6 +402,7 @@ PROGRAMS = (
         )
         for name, source in (("gan", _GAN), ("wgan-gp", _WGAN_GP))
     ),
+    Program("two-phases", _TWO_PHASES, ("loss",)),
 )
 
 
