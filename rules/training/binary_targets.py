@@ -3,6 +3,7 @@ binary cross-entropy on probabilities, which PyTorch refuses."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import libcst as cst
@@ -10,6 +11,7 @@ import libcst as cst
 from ..engine.context import Context, call_argument, call_keyword
 from ..engine.names import statements
 from ..engine.rule import Example, Rule
+from ..engine.walker import SOURCE_TEXT
 from ._common import body_of, is_self_attribute
 
 _BCE_FUNCTIONS = frozenset(
@@ -22,6 +24,9 @@ _UNIFORM = frozenset(
      "jax.random.uniform"}
 )
 _ONES = frozenset({"ones", "ones_like"})
+_BCE_WORDS = re.compile(r"BinaryCrossentropy|binary_crossentropy")
+_NOISE_WORDS = re.compile(r"uniform|rand")
+_SHARED_KEY = "training.binary_targets"
 _ONES_MODULES = ("tensorflow.", "keras.ops.", "numpy.", "jax.numpy.")
 
 
@@ -173,12 +178,14 @@ class BinaryTargetsAboveOne(Rule):
     )
 
     def visit(self, node: cst.Call, ctx: Context) -> None:  # type: ignore[override]
+        if not _may_apply(ctx):
+            return
+        target = call_argument(node, 0, ("y_true", "target"))
+        if target is None or not isinstance(target.value, cst.Name):
+            return
         # The statements of the function the call is in, or of the module (a script).
         scope = body_of(ctx.function) if ctx.function is not None else ctx.module.body
-        target = call_argument(node, 0, ("y_true", "target"))
-        if target is None or not isinstance(target.value, cst.Name) or not self._is_bce(ctx, node):
-            return
-        if _noisy_above_one(ctx, scope, target.value.value, node):
+        if _noisy_above_one(ctx, scope, target.value.value, node) and self._is_bce(ctx, node):
             ctx.report(target.value)
 
     def _is_bce(self, ctx: Context, call: cst.Call) -> bool:
@@ -207,6 +214,18 @@ def _assigned(body: object, name: str) -> list[cst.BaseExpression]:
                 ):
                     found.append(small.value)
     return found
+
+
+def _may_apply(ctx: Context) -> bool:
+    """The module spells binary cross-entropy and a uniform draw: most modules do not, and the
+    rule's reading of assignments is then skipped."""
+    found = ctx.shared.get(_SHARED_KEY)
+    if found is None or found[0] is not ctx.module:
+        text = ctx.shared.get(SOURCE_TEXT)
+        if not isinstance(text, str):
+            text = ctx.module.code
+        found = ctx.shared[_SHARED_KEY] = (ctx.module, bool(_BCE_WORDS.search(text) and _NOISE_WORDS.search(text)))
+    return found[1]
 
 
 def _self_attribute_holds_bce(ctx: Context, klass: cst.ClassDef, attr: str) -> bool:
@@ -239,13 +258,12 @@ def _noisy_above_one(ctx: Context, scope: Sequence[cst.CSTNode], name: str, call
     """Whether `name`, as the statements of `scope` before `call` leave it, holds ones plus
     uniform noise: its last assignment adds the noise, an earlier one has ones."""
     history: list[tuple[str, cst.BaseExpression]] = []  # ("=" or "+=", value), in order
+    around = {id(parent) for parent in ctx.parents}
     for stmt in statements(scope):
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            continue
-        if _inside(call, stmt) and isinstance(stmt, cst.SimpleStatementLine):
-            break
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
+        if id(stmt) in around:
+            break  # the statement of the call
         for small in stmt.body:
             if isinstance(small, cst.Assign) and any(
                 isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
@@ -279,15 +297,3 @@ def _negated(expr: cst.BaseExpression) -> bool:
         expr = expr.left
     return isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus)
 
-
-def _inside(node: cst.CSTNode, outer: cst.CSTNode) -> bool:
-    found: list[bool] = []
-
-    class Finder(cst.CSTVisitor):
-        def on_visit(self, visited: cst.CSTNode) -> bool:
-            if visited is node:
-                found.append(True)
-            return not found
-
-    outer.visit(Finder())
-    return bool(found)
