@@ -108,7 +108,7 @@ def _check_tapes_and_optimizers(ctx: Context, function: cst.FunctionDef) -> None
     """Blocked by several tapes or optimizers, all of them named (a GAN has both)."""
     blockers: list[str] = []
     withs = tape_withs(ctx, function)
-    nested = any(inner is not outer and _contains(outer, inner) for outer in withs for inner in withs)
+    nested = any(inner is not outer and contains(outer.body, inner) for outer in withs for inner in withs)
     calls = _tape_calls(ctx, function)
     if nested:
         blockers.append("a tape inside a tape (a gradient penalty)")
@@ -145,7 +145,8 @@ def _count(number: int) -> str:
     return {2: "two", 3: "three", 4: "four"}.get(number, str(number))
 
 
-def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+def contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+    """Whether `inner` (this very node) is `outer` or below it."""
     found: list[bool] = []
 
     class Finder(cst.CSTVisitor):
@@ -154,7 +155,7 @@ def _contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
                 found.append(True)
             return not found
 
-    outer.body.visit(Finder())  # type: ignore[attr-defined]
+    outer.visit(Finder())
     return bool(found)
 
 
@@ -275,13 +276,13 @@ def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool
     _check_tapes_and_optimizers(ctx, function)
     check_keras2_trainer(function)
     body = list(body_of(function))
-    index = next((i for i, stmt in enumerate(body) if isinstance(stmt, cst.With) and _tape_withs_in(ctx, stmt)), None)
+    index = next((i for i, stmt in enumerate(body) if isinstance(stmt, cst.With) and opens_tape(ctx, stmt)), None)
     if index is None:
         raise Blocked("a tape inside a block (`if`, `for`, ...) of the step")
     tape_with = body[index]
     assert isinstance(tape_with, cst.With)
     tape = tape_name(ctx, tape_with)
-    tape_body = list(body_of_block(tape_with))
+    tape_body = list(body_of_suite(tape_with.body))
     between = _setup_statements(body[index + 1 :], set(names_bound(tape_body)) | {tape}, names_read(tape_body))
     at = index + 1 + len(between)
     if at + 2 > len(body):
@@ -388,12 +389,12 @@ def import_of(ctx: Context, spelled: cst.BaseExpression) -> str:
     return f"from {module} import {name}{alias}\n"
 
 
-def body_of_block(node: cst.With) -> Sequence[cst.BaseStatement]:
-    body = node.body
-    return body.body if isinstance(body, cst.IndentedBlock) else ()
+def body_of_suite(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    """The statements of an indented block; none for a one-line body."""
+    return suite.body if isinstance(suite, cst.IndentedBlock) else ()
 
 
-def _tape_withs_in(ctx: Context, stmt: cst.With) -> bool:
+def opens_tape(ctx: Context, stmt: cst.With) -> bool:
     return any(
         isinstance(item.item, cst.Call)
         and isinstance(item.item.func, (cst.Name, cst.Attribute))

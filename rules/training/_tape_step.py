@@ -62,7 +62,7 @@ def tape_step_fix(ctx: Context, function: cst.FunctionDef) -> tuple[FixSpec | No
     at = indent if len(backends) == 1 else indent + unit
     writer = StepWriter(ctx)
     steps = {
-        "tensorflow": lambda: _original(ctx, function, step, at),
+        "tensorflow": lambda: as_written(ctx, function, step.tape_import, at),
         "jax": lambda: _jax_step(writer, step, scope_call, at, unit),
         "torch": lambda: _torch_step(writer, step, at, unit),
     }
@@ -153,34 +153,34 @@ class StepWriter:
         self.ctx = ctx
 
     def statements(self, body: Sequence[cst.CSTNode], at: str) -> str:
-        return "".join(indent_code(_at_zero(self.ctx, stmt), at) for stmt in body)
+        return "".join(indent_code(code_at_zero(self.ctx, stmt), at) for stmt in body)
 
     def line(self, at: str, head: str, expr: cst.BaseExpression, tail: str = "") -> str:
         """`head`, `expr` (as written in the step) and `tail` on a line at `at`."""
         return indent_code(f"{head}{self.ctx.module.code_for_node(expr)}{tail}\n", at)
 
 
-def _at_zero(ctx: Context, node: cst.CSTNode) -> str:
+def code_at_zero(ctx: Context, node: cst.CSTNode) -> str:
     code = ctx.module.code_for_node(node)
     return code if code.endswith("\n") else code + "\n"
 
 
-def _original(ctx: Context, function: cst.FunctionDef, step: TapeStep, at: str) -> str:
-    """The step as written, importing the tape itself: the module's own TensorFlow import can
+def as_written(ctx: Context, function: cst.FunctionDef, tape_import: str, at: str) -> str:
+    """The method as written, importing the tape itself: the module's own TensorFlow import can
     then go (KER107), so that the module loads where TensorFlow is not installed."""
     body = function.body
     assert isinstance(body, cst.IndentedBlock)
     stmts = list(body.body)
     first = 1 if stmts and is_docstring(stmts[0]) else 0
-    stmts.insert(first, cst.parse_statement(step.tape_import))
+    stmts.insert(first, cst.parse_statement(tape_import))
     changed = function.with_changes(leading_lines=(), body=body.with_changes(body=stmts))
-    return indent_code(_at_zero(ctx, changed), at)
+    return indent_code(code_at_zero(ctx, changed), at)
 
 
 def leading_text(ctx: Context, function: cst.FunctionDef, indent: str) -> str:
     """The blank lines and comments above the method, which its replaced text starts with."""
-    whole = _at_zero(ctx, function)
-    bare = _at_zero(ctx, function.with_changes(leading_lines=()))
+    whole = code_at_zero(ctx, function)
+    bare = code_at_zero(ctx, function.with_changes(leading_lines=()))
     return indent_code(whole[: len(whole) - len(bare)], indent)
 
 

@@ -29,8 +29,12 @@ from ..engine.context import Context, positional_params
 from ..engine.edits import FixSpec, Replace
 from ..engine.names import statements
 from ._common import block_indent, is_docstring, is_self_attribute
-from ._tape_shape import Blocked, check_keras2_trainer, import_of, names_bound, names_read, tape_name, tape_withs
-from ._tape_step import StepWriter, dispatch_on_backend, indent_code, leading_text, tape_step_fix, variable_names
+from ._tape_shape import (
+    Blocked, body_of_suite, check_keras2_trainer, contains, import_of, names_bound, names_read, opens_tape, tape_name, tape_withs,
+)
+from ._tape_step import (
+    StepWriter, as_written, code_at_zero, dispatch_on_backend, indent_code, leading_text, tape_step_fix, variable_names,
+)
 
 # `keras.optimizers.MultiOptimizer` came with Keras 3.15.
 MULTI_OPTIMIZER_SINCE = (3, 15, 0)
@@ -155,13 +159,13 @@ def _taped_method(ctx: Context, function: cst.FunctionDef, *, in_tape: bool) -> 
     places = _tape_places(ctx, function)
     if len(places) != len(withs):
         raise Blocked(f"a tape in `{function.name.value}` not opened by a statement of its own")
-    inside = {id(inner) for outer in withs for inner in withs if inner is not outer and _inside(inner, outer.body)}
+    inside = {id(inner) for outer in withs for inner in withs if inner is not outer and contains(outer.body, inner)}
     tapes = tuple(
         _read_tape(ctx, function, block, index, nested=in_tape or id(block[index]) in inside) for block, index in places
     )
     for tape in tapes:
         owned = [(t.node, t.call.func) for t in tapes if t.name == tape.name]
-        if any(not any(_inside(use, a) or _inside(use, b) for a, b in owned) for use in _uses(function, tape.name)):
+        if any(not any(contains(a, use) or contains(b, use) for a, b in owned) for use in _uses(function, tape.name)):
             raise Blocked(f"`{tape.name}` used for more than its gradient in `{function.name.value}`")
     spelled = withs[0].items[0].item.func  # type: ignore[attr-defined]
     return TapedMethod(function, tapes, import_of(ctx, spelled))
@@ -173,7 +177,7 @@ def _tape_places(ctx: Context, function: cst.FunctionDef) -> list[tuple[Sequence
 
     def walk(body: Sequence[cst.BaseStatement]) -> None:
         for index, stmt in enumerate(body):
-            if isinstance(stmt, cst.With) and _opens_tape(ctx, stmt):
+            if isinstance(stmt, cst.With) and opens_tape(ctx, stmt):
                 found.append((body, index))
             if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                 continue
@@ -181,7 +185,7 @@ def _tape_places(ctx: Context, function: cst.FunctionDef) -> list[tuple[Sequence
                 for block in _blocks(stmt):
                     walk(block)
 
-    walk(_block_body(function.body))
+    walk(body_of_suite(function.body))
     return found
 
 
@@ -195,20 +199,7 @@ def _blocks(stmt: cst.BaseCompoundStatement) -> list[Sequence[cst.BaseStatement]
     final = getattr(stmt, "finalbody", None)
     if final is not None:
         suites.append(final.body)
-    return [_block_body(suite) for suite in suites]
-
-
-def _block_body(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
-    return suite.body if isinstance(suite, cst.IndentedBlock) else ()
-
-
-def _opens_tape(ctx: Context, stmt: cst.With) -> bool:
-    return any(
-        isinstance(item.item, cst.Call)
-        and isinstance(item.item.func, (cst.Name, cst.Attribute))
-        and ctx.qualname(item.item.func) == "tensorflow.GradientTape"
-        for item in stmt.items
-    )
+    return [body_of_suite(suite) for suite in suites]
 
 
 def _read_tape(
@@ -218,7 +209,7 @@ def _read_tape(
     assert isinstance(node, cst.With)
     where = f"`{function.name.value}`"
     name = tape_name(ctx, node)
-    code = list(_block_body(node.body))
+    code = list(body_of_suite(node.body))
     watched: list[str] = []
     body: list[cst.BaseStatement] = []
     for stmt in code:
@@ -390,19 +381,6 @@ def _uses(function: cst.FunctionDef, name: str) -> list[cst.Name]:
     return found
 
 
-def _inside(node: cst.CSTNode, outer: cst.CSTNode) -> bool:
-    found: list[bool] = []
-
-    class Finder(cst.CSTVisitor):
-        def on_visit(self, visited: cst.CSTNode) -> bool:
-            if visited is node:
-                found.append(True)
-            return not found
-
-    outer.visit(Finder())
-    return bool(found)
-
-
 def _names_read_outside(function: cst.FunctionDef, tape: cst.With, call: cst.Call) -> set[str]:
     """The names `function` reads outside the tape's `with` and its gradient's target."""
     found: set[str] = set()
@@ -427,7 +405,7 @@ def _names_read_outside(function: cst.FunctionDef, tape: cst.With, call: cst.Cal
 
 
 def _check_step_body(ctx: Context, function: cst.FunctionDef, tapes: Sequence[Tape]) -> None:
-    body = list(_block_body(function.body))
+    body = list(body_of_suite(function.body))
     last = body[-1] if body else None
     if not (
         isinstance(last, cst.SimpleStatementLine)
@@ -526,7 +504,7 @@ def _compile_call(
     if compile_method is None:
         raise Blocked(f"{shown} not set in a `compile()` override (JAX needs them given to Keras's `compile()`)")
     calls: list[cst.Call] = []
-    for stmt in _block_body(compile_method.body):
+    for stmt in body_of_suite(compile_method.body):
         if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr):
             call = stmt.body[0].value
             if (
@@ -552,7 +530,7 @@ def _compile_call(
 
 def _self_assigned(function: cst.FunctionDef) -> set[str]:
     found: set[str] = set()
-    for stmt in statements(_block_body(function.body)):
+    for stmt in statements(body_of_suite(function.body)):
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 if isinstance(small, cst.Assign):
@@ -587,7 +565,7 @@ def taped_step_edits(
     for method in (taped.step, *taped.helpers):
         is_step = method is taped.step
         writers = {
-            "tensorflow": lambda m=method: _as_written(ctx, m, at),
+            "tensorflow": lambda m=method: as_written(ctx, m.function, m.tape_import, at),
             "jax": lambda m=method, s=is_step: _jax_method(ctx, w, taped, m, s, names, at, unit),
             "torch": lambda m=method, s=is_step: _torch_method(ctx, w, taped, m, s, names, at, unit),
         }
@@ -598,24 +576,6 @@ def taped_step_edits(
     return edits
 
 
-def _as_written(ctx: Context, method: TapedMethod, at: str) -> str:
-    """The method as written, importing the tape itself: the module's own TensorFlow import can
-    then go (KER107), so that the module loads where TensorFlow is not installed."""
-    function = method.function
-    body = function.body
-    assert isinstance(body, cst.IndentedBlock)
-    stmts = list(body.body)
-    first = 1 if stmts and is_docstring(stmts[0]) else 0
-    stmts.insert(first, cst.parse_statement(method.tape_import))
-    changed = function.with_changes(leading_lines=(), body=body.with_changes(body=stmts))
-    return indent_code(_text(ctx, changed), at)
-
-
-def _text(ctx: Context, node: cst.CSTNode) -> str:
-    code = ctx.module.code_for_node(node)
-    return code if code.endswith("\n") else code + "\n"
-
-
 def _jax_method(
     ctx: Context, w: StepWriter, taped: TapedStep, method: TapedMethod, is_step: bool, names: _Names, at: str, u: str
 ) -> str:
@@ -623,9 +583,9 @@ def _jax_method(
     rewritten = function.visit(_JaxTapes(method.tapes))
     assert isinstance(rewritten, cst.FunctionDef)
     if not is_step:
-        return indent_code(_text(ctx, rewritten), at)
+        return indent_code(code_at_zero(ctx, rewritten), at)
     b, b2 = at + u, at + u * 2
-    body = list(_block_body(rewritten.body))
+    body = list(body_of_suite(rewritten.body))
     docstring = [body.pop(0)] if body and is_docstring(body[0]) else []
     last = body[-1]
     assert isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[0], cst.Return)
@@ -693,7 +653,7 @@ def _torch_method(
     function = method.function.with_changes(leading_lines=(), decorators=())
     rewritten = function.visit(_TorchTapes(method.tapes, is_step))
     assert isinstance(rewritten, cst.FunctionDef)
-    text = indent_code(_text(ctx, rewritten), at)
+    text = indent_code(code_at_zero(ctx, rewritten), at)
     if not is_step:
         return text
     watches = any(tape.watched for m in (taped.step, *taped.helpers) for tape in m.tapes)
@@ -772,7 +732,7 @@ def _replace_call(stmt: cst.BaseStatement, call: cst.Call, new: cst.BaseExpressi
 
 class _JaxTapes(_TapeBlocks):
     def replace(self, tape: Tape, updated_with: cst.With, updated_gradient: cst.BaseStatement) -> list[cst.BaseStatement]:
-        code = [s for s in _block_body(updated_with.body) if _watch(s, tape.name) is None]
+        code = [s for s in body_of_suite(updated_with.body) if _watch(s, tape.name) is None]
         returned = cst.parse_statement(f"return {tape.target}, {_tuple(tape.carried)}\n")
         params = ", ".join(tape.watched)
         define = cst.parse_statement(f"def {tape.name}({params}):\n    pass\n")
@@ -834,7 +794,7 @@ class _TorchTapes(_TapeBlocks):
 
     def replace(self, tape: Tape, updated_with: cst.With, updated_gradient: cst.BaseStatement) -> list[cst.BaseStatement]:
         code: list[cst.BaseStatement] = []
-        for stmt in _block_body(updated_with.body):
+        for stmt in body_of_suite(updated_with.body):
             watched = _watch(stmt, tape.name)
             if watched is None:
                 code.append(stmt)
