@@ -1,5 +1,6 @@
 """The migration corpus as a table: each program of tests/examples/migration/, fixed by the
-kerasfix that `python -m kerasfix.server` runs, on Keras 3.15.1 with TensorFlow, JAX and PyTorch,
+kerasfix that `python -m kerasfix.server` runs, on Keras 3.15.1 with TensorFlow, JAX and PyTorch
+(and JAX and PyTorch with TensorFlow installed, for the input pipelines that keep `tf.data`),
 against the Keras 2 original on tf-keras, judged as tests/keras3/test_migration_corpus.py judges
 it. Not a test: it prints what happens, whatever the programs' `# corpus: ` lines expect, so
 that two versions of kerasfix can be compared (put the other one first on PYTHONPATH).
@@ -45,12 +46,12 @@ def main() -> int:
     rows = []
     notes = []
     for name in corpus.PROGRAMS:
-        for env in (("tf-keras",) + corpus.FIXED_ENVS):
+        for env in ("tf-keras", *corpus.FIXED_ENVS, *corpus.DATA_ENVS):
             RUNNER.submit(env, corpus._runnable(corpus.ORIGINAL[name] if env == "tf-keras" else corpus.FIXED[name]),
                           corpus.FILES)
     for name in corpus.PROGRAMS:
         cells = []
-        for env in corpus.FIXED_ENVS:
+        for env in (*corpus.FIXED_ENVS, *corpus.DATA_ENVS):
             cell, wrong = judge(name, env)
             cells.append(cell)
             if wrong:
@@ -58,8 +59,8 @@ def main() -> int:
         remaining = ", ".join(sorted(corpus.REMAINING[name])) or "-"
         rows.append(f"| {name} | {' | '.join(cells)} | {remaining} |")
     RUNNER.shutdown()
-    print("| program | TensorFlow | JAX | PyTorch | still reported |")
-    print("|---|---|---|---|---|")
+    print("| program | TensorFlow | JAX | PyTorch | JAX, TensorFlow installed | PyTorch, TensorFlow installed | still reported |")
+    print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     for note in notes:
         print(f"- {note}")
