@@ -111,6 +111,8 @@ class EvaluateMetricOrder(Rule):
     )
     nodes = (cst.Assign,)
     fix = "unsafe"
+    # The finding and its fix read the module's `compile()` and how it builds the model.
+    whole_file = True
     # Keras 3.5 brought back the per-output losses; before it KER508 is about these unpackings.
     introduced_in = "3.5.0"
     examples = (
