@@ -519,6 +519,8 @@ def _compile_call(
     if len(calls) != 1:
         raise Blocked("a `compile()` override without one `super().compile(...)` statement")
     call = calls[0]
+    if any(arg.star for arg in call.args):
+        raise Blocked("`super().compile(...)` given `*args` or `**kwargs`, which may pass Keras an optimizer already")
     if any(arg.keyword is None or arg.keyword.value == "optimizer" for arg in call.args):
         raise Blocked("a `compile()` override that already passes Keras an optimizer")
     assigned = _self_assigned(compile_method)

@@ -784,3 +784,17 @@ def test_a_step_returning_a_tensor_waits_for_the_logs_fix():
     assert 'if keras.backend.backend() == "tensorflow":' in fixed
     assert "return loss\n" not in fixed and fixed.count('return {"loss": loss}') == 2
     assert [f.code for f in lint(fixed, "model.py", Settings())] == []
+
+
+@pytest.mark.parametrize(
+    ("call", "blocker"),
+    [
+        ("super().compile(**kwargs)", "`super().compile(...)` given `*args` or `**kwargs`, which may pass Keras an optimizer already"),
+        ("super().compile(optimizer='adam')", "a `compile()` override that already passes Keras an optimizer"),
+    ],
+)
+def test_two_optimizers_need_a_compile_that_can_take_one(call: str, blocker: str):
+    source = GAN_WITH_COMPILE.replace("def compile(self, d_optimizer, g_optimizer):", "def compile(self, d_optimizer, g_optimizer, **kwargs):")
+    source = source.replace("super().compile(run_eagerly=False)", call)
+    findings = lint(source, "model.py", _settings("jax"), rules=RULES)
+    assert [(f.message, f.fix) for f in findings] == [(f"{MESSAGE}; no fix: {blocker}", None)] * 2
