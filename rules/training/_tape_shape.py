@@ -263,9 +263,9 @@ def tape_name(ctx: Context, node: cst.With) -> str:
     return target.name.value
 
 
-def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool) -> TapeStep:
-    """The parts of `function`, or `Blocked` naming what the rewrite cannot carry. `whole_model`:
-    the gradient must be over all the model's trainable variables (the JAX step)."""
+def check_step_signature(ctx: Context, function: cst.FunctionDef) -> str:
+    """The name of the data parameter of `train_step(self, data)`, or `Blocked`: another step,
+    a decorator, another signature."""
     if function.name.value != "train_step":
         raise Blocked(f"a tape in `{function.name.value}` (only `train_step` is rewritten)")
     if function.decorators:
@@ -273,6 +273,13 @@ def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool
     params = positional_params(function)
     if len(params) != 2 or function.params.star_arg is not cst.MaybeSentinel.DEFAULT or function.params.star_kwarg:
         raise Blocked("a signature other than `train_step(self, data)`")
+    return params[1].name.value
+
+
+def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool) -> TapeStep:
+    """The parts of `function`, or `Blocked` naming what the rewrite cannot carry. `whole_model`:
+    the gradient must be over all the model's trainable variables (the JAX step)."""
+    data = check_step_signature(ctx, function)
     _check_tapes_and_optimizers(ctx, function)
     check_keras2_trainer(function)
     body = list(body_of(function))
@@ -305,7 +312,6 @@ def read_tape_step(ctx: Context, function: cst.FunctionDef, *, whole_model: bool
         raise Blocked(f"a loss (`{loss}`) not computed under the tape")
     read_later = names_read([*after, last])
     carried = tuple(name for name in bound if name in read_later and name != loss)
-    data = params[1].name.value
     spelled = tape_with.items[0].item.func  # type: ignore[attr-defined]
     return TapeStep(
         function, data, body[:index], tape_body, tape_with.body, loss, grads, variables, subset, between,

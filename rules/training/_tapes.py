@@ -25,12 +25,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..engine.context import Context, positional_params
+from ..engine.context import Context
 from ..engine.edits import FixSpec, Replace
 from ..engine.names import statements
 from ._common import block_indent, is_docstring, is_self_attribute
 from ._tape_shape import (
-    Blocked, body_of_suite, check_keras2_trainer, contains, import_of, names_bound, names_read, opens_tape, tape_name, tape_withs,
+    Blocked, body_of_suite, check_keras2_trainer, check_step_signature, contains, import_of, names_bound, names_read, opens_tape, tape_name, tape_withs,
 )
 from ._tape_step import (
     StepWriter, as_written, code_at_zero, dispatch_on_backend, indent_code, leading_text, tape_step_fix, variable_names,
@@ -86,13 +86,7 @@ class TapedStep:
 def read_taped_step(ctx: Context, klass: cst.ClassDef, function: cst.FunctionDef, backends: Sequence[str]) -> TapedStep:
     """The step's tapes, the methods it calls that open tapes, and its optimizers; or `Blocked`
     naming what the rewrite cannot carry."""
-    if function.name.value != "train_step":
-        raise Blocked(f"a tape in `{function.name.value}` (only `train_step` is rewritten)")
-    if function.decorators:
-        raise Blocked(f"the decorator `@{_code(ctx, function.decorators[0].decorator)}`")
-    params = positional_params(function)
-    if len(params) != 2 or function.params.star_arg is not cst.MaybeSentinel.DEFAULT or function.params.star_kwarg:
-        raise Blocked("a signature other than `train_step(self, data)`")
+    data = check_step_signature(ctx, function)
     methods = _methods(klass)
     clash = [name for name in _METHODS if name in methods]
     if clash:
@@ -118,7 +112,7 @@ def read_taped_step(ctx: Context, klass: cst.ClassDef, function: cst.FunctionDef
                 " (Keras 3.15; the project's keras-version is older)"
             )
         compile_call = _compile_call(ctx, methods, optimizers)
-    return TapedStep(step, helpers, params[1].name.value, optimizers, compile_call)
+    return TapedStep(step, helpers, data, optimizers, compile_call)
 
 
 def _code(ctx: Context, node: cst.CSTNode) -> str:
