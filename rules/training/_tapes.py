@@ -28,7 +28,8 @@ import libcst as cst
 from ..engine.context import Context
 from ..engine.edits import FixSpec, Replace
 from ..engine.names import statements
-from ._common import block_indent, is_docstring, is_self_attribute
+from ..engine.walker import is_generator, own_yields
+from ._common import assigned_values, block_indent, is_docstring, is_self_attribute
 from ._tape_shape import (
     Blocked, body_of_suite, check_keras2_trainer, check_step_signature, contains, import_of, names_bound, names_read, opens_tape, tape_name, tape_withs,
 )
@@ -39,7 +40,6 @@ from ._tape_step import (
 # `keras.optimizers.MultiOptimizer` came with Keras 3.15.
 MULTI_OPTIMIZER_SINCE = (3, 15, 0)
 _ORDER = ("tensorflow", "jax", "torch")
-_OPTIMIZER_CALLS = frozenset({"apply_gradients", "apply"})
 # Names the written code binds in the step or adds to the class.
 _STEP_NAMES = frozenset({"step_variables", "step_values", "step_scope", "step_logs", "new_state", "part", "torch"})
 _METHODS = ("tape_gradient", "tape_watch")
@@ -270,7 +270,7 @@ def _check_tape_code(ctx: Context, body: Sequence[cst.BaseStatement], tape: str,
             for small in stmt.body:
                 if isinstance(small, (cst.Return, cst.Break, cst.Continue, cst.Global, cst.Nonlocal)):
                     raise Blocked(f"`{_code(ctx, small).split()[0]}` inside a tape's code in {where}")
-    if any(_yields(stmt) for stmt in body):
+    if any(True for stmt in body for _ in own_yields(stmt)):
         raise Blocked(f"`yield` inside a tape's code in {where}")
     bound_all = set(names_bound(body))
     assigned: set[str] = set()
@@ -280,23 +280,6 @@ def _check_tape_code(ctx: Context, body: Sequence[cst.BaseStatement], tape: str,
         if early:
             raise Blocked(f"`{early[0]}` read under the tape before the tape's code assigns it")
         assigned.update(names_bound([stmt]))
-
-
-def _yields(node: cst.CSTNode) -> bool:
-    found: list[bool] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Yield(self, _: cst.Yield) -> None:
-            found.append(True)
-
-        def visit_FunctionDef(self, _: cst.FunctionDef) -> bool:
-            return False
-
-        def visit_Lambda(self, _: cst.Lambda) -> bool:
-            return False
-
-    node.visit(Finder())
-    return bool(found)
 
 
 def _reads_before_binding(stmt: cst.BaseStatement) -> set[str]:
@@ -411,7 +394,7 @@ def _check_step_body(ctx: Context, function: cst.FunctionDef, tapes: Sequence[Ta
     for stmt in statements(body[:-1]):
         if isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in stmt.body):
             raise Blocked("a `return` before the step's last statement")
-    if _yields(function.body):
+    if is_generator(function):
         raise Blocked("a step that yields")
     used = variable_names(body)
     clash = sorted(used & _STEP_NAMES)
@@ -426,7 +409,7 @@ def _optimizers(ctx: Context, function: cst.FunctionDef) -> tuple[tuple[str, cst
     """The optimizers other than `self.optimizer` the step updates with, each with its variables."""
     found: dict[str, cst.BaseExpression] = {}
     own = False
-    for call in _optimizer_calls(function):
+    for call in _optimizer_calls(function.body):
         receiver = call.func.value  # type: ignore[attr-defined]
         shown = _code(ctx, receiver)
         if not is_self_attribute(receiver):
@@ -448,22 +431,28 @@ def _optimizers(ctx: Context, function: cst.FunctionDef) -> tuple[tuple[str, cst
     return tuple(found.items())
 
 
-def _optimizer_calls(function: cst.FunctionDef) -> list[cst.Call]:
+def _is_optimizer_call(call: cst.Call) -> bool:
+    """`<x>.apply_gradients(...)`, or `.apply(...)` / `.minimize(...)` on a receiver whose name
+    says optimizer (`self.d_optimizer.apply(...)`)."""
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return False
+    receiver = func.value
+    named = receiver.attr.value if isinstance(receiver, cst.Attribute) else getattr(receiver, "value", "")
+    return func.attr.value == "apply_gradients" or (
+        func.attr.value in ("apply", "minimize") and "optimizer" in str(named).lower()
+    )
+
+
+def _optimizer_calls(node: cst.CSTNode) -> list[cst.Call]:
     found: list[cst.Call] = []
 
     class Finder(cst.CSTVisitor):
         def visit_Call(self, call: cst.Call) -> None:
-            func = call.func
-            if not isinstance(func, cst.Attribute):
-                return
-            receiver = func.value
-            named = receiver.attr.value if isinstance(receiver, cst.Attribute) else getattr(receiver, "value", "")
-            if func.attr.value == "apply_gradients" or (
-                func.attr.value in ("apply", "minimize") and "optimizer" in str(named).lower()
-            ):
+            if _is_optimizer_call(call):
                 found.append(call)
 
-    function.body.visit(Finder())
+    node.visit(Finder())
     return found
 
 
@@ -517,23 +506,11 @@ def _compile_call(
         raise Blocked("`super().compile(...)` given `*args` or `**kwargs`, which may pass Keras an optimizer already")
     if any(arg.keyword is None or arg.keyword.value == "optimizer" for arg in call.args):
         raise Blocked("a `compile()` override that already passes Keras an optimizer")
-    assigned = _self_assigned(compile_method)
-    missing = [attr for attr, _ in optimizers if attr not in assigned]
+    assigned = assigned_values(body_of_suite(compile_method.body), self_attributes=True)
+    missing = [attr for attr, _ in optimizers if f"self.{attr}" not in assigned]
     if missing:
         raise Blocked(f"`self.{missing[0]}` not set in `compile()`")
     return call
-
-
-def _self_assigned(function: cst.FunctionDef) -> set[str]:
-    found: set[str] = set()
-    for stmt in statements(body_of_suite(function.body)):
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Assign):
-                    for target in small.targets:
-                        if is_self_attribute(target.target):
-                            found.add(target.target.attr.value)  # type: ignore[attr-defined]
-    return found
 
 
 # ----- writing -----------------------------------------------------------------------------------
@@ -813,7 +790,7 @@ class _TorchTapes(_TapeBlocks):
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.BaseStatement:
         """An optimizer's update, under `torch.no_grad()` as Keras's own PyTorch step runs it."""
-        if not self.is_step or not _optimizer_calls_in(original):
+        if not self.is_step or not _optimizer_calls(original):
             return updated
         wrapper = cst.parse_statement("with torch.no_grad():\n    pass\n")
         assert isinstance(wrapper, cst.With)
@@ -829,23 +806,6 @@ class _TorchTapes(_TapeBlocks):
         first = 1 if body and is_docstring(body[0]) else 0
         body.insert(first, cst.parse_statement("import torch\n"))
         return updated.with_changes(body=updated.body.with_changes(body=body))
-
-
-def _optimizer_calls_in(stmt: cst.SimpleStatementLine) -> bool:
-    found: list[bool] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            func = call.func
-            if isinstance(func, cst.Attribute) and func.attr.value in _OPTIMIZER_CALLS:
-                receiver = func.value
-                if func.attr.value == "apply_gradients" or (
-                    isinstance(receiver, cst.Attribute) and "optimizer" in receiver.attr.value.lower()
-                ):
-                    found.append(True)
-
-    stmt.visit(Finder())
-    return bool(found)
 
 
 def _compile_text(ctx: Context, klass: cst.ClassDef, taped: TapedStep, backends: Sequence[str], names: _Names) -> str:
