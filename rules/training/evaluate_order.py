@@ -26,21 +26,32 @@ def _metric_name(expr: cst.BaseExpression) -> str | None:
     return None
 
 
-def _per_output_metrics(metrics: cst.BaseExpression) -> list[str | None] | None:
-    """The log names of `compile(metrics={"out": [...], ...})`'s per-output metrics in the
-    order given (None for a name the code does not show); None unless two or more are given."""
+def _metrics_of_outputs(metrics: cst.BaseExpression) -> list[tuple[str | None, list[str | None]]] | None:
+    """Each output of `compile(metrics={"out": [...], ...})` with the names Keras logs its
+    metrics under, in the order given (None where the code does not show one)."""
     if not isinstance(metrics, cst.Dict):
         return None
-    names: list[str | None] = []
+    found: list[tuple[str | None, list[str | None]]] = []
     for element in metrics.elements:
         if not isinstance(element, cst.DictElement):
             return None
-        output = string_value(element.key)
         values = element.value.elements if isinstance(element.value, (cst.List, cst.Tuple)) else None
-        for value in values if values is not None else (element.value,):
-            item = value.value if isinstance(value, cst.Element) else value
-            metric = _metric_name(item)  # type: ignore[arg-type]
-            names.append(f"{output}_{metric}" if output is not None and metric is not None else None)
+        items = [value.value if isinstance(value, cst.Element) else value for value in values or (element.value,)]
+        found.append((string_value(element.key), [_metric_name(item) for item in items]))  # type: ignore[arg-type]
+    return found
+
+
+def _per_output_metrics(metrics: cst.BaseExpression) -> list[str | None] | None:
+    """The log names of the per-output metrics in the order given (None for a name the code
+    does not show); None unless two or more are given."""
+    outputs = _metrics_of_outputs(metrics)
+    if outputs is None:
+        return None
+    names = [
+        f"{output}_{metric}" if output is not None and metric is not None else None
+        for output, metrics_of_output in outputs
+        for metric in metrics_of_output
+    ]
     return names if len(names) >= 2 else None
 
 
@@ -261,18 +272,8 @@ def _output_names(ctx: Context, receiver: str) -> list[str] | None:
 
 
 def _metrics_by_output(metrics: cst.BaseExpression) -> dict[str, list[str]] | None:
-    """Each output's metric log names, as `compile(metrics={...})` gives them; None where the
-    code does not show one."""
-    if not isinstance(metrics, cst.Dict):
+    """Each output's metric log names; None unless the code shows every one."""
+    outputs = _metrics_of_outputs(metrics)
+    if outputs is None or any(output is None or None in names for output, names in outputs):
         return None
-    found: dict[str, list[str]] = {}
-    for element in metrics.elements:
-        if not isinstance(element, cst.DictElement):
-            return None
-        output = string_value(element.key)
-        values = element.value.elements if isinstance(element.value, (cst.List, cst.Tuple)) else None
-        names = [_metric_name(v.value if isinstance(v, cst.Element) else v) for v in (values or (element.value,))]  # type: ignore[arg-type]
-        if output is None or None in names:
-            return None
-        found[output] = names  # type: ignore[assignment]
-    return found
+    return dict(outputs)  # type: ignore[arg-type]
