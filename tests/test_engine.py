@@ -306,3 +306,10 @@ def test_a_removed_api_finding_on_a_string_literal_is_not_deprecated():
 
     findings = lint('import tensorflow as tf\ntf.save("path")\ntf.save(f"{d}/m")\n', rules=(Removed(),))
     assert [f.deprecated for f in findings] == [True, False, True, False]
+
+
+def test_calls_in_gives_every_call_in_source_order():
+    from kerasfix.rules.engine.walker import calls_in
+
+    tree = cst.parse_module("a(b(c()), d())\nif x:\n    e(f=g())\n")
+    assert [cst.Module([]).code_for_node(call.func) for call in calls_in(tree)] == ["a", "b", "c", "d", "e", "g"]

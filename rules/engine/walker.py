@@ -101,6 +101,17 @@ def own_yields(node: cst.CSTNode) -> Iterator[cst.BaseExpression | None]:
         yield from own_yields(child)
 
 
+def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
+    """Every call at or below `node`, in source order (through `code_children`, cheaper than a
+    LibCST visitor)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is cst.Call:
+            yield current  # type: ignore[misc]
+        stack.extend(reversed(code_children(current)))
+
+
 def is_generator(function: cst.FunctionDef) -> bool:
     """Whether the function is a generator (its own body yields)."""
     return any(True for _ in own_yields(function.body))

@@ -20,6 +20,7 @@ import libcst as cst
 
 from ..engine.context import Context, positional_params
 from ..engine.names import statements
+from ..engine.walker import calls_in
 from ._common import body_of, is_self_attribute
 
 # `self.<attr>` spellings of all the model's trainable variables: the JAX step differentiates
@@ -331,24 +332,13 @@ def _setup_statements(
         if not (
             isinstance(small, cst.Assign)
             and all(isinstance(target.target, cst.Name) for target in small.targets)
-            and not _has_call(small.value)
+            and not any(True for _ in calls_in(small.value))
             and not (names_read([small.value]) & tape_names)
             and not ({target.target.value for target in small.targets} & (tape_names | tape_reads))  # type: ignore[attr-defined]
         ):
             break
         found.append(stmt)
     return found
-
-
-def _has_call(node: cst.CSTNode) -> bool:
-    found: list[bool] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            found.append(True)
-
-    node.visit(Finder())
-    return bool(found)
 
 
 def _variables_subset(variables: cst.BaseExpression, between: Sequence[cst.BaseStatement]) -> cst.BaseExpression | None:

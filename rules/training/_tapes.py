@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ..engine.context import Context
+from ..engine.context import Context, class_methods
 from ..engine.edits import FixSpec, Replace
 from ..engine.names import statements
-from ..engine.walker import is_generator, own_yields
+from ..engine.walker import calls_in, is_generator, own_yields
 from ._common import assigned_values, block_indent, is_docstring, is_self_attribute
 from ._tape_shape import (
     Blocked, body_of_suite, check_keras2_trainer, check_step_signature, contains, import_of, names_bound, names_read, opens_tape, tape_name, tape_withs,
@@ -87,7 +87,7 @@ def read_taped_step(ctx: Context, klass: cst.ClassDef, function: cst.FunctionDef
     """The step's tapes, the methods it calls that open tapes, and its optimizers; or `Blocked`
     naming what the rewrite cannot carry."""
     data = check_step_signature(ctx, function)
-    methods = _methods(klass)
+    methods = class_methods(klass)
     clash = [name for name in _METHODS if name in methods]
     if clash:
         raise Blocked(f"the method `{clash[0]}`, which the written steps add to the class")
@@ -119,21 +119,8 @@ def _code(ctx: Context, node: cst.CSTNode) -> str:
     return ctx.module.code_for_node(node).strip()
 
 
-def _methods(klass: cst.ClassDef) -> dict[str, cst.FunctionDef]:
-    body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
-    return {stmt.name.value: stmt for stmt in body if isinstance(stmt, cst.FunctionDef)}
-
-
 def _self_method_calls(node: cst.CSTNode) -> list[str]:
-    found: list[str] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            if is_self_attribute(call.func):
-                found.append(call.func.attr.value)  # type: ignore[union-attr]
-
-    node.visit(Finder())
-    return found
+    return [call.func.attr.value for call in calls_in(node) if is_self_attribute(call.func)]  # type: ignore[attr-defined]
 
 
 def _called_methods(function: cst.FunctionDef, methods: dict[str, cst.FunctionDef]) -> list[str]:
@@ -445,15 +432,7 @@ def _is_optimizer_call(call: cst.Call) -> bool:
 
 
 def _optimizer_calls(node: cst.CSTNode) -> list[cst.Call]:
-    found: list[cst.Call] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            if _is_optimizer_call(call):
-                found.append(call)
-
-    node.visit(Finder())
-    return found
+    return [call for call in calls_in(node) if _is_optimizer_call(call)]
 
 
 def _updated_variables(call: cst.Call) -> cst.BaseExpression | None:
@@ -813,7 +792,7 @@ def _compile_text(ctx: Context, klass: cst.ClassDef, taped: TapedStep, backends:
     on JAX only (on TensorFlow an optimizer built this way fails when training ends)."""
     call = taped.compile_call
     assert call is not None and isinstance(klass.body, cst.IndentedBlock)
-    compile_method = _methods(klass)["compile"]
+    compile_method = class_methods(klass)["compile"]
     u = ctx.module.default_indent
     body = compile_method.body
     at = block_indent(ctx, klass.body) + (body.indent if isinstance(body, cst.IndentedBlock) and body.indent else u)

@@ -11,12 +11,13 @@ parameter, or from a class of this module that passes the same test.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import libcst as cst
 
 from ..engine.context import Context, class_methods, keras_api
 from ..engine.names import function_bindings
+from ..engine.walker import calls_in
 from ._common import body_of, is_self_attribute, small_statements
 from ._default_step import step_resolver
 
@@ -48,15 +49,6 @@ _FLAG_FREE_KERAS = ("ops.", "activations.", "initializers.", "regularizers.", "c
 _FLAG_FREE_MODULES = ("tensorflow.", "numpy.", "jax.numpy.", "jax.nn.", "jax.lax.", "math.")
 # Methods every Layer has that a `call` may use.
 _LAYER_METHODS = frozenset({"add_loss", "add_weight"})
-
-
-def _calls(node: cst.CSTNode) -> Iterator[cst.Call]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Call):
-            yield current
-        stack.extend(current.children)
 
 
 def _self_assignments(klass: cst.ClassDef) -> dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]]:
@@ -130,7 +122,7 @@ class _FlagAnalysis:
         local = function_bindings(method)
         own = class_methods(klass)
         assigned = _self_assignments(klass)
-        for call in _calls(method.body):
+        for call in calls_in(method.body):
             func = call.func
             if self.construction_is_free(call, resolve):
                 continue
