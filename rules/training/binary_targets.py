@@ -10,8 +10,9 @@ import libcst as cst
 
 from ..engine.context import Context, call_argument, call_keyword
 from ..engine.names import statements
+from ..engine.provenance import assigned_value
 from ..engine.rule import Example, Rule
-from ..engine.walker import SOURCE_TEXT
+from ..engine.walker import SOURCE_TEXT, calls_in
 from ._common import body_of, is_self_attribute
 
 _BCE_FUNCTIONS = frozenset(
@@ -36,17 +37,6 @@ def _canonical(ctx: Context, expr: cst.BaseExpression) -> str | None:
     return f"keras.{api[0]}" if api is not None else ctx.qualname(expr)
 
 
-def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    found: list[cst.Call] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            found.append(call)
-
-    node.visit(Finder())
-    return found
-
-
 def _from_logits(call: cst.Call) -> bool:
     """`from_logits=` given anything but `False`: on logits PyTorch takes any target."""
     arg = call_keyword(call, "from_logits")
@@ -66,12 +56,12 @@ def _bce_construction(ctx: Context, expr: cst.BaseExpression) -> bool:
 def _has_uniform_noise(ctx: Context, expr: cst.BaseExpression) -> bool:
     return any(
         isinstance(call.func, (cst.Name, cst.Attribute)) and ctx.qualname(call.func) in _UNIFORM
-        for call in _calls(expr)
+        for call in calls_in(expr)
     )
 
 
 def _has_ones(ctx: Context, expr: cst.BaseExpression) -> bool:
-    for call in _calls(expr):
+    for call in calls_in(expr):
         if isinstance(call.func, (cst.Name, cst.Attribute)):
             name = _canonical(ctx, call.func) or ""
             if name.rpartition(".")[2] in _ONES and name.startswith(_ONES_MODULES):
@@ -135,6 +125,14 @@ class BinaryTargetsAboveOne(Rule):
             "    labels += 0.05 * keras.random.uniform(ops.shape(labels))\n"
             "    return keras.losses.BinaryCrossentropy()(«labels», predictions)\n"
         ),
+        # The loss through a name.
+        Example(
+            "import numpy as np\nimport keras\n\n"
+            "bce = keras.losses.BinaryCrossentropy()\n"
+            "labels = np.ones((8, 1)) \n"
+            "labels += 0.05 * np.random.uniform(size=(8, 1))\n"
+            "loss = bce(«labels», predictions)\n"
+        ),
         Example(
             "import tensorflow as tf\nfrom tensorflow import keras\n\n"
             "class GAN(keras.Model):\n"
@@ -197,23 +195,11 @@ class BinaryTargetsAboveOne(Rule):
         if _canonical(ctx, func) in _BCE_FUNCTIONS:
             return not _from_logits(call)
         if isinstance(func, cst.Name):
-            return any(_bce_construction(ctx, value) for value in _assigned(ctx.module.body, func.value))
+            value = assigned_value(ctx, func)
+            return value is not None and _bce_construction(ctx, value)
         if is_self_attribute(func) and ctx.klass is not None:
             return _self_attribute_holds_bce(ctx, ctx.klass, func.attr.value)
         return False
-
-
-def _assigned(body: object, name: str) -> list[cst.BaseExpression]:
-    """The values assigned to `name` by the statements of `body` (nested blocks too)."""
-    found: list[cst.BaseExpression] = []
-    for stmt in statements(body):  # type: ignore[arg-type]
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Assign) and any(
-                    isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
-                ):
-                    found.append(small.value)
-    return found
 
 
 def _may_apply(ctx: Context) -> bool:
@@ -249,7 +235,7 @@ def _self_attribute_holds_bce(ctx: Context, klass: cst.ClassDef, attr: str) -> b
         return False
     return any(
         arg.keyword is not None and arg.keyword.value in parameters and _bce_construction(ctx, arg.value)
-        for call in _calls(ctx.module)
+        for call in calls_in(ctx.module)
         for arg in call.args
     )
 
