@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from .project import ProjectModule
     from .rule import Rule
 
+# The `ctx.shared` key of the text the whole file was parsed from, set by `lint.lint`: a rule
+# may test it before costly work on the tree. It is absent when only a part of a file is linted
+# without the rest of its text at hand: the rule then does the work.
+SOURCE_TEXT = "engine.source_text"
+
 # Prefixes under which Keras 2 code reaches the Keras API. `tf_keras` is left alone on purpose:
 # code that imports it has chosen to stay on Keras 2.
 KERAS_PREFIXES = (

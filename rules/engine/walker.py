@@ -12,14 +12,10 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import libcst as cst
 
-from .context import Context
+from .context import SOURCE_TEXT, Context  # noqa: F401 - SOURCE_TEXT: rules import it from here
+from .gates import AttributeGates, CallGates, alias_names, gates_for
 from .rule import Rule
 from .syntax import RuleFailedRule, rule_failed_message
-
-# The `ctx.shared` key of the text the whole file was parsed from, set by `lint.lint`: a rule
-# may test it before costly work on the tree. It is absent when only a part of a file is linted
-# (an editor's re-lint of an edit): the rule then does the work.
-SOURCE_TEXT = "engine.source_text"
 
 _SKIPPED_FIELDS = frozenset(
     {
@@ -151,85 +147,6 @@ def build_dispatch(rules: Iterable[Rule]) -> dict[type, tuple[Rule, ...]]:
     return {kind: tuple(found) for kind, found in table.items()}
 
 
-# ----- rules gated by the words of an attribute chain ----------------------------------------
-#
-# A rule with an `attribute_words()` method acts on an `Attribute` node only when the node is a
-# whole chain (`a.b.c`, not its `a.b`, not a name in an import) that spells one of those words:
-# the table rules of the import and removed-API families. The walker reads each chain's words
-# once and calls only the rules whose words it holds, instead of calling every such rule on
-# every attribute for it to find out itself. The rules still test it themselves.
-
-_PART_OF_IMPORT = frozenset({cst.ImportAlias, cst.ImportFrom})
-
-
-def whole_chain_words(node: cst.Attribute, parent: cst.CSTNode) -> frozenset[str] | None:
-    """The attribute names of `node` when it is a whole chain under `parent`, else None."""
-    kind = type(parent)
-    if kind is cst.Attribute:
-        if parent.value is node:  # type: ignore[attr-defined]
-            return None
-    elif kind in _PART_OF_IMPORT:
-        return None
-    names = []
-    expr: cst.BaseExpression = node
-    while type(expr) is cst.Attribute:
-        names.append(expr.attr.value)  # type: ignore[attr-defined]
-        expr = expr.value  # type: ignore[attr-defined]
-    return frozenset(names)
-
-
-_GATES: dict[tuple[Rule, ...], tuple[tuple[Rule, frozenset[str] | None], ...] | None] = {}
-
-
-def attribute_gates(rules: tuple[Rule, ...]) -> tuple[tuple[Rule, frozenset[str] | None], ...] | None:
-    """Each rule called on attributes with its words (None: called on every attribute), in
-    dispatch order; None when no rule is gated."""
-    if rules in _GATES:
-        return _GATES[rules]
-    gates = tuple((rule, _attribute_words(rule)) for rule in rules)
-    found = gates if any(words is not None for _, words in gates) else None
-    _GATES[rules] = found
-    return found
-
-
-def _attribute_words(rule: Rule) -> frozenset[str] | None:
-    method = getattr(rule, "attribute_words", None)
-    return frozenset(method()) if method is not None else None
-
-
-# ----- rules gated by the last name of a callee ----------------------------------------------
-#
-# A rule with a `call_leaves()` method acts on a `Call` only when its callee is a name or an
-# attribute chain whose last name is one of those (`reduce_sum` in `tf.reduce_sum(x)`): most
-# TensorFlow-op rules, which a hundred thousand other calls would each enter only to return.
-# The walker reads the callee's last name once and picks the rules to call by it.
-
-_CALL_TABLES: dict[tuple[Rule, ...], tuple[dict[str, tuple[Rule, ...]], tuple[Rule, ...]] | None] = {}
-
-
-def call_table(rules: tuple[Rule, ...]) -> tuple[dict[str, tuple[Rule, ...]], tuple[Rule, ...]] | None:
-    """For the rules called on calls: last name -> the rules to call for it, and the rules for
-    any other callee (the ungated ones), each in dispatch order; None when no rule is gated."""
-    if rules in _CALL_TABLES:
-        return _CALL_TABLES[rules]
-    gates = [(rule, _call_leaves(rule)) for rule in rules]
-    table = None
-    if any(leaves is not None for _, leaves in gates):
-        names = set().union(*(leaves for _, leaves in gates if leaves is not None))
-        by_name = {
-            name: tuple(rule for rule, leaves in gates if leaves is None or name in leaves) for name in names
-        }
-        table = (by_name, tuple(rule for rule, leaves in gates if leaves is None))
-    _CALL_TABLES[rules] = table
-    return table
-
-
-def _call_leaves(rule: Rule) -> frozenset[str] | None:
-    method = getattr(rule, "call_leaves", None)
-    leaves = method() if method is not None else None
-    return frozenset(leaves) if leaves is not None else None
-
-
 _NODE_TYPES: frozenset[type] = frozenset()
 
 
@@ -252,26 +169,40 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
     classes = ctx.classes
     errors = ctx.errors
 
-    attribute_rules = dispatch.get(cst.Attribute)
-    gates = attribute_gates(tuple(attribute_rules)) if attribute_rules else None
-    call_rules = dispatch.get(cst.Call)
-    calls = call_table(tuple(call_rules)) if call_rules else None
+    # Which rules to call on a call or an attribute: see `gates`.
+    attributes: AttributeGates | None = gates_for(AttributeGates, dispatch.get(cst.Attribute))  # type: ignore[assignment]
+    if attributes is not None:
+        by_name, unnamed, by_word = attributes.by_name, attributes.ungated, attributes.by_word
+    calls: CallGates | None = gates_for(CallGates, dispatch.get(cst.Call))  # type: ignore[assignment]
+    if calls is not None:
+        by_leaf, ungated, by_keyword = calls.by_leaf, calls.ungated, calls.by_keyword
+        aliases = alias_names(ctx)
 
     def visit(node: cst.CSTNode) -> None:
         kind = type(node)
         rules = dispatch.get(kind)
         if rules:
-            if kind is cst.Attribute and gates is not None:
-                rules = _gated(node, parents[-1], gates)  # type: ignore[arg-type]
+            if kind is cst.Attribute and attributes is not None:
+                rules = by_name.get(node.attr.value, unnamed)  # type: ignore[attr-defined]
+                if by_word:
+                    rules = attributes.for_chain(rules, node, parents[-1])  # type: ignore[arg-type]
             elif kind is cst.Call and calls is not None:
                 func = node.func  # type: ignore[attr-defined]
                 func_kind = type(func)
                 if func_kind is cst.Attribute:
-                    rules = calls[0].get(func.attr.value, calls[1])
+                    rules = by_leaf.get(func.attr.value, ungated)
                 elif func_kind is cst.Name:
-                    rules = calls[0].get(func.value, calls[1])
+                    rules = by_leaf.get(func.value, ungated)
+                    if aliases is None or func.value in aliases:
+                        rules = calls.for_alias(rules, func, ctx)
                 else:
-                    rules = calls[1]
+                    rules = ungated
+                if by_keyword:
+                    for arg in node.args:  # type: ignore[attr-defined]
+                        keyword = arg.keyword
+                        if keyword is not None and keyword.value in by_keyword:
+                            rules = calls.for_keywords(rules, node.args)  # type: ignore[attr-defined]
+                            break
             for rule in rules:
                 ctx._current_rule = rule
                 try:
@@ -319,13 +250,3 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
         # tree alive after the lint, for the garbage collector to find and free much later.
         del visit
 
-
-def _gated(
-    node: cst.Attribute, parent: cst.CSTNode, gates: tuple[tuple[Rule, frozenset[str] | None], ...]
-) -> list[Rule]:
-    """The rules to call on one attribute: the ungated ones, and the gated ones whose words its
-    chain spells (see `attribute_gates`), in dispatch order."""
-    words = whole_chain_words(node, parent)
-    if words is None:
-        return [rule for rule, wanted in gates if wanted is None]
-    return [rule for rule, wanted in gates if wanted is None or not words.isdisjoint(wanted)]

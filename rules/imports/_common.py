@@ -267,7 +267,7 @@ class TableRule(Rule):
 
     def attribute_words(self) -> frozenset[str]:
         """For the walker: an attribute is visited only when its whole chain spells one of
-        these (see `engine.walker.attribute_gates`); `visit_chain` tests the same."""
+        these (see `engine.gates`); `visit_chain` tests the same."""
         return self.words()
 
     def resolve(self, path: str, origin: str) -> Match | None:

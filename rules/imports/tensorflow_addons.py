@@ -162,6 +162,10 @@ class TensorflowAddons(Rule):
     def attribute_words(self) -> frozenset[str]:
         return _leaves() | _modules()
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_leaves() | {"AdamW"})
+
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
         if not _mentions_addons(ctx):
             return

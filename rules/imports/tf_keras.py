@@ -158,7 +158,7 @@ class TfKerasNamespace(Rule):
 
     def attribute_words(self) -> frozenset[str]:
         """For the walker: an attribute is visited only when its whole chain spells `keras`
-        (see `engine.walker.attribute_gates`); `_chain` tests the same."""
+        (see `engine.gates`); `_chain` tests the same."""
         return frozenset({"keras"})
 
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:

@@ -93,7 +93,7 @@ class TfKerasOnlyName(Rule):
 
     def attribute_words(self) -> frozenset[str]:
         """For the walker: an attribute is visited only when its whole chain spells one of
-        these (see `engine.walker.attribute_gates`); `visit` tests the same."""
+        these (see `engine.gates`); `visit` tests the same."""
         return _leaves()
 
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:

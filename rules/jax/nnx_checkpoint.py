@@ -251,6 +251,10 @@ class NnxOrbaxIntegerKeys(Rule):
         "    model = Heads(nnx.Rngs(0))\n    nnx.update(model, ckpt.restore(path))\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"update", "replace_by_pure_dict"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         if isinstance(func, cst.Attribute):

@@ -13,6 +13,10 @@ from ..engine.tables import load_toml
 from ..training._common import local_values, traced_class
 
 _TENSOR_CALL_PREFIXES = ("tensorflow.", "jax.", "keras.ops.", "keras.random.")
+# What makes a concrete value of a tensor: `x.numpy()`, `float(x)`, `np.asarray(x)` ...
+_CONCRETE_METHODS = frozenset({"numpy", "item"})
+_CONCRETE_FUNCTIONS = frozenset({"float", "int", "bool"})
+_CONVERSIONS = frozenset({"convert_to_numpy", "array", "asarray"})
 
 
 @lru_cache(maxsize=1)
@@ -140,19 +144,23 @@ class ConcreteValueInTracedCode(Rule):
         "import keras\nclass L(keras.layers.Layer):\n    def call(self, x):\n        return x * float(2)\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_CONCRETE_METHODS | _CONCRETE_FUNCTIONS | _CONVERSIONS)
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         if isinstance(func, cst.Attribute):
             attr = func.attr.value
-            if attr in ("numpy", "item"):
+            if attr in _CONCRETE_METHODS:
                 if node.args or traced_function(ctx) is None:
                     return
                 ctx.report(node, self.message.format(what=f".{attr}()"))
                 return
-            if attr not in ("convert_to_numpy", "array", "asarray"):
+            if attr not in _CONVERSIONS:
                 return
         elif isinstance(func, cst.Name):
-            if func.value not in ("float", "int", "bool") or len(node.args) != 1:
+            if func.value not in _CONCRETE_FUNCTIONS or len(node.args) != 1:
                 return
         else:
             return
@@ -263,6 +271,10 @@ class DataDependentShape(Rule):
         "    return jnp.repeat(x, n, total_repeat_length=8)\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_COUNTED.keys() | _DATA_DEPENDENT_LEAVES)
+
     def visit(self, node: cst.Call | cst.Subscript, ctx: Context) -> None:
         if not ctx.functions:
             return
@@ -281,7 +293,7 @@ class DataDependentShape(Rule):
         if leaf in _COUNTED:
             self._traced_counts(node, leaf, ctx)
             return
-        if leaf not in ("boolean_mask", "unique", "unique_with_counts", "nonzero", "argwhere", "flatnonzero", "where"):
+        if leaf not in _DATA_DEPENDENT_LEAVES:
             return
         qualified = ctx.qualname(func)
         table = _table()
@@ -319,6 +331,10 @@ class DataDependentShape(Rule):
 
 # Functions whose second argument sets how many elements come out.
 _COUNTED = {"repeat": ("repeats",), "tile": ("repeats", "reps", "multiples")}
+# The ops whose output shape depends on the values (`tf.boolean_mask`, `jnp.unique`, ...).
+_DATA_DEPENDENT_LEAVES = frozenset(
+    {"boolean_mask", "unique", "unique_with_counts", "nonzero", "argwhere", "flatnonzero", "where"}
+)
 _COUNT_MESSAGE = (
     "`{what}` with counts computed from tensors has a data-dependent shape, which JAX cannot "
     "trace: use Python ints or static shapes (`ops.shape(x)`), or pad to a fixed size"

@@ -137,6 +137,10 @@ class RnnTimeMajorConstants(Rule):
         "import keras\nsolve(x, constants=c)\n",
     )
 
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"constants", "time_major"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         constants = call_keyword(node, "constants")
         if constants is not None and isinstance(node.func, cst.Call) and keras_layer(node.func, ctx, _rnn_layers()):
@@ -243,6 +247,10 @@ class BatchNormalizationArguments(Rule):
         "class BatchNormalization:\n    pass\nbn = BatchNormalization(fused=True)\n",
         "def make(tf):\n    return tf.keras.layers.BatchNormalization(fused=True)\n",
     )
+
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"BatchNormalization"})
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         if not node.args or not keras_layer(node, ctx, ("BatchNormalization",)):
@@ -354,6 +362,10 @@ class BatchNormalizationSynchronized(Rule):
         "import keras\nbn = keras.layers.BatchNormalization()\n",
         "import torch\nimport keras\nbn = torch.nn.BatchNorm1d(4, synchronized=True)\n",
     )
+
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"synchronized"})
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         arg = call_keyword(node, "synchronized")
@@ -533,6 +545,10 @@ class LayerInputShapeArgument(Rule):
         "import keras\nemb = keras.layers.ReversibleEmbedding(input_dim=1000, output_dim=64)\n",
     )
 
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset(_INPUT_KEYWORDS.keys())
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         found = [a for a in node.args if a.keyword is not None and a.keyword.value in _INPUT_KEYWORDS]
         if not found:
@@ -698,6 +714,10 @@ class AttentionCausalArgument(Rule):
         "def make(layers):\n    return layers.Attention(causal=True)\n",
     )
 
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"causal"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         arg = call_keyword(node, "causal")
         if arg is None or not keras_layer(node, ctx, ("Attention", "AdditiveAttention")):
@@ -767,6 +787,10 @@ class RaggedInput(Rule):
         "import keras\ntokens = keras.Input(shape=(None,))\n",
         "import keras\ntokens = keras.Input(shape=(None,), ragged=False)\n",
     )
+
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"ragged"})
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         arg = _ragged_argument(node, ctx)
@@ -893,6 +917,10 @@ class SeparableConvKernelArguments(Rule):
         "import keras\nconv = keras.layers.SeparableConv2D(32, 3, depthwise_initializer='he_normal')\n",
         "def make(layers):\n    return layers.SeparableConv2D(32, 3, kernel_initializer='he_normal')\n",
     )
+
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset(_tables()["separable_conv"]["ignored_by_keras2"])
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         if not node.args:

@@ -300,6 +300,18 @@ class RemovedLayerApi(Rule):
         "        self.output_shape = shape\n    def call(self, x):\n        return x if self.output_shape else x\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_table()["methods"].keys())
+
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"dynamic"})
+
+    def attribute_names(self) -> frozenset[str]:
+        """The attribute names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_table()["attributes"].keys())
+
     def visit(self, node: cst.Call | cst.Attribute | cst.FunctionDef, ctx: Context) -> None:
         if isinstance(node, cst.FunctionDef):
             entry = _table()["definitions"].get(node.name.value)
@@ -473,6 +485,10 @@ class SymbolicAddLoss(Rule):
         "    def call(self, x):\n        return self.select(x)\n"
         "    def select(self, x):\n        self.add_loss(keras.ops.mean(x))\n        return x\n",
     )
+
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"add_loss"})
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func

@@ -183,6 +183,10 @@ class TfVariableAttribute(Rule):
         "    def build(self, tf):\n        self.w = tf.Variable([1.0])\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"Variable"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         if callee_leaf(node) != "Variable" or ctx.qualname(node.func) != "tensorflow.Variable":
             return
@@ -440,6 +444,14 @@ class BuildInputShapeMethods(Rule):
         "    def call(self, x):\n        return self.spec.as_list()\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"as_list", "isinstance"})
+
+    def attribute_names(self) -> frozenset[str]:
+        """The attribute names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"value"})
+
     def visit(self, node: cst.Call | cst.Attribute, ctx: Context) -> None:
         if isinstance(node, cst.Attribute):
             if node.attr.value != "value" or not isinstance(node.value, cst.Subscript):
@@ -565,6 +577,10 @@ class AddWeightSignature(Rule):
         "    def build(self, s):\n        self.k = self.add_weight((s[-1], 4), 'zeros')\n",
         "import keras\nclass Store:\n    def add_weight(self, key, value): ...\nStore().add_weight(1, 2)\n",
     )
+
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"add_weight"})
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func

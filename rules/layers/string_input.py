@@ -89,6 +89,10 @@ class StringModelInput(Rule):
         'import tensorflow as tf\nimport keras\n\nwords = tf.constant(["a"], dtype=tf.string)\n',
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"Input", "InputLayer"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         api = ctx.keras_api(node.func)
         if api is None or api[0] not in _INPUTS:

@@ -110,6 +110,10 @@ class TfDtypeObject(Rule):
         "        return keras.ops.cast(x, tf.float32)\n",
     )
 
+    def attribute_names(self) -> frozenset[str]:
+        """The attribute names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_dtypes().keys())
+
     def visit(self, node: cst.Attribute, ctx: Context) -> None:
         name = _dtypes().get(node.attr.value)
         if name is None or not may_be_tf(node, ctx):

@@ -90,6 +90,10 @@ class KerasOpWithTfKeyword(Rule):
         "def f(ops):\n    return ops.transpose(x, perm=[1, 0])\n",
     )
 
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset(_tf_keywords())
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         wanted = _tf_keywords()
         suspects = [a for a in node.args if a.keyword is not None and a.keyword.value in wanted]

@@ -85,6 +85,10 @@ class TfNewaxis(Rule):
         "    def call(self, x):\n        return x[:, np.newaxis]\n",
     )
 
+    def attribute_names(self) -> frozenset[str]:
+        """The attribute names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"newaxis"})
+
     def visit(self, node: cst.Attribute, ctx: Context) -> None:
         if node.attr.value != "newaxis" or not may_be_tf(node, ctx):
             return

@@ -566,6 +566,14 @@ class TfGeluApproximate(TfOpRule):
         "import tensorflow as tf\n\ndef act(x):\n    return tf.nn.gelu(x)\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(self.leaves)
+
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"activation"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         super().visit(node, ctx)
         activation = call_keyword(node, "activation")

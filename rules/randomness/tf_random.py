@@ -148,6 +148,10 @@ class TfRandomInLayer(Rule):
         "import tensorflow as tf\nclass Sampler:\n    def call(self):\n        return tf.random.normal((3,))\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_LEAVES)
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         leaf = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
@@ -342,6 +346,10 @@ class TfSetSeed(Rule):
         "import tensorflow as tf\ndef f(tf):\n    tf.random.set_seed(1)\n",
         "import torch\nimport tensorflow\ntorch.random.set_seed(1)\n",
     )
+
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"set_seed", "set_random_seed"})
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func

@@ -138,6 +138,10 @@ class UnseededRandomInTracedCode(Rule):
         "        self.w0 = keras.random.normal(shape)\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(keras_signatures().keys())
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         found = _keras_random(node, ctx)
         if found is None or found[1] is not None or has_star_args(node):
@@ -235,6 +239,10 @@ class IntSeedInTracedCode(Rule):
         "import keras\nclass D(keras.layers.Layer):\n    def build(self, shape):\n"
         "        self.w0 = keras.random.normal(shape, seed=42)\n",
     )
+
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(keras_signatures().keys())
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         found = _keras_random(node, ctx)

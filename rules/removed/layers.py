@@ -129,6 +129,10 @@ class RemovedLayer(TableRule):
         "from my_layers import ThresholdedReLU\nact = ThresholdedReLU(theta=0.5)\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_CALLED)
+
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
         if type(node) is cst.Call:
             self._call(node, ctx)  # type: ignore[arg-type]

@@ -91,6 +91,10 @@ class LossReductionEnum(TableRule):
         "import keras\nloss = my_loss(reduction='auto')\n",
     )
 
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"reduction"})
+
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
         if type(node) is cst.Call:
             self._auto(node, ctx)  # type: ignore[arg-type]

@@ -84,6 +84,10 @@ class OptimizerDecayArgument(Rule):
         "def SGD(decay): ...\nopt = SGD(decay=1e-6)\n",
     )
 
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"decay"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         decay = call_keyword(node, "decay")
         if decay is None:

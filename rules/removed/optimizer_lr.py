@@ -56,6 +56,10 @@ class OptimizerLrArgument(Rule):
         "def Adam(lr): ...\nopt = Adam(lr=1)\n",
     )
 
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"lr"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         arg = call_keyword(node, "lr")
         if arg is None:

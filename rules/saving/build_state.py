@@ -467,6 +467,10 @@ class BuildConfigNotRestorable(Rule):
         "    def call(self, batch):\n        return tf.boolean_mask(batch['x'], batch['keep'])\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_op_leaves())
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         op = _op_of(ctx, node)
         if op is None:

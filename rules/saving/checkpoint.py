@@ -98,6 +98,10 @@ class ModelCheckpointArguments(Rule):
         'import keras\nclass ModelCheckpoint:\n    pass\ncb = ModelCheckpoint("ckpt", period=2)\n',
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"load_model", "load_weights", "ModelCheckpoint"})
+
     def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
         if not isinstance(node, cst.Call):
             report_binding(ctx, node, self.code, "Use the path `ModelCheckpoint` needs")

@@ -186,6 +186,10 @@ class SaveToDirectory(Rule):
         "d = tempfile.mkdtemp()\nd = d + '/m.keras'\nmodel.save(d)\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_SAVE_LEAVES)
+
     def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
         if not isinstance(node, cst.Call):
             report_binding(ctx, node, self.code, "Save to a `.keras` file")
@@ -271,6 +275,10 @@ class SaveFormatArgument(Rule):
         'def export(tf, m):\n    tf.keras.models.save_model(m, "m.keras", save_format="tf")\n',
         'import keras\ndef write(model, save_format):\n    model.save("m.keras")\n',
     )
+
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"save_format"})
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         arg = call_keyword(node, "save_format")
@@ -366,6 +374,10 @@ class LegacyH5Save(Rule):
         'def export(keras, m):\n    keras.models.save_model(m, "m.h5")\n',
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_SAVE_LEAVES | {"load_model"})
+
     def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
         if not isinstance(node, cst.Call):
             report_binding(ctx, node, self.code, "Save to a `.keras` file")
@@ -385,11 +397,15 @@ def _save_to_directory_reported(node: cst.Call, ctx: Context) -> bool:
     return use is not None and use.code == "KER301" and ctx.settings.enabled("KER301") and not ctx.settings.ignored_for_path("KER301", ctx.path)
 
 
+# The callees' last names of calls that may save a whole model.
+_SAVE_LEAVES = frozenset({"save", "save_model", "ModelCheckpoint"})
+
+
 def _may_save_model(node: cst.Call) -> bool:
     """A cheap look at the callee before the file's plan is consulted."""
     func = node.func
     if isinstance(func, cst.Attribute):
-        return func.attr.value in ("save", "save_model", "ModelCheckpoint")
+        return func.attr.value in _SAVE_LEAVES
     return isinstance(func, cst.Name) and func.value in ("save_model", "ModelCheckpoint")
 
 

@@ -87,6 +87,10 @@ class LambdaLayerPythonLambda(Rule):
         "def make(layers):\n    return layers.Lambda(lambda t: t)\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"Lambda"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         leaf = callee_leaf(node)
         if leaf is None or not node.args:
@@ -195,6 +199,10 @@ class SlashInName(Rule):
             self._code_of = (ctx.module, code)
         return code
 
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"name"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         arg = call_keyword(node, "name")
         if arg is None:
@@ -293,6 +301,10 @@ class VariableNameSemantics(Rule):
         'import keras\nparts = path.split("/")\nstem = file.name.split(".")[0]\n',
         'import keras\nif "a:0" in text:\n    pass\n',
     )
+
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"split", "endswith", "startswith"})
 
     def visit(self, node: cst.Comparison | cst.Call, ctx: Context) -> None:
         if isinstance(node, cst.Call):

@@ -121,6 +121,10 @@ class LoadSavedModelDirectory(Rule):
         "model.fit(x, y, callbacks=[cb])\nm = keras.models.load_model(d)\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"load_model"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         leaf = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
@@ -242,6 +246,10 @@ class WeightsFileName(Rule):
         '    model.save_weights(os.path.join(d, "w.weights.h5"))\n    model.load_weights(f"{d}/w.weights.h5")\n',
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"save_weights", "load_weights"})
+
     def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
         if not isinstance(node, cst.Call):
             report_binding(ctx, node, self.code, "Use a `.weights.h5` file name")
@@ -308,6 +316,10 @@ class LoadWeightsByName(Rule):
         "import keras\nmodel.load_weights(path, by_name=True)\n",
         'import keras\nmodel.load_weights("w.weights.h5", by_name=False)\n',
     )
+
+    def call_keywords(self) -> frozenset[str]:
+        """The keywords of the calls `visit` acts on (see `engine.gates`)."""
+        return frozenset({"by_name"})
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         arg = call_keyword(node, "by_name")

@@ -106,6 +106,10 @@ class GeneratorMethods(Rule):
         "trainer.fit_generator(batches, epochs=3)\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_generators().keys())
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         if not isinstance(func, cst.Attribute):
@@ -199,6 +203,10 @@ class WorkerArguments(Rule):
         "import keras\nfrom gans.trainers import GanTrainer\ntrainer = GanTrainer(g, d)\ntrainer.fit(seq, workers=4)\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_worker_arguments()[1])
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         if not isinstance(func, cst.Attribute) or not node.args:
@@ -279,6 +287,10 @@ class RemovedMethodArguments(Rule):
         "import keras\nfrom gans.trainers import GanTrainer\ntrainer = GanTrainer(g, d)\n"
         "trainer.train_on_batch(x, y, reset_metrics=False)\n",
     )
+
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({name for name in _removed_arguments() if not name.startswith("callbacks.")})
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
@@ -368,6 +380,10 @@ class RemovedCallbackArguments(Rule):
         "import keras\nclass TensorBoard:\n    pass\ntb = TensorBoard(write_grads=True)\n",
         "import keras\ndef make(keras):\n    return keras.callbacks.TensorBoard(write_grads=True)\n",
     )
+
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({name.removeprefix("callbacks.") for name in _removed_arguments() if name.startswith("callbacks.")})
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         if not node.args:

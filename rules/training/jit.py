@@ -133,7 +133,10 @@ class XlaIncompatibleOpInLayer(Rule):
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
-        if not isinstance(func, (cst.Attribute, cst.Name)) or not ctx.functions:
+        if not isinstance(func, (cst.Attribute, cst.Name)) or not ctx.classes:
+            return
+        # Only a `call()` method reports: a test of names before resolving the callee.
+        if not any(function.name.value == "call" for function in ctx.functions):
             return
         qualified = ctx.qualname(func)
         if not not_xla_compilable(qualified):

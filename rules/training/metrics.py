@@ -190,6 +190,10 @@ class CompiledLossAndMetrics(Rule):
         "        return other.compiled_loss(data, data)\n",
     )
 
+    def attribute_names(self) -> frozenset[str]:
+        """The attribute names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"compiled_loss", "compiled_metrics"})
+
     def visit(self, node: cst.Attribute, ctx: Context) -> None:
         attr = node.attr.value
         if attr not in ("compiled_loss", "compiled_metrics") or not is_self_attribute(node):
@@ -398,6 +402,10 @@ class MetricResetStates(Rule):
         "import keras\nacc = keras.metrics.Mean()\nacc.reset_state()\n",
         "import keras\nacc = MyCounter()\nacc.reset_states()\n",
     )
+
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"reset_states"})
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
@@ -622,6 +630,10 @@ class MetricsNames(Rule):
         "import keras\nnames = [m.name for m in model.metrics]\n",
     )
 
+    def attribute_names(self) -> frozenset[str]:
+        """The attribute names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"metrics_names"})
+
     def visit(self, node: cst.Attribute, ctx: Context) -> None:
         if node.attr.value != "metrics_names":
             return
@@ -722,6 +734,10 @@ class ModelMetricsRecompiled(Rule):
         "pipe = Pipeline([])\nsummary = {'metrics': pipe.metrics}\n",
         "import keras\nmodel.compile(optimizer='sgd', loss='mse', metrics=self.metrics)\n",
     )
+
+    def attribute_names(self) -> frozenset[str]:
+        """The attribute names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"metrics"})
 
     def visit(self, node: cst.Attribute, ctx: Context) -> None:
         if node.attr.value != "metrics" or not self._passed_as_metrics(node, ctx):

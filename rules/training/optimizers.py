@@ -114,6 +114,10 @@ class OptimizerAttributes(Rule):
         "import keras\nresult = scipy.optimize.minimize(f, x0)\n",
     )
 
+    def attribute_names(self) -> frozenset[str]:
+        """The attribute names `visit` acts on (see `engine.gates`)."""
+        return frozenset(_MISSING.keys())
+
     def visit(self, node: cst.Attribute, ctx: Context) -> None:
         attr = node.attr.value
         advice = _MISSING.get(attr)

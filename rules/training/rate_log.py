@@ -123,6 +123,10 @@ class LearningRateLogKey(Rule):
         "import keras\nparams = {}\nparams.get('lr')\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"get"})
+
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
         if type(node) is cst.Subscript:
             if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):  # type: ignore[attr-defined]

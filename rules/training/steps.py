@@ -442,6 +442,10 @@ class GradientTapeInTrainStep(Rule):
         "            pass\n",
     )
 
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"GradientTape"})
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         if not isinstance(func, (cst.Attribute, cst.Name)) or not ctx.functions:
@@ -1271,6 +1275,10 @@ class StatefulUpdateInJaxStep(Rule):
         "apply": "optimizer.stateless_apply(optimizer_variables, grads, trainable_variables)",
         "update_state": "metric.stateless_update_state(metric_variables, ...)",
     }
+
+    def call_leaves(self) -> frozenset[str]:
+        """The callees' last names `visit` acts on (see `engine.gates`)."""
+        return frozenset(self._REPLACEMENTS.keys())
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func

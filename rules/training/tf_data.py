@@ -13,7 +13,8 @@ from ..engine.rule import Example, Rule
 from ..engine.walker import SOURCE_TEXT
 from ._common import run_cached
 
-_TF_LAYERS = frozenset({"layers.TextVectorization", "layers.StringLookup"})
+_TF_LAYER_NAMES = ("TextVectorization", "StringLookup")
+_TF_LAYERS = frozenset(f"layers.{name}" for name in _TF_LAYER_NAMES)
 _TF_DATA = "tensorflow.data"
 # Reported once per file: a use in one statement decides whether one in another is reported.
 _USES = re.compile(r"\bdata\b|TextVectorization|StringLookup")
@@ -82,6 +83,10 @@ class TensorflowDataPipeline(Rule):
         seen.add(kind)
         return True
 
+    def attribute_names(self) -> frozenset[str]:
+        """The attribute names `visit` acts on (see `engine.gates`)."""
+        return frozenset({"data", *_TF_LAYER_NAMES})
+
     def visit(self, node: cst.Attribute | cst.ImportFrom, ctx: Context) -> None:
         if not _keras_module(ctx):
             return  # TensorFlow code without Keras: not the JAX / PyTorch code this is about
@@ -92,7 +97,7 @@ class TensorflowDataPipeline(Rule):
         if attr == "data":
             if ctx.qualname(node) == _TF_DATA and self._first(ctx, "data"):
                 ctx.report(node, self.message.format(what="tf.data"))
-        elif attr in ("TextVectorization", "StringLookup"):
+        elif attr in _TF_LAYER_NAMES:
             api = ctx.keras_api(node)
             if api is not None and api[0] in _TF_LAYERS and self._first(ctx, attr):
                 ctx.report(node, self.message.format(what=attr))
