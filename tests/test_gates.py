@@ -12,7 +12,7 @@ import pytest
 from kerasfix.rules import Settings, all_rules, lint
 from kerasfix.rules.engine import walker
 from kerasfix.rules.engine.context import Context
-from kerasfix.rules.engine.gates import AttributeGates, CallGates, alias_names, gate, gates_for
+from kerasfix.rules.engine.gates import AttributeGates, CallGates, alias_names, for_text, gate, gates_for
 from kerasfix.rules.engine.lint import dispatch_table, enabled_rules
 
 ROOT = Path(__file__).parent
@@ -83,6 +83,7 @@ def test_gated_walk_finds_what_the_ungated_walk_finds(source, project, monkeypat
     path = str(project / "module.py")
     gated = _findings(source, path)
     monkeypatch.setattr(walker, "gates_for", lambda kind, rules: None)
+    monkeypatch.setattr(walker, "for_text", lambda dispatch, ctx: dispatch)
     assert _findings(source, path) == gated
 
 
@@ -137,3 +138,19 @@ def test_most_calls_and_attributes_reach_few_rules():
     assert calls is not None and attributes is not None
     assert len(calls.ungated) < len(table[cst.Call]) / 3
     assert len(attributes.ungated) == 0
+
+
+def test_a_text_gate_leaves_its_rule_out_of_the_walk():
+    settings = Settings()
+    table = dispatch_table(enabled_rules(settings))
+    module = cst.parse_module("x = 1\n")
+    ctx = Context(module, settings, None)
+    ctx.shared[walker.SOURCE_TEXT] = "import keras\nx = keras.ops.ones(3)\n"
+    kept = {rule.code for rules in for_text(table, ctx).values() for rule in rules}
+    assert "KER301" not in kept and "KER523" not in kept  # no saving call, no BCE
+    assert "KER201" in kept
+    ctx.shared[walker.SOURCE_TEXT] = "import keras\nm.save('d')\nkeras.losses.BinaryCrossentropy()\nnp.random.uniform()\n"
+    kept = {rule.code for rules in for_text(table, ctx).values() for rule in rules}
+    assert {"KER301", "KER523"} <= kept
+    ctx.shared.clear()
+    assert for_text(table, ctx) is table  # without the text, nothing is left out

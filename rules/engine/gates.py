@@ -19,6 +19,12 @@ A gate is a rule method that returns the words it lets through:
 - `attribute_words()`: attributes that are a whole chain (`a.b.c`, not its `a.b`, not a name in
   an import) spelling one of these anywhere: the table rules of the import and removed-API
   families. A rule with both attribute gates acts on an attribute that meets either.
+
+A rule may also have a gate on the whole file: `applies_to(text)` says whether the file's text
+may hold anything for it (a saving rule needs a saving call's name; KER523 needs binary
+cross-entropy and a uniform draw). The walk of a file whose text a rule's gate refuses does not
+call that rule at all. Without the text at hand (a part of a file walked alone), no rule is left
+out.
 """
 
 from __future__ import annotations
@@ -33,8 +39,10 @@ from .rule import Rule
 
 # The names `as` binds in a text (imports, and also `with` and `except`, which do no harm): only
 # a bare-name callee among them can be an imported alias. `as` follows a blank, a line end or a
-# backslash continuation; a comment may stand after it inside an import's brackets.
-_AS_NAMES = re.compile(r"\sas(?:\s|\\|#[^\r\n]*)+([^\W\d]\w*)")
+# backslash continuation; a comment may stand after it inside an import's brackets. The name is
+# read in a lookahead, so that `as` inside a word (`alias as x`) does not hide the one after it;
+# the search for the literal `as` is much faster than for a class of characters before it.
+_AS_NAMES = re.compile(r"as(?=(?:\s|\\|#[^\r\n]*)+([^\W\d]\w*))")
 
 _PART_OF_IMPORT = frozenset({cst.ImportAlias, cst.ImportFrom})
 
@@ -59,7 +67,9 @@ def alias_names(ctx: Context) -> frozenset[str] | None:
     """The names the linted text may bind with `as`; None when the text is not at hand (every
     bare-name callee is then looked up)."""
     text = ctx.shared.get(SOURCE_TEXT)
-    return None if text is None else frozenset(_AS_NAMES.findall(text))
+    if text is None:
+        return None
+    return frozenset(m.group(1) for m in _AS_NAMES.finditer(text) if m.start() and text[m.start() - 1].isspace())
 
 
 class _Gates:
@@ -148,6 +158,40 @@ class AttributeGates(_Gates):
             return rules
         more = [rule for word in words for rule in self.by_word.get(word, ())]
         return self.with_rules(rules, more) if more else rules
+
+
+class _TextGates:
+    """One dispatch table's rules with a gate on the file's text, and the tables without the
+    rules each file's text leaves out (a few different sets, each made once)."""
+
+    def __init__(self, dispatch: dict[type, Sequence[Rule]]) -> None:
+        self.dispatch = dispatch
+        self.gated = tuple({rule: None for rules in dispatch.values() for rule in rules if hasattr(rule, "applies_to")})
+        self.without: dict[frozenset[Rule], dict[type, Sequence[Rule]]] = {frozenset(): dispatch}
+
+    def for_text(self, text: str) -> dict[type, Sequence[Rule]]:
+        left_out = frozenset(rule for rule in self.gated if not rule.applies_to(text))  # type: ignore[attr-defined]
+        found = self.without.get(left_out)
+        if found is None:
+            found = self.without[left_out] = {
+                kind: kept for kind, rules in self.dispatch.items() if (kept := tuple(r for r in rules if r not in left_out))
+            }
+        return found
+
+
+# id(dispatch table) -> its text gates (the table is kept there: an id is not reused while so).
+_TEXT_GATES: dict[int, _TextGates] = {}
+
+
+def for_text(dispatch: dict[type, Sequence[Rule]], ctx: Context) -> dict[type, Sequence[Rule]]:
+    """`dispatch` without the rules whose `applies_to` refuses the linted text."""
+    text = ctx.shared.get(SOURCE_TEXT)
+    if text is None:
+        return dispatch
+    gates = _TEXT_GATES.get(id(dispatch))
+    if gates is None or gates.dispatch is not dispatch:
+        gates = _TEXT_GATES[id(dispatch)] = _TextGates(dispatch)
+    return gates.for_text(text) if gates.gated else dispatch
 
 
 _CACHE: dict[tuple[type, tuple[Rule, ...]], _Gates | None] = {}

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import libcst as cst
 
 from .context import SOURCE_TEXT, Context  # noqa: F401 - SOURCE_TEXT: rules import it from here
-from .gates import AttributeGates, CallGates, alias_names, gates_for
+from .gates import AttributeGates, CallGates, alias_names, for_text, gates_for
 from .rule import Rule
 from .syntax import RuleFailedRule, rule_failed_message
 
@@ -169,7 +169,8 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
     classes = ctx.classes
     errors = ctx.errors
 
-    # Which rules to call on a call or an attribute: see `gates`.
+    # Which rules to call in this file, and on a call or an attribute: see `gates`.
+    dispatch = for_text(dispatch, ctx)
     attributes: AttributeGates | None = gates_for(AttributeGates, dispatch.get(cst.Attribute))  # type: ignore[assignment]
     if attributes is not None:
         by_name, unnamed, by_word = attributes.by_name, attributes.ungated, attributes.by_word

@@ -166,6 +166,10 @@ class TensorflowAddons(Rule):
         """The callees' last names `visit` acts on (see `engine.gates`)."""
         return frozenset(_leaves() | {"AdamW"})
 
+    def applies_to(self, text: str) -> bool:
+        """Whether the file names TensorFlow Addons (see `engine.gates`)."""
+        return ADDONS in text
+
     def visit(self, node: cst.CSTNode, ctx: Context) -> None:
         if not _mentions_addons(ctx):
             return

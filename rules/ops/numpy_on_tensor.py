@@ -96,6 +96,10 @@ class NumpyOnModelOutput(Rule):
         "    def call(self, x):\n        return np.tanh(self.inner(x))\n",
     )
 
+    def applies_to(self, text: str) -> bool:
+        """Whether the file names `.numpy()` or NumPy (see `engine.gates`)."""
+        return "numpy" in text
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         if type(func) is not cst.Attribute:

@@ -157,6 +157,10 @@ class KerasCodeInDatasetMap(Rule):
         "model = keras.Sequential([keras.layers.Dense(2)])\nmodel.fit(ds)\n",
     )
 
+    def applies_to(self, text: str) -> bool:
+        """Whether the file calls a dataset's `map()` or a method like it (see `engine.gates`)."""
+        return _MAY_MAP.search(text) is not None
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         targets = _map_functions(ctx)
         if not targets.lambdas and not targets.names:

@@ -332,6 +332,10 @@ class NumpyRandomInTracedCode(Rule):
         "import keras\nclass L(keras.layers.Layer):\n    def call(self, x, np):\n        return np.random.normal()\n",
     )
 
+    def applies_to(self, text: str) -> bool:
+        """Whether the file names a random module (see `engine.gates`)."""
+        return "random" in text
+
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
         if not isinstance(func, cst.Attribute) or not ctx.functions:

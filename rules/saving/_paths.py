@@ -1052,11 +1052,30 @@ def report_binding(ctx: Context, node: cst.Assign | cst.AnnAssign, code: str, ti
     )
 
 
+@lru_cache(maxsize=4)
+def may_save_or_load(text: str) -> bool:
+    """Whether the text may hold a call that saves or loads a model or its weights: it spells
+    a callee name of the calls a file's plan holds (`save`, `save_model`, `save_weights`,
+    `load_model`, `load_weights`, `ModelCheckpoint`). Substring tests: a regular expression
+    with a word boundary first is tried at every position of the text, many times slower.
+    Kept for the last few texts: each saving rule asks about the same one."""
+    return "save" in text or "load_model" in text or "load_weights" in text or "ModelCheckpoint" in text
+
+
 # The names a call that saves is made by (`_Collector._uses`): a file that never calls one
 # (the word followed by its parenthesis; "save" in a docstring is not a call) has no save for
-# a path's binding to be renamed with.
-_SAVING_WORDS = re.compile(r"\b(?:save|save_model|save_weights|ModelCheckpoint)\s*\(")
+# a path's binding to be renamed with. The word's start is tested apart: a regular expression
+# that begins with a word boundary is tried at every position of the text, several times slower.
+_SAVING_CALL = re.compile(r"(?:save(?:_model|_weights)?|ModelCheckpoint)\s*\(")
 _MAY_SAVE_KEY = "saving.may_save"
+
+
+def _names_saving_call(text: str) -> bool:
+    for match in _SAVING_CALL.finditer(text):
+        start = match.start()
+        if not start or not (text[start - 1].isalnum() or text[start - 1] == "_"):
+            return True
+    return False
 
 
 def _may_save(ctx: Context) -> bool:
@@ -1065,7 +1084,7 @@ def _may_save(ctx: Context) -> bool:
     found = ctx.shared.get(_MAY_SAVE_KEY)
     if found is None:
         text = ctx.shared.get(SOURCE_TEXT)
-        found = ctx.shared[_MAY_SAVE_KEY] = text is None or _SAVING_WORDS.search(text) is not None
+        found = ctx.shared[_MAY_SAVE_KEY] = text is None or _names_saving_call(text)
     return found
 
 

@@ -8,7 +8,7 @@ from ..engine.context import Context, call_keyword
 from ..engine.edits import FixSpec, Replace, remove_arg
 from ..engine.rule import Example, Rule
 from ._common import method_call
-from ._paths import WEIGHTS_FILE, checkpoint_rename, load_owner, path_plan, report_binding, report_load, report_save
+from ._paths import WEIGHTS_FILE, checkpoint_rename, load_owner, may_save_or_load, path_plan, report_binding, report_load, report_save
 
 # A load of a file Keras 3 still reads, which this file's `ModelCheckpoint` moves to a new name.
 _PAIRED_LOAD = "This file's `ModelCheckpoint` writes what is loaded here under a name Keras 3 rejects, which the fix renames: load the new name"
@@ -101,6 +101,10 @@ class ModelCheckpointArguments(Rule):
     def call_leaves(self) -> frozenset[str]:
         """The callees' last names `visit` acts on (see `engine.gates`)."""
         return frozenset({"load_model", "load_weights", "ModelCheckpoint"})
+
+    def applies_to(self, text: str) -> bool:
+        """Whether the file names a call that saves or loads (see `engine.gates`)."""
+        return may_save_or_load(text)
 
     def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
         if not isinstance(node, cst.Call):

@@ -9,7 +9,7 @@ from ..engine.edits import FixSpec, remove_arg
 from ..engine.model import Severity
 from ..engine.rule import Example, Rule
 from ._common import WEIGHTS, WHOLE_MODEL, method_call, model_save_path, path_argument, path_tail, weights_call
-from ._paths import load_owner, path_plan, report_binding, report_load, report_save
+from ._paths import load_owner, may_save_or_load, path_plan, report_binding, report_load, report_save
 
 # A load of a legacy `.h5` file that this file's own save moves to `.keras`.
 _PAIRED_LOAD = "This file saves the model it loads here to `.h5`, which the fix moves to `.keras`: load the `.keras` file"
@@ -189,6 +189,10 @@ class SaveToDirectory(Rule):
     def call_leaves(self) -> frozenset[str]:
         """The callees' last names `visit` acts on (see `engine.gates`)."""
         return frozenset(_SAVE_LEAVES)
+
+    def applies_to(self, text: str) -> bool:
+        """Whether the file names a call that saves or loads (see `engine.gates`)."""
+        return may_save_or_load(text)
 
     def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
         if not isinstance(node, cst.Call):
@@ -377,6 +381,10 @@ class LegacyH5Save(Rule):
     def call_leaves(self) -> frozenset[str]:
         """The callees' last names `visit` acts on (see `engine.gates`)."""
         return frozenset(_SAVE_LEAVES | {"load_model"})
+
+    def applies_to(self, text: str) -> bool:
+        """Whether the file names a call that saves or loads (see `engine.gates`)."""
+        return may_save_or_load(text)
 
     def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
         if not isinstance(node, cst.Call):

@@ -9,6 +9,7 @@ from ..engine.rule import BACKENDS, Example, Rule
 from ._common import LEGACY_H5, WEIGHTS, method_call, path_argument, path_tail, weights_call
 from ._paths import (
     load_owner,
+    may_save_or_load,
     needs_weights_rename,
     path_plan,
     report_binding,
@@ -124,6 +125,10 @@ class LoadSavedModelDirectory(Rule):
     def call_leaves(self) -> frozenset[str]:
         """The callees' last names `visit` acts on (see `engine.gates`)."""
         return frozenset({"load_model"})
+
+    def applies_to(self, text: str) -> bool:
+        """Whether the file names a call that saves or loads (see `engine.gates`)."""
+        return may_save_or_load(text)
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
@@ -249,6 +254,10 @@ class WeightsFileName(Rule):
     def call_leaves(self) -> frozenset[str]:
         """The callees' last names `visit` acts on (see `engine.gates`)."""
         return frozenset({"save_weights", "load_weights"})
+
+    def applies_to(self, text: str) -> bool:
+        """Whether the file names a call that saves or loads (see `engine.gates`)."""
+        return may_save_or_load(text)
 
     def visit(self, node: cst.Call | cst.Assign | cst.AnnAssign, ctx: Context) -> None:
         if not isinstance(node, cst.Call):
