@@ -15,7 +15,9 @@ from pathlib import Path
 
 from kerasfix.rules import Finding, Settings, SettingsError, all_rules, fix, lint, rule_by_code
 from kerasfix.rules.engine.model import SYNTAX_ERROR_CODE
+from kerasfix.rules.engine import index_store
 from kerasfix.rules.engine.notebook import Notebook, NotebookError, fix_notebook, lint_notebook, python_view
+from kerasfix.rules.engine.project import save_stores
 from kerasfix.rules.engine.settings import PyprojectError, find_pyproject, load_pyproject
 
 from . import output
@@ -113,7 +115,10 @@ def _process_text(path: str, text: str, settings: Settings, mode: str, unsafe: b
 
 
 def _process_many(batch: list[tuple[str, Settings, bool]], mode: str) -> list[Outcome]:
-    return [_process(path, settings, mode, unsafe) for path, settings, unsafe in batch]
+    outcomes = [_process(path, settings, mode, unsafe) for path, settings, unsafe in batch]
+    # The project modules read for this batch, for the next batch's process and the next run.
+    save_stores()
+    return outcomes
 
 
 # ----- settings ------------------------------------------------------------------------------
@@ -414,6 +419,7 @@ def collect_files(
 
 def _check(args: argparse.Namespace, overrides: dict, config: Path | None, report_file) -> int:
     cache = SettingsCache(overrides, config)
+    index_store.use_folder(None if args.no_cache else Path(args.cache_dir) if args.cache_dir else index_store.default_folder())
     mode = "diff" if args.diff else "fix" if args.fix else "check"
     # As in Ruff, `--stdin-filename` without a path reads standard input.
     paths = args.paths or (["-"] if args.stdin_filename else ["."])
@@ -458,6 +464,7 @@ def _check(args: argparse.Namespace, overrides: dict, config: Path | None, repor
             print("kerasfix: warning: No Python files found under the given path(s)", file=sys.stderr)
         jobs = args.jobs or os.cpu_count() or 1
         outcomes = _run_files(files, mode, args.unsafe_fixes, jobs, not quiet)
+    save_stores()  # what this process read itself (standard input, no worker processes)
     if report_file is not None:
         stream = report_file
     if args.silent:
@@ -759,6 +766,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--config", help="a pyproject.toml to use instead of the nearest one")
     c.add_argument("--jobs", "-j", type=int, default=0, help="processes to use (default: all cores)")
+    c.add_argument(
+        "--cache-dir", metavar="PATH",
+        help="where to keep what was read of the project's modules between runs "
+        "(default: $KERASFIX_CACHE_DIR, else ~/.cache/kerasfix)",
+    )
+    c.add_argument("--no-cache", action="store_true", help="read every project module afresh; keep nothing")
     c.add_argument("--quiet", "-q", action="store_true", help="print findings only: no progress, no summary")
     c.add_argument("--silent", "-s", action="store_true", help="print nothing; only the exit code tells")
 

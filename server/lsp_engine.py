@@ -382,6 +382,10 @@ def child_main(memory_limit: int, parent: int) -> None:
     # Nothing else may write to the answers' pipe: stray prints go to stderr.
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    from kerasfix.rules.engine import index_store
+
+    # Project modules read by earlier servers and `kerasfix check` runs are not read again.
+    index_store.use_folder(index_store.default_folder())
     handler = _Handler()
     # Import and load everything a lint needs while no request is waiting yet: a child is
     # started before its first call (`prestart`, `warm_up`), so the first lint finds it ready.
@@ -481,8 +485,14 @@ class _Handler:
         return self.tracker.changes(open_paths)
 
     def index(self, folders: list[str], budget: float) -> tuple:
-        """Read the workspace folders' projects for about `budget` seconds."""
-        return self.tracker.index(folders, budget)
+        """Read the workspace folders' projects for about `budget` seconds; once they are all
+        read, keep what was read for the next server (see `index_store`)."""
+        answer = self.tracker.index(folders, budget)
+        if not answer[2]:
+            from kerasfix.rules.engine.project import save_stores
+
+            save_stores()
+        return answer
 
     def forget(self, key: str) -> None:
         self._linters.pop(key, None)

@@ -6,8 +6,11 @@ Both sides run as a fresh process of this interpreter, alternately, `--repeat` t
 the best time of each is compared:
 - bare parse: start Python, `import libcst`, find every `*.py` under PATH, read it and
   `libcst.parse_module` it (files LibCST rejects are skipped, after the failed parse);
-- check: `python -m kerasfix.server check --jobs 1 PATH`: start-up, settings, discovery, the
-  project index, linting, and the report written to a pipe (read and thrown away here).
+- check: `python -m kerasfix.server check --jobs 1 --no-cache PATH`: start-up, settings,
+  discovery, the project index read from the files (nothing kept from an earlier run), linting,
+  and the report written to a pipe (read and thrown away here);
+- check with its store: the same with the project index's store (`--cache-dir`, a folder of its
+  own filled by the warm-up run): what a second run of the same project costs.
 
 The bare side also reports the time of its parse loop alone (no start-up, no import, no file
 reading), to show what interpreter start and the LibCST import weigh. Not a test: machines here
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,16 +87,23 @@ def main() -> None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = args.pycache
     bare_command = [sys.executable, "-c", BARE, args.path]
-    check_command = [
+    base = [
         sys.executable, "-m", "kerasfix.server", "check", "--jobs", "1",
         "--output-format", args.output_format, *args.extra, args.path,
     ]
-    # Warm-up: compiled bytecode and the file system cache, for both sides.
+    check_command = [*base, "--no-cache"]
+    store = tempfile.mkdtemp(prefix="kerasfix-bench-store-")
+    stored_command = [*base, "--cache-dir", store]
+    # Warm-up: compiled bytecode and the file system cache, for both sides; the store filled.
     run(bare_command, env)
     _, _, report = run(check_command, env)
+    _, _, stored_report = run(stored_command, env)
+    if stored_report != report:
+        raise SystemExit("the report with the store differs from the report without it")
 
     bare_runs: list[tuple[float, float]] = []
     check_runs: list[tuple[float, float]] = []
+    stored_runs: list[tuple[float, float]] = []
     inner_times: list[float] = []
     files = lines = 0
     for _ in range(args.repeat):
@@ -103,17 +114,25 @@ def main() -> None:
         inner_times.append(float(inner))
         elapsed, cpu, _ = run(check_command, env)
         check_runs.append((elapsed, cpu))
+        elapsed, cpu, _ = run(stored_command, env)
+        stored_runs.append((elapsed, cpu))
 
     bare, check = min(w for w, _ in bare_runs), min(w for w, _ in check_runs)
     bare_cpu, check_cpu = min(c for _, c in bare_runs), min(c for _, c in check_runs)
+    stored, stored_cpu = min(w for w, _ in stored_runs), min(c for _, c in stored_runs)
     inner = min(inner_times)
     bytecode = "as the environment has it" if args.no_bytecode else "compiled bytecode"
     print(f"files: {files} ({lines} lines), report: {len(report):,} characters ({args.output_format}), {bytecode}")
     print(f"bare parse, whole process: {bare:.2f}s wall, {bare_cpu:.2f}s CPU  (parse loop alone {inner:.2f}s)")
-    print(f"kerasfix check --jobs 1:   {check:.2f}s wall, {check_cpu:.2f}s CPU")
+    print(f"kerasfix check --jobs 1:   {check:.2f}s wall, {check_cpu:.2f}s CPU  (no store)")
     print(f"ratio, whole processes:    {check / bare:.2f}x wall, {check_cpu / bare_cpu:.2f}x CPU")
     print(f"ratio to the parse loop:   {check / inner:.2f}x")
-    print("runs, wall (bare / check): " + ", ".join(f"{b:.2f}/{c:.2f}" for (b, _), (c, _) in zip(bare_runs, check_runs)))
+    print(f"with the index's store:    {stored:.2f}s wall ({stored / bare:.2f}x), {stored_cpu:.2f}s CPU ({stored_cpu / bare_cpu:.2f}x)")
+    print(
+        "runs, wall (bare / check / with store): "
+        + ", ".join(f"{b:.2f}/{c:.2f}/{w:.2f}" for (b, _), (c, _), (w, _) in zip(bare_runs, check_runs, stored_runs))
+    )
+    shutil.rmtree(store, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ from typing import Any
 
 from . import python_ast
 from .context import is_keras_base, keras_api
+from .index_store import store_for
 from .names import absolute_module
 
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
@@ -168,6 +169,32 @@ class ModuleInfo:
     # Top-level functions that return the name of the Keras backend in use (`def backend():
     # return keras.config.backend()`): a call of one is a backend guard's test elsewhere.
     backend_functions: set[str] = field(default_factory=set)
+
+    def to_data(self) -> dict[str, Any]:
+        """The module's facts as JSON data (for `index_store`)."""
+        return {
+            "name": self.name,
+            "classes": {name: list(bases) for name, bases in self.classes.items()},
+            "names": self.names,
+            "saves": [list(site) for site in self.saves],
+            "registering": sorted(self.registering),
+            "step_backends": {name: sorted(backends) for name, backends in self.step_backends.items()},
+            "configured": sorted(self.configured),
+            "backend_functions": sorted(self.backend_functions),
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ModuleInfo:
+        return cls(
+            name=str(data["name"]),
+            classes={str(name): tuple(bases) for name, bases in data["classes"].items()},
+            names={str(name): str(qualified) for name, qualified in data["names"].items()},
+            saves=[(int(line), str(what)) for line, what in data["saves"]],
+            registering=set(data["registering"]),
+            step_backends={str(name): frozenset(backends) for name, backends in data["step_backends"].items()},
+            configured=set(data["configured"]),
+            backend_functions=set(data["backend_functions"]),
+        )
 
     def outline(self) -> tuple:
         """What other modules' findings depend on through imports, bases and backend helpers:
@@ -515,6 +542,8 @@ class ProjectIndex:
         self._files: dict[str, Path | None] = {}
         self._checked: set[Path] = set()
         self._answers: dict[tuple[str, str], object] = {}
+        # Modules read by earlier processes, when a cache folder is in use (`index_store`).
+        self._store = store_for(root)
 
     # ----- modules and files -----------------------------------------------------------------
 
@@ -612,7 +641,8 @@ class ProjectIndex:
         if cached is not None and cached[0] == version:
             return cached[1]
         data = text.encode("utf-8", "surrogatepass")
-        info = self._parse(path, name, data) if len(data) <= MAX_MODULE_BYTES else None
+        # An open buffer's text is not stored: each keystroke would make an entry.
+        info = self._parse(path, name, data, store=False) if len(data) <= MAX_MODULE_BYTES else None
         if info is None and cached is not None and cached[1] is not None:
             info = cached[1]  # half-typed code: other modules see its last good text
         if cached is not None:
@@ -628,9 +658,24 @@ class ProjectIndex:
             return None
         return self._parse(path, name, data)
 
-    def _parse(self, path: Path, name: str, data: bytes) -> ModuleInfo | None:
+    def _parse(self, path: Path, name: str, data: bytes, store: bool = True) -> ModuleInfo | None:
+        is_package = path.name == "__init__.py"
+        key = None
+        if self._store is not None:
+            key = self._store.key(name, is_package, data)
+            found, info = self._store.get(key)
+            if found:
+                return info
         tree = _parse_tree(path, data)
-        return None if tree is None else _ModuleReader(name, path.name == "__init__.py").read(tree.body, data)
+        info = None if tree is None else _ModuleReader(name, is_package).read(tree.body, data)
+        if key is not None and store:
+            self._store.put(key, info)  # type: ignore[union-attr]
+        return info
+
+    def save_store(self) -> None:
+        """Keep the modules read so far for the next process (when a cache folder is in use)."""
+        if self._store is not None:
+            self._store.save()
 
     def _tree(self, path: Path) -> ast.Module | None:
         """The `ast` of the module at `path` (its open buffer's text, if any), or None."""
@@ -1074,6 +1119,12 @@ def absolute_path(path: str | os.PathLike[str]) -> Path:
         return Path(os.path.abspath(path))
     except OSError:  # the working folder was removed: keep the path as it is
         return Path(path)
+
+
+def save_stores() -> None:
+    """Keep every index's modules read so far for the next process (see `index_store`)."""
+    for index in _INDEXES.values():
+        index.save_store()
 
 
 def project_index(path: str | os.PathLike[str]) -> ProjectIndex:
