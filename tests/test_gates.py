@@ -122,7 +122,7 @@ def test_walk_without_the_text_looks_every_name_up():
 
 def test_every_gate_is_a_set_of_names():
     for rule in all_rules():
-        for method in ("call_leaves", "call_keywords", "attribute_names", "attribute_words"):
+        for method in ("call_leaves", "call_keywords", "attribute_names", "attribute_words", "import_roots"):
             words = gate(rule, method)
             if words is None:
                 continue

@@ -15,6 +15,8 @@ A gate is a rule method that returns the words it lets through:
   imported name, so that a rule resolving callees through imports is shown it.
 - `call_keywords()`: calls that pass one of these keywords (`save_format=`). A rule with both
   call gates acts on a call that meets either.
+- `import_roots()`: `import` and `from ... import` statements that import from a module whose
+  top-level package is one of these (`keras`, `tensorflow`); a relative import meets no root.
 - `attribute_names()`: attributes whose own (last) name is one of these (`x.metrics_names`).
 - `attribute_words()`: attributes that are a whole chain (`a.b.c`, not its `a.b`, not a name in
   an import) spelling one of these anywhere: the table rules of the import and removed-API
@@ -192,6 +194,35 @@ def for_text(dispatch: dict[type, Sequence[Rule]], ctx: Context) -> dict[type, S
     if gates is None or gates.dispatch is not dispatch:
         gates = _TEXT_GATES[id(dispatch)] = _TextGates(dispatch)
     return gates.for_text(text) if gates.gated else dispatch
+
+
+def _root(name: cst.BaseExpression) -> str | None:
+    """The first name of a dotted module name (`keras` in `keras.layers`)."""
+    while type(name) is cst.Attribute:
+        name = name.value  # type: ignore[attr-defined]
+    return name.value if type(name) is cst.Name else None  # type: ignore[attr-defined]
+
+
+class ImportGates(_Gates):
+    """The rules called on `import` or on `from ... import` statements, by the top-level
+    packages of the modules imported."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        super().__init__(rules)
+        roots = [(rule, gate(rule, "import_roots")) for rule in rules]
+        self.ungated = tuple(rule for rule, wanted in roots if wanted is None)
+        # Top-level package -> its gated rules and the ungated ones.
+        self.by_root = _by_word(roots, self.ungated)
+
+    def for_import(self, node: cst.Import | cst.ImportFrom) -> tuple[Rule, ...]:
+        if type(node) is cst.ImportFrom:
+            if node.relative or node.module is None:  # type: ignore[union-attr]
+                return self.ungated
+            return self.by_root.get(_root(node.module), self.ungated)  # type: ignore[arg-type, union-attr]
+        rules = self.ungated
+        for alias in node.names:  # type: ignore[union-attr]
+            rules = self.with_rules(rules, self.by_root.get(_root(alias.name), ()))  # type: ignore[arg-type]
+        return rules
 
 
 _CACHE: dict[tuple[type, tuple[Rule, ...]], _Gates | None] = {}

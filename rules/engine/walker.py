@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import libcst as cst
 
 from .context import SOURCE_TEXT, Context  # noqa: F401 - SOURCE_TEXT: rules import it from here
-from .gates import AttributeGates, CallGates, alias_names, for_text, gates_for
+from .gates import AttributeGates, CallGates, ImportGates, alias_names, for_text, gates_for
 from .rule import Rule
 from .syntax import RuleFailedRule, rule_failed_message
 
@@ -174,6 +174,8 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
     attributes: AttributeGates | None = gates_for(AttributeGates, dispatch.get(cst.Attribute))  # type: ignore[assignment]
     if attributes is not None:
         by_name, unnamed, by_word = attributes.by_name, attributes.ungated, attributes.by_word
+    imports_from: ImportGates | None = gates_for(ImportGates, dispatch.get(cst.ImportFrom))  # type: ignore[assignment]
+    imports: ImportGates | None = gates_for(ImportGates, dispatch.get(cst.Import))  # type: ignore[assignment]
     calls: CallGates | None = gates_for(CallGates, dispatch.get(cst.Call))  # type: ignore[assignment]
     if calls is not None:
         by_leaf, ungated, by_keyword = calls.by_leaf, calls.ungated, calls.by_keyword
@@ -204,6 +206,10 @@ def walk(module: cst.Module, ctx: Context, dispatch: dict[type, Sequence[Rule]])
                         if keyword is not None and keyword.value in by_keyword:
                             rules = calls.for_keywords(rules, node.args)  # type: ignore[attr-defined]
                             break
+            elif kind is cst.ImportFrom and imports_from is not None:
+                rules = imports_from.for_import(node)  # type: ignore[arg-type]
+            elif kind is cst.Import and imports is not None:
+                rules = imports.for_import(node)  # type: ignore[arg-type]
             for rule in rules:
                 ctx._current_rule = rule
                 try:

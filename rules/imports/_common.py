@@ -64,6 +64,10 @@ def tf_keras_only() -> frozenset[str]:
     return frozenset(name[len("keras."):] for name in load_lines("tfkeras_only.txt"))
 
 
+# The top-level packages of the modules `module_api` knows (`tensorflow`, `keras`, ...).
+KERAS_ROOTS = frozenset(prefix.partition(".")[0] for prefix, _ in KERAS_PREFIXES)
+
+
 def module_api(qualified: str | None) -> tuple[str, str] | None:
     """`Context.keras_api` for a module named in an import, where the bare prefix counts too:
     `from tensorflow.python.keras import backend` names `backend` of Keras 2's private copy."""
@@ -269,6 +273,12 @@ class TableRule(Rule):
         """For the walker: an attribute is visited only when its whole chain spells one of
         these (see `engine.gates`); `visit_chain` tests the same."""
         return self.words()
+
+    def import_roots(self) -> frozenset[str]:
+        """For the walker: an import is visited only when it imports from a package Keras is
+        reached through (see `engine.gates`); `module_api` in `visit_from_import` and
+        `visit_import` answers None for any other."""
+        return KERAS_ROOTS
 
     def resolve(self, path: str, origin: str) -> Match | None:
         row = row_for(path)
