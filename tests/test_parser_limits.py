@@ -382,3 +382,21 @@ def test_the_rule_is_documented(capsys):
     out = capsys.readouterr().out
     assert out.startswith("# KER002 file-not-checked")
     assert "## Why" in out and "## Fix safety" in out
+
+
+@pytest.mark.parametrize(
+    "string",
+    [
+        '"""a "quoted" ""word"" \\""" ' + "(" * 300 + '"""',
+        "'''" + "(" * 300 + " it''s\\''' '''",
+        '"\\"' + "(" * 300 + '"',
+        "'\\\\' + '" + "(" * 300 + "'",
+        'r"""' + "[" * 300 + '\\\\"""',
+    ],
+)
+def test_brackets_inside_strings_do_not_count(string):
+    """The scan skips a string whole (escapes, quotes inside triple quotes, a closing run of
+    quotes): its brackets are no nesting."""
+    text = HEAD + "x = " + string + "\nopt = " + ADAM + "\n"
+    compile(text, "strings.py", "exec")
+    assert [f.code for f in lint(text, "strings.py", ONLY)] == ["KER601"]

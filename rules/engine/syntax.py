@@ -81,6 +81,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # counted keywords, and characters that start no token), which the regular expression skips at
 # C speed: each run of them can be matched one way only, so a failed match does not backtrack
 # far. Comments and strings come first so that brackets and operators inside them are skipped;
+# a string's body is matched a run of ordinary characters at a time (an unrolled loop), not one
+# character per step;
 # the quote of an unterminated string, a lone `<` or `>` and a decimal point are `other`.
 # An f-string that opens right inside a replacement field is nested in another f-string.
 _TOKEN = re.compile(
@@ -89,8 +91,9 @@ _TOKEN = re.compile(
       | (?!(?:and|or|not|if|else|lambda|await)\b) \w+ (?!\w)
     )*
     (?: (?P<comment> \#[^\r\n]* | \\\r?\n )
-      | (?P<string> \"\"\"(?:\\.|[^\\])*?\"\"\" | '''(?:\\.|[^\\])*?'''
-                | "(?:\\.|[^"\\\r\n])*" | '(?:\\.|[^'\\\r\n])*' )
+      | (?P<string> \"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*\"\"\"
+                | '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''
+                | "[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*" | '[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*' )
       | (?P<fstring_open> \{(?=\s*(?:[fFtT][rR]?|[rR][fFtT])['"]) )
       | (?P<open> [(\[{] )
       | (?P<close> [)\]}] )
