@@ -20,12 +20,14 @@ LOCAL = ""
 
 def dotted_name(expr: cst.BaseExpression) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
+    # Exact type tests: `isinstance` on LibCST's classes goes through ABC machinery, and this
+    # runs for most names a lint looks at.
     parts: list[str] = []
-    while isinstance(expr, cst.Attribute):
-        parts.append(expr.attr.value)
-        expr = expr.value
-    if isinstance(expr, cst.Name):
-        parts.append(expr.value)
+    while type(expr) is cst.Attribute:
+        parts.append(expr.attr.value)  # type: ignore[attr-defined]
+        expr = expr.value  # type: ignore[attr-defined]
+    if type(expr) is cst.Name:
+        parts.append(expr.value)  # type: ignore[attr-defined]
         parts.reverse()
         return ".".join(parts)
     return None

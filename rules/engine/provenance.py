@@ -81,7 +81,7 @@ import libcst as cst
 from .context import class_methods, keras_api
 from .names import LOCAL, Scopes, dotted_name, statements, target_names
 from .project import keras_family_of
-from .walker import child_fields
+from .walker import code_children
 
 if TYPE_CHECKING:
     from .context import Context
@@ -386,14 +386,7 @@ def _walk(nodes: Sequence[cst.CSTNode], enter_scopes: bool) -> Iterator[cst.CSTN
         kind = type(node)
         if not enter_scopes and kind in (cst.FunctionDef, cst.ClassDef):
             continue
-        children: list[cst.CSTNode] = []
-        for name in child_fields(kind):
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                children.append(value)
-            elif isinstance(value, (tuple, list)):
-                children.extend(item for item in value if isinstance(item, cst.CSTNode))
-        todo.extend(reversed(children))
+        todo.extend(reversed(code_children(node)))
 
 
 def _expressions(nodes: Sequence[cst.CSTNode], scope: _Scope) -> None:

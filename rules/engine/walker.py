@@ -133,15 +133,16 @@ def concrete_node_types() -> list[type[cst.CSTNode]]:
 def build_dispatch(rules: Iterable[Rule]) -> dict[type, tuple[Rule, ...]]:
     """Node type -> the rules to call on it; a rule asking for a base class gets every subclass."""
     concrete = concrete_node_types()
-    # The concrete types under each wanted type, found once: `issubclass` on LibCST's abstract
-    # classes goes through ABC machinery, and a hundred rules ask for the same few types.
+    # The concrete types under each wanted type, found once, from each type's MRO: `issubclass`
+    # on LibCST's abstract classes goes through ABC machinery (LibCST registers no virtual
+    # subclasses), and a hundred rules ask for the same few types.
     under: dict[type, list[type]] = {}
     table: dict[type, list[Rule]] = {}
     for rule in rules:
         for wanted in rule.nodes:
             kinds = under.get(wanted)
             if kinds is None:
-                kinds = under[wanted] = [kind for kind in concrete if issubclass(kind, wanted)]
+                kinds = under[wanted] = [kind for kind in concrete if wanted in kind.__mro__]
             for kind in kinds:
                 table.setdefault(kind, []).append(rule)
     return {kind: tuple(found) for kind, found in table.items()}
