@@ -63,6 +63,12 @@ OLD_WEIGHT_SUFFIXES = (*LEGACY_H5, *_CHECKPOINT_SUFFIXES, ".keras")
 
 _SHARED_KEY = "saving.paths"
 _SAVEDMODEL_KERAS_APIS = frozenset({"layers.TFSMLayer", "export.ExportArchive"})
+# A text without these words calls no SavedModel API.
+_SAVEDMODEL_WORDS = ("saved_model", "TFSMLayer", "ExportArchive")
+# The callee names `_Collector._uses` looks at when no SavedModel API is named.
+_USE_LEAVES = frozenset(
+    {"save", "save_model", "save_weights", "load_weights", "ModelCheckpoint", "load_model", "OrbaxCheckpoint", "export"}
+)
 _PATH_KEYWORDS = ("filepath", "export_dir", "path")
 
 Rename = Callable[[str], str]
@@ -461,6 +467,12 @@ class _Names:
         return keras_api(self.qualname(expr))
 
 
+def _callee_leaf(call: cst.Call) -> str | None:
+    func = call.func
+    kind = type(func)
+    return func.attr.value if kind is cst.Attribute else func.value if kind is cst.Name else None  # type: ignore[attr-defined]
+
+
 class _Collector:
     """One walk of the module: the bindings of each scope, and every call that saves or loads."""
 
@@ -477,7 +489,14 @@ class _Collector:
     def plan(self) -> PathPlan:
         self._walk(self.module, _Scope(self.module, None), False)
         plan = PathPlan()
+        # Any callee may be a SavedModel API (`tf.saved_model.save`, imported under any name)
+        # only in a text that names one; elsewhere only the calls named like a save or a load
+        # are looked at (resolving every callee's name is most of a plan's cost).
+        text = self.ctx.shared.get(SOURCE_TEXT)
+        every = text is None or any(word in text for word in _SAVEDMODEL_WORDS)
         for order, (call, scope, in_class) in enumerate(self.calls):
+            if not every and _callee_leaf(call) not in _USE_LEAVES:
+                continue
             # Names in the callee resolve through the functions around the call.
             functions = self._functions(scope)
             for function in functions:
