@@ -23,10 +23,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .project import ModuleInfo
+from typing import Any
 
 _FOLDER: Path | None = None
 _FORMAT: str | None = None
@@ -80,20 +77,16 @@ class Store:
         """(the module's entry name, the digest of its text)."""
         return f"{name}{'/__init__' if is_package else ''}", hashlib.blake2b(data, digest_size=16).hexdigest()
 
-    def get(self, key: tuple[str, str]) -> tuple[bool, ModuleInfo | None]:
-        """(whether the store holds this text of the module, what it says of it)."""
-        from .project import ModuleInfo
-
+    def get(self, key: tuple[str, str]) -> tuple[bool, Any]:
+        """(whether the store holds this text of the module, the data kept for it: what
+        `ModuleInfo.to_data` gave, or None for a module that could not be read)."""
         entry = self._new.get(key[0]) or self._stored().get(key[0])
         if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key[1]:
             return False, None
-        try:
-            return True, None if entry[1] is None else ModuleInfo.from_data(entry[1])
-        except (TypeError, ValueError, KeyError, AttributeError):
-            return False, None  # an entry this code cannot read: read the module again
+        return True, entry[1]
 
-    def put(self, key: tuple[str, str], info: ModuleInfo | None) -> None:
-        self._new[key[0]] = [key[1], None if info is None else info.to_data()]
+    def put(self, key: tuple[str, str], data: Any) -> None:
+        self._new[key[0]] = [key[1], data]
 
     def save(self) -> None:
         """Write the modules read since the last save, merged with what the file holds now.

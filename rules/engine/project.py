@@ -663,13 +663,16 @@ class ProjectIndex:
         key = None
         if self._store is not None:
             key = self._store.key(name, is_package, data)
-            found, info = self._store.get(key)
+            found, stored = self._store.get(key)
             if found:
-                return info
+                try:
+                    return None if stored is None else ModuleInfo.from_data(stored)
+                except (TypeError, ValueError, KeyError, AttributeError):
+                    pass  # an entry this code cannot read: read the module again
         tree = _parse_tree(path, data)
         info = None if tree is None else _ModuleReader(name, is_package).read(tree.body, data)
         if key is not None and store:
-            self._store.put(key, info)  # type: ignore[union-attr]
+            self._store.put(key, None if info is None else info.to_data())  # type: ignore[union-attr]
         return info
 
     def save_store(self) -> None:

@@ -5,12 +5,16 @@ knowledge live: a change of a base class re-publishes the files that depend on i
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from lsprotocol import types
 from pygls.uris import from_fs_path
+
+from kerasfix.rules.engine import index_store
 
 from conftest import WAIT, Session, logged
 
@@ -218,6 +222,10 @@ async def test_a_big_workspace_is_indexed_in_the_background_after_the_first_diag
     assert reports[-1].message == f"{len(list(session.root.rglob('*.py')))} modules"
     percentages = [r.percentage for r in reports[1:-1]]
     assert percentages == sorted(percentages)
+    # What was read is kept for the next server and `kerasfix check` (the suite's cache folder).
+    store = index_store.Store(session.root, Path(os.environ["KERASFIX_CACHE_DIR"])).path
+    modules = json.loads(store.read_text(encoding="utf-8"))["modules"]
+    assert len(modules) == len(list(session.root.rglob("*.py")))
 
 
 async def test_a_workspace_folder_added_later_is_indexed_with_progress(session):
