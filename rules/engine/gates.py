@@ -1,4 +1,4 @@
-"""Which rules the walker calls on a call or an attribute: the gates rules declare.
+"""Which rules the walker calls on a node and in a file: the gates rules declare.
 
 Most rules act on few of the nodes of their type: a rule about `model.save(...)` acts on calls
 whose callee's last name is `save`, not on the hundred thousand other calls of a large project.
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
 import libcst as cst
 
@@ -75,11 +76,22 @@ def alias_names(ctx: Context) -> frozenset[str] | None:
 
 
 class _Gates:
-    """Rule lists merged in dispatch order, each merge made once."""
+    """The rules called on one node type, by their gates: the `first` gate picks a node's rules
+    by a word of the node (the ungated rules come with any word), the `second` adds more.
+    Merged rule lists keep the dispatch order, each merge made once."""
+
+    first: ClassVar[str]
+    second: ClassVar[str | None] = None
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.order = {rule: index for index, rule in enumerate(rules)}
         self._merged: dict[tuple[tuple[Rule, ...], frozenset[Rule]], tuple[Rule, ...]] = {}
+        firsts = [(rule, gate(rule, self.first)) for rule in rules]
+        seconds = [(rule, gate(rule, self.second) if self.second else None) for rule in rules]
+        # The rules for a node no gate picks.
+        self.ungated = tuple(rule for (rule, a), (_, b) in zip(firsts, seconds) if a is None and b is None)
+        self.by_first = _by_word(firsts, self.ungated)
+        self.by_second = _by_word(seconds)
 
     def with_rules(self, rules: tuple[Rule, ...], more: Iterable[Rule]) -> tuple[Rule, ...]:
         """`rules` and `more`, each once, in dispatch order."""
@@ -109,16 +121,12 @@ def _by_word(
 class CallGates(_Gates):
     """The rules called on calls, by the callee's last name and by keyword."""
 
+    first, second = "call_leaves", "call_keywords"
+
     def __init__(self, rules: Sequence[Rule]) -> None:
         super().__init__(rules)
-        leaves = [(rule, gate(rule, "call_leaves")) for rule in rules]
-        keywords = [(rule, gate(rule, "call_keywords")) for rule in rules]
-        # The rules for a call no gate picks.
-        self.ungated = tuple(rule for (rule, a), (_, b) in zip(leaves, keywords) if a is None and b is None)
-        # Last name -> its gated rules and the ungated ones.
-        self.by_leaf = _by_word(leaves, self.ungated)
-        # Keyword -> the rules gated by it.
-        self.by_keyword = _by_word(keywords)
+        # Last name -> its gated rules and the ungated ones; keyword -> the rules gated by it.
+        self.by_leaf, self.by_keyword = self.by_first, self.by_second
 
     def for_alias(self, rules: tuple[Rule, ...], func: cst.Name, ctx: Context) -> tuple[Rule, ...]:
         """`rules` (picked by the callee's own name) and those of the name it was imported as."""
@@ -143,15 +151,12 @@ class CallGates(_Gates):
 class AttributeGates(_Gates):
     """The rules called on attributes, by the attribute's name and by its chain's words."""
 
+    first, second = "attribute_names", "attribute_words"
+
     def __init__(self, rules: Sequence[Rule]) -> None:
         super().__init__(rules)
-        names = [(rule, gate(rule, "attribute_names")) for rule in rules]
-        words = [(rule, gate(rule, "attribute_words")) for rule in rules]
-        self.ungated = tuple(rule for (rule, a), (_, b) in zip(names, words) if a is None and b is None)
-        # Attribute name -> its gated rules and the ungated ones.
-        self.by_name = _by_word(names, self.ungated)
-        # Chain word -> the rules gated by it.
-        self.by_word = _by_word(words)
+        # Attribute name -> its gated rules and the ungated ones; chain word -> the rules gated by it.
+        self.by_name, self.by_word = self.by_first, self.by_second
 
     def for_chain(self, rules: tuple[Rule, ...], node: cst.Attribute, parent: cst.CSTNode) -> tuple[Rule, ...]:
         """`rules` and those gated by the words of the whole chain `node` is, if it is one."""
@@ -207,12 +212,12 @@ class ImportGates(_Gates):
     """The rules called on `import` or on `from ... import` statements, by the top-level
     packages of the modules imported."""
 
+    first = "import_roots"
+
     def __init__(self, rules: Sequence[Rule]) -> None:
         super().__init__(rules)
-        roots = [(rule, gate(rule, "import_roots")) for rule in rules]
-        self.ungated = tuple(rule for rule, wanted in roots if wanted is None)
         # Top-level package -> its gated rules and the ungated ones.
-        self.by_root = _by_word(roots, self.ungated)
+        self.by_root = self.by_first
 
     def for_import(self, node: cst.Import | cst.ImportFrom) -> tuple[Rule, ...]:
         if type(node) is cst.ImportFrom:

@@ -74,6 +74,7 @@ import builtins
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -81,6 +82,7 @@ import libcst as cst
 from .context import class_methods, keras_api
 from .names import LOCAL, Scopes, dotted_name, statements, target_names
 from .project import keras_family_of
+from .tables import load_toml
 from .walker import code_children
 
 if TYPE_CHECKING:
@@ -111,10 +113,18 @@ _FAMILY_KINDS = {
     "PyDataset": OTHER,
 }
 
-# Layer attributes that hold backend tensors (not Variables) once the layer is built or adapted:
-# Keras 3.15.1's `Normalization` sets `mean` and `variance` with `ops.cast(...)`.
-_LAYER_TENSORS = {"Normalization": frozenset({"mean", "variance"})}
-_COMPUTED_ATTRIBUTES = frozenset().union(*_LAYER_TENSORS.values())
+
+@lru_cache(maxsize=1)
+def _layer_tensors() -> dict[str, frozenset[str]]:
+    """Layer class -> its attributes that hold backend tensors, not Variables, once the layer
+    is built or adapted (`data/layer_tensors.toml`)."""
+    return {layer: frozenset(names) for layer, names in load_toml("layer_tensors.toml")["layers"].items()}
+
+
+@lru_cache(maxsize=1)
+def _computed_attributes() -> frozenset[str]:
+    return frozenset().union(*_layer_tensors().values())
+
 
 # Methods whose call on a value is evidence that it is a Keras model.
 USE_METHODS = frozenset({"fit", "compile", "predict", "evaluate"})
@@ -676,10 +686,10 @@ class Provenance:
             owner = self.fact(holder, where)
             if owner.kind in (MODEL, LAYER):
                 return Fact(TENSOR, f"the `{attr}` of a {owner.kind}")
-        if attr in _COMPUTED_ATTRIBUTES:
+        if attr in _computed_attributes():
             owner = self.fact(holder, where)
             layer = (owner.api or "").rpartition(".")[2]
-            if owner.kind == LAYER and attr in _LAYER_TENSORS.get(layer, ()):
+            if owner.kind == LAYER and attr in _layer_tensors().get(layer, ()):
                 return Fact(TENSOR, f"the `{attr}` a `{layer}` layer computes, a backend tensor")
         return Fact(UNKNOWN, "an attribute of another object")
 
