@@ -94,7 +94,8 @@ def test_aliased_callees_reach_their_rules(project):
     assert "KER307" in codes["lambda-alias"]
     assert "KER410" in codes["batchnorm-alias-in-function"]
     assert "KER502" in codes["tape-alias"]
-    assert "KER419" in codes["input-alias-comment"]
+    assert {"KER415", "KER419"} <= codes["input-alias-comment"]
+    assert "KER702" in codes["seed-alias"]
     assert {"KER601", "KER602", "KER520"} <= codes["optimizer-keywords"]
 
 
@@ -154,3 +155,11 @@ def test_a_text_gate_leaves_its_rule_out_of_the_walk():
     assert {"KER301", "KER523"} <= kept
     ctx.shared.clear()
     assert for_text(table, ctx) is table  # without the text, nothing is left out
+
+
+def test_imported_leaf_is_the_name_a_callee_was_imported_as():
+    source = "from keras.layers import Dense as D\nimport keras\nD(1)\nkeras.layers.Dense(1)\nlocal(1)\nf()(1)\n"
+    module = cst.parse_module(source)
+    ctx = Context(module, Settings(), None)
+    calls = [stmt.body[0].value for stmt in module.body[2:]]
+    assert [ctx.imported_leaf(call.func) for call in calls] == ["Dense", "Dense", "local", None]

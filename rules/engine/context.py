@@ -155,6 +155,18 @@ class Context:
 
     # ----- names ---------------------------------------------------------------------------
 
+    def imported_leaf(self, func: cst.BaseExpression) -> str | None:
+        """A callee's last name as its module names it: `Dense` for `layers.Dense` and for
+        `Dense`, and for `D` after `from keras.layers import Dense as D`; None for a callee that
+        is no name or attribute chain."""
+        kind = type(func)
+        if kind is cst.Attribute:
+            return func.attr.value  # type: ignore[attr-defined]
+        if kind is not cst.Name:
+            return None
+        qualified = self.qualname(func)
+        return qualified.rpartition(".")[2] if qualified else func.value  # type: ignore[attr-defined]
+
     def qualname(self, expr: cst.BaseExpression) -> str | None:
         """The qualified name of a Name/Attribute chain through imports, or None.
 

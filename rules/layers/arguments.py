@@ -740,7 +740,7 @@ _RAGGED_APIS = frozenset({"Input", "layers.Input", "layers.InputLayer"})
 
 def _ragged_argument(node: cst.Call, ctx: Context) -> cst.Arg | None:
     arg = call_keyword(node, "ragged")
-    if arg is None or _is_false(arg.value) or callee_leaf(node) not in ("Input", "InputLayer"):
+    if arg is None or _is_false(arg.value) or ctx.imported_leaf(node.func) not in ("Input", "InputLayer"):
         return None
     api = ctx.keras_api(node.func)
     return arg if api is not None and api[0] in _RAGGED_APIS else None
@@ -782,6 +782,7 @@ class RaggedInput(Rule):
         Example("import keras\ntokens = keras.Input(shape=(None,), «ragged=True»)\n"),
         Example("from tensorflow.keras import layers\ninp = layers.InputLayer(input_shape=(None,), «ragged=True»)\n"),
         Example("import tensorflow as tf\ntokens = tf.keras.Input(shape=(None,), dtype=tf.int32, «ragged=True»)\n"),
+        Example("from keras import Input as In\ntokens = In(shape=(None,), «ragged=True»)\n"),
     )
     valid = (
         "import keras\ntokens = keras.Input(shape=(None,))\n",

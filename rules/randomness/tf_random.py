@@ -154,8 +154,7 @@ class TfRandomInLayer(Rule):
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
-        leaf = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-        if leaf not in _LEAVES or not ctx.functions:
+        if ctx.imported_leaf(func) not in _LEAVES or not ctx.functions:
             return
         qualified = ctx.qualname(func)
         entry = tensorflow_ops().get(qualified) if qualified else None
@@ -300,6 +299,10 @@ class TfSetSeed(Rule):
             "from tensorflow.random import set_seed\nimport keras\ndef setup():\n    keras.utils.set_random_seed(0)\n",
         ),
         Example(
+            "from tensorflow.random import set_seed as seed_all\nimport keras\ndef setup():\n    «seed_all»(0)\n",
+            "from tensorflow.random import set_seed as seed_all\nimport keras\ndef setup():\n    keras.utils.set_random_seed(0)\n",
+        ),
+        Example(
             "import keras\nimport tensorflow as tf\n"
             "class DenseTest(tf.test.TestCase):\n"
             "    def setUp(self):\n"
@@ -353,8 +356,7 @@ class TfSetSeed(Rule):
 
     def visit(self, node: cst.Call, ctx: Context) -> None:
         func = node.func
-        leaf = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-        if leaf not in ("set_seed", "set_random_seed"):
+        if ctx.imported_leaf(func) not in ("set_seed", "set_random_seed"):
             return
         qualified = ctx.qualname(func)
         if qualified not in seeding_functions() or not seeded_code_draws(ctx):

@@ -14,7 +14,7 @@ from ._seed import int_literal, keras_signatures, seed_source
 def _keras_random(node: cst.Call, ctx: Context) -> tuple[str, cst.Arg | None] | None:
     """(`normal`, the seed argument) for a `keras.random.normal(...)` call."""
     func = node.func
-    leaf = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+    leaf = ctx.imported_leaf(func)
     params = keras_signatures().get(leaf)  # type: ignore[arg-type]
     if params is None or not ctx.functions:
         return None
