@@ -238,19 +238,24 @@ def test_overlapping_fixes_converge_over_passes():
 
 
 def test_layout_libcst_does_not_reproduce_never_gets_a_wrong_edit():
-    # LibCST drops a backslash continuation that precedes a statement's first token: positions
-    # are trusted up to that difference only. The call before it is found and fixed; the calls
-    # after it get no finding rather than one at a wrong place.
+    # LibCST drops a backslash continuation that precedes a statement's first token: that
+    # statement's text is not the source's, and its call gets no finding rather than one at a
+    # wrong place. The calls before and after it are found where they are, and fixed.
     source = (
         "import tensorflow as tf\na = tf.reduce_sum(y)\n"
         "def f():\n    x = 1\n   \\\n return tf.reduce_sum(x)\n"
         "b = tf.reduce_sum(z)\n"
     )
     assert cst.parse_module(source).code != source
-    (finding,) = run(source)
-    assert source[finding.span.start : finding.span.end] == "tf.reduce_sum(y)"
-    assert finding.span.start == source.index("tf.reduce_sum(y)")
-    assert fixed(source) == source.replace("a = tf.reduce_sum(y)", "import keras\na = keras.ops.sum(y)")
+    found = run(source)
+    assert [(f.span.start, source[f.span.start : f.span.end]) for f in found] == [
+        (source.index("tf.reduce_sum(y)"), "tf.reduce_sum(y)"),
+        (source.index("tf.reduce_sum(z)"), "tf.reduce_sum(z)"),
+    ]
+    assert fixed(source) == (
+        source.replace("a = tf.reduce_sum(y)", "import keras\na = keras.ops.sum(y)")
+        .replace("b = tf.reduce_sum(z)", "b = keras.ops.sum(z)")
+    )
 
 
 def test_a_fix_that_would_break_the_syntax_is_not_applied():

@@ -77,3 +77,64 @@ def test_tricky_layouts(text):
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_real_files(path):
     _check(path.read_text(encoding="utf-8"))
+
+
+SCANNED = [
+    *TRICKY,
+    "@a\n# c\n\n@b(\n  1)\ndef f():\n    '''x\n\n    y'''\n    return 1\n",
+    "x = '''a\\\n'''\ny = 'a\\\nb'\nz = \\\n  1\nw = (1,\n# c\n2)\n",
+    "while a:\n    break\nelse:\n    pass\nfor i in b: pass\nelse: pass\n",
+    "\f\nx = 1\n\f# c\ny = 2\r\rz = 3\r",
+    "async def f():\n    async with a as b:\n        await c\n    async for x in y:\n        pass\n",
+]
+
+
+@pytest.mark.parametrize("source", [*SCANNED, *[path.read_text(encoding="utf-8") for path in SAMPLES]])
+def test_the_scan_gives_each_statement_the_first_line_ast_gives(source):
+    """Statements are located from a scan of the text, not from `ast`: both agree on every
+    statement's first line (its first decorator's for a decorated definition)."""
+    import ast
+
+    from kerasfix.rules.engine import positions
+
+    module = cst.parse_module(source)
+    lines = positions._scanned_lines(module, source)
+    assert lines is not None
+
+    def compare(cst_container, ast_container) -> int:
+        checked = 0
+        table = positions._counterparts(cst_container, ast_container)
+        assert table is not None
+        for block in positions._cst_blocks(cst_container):
+            for statement in block:
+                if not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                    continue  # the small statements of a one-line suite are on its header's line
+                counterpart = table[id(statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else statement)]
+                decorators = getattr(counterpart, "decorator_list", None)
+                assert lines[id(statement)] == (decorators[0].lineno if decorators else counterpart.lineno)
+                checked += 1
+                if isinstance(statement, cst.BaseCompoundStatement):
+                    checked += compare(statement, counterpart)
+        return checked
+
+    assert compare(module, ast.parse(source)) >= len(module.body)
+
+
+@pytest.mark.parametrize("scan", ["fails", "is wrong"])
+def test_a_scan_that_fails_or_errs_costs_time_never_a_position(scan, monkeypatch):
+    """Without the scan's lines `ast` gives them; a wrong line is caught by comparing the
+    statement's generated text with the source there."""
+    from kerasfix.rules.engine import positions
+
+    source = "import tensorflow as tf\n\nclass A:\n    def f(self):\n        return tf.f(2)\n"
+    module = cst.parse_module(source)
+    klass = module.body[1]
+    method = klass.body.body[0]
+    statement = method.body.body[0]
+    wanted = statement.body[0].value
+    if scan == "fails":
+        monkeypatch.setattr(positions, "_scanned_lines", lambda module, source: None)
+    else:
+        monkeypatch.setattr(positions, "_scanned_lines", lambda module, source: {id(statement): 1})
+    offsets = locate(module, source, [(wanted, (module, klass, method, statement))])
+    assert source[slice(*offsets[id(wanted)])] == "tf.f(2)"

@@ -3,10 +3,12 @@
 LibCST's PositionProvider regenerates the whole module and records a range for every node, which
 costs more than the parse itself. Here only the innermost statement that holds a wanted node is
 regenerated, stopping as soon as the last wanted node in it has been written. The statement's
-first line comes from Python's own `ast` (a fraction of the LibCST parse), matched to the CST
-statement by its place among its siblings; the generated text is compared with the source at
-that place, and any statement that does not match is located by regenerating the whole module
-instead, so a mismatch can only cost time, never a wrong position.
+first line comes from a scan of the text for its logical lines (see `logical_lines`), or, where
+the scan and the tree disagree, from Python's own `ast` (a fraction of the LibCST parse, several
+times the scan), matched to the CST statement by its place among its siblings; the generated
+text is compared with the source at that place, and any statement that does not match is
+located by regenerating the whole module instead, so a mismatch can only cost time, never a
+wrong position.
 """
 
 from __future__ import annotations
@@ -155,6 +157,120 @@ def _first_line(
     return found.lineno  # type: ignore[attr-defined]
 
 
+# ----- first lines from a scan of the text ----------------------------------------------------
+#
+# Most files are located without `ast`: the text is scanned for its logical lines (a line end
+# outside brackets, strings and comments ends one; blank and comment-only lines start none), and
+# the CST's statements, numbered in source order (each decorator, header and clause header takes
+# one logical line), name the logical line each starts on. When the two counts differ (text the
+# scan reads otherwise than Python, such as a Python 3.12 f-string nesting its own quotes),
+# `ast` answers as before; and a wrong line can only cost time (see the module docstring).
+
+_SCAN = re.compile(
+    r"""
+      (?P<comment> \#[^\r\n]* )
+    | (?P<continuation> \\(?:\r\n|\r|\n) )
+    | (?P<string> \"\"\"[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*\"\"\"
+                | '''[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'''
+                | "[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"
+                | '[^'\\\r\n]*(?:\\(?:\r\n|[\s\S])[^'\\\r\n]*)*' )
+    | (?P<open> [(\[{] )
+    | (?P<close> [)\]}] )
+    | (?P<newline> \r\n|\r|\n )
+    """,
+    re.VERBOSE,
+)
+# Blanks at a line's start, then what the line holds first (nothing for a blank line).
+_LINE_START = re.compile(r"[ \t\f]*([^ \t\f\r\n]?)")
+
+
+def logical_lines(source: str) -> list[int]:
+    """The 1-based line of each logical line's first token, in order."""
+    starts: list[int] = []
+    line = 1
+    depth = 0
+    first = _LINE_START.match(source).group(1)  # type: ignore[union-attr]
+    if first and first != "#":
+        starts.append(1)
+    for match in _SCAN.finditer(source):
+        kind = match.lastgroup
+        if kind == "newline":
+            line += 1
+            if depth == 0:
+                first = _LINE_START.match(source, match.end()).group(1)  # type: ignore[union-attr]
+                if first and first != "#":
+                    starts.append(line)
+        elif kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth = max(0, depth - 1)
+        elif kind == "string":
+            text = match.group()
+            if "\n" in text or "\r" in text:
+                line += len(_NEWLINE.findall(text))
+        elif kind == "continuation":
+            line += 1
+    return starts
+
+
+def _statement_numbers(module: cst.Module) -> tuple[dict[int, int], int]:
+    """`id(statement)` -> the index of the logical line it starts on (its first decorator's),
+    for every statement; and how many logical lines the statements take."""
+    numbers: dict[int, int] = {}
+    count = 0
+
+    def block(statements: Sequence[cst.CSTNode]) -> None:
+        for statement in statements:
+            one(statement)
+
+    def suite(body: cst.BaseSuite) -> None:
+        if isinstance(body, cst.IndentedBlock):
+            block(body.body)
+
+    def clause(node: cst.CSTNode | None) -> None:
+        nonlocal count
+        if node is None:
+            return
+        if isinstance(node, cst.If):  # `elif`
+            one(node)
+            return
+        count += 1
+        suite(node.body)  # type: ignore[attr-defined]
+
+    def one(statement: cst.CSTNode) -> None:
+        nonlocal count
+        numbers[id(statement)] = count
+        count += len(getattr(statement, "decorators", ())) + 1
+        if isinstance(statement, cst.SimpleStatementLine):
+            return
+        if isinstance(statement, cst.Match):
+            for case in statement.cases:
+                numbers[id(case)] = count
+                count += 1
+                suite(case.body)
+            return
+        body = getattr(statement, "body", None)
+        if isinstance(body, cst.BaseSuite):
+            suite(body)
+        for handler in getattr(statement, "handlers", ()):
+            clause(handler)
+        clause(getattr(statement, "orelse", None))
+        clause(getattr(statement, "finalbody", None))
+
+    block(module.body)
+    return numbers, count
+
+
+def _scanned_lines(module: cst.Module, source: str) -> dict[int, int] | None:
+    """`id(statement)` -> its first line, from the scan; None when the scan and the CST do not
+    count the same logical lines."""
+    numbers, count = _statement_numbers(module)
+    starts = logical_lines(source)
+    if len(starts) != count:
+        return None
+    return {key: starts[index] for key, index in numbers.items()}
+
+
 # ----- the public entry point ----------------------------------------------------------------
 
 
@@ -183,6 +299,8 @@ def locate(
     missing: set[int] = set()
     tree: ast.Module | None = None
     tree_failed = False
+    scanned: dict[int, int] | None = None
+    scan_failed = False
     lines: list[int] | None = None
     counterparts: dict[int, dict[int, ast.AST] | None] = {}
     for path, wanted, indent in groups.values():  # type: ignore[misc]
@@ -190,12 +308,17 @@ def locate(
         if len(path) == 1:  # the Module itself
             missing |= wanted
             continue
-        if tree is None and not tree_failed:
-            try:
-                tree = python_ast.parse(source)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                tree_failed = True
-        first = _first_line(tree, path, counterparts) if tree is not None else None
+        if scanned is None and not scan_failed:
+            scanned = _scanned_lines(module, source)
+            scan_failed = scanned is None
+        first = scanned.get(id(root)) if scanned is not None else None
+        if first is None:
+            if tree is None and not tree_failed:
+                try:
+                    tree = python_ast.parse(source)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    tree_failed = True
+            first = _first_line(tree, path, counterparts) if tree is not None else None
         if first is None:
             missing |= wanted
             continue
