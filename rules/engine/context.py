@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from .edits import FixSpec
-from .names import Bindings, Scopes, child_blocks, dotted_name
+from .names import Bindings, Scopes, child_blocks, dotted_name, leaf_name
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -159,13 +159,11 @@ class Context:
         """A callee's last name as its module names it: `Dense` for `layers.Dense` and for
         `Dense`, and for `D` after `from keras.layers import Dense as D`; None for a callee that
         is no name or attribute chain."""
-        kind = type(func)
-        if kind is cst.Attribute:
-            return func.attr.value  # type: ignore[attr-defined]
-        if kind is not cst.Name:
-            return None
+        leaf = leaf_name(func)
+        if type(func) is not cst.Name:
+            return leaf
         qualified = self.qualname(func)
-        return qualified.rpartition(".")[2] if qualified else func.value  # type: ignore[attr-defined]
+        return qualified.rpartition(".")[2] if qualified else leaf
 
     def qualname(self, expr: cst.BaseExpression) -> str | None:
         """The qualified name of a Name/Attribute chain through imports, or None.

@@ -33,6 +33,17 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
     return None
 
 
+def leaf_name(func: cst.BaseExpression) -> str | None:
+    """A callee's last name as written: `Dense` for `layers.Dense` and for `Dense`; None for
+    any other expression (`f()()`, `x[0]()`)."""
+    kind = type(func)
+    if kind is cst.Attribute:
+        return func.attr.value  # type: ignore[attr-defined]
+    if kind is cst.Name:
+        return func.value  # type: ignore[attr-defined]
+    return None
+
+
 def _module_path(node: cst.BaseExpression | None) -> str | None:
     if node is None:
         return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..engine.context import Context, class_methods, positional_params
+from ..engine.names import leaf_name
 
 
 def enclosing_method(ctx: Context, *names: str) -> tuple[cst.ClassDef, cst.FunctionDef] | None:
@@ -49,12 +50,7 @@ def all_param_names(function: cst.FunctionDef) -> set[str]:
 
 def callee_leaf(call: cst.Call) -> str | None:
     """`Dense` for `layers.Dense(...)` and `Dense(...)`: a cheap look before resolving names."""
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    if isinstance(func, cst.Name):
-        return func.value
-    return None
+    return leaf_name(call.func)
 
 
 def keras_reference(ctx: Context, path: str, tf_path: str | None = None) -> tuple[str, tuple[str, ...]] | None:

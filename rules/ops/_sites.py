@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..engine.context import Context, Pending, keras_api, positional_args
-from ..engine.names import chain_name, child_blocks, dotted_name, statements
+from ..engine.names import chain_name, child_blocks, dotted_name, leaf_name, statements
 from ..engine.rule import Rule
 from ..engine.tables import load_toml
 from ..engine.walker import SOURCE_TEXT, code_children
@@ -70,7 +70,7 @@ def _note_unwalked(nodes, ctx: Context, state: _State) -> None:
     todo = list(nodes)
     while todo:
         node = todo.pop()
-        if isinstance(node, cst.Call) and _callee_leaf(node) in _CALLBACK_CALLS:
+        if isinstance(node, cst.Call) and leaf_name(node.func) in _CALLBACK_CALLS:
             for expr in _model_function_args(node, ctx):
                 if isinstance(expr, cst.Name):
                     state.model_functions.add(expr.value)
@@ -150,7 +150,7 @@ def note_model_functions(node: cst.Call, ctx: Context) -> None:
 def _model_function_args(node: cst.Call, ctx: Context) -> list[cst.BaseExpression]:
     """The functions `layers.Lambda(fn)` or `model.compile(loss=fn, metrics=[fn])` runs inside
     the model."""
-    leaf = _callee_leaf(node)
+    leaf = leaf_name(node.func)
     if leaf not in _CALLBACK_CALLS:
         return []
     names: list[cst.BaseExpression] = []
@@ -176,13 +176,6 @@ def _model_function_args(node: cst.Call, ctx: Context) -> list[cst.BaseExpressio
 
 
 # ----- KerasTensors in functional model construction ----------------------------------------
-
-
-def _callee_leaf(call: cst.Call) -> str | None:
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return func.value if isinstance(func, cst.Name) else None
 
 
 def _is_input(call: cst.Call, ctx: Context) -> bool:
@@ -252,7 +245,7 @@ def keras_tensor_names(ctx: Context) -> frozenset[str]:
     # The module's own statements are all of the file's, also when only some are re-linted.
     _assignments(scope.body.body if isinstance(scope, cst.FunctionDef) else ctx.module_statements, assigns)
     # Most scopes call no `Input(...)`: they hold no KerasTensor, and need no name resolution.
-    if not any(isinstance(a.value, cst.Call) and _callee_leaf(a.value) == "Input" for a in assigns):
+    if not any(isinstance(a.value, cst.Call) and leaf_name(a.value.func) == "Input" for a in assigns):
         found = state.keras_tensors[id(scope)] = frozenset()
         return found
     names: set[str] = set()

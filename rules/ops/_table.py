@@ -17,7 +17,7 @@ import libcst as cst
 
 from ..engine.context import Context, call_keyword, has_star_args, positional_args, string_value
 from ..engine.edits import FixSpec, Insert, NodeEdit, Replace, append_arg, rename_keyword
-from ..engine.names import dotted_name
+from ..engine.names import dotted_name, leaf_name  # noqa: F401 - leaf_name: the ops rules import it from here
 from ..engine.tables import load_toml
 
 GENERIC = "KER201"
@@ -164,14 +164,6 @@ def normalize_tf(qualified: str | None) -> str | None:
         if qualified.startswith(prefix) and qualified not in tf_rows():
             return "tensorflow." + qualified[len(prefix):]
     return qualified
-
-
-def leaf_name(func: cst.BaseExpression) -> str | None:
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    if isinstance(func, cst.Name):
-        return func.value
-    return None
 
 
 # ----- which code reports a call ------------------------------------------------------------

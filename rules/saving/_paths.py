@@ -33,7 +33,7 @@ import libcst as cst
 
 from ..engine.context import Context, call_keyword, keras_api, string_value
 from ..engine.edits import FixSpec, Replace, remove_arg
-from ..engine.names import Scopes, import_bindings, target_names
+from ..engine.names import Scopes, import_bindings, leaf_name, target_names
 from ..engine.provenance import Where
 from ..engine.walker import SOURCE_TEXT, child_fields, concrete_node_types, own_yields
 from ._common import (
@@ -467,12 +467,6 @@ class _Names:
         return keras_api(self.qualname(expr))
 
 
-def _callee_leaf(call: cst.Call) -> str | None:
-    func = call.func
-    kind = type(func)
-    return func.attr.value if kind is cst.Attribute else func.value if kind is cst.Name else None  # type: ignore[attr-defined]
-
-
 class _Collector:
     """One walk of the module: the bindings of each scope, and every call that saves or loads."""
 
@@ -495,7 +489,7 @@ class _Collector:
         text = self.ctx.shared.get(SOURCE_TEXT)
         every = text is None or any(word in text for word in _SAVEDMODEL_WORDS)
         for order, (call, scope, in_class) in enumerate(self.calls):
-            if not every and _callee_leaf(call) not in _USE_LEAVES:
+            if not every and leaf_name(call.func) not in _USE_LEAVES:
                 continue
             # Names in the callee resolve through the functions around the call.
             functions = self._functions(scope)
