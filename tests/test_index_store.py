@@ -145,6 +145,19 @@ def test_no_folder_no_store(tree, monkeypatch):
     assert index._store is None
 
 
+def test_an_index_follows_the_folder_the_process_names_now(tree, tmp_path, monkeypatch):
+    """An index made while no folder was in use keeps its modules in the folder named later
+    (a second `check` in the same process, with other flags)."""
+    monkeypatch.setattr(index_store, "_FOLDER", None)
+    index = ProjectIndex(tree)
+    index.module("pkg.layers.base")
+    monkeypatch.setattr(index_store, "_FOLDER", tmp_path / "later")
+    index.module("pkg.train")
+    index.save_store()
+    modules = json.loads(next((tmp_path / "later").glob("index-*.json")).read_text())["modules"]
+    assert list(modules) == ["pkg.train"]
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_check_keeps_the_store_and_finds_the_same(tree, tmp_path, capsys, jobs):
     store = tmp_path / f"cli-store-{jobs}"

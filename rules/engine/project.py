@@ -52,9 +52,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import python_ast
+from . import index_store, python_ast
 from .context import is_keras_base, keras_api
-from .index_store import store_for
+from .index_store import Store, store_for
 from .names import absolute_module
 
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
@@ -542,8 +542,9 @@ class ProjectIndex:
         self._files: dict[str, Path | None] = {}
         self._checked: set[Path] = set()
         self._answers: dict[tuple[str, str], object] = {}
-        # Modules read by earlier processes, when a cache folder is in use (`index_store`).
-        self._store = store_for(root)
+        # Modules read by earlier processes, when a cache folder is in use (`index_store`):
+        # the folder's store, made again when the process names another folder.
+        self._store_of: tuple[Path | None, Store | None] = (None, None)
 
     # ----- modules and files -----------------------------------------------------------------
 
@@ -658,12 +659,20 @@ class ProjectIndex:
             return None
         return self._parse(path, name, data)
 
+    @property
+    def _store(self) -> Store | None:
+        where = index_store.folder()
+        if self._store_of[0] != where:
+            self._store_of = (where, store_for(self.root))
+        return self._store_of[1]
+
     def _parse(self, path: Path, name: str, data: bytes, store: bool = True) -> ModuleInfo | None:
         is_package = path.name == "__init__.py"
         key = None
-        if self._store is not None:
-            key = self._store.key(name, is_package, data)
-            found, stored = self._store.get(key)
+        kept = self._store
+        if kept is not None:
+            key = kept.key(name, is_package, data)
+            found, stored = kept.get(key)
             if found:
                 try:
                     return None if stored is None else ModuleInfo.from_data(stored)
@@ -671,14 +680,15 @@ class ProjectIndex:
                     pass  # an entry this code cannot read: read the module again
         tree = _parse_tree(path, data)
         info = None if tree is None else _ModuleReader(name, is_package).read(tree.body, data)
-        if key is not None and store:
-            self._store.put(key, None if info is None else info.to_data())  # type: ignore[union-attr]
+        if kept is not None and key is not None and store:
+            kept.put(key, None if info is None else info.to_data())
         return info
 
     def save_store(self) -> None:
         """Keep the modules read so far for the next process (when a cache folder is in use)."""
-        if self._store is not None:
-            self._store.save()
+        kept = self._store_of[1]
+        if kept is not None:
+            kept.save()
 
     def _tree(self, path: Path) -> ast.Module | None:
         """The `ast` of the module at `path` (its open buffer's text, if any), or None."""
