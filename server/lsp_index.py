@@ -102,7 +102,9 @@ class ProjectTracker:
                 old, new = _shape(before), _shape(index.module(name))
                 if old[0] != new[0]:
                     outlines.setdefault(index.root, set()).add(name)
-                if old[1] != new[1]:
+                # Where the module builds project classes decides the saving rules' reports
+                # on those classes (`ProjectIndex.class_references`), in other files.
+                if old[1] != new[1] or index.references_changed(name):
                     facts.add(index.root)
         if not outlines and not facts:
             return [], False

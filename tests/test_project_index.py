@@ -645,3 +645,43 @@ def test_whole_project_answers_are_kept_until_the_index_hears_of_a_change(tmp_pa
     assert index.saving_sites() == []
     index.set_overlay(train, FACTS["pkg/sub/train.py"])
     assert len(index.saving_sites()) == 3
+
+
+def test_class_references_name_the_class_whose_method_holds_them(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("")
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from .blocks import Exported\n")
+    (pkg / "blocks.py").write_text(
+        "import keras\n\n"
+        "class Block(keras.layers.Layer):\n"
+        "    def clone(self):\n        return Block()\n\n"
+        "class Exported(keras.layers.Layer):\n    pass\n\n"
+        "class Owner(keras.layers.Layer):\n"
+        "    kind = Block\n\n"
+        "    def build(self, shape):\n"
+        "        def make():\n            return Block()\n"
+        "        self.blocks = [make() for _ in range(2)]\n\n"
+        "class Child(Block):\n    pass\n"
+    )
+    (pkg / "use.py").write_text(
+        "from pkg import blocks as b\n\n"
+        "@decorate(b.Block)\ndef run():\n    return b.Block()\n\n"
+        "class Holder:\n    def get(self):\n        return b.Block\n"
+    )
+    (pkg / "use_test.py").write_text("from pkg.blocks import Block\nBlock()\n")
+    index = ProjectIndex(tmp_path)
+    found = sorted(index.class_references("pkg.blocks.Block"), key=str)
+    # Its own method's `Block()` and `Child`'s base are no references; the test file is left out.
+    assert found == sorted(
+        [
+            ("pkg.blocks", "pkg.blocks.Owner"),  # inside a function nested in Owner.build
+            ("pkg.blocks", None),  # Owner's class attribute
+            ("pkg.use", None),  # the decorator's argument
+            ("pkg.use", None),  # run()'s body
+            ("pkg.use", "pkg.use.Holder"),
+        ],
+        key=str,
+    )
+    # A package's import re-exports the class.
+    assert index.class_references("pkg.Exported") == [("pkg", None)]

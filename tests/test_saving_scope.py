@@ -396,3 +396,137 @@ def test_a_test_module_counts_only_its_own_saves(tmp_path):
     assert "KER308" not in codes(findings(root, "pkg/layers_test.py"))
     saving_test = LAYERS + "\nmodel.save('roundtrip.keras')\n"
     assert "KER308" in codes(findings(root, "pkg/layers_test.py", saving_test))
+
+
+# ----- classes only other Keras classes build --------------------------------------------------
+
+INNER = '''\
+import keras
+
+
+class Inner(keras.layers.Layer):
+    def __init__(self, units):
+        super().__init__()
+        self.units = units
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+'''
+
+OWNER = '''\
+import keras
+
+from .inner import Inner
+
+
+@keras.saving.register_keras_serializable()
+class Outer(keras.layers.Layer):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.first = Inner(units)
+
+    def build(self, shape):
+        self.second = Inner(2)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+'''
+
+SAVES_OUTER = '''\
+import keras
+
+from .owner import Outer
+
+
+def main(x, y):
+    model = keras.Sequential([Outer(3)])
+    model.fit(x, y)
+    model.save("model.keras")
+'''
+
+
+def _owned_project(root: Path, **files: str) -> Path:
+    return make_project(
+        root, {"pkg/inner.py": INNER, "pkg/owner.py": OWNER, "pkg/train.py": SAVES_OUTER, **files}
+    )
+
+
+def test_a_class_only_other_layers_build_needs_no_registration(tmp_path):
+    root = _owned_project(tmp_path)
+    assert findings(root, "pkg/inner.py") == []
+    # A test that builds it directly does not change that: tests are not shipped code.
+    root = _owned_project(tmp_path / "tested", **{"pkg/inner_test.py": "from .inner import Inner\nlayer = Inner(3)\n"})
+    assert findings(root, "pkg/inner.py") == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # Built in a function: a functional model's layer is saved under its registered name.
+        {"pkg/build.py": "import keras\nfrom .inner import Inner\n\ndef make():\n    return keras.Sequential([Inner(2)])\n"},
+        # Re-exported by the package: users may build it themselves.
+        {"pkg/__init__.py": "from .inner import Inner\n"},
+        # Built by a model whose default config names its layers.
+        {"pkg/net.py": "import keras\nfrom . import inner\n\nclass Net(keras.Model):\n"
+                       "    def __init__(self):\n        x = keras.Input((3,))\n"
+                       "        super().__init__(x, inner.Inner(2)(x))\n"},
+        # Built by a layer whose config serializes its sublayers by name.
+        {"pkg/wrap.py": "import keras\nfrom .inner import Inner\n\nclass Wrap(keras.layers.Layer):\n"
+                        "    def __init__(self, **kwargs):\n        super().__init__(**kwargs)\n"
+                        "        self.inner = Inner(2)\n\n    def get_config(self):\n"
+                        "        return {'inner': keras.saving.serialize_keras_object(self.inner)}\n"},
+        # Built by a class that is no Keras layer or model.
+        {"pkg/factory.py": "from .inner import Inner\n\nclass Factory:\n    def make(self):\n        return Inner(2)\n"},
+        # A module that cannot be parsed names it: where it builds it is unknown.
+        {"pkg/broken.py": "from .inner import Inner\nlayer = Inner(2\n"},
+    ],
+    ids=["function", "re-export", "functional-model", "serializing-owner", "plain-class", "unparsable"],
+)
+def test_a_class_built_anywhere_else_keeps_its_findings(tmp_path, extra):
+    root = _owned_project(tmp_path, **extra)
+    found = findings(root, "pkg/inner.py")
+    assert codes(found) == ["KER308", "KER309"]
+
+
+def test_an_unused_class_keeps_its_findings(tmp_path):
+    root = make_project(tmp_path, {"pkg/inner.py": INNER, "pkg/train.py": TRAIN_SAVES.replace("Block", "Other").replace(".layers", ".other")})
+    assert codes(findings(root, "pkg/inner.py")) == ["KER308", "KER309"]
+
+
+def test_a_registered_owned_class_still_gets_the_kwargs_advice(tmp_path):
+    registered = INNER.replace("class Inner", "@keras.saving.register_keras_serializable()\nclass Inner")
+    root = _owned_project(tmp_path, **{"pkg/inner.py": registered})
+    assert codes(findings(root, "pkg/inner.py")) == ["KER309"]
+
+
+def test_an_editor_sees_a_new_use_of_an_owned_class(tmp_path):
+    root = _owned_project(tmp_path)
+    index = project_module.project_index(root / "pkg" / "inner.py")
+    assert findings(root, "pkg/inner.py") == []
+    script = root / "pkg" / "script.py"
+    index.set_overlay(script, "import keras\nfrom .inner import Inner\nmodel = keras.Sequential([Inner(1)])\n")
+    try:
+        assert codes(findings(root, "pkg/inner.py")) == ["KER308", "KER309"]
+    finally:
+        index.remove_overlay(script)
+    assert findings(root, "pkg/inner.py") == []
+
+
+def test_the_editor_re_lints_a_class_whose_builders_change(tmp_path):
+    from kerasfix.server.lsp_index import ProjectTracker
+
+    root = _owned_project(tmp_path, **{"pkg/script.py": "import keras\n"})
+    inner, script = str(root / "pkg/inner.py"), str(root / "pkg/script.py")
+    tracker = ProjectTracker()
+    assert findings(root, "pkg/inner.py") == []  # read once, as the editor's lint does
+    # An edit of the script that builds no project class concerns no other file.
+    tracker.apply([(script, "open", "import keras\nx = 1\n")], True)
+    assert tracker.changes([inner]) == ([], False)
+    # Once it builds Inner in a functional model, inner.py's findings change.
+    tracker.apply([(script, "open", "import keras\nfrom .inner import Inner\nm = keras.Sequential([Inner(1)])\n")], True)
+    assert tracker.changes([inner]) == ([inner], True)
+    assert codes(findings(root, "pkg/inner.py")) == ["KER308", "KER309"]
+    tracker.apply([(script, "close", None)], True)
+    assert tracker.changes([inner]) == ([inner], True)
+    assert findings(root, "pkg/inner.py") == []

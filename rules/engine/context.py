@@ -21,6 +21,33 @@ if TYPE_CHECKING:
 # without the rest of its text at hand: the rule then does the work.
 SOURCE_TEXT = "engine.source_text"
 
+# The attribute a Keras 3 layer sets to False to be called with its inputs as they are (see
+# `Context.keeps_inputs`); the project index reads the same (`project.KEEPS_INPUTS`).
+KEEPS_INPUTS = "_convert_input_args"
+
+
+def _sets_keeps_inputs(klass: cst.ClassDef) -> bool:
+    """Whether a method of the class assigns `self._convert_input_args = False`."""
+    todo: list[cst.CSTNode] = [
+        stmt for stmt in klass.body.body if isinstance(stmt, cst.FunctionDef)
+    ] if isinstance(klass.body, cst.IndentedBlock) else []
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Assign):
+            if isinstance(node.value, cst.Name) and node.value.value == "False" and any(
+                isinstance(t.target, cst.Attribute)
+                and t.target.attr.value == KEEPS_INPUTS
+                and isinstance(t.target.value, cst.Name)
+                and t.target.value.value == "self"
+                for t in node.targets
+            ):
+                return True
+            continue
+        if isinstance(node, (cst.BaseExpression, cst.ClassDef)):
+            continue
+        todo.extend(node.children)
+    return False
+
 # Prefixes under which Keras 2 code reaches the Keras API. `tf_keras` is left alone on purpose:
 # code that imports it has chosen to stay on Keras 2.
 KERAS_PREFIXES = (
@@ -145,6 +172,7 @@ class Context:
         self._current_rule: Rule | None = None
         self._module_classes: dict[str, cst.ClassDef] | None = classes
         self._layer_cache: dict[int, bool] = {}
+        self._keeps_cache: dict[int, bool] = {}
         self._imports_keras: bool | None = None
         self._names: dict[int, str | None] = {}
         # Per-lint facts several rules share (keyed by the rule family's own keys).
@@ -279,6 +307,43 @@ class Context:
                 break
         self._layer_cache[key] = result
         return result
+
+    def keeps_inputs(self, klass: cst.ClassDef, _depth: int = 0) -> bool:
+        """Whether the class, or a class it derives from (in this module or the project), sets
+        `self._convert_input_args = False` in a method: a layer Keras calls with its inputs as
+        they come, not converted to the backend's tensors. Keras's `TextVectorization` and the
+        preprocessing layers of keras-cv and keras-hub do so to run TensorFlow on every backend,
+        as `tf.data` does."""
+        key = id(klass)
+        if key in self._keeps_cache:
+            return self._keeps_cache[key]
+        self._keeps_cache[key] = False  # a class among its own bases
+        text = self.shared.get(SOURCE_TEXT)
+        result = (text is None or KEEPS_INPUTS in text) and _sets_keeps_inputs(klass)
+        for base in klass.bases:
+            if result or _depth >= 20:
+                break
+            if base.keyword is not None:
+                continue
+            name = dotted_name(base.value)
+            local = self.module_classes().get(name) if name else None
+            if local is not None:
+                result = local is not klass and self.keeps_inputs(local, _depth + 1)
+                continue
+            qualified = self.qualname(base.value)
+            if self.project is None or keras_api(qualified) is not None:
+                continue
+            project_class = qualified or (self.relative_qualname(name) if name else None)
+            result = bool(project_class) and self.project.keeps_inputs(project_class)  # type: ignore[arg-type]
+        self._keeps_cache[key] = result
+        return result
+
+    def in_layer_keeping_inputs(self) -> bool:
+        """Whether the node visited is in a Keras layer that takes its inputs as they come (see
+        `keeps_inputs`): TensorFlow runs its code there on every backend."""
+        return bool(self.functions) and any(
+            self.is_keras_class(klass) and self.keeps_inputs(klass) for klass in self.classes
+        )
 
     def relative_qualname(self, name: str) -> str | None:
         """The qualified name of `name` when its head was imported relatively (`from .base import

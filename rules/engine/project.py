@@ -31,6 +31,12 @@ other modules), and three facts rules ask about the whole project:
 - which backend each class's `train_step` is written for (`tf.GradientTape`, `torch`, or
   JAX's stateless `train_step(self, state, data)`), so a class that exists for one backend in a
   project holding the other backends' variants is checked for that backend only.
+- which classes set `self._convert_input_args = False` (`keeps_inputs`): layers Keras calls with
+  their inputs as they come, which run TensorFlow on every backend (keras-cv's and keras-hub's
+  preprocessing layers derive from such a base in another module).
+Where the project refers to a class (`class_references`) is read only when a saving rule asks:
+a class that only other Keras layers build inside their own methods is rebuilt by them when a
+model is loaded, never looked up by its registered name.
 Whole-project questions read every module under the root once (the same cache), skipping
 hidden folders, virtual environments and build output, up to `MAX_PROJECT_FILES`.
 
@@ -53,7 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from . import index_store, python_ast
-from .context import is_keras_base, keras_api
+from .context import KEEPS_INPUTS, is_keras_base, keras_api
 from .index_store import Store, store_for
 from .names import absolute_module
 
@@ -169,6 +175,9 @@ class ModuleInfo:
     # Top-level functions that return the name of the Keras backend in use (`def backend():
     # return keras.config.backend()`): a call of one is a backend guard's test elsewhere.
     backend_functions: set[str] = field(default_factory=set)
+    # Top-level classes whose methods set `self._convert_input_args = False`: layers that take
+    # their inputs as they come (TensorFlow tensors, strings), as Keras's `TextVectorization`.
+    keeps_inputs: set[str] = field(default_factory=set)
 
     def to_data(self) -> dict[str, Any]:
         """The module's facts as JSON data (for `index_store`)."""
@@ -181,6 +190,7 @@ class ModuleInfo:
             "step_backends": {name: sorted(backends) for name, backends in self.step_backends.items()},
             "configured": sorted(self.configured),
             "backend_functions": sorted(self.backend_functions),
+            "keeps_inputs": sorted(self.keeps_inputs),
         }
 
     @classmethod
@@ -194,13 +204,16 @@ class ModuleInfo:
             step_backends={str(name): frozenset(backends) for name, backends in data["step_backends"].items()},
             configured=set(data["configured"]),
             backend_functions=set(data["backend_functions"]),
+            keeps_inputs=set(data["keeps_inputs"]),
         )
 
     def outline(self) -> tuple:
         """What other modules' findings depend on through imports, bases and backend helpers:
         the classes, the names and the backend functions (an edit inside a function body that
         leaves them as they are changes nothing elsewhere)."""
-        return (self.classes, self.names, sorted(self.backend_functions), sorted(self.configured))
+        return (
+            self.classes, self.names, sorted(self.backend_functions), sorted(self.configured), sorted(self.keeps_inputs)
+        )
 
     def project_facts(self) -> tuple:
         """What whole-project questions read from this module (saving sites without their
@@ -213,6 +226,7 @@ class _ModuleReader:
 
     def __init__(self, name: str, is_package: bool) -> None:
         self.info = ModuleInfo(name)
+        self.is_package = is_package
         self.package = name if is_package else name.rpartition(".")[0]
 
     def read(self, body: list[ast.stmt], source: bytes = b"") -> ModuleInfo:
@@ -223,6 +237,10 @@ class _ModuleReader:
             self.info.registering = _registering(body)
         if b"backend" in source or BACKEND_ENV_KEY.encode() in source:
             self.info.backend_functions = _backend_functions(body, self)
+        if KEEPS_INPUTS.encode() in source:
+            self.info.keeps_inputs = {
+                stmt.name for stmt in _top_level(body) if isinstance(stmt, ast.ClassDef) and keeps_inputs(stmt)
+            }
         if b"train_step" in source:
             for stmt in _top_level(body):
                 if isinstance(stmt, ast.ClassDef):
@@ -281,6 +299,30 @@ class _ModuleReader:
         if head is None:
             return None
         return ".".join([head, *reversed(parts)])
+
+
+
+
+def keeps_inputs(klass: ast.ClassDef) -> bool:
+    """Whether a method of the class sets `self._convert_input_args = False`."""
+    for stmt in klass.body:
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(stmt):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Constant)
+                and node.value.value is False
+                and any(
+                    isinstance(target, ast.Attribute)
+                    and target.attr == KEEPS_INPUTS
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                    for target in node.targets
+                )
+            ):
+                return True
+    return False
 
 
 def _call_name(func: ast.expr) -> str | None:
@@ -509,6 +551,62 @@ def _parse_tree(path: Path, data: bytes) -> ast.Module | None:
         return None
 
 
+def is_test_file(path: str | os.PathLike[str] | None) -> bool:
+    """A test file (`*_test.py`, `test_*.py`, `conftest.py`): its models are built to be
+    checked, not shipped."""
+    name = Path(path).name if path else ""
+    return name.endswith("_test.py") or name.startswith("test_") or name == "conftest.py"
+
+
+def _class_references(tree: ast.Module, reader: _ModuleReader, heads: frozenset[str]) -> Iterator[tuple[str, str | None]]:
+    """(qualified name, owner) of each name the module refers to whose first part is one of
+    `heads` (the project's top-level modules) or a class of the module itself. The owner is the
+    qualified name of the module-level class in whose method the reference is; None anywhere
+    else (module level, a function, a class body, a decorator, a default argument). A class's
+    bases are not references; in a package's `__init__.py` an import re-exports the name, a
+    reference without owner."""
+    module = reader.info.name
+    own = reader.info.classes
+
+    def wanted(qualified: str | None) -> bool:
+        return qualified is not None and (qualified.partition(".")[0] in heads or qualified.rpartition(".")[0] == module)
+
+    def visit(node: ast.AST, owner: str | None) -> Iterator[tuple[str, str | None]]:
+        todo: list[tuple[ast.AST, str | None]] = [(node, owner)]
+        while todo:
+            item, where = todo.pop()
+            kind = type(item)
+            if kind is ast.Name or kind is ast.Attribute:
+                chain = item
+                while type(chain) is ast.Attribute:
+                    chain = chain.value  # type: ignore[attr-defined]
+                if type(chain) is ast.Name:
+                    qualified = reader.qualify(item)  # type: ignore[arg-type]
+                    if wanted(qualified):
+                        yield qualified, where  # type: ignore[misc]
+                    continue
+            elif kind is ast.ClassDef:
+                klass: ast.ClassDef = item  # type: ignore[assignment]
+                methods_owner = f"{module}.{klass.name}" if where is None and klass.name in own else where
+                for expr in (*klass.decorator_list, *(k.value for k in klass.keywords)):
+                    todo.append((expr, where))
+                for stmt in klass.body:
+                    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        todo.append((stmt, methods_owner))
+                    else:
+                        todo.append((stmt, where))
+                continue
+            elif kind is ast.ImportFrom and reader.is_package and where is None:
+                for alias in item.names:  # type: ignore[attr-defined]
+                    qualified = reader.info.names.get(alias.asname or alias.name)
+                    if wanted(qualified):
+                        yield qualified, None  # type: ignore[misc]
+                continue
+            todo.extend((child, where) for child in ast.iter_child_nodes(item))
+
+    yield from visit(tree, None)
+
+
 _TOO_BIG: list[str] = []
 
 
@@ -545,6 +643,9 @@ class ProjectIndex:
         # Modules read by earlier processes, when a cache folder is in use (`index_store`):
         # the folder's store, made again when the process names another folder.
         self._store_of: tuple[Path | None, Store | None] = (None, None)
+        # path -> (the module's version when read, its class references): see
+        # `class_references`.
+        self._references: dict[Path, tuple[object, list[tuple[str, str | None]]]] = {}
 
     # ----- modules and files -----------------------------------------------------------------
 
@@ -880,6 +981,78 @@ class ProjectIndex:
             return None
         return [(info.name, line, what) for info in self.modules() for line, what in info.saves]
 
+    def class_references(self, qualified: str) -> list[tuple[str, str | None]] | None:
+        """(module, owner) of each place a module of the project other than a test file refers
+        to the class `qualified` names (after `resolve`), leaving out the class's own methods:
+        the owner is the qualified name of the module-level class in whose method the reference
+        is, None for any other place (see `_class_references`). None when the project is too
+        big to walk. A module that cannot be read or parsed counts as a reference without owner
+        when its text spells the class's name."""
+        target = self.resolve(qualified)
+        answer = self._whole_project("references", self._all_class_references)
+        if answer is None:
+            return None
+        every, unread = answer  # type: ignore[misc]
+        leaf = target.rpartition(".")[2].encode()
+        return [(module, owner) for module, owner in every.get(target, ()) if owner != target] + [
+            (name, None) for name, data in unread if leaf in data
+        ]
+
+    def _all_class_references(self) -> tuple[dict[str, list[tuple[str, str | None]]], list[tuple[str, bytes]]] | None:
+        names = self.module_names()
+        if names is None:
+            return None
+        heads = frozenset(name.partition(".")[0] for name in names)
+        every: dict[str, list[tuple[str, str | None]]] = {}
+        unread: list[tuple[str, bytes]] = []
+        for name in names:
+            references = self._module_references(name, heads)
+            if isinstance(references, bytes):
+                unread.append((name, references))
+                continue
+            for qualified, owner in references or ():
+                every.setdefault(self.resolve(qualified), []).append((name, owner))
+        return every, unread
+
+    def _module_references(self, name: str, heads: frozenset[str]) -> list[tuple[str, str | None]] | bytes | None:
+        """The class references of one module (see `_class_references`), kept per version of
+        the module; None for a test file or no module; the text of a module that cannot be
+        parsed."""
+        path = self.module_file(name)
+        if path is None or is_test_file(path):
+            return None
+        info = self.module(name)
+        entry = self._modules.get(path)
+        kept = self._references.get(path)
+        if entry is not None and kept is not None and kept[0] == entry[0]:
+            return kept[1]
+        tree = self._tree(path) if info is not None else None
+        if tree is None:
+            overlay = self._overlays.get(path)
+            try:
+                return overlay[1].encode("utf-8", "surrogatepass") if overlay else path.read_bytes()
+            except (OSError, UnicodeError):
+                return b""
+        reader = _ModuleReader(name, path.name == "__init__.py")
+        reader.info = info  # type: ignore[assignment]
+        references = list(_class_references(tree, reader, heads))
+        if entry is not None:
+            self._references[path] = (entry[0], references)
+        return references
+
+    def references_changed(self, name: str) -> bool:
+        """Whether the class references of the module `name` differ from those last read for a
+        saving rule (False when none were read: no finding depended on them)."""
+        path = self.module_file(name)
+        kept = self._references.get(path) if path is not None else None
+        if kept is None:
+            return False
+        names = self.module_names()
+        if names is None:
+            return False
+        heads = frozenset(module.partition(".")[0] for module in names)
+        return self._module_references(name, heads) != kept[1]
+
     def is_registering(self, qualified: str) -> bool:
         """Whether the decorator `qualified` names is Keras's `register_keras_serializable` or
         a project function or class that calls it."""
@@ -1082,6 +1255,15 @@ class ProjectIndex:
 
         return self.derives_from(qualified, configured)
 
+    def keeps_inputs(self, qualified: str) -> bool:
+        """Whether the project class `qualified` names, or a project class it derives from, sets
+        `self._convert_input_args = False` (see `KEEPS_INPUTS`)."""
+        def keeping(name: str) -> bool:
+            found = self._locate(name)
+            return found is not None and found[1] in found[0].keeps_inputs
+
+        return self._answer("keeps", qualified, lambda name: self.derives_from(name, keeping))  # type: ignore[return-value]
+
     def is_keras_class(self, qualified: str) -> bool:
         """Whether a name of the project is, or derives from, a Keras Layer or Model, as
         `Context.is_keras_class` counts them."""
@@ -1207,6 +1389,9 @@ class ProjectModule:
     def defines_config(self, qualified: str) -> bool:
         return self.index.defines_config(qualified)
 
+    def keeps_inputs(self, qualified: str) -> bool:
+        return self.index.keeps_inputs(qualified)
+
     def own_function(self, name: str) -> str | None:
         """The qualified name of a top-level function `name` of this file."""
         module = self.name
@@ -1218,6 +1403,9 @@ class ProjectModule:
 
     def is_registering(self, qualified: str) -> bool:
         return self.index.is_registering(qualified)
+
+    def class_references(self, qualified: str) -> list[tuple[str, str | None]] | None:
+        return self.index.class_references(qualified)
 
     def step_variants(self) -> dict[str, set[str]] | None:
         return self.index.step_variants()

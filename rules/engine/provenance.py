@@ -217,6 +217,10 @@ class Fact:
     api: str | None = None
     # A tensor a layer or model computed from its weights: on PyTorch it requires grad.
     from_weights: bool = False
+    # A layer Keras calls with its inputs as they come (`self._convert_input_args = False`, see
+    # `Context.keeps_inputs`): what it returns is what its `call` makes, often a TensorFlow
+    # tensor on every backend.
+    keeps_inputs: bool = False
 
     @property
     def known(self) -> bool:
@@ -755,6 +759,8 @@ class Provenance:
         for base in bases:
             fact = self._type_fact(base.value, chain, f"an instance of `{klass.name.value}`")
             if fact.known and fact.kind != OTHER:
+                if fact.kind == LAYER and not fact.keeps_inputs and self.ctx.keeps_inputs(klass):
+                    return Fact(LAYER, fact.why, keeps_inputs=True)
                 return fact
             if not fact.known:
                 unknown = fact
@@ -775,7 +781,7 @@ class Provenance:
             local = self.ctx.module_classes().get(name)
             if local is not None:
                 fact = self.class_fact(local)
-                return Fact(fact.kind, why if fact.known else fact.why)
+                return Fact(fact.kind, why if fact.known else fact.why, keeps_inputs=fact.keeps_inputs)
             if name in _BUILTIN_TYPES:
                 return Fact(OTHER, f"{why} (`{name}`)")
             return Fact(UNKNOWN, f"`{name}` is not a class this module resolves")
@@ -789,7 +795,9 @@ class Provenance:
             index = project.index
             family = index.keras_family(qualified)
             if family is not None:
-                return Fact(_FAMILY_KINDS[family], f"{why} (a Keras {family} of the project)")
+                kind = _FAMILY_KINDS[family]
+                keeps = kind == LAYER and index.keeps_inputs(qualified)
+                return Fact(kind, f"{why} (a Keras {family} of the project)", keeps_inputs=keeps)
             if index.class_bases(qualified) is not None:
                 return Fact(OTHER, f"{why} (a project class that is not Keras)")
         if self._in_project(qualified):
@@ -891,7 +899,9 @@ class Provenance:
             local_class = self._local_class(func.value, chain)
             if local_class is not None:
                 fact = self.class_fact(local_class)
-                return Fact(fact.kind, f"an instance of `{local_class.name.value}`") if fact.known else fact
+                if not fact.known:
+                    return fact
+                return Fact(fact.kind, f"an instance of `{local_class.name.value}`", keeps_inputs=fact.keeps_inputs)
             function = self._local_function(func.value, chain)
             if function is not None:
                 return self.returns(function, (), None)
@@ -908,6 +918,8 @@ class Provenance:
             if made is not None:
                 return Fact(made, f"`{func.value}(...)`")
         if callee.kind in (LAYER, MODEL):
+            if callee.keeps_inputs:
+                return Fact(UNKNOWN, "a layer that takes its inputs as they come: it returns what its `call` makes")
             return Fact(TENSOR, f"a {callee.kind} called on a value", from_weights=True)
         return Fact(UNKNOWN, "a call whose result is not followed")
 

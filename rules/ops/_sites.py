@@ -3,7 +3,11 @@
 TensorFlow ops are legitimate in `tf.data` pipelines and TF-only scripts. They stop working on
 JAX and PyTorch where Keras runs them as part of the model:
 
-- in the methods of a Keras `Layer` / `Model` subclass (and functions nested in them);
+- in the methods of a Keras `Layer` / `Model` subclass (and functions nested in them), except
+  a layer that sets `self._convert_input_args = False` (itself or through a base of the
+  project): Keras calls it with its inputs as they come, and it runs TensorFlow on every
+  backend, as `tf.data` does (Keras's `TextVectorization`, keras-cv's and keras-hub's
+  preprocessing layers);
 - in a function given to `layers.Lambda` (inline, or named and passed later in the module);
 - in a loss or metric: a function with `y_true` and `y_pred` parameters, or one passed by
   keyword to `compile` (`loss=`, `metrics=`, or a model's own `compile(d_loss_fn=...)`).
@@ -107,7 +111,8 @@ def in_model_code(ctx: Context) -> bool | str:
     function we are in (whose findings wait for a `Lambda(name)` / `compile(loss=name)`), or
     False."""
     if any(ctx.is_keras_class(klass) for klass in ctx.classes) and ctx.functions:
-        return True
+        # A layer that takes its inputs as they come runs TensorFlow on every backend.
+        return not ctx.in_layer_keeping_inputs()
     if any(_has_loss_parameters(function) for function in ctx.functions):
         return True
     if _inside_lambda_layer(ctx):

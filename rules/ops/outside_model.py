@@ -162,7 +162,9 @@ class TfOpOutsideModel(Rule):
     It stays quiet where TensorFlow itself runs the op or takes its value, because there a
     `keras.ops` op of the JAX or PyTorch backend cannot run: `tf.data` pipelines (functions and
     lambdas given to `map`, `filter`, ...), `@tf.function` functions, arguments of other
-    TensorFlow calls, `with tf.GradientTape()` blocks; and on functions passed to
+    TensorFlow calls, `with tf.GradientTape()` blocks, the methods of a layer that sets
+    `self._convert_input_args = False` (a preprocessing layer that runs TensorFlow on every
+    backend, as Keras's `TextVectorization` does); and on functions passed to
     `layers.Lambda` or `compile` (KER201 reports those), and on KerasTensors (KER222); and in a
     module built on Keras's own TensorFlow backend (`from keras.src.backend.tensorflow import
     ...`), which runs only with that backend.
@@ -402,6 +404,8 @@ class TfOpOutsideModel(Rule):
         if tensorflow_backend_module(ctx):
             return
         if in_model_code(ctx) is True or on_keras_tensor(node, ctx) or _in_tensorflow_context(ctx):
+            return
+        if ctx.in_layer_keeping_inputs():
             return
         if _string_tensor(node):
             return  # no backend but TensorFlow has string tensors: `keras.ops` cannot take it

@@ -23,7 +23,8 @@ def class_method(ctx: Context) -> tuple[cst.ClassDef, cst.FunctionDef] | None:
     body = body_of(klass)
     for function in ctx.functions:
         if any(stmt is function for stmt in body):
-            return (klass, function) if ctx.is_keras_class(klass) else None
+            # A layer that takes its inputs as they come runs TensorFlow on every backend.
+            return (klass, function) if ctx.is_keras_class(klass) and not ctx.keeps_inputs(klass) else None
     return None
 
 

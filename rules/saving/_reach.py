@@ -11,6 +11,14 @@ config. A class is taken to reach that when:
   that calls it, `register_keras_serializable(...)(Cls)`, or passed in `custom_objects=`);
 - another module of the project saves or loads (`ProjectModule.saving_sites()`); when the
   project is too big to walk, that is unknown and counts as reaching.
+Except a class that only other Keras classes of the project build, inside their own methods:
+a loaded model rebuilds it through its owner's `__init__` or `build` and never looks it up by
+name (checked on Keras 3.15.1, JAX and TensorFlow: a registered layer that makes an
+unregistered one in `__init__` and another in `build` reloads with the same outputs). That
+holds when every reference to the class in the project's modules (tests apart, see
+`ProjectIndex.class_references`) is in a method of a Keras layer, or of a Keras model that
+defines `get_config()` (a functional model's default config would name its layers), in a
+module that does not serialize Keras objects itself, and the class is not registered.
 Without a path (standard input, an untitled buffer) there is no project: only the text counts.
 The answer comes with the reason, which the finding's note shows.
 
@@ -30,7 +38,7 @@ import libcst as cst
 from ..engine.context import Context
 from ..engine.names import Scopes, dotted_name, statements
 from ..engine.positions import CodegenDone, RecordingState
-from ..engine.project import SAVING_CALL_NAMES, grow_registering, saving_call
+from ..engine.project import SAVING_CALL_NAMES, grow_registering, is_test_file, saving_call
 from ..engine.walker import SOURCE_TEXT, child_fields, concrete_node_types
 
 REGISTER = "register_keras_serializable"
@@ -255,27 +263,52 @@ def saving_reason(node: cst.ClassDef, ctx: Context, methods: dict, registered: s
     """Why the class can reach a save or a load (the finding's note), or None when nothing
     shows that it can. `registered` is how the class is registered, if it is."""
     note = _file_note(ctx)
-    if note is not None:
-        return note
-    for method in CONFIG_METHODS:
-        if method in methods and not _empty_config(methods[method]):
-            return f"The class defines `{method}()`: it is written to be saved and loaded."
-    if registered is not None:
+    if note is None:
+        for method in CONFIG_METHODS:
+            if method in methods and not _empty_config(methods[method]):
+                note = f"The class defines `{method}()`: it is written to be saved and loaded."
+                break
+    if note is None and registered is not None:
         return f"The class is registered for saving ({registered})."
-    return _project_note(ctx)
+    if note is None:
+        note = _project_note(ctx)
+    if note is not None and registered is None and _rebuilt_by_owners(node, ctx):
+        return None
+    return note
+
+
+def _rebuilt_by_owners(node: cst.ClassDef, ctx: Context) -> bool:
+    """Whether only other Keras classes of the project build the class, in their methods (see
+    the module's docstring)."""
+    project = ctx.project
+    if project is None or ctx.parents[-1] is not ctx.module:
+        return False
+    try:
+        module = project.name
+        if module is None:
+            return False
+        references = project.class_references(f"{module}.{node.name.value}")
+        if not references:
+            return False
+        index = project.index
+        for where, owner in references:
+            if owner is None:
+                return False
+            family = index.keras_family(owner)
+            if family not in ("Layer", "Model") or (family == "Model" and not index.defines_config(owner)):
+                return False
+            info = index.module(where)
+            if info is None or any("serialize_keras_object" in what for _, what in info.saves):
+                return False
+        return True
+    except (OSError, RecursionError, ValueError):
+        return False
 
 
 def models_saved_note(ctx: Context) -> str | None:
     """Why whole models of this file may be saved or loaded (this file or its project does it),
     or None when nothing shows it."""
     return _file_note(ctx) or _project_note(ctx)
-
-
-def _test_module(path: str | None) -> bool:
-    """A test file (`*_test.py`, `test_*.py`, `conftest.py`): its models are built to be
-    checked, and saved only where the test itself saves them."""
-    name = Path(path).name if path else ""
-    return name.endswith("_test.py") or name.startswith("test_") or name == "conftest.py"
 
 
 def _empty_config(method: cst.FunctionDef) -> bool:
@@ -314,7 +347,7 @@ def _project_note(ctx: Context) -> str | None:
         return facts.project_note
     facts.project_known = True
     project = ctx.project
-    if project is None or _test_module(ctx.path):
+    if project is None or is_test_file(ctx.path):
         return None
     try:
         sites = project.saving_sites()

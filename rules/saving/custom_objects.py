@@ -38,6 +38,14 @@ class UnregisteredCustomObject(Rule):
     class given to `custom_objects=`, registered by a call, or decorated by a project function
     that calls `register_keras_serializable` (an `@export("pkg.layers.Block")`) is registered.
 
+    Nor is a class that only other Keras classes of the project build, in their own methods
+    (`self.attention = Attention(...)` in a layer's `__init__` or `build`): a loaded model
+    rebuilds it through its owner and never looks it up by name. Every reference to the class
+    in the project's modules (tests apart) must then be in a method of a Keras layer, or of a
+    model that defines `get_config()`, in a module that does not serialize Keras objects; a
+    class built in a function, at module level or by any other class, or re-exported by a
+    package, is reported.
+
     ## Example
     ```python
     class TransformerBlock(keras.layers.Layer):
@@ -186,8 +194,9 @@ class LayerInitWithoutKwargs(Rule):
     Reported only for a class that can be reloaded: the file or another module of its project
     saves, loads or rebuilds Keras objects by their config (for a test file, `*_test.py` or
     `test_*.py`, only its own saves count), the class defines `get_config()`, or it is
-    registered for saving (as KER308 counts them; the note says which). Not reported
-    when `__init__` takes `name`, `trainable` and `dtype` as parameters of its own, or when the
+    registered for saving (as KER308 counts them; the note says which). Not reported for an
+    unregistered class that only other Keras classes of the project build (as KER308), when
+    `__init__` takes `name`, `trainable` and `dtype` as parameters of its own, or when the
     class's own `get_config()` never asks the base class for its config (`return {"units":
     self.units}`): the saved config then holds only keys `__init__` takes (both reload on
     Keras 3.15.1).

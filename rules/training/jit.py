@@ -142,7 +142,7 @@ class XlaIncompatibleOpInLayer(Rule):
         if not not_xla_compilable(qualified):
             return
         klass = ctx.in_method("call")
-        if klass is None or not ctx.is_keras_class(klass):
+        if klass is None or not ctx.is_keras_class(klass) or ctx.keeps_inputs(klass):
             return
         flag = class_attributes(ctx, klass).get("supports_jit")
         if isinstance(flag, cst.Name) and flag.value == "False":

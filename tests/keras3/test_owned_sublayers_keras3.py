@@ -1,0 +1,103 @@
+"""KER308/KER309/KER310 stay quiet on a class that only other Keras layers build in their own
+methods. Under the real Keras 3.15.1 (JAX and TensorFlow), a registered layer that makes an
+unregistered sublayer in `__init__` (without `**kwargs` or `get_config()`, with an object
+argument) and another in `build` saves and reloads with the same outputs; the same class used
+directly as a layer of a functional model cannot be saved and loaded. kerasfix reports the second project and not the first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keras3_harness import RUNNER
+from kerasfix.rules import Settings, lint
+from project_files import write_project
+
+INNER = '''\
+import keras
+
+
+class Inner(keras.layers.Layer):
+    def __init__(self, units, activation=keras.activations.relu):
+        super().__init__()
+        self.dense = keras.layers.Dense(units)
+        self.activation = activation
+
+    def call(self, x):
+        return self.activation(self.dense(x))
+'''
+
+OUTER = '''\
+import keras
+
+from inner import Inner
+
+
+@keras.saving.register_keras_serializable(package="proof")
+class Outer(keras.layers.Layer):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.first = Inner(units, activation=keras.activations.tanh)
+
+    def build(self, shape):
+        self.second = Inner(2)
+
+    def call(self, x):
+        return self.second(self.first(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+'''
+
+ROUND_TRIP = '''\
+import numpy as np
+import keras
+
+from {module} import {name}
+
+inputs = keras.Input((3,))
+model = keras.Model(inputs, {name}(4)(inputs))
+data = np.arange(12, dtype="float32").reshape(4, 3)
+expected = np.asarray(model(data))
+try:
+    model.save("model.keras")
+    restored = keras.models.load_model("model.keras")
+    same = bool(np.allclose(np.asarray(restored(data)), expected))
+    error = None
+except Exception as exc:
+    same, error = False, type(exc).__name__
+RESULT = {{"same": same, "error": error}}
+'''
+
+FILES = {"inner.py": INNER, "outer.py": OUTER}
+OWNED = ROUND_TRIP.format(module="outer", name="Outer")
+DIRECT = ROUND_TRIP.format(module="inner", name="Inner")
+ENVS = ("jax", "tensorflow")
+
+pytestmark = pytest.mark.keras3(
+    runs=[(env, source, FILES) for env in ENVS for source in (OWNED, DIRECT)], rule="KER308", env="jax"
+)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_an_owned_sublayer_reloads_and_a_direct_layer_does_not(env):
+    owned = RUNNER.run(env, OWNED, FILES)
+    assert owned.error is None, owned.message
+    assert owned.result == {"same": True, "error": None}
+    direct = RUNNER.run(env, DIRECT, FILES)
+    assert direct.error is None, direct.message
+    assert direct.result["same"] is False and direct.result["error"] is not None
+
+
+def _project(root: Path, program: str) -> Path:
+    return write_project(root, {**FILES, "program.py": program})
+
+
+def test_kerasfix_reports_the_direct_use_only(tmp_path):
+    settings = Settings(select=("KER308", "KER309", "KER310"))
+    owned = _project(tmp_path / "owned", OWNED)
+    assert lint(INNER, str(owned / "inner.py"), settings) == []
+    direct = _project(tmp_path / "direct", DIRECT)
+    assert sorted(f.code for f in lint(INNER, str(direct / "inner.py"), settings)) == ["KER308", "KER309", "KER310"]
