@@ -748,3 +748,144 @@ def test_backend_helpers_are_read_by_the_project_index(tmp_path):
     assert index.is_backend_function("pkg.config.backend")
     assert not index.is_backend_function("pkg.config.multi_backend")
     assert not index.is_backend_function("keras.config.backend")  # not the project's
+
+
+# ----- `match` on the backend, and a function's own name for it ----------------------------------
+
+MATCHED = '''import keras
+
+
+@keras.saving.register_keras_serializable()
+class Jacobian(keras.layers.Layer):
+    def call(self, x):
+        backend = keras.backend.backend()
+        match backend:
+            case "jax":
+                import jax.numpy as jnp
+                return jnp.concatenate([x, x], axis=1)
+            case "tensorflow":
+                import tensorflow as tf
+                return tf.concat([x, x], axis=1)
+            case "torch" | "numpy":
+                import tensorflow as tf
+                return tf.concat([x, x], axis=1)
+            case _:
+                import tensorflow as tf
+                return tf.concat([x, x], axis=1)
+'''
+
+
+def test_a_match_on_the_backend_narrows_each_case():
+    # `case _` takes what no case took before: no backend is left for it.
+    assert found(MATCHED) == [("KER201", 17)]
+    direct = MATCHED.replace("        backend = keras.backend.backend()\n        match backend:", "        match keras.config.backend():")
+    assert found(direct) == [("KER201", 16)]
+
+
+@pytest.mark.parametrize(
+    "binding",
+    [
+        # Bound twice: the name may hold anything at the `match`.
+        "        backend = keras.backend.backend()\n        backend = backend.upper()\n",
+        # A parameter of the same name.
+        "        backend = keras.backend.backend()\n",
+    ],
+    ids=["bound-twice", "parameter"],
+)
+def test_a_name_bound_more_than_once_is_no_guard(binding):
+    source = MATCHED.replace("        backend = keras.backend.backend()\n", binding)
+    if "upper" not in binding:
+        source = source.replace("def call(self, x):", "def call(self, x, backend='jax'):")
+    assert [code for code, _ in found(source)] == ["KER201"] * 3
+
+
+# ----- modules the project imports only under a backend guard ------------------------------------
+
+SELECTING = '''import keras
+
+if keras.backend.backend() == "tensorflow":
+    from .tf_layer import Pair
+else:
+    from .generic import Pair
+'''
+
+TF_LAYER = '''import tensorflow as tf
+import keras
+
+
+@keras.saving.register_keras_serializable()
+class Pair(keras.layers.Layer):
+    def call(self, a, b):
+        return tf.concat([a, b], axis=-1)
+'''
+
+GENERIC = TF_LAYER.replace("import tensorflow as tf\n", "").replace("tf.concat", "keras.ops.concatenate")
+
+
+def _selected_project(root, **files):
+    return write_project(
+        root,
+        {"pkg/__init__.py": "", "pkg/layers.py": SELECTING, "pkg/tf_layer.py": TF_LAYER, "pkg/generic.py": GENERIC, **files},
+    )
+
+
+def _codes_of(root, name="pkg/tf_layer.py"):
+    path = root / name
+    return sorted(f.code for f in lint(path.read_text(), str(path), Settings()))
+
+
+def test_a_module_imported_only_under_a_guard_exists_for_its_backends(tmp_path):
+    assert _codes_of(_selected_project(tmp_path)) == []
+    # A test importing it directly does not count.
+    tested = _selected_project(tmp_path / "tested", **{"pkg/tf_layer_test.py": "from pkg.tf_layer import Pair\n"})
+    assert _codes_of(tested) == []
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"pkg/other.py": "from .tf_layer import Pair\n"},
+        {"pkg/lazy.py": "def make():\n    from pkg import tf_layer\n    return tf_layer.Pair()\n"},
+        {"pkg/broken.py": "from .tf_layer import Pair\nx = (\n"},
+        {"pkg/layers.py": SELECTING.replace('== "tensorflow"', "== current()")},
+    ],
+    ids=["unguarded-import", "lazy-import", "unparsable-importer", "unknown-guard"],
+)
+def test_any_other_import_keeps_the_module_for_every_backend(tmp_path, files):
+    assert "KER201" in _codes_of(_selected_project(tmp_path, **files))
+
+
+@pytest.mark.parametrize(
+    "selecting",
+    [
+        # A project function returning the backend's name, imported from another module.
+        "from .config import backend\n\nif backend() == 'tensorflow':\n    from .tf_layer import Pair\n",
+        # A `match` on the backend.
+        "import keras\n\nmatch keras.config.backend():\n    case 'tensorflow':\n        from . import tf_layer\n"
+        "    case _:\n        from . import generic\n",
+        # An early refusal of the other backends.
+        "import os\n\nif os.environ.get('KERAS_BACKEND') != 'tensorflow':\n    raise ImportError('TensorFlow only')\n"
+        "from .tf_layer import Pair\n",
+    ],
+    ids=["project-function", "match", "early-exit"],
+)
+def test_guards_of_every_kind_select_a_module(tmp_path, selecting):
+    config = "import keras\n\n\ndef backend():\n    return keras.config.backend()\n"
+    root = _selected_project(tmp_path, **{"pkg/layers.py": selecting, "pkg/config.py": config})
+    assert _codes_of(root) == []
+
+
+def test_the_editor_re_lints_a_module_whose_selection_changes(tmp_path):
+    from kerasfix.server.lsp_index import ProjectTracker
+
+    root = _selected_project(tmp_path)
+    layer, selecting = str(root / "pkg/tf_layer.py"), str(root / "pkg/layers.py")
+    tracker = ProjectTracker()
+    assert _codes_of(root) == []  # read once, as the editor's lint does
+    # The import loses its guard in an unsaved buffer: the layer runs on every backend again.
+    tracker.apply([(selecting, "open", "from .tf_layer import Pair\n")], True)
+    assert tracker.changes([layer]) == ([layer], True)
+    assert "KER201" in _codes_of(root)
+    tracker.apply([(selecting, "close", None)], True)
+    assert tracker.changes([layer]) == ([layer], True)
+    assert _codes_of(root) == []

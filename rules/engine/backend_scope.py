@@ -6,12 +6,14 @@ Keras 3 code often keeps backend-specific helpers behind `if keras.backend.backe
 finding there from a rule about other backends is noise, exactly as if `target-backends` had
 excluded the rule.
 
-Recognised guards (the test of an `if` / `elif` or of a conditional expression):
+Recognised guards (the test of an `if` / `elif` or of a conditional expression, or the subject
+of a `match` whose cases name backends):
 `keras.backend.backend()`, `keras.config.backend()` or `keras.src.backend.backend()` (any import
 spelling; `keras_core`'s too), `os.environ["KERAS_BACKEND"]`, `os.environ.get("KERAS_BACKEND")`,
 `os.getenv("KERAS_BACKEND")`, a call of a project function that returns one of those (`def
 backend(): return keras.config.backend()`, in this module or imported from another one; see
-the project index), or a module-level name bound once to one of those, compared with `==` /
+the project index), or a module-level name, or a name of the enclosing function, bound once to
+one of those, compared with `==` /
 `!=` to a string or with `in` / `not in` to a tuple, list or set of strings, combined with
 `not`, `and`, `or`. An `if` whose body always leaves (`raise`, `return`, `sys.exit()`) narrows
 the rest of its block. Anything else (a helper returning a boolean such as `is_jax()`, a
@@ -26,6 +28,11 @@ nothing but imports and plain bindings (`torch = None`), and no code of the modu
 backends without B (an `else:` fallback, the code after `if backend() == "tensorflow": return
 ...`, a conditional expression on the backend): such a module is multi-backend and its
 unguarded code is checked for every backend.
+
+A module also exists for the backends its project imports it for, when every import of it in
+the project's modules (tests apart) runs under a backend guard: `if keras.backend.backend() ==
+"jax": from .jax.layer import Layer` (an `if` chain or a `match` on the backend's name), read
+by the project index (`ProjectIndex.selected_backends`).
 
 A class exists for one backend (`step_backends`) when its own `train_step` is written for that
 backend alone (`tf.GradientTape`, `torch`, or JAX's stateless `train_step(self, state, data)` /
@@ -108,6 +115,18 @@ def in_backend_scope(ctx: Context, pending: list[Pending], text: str) -> list[Pe
     ]
 
 
+def _selected_backends(ctx: Context) -> frozenset[str] | None:
+    """The backends the project imports this module for, when it imports it only under
+    backend guards (`ProjectIndex.selected_backends`)."""
+    project = ctx.project
+    if project is None:
+        return None
+    try:
+        return project.selected_backends()
+    except (OSError, RecursionError, ValueError):
+        return None
+
+
 def _backends(item: Pending) -> frozenset[str]:
     rule = item.rule.backends
     return rule if item.backends is None else rule & item.backends
@@ -170,6 +189,9 @@ class _FileScope:
                 self._guards = {}
             if self._module is None:
                 self._module = ALL
+            selected = _selected_backends(self.ctx)
+            if selected is not None:
+                self._module = (self._module & selected) or selected
         return self._guards
 
     def narrowed(self) -> dict[int, frozenset[str]]:
@@ -283,6 +305,9 @@ class _Reader:
         self.narrowed: dict[int, frozenset[str]] = {}
         # The enclosing functions' own names: a parameter or local may shadow a backend name.
         self._locals: list[Bindings] = []
+        # The enclosing functions, and the names each binds once, to the backend's name
+        # (`backend = keras.backend.backend()`; None until asked).
+        self._functions: list[list] = []
         # (backends, whether its guard branch holds other code) for each framework import.
         self.imports: list[tuple[frozenset[str], bool]] = []
         # The backends of each piece of guarded code outside refusals.
@@ -326,6 +351,7 @@ class _Reader:
         if scoped:
             self.ctx.scopes.push(node)  # type: ignore[arg-type]
             self._locals.append(function_bindings(node))  # type: ignore[arg-type]
+            self._functions.append([node, None])
         try:
             if kind is cst.If:
                 self._if(node, backends)  # type: ignore[arg-type]
@@ -338,6 +364,8 @@ class _Reader:
                     self.code.add(backends & outcome.false)
                 self._visit(node.body, backends & outcome.true)  # type: ignore[attr-defined]
                 self._visit(node.orelse, backends & outcome.false)  # type: ignore[attr-defined]
+            elif kind is cst.Match and self.is_backend(node.subject):  # type: ignore[attr-defined]
+                self._match(node, backends)  # type: ignore[arg-type]
             elif kind is cst.Module or kind is cst.IndentedBlock:
                 self._block(node.body, backends)  # type: ignore[attr-defined]
             else:
@@ -352,6 +380,7 @@ class _Reader:
             if scoped:
                 self.ctx.scopes.pop()
                 self._locals.pop()
+                self._functions.pop()
 
     def _if(self, node: cst.If, backends: frozenset[str]) -> None:
         outcome = self.outcome(node.test)
@@ -365,6 +394,20 @@ class _Reader:
                 self.narrowed[id(orelse)] = backends & outcome.false
         elif orelse is not None:
             self._visit(orelse, backends & outcome.false)
+
+    def _match(self, node: cst.Match, backends: frozenset[str]) -> None:
+        """`match keras.backend.backend():` with a `case "jax":` per backend; a case without a
+        string pattern (`case _:`, `case other:`) takes the backends no case before it took."""
+        self._visit(node.subject, backends)
+        remaining = ALL
+        for case in node.cases:
+            named = _case_strings(case.pattern)
+            chosen = remaining if named is None else named & remaining
+            if case.guard is not None:
+                self._visit(case.guard, backends & chosen)
+            self._branch(case.body, backends & chosen, True)
+            if case.guard is None:
+                remaining = remaining - chosen
 
     def _branch(self, suite: cst.BaseSuite, backends: frozenset[str], guard: bool) -> None:
         """One branch of an `if`; a guard's branches are tracked for `module_backend`."""
@@ -458,6 +501,12 @@ class _Reader:
         """Whether an expression's value is the name of the Keras 3 backend in use."""
         if isinstance(expr, cst.Name):
             name = expr.value
+            if self._functions and type(self._functions[-1][0]) is cst.FunctionDef:
+                innermost = self._functions[-1]
+                if innermost[1] is None:
+                    innermost[1] = _function_backend_names(innermost[0], self.ctx)
+                if name in innermost[1]:
+                    return True
             return name in self.backend_names and not any(name in own for own in self._locals)
         return _reads_backend(expr, self.ctx)
 
@@ -521,6 +570,39 @@ def _module_backend_names(ctx: Context) -> frozenset[str]:
     return frozenset(name for name in candidates if counts.get(name) == 1)
 
 
+def _function_backend_names(function: cst.FunctionDef, ctx: Context) -> frozenset[str]:
+    """The names a function binds exactly once, to the backend's name (`backend =
+    keras.backend.backend()`, then `match backend:`), its parameters counting as bindings."""
+    counts: dict[str, int] = {}
+    candidates: set[str] = set()
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        counts[param.name.value] = 1
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            counts[star.name.value] = 1
+    todo: list[cst.CSTNode] = list(function.body.body) if isinstance(function.body, cst.IndentedBlock) else []
+    while todo:
+        node = todo.pop()
+        for small in _smalls(node):
+            for name in _bound_names(small):
+                counts[name] = counts.get(name, 0) + 1
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+                and _reads_backend(small.value, ctx)
+            ):
+                candidates.add(small.targets[0].target.value)
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.SimpleStatementLine, cst.BaseSmallStatement)):
+            continue  # a nested function's or class's names are its own
+        for child in _children(node):
+            if isinstance(child, (cst.BaseStatement, cst.BaseSuite, cst.MatchCase, cst.ExceptHandler,
+                                  cst.ExceptStarHandler, cst.Else, cst.Finally)):
+                todo.append(child)
+    return frozenset(name for name in candidates if counts.get(name) == 1)
+
+
 def _smalls(stmt: cst.CSTNode) -> Sequence[cst.CSTNode]:
     if isinstance(stmt, cst.SimpleStatementLine):
         return stmt.body
@@ -565,6 +647,25 @@ def _always_leaves(suite: cst.BaseSuite, ctx: Context) -> bool:
     if isinstance(last, cst.Expr) and isinstance(last.value, cst.Call):
         return ctx.qualname(last.value.func) in _EXIT_CALLS
     return False
+
+
+def _case_strings(pattern: cst.MatchPattern) -> frozenset[str] | None:
+    """The strings a `case` pattern matches (`"jax"`, `"jax" | "torch"`); None for one that
+    matches anything (`_`, a bare name); no string for any other pattern."""
+    if isinstance(pattern, cst.MatchValue):
+        value = string_value(pattern.value)
+        return frozenset() if value is None else frozenset({value})
+    if isinstance(pattern, cst.MatchOr):
+        found: frozenset[str] = frozenset()
+        for element in pattern.patterns:
+            named = _case_strings(element.pattern)
+            if named is None:
+                return None
+            found |= named
+        return found
+    if isinstance(pattern, cst.MatchAs) and pattern.pattern is None:
+        return None
+    return frozenset()
 
 
 def _strings(expr: cst.BaseExpression) -> frozenset[str] | None:

@@ -61,6 +61,7 @@ from typing import Any
 from . import index_store, python_ast
 from .context import KEEPS_INPUTS, is_keras_base, keras_api
 from .index_store import Store, store_for
+from .rule import BACKENDS
 from .names import absolute_module
 
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
@@ -178,6 +179,12 @@ class ModuleInfo:
     # Top-level classes whose methods set `self._convert_input_args = False`: layers that take
     # their inputs as they come (TensorFlow tensors, strings), as Keras's `TextVectorization`.
     keeps_inputs: set[str] = field(default_factory=set)
+    # What the module imports under a backend guard (`if keras.backend.backend() == "jax": from
+    # .jax import layer`): each imported name (a module, or a module's attribute) -> the
+    # backends the import runs on, a call of another module's `...backend()` taken for a read
+    # of the backend. An editor re-lints the project's open files when it changes;
+    # `selected_backends` reads the guards again, checking such calls.
+    backend_imports: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
         """The module's facts as JSON data (for `index_store`)."""
@@ -191,6 +198,7 @@ class ModuleInfo:
             "configured": sorted(self.configured),
             "backend_functions": sorted(self.backend_functions),
             "keeps_inputs": sorted(self.keeps_inputs),
+            "backend_imports": {name: sorted(backends) for name, backends in self.backend_imports.items()},
         }
 
     @classmethod
@@ -205,6 +213,7 @@ class ModuleInfo:
             configured=set(data["configured"]),
             backend_functions=set(data["backend_functions"]),
             keeps_inputs=set(data["keeps_inputs"]),
+            backend_imports={str(name): frozenset(b) for name, b in data["backend_imports"].items()},
         )
 
     def outline(self) -> tuple:
@@ -218,7 +227,12 @@ class ModuleInfo:
     def project_facts(self) -> tuple:
         """What whole-project questions read from this module (saving sites without their
         lines, registering definitions, train_step backends)."""
-        return (sorted({what for _, what in self.saves}), sorted(self.registering), self.step_backends)
+        return (
+            sorted({what for _, what in self.saves}),
+            sorted(self.registering),
+            self.step_backends,
+            self.backend_imports,
+        )
 
 
 class _ModuleReader:
@@ -237,6 +251,12 @@ class _ModuleReader:
             self.info.registering = _registering(body)
         if b"backend" in source or BACKEND_ENV_KEY.encode() in source:
             self.info.backend_functions = _backend_functions(body, self)
+            if GUARD_TEXT.search(source):
+                guards = _ImportGuards(self, self.info.backend_functions)
+                guards.block(body, BACKENDS)
+                self.info.backend_imports = {
+                    name: backends for name, backends in guards.imports.items() if backends != BACKENDS
+                }
         if KEEPS_INPUTS.encode() in source:
             self.info.keeps_inputs = {
                 stmt.name for stmt in _top_level(body) if isinstance(stmt, ast.ClassDef) and keeps_inputs(stmt)
@@ -443,6 +463,10 @@ BACKEND_CALLS = frozenset(
 )
 ENV_GETTERS = frozenset({"os.environ.get", "os.getenv"})
 BACKEND_ENV_KEY = "KERAS_BACKEND"
+# Text that every backend guard the index reads spells: a call without arguments of a function
+# whose name ends in `backend` (Keras's, or the module's own `def backend():` that returns it,
+# or a project function named so), or the environment variable.
+GUARD_TEXT = re.compile(rb"backend\s*\(\s*\)|KERAS_BACKEND")
 
 
 def _backend_functions(body: list[ast.stmt], reader: _ModuleReader) -> set[str]:
@@ -509,6 +533,202 @@ def _backend_value(expr: ast.expr, reader: _ModuleReader, known: set[str]) -> bo
 
 def _is_env_key(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and expr.value == BACKEND_ENV_KEY
+
+
+class _ImportGuards:
+    """The backends each import statement of a module runs on, read from the backend guards
+    around it (`if`/`elif`/`else` and `match` on the backend's name, `not`, `and`, `or`, `==`,
+    `!=`, `in`, `not in`; an `if` whose body always leaves narrows what follows), as the
+    engine's `backend_scope` reads the linted module's. A guard may call a function of another
+    module whose name ends in `backend` (`config.backend()`): it is taken to return the
+    backend's name, and named in `assumed` for the index to check; with `is_backend_function`,
+    that function answers instead."""
+
+    def __init__(
+        self, reader: _ModuleReader, local: set[str], is_backend_function: Callable[[str], bool] | None = None
+    ) -> None:
+        self.reader = reader
+        self.local = local
+        self.is_backend_function = is_backend_function
+        self.imports: dict[str, frozenset[str]] = {}
+        self.assumed: set[str] = set()
+
+    def block(self, body: list[ast.stmt], backends: frozenset[str]) -> None:
+        for stmt in body:
+            self.statement(stmt, backends)
+            if isinstance(stmt, ast.If):
+                backends = backends & self._continues_on(stmt)
+            elif _leaves(stmt):
+                return
+
+    def statement(self, stmt: ast.stmt, backends: frozenset[str]) -> None:
+        if isinstance(stmt, ast.If):
+            outcome = self.outcome(stmt.test)
+            self.block(stmt.body, backends & outcome[0])
+            self.block(stmt.orelse, backends & outcome[1])
+        elif _MATCH is not None and isinstance(stmt, _MATCH):
+            self._match(stmt, backends)
+        elif isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                self._note(alias.name, backends)
+        elif isinstance(stmt, ast.ImportFrom):
+            module = absolute_module(self.reader.package, stmt.level, stmt.module) if stmt.level else stmt.module
+            if module:
+                self._note(module, backends)
+                for alias in stmt.names:
+                    if alias.name != "*":
+                        self._note(f"{module}.{alias.name}", backends)
+        else:
+            for name in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list):
+                    self.block(inner, backends)
+            for handler in getattr(stmt, "handlers", ()):
+                self.block(handler.body, backends)
+
+    def _note(self, name: str, backends: frozenset[str]) -> None:
+        self.imports[name] = self.imports.get(name, frozenset()) | backends
+
+    def _match(self, stmt: ast.stmt, backends: frozenset[str]) -> None:
+        if not self.is_backend(stmt.subject):  # type: ignore[attr-defined]
+            for case in stmt.cases:  # type: ignore[attr-defined]
+                self.block(case.body, backends)
+            return
+        remaining = BACKENDS
+        for case in stmt.cases:  # type: ignore[attr-defined]
+            named = _pattern_strings(case.pattern)
+            chosen = remaining if named is None else named & remaining
+            self.block(case.body, backends & chosen)
+            if case.guard is None:
+                remaining = remaining - chosen
+
+    def _continues_on(self, stmt: ast.If) -> frozenset[str]:
+        """The backends on which execution reaches the statement after an if/elif/else."""
+        true, false = self.outcome(stmt.test)
+        through_body = frozenset() if _always_leaves(stmt.body) else true
+        if not stmt.orelse:
+            return through_body | false
+        if len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], ast.If):
+            return through_body | (false & self._continues_on(stmt.orelse[0]))
+        return through_body | (frozenset() if _always_leaves(stmt.orelse) else false)
+
+    def outcome(self, test: ast.expr) -> tuple[frozenset[str], frozenset[str]]:
+        """(backends on which the test is true, backends on which it is false)."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            true, false = self.outcome(test.operand)
+            return false, true
+        if isinstance(test, ast.BoolOp):
+            parts = [self.outcome(value) for value in test.values]
+            if isinstance(test.op, ast.And):
+                return _meet(p[0] for p in parts), _join(p[1] for p in parts)
+            return _join(p[0] for p in parts), _meet(p[1] for p in parts)
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            left, op, right = test.left, test.ops[0], test.comparators[0]
+            if isinstance(op, (ast.Eq, ast.NotEq)):
+                if self.is_backend(left):
+                    named = _string(right)
+                elif self.is_backend(right):
+                    named = _string(left)
+                else:
+                    return BACKENDS, BACKENDS
+                chosen = None if named is None else frozenset({named}) & BACKENDS
+            elif isinstance(op, (ast.In, ast.NotIn)) and self.is_backend(left):
+                chosen = _strings_of(right)
+                chosen = None if chosen is None else chosen & BACKENDS
+            else:
+                return BACKENDS, BACKENDS
+            if chosen is None:
+                return BACKENDS, BACKENDS
+            if isinstance(op, (ast.NotEq, ast.NotIn)):
+                return BACKENDS - chosen, chosen
+            return chosen, BACKENDS - chosen
+        return BACKENDS, BACKENDS
+
+    def is_backend(self, expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Call):
+            if isinstance(expr.func, ast.Name) and expr.func.id in self.local:
+                return not expr.args and not expr.keywords
+            if _backend_value(expr, self.reader, self.local):
+                return True
+            callee = self.reader.qualify(expr.func)
+            if not callee or expr.args or expr.keywords or not callee.rpartition(".")[2].endswith("backend"):
+                return False
+            if self.is_backend_function is not None:
+                return self.is_backend_function(callee)
+            self.assumed.add(callee)
+            return True
+        return isinstance(expr, ast.Subscript) and bool(_backend_value(expr, self.reader, self.local))
+
+
+_MATCH = getattr(ast, "Match", None)
+
+
+def _meet(parts: Iterator[frozenset[str]]) -> frozenset[str]:
+    found = BACKENDS
+    for part in parts:
+        found = found & part
+    return found
+
+
+def _join(parts: Iterator[frozenset[str]]) -> frozenset[str]:
+    found: frozenset[str] = frozenset()
+    for part in parts:
+        found = found | part
+    return found
+
+
+def _string(expr: ast.expr) -> str | None:
+    return expr.value if isinstance(expr, ast.Constant) and isinstance(expr.value, str) else None
+
+
+def _strings_of(expr: ast.expr) -> frozenset[str] | None:
+    if not isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+        return None
+    found = [_string(element) for element in expr.elts]
+    return None if any(value is None for value in found) else frozenset(found)  # type: ignore[arg-type]
+
+
+def _pattern_strings(pattern: ast.AST) -> frozenset[str] | None:
+    """The strings a `case` pattern matches (`case "jax":`, `case "jax" | "torch":`); None for
+    a pattern that matches anything (`case _:`, `case other:`)."""
+    if type(pattern).__name__ == "MatchValue":
+        value = _string(pattern.value)  # type: ignore[attr-defined]
+        return frozenset() if value is None else frozenset({value})
+    if type(pattern).__name__ == "MatchOr":
+        found: frozenset[str] = frozenset()
+        for part in pattern.patterns:  # type: ignore[attr-defined]
+            named = _pattern_strings(part)
+            if named is None:
+                return None
+            found |= named
+        return found
+    if type(pattern).__name__ == "MatchAs" and pattern.pattern is None:  # type: ignore[attr-defined]
+        return None
+    return frozenset()
+
+
+def _leaves(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, (ast.Raise, ast.Return)):
+        return True
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Call)
+        and _dotted(stmt.value.func) in ("sys.exit", "os._exit")
+    )
+
+
+def _always_leaves(body: list[ast.stmt]) -> bool:
+    return bool(body) and _leaves(body[-1])
+
+
+def _dotted(expr: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    return ".".join([expr.id, *reversed(parts)])
 
 
 def step_backend_of(qualified: str | None) -> str | None:
@@ -643,6 +863,11 @@ class ProjectIndex:
         # Modules read by earlier processes, when a cache folder is in use (`index_store`):
         # the folder's store, made again when the process names another folder.
         self._store_of: tuple[Path | None, Store | None] = (None, None)
+        # Folder -> the modules directly in it (`_folder_modules`); path -> whether its text may
+        # hold a backend guard (`GUARD_TEXT`), until a change.
+        self._guard_text: dict[Path, bool] = {}
+        # Folder -> the modules directly in it (`_folder_modules`).
+        self._folders: dict[Path, list[str]] = {}
         # path -> (the module's version when read, its class references): see
         # `class_references`.
         self._references: dict[Path, tuple[object, list[tuple[str, str | None]]]] = {}
@@ -720,6 +945,7 @@ class ProjectIndex:
         """Drop what holds only until a change: module files, checked versions, answers."""
         self._epoch += 1
         self._files.clear()
+        self._guard_text.clear()
         self._checked.clear()
         self._answers.clear()
 
@@ -888,6 +1114,7 @@ class ProjectIndex:
     def forget_module_list(self) -> None:
         """Walk the root again at the next whole-project question (files were added or removed)."""
         self._all = None
+        self._folders.clear()
         self._generation += 1
         self._changed()
 
@@ -1052,6 +1279,98 @@ class ProjectIndex:
             return False
         heads = frozenset(module.partition(".")[0] for module in names)
         return self._module_references(name, heads) != kept[1]
+
+    def selected_backends(self, name: str) -> frozenset[str] | None:
+        """The backends the module `name` runs on when the project selects it by backend: some
+        module imports it under a backend guard (`if keras.backend.backend() == "jax": from
+        .jax import layer`), and every import of it in the project's modules (tests apart, in
+        function bodies too) runs under such guards; their backends together. None otherwise,
+        for a module with an importer that cannot be parsed, and for a project too big to walk."""
+        return self._answer("selected", name, self._selected_backends)  # type: ignore[return-value]
+
+    def _selected_backends(self, name: str) -> frozenset[str] | None:
+        path = self.module_file(name)
+        if path is None:
+            return None
+        leaf = name.rpartition(".")[2].encode()
+        prefix = name + "."
+        # A module chosen by backend is chosen near it: in its package or a package above. Only
+        # when one of those imports it under a guard is the whole project searched.
+        near = False
+        for folder in (path.parent, *path.parent.parents):
+            if near or (folder != self.root and self.root not in folder.parents):
+                break
+            for module in self._folder_modules(folder):
+                if module == name or not self._may_guard_import(module, leaf):
+                    continue
+                info = self.module(module)
+                if info is not None and any(key == name or key.startswith(prefix) for key in info.backend_imports):
+                    near = True
+                    break
+        if not near:
+            return None
+        union: frozenset[str] = frozenset()
+        for module in self.module_names() or ():
+            file = self.module_file(module)
+            if module == name or file is None:
+                continue
+            for _, backends in self._importer_guards(module, file, leaf, name):
+                union |= backends
+            if union == BACKENDS or None in union:  # type: ignore[comparison-overlap]
+                return None
+        return union or None
+
+    def _may_guard_import(self, module: str, leaf: bytes) -> bool:
+        """Whether the module's text names `leaf` and reads the backend (a cheap test before
+        reading the module)."""
+        path = self.module_file(module)
+        if path is None or self._guard_text.get(path) is False:
+            return False
+        overlay = self._overlays.get(path)
+        try:
+            data = overlay[1].encode("utf-8", "surrogatepass") if overlay else path.read_bytes()
+        except (OSError, UnicodeError):
+            return False
+        guards = self._guard_text.get(path)
+        if guards is None:
+            guards = self._guard_text[path] = GUARD_TEXT.search(data) is not None
+        return guards and leaf in data
+
+    def _folder_modules(self, folder: Path) -> list[str]:
+        """The modules whose files are directly in `folder` (listed once until the module list
+        is walked again)."""
+        found = self._folders.get(folder)
+        if found is None:
+            try:
+                files = sorted(entry.path for entry in os.scandir(folder) if entry.name.endswith(".py"))
+            except OSError:
+                files = []
+            names = (self.module_name(Path(file)) for file in files)
+            found = self._folders[folder] = [name for name in names if name is not None]
+        return found
+
+    def _importer_guards(self, module: str, path: Path, leaf: bytes, name: str) -> list[tuple[str, frozenset[str]]]:
+        """(module, backends) of each import of `name` in `module` (a test file imports nothing
+        here); a module whose text names `name` but cannot be parsed gives backends `{None}`."""
+        if is_test_file(path):
+            return []
+        overlay = self._overlays.get(path)
+        try:
+            data = overlay[1].encode("utf-8", "surrogatepass") if overlay else path.read_bytes()
+        except (OSError, UnicodeError):
+            return []
+        if leaf not in data:
+            return []
+        info = self.module(module)
+        tree = _parse_tree(path, data) if info is not None else None
+        if info is None or tree is None:
+            return [(module, frozenset({None}))]  # type: ignore[arg-type]
+        reader = _ModuleReader(module, path.name == "__init__.py")
+        reader.info = info
+        guards = _ImportGuards(reader, info.backend_functions, self.is_backend_function)
+        guards.block(tree.body, BACKENDS)
+        prefix = name + "."
+        return [(module, backends) for key, backends in guards.imports.items() if key == name or key.startswith(prefix)]
 
     def is_registering(self, qualified: str) -> bool:
         """Whether the decorator `qualified` names is Keras's `register_keras_serializable` or
@@ -1409,6 +1728,12 @@ class ProjectModule:
 
     def step_variants(self) -> dict[str, set[str]] | None:
         return self.index.step_variants()
+
+    def selected_backends(self) -> frozenset[str] | None:
+        """The backends this module runs on when the project imports it only under backend
+        guards (see `ProjectIndex.selected_backends`)."""
+        name = self.name
+        return self.index.selected_backends(name) if name else None
 
 
 def project_for(path: str | None) -> ProjectModule | None:
