@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..engine.context import Context
+from ..engine.context import Context, string_value
 from ..engine.edits import FixSpec, Replace
 from ..engine.names import dotted_name
 from ..engine.rule import BACKENDS, Example, Rule
@@ -13,6 +13,53 @@ from ._common import chain_words, exists, full_name, is_module, module_api, owne
 # Modules whose `keras` attribute is the Keras 2 API (or, with TF >= 2.16, its compat shim).
 TF_MODULES = frozenset({"tensorflow", "tensorflow.compat.v1", "tensorflow.compat.v2"})
 TF_KERAS = frozenset(f"{module}.keras" for module in TF_MODULES)
+
+
+_VERSION_NAMES = frozenset({"version", "__version__"})
+
+
+def _reads_only_version(scope: cst.CSTNode, name: str) -> bool:
+    """Whether every use of `name` in `scope` (its imports apart) reads the version:
+    `keras.version()`, `keras.__version__`, `hasattr(keras, "version")`, `getattr(keras,
+    "__version__", ...)`; and there is one. Nested functions and classes count as uses: they
+    may use the name however they like."""
+    uses = 0
+    todo: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(scope, ())]
+    while todo:
+        node, above = todo.pop()
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            continue
+        if isinstance(node, cst.Name) and node.value == name:
+            uses += 1
+            if not _version_read(node, above):
+                return False
+            continue
+        if node is not scope and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if any(isinstance(n, cst.Name) and n.value == name for n in _names_in(node)):
+                return False
+            continue
+        todo.extend((child, (*above[-2:], node)) for child in node.children)
+    return uses > 0
+
+
+def _version_read(name: cst.Name, above: tuple[cst.CSTNode, ...]) -> bool:
+    parent = above[-1] if above else None
+    if isinstance(parent, cst.Attribute) and parent.value is name:
+        return parent.attr.value in _VERSION_NAMES
+    if isinstance(parent, cst.Arg) and len(above) >= 2 and isinstance(above[-2], cst.Call):
+        call = above[-2]
+        if isinstance(call.func, cst.Name) and call.func.value in ("hasattr", "getattr") and len(call.args) >= 2:
+            return call.args[0] is parent and string_value(call.args[1].value) in _VERSION_NAMES
+    return False
+
+
+def _names_in(node: cst.CSTNode):
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, cst.Name):
+            yield item
+        todo.extend(item.children)
 
 
 def _tf_keras_node(node: cst.Attribute, ctx: Context) -> cst.Attribute | None:
@@ -64,6 +111,11 @@ class TfKerasNamespace(Rule):
     A name that neither Keras 3 nor the shim has (`tf.keras.metrics.mean_iou`) fails on every
     backend: KER115 reports it.
 
+    Not reported: the Keras 2 branch of a compatibility shim (an `if` / `try` whose other branch
+    imports `keras` or `keras_core`), and a version probe, a `from tensorflow import keras` whose
+    name serves only to read the version (`hasattr(keras, "version")`, `keras.version()`,
+    `keras.__version__`) to learn which Keras TensorFlow uses.
+
     ## Fix safety
     Safe: the Keras 3 name is the same object the `tf.keras` shim forwards to. `import
     tensorflow.keras` (without `as`) and `from tensorflow import keras, ...` with other names are
@@ -91,6 +143,13 @@ class TfKerasNamespace(Rule):
         Example(
             "«from tensorflow import keras as K»\nx = K.layers.Dense(1)\n",
             "import keras as K\nx = K.layers.Dense(1)\n",
+        ),
+        # Not a version probe: the name also builds a layer.
+        Example(
+            "def make():\n    «from tensorflow import keras»\n\n"
+            "    if hasattr(keras, 'version'):\n        return keras.layers.Dense(1)\n",
+            "def make():\n    import keras\n\n"
+            "    if hasattr(keras, 'version'):\n        return keras.layers.Dense(1)\n",
         ),
         Example(
             "from «tensorflow.keras.layers» import Dense, Dropout\n",
@@ -143,6 +202,9 @@ class TfKerasNamespace(Rule):
         "import tensorflow as tf\nif KERAS_3:\n    from keras import layers\nelse:\n"
         "    from tensorflow.keras import layers\n    if not hasattr(tf.keras, 'saving'):\n        pass\n",
         "if MULTI_BACKEND:\n    from keras_core import *\nelse:\n    from tensorflow.keras import *\n",
+        # A probe of the Keras TensorFlow uses: the name serves only to read its version.
+        "def tensorflow_uses_keras_3():\n    from tensorflow import keras\n\n"
+        "    return hasattr(keras, 'version') and keras.version().startswith('3.')\n",
     )
 
     # One walk finds both kinds of finding: this rule reports the names Keras 3 has (reached
@@ -243,9 +305,12 @@ class TfKerasNamespace(Rule):
             self._migrate(ctx, aliases[0].name, "Keras is imported through TensorFlow: import it with `import keras`")
             return
         alias = aliases[0]
-        text = "import keras"
-        if alias.asname is not None and isinstance(alias.asname.name, cst.Name) and alias.asname.name.value != "keras":
-            text = f"import keras as {alias.asname.name.value}"
+        bound = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else "keras"
+        scope = ctx.functions[-1] if ctx.functions else ctx.module
+        if _reads_only_version(scope, bound):
+            # `from tensorflow import keras` to ask which Keras TensorFlow uses: a version probe.
+            return
+        text = "import keras" if bound == "keras" else f"import keras as {bound}"
         self._migrate(ctx, node, fix=FixSpec.safe(f"Use `{text}`", Replace(node, text)))
 
     def _import(self, node: cst.Import, ctx: Context) -> None:
