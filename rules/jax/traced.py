@@ -46,8 +46,55 @@ def _jitted(ctx: Context) -> cst.FunctionDef | None:
     return None
 
 
+# TensorFlow calls that run the Python function they are given eagerly, outside the trace.
+_EAGER_CALLS = frozenset(
+    {"tensorflow.py_function", "tensorflow.numpy_function", "tensorflow.py_func", "tensorflow.compat.v1.py_func"}
+)
+
+
+def _eager_callback(ctx: Context) -> bool:
+    """Whether the innermost function is a nested `def` that its enclosing function hands to
+    `tf.py_function` / `tf.numpy_function` (directly, or through a name assigned from it:
+    `fn = as_text if strings else as_int`): TensorFlow runs it eagerly, with concrete values."""
+    if len(ctx.functions) < 2:
+        return False
+    inner, outer = ctx.functions[-1], ctx.functions[-2]
+    names = {inner.name.value}
+    calls: list[cst.Call] = []
+    todo: list[cst.CSTNode] = [outer.body]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            if any(isinstance(n, cst.Name) and n.value in names for n in _names(node.value)):
+                names.add(node.targets[0].target.value)
+        elif isinstance(node, cst.Call):
+            calls.append(node)
+        todo.extend(node.children)
+    for call in calls:
+        if ctx.qualname(call.func) not in _EAGER_CALLS:
+            continue
+        given = call_argument(call, 0, ("func",))
+        if given is not None and isinstance(given.value, cst.Name) and given.value.value in names:
+            return True
+    return False
+
+
+def _names(node: cst.CSTNode):
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, cst.Name):
+            yield item
+        todo.extend(item.children)
+
+
 def traced_function(ctx: Context) -> cst.FunctionDef | None:
-    """The function being traced: a Keras `call`/step method or a jitted function."""
+    """The function being traced: a Keras `call`/step method or a jitted function; not a
+    nested function given to `tf.py_function`, which runs eagerly."""
+    if _eager_callback(ctx):
+        return None
     if traced_class(ctx) is not None:
         return next((f for f in ctx.functions if any(f is s for s in ctx.klass.body.body)), None)  # type: ignore[union-attr]
     return _jitted(ctx)
@@ -79,7 +126,8 @@ class ConcreteValueInTracedCode(Rule):
     tf.Tensor (…) to a numpy array` (`np.array`, `convert_to_numpy`), `TypeError: float()
     argument must be a string or a real number, not 'SymbolicTensor'` or `AttributeError:
     'SymbolicTensor' object has no attribute 'numpy'`. PyTorch runs `call()` eagerly, where
-    the values exist.
+    the values exist. A nested function given to `tf.py_function` or `tf.numpy_function`
+    (directly or through a name assigned from it) runs eagerly too, and is not reported.
 
     ## Example
     ```python
@@ -133,8 +181,25 @@ class ConcreteValueInTracedCode(Rule):
         Example(
             "import jax\n@jax.jit\ndef step(x):\n    return «x.item()» * 2\n"
         ),
+        # A nested function that `tf.map_fn` traces.
+        Example(
+            "import tensorflow as tf\nimport keras\n"
+            "class Tokens(keras.layers.Layer):\n"
+            "    def call(self, x):\n"
+            "        def per_item(t):\n"
+            "            return «t.numpy()»\n"
+            "        return tf.map_fn(per_item, x)\n"
+        ),
     )
     valid = (
+        # Functions given to `tf.py_function` run eagerly, on concrete values.
+        "import tensorflow as tf\nimport keras\n"
+        "class Skip(keras.layers.Layer):\n"
+        "    def call(self, x):\n"
+        "        def as_text(token):\n            return token.numpy().decode('utf-8')\n"
+        "        def as_int(token):\n            return int(token.numpy())\n"
+        "        fn = as_text if x.dtype == tf.string else as_int\n"
+        "        return tf.map_fn(lambda t: tf.py_function(fn, [t], 'bool'), x)\n",
         "import keras\nclass L(keras.layers.Layer):\n    def call(self, x, ops):\n        return ops.convert_to_numpy(x)\n",
         "import keras\nclass L(keras.layers.Layer):\n    def __init__(self, units):\n"
         "        super().__init__()\n        self.units = int(units)\n",
