@@ -557,17 +557,22 @@ def _module_backend_names(ctx: Context) -> frozenset[str]:
     counts: dict[str, int] = {}
     candidates: set[str] = set()
     for stmt in statements(ctx.module.body):
-        for small in _smalls(stmt):
-            for name in _bound_names(small):
-                counts[name] = counts.get(name, 0) + 1
-            if (
-                isinstance(small, cst.Assign)
-                and len(small.targets) == 1
-                and isinstance(small.targets[0].target, cst.Name)
-                and _reads_backend(small.value, ctx)
-            ):
-                candidates.add(small.targets[0].target.value)
+        _count_bindings(stmt, counts, candidates, ctx)
     return frozenset(name for name in candidates if counts.get(name) == 1)
+
+
+def _count_bindings(stmt: cst.CSTNode, counts: dict[str, int], candidates: set[str], ctx: Context) -> None:
+    """Count the names a statement binds; note those it binds to the backend's name."""
+    for small in _smalls(stmt):
+        for name in _bound_names(small):
+            counts[name] = counts.get(name, 0) + 1
+        if (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+            and _reads_backend(small.value, ctx)
+        ):
+            candidates.add(small.targets[0].target.value)
 
 
 def _function_backend_names(function: cst.FunctionDef, ctx: Context) -> frozenset[str]:
@@ -584,16 +589,7 @@ def _function_backend_names(function: cst.FunctionDef, ctx: Context) -> frozense
     todo: list[cst.CSTNode] = list(function.body.body) if isinstance(function.body, cst.IndentedBlock) else []
     while todo:
         node = todo.pop()
-        for small in _smalls(node):
-            for name in _bound_names(small):
-                counts[name] = counts.get(name, 0) + 1
-            if (
-                isinstance(small, cst.Assign)
-                and len(small.targets) == 1
-                and isinstance(small.targets[0].target, cst.Name)
-                and _reads_backend(small.value, ctx)
-            ):
-                candidates.add(small.targets[0].target.value)
+        _count_bindings(node, counts, candidates, ctx)
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.SimpleStatementLine, cst.BaseSmallStatement)):
             continue  # a nested function's or class's names are its own
         for child in _children(node):

@@ -33,6 +33,16 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
     return None
 
 
+def name_nodes(node: cst.CSTNode) -> Iterator[cst.Name]:
+    """Every `Name` node in `node`, itself included."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, cst.Name):
+            yield item
+        todo.extend(item.children)
+
+
 def leaf_name(func: cst.BaseExpression) -> str | None:
     """A callee's last name as written: `Dense` for `layers.Dense` and for `Dense`; None for
     any other expression (`f()()`, `x[0]()`)."""

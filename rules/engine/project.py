@@ -306,19 +306,14 @@ class _ModuleReader:
 
     def qualify(self, expr: ast.expr) -> str | None:
         """`keras.layers.Layer` -> `tensorflow.keras.layers.Layer` through this module's names."""
-        parts: list[str] = []
-        while isinstance(expr, ast.Attribute):
-            parts.append(expr.attr)
-            expr = expr.value
-        if not isinstance(expr, ast.Name):
+        spelled = _dotted(expr)
+        if spelled is None:
             return None
-        if expr.id in self.info.classes:
-            head = f"{self.info.name}.{expr.id}"
-        else:
-            head = self.info.names.get(expr.id)
+        first, dot, rest = spelled.partition(".")
+        head = f"{self.info.name}.{first}" if first in self.info.classes else self.info.names.get(first)
         if head is None:
             return None
-        return ".".join([head, *reversed(parts)])
+        return f"{head}{dot}{rest}"
 
 
 

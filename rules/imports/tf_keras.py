@@ -6,7 +6,7 @@ import libcst as cst
 
 from ..engine.context import Context, string_value
 from ..engine.edits import FixSpec, Replace
-from ..engine.names import dotted_name
+from ..engine.names import dotted_name, name_nodes
 from ..engine.rule import BACKENDS, Example, Rule
 from ._common import chain_words, exists, full_name, is_module, module_api, owner, shim_alternatives
 
@@ -35,7 +35,7 @@ def _reads_only_version(scope: cst.CSTNode, name: str) -> bool:
                 return False
             continue
         if node is not scope and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            if any(isinstance(n, cst.Name) and n.value == name for n in _names_in(node)):
+            if any(isinstance(n, cst.Name) and n.value == name for n in name_nodes(node)):
                 return False
             continue
         todo.extend((child, (*above[-2:], node)) for child in node.children)
@@ -51,15 +51,6 @@ def _version_read(name: cst.Name, above: tuple[cst.CSTNode, ...]) -> bool:
         if isinstance(call.func, cst.Name) and call.func.value in ("hasattr", "getattr") and len(call.args) >= 2:
             return call.args[0] is parent and string_value(call.args[1].value) in _VERSION_NAMES
     return False
-
-
-def _names_in(node: cst.CSTNode):
-    todo = [node]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, cst.Name):
-            yield item
-        todo.extend(item.children)
 
 
 def _tf_keras_node(node: cst.Attribute, ctx: Context) -> cst.Attribute | None:

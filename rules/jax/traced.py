@@ -7,7 +7,7 @@ from functools import lru_cache
 import libcst as cst
 
 from ..engine.context import Context, call_argument, positional_params
-from ..engine.names import dotted_name
+from ..engine.names import dotted_name, name_nodes
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
 from ..training._common import local_values, traced_class
@@ -67,7 +67,7 @@ def _eager_callback(ctx: Context) -> bool:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             continue
         if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            if any(isinstance(n, cst.Name) and n.value in names for n in _names(node.value)):
+            if any(isinstance(n, cst.Name) and n.value in names for n in name_nodes(node.value)):
                 names.add(node.targets[0].target.value)
         elif isinstance(node, cst.Call):
             calls.append(node)
@@ -79,15 +79,6 @@ def _eager_callback(ctx: Context) -> bool:
         if given is not None and isinstance(given.value, cst.Name) and given.value.value in names:
             return True
     return False
-
-
-def _names(node: cst.CSTNode):
-    todo = [node]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, cst.Name):
-            yield item
-        todo.extend(item.children)
 
 
 def traced_function(ctx: Context) -> cst.FunctionDef | None:
