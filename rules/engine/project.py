@@ -534,7 +534,8 @@ class _ImportGuards:
     """The backends each import statement of a module runs on, read from the backend guards
     around it (`if`/`elif`/`else` and `match` on the backend's name, `not`, `and`, `or`, `==`,
     `!=`, `in`, `not in`; an `if` whose body always leaves narrows what follows), as the
-    engine's `backend_scope` reads the linted module's. A guard may call a function of another
+    engine's `backend_scope` reads the linted module's, except names bound to the backend's
+    name (`BACKEND = keras.config.backend()`), not followed here. A guard may call a function of another
     module whose name ends in `backend` (`config.backend()`): it is taken to return the
     backend's name, and named in `assumed` for the index to check; with `is_backend_function`,
     that function answers instead."""
@@ -1309,9 +1310,12 @@ class ProjectIndex:
             file = self.module_file(module)
             if module == name or file is None:
                 continue
-            for _, backends in self._importer_guards(module, file, leaf, name):
+            imports = self._importer_guards(module, file, leaf, name)
+            if imports is None:
+                return None  # where it imports the module is unknown
+            for backends in imports:
                 union |= backends
-            if union == BACKENDS or None in union:  # type: ignore[comparison-overlap]
+            if union == BACKENDS:
                 return None
         return union or None
 
@@ -1344,9 +1348,9 @@ class ProjectIndex:
             found = self._folders[folder] = [name for name in names if name is not None]
         return found
 
-    def _importer_guards(self, module: str, path: Path, leaf: bytes, name: str) -> list[tuple[str, frozenset[str]]]:
-        """(module, backends) of each import of `name` in `module` (a test file imports nothing
-        here); a module whose text names `name` but cannot be parsed gives backends `{None}`."""
+    def _importer_guards(self, module: str, path: Path, leaf: bytes, name: str) -> list[frozenset[str]] | None:
+        """The backends of each import of `name` in `module` (a test file imports nothing here);
+        None for a module whose text names `name` but cannot be parsed."""
         if is_test_file(path):
             return []
         overlay = self._overlays.get(path)
@@ -1359,13 +1363,13 @@ class ProjectIndex:
         info = self.module(module)
         tree = _parse_tree(path, data) if info is not None else None
         if info is None or tree is None:
-            return [(module, frozenset({None}))]  # type: ignore[arg-type]
+            return None
         reader = _ModuleReader(module, path.name == "__init__.py")
         reader.info = info
         guards = _ImportGuards(reader, info.backend_functions, self.is_backend_function)
         guards.block(tree.body, BACKENDS)
         prefix = name + "."
-        return [(module, backends) for key, backends in guards.imports.items() if key == name or key.startswith(prefix)]
+        return [backends for key, backends in guards.imports.items() if key == name or key.startswith(prefix)]
 
     def is_registering(self, qualified: str) -> bool:
         """Whether the decorator `qualified` names is Keras's `register_keras_serializable` or
