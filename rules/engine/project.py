@@ -535,8 +535,8 @@ class _ImportGuards:
     around it (`if`/`elif`/`else` and `match` on the backend's name, `not`, `and`, `or`, `==`,
     `!=`, `in`, `not in`; an `if` whose body always leaves narrows what follows), as the
     engine's `backend_scope` reads the linted module's, except names bound to the backend's
-    name (`BACKEND = keras.config.backend()`), not followed here. A guard may call a function of another
-    module whose name ends in `backend` (`config.backend()`): it is taken to return the
+    name (`BACKEND = keras.config.backend()`), not followed here. A guard may call a function
+    of another module whose name ends in `backend` (`config.backend()`): it is taken to return the
     backend's name, and named in `assumed` for the index to check; with `is_backend_function`,
     that function answers instead."""
 
