@@ -14,6 +14,7 @@ from kerasfix.rules import Settings, lint
 from kerasfix.rules.engine.incremental import IncrementalLinter
 from kerasfix.rules.engine.project import ProjectIndex, find_root, project_for, project_index
 from kerasfix.server.cli import main
+from project_files import write_project
 
 SETTINGS = Settings.from_mapping({"select": ["KER2"]})
 
@@ -648,11 +649,7 @@ def test_whole_project_answers_are_kept_until_the_index_hears_of_a_change(tmp_pa
 
 
 def test_class_references_name_the_class_whose_method_holds_them(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("")
-    pkg = tmp_path / "pkg"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("from .blocks import Exported\n")
-    (pkg / "blocks.py").write_text(
+    blocks = (
         "import keras\n\n"
         "class Block(keras.layers.Layer):\n"
         "    def clone(self):\n        return Block()\n\n"
@@ -664,13 +661,18 @@ def test_class_references_name_the_class_whose_method_holds_them(tmp_path):
         "        self.blocks = [make() for _ in range(2)]\n\n"
         "class Child(Block):\n    pass\n"
     )
-    (pkg / "use.py").write_text(
+    use = (
         "from pkg import blocks as b\n\n"
         "@decorate(b.Block)\ndef run():\n    return b.Block()\n\n"
         "class Holder:\n    def get(self):\n        return b.Block\n"
     )
-    (pkg / "use_test.py").write_text("from pkg.blocks import Block\nBlock()\n")
-    index = ProjectIndex(tmp_path)
+    files = {
+        "pkg/__init__.py": "from .blocks import Exported\n",
+        "pkg/blocks.py": blocks,
+        "pkg/use.py": use,
+        "pkg/use_test.py": "from pkg.blocks import Block\nBlock()\n",
+    }
+    index = ProjectIndex(write_project(tmp_path, files))
     found = sorted(index.class_references("pkg.blocks.Block"), key=str)
     # Its own method's `Block()` and `Child`'s base are no references; the test file is left out.
     assert found == sorted(
