@@ -537,8 +537,8 @@ class _ImportGuards:
     engine's `backend_scope` reads the linted module's, except names bound to the backend's
     name (`BACKEND = keras.config.backend()`), not followed here. A guard may call a function
     of another module whose name ends in `backend` (`config.backend()`): it is taken to return the
-    backend's name, and named in `assumed` for the index to check; with `is_backend_function`,
-    that function answers instead."""
+    backend's name (what the index keeps serves only to tell an editor that the imports
+    changed); with `is_backend_function`, that function answers instead."""
 
     def __init__(
         self, reader: _ModuleReader, local: set[str], is_backend_function: Callable[[str], bool] | None = None
@@ -547,7 +547,6 @@ class _ImportGuards:
         self.local = local
         self.is_backend_function = is_backend_function
         self.imports: dict[str, frozenset[str]] = {}
-        self.assumed: set[str] = set()
 
     def block(self, body: list[ast.stmt], backends: frozenset[str]) -> None:
         for stmt in body:
@@ -649,10 +648,7 @@ class _ImportGuards:
             callee = self.reader.qualify(expr.func)
             if not callee or expr.args or expr.keywords or not callee.rpartition(".")[2].endswith("backend"):
                 return False
-            if self.is_backend_function is not None:
-                return self.is_backend_function(callee)
-            self.assumed.add(callee)
-            return True
+            return self.is_backend_function is None or self.is_backend_function(callee)
         return isinstance(expr, ast.Subscript) and bool(_backend_value(expr, self.reader, self.local))
 
 
@@ -1013,12 +1009,19 @@ class ProjectIndex:
         if kept is not None:
             kept.save()
 
-    def _tree(self, path: Path) -> ast.Module | None:
-        """The `ast` of the module at `path` (its open buffer's text, if any), or None."""
+    def _source(self, path: Path) -> bytes | None:
+        """The text of the module at `path` (its open buffer's, if any), or None when it cannot
+        be read."""
         overlay = self._overlays.get(path)
         try:
-            data = overlay[1].encode("utf-8", "surrogatepass") if overlay else path.read_bytes()
+            return overlay[1].encode("utf-8", "surrogatepass") if overlay else path.read_bytes()
         except (OSError, UnicodeError):
+            return None
+
+    def _tree(self, path: Path) -> ast.Module | None:
+        """The `ast` of the module at `path` (its open buffer's text, if any), or None."""
+        data = self._source(path)
+        if data is None:
             return None
         return _parse_tree(path, data) if len(data) <= MAX_MODULE_BYTES else None
 
@@ -1251,11 +1254,7 @@ class ProjectIndex:
             return kept[1]
         tree = self._tree(path) if info is not None else None
         if tree is None:
-            overlay = self._overlays.get(path)
-            try:
-                return overlay[1].encode("utf-8", "surrogatepass") if overlay else path.read_bytes()
-            except (OSError, UnicodeError):
-                return b""
+            return self._source(path) or b""
         reader = _ModuleReader(name, path.name == "__init__.py")
         reader.info = info  # type: ignore[assignment]
         references = list(_class_references(tree, reader, heads))
@@ -1325,10 +1324,8 @@ class ProjectIndex:
         path = self.module_file(module)
         if path is None or self._guard_text.get(path) is False:
             return False
-        overlay = self._overlays.get(path)
-        try:
-            data = overlay[1].encode("utf-8", "surrogatepass") if overlay else path.read_bytes()
-        except (OSError, UnicodeError):
+        data = self._source(path)
+        if data is None:
             return False
         guards = self._guard_text.get(path)
         if guards is None:
@@ -1353,12 +1350,8 @@ class ProjectIndex:
         None for a module whose text names `name` but cannot be parsed."""
         if is_test_file(path):
             return []
-        overlay = self._overlays.get(path)
-        try:
-            data = overlay[1].encode("utf-8", "surrogatepass") if overlay else path.read_bytes()
-        except (OSError, UnicodeError):
-            return []
-        if leaf not in data:
+        data = self._source(path)
+        if data is None or leaf not in data:
             return []
         info = self.module(module)
         tree = _parse_tree(path, data) if info is not None else None
