@@ -1,5 +1,6 @@
 """Which backends each block of a file runs on, read from its backend guards, from the module's
-guarded framework imports, and from the classes written for one backend.
+guarded framework imports, from the classes written for one backend, and from tests of the
+Keras version: code that runs on Keras 2 only runs on no Keras 3 backend (`keras_version`).
 
 Keras 3 code often keeps backend-specific helpers behind `if keras.backend.backend() ==
 "tensorflow":`. Code inside such a guard only ever runs on the backends the guard admits, so a
@@ -47,6 +48,7 @@ and nothing is narrowed.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -54,6 +56,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from .context import Context, Pending, string_value
+from .python_ast import dotted, parse_expression
+from .keras_version import K3, KERAS_3, REFUSES, VERSION_READ, VersionTests
 from .names import LOCAL, Bindings, chain_name, dotted_name, function_bindings, import_bindings, statements, target_names
 from .project import BACKEND_CALLS, BACKEND_ENV_KEY, ENV_GETTERS, step_backend_of
 from .rule import BACKENDS
@@ -142,11 +146,14 @@ def guards_reach_other_statements(ctx: Context, text: str) -> bool:
     For a part of a file (an editor's re-lint of edited statements) the last is answered
     without the file's imports: any class with a `train_step` counts."""
     scope = _file_scope(ctx, text)
-    if MAY_GUARD.search(text):
+    if scope.may_guard():
         reader = scope.reader()
         if reader.backend_names:
             return True
-        if any(isinstance(stmt, cst.If) and reader.narrows_after(stmt) for stmt in ctx.module.body):
+        if any(
+            isinstance(stmt, cst.If) and reader.narrows_after(stmt) or reader.refuses_keras_3(stmt)
+            for stmt in ctx.module.body
+        ):
             return True
         if MENTIONS_FRAMEWORK.search(text):
             scope.guards()
@@ -170,6 +177,17 @@ class _FileScope:
         self._narrowed: dict[int, frozenset[str]] | None = None
         self._module: frozenset[str] | None = None
         self._classes: dict[cst.ClassDef, frozenset[str]] | None = None
+        self._may_guard: bool | None = None
+
+    def may_guard(self) -> bool:
+        """Whether the text may hold a guard: a read of the backend, of the Keras version, or
+        a call of a project function that tests or refuses Keras 3."""
+        if self._may_guard is None:
+            text = self.text
+            self._may_guard = bool(MAY_GUARD.search(text) or VERSION_READ.search(text)) or _calls_version_function(
+                self.ctx, text
+            )
+        return self._may_guard
 
     def reader(self) -> _Reader:
         if self._reader is None:
@@ -180,7 +198,7 @@ class _FileScope:
         """Node id -> the backends its guards let it run on, for the nodes that do not run on
         all of them."""
         if self._guards is None:
-            if MAY_GUARD.search(self.text):
+            if self.may_guard():
                 reader = self.reader()
                 self._guards = dict(reader.read())
                 # A part of a file cannot tell what the whole module is for.
@@ -245,6 +263,18 @@ class _FileScope:
         if len(present) < 2:
             present |= _project_variant_backends(self.ctx)
         return {klass: backends for klass, backends in own.items() if present - backends}
+
+
+def _calls_version_function(ctx: Context, text: str) -> bool:
+    """Whether the text spells the name of a project function that tests or refuses Keras 3."""
+    project = ctx.project
+    if project is None:
+        return False
+    try:
+        names = project.version_function_names()
+    except (OSError, RecursionError, ValueError):
+        return False
+    return bool(names) and any(name in text for name in names)  # type: ignore[union-attr]
 
 
 def _file_scope(ctx: Context, text: str) -> _FileScope:
@@ -353,15 +383,16 @@ class _Reader:
             self._locals.append(function_bindings(node))  # type: ignore[arg-type]
             self._functions.append([node, None])
         try:
-            if kind is cst.If:
+            if kind is cst.ClassDef and backends and self._refusing_class(node):  # type: ignore[arg-type]
+                self._visit(node, NONE)
+            elif kind is cst.If:
                 self._if(node, backends)  # type: ignore[arg-type]
             elif kind is cst.IfExp:
                 outcome = self.outcome(node.test)  # type: ignore[attr-defined]
                 self._visit(node.test, backends)  # type: ignore[attr-defined]
                 if outcome != UNKNOWN and not self._refusing:
                     # Code that picks a value by backend: the module is for several backends.
-                    self.code.add(backends & outcome.true)
-                    self.code.add(backends & outcome.false)
+                    self.code.update(part for part in (backends & outcome.true, backends & outcome.false) if part)
                 self._visit(node.body, backends & outcome.true)  # type: ignore[attr-defined]
                 self._visit(node.orelse, backends & outcome.false)  # type: ignore[attr-defined]
             elif kind is cst.Match and self.is_backend(node.subject):  # type: ignore[attr-defined]
@@ -372,7 +403,8 @@ class _Reader:
                 if kind is cst.SimpleStatementSuite:
                     self._note_code(node, backends)
                 elif kind is cst.Import or kind is cst.ImportFrom:
-                    if _imports_framework(node):  # type: ignore[arg-type]
+                    # An import that runs on Keras 2 only does not tell what the module is for.
+                    if backends and _imports_framework(node):  # type: ignore[arg-type]
                         self.imports.append((backends, bool(self._branches) and not self._branches[-1]))
                 for child in _children(node):
                     self._visit(child, backends)
@@ -426,7 +458,7 @@ class _Reader:
     def _note_code(self, stmt: cst.CSTNode, backends: frozenset[str]) -> None:
         """Record guarded code (not an import or plain binding, nor a container whose own
         statements are recorded) outside refusals."""
-        if backends == ALL or self._refusing or isinstance(stmt, (cst.If, cst.Try, cst.TryStar)):
+        if backends == ALL or not backends or self._refusing or isinstance(stmt, (cst.If, cst.Try, cst.TryStar)):
             return
         if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             if all(_is_binding(small) for small in stmt.body):
@@ -434,14 +466,49 @@ class _Reader:
         self.code.add(backends)
 
     def _block(self, body: Sequence[cst.CSTNode], backends: frozenset[str]) -> None:
-        """`if backend() != "tensorflow": raise ...` narrows every statement after it."""
+        """`if backend() != "tensorflow": raise ...` narrows every statement after it; after a
+        refusal of Keras 3 (`if keras_3(): raise ...`, `assert_tf_keras(...)`) nothing runs on
+        Keras 3."""
         for stmt in body:
             self._note_code(stmt, backends)
             self._visit(stmt, backends)
-            if isinstance(stmt, cst.If):
+            if backends and self.refuses_keras_3(stmt):
+                backends = NONE
+            elif isinstance(stmt, cst.If):
                 goes_on = self.narrows_after(stmt)
                 if goes_on:
                     backends = backends & goes_on
+
+    def refuses_keras_3(self, stmt: cst.CSTNode) -> bool:
+        """Whether a statement raises when Keras 3 is in use: `if <test of Keras 3>: raise ...`,
+        or a call of a project function that does (`assert_tf_keras("...")`)."""
+        if isinstance(stmt, cst.If):
+            if stmt.orelse is not None or not isinstance(_last_step(stmt.body), cst.Raise):
+                return False
+            outcome = self._version_outcome(stmt.test)
+            return outcome is not None and outcome.false == NONE and outcome.true == ALL
+        if isinstance(stmt, cst.SimpleStatementLine):
+            return any(
+                isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
+                and self._version_role(small.value.func) == REFUSES
+                for small in stmt.body
+            )
+        return False
+
+    def _refusing_class(self, klass: cst.ClassDef) -> bool:
+        """Whether the class's `__init__` refuses Keras 3: none of its code runs there."""
+        for stmt in klass.body.body:
+            if (
+                isinstance(stmt, cst.FunctionDef)
+                and stmt.name.value == "__init__"
+                and isinstance(stmt.body, cst.IndentedBlock)
+            ):
+                self.ctx.scopes.push(stmt)
+                try:
+                    return any(self.refuses_keras_3(inner) for inner in stmt.body.body)
+                finally:
+                    self.ctx.scopes.pop()
+        return False
 
     def narrows_after(self, stmt: cst.If) -> frozenset[str] | None:
         """The backends the statements after an `if` run on, when the `if` narrows them (its
@@ -470,8 +537,62 @@ class _Reader:
                 return Outcome(left.true & right.true, left.false | right.false)
             return Outcome(left.true | right.true, left.false & right.false)
         if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-            return self._comparison(test.left, test.comparisons[0])
-        return UNKNOWN
+            found = self._comparison(test.left, test.comparisons[0])
+            if found != UNKNOWN:
+                return found
+        return self._version_outcome(test) or UNKNOWN
+
+    def _version_outcome(self, test: cst.BaseExpression) -> Outcome | None:
+        """A test of the Keras version as backends: code that runs only on Keras 2 runs on
+        none of Keras 3's (`keras_version`); None for any other test."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self._version_outcome(test.expression)
+            return None if inner is None else inner.negated()
+        if isinstance(test, cst.Call) and not test.args:
+            if self._version_role(test.func) == KERAS_3:
+                return Outcome(ALL, NONE)
+        if not isinstance(test, (cst.Comparison, cst.Call, cst.BooleanOperation)):
+            return None
+        code = self.ctx.module.code_for_node(test)
+        if not VERSION_READ.search(code):
+            return None
+        try:
+            tree = parse_expression(f"({code})")
+        except (SyntaxError, ValueError):
+            return None
+        true, false = VersionTests(self._qualify_ast).outcome(tree)
+        if (true, false) == (_BOTH_MAJORS, _BOTH_MAJORS):
+            return None
+        return Outcome(ALL if K3 in true else NONE, ALL if K3 in false else NONE)
+
+    def _qualify_ast(self, expr: ast.expr) -> str | None:
+        spelled = dotted(expr)
+        if spelled is None:
+            return None
+        head, dot, rest = spelled.partition(".")
+        qualified = self.ctx.scopes.lookup(head)
+        return f"{qualified}{dot}{rest}" if qualified else None
+
+    def _version_role(self, func: cst.BaseExpression) -> str | None:
+        """What the project function `func` names does with the Keras version (see
+        `ProjectIndex.version_role`)."""
+        project = self.ctx.project
+        if project is None:
+            return None
+        callee = self.ctx.qualname(func)
+        if callee is None:
+            name = dotted_name(func)
+            if name is None:
+                return None
+            callee = self.ctx.relative_qualname(name)
+            if callee is None and isinstance(func, cst.Name) and _is_module_function(self.ctx, func.value):
+                callee = project.own_function(func.value)
+        if callee is None:
+            return None
+        try:
+            return project.version_role(callee)
+        except (OSError, RecursionError, ValueError):
+            return None
 
     def _comparison(self, left: cst.BaseExpression, target: cst.ComparisonTarget) -> Outcome:
         operator, right = target.operator, target.comparator
@@ -509,6 +630,9 @@ class _Reader:
                     return True
             return name in self.backend_names and not any(name in own for own in self._locals)
         return _reads_backend(expr, self.ctx)
+
+
+_BOTH_MAJORS = frozenset({2, K3})
 
 
 def _reads_backend(expr: cst.BaseExpression, ctx: Context) -> bool:

@@ -21,7 +21,8 @@ A module that cannot be read or parsed is unknown: its classes count as not Kera
 
 Besides classes, each module records which of its top-level functions return the Keras
 backend's name (`def backend(): return keras.config.backend()`, read by the backend guards of
-other modules), and three facts rules ask about the whole project:
+other modules), which test or refuse Keras 3 (`def keras_3(): ...`, `def assert_tf_keras(): if
+keras_3(): raise ...`, see `keras_version`), and three facts rules ask about the whole project:
 - where it saves, loads or serializes Keras objects by their config (`model.save(...)`,
   `load_model`, `clone_model`, `serialize_keras_object`, `model_from_json`, pickling, a
   `ModelCheckpoint` that saves whole models): the saving rules advise on a custom class only
@@ -59,8 +60,10 @@ from pathlib import Path
 from typing import Any
 
 from . import index_store, python_ast
+from .python_ast import dotted
 from .context import KEEPS_INPUTS, is_keras_base, keras_api
 from .index_store import Store, store_for
+from .keras_version import KERAS_3, version_functions
 from .rule import BACKENDS
 from .names import absolute_module
 
@@ -185,6 +188,10 @@ class ModuleInfo:
     # of the backend. An editor re-lints the project's open files when it changes;
     # `selected_backends` reads the guards again, checking such calls.
     backend_imports: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Top-level functions that test or refuse Keras 3 (`def keras_3(): return
+    # keras.version().startswith("3.")`, `def assert_tf_keras(): if keras_3(): raise ...`): name ->
+    # (role, the other module's function the role rests on, or ""); see `keras_version`.
+    version_functions: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
         """The module's facts as JSON data (for `index_store`)."""
@@ -199,6 +206,7 @@ class ModuleInfo:
             "backend_functions": sorted(self.backend_functions),
             "keeps_inputs": sorted(self.keeps_inputs),
             "backend_imports": {name: sorted(backends) for name, backends in self.backend_imports.items()},
+            "version_functions": {name: list(role) for name, role in self.version_functions.items()},
         }
 
     @classmethod
@@ -214,6 +222,9 @@ class ModuleInfo:
             backend_functions=set(data["backend_functions"]),
             keeps_inputs=set(data["keeps_inputs"]),
             backend_imports={str(name): frozenset(b) for name, b in data["backend_imports"].items()},
+            version_functions={
+                str(name): (str(role[0]), str(role[1])) for name, role in data["version_functions"].items()
+            },
         )
 
     def outline(self) -> tuple:
@@ -221,7 +232,12 @@ class ModuleInfo:
         the classes, the names and the backend functions (an edit inside a function body that
         leaves them as they are changes nothing elsewhere)."""
         return (
-            self.classes, self.names, sorted(self.backend_functions), sorted(self.configured), sorted(self.keeps_inputs)
+            self.classes,
+            self.names,
+            sorted(self.backend_functions),
+            sorted(self.configured),
+            sorted(self.keeps_inputs),
+            sorted(self.version_functions.items()),
         )
 
     def project_facts(self) -> tuple:
@@ -257,6 +273,9 @@ class _ModuleReader:
                 self.info.backend_imports = {
                     name: backends for name, backends in guards.imports.items() if backends != BACKENDS
                 }
+        if _VERSION_ROLE_TEXT.search(source):
+            functions = [stmt for stmt in _top_level(body) if isinstance(stmt, ast.FunctionDef)]
+            self.info.version_functions = version_functions(body, self.qualify, functions)
         if KEEPS_INPUTS.encode() in source:
             self.info.keeps_inputs = {
                 stmt.name for stmt in _top_level(body) if isinstance(stmt, ast.ClassDef) and keeps_inputs(stmt)
@@ -306,7 +325,7 @@ class _ModuleReader:
 
     def qualify(self, expr: ast.expr) -> str | None:
         """`keras.layers.Layer` -> `tensorflow.keras.layers.Layer` through this module's names."""
-        spelled = _dotted(expr)
+        spelled = dotted(expr)
         if spelled is None:
             return None
         first, dot, rest = spelled.partition(".")
@@ -462,6 +481,11 @@ BACKEND_ENV_KEY = "KERAS_BACKEND"
 # whose name ends in `backend` (Keras's, or the module's own `def backend():` that returns it,
 # or a project function named so), or the environment variable.
 GUARD_TEXT = re.compile(rb"backend\s*\(\s*\)|KERAS_BACKEND")
+
+
+# Text a module whose functions test or refuse Keras 3 holds: a read of the version, or a test
+# that calls a function (`if keras_3(): raise`, `return config.keras_3()`).
+_VERSION_ROLE_TEXT = re.compile(rb"version|\braise\b|\breturn\s+(?:not\s+)?[\w.]+\(\s*\)")
 
 
 def _backend_functions(body: list[ast.stmt], reader: _ModuleReader) -> set[str]:
@@ -705,22 +729,12 @@ def _leaves(stmt: ast.stmt) -> bool:
     return (
         isinstance(stmt, ast.Expr)
         and isinstance(stmt.value, ast.Call)
-        and _dotted(stmt.value.func) in ("sys.exit", "os._exit")
+        and dotted(stmt.value.func) in ("sys.exit", "os._exit")
     )
 
 
 def _always_leaves(body: list[ast.stmt]) -> bool:
     return bool(body) and _leaves(body[-1])
-
-
-def _dotted(expr: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    return ".".join([expr.id, *reversed(parts)])
 
 
 def step_backend_of(qualified: str | None) -> str | None:
@@ -1557,6 +1571,38 @@ class ProjectIndex:
         info, attribute = found
         return attribute in info.backend_functions
 
+    def version_role(self, qualified: str, _depth: int = 0) -> str | None:
+        """What the project function `qualified` names does with the Keras version: KERAS_3
+        (returns whether Keras 3 is in use), REFUSES (raises when it is), or None; the other
+        module's function a role rests on is checked in turn."""
+        found = self._locate(self.resolve(qualified))
+        if found is None:
+            return None
+        info, attribute = found
+        role = info.version_functions.get(attribute)
+        if role is None:
+            return None
+        kind, callee = role
+        if callee and (_depth >= MAX_DEPTH or self.version_role(callee, _depth + 1) != KERAS_3):
+            return None
+        return kind
+
+    def version_function_names(self) -> frozenset[str] | None:
+        """The names of the project's functions that test or refuse Keras 3 (a file that
+        spells none of them, nor a read of the version, holds no such test); None when the
+        project is too big to know."""
+        return self._whole_project("versions", self._version_function_names)  # type: ignore[return-value]
+
+    def _version_function_names(self) -> frozenset[str] | None:
+        if self.module_names() is None:
+            return None
+        return frozenset(
+            name
+            for info in self.modules()
+            for name in info.version_functions
+            if self.version_role(f"{info.name}.{name}") is not None
+        )
+
     def defines_config(self, qualified: str) -> bool:
         """Whether the project class `qualified` names, or a project class it derives from,
         defines `get_config()`."""
@@ -1720,6 +1766,12 @@ class ProjectModule:
 
     def step_variants(self) -> dict[str, set[str]] | None:
         return self.index.step_variants()
+
+    def version_role(self, qualified: str) -> str | None:
+        return self.index.version_role(qualified)
+
+    def version_function_names(self) -> frozenset[str] | None:
+        return self.index.version_function_names()
 
     def selected_backends(self) -> frozenset[str] | None:
         """The backends this module runs on when the project imports it only under backend
