@@ -75,7 +75,7 @@ FIXED = {
     "spektral": (594, 43),
     "tf-keras": (324, 34),
     "tf-models-official": (8695, 477),
-    "keras-hub": (65, 21),
+    "keras-hub": (44, 18),
     "keras-cv-0.9": (335, 58),
     "keras-rs": (3, 3),
     "bayesflow": (3, 3),

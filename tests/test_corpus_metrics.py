@@ -27,7 +27,7 @@ FINDINGS_CEILING = {
     "keras-tuner-1.4": 12,
     "keras-cv": 318,
     "keras-nlp": 24,
-    "keras-hub": 83,
+    "keras-hub": 62,
     "keras-cv-0.9": 439,
     "keras-rs": 9,
     "bayesflow": 10,

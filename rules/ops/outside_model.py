@@ -156,9 +156,11 @@ class TfOpOutsideModel(Rule):
     has (`tf.io.gfile.exists` -> `os.path.exists`, `tf.io.gfile.GFile` -> `open`,
     `tf.io.gfile.makedirs` -> `os.makedirs(..., exist_ok=True)`, `tf.get_logger()` ->
     `logging.getLogger("tensorflow")`), in Keras code and in any module that needs TensorFlow
-    for nothing else, where TensorFlow is imported unconditionally (an import under `if` or
-    `try` makes it optional, and the module guards its uses); in model code too, where they
-    are Python calls rather than ops.
+    for nothing else; in model code too, where they are Python calls rather than ops. Ops and
+    utilities alike are reported only where TensorFlow is imported unconditionally: an import
+    under `if` or `try` (`try: import tensorflow as tf / except ImportError: tf = None`) makes
+    it optional, in a module written to run without it that keeps TensorFlow for what only it
+    has (string and ragged tensors, `tf.data`).
     It stays quiet where TensorFlow itself runs the op or takes its value, because there a
     `keras.ops` op of the JAX or PyTorch backend cannot run: `tf.data` pipelines (functions and
     lambdas given to `map`, `filter`, ...), `@tf.function` functions, arguments of other
@@ -321,6 +323,10 @@ class TfOpOutsideModel(Rule):
         # TensorFlow made optional: the module guards its uses.
         "import os\nimport keras\ntry:\n    import tensorflow as tf\nexcept ImportError:\n    tf = None\n\n"
         "def exists(p):\n    if tf is None:\n        return os.path.exists(p)\n    return tf.io.gfile.exists(p)\n",
+        # ... and keeps it for string and ragged tensors.
+        "import keras\ntry:\n    import tensorflow as tf\nexcept ImportError:\n    tf = None\n\n"
+        "def to_ragged(inputs):\n    inputs = tf.convert_to_tensor(inputs)\n"
+        "    return tf.RaggedTensor.from_tensor(tf.expand_dims(inputs, 0))\n",
     )
 
     def __init__(self) -> None:
@@ -399,7 +405,12 @@ class TfOpOutsideModel(Rule):
         if row is None or row.safety == "none":
             return
         # A Keras module: Keras imported (any spelling) or spelled `tf.keras.` somewhere.
-        if not (module_uses_keras(ctx) or tensorflow_uses(ctx).keras):
+        uses = tensorflow_uses(ctx)
+        if not (module_uses_keras(ctx) or uses.keras):
+            return
+        # TensorFlow imported under `if` / `try` is optional: the module is written to run
+        # without it, and keeps TensorFlow for what only it has (strings, ragged tensors).
+        if root_name(func) not in uses.unconditional:
             return
         if tensorflow_backend_module(ctx):
             return
