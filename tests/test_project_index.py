@@ -680,10 +680,13 @@ def test_class_references_name_the_class_whose_method_holds_them(tmp_path):
             ("pkg.blocks", "pkg.blocks.Owner"),  # inside a function nested in Owner.build
             ("pkg.blocks", None),  # Owner's class attribute
             ("pkg.use", None),  # the decorator's argument
-            ("pkg.use", None),  # run()'s body
+            ("pkg.use", "pkg.use.run"),  # run()'s body
             ("pkg.use", "pkg.use.Holder"),
         ],
         key=str,
     )
     # A package's import re-exports the class.
     assert index.class_references("pkg.Exported") == [("pkg", None)]
+    # A top-level function's references: its decorator runs at module level.
+    assert index.class_references("pkg.use.run") == []
+    assert index.is_function("pkg.use.run") and not index.is_function("pkg.use.Holder")

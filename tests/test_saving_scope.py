@@ -530,3 +530,109 @@ def test_the_editor_re_lints_a_class_whose_builders_change(tmp_path):
     tracker.apply([(script, "close", None)], True)
     assert tracker.changes([inner]) == ([inner], True)
     assert findings(root, "pkg/inner.py") == []
+
+
+HELPER_OWNER = '''\
+import keras
+
+from .inner import Inner
+
+
+def make_inner(units):
+    return Inner(units)
+
+
+def make_pair(units):
+    return [make_inner(units), make_inner(2)]
+
+
+@keras.saving.register_keras_serializable()
+class Outer(keras.layers.Layer):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.blocks = make_pair(units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+'''
+
+SUBCLASSED_MODEL_OWNER = '''\
+import keras
+
+from .inner import Inner
+
+
+@keras.saving.register_keras_serializable()
+class Outer(keras.Model):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.first = Inner(units)
+
+    def call(self, x):
+        return self.first(x)
+'''
+
+
+@pytest.mark.parametrize("owner", [HELPER_OWNER, SUBCLASSED_MODEL_OWNER], ids=["helper-functions", "subclassed-model"])
+def test_a_class_built_through_helpers_or_by_a_subclassed_model_needs_no_registration(tmp_path, owner):
+    root = _owned_project(tmp_path, **{"pkg/owner.py": owner})
+    assert findings(root, "pkg/inner.py") == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # The helper builds a layer for a script's functional model too.
+        {"pkg/script.py": "import keras\nfrom .owner import make_inner\n\nmodel = keras.Sequential([make_inner(2)])\n"},
+        # ... or for a function that nothing in the project calls (a public builder).
+        {"pkg/build.py": "import keras\nfrom .owner import make_pair\n\ndef build():\n"
+                         "    return keras.Sequential(make_pair(2))\n"},
+    ],
+    ids=["module-level", "uncalled-function"],
+)
+def test_a_helper_used_elsewhere_keeps_the_findings(tmp_path, extra):
+    root = _owned_project(tmp_path, **{"pkg/owner.py": HELPER_OWNER, **extra})
+    assert codes(findings(root, "pkg/inner.py")) == ["KER308", "KER309"]
+
+
+BASE = '''\
+import keras
+
+
+class Base(keras.layers.Layer):
+    def __init__(self, units):
+        super().__init__()
+        self.units = units
+'''
+
+CHILDREN = '''\
+import keras
+
+from .base import Base
+
+
+@keras.saving.register_keras_serializable()
+class Child(Base):
+    def __init__(self, units, **kwargs):
+        super().__init__(units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+'''
+
+
+def test_a_base_nothing_builds_needs_no_registration(tmp_path):
+    files = {"pkg/base.py": BASE, "pkg/children.py": CHILDREN, "pkg/train.py": SAVES_OUTER.replace(".owner import Outer", ".children import Child").replace("Outer(3)", "Child(3)")}
+    root = make_project(tmp_path, files)
+    # Its subclasses are saved under their own names; its `__init__` still drops what a
+    # subclass's reload passes on.
+    assert codes(findings(root, "pkg/base.py")) == ["KER309"]
+    # Built directly somewhere, it is saved under its own name.
+    built = make_project(
+        tmp_path / "built", {**files, "pkg/direct.py": "import keras\nfrom .base import Base\nmodel = keras.Sequential([Base(2)])\n"}
+    )
+    assert codes(findings(built, "pkg/base.py")) == ["KER308", "KER309"]
+    # Without a subclass nor a use, nothing shows what it is for.
+    alone = make_project(tmp_path / "alone", {"pkg/base.py": BASE, "pkg/train.py": files["pkg/train.py"]})
+    assert codes(findings(alone, "pkg/base.py")) == ["KER308", "KER309"]

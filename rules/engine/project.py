@@ -176,6 +176,9 @@ class ModuleInfo:
     step_backends: dict[str, frozenset[str]] = field(default_factory=dict)
     # Top-level classes that define `get_config()` themselves.
     configured: set[str] = field(default_factory=set)
+    # Top-level classes that define `call()` themselves (a model so defined is subclassed, not
+    # built by the functional API).
+    calling: set[str] = field(default_factory=set)
     # Top-level functions that return the name of the Keras backend in use (`def backend():
     # return keras.config.backend()`): a call of one is a backend guard's test elsewhere.
     backend_functions: set[str] = field(default_factory=set)
@@ -203,6 +206,7 @@ class ModuleInfo:
             "registering": sorted(self.registering),
             "step_backends": {name: sorted(backends) for name, backends in self.step_backends.items()},
             "configured": sorted(self.configured),
+            "calling": sorted(self.calling),
             "backend_functions": sorted(self.backend_functions),
             "keeps_inputs": sorted(self.keeps_inputs),
             "backend_imports": {name: sorted(backends) for name, backends in self.backend_imports.items()},
@@ -219,6 +223,7 @@ class ModuleInfo:
             registering=set(data["registering"]),
             step_backends={str(name): frozenset(backends) for name, backends in data["step_backends"].items()},
             configured=set(data["configured"]),
+            calling=set(data["calling"]),
             backend_functions=set(data["backend_functions"]),
             keeps_inputs=set(data["keeps_inputs"]),
             backend_imports={str(name): frozenset(b) for name, b in data["backend_imports"].items()},
@@ -236,6 +241,7 @@ class ModuleInfo:
             self.names,
             sorted(self.backend_functions),
             sorted(self.configured),
+            sorted(self.calling),
             sorted(self.keeps_inputs),
             sorted(self.version_functions.items()),
         )
@@ -303,8 +309,11 @@ class _ModuleReader:
                 bases = tuple(self.qualify(base) for base in stmt.bases)
                 self.info.classes[stmt.name] = bases
                 self.info.names.pop(stmt.name, None)
-                if any(isinstance(item, ast.FunctionDef) and item.name == "get_config" for item in stmt.body):
+                methods = {item.name for item in stmt.body if isinstance(item, ast.FunctionDef)}
+                if "get_config" in methods:
                     self.info.configured.add(stmt.name)
+                if "call" in methods:
+                    self.info.calling.add(stmt.name)
             elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target = stmt.targets[0]
                 value = self.qualify(stmt.value)
@@ -784,15 +793,21 @@ def is_test_file(path: str | os.PathLike[str] | None) -> bool:
     return name.endswith("_test.py") or name.startswith("test_") or name == "conftest.py"
 
 
-def _class_references(tree: ast.Module, reader: _ModuleReader, heads: frozenset[str]) -> Iterator[tuple[str, str | None]]:
+def _class_references(
+    tree: ast.Module, reader: _ModuleReader, heads: frozenset[str]
+) -> Iterator[tuple[str, str | None]]:
     """(qualified name, owner) of each name the module refers to whose first part is one of
-    `heads` (the project's top-level modules) or a class of the module itself. The owner is the
-    qualified name of the module-level class in whose method the reference is; None anywhere
-    else (module level, a function, a class body, a decorator, a default argument). A class's
-    bases are not references; in a package's `__init__.py` an import re-exports the name, a
-    reference without owner."""
+    `heads` (the project's top-level modules), or a class or top-level function of the module
+    itself. The owner is the qualified name of the module-level class in whose method the
+    reference is, or of the top-level function in whose body it is; None anywhere else (module
+    level, a class body, a decorator, a default argument). A class's bases are not references;
+    in a package's `__init__.py` an import re-exports the name, a reference without owner."""
     module = reader.info.name
     own = reader.info.classes
+    functions = {
+        stmt.name for stmt in _top_level(tree.body) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+    } - own.keys() - reader.info.names.keys()
+    top_level = {id(stmt) for stmt in _top_level(tree.body)}
 
     def wanted(qualified: str | None) -> bool:
         return qualified is not None and (qualified.partition(".")[0] in heads or qualified.rpartition(".")[0] == module)
@@ -808,9 +823,20 @@ def _class_references(tree: ast.Module, reader: _ModuleReader, heads: frozenset[
                     chain = chain.value  # type: ignore[attr-defined]
                 if type(chain) is ast.Name:
                     qualified = reader.qualify(item)  # type: ignore[arg-type]
+                    if qualified is None and chain is item and item.id in functions:  # type: ignore[attr-defined]
+                        qualified = f"{module}.{item.id}"  # type: ignore[attr-defined]
                     if wanted(qualified):
                         yield qualified, where  # type: ignore[misc]
                     continue
+            elif (kind is ast.FunctionDef or kind is ast.AsyncFunctionDef) and id(item) in top_level:
+                function: ast.FunctionDef = item  # type: ignore[assignment]
+                body_owner = f"{module}.{function.name}" if function.name in functions else where
+                for expr in (*function.decorator_list, function.args, function.returns):
+                    if expr is not None:
+                        todo.append((expr, where))
+                for stmt in function.body:
+                    todo.append((stmt, body_owner))
+                continue
             elif kind is ast.ClassDef:
                 klass: ast.ClassDef = item  # type: ignore[assignment]
                 methods_owner = f"{module}.{klass.name}" if where is None and klass.name in own else where
@@ -1223,11 +1249,12 @@ class ProjectIndex:
 
     def class_references(self, qualified: str) -> list[tuple[str, str | None]] | None:
         """(module, owner) of each place a module of the project other than a test file refers
-        to the class `qualified` names (after `resolve`), leaving out the class's own methods:
-        the owner is the qualified name of the module-level class in whose method the reference
+        to the class (or top-level function) `qualified` names (after `resolve`), leaving out
+        its own methods (its own body): the owner is the qualified name of the module-level
+        class in whose method the reference is, or of the top-level function in whose body it
         is, None for any other place (see `_class_references`). None when the project is too
         big to walk. A module that cannot be read or parsed counts as a reference without owner
-        when its text spells the class's name."""
+        when its text spells the name."""
         target = self.resolve(qualified)
         answer = self._whole_project("references", self._all_class_references)
         if answer is None:
@@ -1237,6 +1264,18 @@ class ProjectIndex:
         return [(module, owner) for module, owner in every.get(target, ()) if owner != target] + [
             (name, None) for name, data in unread if leaf in data
         ]
+
+    def has_subclasses(self, qualified: str) -> bool:
+        """Whether a class of the project derives directly from the class `qualified` names."""
+        bases = self._whole_project("subclassed", self._subclassed)
+        return bases is not None and self.resolve(qualified) in bases  # type: ignore[operator]
+
+    def _subclassed(self) -> frozenset[str] | None:
+        if self.module_names() is None:
+            return None
+        return frozenset(
+            self.resolve(base) for info in self.modules() for bases in info.classes.values() for base in bases if base
+        )
 
     def _all_class_references(self) -> tuple[dict[str, list[tuple[str, str | None]]], list[tuple[str, bytes]]] | None:
         names = self.module_names()
@@ -1611,6 +1650,19 @@ class ProjectIndex:
             return found is not None and found[1] in found[0].configured
 
         return self.derives_from(qualified, configured)
+
+    def defines_call(self, qualified: str) -> bool:
+        """Whether the project class `qualified` names, or a project class it derives from,
+        defines `call()`: a model so defined is subclassed, not built by the functional API."""
+        def calling(name: str) -> bool:
+            found = self._locate(name)
+            return found is not None and found[1] in found[0].calling
+
+        return self.derives_from(qualified, calling)
+
+    def is_function(self, qualified: str) -> bool:
+        """Whether `qualified` names a top-level function of a project module."""
+        return self.function_calls(qualified) is not None
 
     def keeps_inputs(self, qualified: str) -> bool:
         """Whether the project class `qualified` names, or a project class it derives from, sets

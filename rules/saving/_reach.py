@@ -14,11 +14,16 @@ config. A class is taken to reach that when:
 Except a class that only other Keras classes of the project build, inside their own methods:
 a loaded model rebuilds it through its owner's `__init__` or `build` and never looks it up by
 name (checked on Keras 3.15.1, JAX and TensorFlow: a registered layer that makes an
-unregistered one in `__init__` and another in `build` reloads with the same outputs). That
-holds when every reference to the class in the project's modules (tests apart, see
+unregistered one in `__init__` and another in `build` reloads with the same outputs, and so
+does a registered subclassed model that makes it through a module-level helper). That holds
+when every reference to the class in the project's modules (tests apart, see
 `ProjectIndex.class_references`) is in a method of a Keras layer, or of a Keras model that
-defines `get_config()` (a functional model's default config would name its layers), in a
-module that does not serialize Keras objects itself, and the class is not registered.
+defines `get_config()` or `call()` (a functional model's default config would name its layers;
+a subclassed model without `get_config()` cannot be saved at all, `NotImplementedError`
+whatever its layers), or in a top-level function whose references are all so (up to three
+helpers deep), in a module that does not serialize Keras objects itself, and the class is not
+registered. KER308 also leaves alone a class the project only derives others from: no
+reference but as a base (`only_a_base`).
 Without a path (standard input, an untitled buffer) there is no project: only the text counts.
 The answer comes with the reason, which the finding's note shows.
 
@@ -287,20 +292,56 @@ def _rebuilt_by_owners(node: cst.ClassDef, ctx: Context) -> bool:
         module = project.name
         if module is None:
             return False
-        references = project.class_references(f"{module}.{node.name.value}")
+        return _only_owners_build(project.index, f"{module}.{node.name.value}")
+    except (OSError, RecursionError, ValueError):
+        return False
+
+
+# How many helper functions deep `_only_owners_build` follows a class's references.
+_HELPER_DEPTH = 3
+
+
+def _only_owners_build(index, qualified: str) -> bool:
+    """Whether every reference to `qualified` in the project is in a method of a Keras layer, or
+    of a Keras model that is not built by the functional API (it defines `get_config()`, or
+    `call()`: a subclassed model), in a module that does not serialize Keras objects itself;
+    or in a top-level function whose every reference is so, up to `_HELPER_DEPTH` functions
+    deep (`def make_block(units): return Block(units)` called in the owner's `__init__`)."""
+    todo, seen = [(qualified, 0)], {qualified}
+    while todo:
+        name, depth = todo.pop()
+        references = index.class_references(name)
         if not references:
             return False
-        index = project.index
         for where, owner in references:
             if owner is None:
                 return False
             family = index.keras_family(owner)
-            if family not in ("Layer", "Model") or (family == "Model" and not index.defines_config(owner)):
+            if family is None and depth < _HELPER_DEPTH and index.is_function(owner):
+                if owner not in seen:
+                    seen.add(owner)
+                    todo.append((owner, depth + 1))
+                continue
+            if family not in ("Layer", "Model"):
+                return False
+            if family == "Model" and not (index.defines_config(owner) or index.defines_call(owner)):
                 return False
             info = index.module(where)
             if info is None or any("serialize_keras_object" in what for _, what in info.saves):
                 return False
-        return True
+    return True
+
+
+def only_a_base(node: cst.ClassDef, ctx: Context) -> bool:
+    """Whether the project refers to the class only as the base of its other classes: nothing
+    builds it, so a saved model never holds it by its own name (its subclasses are checked on
+    their own). False without a project, or for a project too big to walk."""
+    project = ctx.project
+    if project is None or ctx.parents[-1] is not ctx.module or project.name is None:
+        return False
+    try:
+        qualified = f"{project.name}.{node.name.value}"
+        return project.class_references(qualified) == [] and project.index.has_subclasses(qualified)
     except (OSError, RecursionError, ValueError):
         return False
 

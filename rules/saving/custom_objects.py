@@ -13,7 +13,7 @@ from ..engine.rule import Example, Rule
 from ..engine.tables import load_toml
 from ..engine.walker import code_children
 from ..layers._common import all_param_names, class_methods, direct_calls, is_self, keras_reference
-from ._reach import REGISTER, SAVING_TEXT, registration, saving_reason
+from ._reach import REGISTER, SAVING_TEXT, only_a_base, registration, saving_reason
 
 # Keys every layer's base config has: `from_config` passes them back to `__init__`.
 BASE_CONFIG_KEYS = frozenset({"name", "trainable", "dtype"})
@@ -65,9 +65,10 @@ class UnregisteredCustomObject(Rule):
     ## Backends
     All.
 
-    Not reported for an abstract base, one of whose methods only raises `NotImplementedError`
-    (saved models hold its subclasses), and a `get_config()` that returns `{}` (a test double's stub)
-    is not taken as a sign the class is saved.
+    Not reported for an abstract base, one of whose methods only raises `NotImplementedError`,
+    nor for a class the project only derives other classes from (nothing builds it): saved
+    models hold its subclasses. A `get_config()` that returns `{}` (a test double's stub) is not
+    taken as a sign the class is saved.
 
     ## Fix safety
     Safe: the decorator only adds an entry to Keras's registry of serializable objects; the
@@ -153,7 +154,7 @@ class UnregisteredCustomObject(Rule):
         if not ctx.is_keras_class(node) or registration(node, ctx) is not None:
             return
         methods = class_methods(node)
-        if _abstract_call(methods):
+        if _abstract_call(methods) or only_a_base(node, ctx):
             return  # a base for other classes: the saved models hold its subclasses
         note = saving_reason(node, ctx, methods, None)
         if note is None:

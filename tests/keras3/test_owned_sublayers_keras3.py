@@ -2,7 +2,11 @@
 methods. Under the real Keras 3.15.1 (JAX and TensorFlow), a registered layer that makes an
 unregistered sublayer in `__init__` (without `**kwargs` or `get_config()`, with an object
 argument) and another in `build` saves and reloads with the same outputs; the same class used
-directly as a layer of a functional model cannot be saved and loaded. kerasfix reports the second project and not the first."""
+directly as a layer of a functional model cannot be saved and loaded. kerasfix reports the
+second project and not the first. A registered subclassed model that builds the sublayer
+through a module-level helper reloads too; without `get_config()` such a model cannot be saved
+at all, whether its sublayers are registered or not: kerasfix leaves the sublayer alone in
+both."""
 
 from __future__ import annotations
 
@@ -101,3 +105,79 @@ def test_kerasfix_reports_the_direct_use_only(tmp_path):
     assert lint(INNER, str(owned / "inner.py"), settings) == []
     direct = _project(tmp_path / "direct", DIRECT)
     assert sorted(f.code for f in lint(INNER, str(direct / "inner.py"), settings)) == ["KER308", "KER309", "KER310"]
+
+
+
+# A registered subclassed model that builds the same unregistered layer through a module-level
+# helper reloads with the same outputs. Without `get_config()` (a subclassed model: it defines
+# `call()`), saving fails on the model itself, however its layers are registered.
+NET = '''\
+import keras
+
+from inner import Inner
+
+
+def make_inner(units):
+    return Inner(units, activation=keras.activations.tanh)
+
+
+@keras.saving.register_keras_serializable(package="proof")
+class Net(keras.Model):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.first = make_inner(units)
+        self.head = keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.head(self.first(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+'''
+
+NET_WITHOUT_CONFIG = NET.replace(
+    "\n    def get_config(self):\n        return {**super().get_config(), \"units\": self.units}\n", ""
+)
+REGISTERED_INNER = INNER.replace("class Inner", "@keras.saving.register_keras_serializable(package=\"proof\")\nclass Inner")
+
+NET_ROUND_TRIP = '''\
+import numpy as np
+import keras
+
+from net import Net
+
+model = Net(4)
+data = np.arange(12, dtype="float32").reshape(4, 3)
+expected = np.asarray(model(data))
+try:
+    model.save("model.keras")
+    restored = keras.models.load_model("model.keras")
+    RESULT = {"same": bool(np.allclose(np.asarray(restored(data)), expected)), "type": type(restored).__name__}
+except NotImplementedError as exc:
+    RESULT = {"error": type(exc).__name__, "names_the_model": "Object Net " in str(exc)}
+'''
+
+NET_FILES = {"inner.py": INNER, "net.py": NET}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_a_layer_a_subclassed_model_builds_through_a_helper_reloads(env):
+    result = RUNNER.run(env, NET_ROUND_TRIP, NET_FILES)
+    assert result.error is None, result.describe()
+    assert result.result == {"same": True, "type": "Net"}
+
+
+@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("inner", [INNER, REGISTERED_INNER], ids=["unregistered", "registered"])
+def test_a_subclassed_model_without_get_config_cannot_be_saved_whatever_its_layers(env, inner):
+    result = RUNNER.run(env, NET_ROUND_TRIP, {"inner.py": inner, "net.py": NET_WITHOUT_CONFIG})
+    assert result.error is None, result.describe()
+    assert result.result == {"error": "NotImplementedError", "names_the_model": True}
+
+
+@pytest.mark.parametrize("net", [NET, NET_WITHOUT_CONFIG], ids=["get-config", "subclassed"])
+def test_kerasfix_leaves_the_helper_built_layer_alone(tmp_path, net):
+    settings = Settings(select=("KER308", "KER309", "KER310"))
+    root = write_project(tmp_path, {"inner.py": INNER, "net.py": net, "program.py": NET_ROUND_TRIP})
+    assert lint(INNER, str(root / "inner.py"), settings) == []
