@@ -77,8 +77,8 @@ FIXED = {
     "tf-models-official": (8679, 477),
     "keras-hub": (32, 13),
     "keras-cv-0.9": (333, 57),
-    "keras-rs": (2, 2),
-    "bayesflow": (3, 3),
+    "keras-rs": (0, 0),
+    "bayesflow": (4, 4),
     "autokeras": (44, 8),
     "keras-tuner-1.4.7": (0, 0),
 }

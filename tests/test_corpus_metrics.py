@@ -29,8 +29,8 @@ FINDINGS_CEILING = {
     "keras-nlp": 24,
     "keras-hub": 50,
     "keras-cv-0.9": 437,
-    "keras-rs": 8,
-    "bayesflow": 10,
+    "keras-rs": 6,
+    "bayesflow": 11,
     "autokeras": 71,
     "keras-tuner-1.4.7": 1,
 }

@@ -690,3 +690,37 @@ def test_class_references_name_the_class_whose_method_holds_them(tmp_path):
     # A top-level function's references: its decorator runs at module level.
     assert index.class_references("pkg.use.run") == []
     assert index.is_function("pkg.use.run") and not index.is_function("pkg.use.Holder")
+
+
+def test_type_annotations_are_no_class_references(tmp_path):
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/blocks.py": "import keras\n\n\nclass Block(keras.layers.Layer):\n    pass\n",
+        "pkg/use.py": (
+            "from typing import Mapping\n\nfrom pkg.blocks import Block\n\n"
+            "registry: Mapping[str, Block] = {}\n\n\n"
+            "def first(blocks: list[Block]) -> Block:\n    return blocks[0]\n\n\n"
+            "class Holder:\n    def get(self, block: Block = None) -> Block:\n        return Block()\n"
+        ),
+    }
+    index = ProjectIndex(write_project(tmp_path, files))
+    # Only the construction in Holder.get: annotations neither build nor look the class up.
+    assert index.class_references("pkg.blocks.Block") == [("pkg.use", "pkg.use.Holder")]
+
+
+def test_a_base_imported_in_several_branches_derives_from_each(tmp_path):
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/jax_base.py": "import keras\n\n\nclass JaxBase(keras.layers.Layer):\n    pass\n",
+        "pkg/tf_base.py": "import keras\n\n\nclass TfBase(keras.layers.Layer):\n    pass\n",
+        "pkg/layer.py": (
+            "import keras\n\n"
+            'if keras.backend.backend() == "jax":\n    from .jax_base import JaxBase as Base\n'
+            "else:\n    from .tf_base import TfBase as Base\n\n\nclass Layer(Base):\n    pass\n"
+        ),
+    }
+    index = ProjectIndex(write_project(tmp_path, files))
+    info = index.module("pkg.layer")
+    assert info is not None and info.alternatives == {"Base": ["pkg.jax_base.JaxBase", "pkg.tf_base.TfBase"]}
+    assert index.has_subclasses("pkg.jax_base.JaxBase") and index.has_subclasses("pkg.tf_base.TfBase")
+    assert not index.has_subclasses("pkg.layer.Layer")

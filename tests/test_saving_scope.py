@@ -636,3 +636,35 @@ def test_a_base_nothing_builds_needs_no_registration(tmp_path):
     # Without a subclass nor a use, nothing shows what it is for.
     alone = make_project(tmp_path / "alone", {"pkg/base.py": BASE, "pkg/train.py": files["pkg/train.py"]})
     assert codes(findings(alone, "pkg/base.py")) == ["KER308", "KER309"]
+
+
+VARIANTS = {
+    "pkg/base.py": BASE,
+    "pkg/jax_layer.py": "import keras\n\nfrom .base import Base\n\n\nclass JaxLayer(Base):\n    pass\n",
+    "pkg/tf_layer.py": "import keras\n\nfrom .base import Base\n\n\nclass TfLayer(Base):\n    pass\n",
+    "pkg/layer.py": (
+        "import keras\n\n"
+        "match keras.backend.backend():\n"
+        '    case "jax":\n        from .jax_layer import JaxLayer as Backend\n'
+        "    case _:\n        from .tf_layer import TfLayer as Backend\n\n\n"
+        "@keras.saving.register_keras_serializable()\n"
+        "class Layer(Backend):\n"
+        "    def __init__(self, units, **kwargs):\n        super().__init__(units)\n"
+    ),
+    "pkg/train.py": "import keras\nfrom .layer import Layer\n\n\ndef main(units: Layer):\n"
+                    "    keras.Sequential([Layer(3)]).save('model.keras')\n",
+}
+
+
+@pytest.mark.parametrize("variant", ["pkg/jax_layer.py", "pkg/tf_layer.py"])
+def test_each_backend_variant_of_a_base_is_only_a_base(tmp_path, variant):
+    root = make_project(tmp_path, VARIANTS)
+    # The public class derives from whichever the backend picks; nothing else builds either.
+    assert codes(findings(root, variant)) == []
+    # A use of the variant itself (not an annotation) is a use.
+    used = make_project(
+        tmp_path / "used",
+        {**VARIANTS, "pkg/direct.py": "from .jax_layer import JaxLayer\nfrom .tf_layer import TfLayer\n\n"
+                                      "layers = [JaxLayer(2), TfLayer(2)]\n"},
+    )
+    assert codes(findings(used, variant)) == ["KER308"]

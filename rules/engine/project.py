@@ -12,8 +12,9 @@ them, and kept until the index is told of a change (`forget`, `forget_module_lis
 overlay): a file's version (modification time and size) is then checked again, once, and the
 module read again if it changed. A file changed on disk that nothing told the index about is
 not seen by the same index (the next `kerasfix check` process reads it). Project code is never
-imported or run. What is resolved: top-level classes (also inside top-level `if`/`try`
-blocks), their bases through the module's imports, absolute and relative, and names a module
+imported or run. What is resolved: top-level classes (also inside top-level `if`/`try`/`match`
+blocks), their bases through the module's imports, absolute and relative (a base imported in
+several branches, one per backend, derives from each: `alternatives`), and names a module
 re-exports by importing them (`from .base import BaseLayer` in a package's `__init__.py`), or
 by a plain alias (`Base = keras.layers.Layer`). What is not: `*` imports, bases computed by a
 call or any other expression, classes built at run time, and modules outside the project.
@@ -179,6 +180,10 @@ class ModuleInfo:
     # Top-level classes that define `call()` themselves (a model so defined is subclassed, not
     # built by the functional API).
     calling: set[str] = field(default_factory=set)
+    # Names a class's base is spelled with that the module imports from several places, one
+    # per branch (`match keras.backend.backend(): case "jax": from .jax import Approximator as
+    # Base ...`) -> each qualified name (`names` keeps the last).
+    alternatives: dict[str, list[str]] = field(default_factory=dict)
     # Top-level functions that return the name of the Keras backend in use (`def backend():
     # return keras.config.backend()`): a call of one is a backend guard's test elsewhere.
     backend_functions: set[str] = field(default_factory=set)
@@ -207,6 +212,7 @@ class ModuleInfo:
             "step_backends": {name: sorted(backends) for name, backends in self.step_backends.items()},
             "configured": sorted(self.configured),
             "calling": sorted(self.calling),
+            "alternatives": self.alternatives,
             "backend_functions": sorted(self.backend_functions),
             "keeps_inputs": sorted(self.keeps_inputs),
             "backend_imports": {name: sorted(backends) for name, backends in self.backend_imports.items()},
@@ -224,6 +230,7 @@ class ModuleInfo:
             step_backends={str(name): frozenset(backends) for name, backends in data["step_backends"].items()},
             configured=set(data["configured"]),
             calling=set(data["calling"]),
+            alternatives={str(name): [str(q) for q in choices] for name, choices in data["alternatives"].items()},
             backend_functions=set(data["backend_functions"]),
             keeps_inputs=set(data["keeps_inputs"]),
             backend_imports={str(name): frozenset(b) for name, b in data["backend_imports"].items()},
@@ -242,6 +249,7 @@ class ModuleInfo:
             sorted(self.backend_functions),
             sorted(self.configured),
             sorted(self.calling),
+            sorted(self.alternatives.items()),
             sorted(self.keeps_inputs),
             sorted(self.version_functions.items()),
         )
@@ -262,6 +270,8 @@ class _ModuleReader:
 
     def __init__(self, name: str, is_package: bool) -> None:
         self.info = ModuleInfo(name)
+        # Names imported again with another meaning -> every meaning (see `alternatives`).
+        self._choices: dict[str, set[str]] = {}
         self.is_package = is_package
         self.package = name if is_package else name.rpartition(".")[0]
 
@@ -307,6 +317,9 @@ class _ModuleReader:
                 self._import_from(stmt)
             elif isinstance(stmt, ast.ClassDef):
                 bases = tuple(self.qualify(base) for base in stmt.bases)
+                for base in stmt.bases:
+                    if isinstance(base, ast.Name) and base.id in self._choices:
+                        self.info.alternatives[base.id] = sorted(self._choices[base.id])
                 self.info.classes[stmt.name] = bases
                 self.info.names.pop(stmt.name, None)
                 methods = {item.name for item in stmt.body if isinstance(item, ast.FunctionDef)}
@@ -330,7 +343,13 @@ class _ModuleReader:
         for alias in stmt.names:
             if alias.name == "*":
                 continue
-            self.info.names[alias.asname or alias.name] = f"{module}.{alias.name}"
+            local, qualified = alias.asname or alias.name, f"{module}.{alias.name}"
+            before = self.info.names.get(local)
+            if before is not None and before != qualified:
+                # Bound again, in another branch: `if backend() == "jax": from .jax import
+                # Layer as Base / else: from .tf import Layer as Base`.
+                self._choices.setdefault(local, {before}).add(qualified)
+            self.info.names[local] = qualified
 
     def qualify(self, expr: ast.expr) -> str | None:
         """`keras.layers.Layer` -> `tensorflow.keras.layers.Layer` through this module's names."""
@@ -764,11 +783,15 @@ _TRY_NODES = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(
 
 
 def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Module-level statements, including those in top-level `if`, `try` and `with` blocks."""
+    """Module-level statements, including those in top-level `if`, `try`, `with` and `match`
+    blocks."""
     for stmt in body:
         if isinstance(stmt, (ast.If, ast.With)):
             yield from _top_level(stmt.body)
             yield from _top_level(getattr(stmt, "orelse", []))
+        elif _MATCH is not None and isinstance(stmt, _MATCH):
+            for case in stmt.cases:  # type: ignore[attr-defined]
+                yield from _top_level(case.body)
         elif isinstance(stmt, _TRY_NODES):
             yield from _top_level(stmt.body)
             for handler in stmt.handlers:
@@ -800,8 +823,9 @@ def _class_references(
     `heads` (the project's top-level modules), or a class or top-level function of the module
     itself. The owner is the qualified name of the module-level class in whose method the
     reference is, or of the top-level function in whose body it is; None anywhere else (module
-    level, a class body, a decorator, a default argument). A class's bases are not references;
-    in a package's `__init__.py` an import re-exports the name, a reference without owner."""
+    level, a class body, a decorator, a default argument). A class's bases and type annotations
+    are not references; in a package's `__init__.py` an import re-exports the name, a reference
+    without owner."""
     module = reader.info.name
     own = reader.info.classes
     functions = {
@@ -828,14 +852,22 @@ def _class_references(
                     if wanted(qualified):
                         yield qualified, where  # type: ignore[misc]
                     continue
-            elif (kind is ast.FunctionDef or kind is ast.AsyncFunctionDef) and id(item) in top_level:
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 function: ast.FunctionDef = item  # type: ignore[assignment]
-                body_owner = f"{module}.{function.name}" if function.name in functions else where
-                for expr in (*function.decorator_list, function.args, function.returns):
-                    if expr is not None:
-                        todo.append((expr, where))
-                for stmt in function.body:
-                    todo.append((stmt, body_owner))
+                body_owner = where
+                if id(item) in top_level and function.name in functions:
+                    body_owner = f"{module}.{function.name}"
+                # Its return annotation is no use of a class.
+                todo.extend((expr, where) for expr in (*function.decorator_list, function.args))
+                todo.extend((stmt, body_owner) for stmt in function.body)
+                continue
+            elif kind is ast.arg:
+                continue  # a parameter's annotation is no use of a class
+            elif kind is ast.AnnAssign:
+                annotated: ast.AnnAssign = item  # type: ignore[assignment]
+                todo.append((annotated.target, where))
+                if annotated.value is not None:
+                    todo.append((annotated.value, where))
                 continue
             elif kind is ast.ClassDef:
                 klass: ast.ClassDef = item  # type: ignore[assignment]
@@ -1273,9 +1305,12 @@ class ProjectIndex:
     def _subclassed(self) -> frozenset[str] | None:
         if self.module_names() is None:
             return None
-        return frozenset(
-            self.resolve(base) for info in self.modules() for bases in info.classes.values() for base in bases if base
-        )
+        found: set[str] = set()
+        for info in self.modules():
+            found.update(self.resolve(base) for bases in info.classes.values() for base in bases if base)
+            # A base imported in several branches derives from each of them.
+            found.update(self.resolve(choice) for choices in info.alternatives.values() for choice in choices)
+        return frozenset(found)
 
     def _all_class_references(self) -> tuple[dict[str, list[tuple[str, str | None]]], list[tuple[str, bytes]]] | None:
         names = self.module_names()
