@@ -724,3 +724,38 @@ def test_a_base_imported_in_several_branches_derives_from_each(tmp_path):
     assert info is not None and info.alternatives == {"Base": ["pkg.jax_base.JaxBase", "pkg.tf_base.TfBase"]}
     assert index.has_subclasses("pkg.jax_base.JaxBase") and index.has_subclasses("pkg.tf_base.TfBase")
     assert not index.has_subclasses("pkg.layer.Layer")
+
+
+NAMES_NO_KERAS = {
+    "pkg/__init__.py": "",
+    "pkg/base.py": "import keras\n\n\nclass BaseLayer(keras.layers.Layer):\n    pass\n",
+    "pkg/distance.py": (
+        "from .base import BaseLayer\n\n\n"
+        "class PairDistance(BaseLayer):\n"
+        "    def __init__(self, scale):\n        super().__init__()\n        self.scale = scale\n"
+    ),
+    "pkg/plain.py": "from .base import helper\n\n\nclass Plain:\n    pass\n",
+    "pkg/train.py": "import keras\nfrom .distance import PairDistance\n\nkeras.Sequential([PairDistance(2)]).save('m.keras')\n",
+}
+
+
+def test_a_module_naming_no_keras_that_subclasses_a_project_layer_is_checked(tmp_path):
+    root = write_project(tmp_path, NAMES_NO_KERAS)
+    distance, plain = root / "pkg" / "distance.py", root / "pkg" / "plain.py"
+    text = distance.read_text()
+    assert [f.code for f in lint(text, str(distance), Settings())] == ["KER308", "KER309"]
+    linter = IncrementalLinter(str(distance), Settings())
+    assert linter.lint(text) == lint(text, str(distance), Settings())
+    # Its fix brings the import it needs.
+    from kerasfix.rules.engine.lint import fix
+
+    fixed = fix(text, str(distance), Settings(select=("KER308",))).source
+    assert fixed == text.replace(
+        "from .base import BaseLayer\n", "from .base import BaseLayer\nimport keras\n"
+    ).replace("class PairDistance", "@keras.saving.register_keras_serializable()\nclass PairDistance")
+    compile(fixed, str(distance), "exec")
+    assert fix(fixed, str(distance), Settings(select=("KER308",))).source == fixed
+    # A module whose classes derive from nothing of Keras is still skipped, and so is a file
+    # outside any project.
+    assert lint(plain.read_text(), str(plain), Settings()) == []
+    assert lint(text, None, Settings()) == []

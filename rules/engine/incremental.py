@@ -33,7 +33,7 @@ from .backend_scope import guards_reach_other_statements
 from .context import Context
 from .lint import (
     BOM,
-    RELEVANT,
+    relevant,
     ImportSite,
     dispatch_table,
     enabled_rules,
@@ -236,7 +236,7 @@ class IncrementalLinter:
 
     def _full(self, source: str) -> list[Finding]:
         self.last_mode = "full"
-        if not RELEVANT.search(source):
+        if not relevant(source, self.path):
             self._state = None
             return []
         shift = 1 if source.startswith(BOM) else 0

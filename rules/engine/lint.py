@@ -36,8 +36,29 @@ from .settings import Settings, parse_version
 from .syntax import MAX_FILE_SIZE, NotCheckedRule, SyntaxErrorRule, Unparsable, check_parsable, check_size
 from .walker import SOURCE_TEXT, build_dispatch, walk
 
-# A file none of whose words is one of these cannot hold a finding: skip it without parsing.
+# A file none of whose words is one of these cannot hold a finding (unless it subclasses a
+# project's Keras class, see `relevant`): skip it without parsing.
 RELEVANT = re.compile(r"keras|tensorflow|\btf\b|flax|jax|orbax")
+
+
+def relevant(source: str, path: str | None) -> bool:
+    """Whether the text may hold a finding: it names Keras, TensorFlow, JAX or Flax, or, in a
+    project, one of its classes derives from a Keras class of another module (`class
+    PairDistance(BaseLayer)` after `from .base import BaseLayer`, naming no Keras at all). The
+    second is asked of the project index, which reads the module as last saved or overlaid."""
+    if RELEVANT.search(source):
+        return True
+    if path is None or "class" not in source:
+        return False
+    project = project_for(path)
+    name = project.name if project is not None else None
+    if name is None:
+        return False
+    try:
+        info = project.index.module(name)  # type: ignore[union-attr]
+        return info is not None and any(project.is_keras_class(f"{name}.{klass}") for klass in info.classes)  # type: ignore[union-attr]
+    except (OSError, RecursionError, ValueError):
+        return False
 
 # Deep nesting (hundreds of brackets) needs more than Python's default 1,000 frames.
 _RECURSION_LIMIT = 20_000
@@ -119,7 +140,7 @@ def lint(
 
     `rules` replaces the registered rule set (for testing a rule or the engine alone)."""
     settings = settings or Settings()
-    if not RELEVANT.search(source):
+    if not relevant(source, path):
         return []
     with engine_conditions():
         # The tree is built and dropped inside `_lint`: freed before the garbage collector is
