@@ -99,12 +99,14 @@ class ProjectTracker:
         facts: set[Path] = set()
         for index in indexes():
             for name, before in index.take_changes().items():
-                old, new = _shape(before), _shape(index.module(name))
+                after = index.module(name)
+                old, new = _shape(before), _shape(after)
                 if old[0] != new[0]:
                     outlines.setdefault(index.root, set()).add(name)
                 # Where the module builds project classes decides the saving rules' reports
-                # on those classes (`ProjectIndex.class_references`), in other files.
-                if old[1] != new[1] or index.references_changed(name):
+                # on those classes (`ProjectIndex.class_references`), in other files and in its
+                # own (a buffer opened before its file exists: its lint read no module).
+                if old[1] != new[1] or index.references_changed(name) or (before is None) != (after is None):
                     facts.add(index.root)
         if not outlines and not facts:
             return [], False

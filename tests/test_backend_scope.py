@@ -875,6 +875,31 @@ def test_guards_of_every_kind_select_a_module(tmp_path, selecting):
     assert _codes_of(root) == []
 
 
+TF_HELPERS = '''import tensorflow as tf
+import keras
+
+
+def pair(a, b):
+    return tf.concat([a, b], axis=-1)
+'''
+
+TF_LAYER_WITH_HELPERS = TF_LAYER.replace("import keras\n", "import keras\n\nfrom .tf_helpers import pair\n")
+
+
+def test_a_helper_only_selected_modules_import_exists_for_their_backends(tmp_path):
+    files = {"pkg/tf_layer.py": TF_LAYER_WITH_HELPERS, "pkg/tf_helpers.py": TF_HELPERS}
+    assert _codes_of(_selected_project(tmp_path / "chain", **files), "pkg/tf_helpers.py") == []
+    # Importing the selected module back (a cycle) changes nothing, for either of them.
+    cycle = _selected_project(
+        tmp_path / "cycle", **{**files, "pkg/tf_helpers.py": TF_HELPERS + "\nfrom . import tf_layer\n"}
+    )
+    assert _codes_of(cycle, "pkg/tf_helpers.py") == []
+    assert _codes_of(cycle) == []
+    # Imported by a module the project does not select too: every backend.
+    shared = _selected_project(tmp_path / "shared", **files, **{"pkg/other.py": "from .tf_helpers import pair\n"})
+    assert _codes_of(shared, "pkg/tf_helpers.py") == ["KER107", "KER225"]
+
+
 def test_the_editor_re_lints_a_module_whose_selection_changes(tmp_path):
     from kerasfix.server.lsp_index import ProjectTracker
 

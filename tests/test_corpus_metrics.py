@@ -29,7 +29,7 @@ FINDINGS_CEILING = {
     "keras-nlp": 24,
     "keras-hub": 50,
     "keras-cv-0.9": 437,
-    "keras-rs": 6,
+    "keras-rs": 5,
     "bayesflow": 11,
     "autokeras": 71,
     "keras-tuner-1.4.7": 1,

@@ -759,3 +759,17 @@ def test_a_module_naming_no_keras_that_subclasses_a_project_layer_is_checked(tmp
     # outside any project.
     assert lint(plain.read_text(), str(plain), Settings()) == []
     assert lint(text, None, Settings()) == []
+
+
+def test_a_buffer_opened_before_its_file_exists_is_linted_again_once_the_index_reads_it(tmp_path):
+    from kerasfix.server.lsp_index import ProjectTracker
+
+    distance = project(tmp_path)
+    fresh = str(tmp_path / "pkg/layers/fresh.py")
+    tracker = ProjectTracker()
+    index = project_index(distance)
+    assert index.module("pkg.layers.fresh") is None  # its first lint read no module
+    # Its own classes' references now come from the index: its findings may change.
+    tracker.apply([(fresh, "open", "from .base import BaseLayer\n\n\nclass Fresh(BaseLayer):\n    pass\n")], True)
+    affected, changed = tracker.changes([fresh, str(distance)])
+    assert sorted(affected) == sorted([fresh, str(distance)]) and changed

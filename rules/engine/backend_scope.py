@@ -32,8 +32,9 @@ unguarded code is checked for every backend.
 
 A module also exists for the backends its project imports it for, when every import of it in
 the project's modules (tests apart) runs under a backend guard: `if keras.backend.backend() ==
-"jax": from .jax.layer import Layer` (an `if` chain or a `match` on the backend's name), read
-by the project index (`ProjectIndex.selected_backends`).
+"jax": from .jax.layer import Layer` (an `if` chain or a `match` on the backend's name), or
+only in modules so selected (a helper beside `jax/layer.py`), read by the project index
+(`ProjectIndex.selected_backends`).
 
 A class exists for one backend (`step_backends`) when its own `train_step` is written for that
 backend alone (`tf.GradientTape`, `torch`, or JAX's stateless `train_step(self, state, data)` /
@@ -266,15 +267,22 @@ class _FileScope:
 
 
 def _calls_version_function(ctx: Context, text: str) -> bool:
-    """Whether the text spells the name of a project function that tests or refuses Keras 3."""
+    """Whether the text spells the name of a project function it imports that tests or refuses
+    Keras 3 (`ProjectModule.version_function_names`). The module's own such functions need no
+    asking: one reads the version itself, or calls an imported one (the gate's other tests)."""
     project = ctx.project
     if project is None:
         return False
+    bindings: dict[str, str] = {}
+    for local, qualified in ctx.scopes.module.items():
+        found = ctx.relative_qualname(local) or qualified
+        if found:
+            bindings[local] = found
     try:
-        names = project.version_function_names()
+        names = project.version_function_names(bindings)
     except (OSError, RecursionError, ValueError):
         return False
-    return bool(names) and any(name in text for name in names)  # type: ignore[union-attr]
+    return any(name in text for name in names)
 
 
 def _file_scope(ctx: Context, text: str) -> _FileScope:

@@ -35,6 +35,8 @@ import ast
 import re
 from collections.abc import Callable
 
+from .python_ast import combined_outcome
+
 # The majors a test can hold on. A test reads as (the majors it is true on, those it is false on).
 K2, K3 = 2, 3
 BOTH = frozenset({K2, K3})
@@ -73,14 +75,9 @@ class VersionTests:
 
     def outcome(self, test: ast.expr) -> Outcome:
         """(the majors on which `test` is true, those on which it is false)."""
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            true, false = self.outcome(test.operand)
-            return false, true
-        if isinstance(test, ast.BoolOp):
-            parts = [self.outcome(value) for value in test.values]
-            if isinstance(test.op, ast.And):
-                return _meet(p[0] for p in parts), _join(p[1] for p in parts)
-            return _join(p[0] for p in parts), _meet(p[1] for p in parts)
+        return combined_outcome(test, self._leaf, BOTH)
+
+    def _leaf(self, test: ast.expr) -> Outcome:
         if isinstance(test, ast.Name):
             return UNKNOWN if self.names is None else self.names(test.id)
         if isinstance(test, ast.Call):
@@ -208,20 +205,6 @@ def _apply(op: ast.cmpop, value: float, bound: float) -> bool | None:
 
 
 _MIRRORED = {ast.Lt: ast.Gt(), ast.LtE: ast.GtE(), ast.Gt: ast.Lt(), ast.GtE: ast.LtE()}
-
-
-def _meet(parts) -> frozenset[int]:
-    found = BOTH
-    for part in parts:
-        found = found & part
-    return found
-
-
-def _join(parts) -> frozenset[int]:
-    found = NEITHER
-    for part in parts:
-        found = found | part
-    return found
 
 
 # ----- the module's own functions ----------------------------------------------------------------

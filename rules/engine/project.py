@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from . import index_store, python_ast
-from .python_ast import dotted
+from .python_ast import combined_outcome, dotted
 from .context import KEEPS_INPUTS, is_keras_base, keras_api
 from .index_store import Store, store_for
 from .keras_version import KERAS_3, version_functions
@@ -661,14 +661,9 @@ class _ImportGuards:
 
     def outcome(self, test: ast.expr) -> tuple[frozenset[str], frozenset[str]]:
         """(backends on which the test is true, backends on which it is false)."""
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            true, false = self.outcome(test.operand)
-            return false, true
-        if isinstance(test, ast.BoolOp):
-            parts = [self.outcome(value) for value in test.values]
-            if isinstance(test.op, ast.And):
-                return _meet(p[0] for p in parts), _join(p[1] for p in parts)
-            return _join(p[0] for p in parts), _meet(p[1] for p in parts)
+        return combined_outcome(test, self._leaf, BACKENDS)
+
+    def _leaf(self, test: ast.expr) -> tuple[frozenset[str], frozenset[str]]:
         if isinstance(test, ast.Compare) and len(test.ops) == 1:
             left, op, right = test.left, test.ops[0], test.comparators[0]
             if isinstance(op, (ast.Eq, ast.NotEq)):
@@ -705,20 +700,6 @@ class _ImportGuards:
 
 
 _MATCH = getattr(ast, "Match", None)
-
-
-def _meet(parts: Iterator[frozenset[str]]) -> frozenset[str]:
-    found = BACKENDS
-    for part in parts:
-        found = found & part
-    return found
-
-
-def _join(parts: Iterator[frozenset[str]]) -> frozenset[str]:
-    found: frozenset[str] = frozenset()
-    for part in parts:
-        found = found | part
-    return found
 
 
 def _string(expr: ast.expr) -> str | None:
@@ -932,6 +913,8 @@ class ProjectIndex:
         self._guard_text: dict[Path, bool] = {}
         # Folder -> the modules directly in it (`_folder_modules`).
         self._folders: dict[Path, list[str]] = {}
+        # The modules whose `selected_backends` is being answered (an import cycle ends there).
+        self._selecting: set[str] = set()
         # path -> (the module's version when read, its class references): see
         # `class_references`.
         self._references: dict[Path, tuple[object, list[tuple[str, str | None]]]] = {}
@@ -1366,10 +1349,31 @@ class ProjectIndex:
     def selected_backends(self, name: str) -> frozenset[str] | None:
         """The backends the module `name` runs on when the project selects it by backend: some
         module imports it under a backend guard (`if keras.backend.backend() == "jax": from
-        .jax import layer`), and every import of it in the project's modules (tests apart, in
-        function bodies too) runs under such guards; their backends together. None otherwise,
-        for a module with an importer that cannot be parsed, and for a project too big to walk."""
-        return self._answer("selected", name, self._selected_backends)  # type: ignore[return-value]
+        .jax import layer`), or a module so selected imports it (`jax/layer.py` importing
+        `jax/helpers.py`), and every import of it in the project's modules (tests apart, in
+        function bodies too) runs under such guards or in such modules; their backends together.
+        None otherwise, for a module with an importer that cannot be parsed, for a module in an
+        import cycle of such modules, and for a project too big to walk."""
+        if self._selecting:
+            return self._selected_within(name) or None  # asked again on the way: not kept
+        self._selecting.add(name)
+        try:
+            answer = self._answer("selected", name, self._selected_backends)
+        finally:
+            self._selecting.discard(name)
+        return answer or None  # type: ignore[return-value]
+
+    def _selected_within(self, name: str) -> frozenset[str] | None:
+        """`selected_backends` of a module met while answering it for another: not kept, since
+        it may rest on the other's answer. A module reached again through a cycle of imports
+        adds no backend (it runs only where the cycle's entry does)."""
+        if name in self._selecting:
+            return frozenset()
+        self._selecting.add(name)
+        try:
+            return self._selected_backends(name)
+        finally:
+            self._selecting.discard(name)
 
     def _selected_backends(self, name: str) -> frozenset[str] | None:
         path = self.module_file(name)
@@ -1379,17 +1383,24 @@ class ProjectIndex:
         prefix = name + "."
         # A module chosen by backend is chosen near it: in its package or a package above. Only
         # when one of those imports it under a guard is the whole project searched.
-        near = False
+        near = guarded = False
         for folder in (path.parent, *path.parent.parents):
             if near or (folder != self.root and self.root not in folder.parents):
                 break
             for module in self._folder_modules(folder):
-                if module == name or not self._may_guard_import(module, leaf):
+                if module == name:
                     continue
-                info = self.module(module)
-                if info is not None and any(key == name or key.startswith(prefix) for key in info.backend_imports):
-                    near = True
-                    break
+                if self._has_guard_text(module):
+                    guarded = True
+                    if self._may_guard_import(module, leaf):
+                        info = self.module(module)
+                        if info is not None and any(key == name or key.startswith(prefix) for key in info.backend_imports):
+                            near = True
+                            break
+        if not near and guarded:
+            # A helper of a selected module sits beside it (only where some module near imports
+            # under a guard can one be selected).
+            near = any(self._imports_selected(module, name) for module in self._folder_modules(path.parent))
         if not near:
             return None
         union: frozenset[str] = frozenset()
@@ -1400,25 +1411,47 @@ class ProjectIndex:
             imports = self._importer_guards(module, file, leaf, name)
             if imports is None:
                 return None  # where it imports the module is unknown
+            if imports and any(backends == BACKENDS for backends in imports):
+                # An unguarded import runs wherever its module does.
+                importer = self._selected_within(module)
+                imports = [backends & (BACKENDS if importer is None else importer) for backends in imports]
             for backends in imports:
                 union |= backends
             if union == BACKENDS:
                 return None
-        return union or None
+        return union
+
+    def _imports_selected(self, module: str, name: str) -> bool:
+        """Whether `module` imports `name` at its top level and is itself selected by backend
+        (its text is searched for `name`'s last part before it is read)."""
+        path = self.module_file(module)
+        data = self._source(path) if path is not None and module != name else None
+        if data is None or name.rpartition(".")[2].encode() not in data:
+            return False
+        info = self.module(module)
+        prefix = name + "."
+        if info is None or not any(value == name or value.startswith(prefix) for value in info.names.values()):
+            return False
+        return self._selected_within(module) is not None
 
     def _may_guard_import(self, module: str, leaf: bytes) -> bool:
         """Whether the module's text names `leaf` and reads the backend (a cheap test before
         reading the module)."""
-        path = self.module_file(module)
-        if path is None or self._guard_text.get(path) is False:
+        if not self._has_guard_text(module):
             return False
-        data = self._source(path)
-        if data is None:
+        data = self._source(self.module_file(module))  # type: ignore[arg-type]
+        return data is not None and leaf in data
+
+    def _has_guard_text(self, module: str) -> bool:
+        """Whether the module's text reads the backend (`GUARD_TEXT`), kept until a change."""
+        path = self.module_file(module)
+        if path is None:
             return False
         guards = self._guard_text.get(path)
         if guards is None:
-            guards = self._guard_text[path] = GUARD_TEXT.search(data) is not None
-        return guards and leaf in data
+            data = self._source(path)
+            guards = self._guard_text[path] = data is not None and GUARD_TEXT.search(data) is not None
+        return guards
 
     def _folder_modules(self, folder: Path) -> list[str]:
         """The modules whose files are directly in `folder` (listed once until the module list
@@ -1661,22 +1694,6 @@ class ProjectIndex:
             return None
         return kind
 
-    def version_function_names(self) -> frozenset[str] | None:
-        """The names of the project's functions that test or refuse Keras 3 (a file that
-        spells none of them, nor a read of the version, holds no such test); None when the
-        project is too big to know."""
-        return self._whole_project("versions", self._version_function_names)  # type: ignore[return-value]
-
-    def _version_function_names(self) -> frozenset[str] | None:
-        if self.module_names() is None:
-            return None
-        return frozenset(
-            name
-            for info in self.modules()
-            for name in info.version_functions
-            if self.version_role(f"{info.name}.{name}") is not None
-        )
-
     def defines_config(self, qualified: str) -> bool:
         """Whether the project class `qualified` names, or a project class it derives from,
         defines `get_config()`."""
@@ -1857,8 +1874,27 @@ class ProjectModule:
     def version_role(self, qualified: str) -> str | None:
         return self.index.version_role(qualified)
 
-    def version_function_names(self) -> frozenset[str] | None:
-        return self.index.version_function_names()
+    def version_function_names(self, bindings: dict[str, str]) -> set[str]:
+        """The names under which a module may call an imported function that tests or refuses
+        Keras 3 (`keras_version`), given its top-level `bindings` (local name -> qualified
+        name): the functions of the project modules it imports, and the functions it imports
+        (by their local names), as the index reads them. Only those modules are read: a lint
+        never waits for the whole project, nor reads its own module."""
+        name = self.name
+        if name is None:
+            return set()
+        index = self.index
+        head = name.partition(".")[0]
+        candidates: list[tuple[str, str]] = []
+        for local, qualified in bindings.items():
+            if qualified.partition(".")[0] != head:
+                continue
+            imported = index.module(qualified)
+            if imported is None:
+                candidates.append((local, qualified))  # a function, or nothing of the kind
+            else:
+                candidates.extend((function, f"{qualified}.{function}") for function in imported.version_functions)
+        return {spelled for spelled, qualified in candidates if index.version_role(qualified)}
 
     def selected_backends(self) -> frozenset[str] | None:
         """The backends this module runs on when the project imports it only under backend
