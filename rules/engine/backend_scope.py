@@ -69,6 +69,11 @@ from .walker import child_fields
 # across spaces, line continuations and comments) or is a name imported `... backend as B`, or
 # through `os.environ` / `os.getenv` (any import spelling names `environ` or `getenv`).
 MAY_GUARD = re.compile(r"backend(?:[\s\\)]|#[^\n\r]*)*(?:\(|as\b)|environ|getenv")
+# The first name of a call without arguments, and of a call that is a statement of its own: the
+# calls that may test or refuse Keras 3 through a project function (`_calls_version_function`).
+# (Found from each `()` backwards: a pattern tried at every word is ten times slower.)
+_CALLEE_BEFORE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)[\w.]*\Z")
+_STATEMENT_CALL = re.compile(r"^[ \t]*([A-Za-z_]\w*)[\w.]*\(", re.MULTILINE)
 # A file without these words imports no framework: it cannot exist for one backend by its imports.
 MENTIONS_FRAMEWORK = re.compile(r"tensorflow|torch|jax|flax")
 # A file without this word has no class written for one backend.
@@ -192,7 +197,7 @@ class _FileScope:
 
     def reader(self) -> _Reader:
         if self._reader is None:
-            self._reader = _Reader(self.ctx)
+            self._reader = _Reader(self.ctx, bool(VERSION_READ.search(self.text)))
         return self._reader
 
     def guards(self) -> dict[int, frozenset[str]]:
@@ -273,11 +278,23 @@ def _calls_version_function(ctx: Context, text: str) -> bool:
     project = ctx.project
     if project is None:
         return False
+    # Only what the text calls as a test (`keras_3()`, `config.keras_3()`) or as a statement
+    # (`assert_tf_keras("...")`) can be one: other imports are not looked up (each would read a
+    # module).
+    called = {match.group(1) for match in _STATEMENT_CALL.finditer(text)}
+    end = text.find("()")
+    while end >= 0:
+        match = _CALLEE_BEFORE.search(text, max(0, end - 200), end)
+        if match:
+            called.add(match.group(1))
+        end = text.find("()", end + 2)
     bindings: dict[str, str] = {}
-    for local, qualified in ctx.scopes.module.items():
-        found = ctx.relative_qualname(local) or qualified
-        if found:
-            bindings[local] = found
+    module_names = ctx.scopes.module
+    for local in called:
+        if local in module_names:
+            found = ctx.relative_qualname(local) or module_names[local]
+            if found:
+                bindings[local] = found
     try:
         names = project.version_function_names(bindings)
     except (OSError, RecursionError, ValueError):
@@ -337,8 +354,10 @@ class _Reader:
     The pass also records what `module_backend` needs: the backends of each framework import,
     and of the code (anything but imports and plain bindings) that runs on some backends only."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, reads_version: bool = True) -> None:
         self.ctx = ctx
+        # Whether the file's text reads a version at all: if not, no test is read as one.
+        self.reads_version = reads_version
         self.backend_names = _module_backend_names(ctx)
         self.narrowed: dict[int, frozenset[str]] = {}
         # The enclosing functions' own names: a parameter or local may shadow a backend name.
@@ -559,7 +578,7 @@ class _Reader:
         if isinstance(test, cst.Call) and not test.args:
             if self._version_role(test.func) == KERAS_3:
                 return Outcome(ALL, NONE)
-        if not isinstance(test, (cst.Comparison, cst.Call, cst.BooleanOperation)):
+        if not self.reads_version or not isinstance(test, (cst.Comparison, cst.Call, cst.BooleanOperation)):
             return None
         code = self.ctx.module.code_for_node(test)
         if not VERSION_READ.search(code):

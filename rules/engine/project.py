@@ -913,8 +913,10 @@ class ProjectIndex:
         self._guard_text: dict[Path, bool] = {}
         # Folder -> the modules directly in it (`_folder_modules`).
         self._folders: dict[Path, list[str]] = {}
-        # The modules whose `selected_backends` is being answered (an import cycle ends there).
+        # The modules whose `selected_backends` is being answered (an import cycle ends there),
+        # and how many times a cycle was met.
         self._selecting: set[str] = set()
+        self._cycles = 0
         # path -> (the module's version when read, its class references): see
         # `class_references`.
         self._references: dict[Path, tuple[object, list[tuple[str, str | None]]]] = {}
@@ -1367,13 +1369,21 @@ class ProjectIndex:
         """`selected_backends` of a module met while answering it for another: not kept, since
         it may rest on the other's answer. A module reached again through a cycle of imports
         adds no backend (it runs only where the cycle's entry does)."""
+        key = ("selected", name)
+        if key in self._answers:
+            return self._answers[key]  # type: ignore[return-value]
         if name in self._selecting:
+            self._cycles += 1
             return frozenset()
         self._selecting.add(name)
+        cycles, epoch = self._cycles, self._epoch
         try:
-            return self._selected_backends(name)
+            answer = self._selected_backends(name)
         finally:
             self._selecting.discard(name)
+        if self._cycles == cycles and self._epoch == epoch:
+            self._answers[key] = answer  # it rests on no answer still being made: keep it
+        return answer
 
     def _selected_backends(self, name: str) -> frozenset[str] | None:
         path = self.module_file(name)
@@ -1391,10 +1401,10 @@ class ProjectIndex:
                 if module == name:
                     continue
                 if self._has_guard_text(module):
-                    guarded = True
-                    if self._may_guard_import(module, leaf):
-                        info = self.module(module)
-                        if info is not None and any(key == name or key.startswith(prefix) for key in info.backend_imports):
+                    info = self.module(module)
+                    if info is not None and info.backend_imports:
+                        guarded = True
+                        if any(key == name or key.startswith(prefix) for key in info.backend_imports):
                             near = True
                             break
         if not near and guarded:
@@ -1433,14 +1443,6 @@ class ProjectIndex:
         if info is None or not any(value == name or value.startswith(prefix) for value in info.names.values()):
             return False
         return self._selected_within(module) is not None
-
-    def _may_guard_import(self, module: str, leaf: bytes) -> bool:
-        """Whether the module's text names `leaf` and reads the backend (a cheap test before
-        reading the module)."""
-        if not self._has_guard_text(module):
-            return False
-        data = self._source(self.module_file(module))  # type: ignore[arg-type]
-        return data is not None and leaf in data
 
     def _has_guard_text(self, module: str) -> bool:
         """Whether the module's text reads the backend (`GUARD_TEXT`), kept until a change."""
