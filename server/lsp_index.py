@@ -99,14 +99,12 @@ class ProjectTracker:
         facts: set[Path] = set()
         for index in indexes():
             for name, before in index.take_changes().items():
-                after = index.module(name)
-                old, new = _shape(before), _shape(after)
+                old, new = _shape(before), _shape(index.module(name))
                 if old[0] != new[0]:
                     outlines.setdefault(index.root, set()).add(name)
                 # Where the module builds project classes decides the saving rules' reports
-                # on those classes (`ProjectIndex.class_references`), in other files and in its
-                # own (a buffer opened before its file exists: its lint read no module).
-                if old[1] != new[1] or index.references_changed(name) or (before is None) != (after is None):
+                # on those classes (`ProjectIndex.class_references`), in other files.
+                if old[1] != new[1] or index.references_changed(name):
                     facts.add(index.root)
         if not outlines and not facts:
             return [], False
@@ -135,8 +133,10 @@ class ProjectTracker:
 
 
 def _shape(info) -> tuple[Any, Any]:
+    # A module that appears or goes (created, deleted, a buffer opened before its file exists)
+    # changes both: where the project builds classes changes with it, in its own lint too.
     if info is None:
-        return (({}, {}), ([], [], {}))
+        return (None, None)
     return (info.outline(), info.project_facts())
 
 

@@ -40,7 +40,6 @@ from .python_ast import combined_outcome
 # The majors a test can hold on. A test reads as (the majors it is true on, those it is false on).
 K2, K3 = 2, 3
 BOTH = frozenset({K2, K3})
-NEITHER: frozenset[int] = frozenset()
 UNKNOWN = (BOTH, BOTH)
 IS_KERAS_3 = (frozenset({K3}), frozenset({K2}))
 
@@ -295,8 +294,8 @@ def _role(function: ast.FunctionDef, tests: VersionTests) -> str | None:
 
 
 def _refuses(body: list[ast.stmt], tests: VersionTests) -> bool:
-    """Whether a block raises when Keras 3 is in use, before anything else it does: `if <test of
-    Keras 3>: raise ...`."""
+    """Whether a block (a function's body) raises when Keras 3 is in use: one of its statements
+    is `if <test of Keras 3>: raise ...`."""
     for stmt in body:
         if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], ast.Raise):
             if tests.outcome(stmt.test) == IS_KERAS_3:
