@@ -64,6 +64,33 @@ def tf_keras_only() -> frozenset[str]:
     return frozenset(name[len("keras."):] for name in load_lines("tfkeras_only.txt"))
 
 
+# What the `tf.keras` namespace serves but that fails on the TensorFlow backend all the same:
+# Keras 2's setters, on a Keras 3 variable (`AttributeError: 'str' object has no attribute
+# 'name'`), and the "auto" reduction, which Keras 3's losses refuse (`ValueError`).
+_SHIM_FAILS = frozenset({"backend.set_value", "backend.batch_set_value", "losses.Reduction.AUTO"})
+# The backends where a name that only the `tf.keras` namespace serves is missing.
+WITHOUT_SHIM = frozenset({"jax", "torch"})
+
+
+def shim_backends(path: str, origin: str) -> frozenset[str] | None:
+    """The backends on which a name Keras 3 removed fails when spelled through `tf.keras`
+    (`origin`): with TensorFlow >= 2.16 the `tf.keras` namespace still serves it on the
+    TensorFlow backend (`keras._tf_keras`: `backend.name_scope`, `losses.Reduction`,
+    `layers.RandomWidth`, ... checked on Keras 3.15.1 with TensorFlow 2.21), so only JAX and
+    PyTorch, which have no `tf.keras`. None (the rule's own backends) for any other spelling
+    or name."""
+    if origin != "tf.keras":
+        return None
+    served = tf_keras_only()
+    while path:
+        if path in _SHIM_FAILS:
+            return None
+        if path in served:
+            return WITHOUT_SHIM
+        path = parent(path)
+    return None
+
+
 # The top-level packages of the modules `module_api` knows (`tensorflow`, `keras`, ...).
 KERAS_ROOTS = frozenset(prefix.partition(".")[0] for prefix, _ in KERAS_PREFIXES)
 
@@ -333,7 +360,7 @@ class TableRule(Rule):
             if isinstance(above, cst.Call) and above.func is node:
                 return
         fix = self.chain_fix(node, row_node, match, ctx) if match.fixable else None
-        ctx.report(node, self.message_for(match), fix=fix)
+        ctx.report(node, self.message_for(match), fix=fix, backends=shim_backends(*api))
 
     def chain_fix(
         self, node: cst.Attribute, row_node: cst.BaseExpression, match: Match, ctx: Context
@@ -372,7 +399,7 @@ class TableRule(Rule):
         module_match = self.resolve(module_path, origin)
         if isinstance(node.names, cst.ImportStar):
             if module_match is not None:
-                ctx.report(node.module, self.message_for(module_match))
+                ctx.report(node.module, self.message_for(module_match), backends=shim_backends(module_path, origin))
             return
         found: list[tuple[cst.ImportAlias, Match | None]] = []
         # Names another rule's row covers (`layers.experimental.RandomFourierFeatures` is gone,
@@ -394,7 +421,9 @@ class TableRule(Rule):
             if elsewhere:
                 names = ", ".join(f"`{name}`" for name in elsewhere)
                 message += f"; not {names}, reported on {'its' if len(elsewhere) == 1 else 'their'} own"
-            ctx.report(node.module, message, fix=self.module_fix(node, found))
+            ctx.report(
+                node.module, message, fix=self.module_fix(node, found), backends=shim_backends(module_path, origin)
+            )
             return
         for alias, match in found:
             if match is None:
@@ -402,7 +431,7 @@ class TableRule(Rule):
             fix = None
             if match.fixable and parent(match.new) == module_path:  # type: ignore[arg-type]
                 fix = FixSpec.of(match.safe, f"Use {quoted(match.new)}", _rename_alias(alias, leaf(match.new)))  # type: ignore[arg-type]
-            ctx.report(alias.name, self.message_for(match), fix=fix)
+            ctx.report(alias.name, self.message_for(match), fix=fix, backends=shim_backends(match.path, origin))
 
     def module_fix(
         self, node: cst.ImportFrom, found: list[tuple[cst.ImportAlias, Match | None]]
@@ -436,7 +465,7 @@ class TableRule(Rule):
             fix = None
             if match.fixable and alias.asname is not None and is_module(match.new):  # type: ignore[arg-type]
                 fix = FixSpec.of(match.safe, f"Import {quoted(match.new)}", Replace(alias.name, full_name(match.new)))  # type: ignore[arg-type]
-            ctx.report(alias.name, self.message_for(match), fix=fix)
+            ctx.report(alias.name, self.message_for(match), fix=fix, backends=shim_backends(*api))
 
 
 def _rename_alias(alias: cst.ImportAlias, new_name: str) -> Replace:

@@ -9,6 +9,7 @@ import libcst as cst
 from ..engine.context import Context
 from ..engine.rule import Example, Rule
 from ..engine.tables import load_lines
+from ..imports._common import shim_backends
 from ._sites import may_be_keras
 from ._table import backend_rows, build_fix
 
@@ -52,9 +53,11 @@ class RemovedBackendFunction(Rule):
     ## Backends
     All: `keras.backend` is Keras 3's on every backend. On the TensorFlow backend the
     `tf.keras.backend` spelling still finds most of them through the shim (`int_shape`,
-    `argmax`, `get_value`, ...), but its `set_value` and `batch_set_value` fail on a Keras 3
+    `argmax`, `get_value`, `name_scope`, ...), so that spelling of those is reported for JAX and
+    PyTorch only, but its `set_value` and `batch_set_value` fail on a Keras 3
     variable such as `model.optimizer.learning_rate`: `AttributeError: 'str' object has no
-    attribute 'name'`. Checked on Keras 3.15.1 with TensorFlow 2.21.
+    attribute 'name'`, and are reported for every backend. Checked on Keras 3.15.1 with
+    TensorFlow 2.21.
 
     ## Fix safety
     Safe where the table says safe (`int_shape`, math and shape functions, convolutions,
@@ -160,4 +163,4 @@ class RemovedBackendFunction(Rule):
                 message += f": use `keras.{row.target}`"
             if isinstance(func, cst.Attribute):
                 fix = build_fix(node, row, ctx)
-        ctx.report(func, message, fix=fix, note=note)
+        ctx.report(func, message, fix=fix, note=note, backends=shim_backends(*api))

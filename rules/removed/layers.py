@@ -6,7 +6,7 @@ import libcst as cst
 
 from ..engine.context import Context, call_keyword, has_star_args, positional_args
 from ..engine.edits import FixSpec, Insert, Replace, append_arg, rename_keyword
-from ..imports._common import TableRule
+from ..imports._common import TableRule, shim_backends
 from ..engine.rule import Example
 
 # Callee names whose calls this rule rewrites itself.
@@ -52,7 +52,7 @@ class RemovedLayer(TableRule):
     ```
 
     ## Backends
-    All.
+    All. Spelled through `tf.keras`, JAX and PyTorch only: with TensorFlow >= 2.16 the `tf.keras` namespace still serves `ThresholdedReLU`, `RandomHeight` and `RandomWidth` on the TensorFlow backend (checked on Keras 3.15.1 with TensorFlow 2.21, tests/keras3/test_tensorflow_keras_modules_keras3.py).
 
     ## Fix safety
     - `ThresholdedReLU(theta=t)` -> `ReLU(threshold=t)`: safe for a literal `t >= 0` (the same
@@ -160,7 +160,7 @@ class RemovedLayer(TableRule):
             fix = self._thresholded_relu_fix(node, ctx)
         else:
             fix = self._sync_batch_norm_fix(node, ctx)
-        ctx.report(func, message, fix=fix)
+        ctx.report(func, message, fix=fix, backends=shim_backends(*api))
 
     def _callee(self, node: cst.Call, name: str, ctx: Context) -> tuple[Replace, tuple[str, ...]] | None:
         """The edit that makes the callee `keras.layers.<name>`: the last name only when the

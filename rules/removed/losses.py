@@ -48,7 +48,8 @@ class LossReductionEnum(TableRule):
 
     ## Backends
     All (checked on JAX, TensorFlow and PyTorch, and `Reduction.AUTO` through `tf.keras` on
-    TensorFlow with Keras 3.0.5 and 3.15.1).
+    TensorFlow with Keras 3.0.5 and 3.15.1). Spelled through `tf.keras`, JAX and PyTorch only: with TensorFlow >= 2.16 the `tf.keras` namespace still serves `Reduction` and its other members on the TensorFlow backend (checked on Keras 3.15.1 with TensorFlow 2.21, tests/keras3/test_tensorflow_keras_modules_keras3.py); not `Reduction.AUTO`, whose "auto" a Keras 3
+    loss refuses on every backend.
 
     ## Fix safety
     Safe: each member becomes its string. `AUTO` becomes `"sum_over_batch_size"`, which is what
@@ -161,7 +162,7 @@ class LossMetricAlias(TableRule):
     ```
 
     ## Backends
-    All.
+    All. Spelled through `tf.keras`, JAX and PyTorch only: with TensorFlow >= 2.16 the `tf.keras` namespace still serves the aliases on the TensorFlow backend (checked on Keras 3.15.1 with TensorFlow 2.21, tests/keras3/test_tensorflow_keras_modules_keras3.py).
 
     ## Fix safety
     Safe: the alias and the full name were the same function. An imported alias is renamed

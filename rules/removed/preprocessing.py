@@ -31,7 +31,7 @@ class ImageDataGenerator(TableRule):
     ```
 
     ## Backends
-    All.
+    All. Spelled through `tf.keras`, JAX and PyTorch only: with TensorFlow >= 2.16 the `tf.keras` namespace still serves `ImageDataGenerator` and the image helpers on the TensorFlow backend (checked on Keras 3.15.1 with TensorFlow 2.21, tests/keras3/test_tensorflow_keras_modules_keras3.py), so a project for TensorFlow alone gets no finding there.
 
     ## Fix safety
     No fix: the data pipeline has to be rewritten (the message names the replacement).
@@ -80,7 +80,7 @@ class PreprocessingText(TableRule):
 
     ## Backends
     All. `TextVectorization` needs TensorFlow installed, even on the JAX and PyTorch backends;
-    KerasHub tokenizers are the alternative.
+    KerasHub tokenizers are the alternative. Spelled through `tf.keras`, JAX and PyTorch only: with TensorFlow >= 2.16 the `tf.keras` namespace still serves `Tokenizer` and the text helpers on the TensorFlow backend (checked on Keras 3.15.1 with TensorFlow 2.21, tests/keras3/test_tensorflow_keras_modules_keras3.py).
 
     ## Fix safety
     No fix: the tokenizer's API and vocabulary differ.
@@ -129,7 +129,7 @@ class PreprocessingSequence(TableRule):
     ## Backends
     All: `keras.preprocessing.sequence` lacks them on JAX, TensorFlow and PyTorch. The
     `tf.keras` spelling runs wherever TensorFlow is installed, on its backend or JAX's (checked
-    with TensorFlow 2.21).
+    with TensorFlow 2.21): that spelling is reported for JAX and PyTorch only.
 
     ## Fix safety
     No fix for the removed names. `pad_sequences` imported through `tf.keras` is moved to

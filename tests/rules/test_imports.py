@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from kerasfix.rules import Settings, fix, lint
-from kerasfix.rules.imports._common import exists, owner, row_for, rows, tf_keras_only
+from kerasfix.rules.imports._common import WITHOUT_SHIM, exists, owner, row_for, rows, shim_backends, tf_keras_only
 from kerasfix.rules.engine.registry import rule_by_code
 
 MY_FAMILIES = ("KER1", "KER6")
@@ -53,6 +53,36 @@ def test_names_only_the_tf_keras_shim_has_are_never_rewritten(path):
     findings = lint(source, "a.py", Settings())
     assert {f.code for f in mine(findings)} == {"KER103"}
     assert fix(source, "a.py", Settings(), unsafe=True).source == source
+
+
+def test_removed_names_tf_keras_still_serves_fail_without_tensorflow_only():
+    assert shim_backends("losses.Reduction.SUM", "tf.keras") == WITHOUT_SHIM
+    assert shim_backends("backend.int_shape", "tf.keras") == WITHOUT_SHIM
+    assert shim_backends("backend.set_value", "tf.keras") is None  # fails on a Keras 3 variable
+    assert shim_backends("losses.Reduction.AUTO", "tf.keras") is None  # a Keras 3 loss refuses it
+    assert shim_backends("losses.Reduction", "keras") is None  # Keras 3 itself has none of them
+    assert shim_backends("layers.Dense", "tf.keras") is None
+    source = (
+        "import tensorflow as tf\nimport keras\n\n"
+        "a = tf.keras.losses.Reduction.SUM\n"  # KER606, served by tf.keras
+        "b = keras.losses.Reduction.SUM\n"  # KER606
+        "tf.keras.backend.name_scope('x')\n"  # KER221, served by tf.keras
+        "tf.keras.backend.set_value(v, 1.0)\n"  # KER221, fails on TensorFlow too
+        "from tensorflow.keras.layers import RandomWidth\n"  # KER608, served by tf.keras
+    )
+    found = {(f.code, f.span.start_pos.line + 1): f.backends for f in lint(source, "a.py", Settings()) if f.code in ("KER221", "KER606", "KER608")}
+    everywhere = frozenset({"jax", "tensorflow", "torch"})
+    assert found == {
+        ("KER606", 4): WITHOUT_SHIM,
+        ("KER606", 5): everywhere,
+        ("KER221", 6): WITHOUT_SHIM,
+        ("KER221", 7): everywhere,
+        ("KER608", 8): WITHOUT_SHIM,
+    }
+    # So a project that targets TensorFlow alone keeps only what fails there.
+    on_tensorflow = Settings(target_backends=frozenset({"tensorflow"}))
+    kept = {(f.code, f.span.start_pos.line + 1) for f in lint(source, "a.py", on_tensorflow) if f.code in ("KER221", "KER606", "KER608")}
+    assert kept == {("KER606", 5), ("KER221", 7)}
 
 
 def test_owner_prefers_the_most_specific_row():
