@@ -383,7 +383,7 @@ def main(argv: list[str]) -> int:
         print(f"{name}: {len(res.findings)} findings / {res.lines} lines = {res.per_kloc:.2f} per kLOC")
         files, inside, other_lines, other = res.keras2_split()
         if files:
-            print(f"  of which {inside} in {files} modules importing Keras through TensorFlow (Keras 2 code);"
+            print(f"  of which {inside} in {files} modules taking Keras from TensorFlow (checked for TensorFlow only);"
                   f" elsewhere {other} / {other_lines} lines = {1000 * other / other_lines:.2f} per kLOC")
         for code, n in sorted(counts.items()):
             print(f"  {code} {n}")

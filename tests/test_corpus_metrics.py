@@ -25,10 +25,10 @@ PROJECT_FLOOR = {"chain3": 18}
 FINDINGS_CEILING = {
     "scikeras-0.13": 2,
     "keras-tuner-1.4": 12,
-    "keras-cv": 318,
+    "keras-cv": 25,
     "keras-nlp": 24,
     "keras-hub": 50,
-    "keras-cv-0.9": 437,
+    "keras-cv-0.9": 198,
     "keras-rs": 5,
     "bayesflow": 11,
     "autokeras": 71,

@@ -36,6 +36,11 @@ the project's modules (tests apart) runs under a backend guard: `if keras.backen
 only in modules so selected (a helper beside `jax/layer.py`), read by the project index
 (`ProjectIndex.selected_backends`).
 
+A module also exists for TensorFlow when it takes Keras from TensorFlow (`tensorflow.keras`,
+`tf.keras`) and from nowhere else, in a project written for Keras 3 (`ProjectIndex.
+writes_for_keras_3`): there `tf.keras` is Keras 3 on the TensorFlow backend, kept by choice. In
+a Keras 2 project the same module is code to migrate, checked for every backend.
+
 A class exists for one backend (`step_backends`) when its own `train_step` is written for that
 backend alone (`tf.GradientTape`, `torch`, or JAX's stateless `train_step(self, state, data)` /
 `jax` calls, read exactly as the project index reads them), it is a Keras Layer or Model, and
@@ -56,7 +61,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from .context import Context, Pending, string_value
+from .context import SOURCE_TEXT, Context, Pending, string_value
 from .python_ast import dotted, parse_expression
 from .keras_version import K3, KERAS_3, REFUSES, VERSION_READ, VersionTests
 from .names import LOCAL, Bindings, chain_name, dotted_name, function_bindings, import_bindings, statements, target_names
@@ -91,6 +96,12 @@ _EXIT_CALLS = frozenset({"sys.exit", "os._exit"})
 
 ALL = BACKENDS
 NONE: frozenset[str] = frozenset()
+TENSORFLOW = frozenset({"tensorflow"})
+
+# Where Keras 2 code, and Keras 3 code tied to TensorFlow, takes Keras from: TensorFlow's
+# `keras` attribute (with TensorFlow >= 2.16, Keras 3 on the TensorFlow backend).
+_TF_KERAS = ("tensorflow.keras", "tensorflow.compat.v1.keras", "tensorflow.compat.v2.keras", "tensorflow.python.keras")
+_TF_MODULES = frozenset({"tensorflow", "tensorflow.compat.v1", "tensorflow.compat.v2"})
 
 
 @dataclass(frozen=True)
@@ -213,6 +224,8 @@ class _FileScope:
                 self._guards = {}
             if self._module is None:
                 self._module = ALL
+            if self._module == ALL and _takes_keras_from_tensorflow(self.ctx) and _project_writes_for_keras_3(self.ctx):
+                self._module = TENSORFLOW
             selected = _selected_backends(self.ctx)
             if selected is not None:
                 self._module = (self._module & selected) or selected
@@ -300,6 +313,60 @@ def _calls_version_function(ctx: Context, text: str) -> bool:
     except (OSError, RecursionError, ValueError):
         return False
     return any(name in text for name in names)
+
+
+def _takes_keras_from_tensorflow(ctx: Context) -> bool:
+    """Whether the module takes Keras from TensorFlow and from nowhere else: it imports
+    `tensorflow.keras` (or a name of it), or spells `tf.keras` after its import of TensorFlow,
+    and imports neither `keras` nor `keras_core` nor a name `keras` from elsewhere (a project's
+    own Keras module). Read from the module's top-level imports, those in `if` / `try` blocks
+    included (a `try: import keras` / `except ImportError: from tensorflow import keras`
+    shim takes Keras from both)."""
+    text = ctx.shared.get(SOURCE_TEXT)
+    if not isinstance(text, str) or "tensorflow" not in text or not ctx.whole_statements:
+        return False
+    package = ctx.project.package if ctx.project is not None else None
+    from_tensorflow = False
+    tensorflow_names: list[str] = []
+    for stmt in statements(ctx.module_statements):
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not isinstance(small, (cst.Import, cst.ImportFrom)):
+                continue
+            for local, qualified in _imported(small, package):
+                if qualified in _TF_MODULES:
+                    tensorflow_names.append(local)
+                elif any(qualified == api or qualified.startswith(api + ".") for api in _TF_KERAS):
+                    from_tensorflow = True
+                elif qualified in ("keras", "keras_core") or qualified.startswith(("keras.", "keras_core.")):
+                    return False
+                elif local in ("keras", "keras_core") or qualified.rpartition(".")[2] in ("keras", "keras_core"):
+                    return False  # a Keras of the project's own (a compatibility shim)
+    if from_tensorflow:
+        return True
+    return any(re.search(rf"(?<![\w.]){re.escape(name)}\.keras\b", text) for name in tensorflow_names)
+
+
+def _imported(stmt: cst.Import | cst.ImportFrom, package: str | None) -> Iterator[tuple[str, str]]:
+    """(local name, qualified name) for each name an import binds; for `from m import *`,
+    ("*", m)."""
+    if isinstance(stmt, cst.ImportFrom) and isinstance(stmt.names, cst.ImportStar):
+        module = dotted_name(stmt.module) if stmt.module is not None else None
+        if not stmt.relative and module:
+            yield "*", module
+        return
+    yield from import_bindings(stmt, package)
+
+
+def _project_writes_for_keras_3(ctx: Context) -> bool:
+    project = ctx.project
+    if project is None:
+        return False
+    try:
+        return project.writes_for_keras_3()
+    except (OSError, RecursionError, ValueError):
+        return False
 
 
 def _file_scope(ctx: Context, text: str) -> _FileScope:

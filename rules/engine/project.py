@@ -110,6 +110,10 @@ _SAVING_TEXT = re.compile(
     rb"pickle|dill|joblib"
 )
 REGISTER = "register_keras_serializable"
+# APIs that only Keras 3 has (no Keras 2, standalone or `tf.keras`, had them): a module that
+# uses one is written for Keras 3.
+KERAS_3_APIS = ("keras.ops", "keras.config", "keras.random", "keras.tree", "keras_core")
+_KERAS_3_API_TEXT = re.compile(rb"keras")
 
 # The Keras classes user code derives from, by family: (exact API names, API prefixes), where
 # an API name is what `keras_api` gives (`layers.Layer` for `tf.keras.layers.Layer`).
@@ -200,6 +204,22 @@ class ModuleInfo:
     # keras.version().startswith("3.")`, `def assert_tf_keras(): if keras_3(): raise ...`): name ->
     # (role, the other module's function the role rests on, or ""); see `keras_version`.
     version_functions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Whether the module uses an API that only Keras 3 has (`keras.ops`, `keras.config`,
+    # `keras.random`, `keras.tree`, `keras_core`): see `writes_for_keras_3`.
+    keras_3_api: bool = False
+
+    def writes_for_keras_3(self) -> bool:
+        """Whether the module is written for Keras 3: it uses an API only Keras 3 has, reads
+        the backend (a backend function, a framework import under a backend guard), or tests
+        the Keras version. (A `train_step` of JAX's signature does not count: other
+        frameworks' `Task` classes share it.)"""
+        return bool(
+            self.keras_3_api
+            or self.backend_functions
+            or self.backend_imports
+            # A function resting on another's role counts where that one is defined.
+            or any(not rests_on for _, rests_on in self.version_functions.values())
+        )
 
     def to_data(self) -> dict[str, Any]:
         """The module's facts as JSON data (for `index_store`)."""
@@ -217,6 +237,7 @@ class ModuleInfo:
             "keeps_inputs": sorted(self.keeps_inputs),
             "backend_imports": {name: sorted(backends) for name, backends in self.backend_imports.items()},
             "version_functions": {name: list(role) for name, role in self.version_functions.items()},
+            "keras_3_api": self.keras_3_api,
         }
 
     @classmethod
@@ -237,6 +258,7 @@ class ModuleInfo:
             version_functions={
                 str(name): (str(role[0]), str(role[1])) for name, role in data["version_functions"].items()
             },
+            keras_3_api=bool(data["keras_3_api"]),
         )
 
     def outline(self) -> tuple:
@@ -262,6 +284,7 @@ class ModuleInfo:
             sorted(self.registering),
             self.step_backends,
             self.backend_imports,
+            self.writes_for_keras_3(),
         )
 
 
@@ -292,6 +315,8 @@ class _ModuleReader:
         if _VERSION_ROLE_TEXT.search(source):
             functions = [stmt for stmt in _top_level(body) if isinstance(stmt, ast.FunctionDef)]
             self.info.version_functions = version_functions(body, self.qualify, functions)
+        if _KERAS_3_API_TEXT.search(source):
+            self.info.keras_3_api = _uses_keras_3_api(source, self.info.names)
         if KEEPS_INPUTS.encode() in source:
             self.info.keeps_inputs = {
                 stmt.name for stmt in _top_level(body) if isinstance(stmt, ast.ClassDef) and keeps_inputs(stmt)
@@ -363,6 +388,21 @@ class _ModuleReader:
         return f"{head}{dot}{rest}"
 
 
+
+
+def _uses_keras_3_api(source: bytes, names: dict[str, str]) -> bool:
+    """Whether the module imports a Keras-3-only API, or spells one after the name it imports
+    `keras` (or `keras_core`) as."""
+    heads: list[str] = []
+    for local, qualified in names.items():
+        if any(qualified == api or qualified.startswith(api + ".") for api in KERAS_3_APIS):
+            return True
+        if qualified in ("keras", "keras_core"):
+            heads.append(re.escape(local))
+    if not heads:
+        return False
+    spelled = rf"(?<![\w.])(?:{'|'.join(heads)})\.(?:ops|config|random|tree)\b".encode()
+    return re.search(spelled, source) is not None
 
 
 def keeps_inputs(klass: ast.ClassDef) -> bool:
@@ -1496,6 +1536,32 @@ class ProjectIndex:
         found = self._locate(qualified)
         return found is not None and found[1] in found[0].registering
 
+    def writes_for_keras_3(self, group: str) -> bool:
+        """Whether some module of the top-level package `group` (or, for "", some module at the
+        project's root) is written for Keras 3 (`ModuleInfo.writes_for_keras_3`): then a
+        module of that package that takes Keras from TensorFlow does so by choice (see
+        `backend_scope`). False for a project too big to walk."""
+        groups = self._whole_project("keras3", self._keras_3_groups)
+        return groups is not None and group in groups  # type: ignore[operator]
+
+    def _keras_3_groups(self) -> frozenset[str] | None:
+        if self.module_names() is None:
+            return None
+        found: set[str] = set()
+        for info in self.modules():
+            if info.writes_for_keras_3():
+                found.add(self.group_of(info.name))
+        return frozenset(found)
+
+    def group_of(self, name: str) -> str:
+        """The top-level package of the module `name`, or "" for a module at the project's
+        root."""
+        head, dot, _ = name.partition(".")
+        if dot:
+            return head
+        path = self.module_file(name)
+        return name if path is not None and path.name == "__init__.py" else ""
+
     def step_variants(self) -> dict[str, set[str]] | None:
         """Backend -> the project classes whose `train_step` is written for it alone; None
         when the project is too big to know."""
@@ -1872,6 +1938,14 @@ class ProjectModule:
 
     def step_variants(self) -> dict[str, set[str]] | None:
         return self.index.step_variants()
+
+    def writes_for_keras_3(self) -> bool:
+        """Whether the project's modules of this file's top-level package (or at its root, for
+        a file there) include one written for Keras 3."""
+        package = self.package
+        if package is None:
+            return False
+        return self.index.writes_for_keras_3(package.partition(".")[0])
 
     def version_role(self, qualified: str) -> str | None:
         return self.index.version_role(qualified)

@@ -192,6 +192,36 @@ async def test_fix_all_sees_the_unsaved_buffer_of_a_base_class(session):
     assert "keras.ops.concatenate([a, b], axis=-1)" in fixed
 
 
+TF_KERAS_LAYER = (
+    "import tensorflow as tf\nfrom tensorflow import keras\n\n\n"
+    "class PairConcat(keras.layers.Layer):\n"
+    "    def call(self, a, b):\n"
+    "        return tf.concat([a, b], axis=-1)\n"
+)
+PLAIN_HELPER = "def double(x):\n    return x + x\n"
+KERAS_3_HELPER = "from keras import ops\n\n\ndef double(x):\n    return ops.add(x, x)\n"
+
+
+@pytest.mark.options({"select": ["KER2"]})
+async def test_a_module_written_for_keras_3_elsewhere_re_publishes_a_tf_keras_module(session):
+    (session.root / "setup.cfg").write_text("", encoding="utf-8")
+    (session.root / "pkg").mkdir()
+    (session.root / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    helper = session.root / "pkg" / "helper.py"
+    helper.write_text(PLAIN_HELPER, encoding="utf-8")
+    uri = session.open("pkg/layer.py", TF_KERAS_LAYER)
+    # A Keras 2 project: the module is code to migrate.
+    assert codes(await session.diagnostics(uri, 1)) == [("KER201", 6, 15)]
+    count = len(session.published)
+    # Another module of the package is ported to Keras 3: the `tf.keras` module is kept for
+    # TensorFlow by choice, and its TensorFlow op is no finding there.
+    watched_change(session, helper, KERAS_3_HELPER)
+    count = await next_published(session, uri, count, lambda found: found == [])
+    assert session.published[count - 1].version == 1  # layer.py itself was not edited
+    watched_change(session, helper, PLAIN_HELPER)
+    await next_published(session, uri, count, lambda found: found == [("KER201", 6, 15)])
+
+
 @pytest.mark.options({"select": ["KER2"]})
 async def test_a_big_workspace_is_indexed_in_the_background_after_the_first_diagnostics(session):
     ends: list[int] = []
