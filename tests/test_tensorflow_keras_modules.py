@@ -134,14 +134,39 @@ def test_every_spelling_of_tensorflow_keras_counts(tmp_path, module):
         TF_MODULE.replace("from tensorflow import keras\n", "from pkg.backend import keras\nfrom tensorflow.keras import layers\n"),
         # Everything from Keras 3, by a star import.
         TF_MODULE.replace("from tensorflow import keras\n", "from keras import *\nfrom tensorflow import keras\n"),
+        # Keras 2's own package: code that chose to stay on Keras 2.
+        TF_MODULE.replace("from tensorflow import keras\n", "from tensorflow import keras\nimport tf_keras\n"),
         # No Keras from TensorFlow at all: TensorFlow ops in a Keras 3 layer.
         TF_MODULE.replace("from tensorflow import keras\n", "import keras\n"),
     ],
-    ids=["both", "shim", "project-keras", "star", "keras-3"],
+    ids=["both", "shim", "project-keras", "star", "tf_keras", "keras-3"],
 )
 def test_a_module_that_also_takes_keras_elsewhere_is_checked_for_every_backend(tmp_path, module):
     root = project(tmp_path, KERAS_3_MODULES["ops-import"], module)
     assert "KER107" in codes(root)
+
+
+SUBCLASS = '''"""A layer built like `tf.keras.layers.Dense`."""
+import tensorflow as tf
+
+from .base import Base
+
+
+class PairConcat(Base):
+    def call(self, a, b):
+        return tf.concat([a, b], axis=-1)
+'''
+
+
+def test_tf_keras_named_in_a_docstring_or_a_comment_does_not_count(tmp_path):
+    root = project(tmp_path, KERAS_3_MODULES["ops-import"], SUBCLASS)
+    (root / "pkg/base.py").write_text("import keras\n\n\nclass Base(keras.layers.Layer):\n    pass\n")
+    assert codes(root) == ["KER201"]
+    (root / "pkg/tf_layer.py").write_text(SUBCLASS.replace('"""A', "# A").replace('"""', ""))
+    assert codes(root) == ["KER201"]
+    # Spelled in the code, it does.
+    (root / "pkg/tf_layer.py").write_text(SUBCLASS + "\nSPEC = tf.keras.layers.InputSpec(ndim=2)\n")
+    assert codes(root) == []
 
 
 def test_editing_the_import_to_keras_3_reports_the_ops_at_once(tmp_path):

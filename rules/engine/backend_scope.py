@@ -102,6 +102,10 @@ TENSORFLOW = frozenset({"tensorflow"})
 # `keras` attribute (with TensorFlow >= 2.16, Keras 3 on the TensorFlow backend).
 _TF_KERAS = ("tensorflow.keras", "tensorflow.compat.v1.keras", "tensorflow.compat.v2.keras", "tensorflow.python.keras")
 _TF_MODULES = frozenset({"tensorflow", "tensorflow.compat.v1", "tensorflow.compat.v2"})
+# Keras packages of their own: Keras 3 (and its preview), and Keras 2's `tf_keras`, which code
+# imports to stay on Keras 2.
+_OTHER_KERAS = ("keras", "keras_core", "tf_keras")
+_OTHER_KERAS_MODULES = tuple(f"{package}." for package in _OTHER_KERAS)
 
 
 @dataclass(frozen=True)
@@ -318,7 +322,7 @@ def _calls_version_function(ctx: Context, text: str) -> bool:
 def _takes_keras_from_tensorflow(ctx: Context) -> bool:
     """Whether the module takes Keras from TensorFlow and from nowhere else: it imports
     `tensorflow.keras` (or a name of it), or spells `tf.keras` after its import of TensorFlow,
-    and imports neither `keras` nor `keras_core` nor a name `keras` from elsewhere (a project's
+    and imports neither `keras`, `keras_core` nor `tf_keras`, nor a name `keras` from elsewhere (a project's
     own Keras module). Read from the module's top-level imports, those in `if` / `try` blocks
     included (a `try: import keras` / `except ImportError: from tensorflow import keras`
     shim takes Keras from both)."""
@@ -339,13 +343,32 @@ def _takes_keras_from_tensorflow(ctx: Context) -> bool:
                     tensorflow_names.append(local)
                 elif any(qualified == api or qualified.startswith(api + ".") for api in _TF_KERAS):
                     from_tensorflow = True
-                elif qualified in ("keras", "keras_core") or qualified.startswith(("keras.", "keras_core.")):
+                elif qualified in _OTHER_KERAS or qualified.startswith(_OTHER_KERAS_MODULES):
                     return False
                 elif local in ("keras", "keras_core") or qualified.rpartition(".")[2] in ("keras", "keras_core"):
                     return False  # a Keras of the project's own (a compatibility shim)
     if from_tensorflow:
         return True
-    return any(re.search(rf"(?<![\w.]){re.escape(name)}\.keras\b", text) for name in tensorflow_names)
+    spelled = [name for name in tensorflow_names if re.search(rf"(?<![\w.]){re.escape(name)}\.keras\b", text)]
+    return bool(spelled) and _spells_keras_of(text, frozenset(spelled))
+
+
+def _spells_keras_of(text: str, names: frozenset[str]) -> bool:
+    """Whether the code (not its docstrings and comments, where `tf.keras` is often only
+    mentioned) reads an attribute `keras`: the module imports no `keras` of its own (see the
+    caller), so that is `<name>.keras` for one of `names`, which the text spells. Compiled by
+    Python itself (C code, a fraction of LibCST's time; only the few files that get this far)."""
+    try:
+        code = compile(text, "<module>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True  # the text says so, and LibCST parsed it: trust the text
+    todo = [code]
+    while todo:
+        item = todo.pop()
+        if "keras" in item.co_names:
+            return True
+        todo.extend(const for const in item.co_consts if isinstance(const, type(code)))
+    return False
 
 
 def _imported(stmt: cst.Import | cst.ImportFrom, package: str | None) -> Iterator[tuple[str, str]]:
