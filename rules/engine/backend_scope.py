@@ -56,8 +56,9 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import libcst as cst
 
@@ -65,7 +66,7 @@ from .context import SOURCE_TEXT, Context, Pending, string_value
 from .python_ast import dotted, parse_expression
 from .keras_version import K3, KERAS_3, REFUSES, VERSION_READ, VersionTests
 from .names import LOCAL, Bindings, chain_name, dotted_name, function_bindings, import_bindings, statements, target_names
-from .project import BACKEND_CALLS, BACKEND_ENV_KEY, ENV_GETTERS, step_backend_of
+from .project import BACKEND_CALLS, BACKEND_ENV_KEY, ENV_GETTERS, ProjectModule, step_backend_of
 from .rule import BACKENDS
 from .walker import child_fields
 
@@ -93,6 +94,8 @@ _SHARED_KEY = "engine.backend_scope"
 
 _EXIT_CALLS = frozenset({"sys.exit", "os._exit"})
 
+
+_T = TypeVar("_T")
 
 ALL = BACKENDS
 NONE: frozenset[str] = frozenset()
@@ -140,16 +143,22 @@ def in_backend_scope(ctx: Context, pending: list[Pending], text: str) -> list[Pe
     ]
 
 
+def _ask_project(ctx: Context, question: Callable[[ProjectModule], _T], otherwise: _T) -> _T:
+    """The project's answer to `question`, or `otherwise` without a project or when it cannot
+    be read."""
+    project = ctx.project
+    if project is None:
+        return otherwise
+    try:
+        return question(project)
+    except (OSError, RecursionError, ValueError):
+        return otherwise
+
+
 def _selected_backends(ctx: Context) -> frozenset[str] | None:
     """The backends the project imports this module for, when it imports it only under
     backend guards (`ProjectIndex.selected_backends`)."""
-    project = ctx.project
-    if project is None:
-        return None
-    try:
-        return project.selected_backends()
-    except (OSError, RecursionError, ValueError):
-        return None
+    return _ask_project(ctx, ProjectModule.selected_backends, None)
 
 
 def _backends(item: Pending) -> frozenset[str]:
@@ -383,13 +392,8 @@ def _imported(stmt: cst.Import | cst.ImportFrom, package: str | None) -> Iterato
 
 
 def _project_writes_for_keras_3(ctx: Context) -> bool:
-    project = ctx.project
-    if project is None:
-        return False
-    try:
-        return project.writes_for_keras_3()
-    except (OSError, RecursionError, ValueError):
-        return False
+    """Whether the module's package is written for Keras 3 (`ProjectIndex.writes_for_keras_3`)."""
+    return _ask_project(ctx, ProjectModule.writes_for_keras_3, False)
 
 
 def _file_scope(ctx: Context, text: str) -> _FileScope:
