@@ -11,6 +11,7 @@ from ..engine.model import Severity
 from ..engine.names import dotted_name
 from ..engine.rule import Example, Rule
 from ..engine.walker import SOURCE_TEXT
+from ..ops._sites import root_name, tensorflow_uses
 from ._common import run_cached
 
 _TF_LAYER_NAMES = ("TextVectorization", "StringLookup")
@@ -27,7 +28,9 @@ class TensorflowDataPipeline(Rule):
     work on every backend too, but all of them run TensorFlow: a JAX or PyTorch project that
     uses them must install TensorFlow and pays its import time and memory. That is a fine
     choice (the keras.io examples keep `from tensorflow import data as tf_data`); this note makes
-    it a conscious one. It is reported once per file.
+    it a conscious one. It is reported once per file, and not where TensorFlow is imported
+    optionally (`try: import tensorflow as tf` / `except ImportError: tf = None`): code that
+    takes a `tf.data.Dataset` when TensorFlow is there does not depend on it.
 
     ## Example
     ```python
@@ -72,6 +75,10 @@ class TensorflowDataPipeline(Rule):
         "import keras\nclass Rows(keras.utils.PyDataset):\n    pass\n",
         "import tensorflow as tf\ndef f(tf):\n    return tf.data\n",
         "import keras\nfrom sklearn import datasets\ndata = datasets.load_iris().data\n",
+        # TensorFlow imported optionally: datasets are taken when it is there.
+        "import keras\ntry:\n    import tensorflow as tf\nexcept ImportError:\n    tf = None\n\n"
+        "def unpack(x):\n    if tf and isinstance(x, tf.data.Dataset):\n        return list(x)\n    return x\n",
+        "import keras\ntry:\n    from tensorflow import data as tf_data\nexcept ImportError:\n    tf_data = None\n",
         # TensorFlow code without Keras.
         "import tensorflow as tf\n\ndef records(pattern):\n    return tf.data.TFRecordDataset(tf.io.gfile.glob(pattern))\n",
     )
@@ -95,7 +102,7 @@ class TensorflowDataPipeline(Rule):
             return
         attr = node.attr.value
         if attr == "data":
-            if ctx.qualname(node) == _TF_DATA and self._first(ctx, "data"):
+            if ctx.qualname(node) == _TF_DATA and _required(root_name(node), ctx) and self._first(ctx, "data"):
                 ctx.report(node, self.message.format(what="tf.data"))
         elif attr in _TF_LAYER_NAMES:
             api = ctx.keras_api(node)
@@ -112,7 +119,8 @@ class TensorflowDataPipeline(Rule):
             name = dotted_name(alias.name)
             # The alias without its trailing comma: `data as tf_data`.
             end = alias.asname.name if alias.asname is not None else alias.name
-            if module == "tensorflow" and name == "data" and self._first(ctx, "data"):
+            local = dotted_name(alias.asname.name) if alias.asname is not None else name
+            if module == "tensorflow" and name == "data" and _required(local, ctx) and self._first(ctx, "data"):
                 ctx.report(alias.name, self.message.format(what="tf.data"), end=end)
             elif name in ("TextVectorization", "StringLookup"):
                 api = keras_api(f"{module}.{name}")
@@ -121,6 +129,14 @@ class TensorflowDataPipeline(Rule):
 
 
 _KERAS_MODULE = "training.tf_data.keras_module"
+
+
+def _required(name: str | None, ctx: Context) -> bool:
+    """Whether the name `tf.data` is reached through is bound by an unconditional top-level
+    import: TensorFlow imported under `try` / `if` is optional (`try: import tensorflow as tf`
+    / `except ImportError: tf = None`), and code that uses `tf.data` only when it is there (`if
+    tf and isinstance(x, tf.data.Dataset)`) makes it no dependency."""
+    return name is not None and name in tensorflow_uses(ctx).unconditional
 
 
 def _keras_module(ctx: Context) -> bool:
