@@ -36,6 +36,10 @@ the project's modules (tests apart) runs under a backend guard: `if keras.backen
 only in modules so selected (a helper beside `jax/layer.py`), read by the project index
 (`ProjectIndex.selected_backends`).
 
+Code that runs only when a value is a TensorFlow object (`if isinstance(x, tf.Tensor):`,
+`tf.is_tensor(x)`) is TensorFlow code too (`_under_tensorflow_type_test`), read from the
+findings' own ancestors.
+
 A module also exists for TensorFlow when it takes Keras from TensorFlow (`tensorflow.keras`,
 `tf.keras`) and from nowhere else, in a project written for Keras 3 (`ProjectIndex.
 writes_for_keras_3`): there `tf.keras` is Keras 3 on the TensorFlow backend, kept by choice. In
@@ -80,6 +84,8 @@ MAY_GUARD = re.compile(r"backend(?:[\s\\)]|#[^\n\r]*)*(?:\(|as\b)|environ|getenv
 # (Found from each `()` backwards: a pattern tried at every word is ten times slower.)
 _CALLEE_BEFORE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)[\w.]*\Z")
 _STATEMENT_CALL = re.compile(r"^[ \t]*([A-Za-z_]\w*)[\w.]*\(", re.MULTILINE)
+# A file without this text tests no value for a TensorFlow type (`_under_tensorflow_type_test`).
+_TYPE_TEST = re.compile(r"\bisinstance\b|\bis_tensor\b")
 # A file without these words imports no framework: it cannot exist for one backend by its imports.
 MENTIONS_FRAMEWORK = re.compile(r"tensorflow|torch|jax|flax")
 # A file without this word has no class written for one backend.
@@ -133,14 +139,66 @@ def in_backend_scope(ctx: Context, pending: list[Pending], text: str) -> list[Pe
         return pending
     scope = _file_scope(ctx, text)
     narrowed, module = scope.narrowed(), scope.module_backends()
-    if not narrowed and module == ALL and all(item.backends is None for item in pending):
-        return pending
     targets = ctx.settings.target_backends & module
+    if not narrowed and module == ALL and all(item.backends is None for item in pending):
+        kept = pending
+    else:
+        kept = [item for item in pending if _backends(item) & targets & narrowed.get(id(item.node), ALL)]
+    if not _TYPE_TEST.search(text):
+        return kept
     return [
         item
-        for item in pending
-        if _backends(item) & targets & narrowed.get(id(item.node), ALL)
+        for item in kept
+        if "tensorflow" in _backends(item) & targets & narrowed.get(id(item.node), ALL)
+        or not _under_tensorflow_type_test(item, ctx)
     ]
+
+
+def _under_tensorflow_type_test(item: Pending, ctx: Context) -> bool:
+    """Whether the reported code runs only when a value is a TensorFlow object: it is in the
+    body of an `if` (or the value of a conditional expression, or the right of an `and`) whose
+    test is `isinstance(x, tf.Tensor)` (any TensorFlow class, or a tuple of them) or
+    `tf.is_tensor(x)`, alone or among `and`ed tests. There TensorFlow is installed and the data
+    is TensorFlow's, as on the TensorFlow backend."""
+    path = (*item.chain, item.node)
+    for above, below in zip(path, path[1:]):
+        kind = type(above)
+        if kind is cst.If or kind is cst.IfExp:
+            if _tensorflow_type_test(above.test, ctx) and _holds(above.body, below):  # type: ignore[attr-defined]
+                return True
+        elif kind is cst.BooleanOperation and isinstance(above.operator, cst.And):  # type: ignore[attr-defined]
+            if _tensorflow_type_test(above.left, ctx) and _holds(above.right, below):  # type: ignore[attr-defined]
+                return True
+    return False
+
+
+def _holds(part: cst.CSTNode, node: cst.CSTNode) -> bool:
+    """Whether `node` is `part` or inside it. (The chain holds the ancestors of the node a rule
+    visited; the node it reported may lie deeper: the callee of a visited call.)"""
+    todo = [part]
+    while todo:
+        item = todo.pop()
+        if item is node:
+            return True
+        todo.extend(item.children)
+    return False
+
+
+def _tensorflow_type_test(test: cst.BaseExpression, ctx: Context) -> bool:
+    if isinstance(test, cst.BooleanOperation):
+        left, right = _tensorflow_type_test(test.left, ctx), _tensorflow_type_test(test.right, ctx)
+        return left or right if isinstance(test.operator, cst.And) else left and right
+    if not isinstance(test, cst.Call):
+        return False
+    if ctx.qualname(test.func) == "tensorflow.is_tensor":
+        return len(test.args) == 1
+    if not (isinstance(test.func, cst.Name) and test.func.value == "isinstance" and not ctx.scopes.is_bound("isinstance")):
+        return False
+    if len(test.args) != 2 or test.args[1].star:
+        return False
+    kinds = test.args[1].value
+    elements = [element.value for element in kinds.elements] if isinstance(kinds, cst.Tuple) else [kinds]
+    return bool(elements) and all((ctx.qualname(kind) or "").startswith("tensorflow.") for kind in elements)
 
 
 def _ask_project(ctx: Context, question: Callable[[ProjectModule], _T], otherwise: _T) -> _T:
