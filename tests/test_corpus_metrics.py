@@ -27,7 +27,7 @@ FINDINGS_CEILING = {
     "keras-tuner-1.4": 12,
     "keras-cv": 25,
     "keras-nlp": 24,
-    "keras-hub": 50,
+    "keras-hub": 38,
     "keras-cv-0.9": 198,
     "keras-rs": 5,
     "bayesflow": 11,
