@@ -8,7 +8,7 @@ import pytest
 
 from kerasfix.rules import Settings, lint
 from kerasfix.rules.engine.incremental import IncrementalLinter
-from kerasfix.rules.engine.project import project_index
+from kerasfix.rules.engine.project import _KERAS_3_HINT, project_index
 from project_files import write_project
 
 TF_MODULE = '''import tensorflow as tf
@@ -42,6 +42,13 @@ KERAS_3_MODULES = {
     "keras-core": "import keras_core\n",
     "backend-function": "import keras\n\n\ndef backend():\n    return keras.config.backend()\n",
     "version-function": "import keras\n\n\ndef keras_3():\n    return keras.version().startswith('3.')\n",
+}
+# More spellings of the same, each of which the project's first question must not skip unread.
+MORE_KERAS_3_MODULES = {
+    "parenthesized": "from keras import (\n    layers,\n    ops,\n)\n\nx = ops.add(1, 2)\n",
+    "alias": "import keras as K\n\nx = K.random.normal((2,))\n",
+    "keras-core-ops": "from keras_core import ops\n",
+    "environment": "import os\n\nif os.environ['KERAS_BACKEND'] == 'jax':\n    import jax\n",
 }
 # Modules that do not: Keras 2 has all of this.
 KERAS_2_MODULES = {
@@ -96,6 +103,15 @@ def test_keras_3_code_in_another_top_level_package_does_not_count(tmp_path):
     # A module at the root counts for the root's other modules.
     (root / "loose.py").write_text(TF_MODULE)
     assert codes(root, "loose.py") == TENSORFLOW_FINDINGS
+
+
+@pytest.mark.parametrize("kind", [*KERAS_3_MODULES, *MORE_KERAS_3_MODULES])
+def test_every_module_written_for_keras_3_is_read_for_the_question(tmp_path, kind):
+    text = {**KERAS_3_MODULES, **MORE_KERAS_3_MODULES}[kind]
+    assert _KERAS_3_HINT.search(text.encode())
+    # Read cold (nothing of the project read before), it counts.
+    root = project(tmp_path, text)
+    assert project_index(root / "pkg/other.py").writes_for_keras_3("pkg")
 
 
 def test_a_file_outside_any_project_is_reported_whole(tmp_path):

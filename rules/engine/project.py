@@ -114,6 +114,14 @@ REGISTER = "register_keras_serializable"
 # uses one is written for Keras 3.
 KERAS_3_APIS = ("keras.ops", "keras.config", "keras.random", "keras.tree", "keras_core")
 _KERAS_3_API_TEXT = re.compile(rb"keras")
+# Text that every module `ModuleInfo.writes_for_keras_3` is true of spells: a Keras-3-only API
+# (`keras.ops`, `from keras import ops`, `keras_core`, or `keras` imported under another name), a
+# read of the backend (`GUARD_TEXT`), or a read of a version.
+_KERAS_3_HINT = re.compile(
+    rb"keras(?:_core)?\.(?:ops|config|random|tree)\b"
+    rb"|from\s+keras(?:_core)?\s+import\s+(?:\([^)]*|[^\n]*)\b(?:ops|config|random|tree)\b"
+    rb"|keras_core|import\s+keras\s+as\b|backend\s*\(\s*\)|KERAS_BACKEND|__version__|version\s*\("
+)
 
 # The Keras classes user code derives from, by family: (exact API names, API prefixes), where
 # an API name is what `keras_api` gives (`layers.Layer` for `tf.keras.layers.Layer`).
@@ -1545,12 +1553,25 @@ class ProjectIndex:
         return groups is not None and group in groups  # type: ignore[operator]
 
     def _keras_3_groups(self) -> frozenset[str] | None:
-        if self.module_names() is None:
+        names = self.module_names()
+        if names is None:
             return None
         found: set[str] = set()
-        for info in self.modules():
-            if info.writes_for_keras_3():
-                found.add(self.group_of(info.name))
+        for name in names:
+            group = self.group_of(name)
+            if group in found:
+                continue
+            read, info = self.cached(name)
+            if not read:
+                # A module whose text spells none of what shows Keras 3 is not read (parsed) for
+                # this question: the first lint of a Keras 2 project reads its files' bytes only.
+                path = self.module_file(name)
+                data = self._source(path) if path is not None else None
+                if data is None or not _KERAS_3_HINT.search(data):
+                    continue
+                info = self.module(name)
+            if info is not None and info.writes_for_keras_3():
+                found.add(group)
         return frozenset(found)
 
     def group_of(self, name: str) -> str:
