@@ -489,6 +489,46 @@ def test_a_class_built_anywhere_else_keeps_its_findings(tmp_path, extra):
     assert codes(found) == ["KER308", "KER309"]
 
 
+WRAP_HEAD = (
+    "import keras\nfrom .inner import Inner\n\nclass Wrap(keras.layers.Layer):\n"
+    "    def __init__(self, encoder, **kwargs):\n        super().__init__(**kwargs)\n"
+)
+WRAP_CONFIG = "\n    def get_config(self):\n        return {'encoder': keras.saving.serialize_keras_object(self.encoder)}\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # It serializes what it was given, and builds the class into a local name.
+        "        self.encoder = encoder\n        block = Inner(2)\n        self.out = block\n",
+        # ... or into an attribute it does not serialize, beside another built sublayer it does.
+        "        self.encoder = keras.layers.Dense(2)\n        self.block = Inner(2)\n",
+    ],
+    ids=["given-object", "other-sublayer"],
+)
+def test_an_owner_that_serializes_only_other_objects_still_rebuilds_the_class(tmp_path, body):
+    root = _owned_project(tmp_path, **{"pkg/wrap.py": WRAP_HEAD + body + WRAP_CONFIG})
+    assert findings(root, "pkg/inner.py") == []
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        # The serialized attribute holds the class, through a local name.
+        WRAP_HEAD + "        block = Inner(2)\n        self.encoder = block\n" + WRAP_CONFIG,
+        # The serialized attribute is built by an expression naming the class.
+        WRAP_HEAD + "        self.encoder = encoder or Inner(2)\n" + WRAP_CONFIG,
+        # A serializing call outside the owner's methods: what it serializes is unknown.
+        WRAP_HEAD + "        self.block = Inner(2)\n\n\ndef dump(layer):\n"
+        "    return keras.saving.serialize_keras_object(layer)\n",
+    ],
+    ids=["local-name", "expression", "module-function"],
+)
+def test_an_owner_that_may_serialize_the_class_keeps_its_findings(tmp_path, wrap):
+    root = _owned_project(tmp_path, **{"pkg/wrap.py": wrap})
+    assert codes(findings(root, "pkg/inner.py")) == ["KER308", "KER309"]
+
+
 def test_an_unused_class_keeps_its_findings(tmp_path):
     root = make_project(tmp_path, {"pkg/inner.py": INNER, "pkg/train.py": TRAIN_SAVES.replace("Block", "Other").replace(".layers", ".other")})
     assert codes(findings(root, "pkg/inner.py")) == ["KER308", "KER309"]

@@ -215,6 +215,11 @@ class ModuleInfo:
     # Whether the module uses an API that only Keras 3 has (`keras.ops`, `keras.config`,
     # `keras.random`, `keras.tree`, `keras_core`): see `writes_for_keras_3`.
     keras_3_api: bool = False
+    # What the module serializes (`serialize_keras_object`), for `ProjectIndex.
+    # may_serialize_built`: top-level class -> for each attribute of `self` its methods
+    # serialize, what its methods assign it ("" a parameter, "*" a local name, else the names
+    # the value spells); the key "" when a call serializes anything else, or anywhere else.
+    serializing: dict[str, list[str]] = field(default_factory=dict)
 
     def writes_for_keras_3(self) -> bool:
         """Whether the module is written for Keras 3: it uses an API only Keras 3 has, reads
@@ -246,6 +251,7 @@ class ModuleInfo:
             "backend_imports": {name: sorted(backends) for name, backends in self.backend_imports.items()},
             "version_functions": {name: list(role) for name, role in self.version_functions.items()},
             "keras_3_api": self.keras_3_api,
+            "serializing": self.serializing,
         }
 
     @classmethod
@@ -267,6 +273,7 @@ class ModuleInfo:
                 str(name): (str(role[0]), str(role[1])) for name, role in data["version_functions"].items()
             },
             keras_3_api=bool(data["keras_3_api"]),
+            serializing={str(name): [str(v) for v in values] for name, values in data["serializing"].items()},
         )
 
     def outline(self) -> tuple:
@@ -293,6 +300,7 @@ class ModuleInfo:
             self.step_backends,
             self.backend_imports,
             self.writes_for_keras_3(),
+            self.serializing,
         )
 
 
@@ -310,6 +318,8 @@ class _ModuleReader:
         self._read_names(body)
         if _SAVING_TEXT.search(source):
             self.info.saves = _saving_sites(body, self)
+            if any("serialize_keras_object" in what for _, what in self.info.saves):
+                self.info.serializing = _serializing(body)
         if REGISTER.encode() in source:
             self.info.registering = _registering(body)
         if b"backend" in source or BACKEND_ENV_KEY.encode() in source:
@@ -468,6 +478,63 @@ def _saving_sites(body: list[ast.stmt], reader: _ModuleReader) -> list[tuple[int
             found.append((node.lineno, what))
     found.sort()
     return found
+
+
+# The calls that write a Keras object's config out with its class name.
+_SERIALIZING = frozenset({"serialize_keras_object", "serialize"})
+
+
+def _serializing(body: list[ast.stmt]) -> dict[str, list[str]]:
+    """`ModuleInfo.serializing` of a module's top-level statements."""
+    found: dict[str, list[str]] = {}
+    classes = [stmt for stmt in _top_level(body) if isinstance(stmt, ast.ClassDef)]
+    inside: set[int] = set()
+    for klass in classes:
+        attributes: set[str] = set()
+        for node in ast.walk(klass):
+            inside.add(id(node))
+            if isinstance(node, ast.Call) and _call_name(node.func) in _SERIALIZING:
+                attribute = _self_attribute(node.args[0] if node.args else None)
+                if attribute is None:
+                    found[""] = []
+                else:
+                    attributes.add(attribute)
+        if not attributes:
+            continue
+        values: set[str] = set()
+        for method in klass.body:
+            if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            parameters = {arg.arg for arg in (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)}
+            for node in ast.walk(method):
+                if isinstance(node, ast.Assign):
+                    targets, value = node.targets, node.value
+                elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                    targets, value = [node.target], node.value
+                else:
+                    continue
+                if not any(_self_attribute(target) in attributes for target in targets):
+                    continue
+                if isinstance(value, ast.Name):
+                    values.add("" if value.id in parameters else "*")
+                else:
+                    spelled = {part.id for part in ast.walk(value) if isinstance(part, ast.Name)}
+                    spelled |= {part.attr for part in ast.walk(value) if isinstance(part, ast.Attribute)}
+                    values.add(" ".join(sorted(spelled)))
+        found[klass.name] = sorted(values)
+    if "" not in found:
+        for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+            if isinstance(node, ast.Call) and _call_name(node.func) in _SERIALIZING and id(node) not in inside:
+                found[""] = []
+                break
+    return found
+
+
+def _self_attribute(expr: ast.expr | None) -> str | None:
+    """`attr` for `self.attr`, else None."""
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+        return expr.attr
+    return None
 
 
 def saving_call(name: str, *, method: bool, owner: str | None, has_arguments: bool, weights_only: bool) -> str | None:
@@ -1800,6 +1867,23 @@ class ProjectIndex:
             return found is not None and found[1] in found[0].calling
 
         return self.derives_from(qualified, calling)
+
+    def may_serialize_built(self, owner: str, target: str) -> bool:
+        """Whether the class `owner` may serialize (`serialize_keras_object`) an instance of
+        `target` (a class, or a helper function that builds one) that it builds itself, as its
+        module's `serializing` tells: yes when the module serializes something other than an
+        attribute of `self` in a class's method, or when `owner` serializes an attribute that
+        its methods assign a local name or a value spelling `target`'s name. An attribute
+        assigned only a parameter (`self.image_encoder = image_encoder`, an object passed in)
+        or other values (`self.mlp = MixFFN(...)`) is no instance `owner` builds of `target`."""
+        module, _, klass = owner.rpartition(".")
+        info = self.module(module)
+        if info is None:
+            return True
+        if "" in info.serializing:
+            return True
+        leaf = target.rpartition(".")[2]
+        return any(value == "*" or leaf in value.split() for value in info.serializing.get(klass, ()))
 
     def is_function(self, qualified: str) -> bool:
         """Whether `qualified` names a top-level function of a project module."""

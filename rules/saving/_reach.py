@@ -21,8 +21,10 @@ when every reference to the class in the project's modules (tests apart, see
 defines `get_config()` or `call()` (a functional model's default config would name its layers;
 a subclassed model without `get_config()` cannot be saved at all, `NotImplementedError`
 whatever its layers), or in a top-level function whose references are all so (up to three
-helpers deep), in a module that does not serialize Keras objects itself, and the class is not
-registered. KER308 also leaves alone a class the project only derives others from: no
+helpers deep), whose owner does not serialize what it builds of the class (the module's
+`serialize_keras_object` calls are all of `self` attributes in class methods, and those of the
+owner hold only objects passed in or values that do not name the class:
+`ProjectIndex.may_serialize_built`), and the class is not registered. KER308 also leaves alone a class the project only derives others from: no
 reference but as a base (`only_a_base`).
 Without a path (standard input, an untitled buffer) there is no project: only the text counts.
 The answer comes with the reason, which the finding's note shows.
@@ -304,7 +306,9 @@ _HELPER_DEPTH = 3
 def _only_owners_build(index, qualified: str) -> bool:
     """Whether every reference to `qualified` in the project is in a method of a Keras layer, or
     of a Keras model that is not built by the functional API (it defines `get_config()`, or
-    `call()`: a subclassed model), in a module that does not serialize Keras objects itself;
+    `call()`: a subclassed model), that does not serialize what it builds of the class
+    (`ProjectIndex.may_serialize_built`: a module's `serialize_keras_object` of an object the
+    owner was given does not count);
     or in a top-level function whose every reference is so, up to `_HELPER_DEPTH` functions
     deep (`def make_block(units): return Block(units)` called in the owner's `__init__`)."""
     todo, seen = [(qualified, 0)], {qualified}
@@ -327,7 +331,9 @@ def _only_owners_build(index, qualified: str) -> bool:
             if family == "Model" and not (index.defines_config(owner) or index.defines_call(owner)):
                 return False
             info = index.module(where)
-            if info is None or any("serialize_keras_object" in what for _, what in info.saves):
+            if info is None:
+                return False
+            if any("serialize_keras_object" in what for _, what in info.saves) and index.may_serialize_built(owner, name):
                 return False
     return True
 

@@ -42,9 +42,11 @@ class UnregisteredCustomObject(Rule):
     (`self.attention = Attention(...)` in a layer's `__init__` or `build`): a loaded model
     rebuilds it through its owner and never looks it up by name. Every reference to the class
     in the project's modules (tests apart) must then be in a method of a Keras layer, or of a
-    model that defines `get_config()`, in a module that does not serialize Keras objects; a
-    class built in a function, at module level or by any other class, or re-exported by a
-    package, is reported.
+    model that defines `get_config()`, and the owner must not serialize it (its `get_config()`
+    may serialize an object it was given, `serialize_keras_object(self.encoder)`, not one it
+    built of the class; a serializing call outside class methods counts as serializing
+    anything); a class built in a function, at module level or by any other class, or
+    re-exported by a package, is reported.
 
     ## Example
     ```python

@@ -181,3 +181,65 @@ def test_kerasfix_leaves_the_helper_built_layer_alone(tmp_path, net):
     settings = Settings(select=("KER308", "KER309", "KER310"))
     root = write_project(tmp_path, {"inner.py": INNER, "net.py": net, "program.py": NET_ROUND_TRIP})
     assert lint(INNER, str(root / "inner.py"), settings) == []
+
+
+# An owner whose config serializes an object it was given (a Keras layer passed in), and builds
+# the unregistered sublayer itself: reloads. The same owner serializing the sublayer it built
+# cannot be reloaded without registering it.
+WRAP = '''\
+import keras
+
+from inner import Inner
+
+
+@keras.saving.register_keras_serializable(package="proof")
+class Wrap(keras.layers.Layer):
+    def __init__(self, units, encoder=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.encoder = encoder if encoder is not None else keras.layers.Dense(units)
+        self.block = Inner(units)
+
+    def call(self, x):
+        return self.block(self.encoder(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "encoder": keras.saving.serialize_keras_object(self.encoder)}
+
+    @classmethod
+    def from_config(cls, config):
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        return cls(**config)
+'''
+WRAP_SERIALIZING_BLOCK = WRAP.replace(
+    '"encoder": keras.saving.serialize_keras_object(self.encoder)}',
+    '"encoder": keras.saving.serialize_keras_object(self.encoder),\n'
+    '                "block": keras.saving.serialize_keras_object(self.block)}',
+).replace(
+    '        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])\n',
+    '        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])\n'
+    '        block = keras.saving.deserialize_keras_object(config.pop("block"))\n'
+    '        layer = cls(**config)\n        layer.block = block\n        return layer\n',
+)
+WRAPPED = ROUND_TRIP.format(module="wrap", name="Wrap")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_an_owner_serializing_only_what_it_was_given_reloads_its_built_sublayer(env):
+    given = RUNNER.run(env, WRAPPED, {"inner.py": INNER, "wrap.py": WRAP})
+    assert given.error is None, given.message
+    assert given.result == {"same": True, "error": None}
+    built = RUNNER.run(env, WRAPPED, {"inner.py": INNER, "wrap.py": WRAP_SERIALIZING_BLOCK})
+    assert built.error is None, built.message
+    assert built.result["same"] is False and built.result["error"] is not None
+
+
+def test_kerasfix_reports_the_sublayer_only_where_its_owner_serializes_it(tmp_path):
+    settings = Settings(select=("KER308",))
+    given = write_project(tmp_path / "given", {"inner.py": INNER, "wrap.py": WRAP, "program.py": WRAPPED})
+    assert lint(INNER, str(given / "inner.py"), settings) == []
+    built = write_project(
+        tmp_path / "built", {"inner.py": INNER, "wrap.py": WRAP_SERIALIZING_BLOCK, "program.py": WRAPPED}
+    )
+    assert [f.code for f in lint(INNER, str(built / "inner.py"), settings)] == ["KER308"]
