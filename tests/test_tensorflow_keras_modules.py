@@ -4,9 +4,12 @@ for Keras 3) it is code to migrate, reported whole."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from kerasfix.rules import Settings, lint
+from kerasfix.rules.engine.backend_scope import _spells_keras_of
 from kerasfix.rules.engine.incremental import IncrementalLinter
 from kerasfix.rules.engine.project import _KERAS_3_HINT, project_index
 from project_files import write_project
@@ -183,6 +186,16 @@ def test_tf_keras_named_in_a_docstring_or_a_comment_does_not_count(tmp_path):
     # Spelled in the code, it does.
     (root / "pkg/tf_layer.py").write_text(SUBCLASS + "\nSPEC = tf.keras.layers.InputSpec(ndim=2)\n")
     assert codes(root) == []
+
+
+def test_reading_the_code_prints_no_warning_of_the_users():
+    # An invalid escape in the user's code: Python warns when it compiles it; the user's own
+    # run shows that, a lint must not.
+    text = 'import tensorflow as tf\n\nSPEC = tf.keras.layers.InputSpec(ndim=2)\nPATTERN = "\\d+"\n'
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert _spells_keras_of(text, frozenset({"tf"}))
+    assert [str(w.message) for w in caught] == []
 
 
 def test_editing_the_import_to_keras_3_reports_the_ops_at_once(tmp_path):

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -426,7 +427,9 @@ def _spells_keras_of(text: str, names: frozenset[str]) -> bool:
     caller), so that is `<name>.keras` for one of `names`, which the text spells. Compiled by
     Python itself (C code, a fraction of LibCST's time; only the few files that get this far)."""
     try:
-        code = compile(text, "<module>", "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the user's invalid escapes are not ours to print
+            code = compile(text, "<module>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True  # the text says so, and LibCST parsed it: trust the text
     todo = [code]
