@@ -36,8 +36,11 @@ def found(body: str) -> list[tuple[str, int]]:
         "            return tf.reshape(x, (1,))\n        return x\n",
         "        return tf.concat([x, x], axis=-1) if isinstance(x, tf.Tensor) else x\n",
         "        return isinstance(x, tf.Tensor) and tf.reduce_sum(x)\n",
+        # The other branch of a negated test, and the right of an `or` after one.
+        "        if not isinstance(x, tf.Tensor):\n            return x\n        else:\n            return tf.concat([x, x], 0)\n",
+        "        return not isinstance(x, tf.Tensor) or tf.reduce_sum(x)\n",
     ],
-    ids=["if", "and", "tuple", "elif", "conditional-expression", "and-expression"],
+    ids=["if", "and", "tuple", "elif", "conditional-expression", "and-expression", "not-else", "not-or"],
 )
 def test_code_for_tensorflow_values_gets_no_finding_of_the_other_backends(body):
     assert found(body) == []

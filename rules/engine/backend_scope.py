@@ -37,7 +37,7 @@ only in modules so selected (a helper beside `jax/layer.py`), read by the projec
 (`ProjectIndex.selected_backends`).
 
 Code that runs only when a value is a TensorFlow object (`if isinstance(x, tf.Tensor):`,
-`tf.is_tensor(x)`) is TensorFlow code too (`_under_tensorflow_type_test`), read from the
+`tf.is_tensor(x)`) is TensorFlow code too (`_value_backends`), read from the
 findings' own ancestors.
 
 A module also exists for TensorFlow when it takes Keras from TensorFlow (`tensorflow.keras`,
@@ -85,7 +85,7 @@ MAY_GUARD = re.compile(r"backend(?:[\s\\)]|#[^\n\r]*)*(?:\(|as\b)|environ|getenv
 # (Found from each `()` backwards: a pattern tried at every word is ten times slower.)
 _CALLEE_BEFORE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)[\w.]*\Z")
 _STATEMENT_CALL = re.compile(r"^[ \t]*([A-Za-z_]\w*)[\w.]*\(", re.MULTILINE)
-# A file without this text tests no value for a TensorFlow type (`_under_tensorflow_type_test`).
+# A file without this text tests no value for a TensorFlow type (`_value_backends`).
 _TYPE_TEST = re.compile(r"\bisinstance\b|\bis_tensor\b")
 # A file without these words imports no framework: it cannot exist for one backend by its imports.
 MENTIONS_FRAMEWORK = re.compile(r"tensorflow|torch|jax|flax")
@@ -130,6 +130,22 @@ class Outcome:
 
 
 UNKNOWN = Outcome()
+# A test of a value's TensorFlow type: true only where the value is TensorFlow's.
+_ON_TENSORFLOW_VALUES = Outcome(frozenset({"tensorflow"}), ALL)
+
+
+def combined(test: cst.BaseExpression, leaf: Callable[[cst.BaseExpression], Outcome]) -> Outcome:
+    """A test's outcome, where `leaf` answers for a test that is no `not`, `and` or `or`: `not`
+    swaps the two sides, `and` is true where both parts are and false where either is, `or` the
+    other way round (`python_ast.combined_outcome` is the same over `ast`)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return combined(test.expression, leaf).negated()
+    if isinstance(test, cst.BooleanOperation):
+        left, right = combined(test.left, leaf), combined(test.right, leaf)
+        if isinstance(test.operator, cst.And):
+            return Outcome(left.true & right.true, left.false | right.false)
+        return Outcome(left.true | right.true, left.false & right.false)
+    return leaf(test)
 
 
 def in_backend_scope(ctx: Context, pending: list[Pending], text: str) -> list[Pending]:
@@ -151,26 +167,35 @@ def in_backend_scope(ctx: Context, pending: list[Pending], text: str) -> list[Pe
         item
         for item in kept
         if "tensorflow" in _backends(item) & targets & narrowed.get(id(item.node), ALL)
-        or not _under_tensorflow_type_test(item, ctx)
+        or _backends(item) & targets & narrowed.get(id(item.node), ALL) & _value_backends(item, ctx)
     ]
 
 
-def _under_tensorflow_type_test(item: Pending, ctx: Context) -> bool:
-    """Whether the reported code runs only when a value is a TensorFlow object: it is in the
-    body of an `if` (or the value of a conditional expression, or the right of an `and`) whose
-    test is `isinstance(x, tf.Tensor)` (any TensorFlow class, or a tuple of them) or
-    `tf.is_tensor(x)`, alone or among `and`ed tests. There TensorFlow is installed and the data
-    is TensorFlow's, as on the TensorFlow backend."""
+def _value_backends(item: Pending, ctx: Context) -> frozenset[str]:
+    """The backends the reported code runs on, as the types of values tested on the way to it
+    tell: where a test `isinstance(x, tf.Tensor)` (any TensorFlow class, or a tuple of only
+    those) or `tf.is_tensor(x)` holds, in `not` / `and` / `or` as backend guards are, the code
+    runs only on TensorFlow values: TensorFlow is installed and the data is TensorFlow's, as on
+    the TensorFlow backend. Read from the finding's own ancestors: an `if`'s body or `else`, a
+    conditional expression's value or other value, the right of an `and` / `or`."""
     path = (*item.chain, item.node)
+    backends = ALL
     for above, below in zip(path, path[1:]):
         kind = type(above)
         if kind is cst.If or kind is cst.IfExp:
-            if _tensorflow_type_test(above.test, ctx) and _holds(above.body, below):  # type: ignore[attr-defined]
-                return True
-        elif kind is cst.BooleanOperation and isinstance(above.operator, cst.And):  # type: ignore[attr-defined]
-            if _tensorflow_type_test(above.left, ctx) and _holds(above.right, below):  # type: ignore[attr-defined]
-                return True
-    return False
+            outcome = combined(above.test, lambda test: _type_test(test, ctx))  # type: ignore[attr-defined]
+            if outcome == UNKNOWN:
+                continue
+            if _holds(above.body, below):  # type: ignore[attr-defined]
+                backends &= outcome.true
+            elif above.orelse is not None and _holds(above.orelse, below):  # type: ignore[attr-defined]
+                backends &= outcome.false
+        elif kind is cst.BooleanOperation:
+            outcome = combined(above.left, lambda test: _type_test(test, ctx))  # type: ignore[attr-defined]
+            if outcome != UNKNOWN and _holds(above.right, below):  # type: ignore[attr-defined]
+                # The right of `and` runs where the left is true; of `or`, where it is false.
+                backends &= outcome.true if isinstance(above.operator, cst.And) else outcome.false  # type: ignore[attr-defined]
+    return backends
 
 
 def _holds(part: cst.CSTNode, node: cst.CSTNode) -> bool:
@@ -185,21 +210,22 @@ def _holds(part: cst.CSTNode, node: cst.CSTNode) -> bool:
     return False
 
 
-def _tensorflow_type_test(test: cst.BaseExpression, ctx: Context) -> bool:
-    if isinstance(test, cst.BooleanOperation):
-        left, right = _tensorflow_type_test(test.left, ctx), _tensorflow_type_test(test.right, ctx)
-        return left or right if isinstance(test.operator, cst.And) else left and right
+def _type_test(test: cst.BaseExpression, ctx: Context) -> Outcome:
+    """True on TensorFlow values only for `isinstance(x, <TensorFlow classes>)` and
+    `tf.is_tensor(x)`; unknown for any other test."""
     if not isinstance(test, cst.Call):
-        return False
+        return UNKNOWN
     if ctx.qualname(test.func) == "tensorflow.is_tensor":
-        return len(test.args) == 1
+        return _ON_TENSORFLOW_VALUES if len(test.args) == 1 else UNKNOWN
     if not (isinstance(test.func, cst.Name) and test.func.value == "isinstance" and not ctx.scopes.is_bound("isinstance")):
-        return False
+        return UNKNOWN
     if len(test.args) != 2 or test.args[1].star:
-        return False
+        return UNKNOWN
     kinds = test.args[1].value
     elements = [element.value for element in kinds.elements] if isinstance(kinds, cst.Tuple) else [kinds]
-    return bool(elements) and all((ctx.qualname(kind) or "").startswith("tensorflow.") for kind in elements)
+    if elements and all((ctx.qualname(kind) or "").startswith("tensorflow.") for kind in elements):
+        return _ON_TENSORFLOW_VALUES
+    return UNKNOWN
 
 
 def _ask_project(ctx: Context, question: Callable[[ProjectModule], _T], otherwise: _T) -> _T:
@@ -711,13 +737,9 @@ class _Reader:
     # ----- tests -------------------------------------------------------------------------------
 
     def outcome(self, test: cst.BaseExpression) -> Outcome:
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-            return self.outcome(test.expression).negated()
-        if isinstance(test, cst.BooleanOperation):
-            left, right = self.outcome(test.left), self.outcome(test.right)
-            if isinstance(test.operator, cst.And):
-                return Outcome(left.true & right.true, left.false | right.false)
-            return Outcome(left.true | right.true, left.false & right.false)
+        return combined(test, self._leaf)
+
+    def _leaf(self, test: cst.BaseExpression) -> Outcome:
         if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
             found = self._comparison(test.left, test.comparisons[0])
             if found != UNKNOWN:

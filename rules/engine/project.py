@@ -113,7 +113,6 @@ REGISTER = "register_keras_serializable"
 # APIs that only Keras 3 has (no Keras 2, standalone or `tf.keras`, had them): a module that
 # uses one is written for Keras 3.
 KERAS_3_APIS = ("keras.ops", "keras.config", "keras.random", "keras.tree", "keras_core")
-_KERAS_3_API_TEXT = re.compile(rb"keras")
 # Text that every module `ModuleInfo.writes_for_keras_3` is true of spells: a Keras-3-only API
 # (`keras.ops`, `from keras import ops`, `keras_core`, or `keras` imported under another name), a
 # read of the backend (`GUARD_TEXT`), or a read of a version.
@@ -333,7 +332,7 @@ class _ModuleReader:
         if _VERSION_ROLE_TEXT.search(source):
             functions = [stmt for stmt in _top_level(body) if isinstance(stmt, ast.FunctionDef)]
             self.info.version_functions = version_functions(body, self.qualify, functions)
-        if _KERAS_3_API_TEXT.search(source):
+        if b"keras" in source:
             self.info.keras_3_api = _uses_keras_3_api(source, self.info.names)
         if KEEPS_INPUTS.encode() in source:
             self.info.keeps_inputs = {
